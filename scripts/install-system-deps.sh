@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests and benchmarks need, when missing.
+#
+# Each line of NEEDS is "PACKAGE PROBE": the probe is a command or a file whose
+# presence means the package is already there, so a machine that has
+# everything pays nothing (no apt-get update). Set OVS_AGENT_SKIP_SYSTEM_DEPS=1
+# to only check, never install.
+set -euo pipefail
+
+NEEDS=(
+  "openvswitch-switch ovs-vswitchd"
+  "openvswitch-switch ovsdb-server"
+  "openvswitch-common ovs-ofctl"
+  "openvswitch-common ovsdb-tool"
+  "iproute2 ip"
+  "tshark tshark"
+  "python3-openvswitch /usr/lib/python3/dist-packages/ovs/db/idl.py"
+  "ovn-central /usr/share/ovn/ovn-nb.ovsschema"
+)
+
+have() {
+  case "$1" in
+    /*) [ -e "$1" ] ;;
+    *) command -v "$1" >/dev/null 2>&1 ;;
+  esac
+}
+
+missing=()
+for entry in "${NEEDS[@]}"; do
+  pkg=${entry%% *}
+  probe=${entry#* }
+  if ! have "$probe"; then
+    case " ${missing[*]-} " in *" $pkg "*) ;; *) missing+=("$pkg") ;; esac
+  fi
+done
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+say() { printf 'install-system-deps: %s\n' "$*" >&2; }
+
+if [ "${OVS_AGENT_SKIP_SYSTEM_DEPS:-}" = 1 ]; then
+  say "missing Debian packages: ${missing[*]} (OVS_AGENT_SKIP_SYSTEM_DEPS=1, not installing)"
+  exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  say "missing Debian packages: ${missing[*]}"
+  say "not root: run 'sudo apt-get install -y ${missing[*]}' and try again"
+  exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  say "missing packages: ${missing[*]}; no apt-get here, install their equivalents by hand"
+  exit 1
+fi
+
+say "installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+say "done"
