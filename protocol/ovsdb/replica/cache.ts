@@ -1,0 +1,272 @@
+/**
+ * The replica's tables and the application of monitor updates to them.
+ *
+ * A notification is applied in two phases: every row change is decoded and
+ * checked against the current state first (which may throw a protocol
+ * error), then all are applied at once (which cannot fail). A malformed
+ * update therefore leaves the replica exactly as it was.
+ *
+ * Rows are immutable plain objects (`_uuid` plus the monitored columns); a
+ * change makes a new object sharing the unchanged values with the old one,
+ * so the old object is what an update event reports as `old`.
+ */
+import { decodeDatum, decodeRow, defaultValue } from '../datum.js';
+import type { Row, Uuid, Value } from '../datum.js';
+import { OvsdbProtocolError } from '../errors.js';
+import { anySizeType } from '../schema.js';
+import type { ColumnSchema, DatabaseSchema, TableSchema } from '../schema.js';
+import type { IndexSpec } from './row-index.js';
+import { RowIndex } from './row-index.js';
+import { applyDiff, valuesEqual } from './values.js';
+
+/** A replicated row: its uuid and its monitored columns. */
+export type ReplicaRow = Row & { readonly _uuid: Uuid };
+
+/** A change to one row, reported after a whole notification is applied. */
+export type RowEvent<R = ReplicaRow, T extends string = string> =
+  | { readonly kind: 'insert'; readonly table: T; readonly row: R }
+  | { readonly kind: 'update'; readonly table: T; readonly row: R; readonly old: R }
+  | { readonly kind: 'delete'; readonly table: T; readonly row: R };
+
+/** One replicated table. */
+export class TableCache<R extends { readonly _uuid: Uuid } = ReplicaRow> {
+  readonly name: string;
+  readonly schema: TableSchema;
+  /** The columns replicated (monitored) for this table. */
+  readonly columns: readonly ColumnSchema[];
+  /** @internal */
+  readonly rows = new Map<Uuid, R>();
+  /** @internal */
+  readonly indexes: RowIndex<R>[] = [];
+  /** Defaults of the monitored columns: `initial`/`insert` updates carry only the others. */
+  private readonly template: Record<string, Value>;
+
+  constructor(schema: TableSchema, columns: readonly ColumnSchema[]) {
+    this.name = schema.name;
+    this.schema = schema;
+    this.columns = columns;
+    this.template = {};
+    for (const c of columns) this.template[c.name] = Object.freeze(defaultValue(c.type)) as Value;
+  }
+
+  get(uuid: Uuid): R | undefined {
+    return this.rows.get(uuid);
+  }
+
+  has(uuid: Uuid): boolean {
+    return this.rows.has(uuid);
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  values(): IterableIterator<R> {
+    return this.rows.values();
+  }
+
+  [Symbol.iterator](): IterableIterator<R> {
+    return this.rows.values();
+  }
+
+  /** The first row matching a predicate (a scan: use an index for hot lookups). */
+  find(pred: (row: R) => boolean): R | undefined {
+    for (const r of this.rows.values()) if (pred(r)) return r;
+    return undefined;
+  }
+
+  filter(pred: (row: R) => boolean): R[] {
+    const out: R[] = [];
+    for (const r of this.rows.values()) if (pred(r)) out.push(r);
+    return out;
+  }
+
+  /** @internal A new row from a (partial) wire row, defaults filled in. */
+  decodeNew(uuid: Uuid, wire: unknown): R {
+    const decoded = decodeRow(this.schema, wire);
+    const row = Object.assign({ _uuid: uuid }, this.template, decoded) as unknown as R;
+    return row;
+  }
+
+  /** @internal Applies a wire `update2` modify diff to a row, giving the new row. */
+  decodeModify(old: R, wire: unknown): R {
+    if (wire === null || typeof wire !== 'object' || Array.isArray(wire)) {
+      throw new OvsdbProtocolError(`server sent a ${this.name} modify that is not an object`);
+    }
+    const row = { ...old } as Record<string, Value>;
+    for (const name of Object.keys(wire)) {
+      const col = this.schema.columns.get(name);
+      if (!col) throw new OvsdbProtocolError(`server sent unknown column ${this.name}.${name}`);
+      const diff = decodeDatum(anySizeType(col.type), (wire as Record<string, unknown>)[name], { table: this.name, column: name });
+      row[name] = applyDiff(col.type, row[name], diff);
+    }
+    return row as unknown as R;
+  }
+
+  /** @internal */
+  put(row: R): void {
+    this.rows.set(row._uuid, row);
+    for (const ix of this.indexes) ix.add(row);
+  }
+
+  /** @internal */
+  replace(old: R, row: R): void {
+    this.rows.set(row._uuid, row);
+    for (const ix of this.indexes) ix.replace(old, row);
+  }
+
+  /** @internal */
+  remove(row: R): void {
+    this.rows.delete(row._uuid);
+    for (const ix of this.indexes) ix.remove(row);
+  }
+
+  /** @internal */
+  addIndex(spec: IndexSpec): RowIndex<R> {
+    const ix = new RowIndex<R>(spec);
+    for (const r of this.rows.values()) ix.add(r);
+    this.indexes.push(ix);
+    return ix;
+  }
+
+  /** True when two rows of this table hold the same monitored values. */
+  rowsEqual(a: R, b: R): boolean {
+    const x = a as unknown as Record<string, Value>;
+    const y = b as unknown as Record<string, Value>;
+    for (const c of this.columns) if (!valuesEqual(x[c.name], y[c.name])) return false;
+    return true;
+  }
+}
+
+/** A decoded row change, ready to apply. */
+type Change<R> =
+  | { kind: 'insert'; table: TableCache<R & { _uuid: Uuid }>; row: R }
+  | { kind: 'update'; table: TableCache<R & { _uuid: Uuid }>; row: R; old: R }
+  | { kind: 'delete'; table: TableCache<R & { _uuid: Uuid }>; row: R };
+
+function asObject(v: unknown, what: string): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new OvsdbProtocolError(`server sent ${what} that is not a JSON object`);
+  }
+  return v as Record<string, unknown>;
+}
+
+/**
+ * All replicated tables of one database. Applying an update returns the
+ * row events it caused, in notification order.
+ */
+export class ReplicaCache {
+  readonly schema: DatabaseSchema;
+  readonly tables = new Map<string, TableCache>();
+
+  constructor(schema: DatabaseSchema, monitored: ReadonlyMap<string, readonly ColumnSchema[]>) {
+    this.schema = schema;
+    for (const [name, columns] of monitored) {
+      const t = schema.tables.get(name);
+      if (t) this.tables.set(name, new TableCache(t, columns));
+    }
+  }
+
+  private table(name: string): TableCache {
+    const t = this.tables.get(name);
+    if (!t) throw new OvsdbProtocolError(`server sent an update for table ${name}, which we do not monitor`);
+    return t;
+  }
+
+  /** Applies an RFC 7047 `update` (`<table-updates>`: old/new rows). */
+  applyUpdate(json: unknown, events: RowEvent[] = []): RowEvent[] {
+    const changes: Change<ReplicaRow>[] = [];
+    for (const [tname, rowsJson] of Object.entries(asObject(json, 'an update'))) {
+      const table = this.table(tname);
+      for (const [uuid, ru] of Object.entries(asObject(rowsJson, `the ${tname} updates`))) {
+        const u = asObject(ru, `the ${tname} update of ${uuid}`);
+        const old = table.get(uuid);
+        if (u.new === undefined || u.new === null) {
+          if (old) changes.push({ kind: 'delete', table, row: old });
+          else throw new OvsdbProtocolError(`server deleted ${tname} row ${uuid}, which the replica does not hold`);
+        } else if (old) {
+          changes.push({ kind: 'update', table, row: table.decodeNew(uuid, u.new), old });
+        } else {
+          changes.push({ kind: 'insert', table, row: table.decodeNew(uuid, u.new) });
+        }
+      }
+    }
+    return this.commit(changes, events);
+  }
+
+  /** Applies an OVS `update2`/`update3` `<table-updates2>` (initial/insert/modify/delete). */
+  applyUpdate2(json: unknown, events: RowEvent[] = []): RowEvent[] {
+    const changes: Change<ReplicaRow>[] = [];
+    for (const [tname, rowsJson] of Object.entries(asObject(json, 'an update2'))) {
+      const table = this.table(tname);
+      for (const [uuid, ru] of Object.entries(asObject(rowsJson, `the ${tname} updates`))) {
+        const u = asObject(ru, `the ${tname} update2 of ${uuid}`);
+        const old = table.get(uuid);
+        if ('modify' in u) {
+          if (!old) throw new OvsdbProtocolError(`server modified ${tname} row ${uuid}, which the replica does not hold`);
+          changes.push({ kind: 'update', table, row: table.decodeModify(old, u.modify), old });
+        } else if ('initial' in u || 'insert' in u) {
+          const row = table.decodeNew(uuid, 'initial' in u ? u.initial : u.insert);
+          changes.push(old ? { kind: 'update', table, row, old } : { kind: 'insert', table, row });
+        } else if ('delete' in u) {
+          if (old) changes.push({ kind: 'delete', table, row: old });
+          else throw new OvsdbProtocolError(`server deleted ${tname} row ${uuid}, which the replica does not hold`);
+        } else {
+          throw new OvsdbProtocolError(`server sent a ${tname} update2 of ${uuid} with none of initial/insert/modify/delete`);
+        }
+      }
+    }
+    return this.commit(changes, events);
+  }
+
+  /**
+   * Replaces the whole content with a fresh initial state (a monitor reply
+   * after a reconnect the server could not resume): rows that changed are
+   * reported as updates, rows that vanished as deletes, new rows as inserts;
+   * unchanged rows keep their objects and cause no event.
+   */
+  resync(json: unknown, format: 'update' | 'update2', events: RowEvent[] = []): RowEvent[] {
+    const fresh = new ReplicaCache(this.schema, new Map([...this.tables].map(([n, t]) => [n, t.columns])));
+    if (format === 'update') fresh.applyUpdate(json);
+    else fresh.applyUpdate2(json);
+    const changes: Change<ReplicaRow>[] = [];
+    for (const [name, table] of this.tables) {
+      const next = fresh.tables.get(name)!;
+      for (const row of next.values()) {
+        const old = table.get(row._uuid);
+        if (!old) changes.push({ kind: 'insert', table, row });
+        else if (!table.rowsEqual(old, row)) changes.push({ kind: 'update', table, row, old });
+      }
+      for (const old of table.values()) if (!next.has(old._uuid)) changes.push({ kind: 'delete', table, row: old });
+    }
+    return this.commit(changes, events);
+  }
+
+  /** Empties every table (no events). */
+  clear(): void {
+    for (const t of this.tables.values()) {
+      t.rows.clear();
+      for (const ix of t.indexes) ix.clear();
+    }
+  }
+
+  private commit(changes: Change<ReplicaRow>[], events: RowEvent[]): RowEvent[] {
+    for (const c of changes) {
+      switch (c.kind) {
+        case 'insert':
+          c.table.put(c.row);
+          events.push({ kind: 'insert', table: c.table.name, row: c.row });
+          break;
+        case 'update':
+          c.table.replace(c.old, c.row);
+          events.push({ kind: 'update', table: c.table.name, row: c.row, old: c.old });
+          break;
+        case 'delete':
+          c.table.remove(c.row);
+          events.push({ kind: 'delete', table: c.table.name, row: c.row });
+          break;
+      }
+    }
+    return events;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Operations on natural column values (see `datum.ts`) that the replica
+ * needs: equality, and the `update2` diff rules of ovsdb-server(7):
+ *
+ *  - a scalar column's diff is its new value;
+ *  - a set's (and an optional's) diff holds the elements to toggle: present
+ *    ones are removed, absent ones added;
+ *  - a map's diff holds key/value pairs: a key absent from the old map is
+ *    added, a key present with the same value is removed, a key present with
+ *    another value gets the new value.
+ *
+ * Values are never mutated: a changed set or map is a new object, so row
+ * objects handed out in events stay valid.
+ */
+import type { Atom, Value } from '../datum.js';
+import type { ColumnType } from '../schema.js';
+
+export function valuesEqual(a: Value | undefined, b: Value | undefined): boolean {
+  if (a === b) return true;
+  if (a instanceof Map) {
+    if (!(b instanceof Map) || a.size !== b.size) return false;
+    for (const [k, v] of a) {
+      if (b.get(k) !== v || (v === undefined && !b.has(k))) return false;
+    }
+    return true;
+  }
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    if (a.length === 1) return a[0] === b[0];
+    // Sets are unordered: compare as sets (elements are unique).
+    const s = new Set<Atom>(a);
+    for (const e of b as Atom[]) if (!s.has(e)) return false;
+    return true;
+  }
+  return false;
+}
+
+/** Applies an `update2` diff (already decoded with `anySizeType`) to an old value. */
+export function applyDiff(type: ColumnType, old: Value | undefined, diff: Value): Value {
+  if (type.value !== undefined) {
+    const d = diff as ReadonlyMap<Atom, Atom>;
+    const m = new Map(old as ReadonlyMap<Atom, Atom> | undefined);
+    for (const [k, v] of d) {
+      if (m.has(k) && m.get(k) === v) m.delete(k);
+      else m.set(k, v);
+    }
+    return m;
+  }
+  if (type.min === 1 && type.max === 1) {
+    // A scalar's diff is the new value (decoded as a one-element set by anySizeType).
+    return Array.isArray(diff) ? (diff as Atom[])[0] : diff;
+  }
+  const toggles = (Array.isArray(diff) ? diff : [diff]) as Atom[];
+  if (type.max === 1) {
+    let cur: Atom | null = (old as Atom | null | undefined) ?? null;
+    // Toggling the old element clears it; any other element becomes the value.
+    for (const e of toggles) cur = cur === e ? null : e;
+    return cur;
+  }
+  const cur = (old as readonly Atom[] | undefined) ?? [];
+  if (toggles.length === 0) return cur;
+  const remove = new Set<Atom>();
+  const present = new Set<Atom>(cur);
+  const add: Atom[] = [];
+  for (const e of toggles) {
+    if (present.has(e)) remove.add(e);
+    else add.push(e);
+  }
+  const out = remove.size === 0 ? cur.slice() : cur.filter((e) => !remove.has(e));
+  for (const e of add) out.push(e);
+  return out;
+}
