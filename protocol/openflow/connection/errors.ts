@@ -1,0 +1,58 @@
+/**
+ * Errors of OpenFlow connections. Each carries a stable string `code`, so
+ * callers branch on `err.code` (or `instanceof`), never on message text.
+ *
+ * Two kinds: {@link OpenFlowConnectionError} for the transport and the session
+ * (closed, timed out, dead peer, handshake), and {@link OpenFlowSwitchError}
+ * for an OFPT_ERROR the switch sent, tied back to the request that caused it.
+ */
+import { OpenFlowBaseError } from '../errors.js';
+
+export const ConnectionErrorCode = {
+  /** The address string (`tcp:HOST:PORT`, `unix:PATH`) could not be parsed. */
+  BAD_ADDRESS: 'OF_CONN_BAD_ADDRESS',
+  /** Connecting failed (refused, no such socket...). */
+  CONNECT_FAILED: 'OF_CONN_CONNECT_FAILED',
+  /** The connection dropped while the request was in flight. */
+  DISCONNECTED: 'OF_CONN_DISCONNECTED',
+  /** A request was made while no session was up (between reconnects). */
+  NOT_CONNECTED: 'OF_CONN_NOT_CONNECTED',
+  /** The connection was closed by its owner. */
+  CLOSED: 'OF_CONN_CLOSED',
+  /** A request got no reply within its timeout. */
+  TIMEOUT: 'OF_CONN_TIMEOUT',
+  /** The peer answered nothing, not even our echo request, for two probe intervals. */
+  DEAD_PEER: 'OF_CONN_DEAD_PEER',
+  /** HELLO or FEATURES exchange failed: no common version, wrong reply, timeout. */
+  HANDSHAKE: 'OF_CONN_HANDSHAKE',
+  /** The byte stream broke the framing rules (a header shorter than 8 bytes). */
+  FRAMING: 'OF_CONN_FRAMING',
+  /** The peer sent something that does not fit the protocol (undecodable, unexpected reply). */
+  PROTOCOL: 'OF_CONN_PROTOCOL',
+  /** More bytes are queued for the socket than the configured cap: await drain(). */
+  OUTBOX_FULL: 'OF_CONN_OUTBOX_FULL',
+  /** A bundle was used after commit or discard. */
+  BUNDLE_STATE: 'OF_CONN_BUNDLE_STATE',
+  /** The switch answered a request with OFPT_ERROR. */
+  SWITCH_ERROR: 'OF_SWITCH_ERROR',
+} as const;
+
+export type ConnectionErrorCode = (typeof ConnectionErrorCode)[keyof typeof ConnectionErrorCode];
+
+/** The root of every error raised by `protocol/openflow/connection`; a kind of the codec's OpenFlowBaseError. */
+export class OpenFlowConnectionError extends OpenFlowBaseError {
+  override readonly name: string = 'OpenFlowConnectionError';
+  readonly code: ConnectionErrorCode;
+
+  constructor(code: ConnectionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export class FramingError extends OpenFlowConnectionError {
+  override readonly name = 'FramingError';
+  constructor(message: string) {
+    super(ConnectionErrorCode.FRAMING, message);
+  }
+}

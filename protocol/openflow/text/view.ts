@@ -1,0 +1,167 @@
+/**
+ * The OVS-shaped view of a match: one value/mask pair per storage slot of
+ * OVS's `struct flow` (fields.ts SLOT). The text parser writes into it with
+ * the semantics of OVS's `mf_set` (a later `reg0=` replaces an earlier one,
+ * `reg0[0..7]=` merges bits, `dl_vlan=` sets the CFI bit), the printer reads
+ * it in the order of OVS's `match_format`. It is internal: the public types
+ * are the codec's `Match`, converted in match-codec.ts.
+ */
+import { SLOT, SLOT_BYTES, SLOT_KIND, N_SLOTS, type FieldDef } from './fields.js';
+
+export type SlotValue = number | bigint | Uint8Array;
+
+const VLAN_CFI = 0x1000;
+const VLAN_VID_MASK = 0x0fff;
+const VLAN_PCP_MASK = 0xe000;
+const IP_DSCP_MASK = 0xfc;
+
+function ones(bits: number): number {
+  return bits >= 32 ? 0xffffffff : (1 << bits) - 1;
+}
+
+export function bytesAllZero(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+export function bytesAllOnes(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0xff) return false;
+  return true;
+}
+
+export class MatchView {
+  /** Value per slot, already ANDed with its mask; undefined when wildcarded. */
+  readonly v: (SlotValue | undefined)[] = new Array<SlotValue | undefined>(N_SLOTS);
+  readonly m: (SlotValue | undefined)[] = new Array<SlotValue | undefined>(N_SLOTS);
+
+  has(slot: number): boolean {
+    return this.m[slot] !== undefined;
+  }
+
+  num(slot: number): number {
+    return (this.v[slot] as number | undefined) ?? 0;
+  }
+
+  numMask(slot: number): number {
+    return (this.m[slot] as number | undefined) ?? 0;
+  }
+
+  clear(slot: number): void {
+    this.v[slot] = undefined;
+    this.m[slot] = undefined;
+  }
+
+  /** Replaces the bits `fieldMask` of a numeric slot with `value`/`mask` (both already shifted). */
+  setBits(slot: number, fieldMask: number, value: number, mask: number): void {
+    const oldV = this.num(slot);
+    const oldM = this.numMask(slot);
+    const m = ((oldM & ~fieldMask) | (mask & fieldMask)) >>> 0;
+    if (m === 0) {
+      this.clear(slot);
+      return;
+    }
+    this.m[slot] = m;
+    this.v[slot] = (((oldV & ~fieldMask) | (value & mask & fieldMask)) & m) >>> 0;
+  }
+
+  setBig(slot: number, value: bigint, mask: bigint): void {
+    if (mask === 0n) this.clear(slot);
+    else {
+      this.v[slot] = value & mask;
+      this.m[slot] = mask;
+    }
+  }
+
+  setBytes(slot: number, value: Uint8Array, mask: Uint8Array): void {
+    if (bytesAllZero(mask)) {
+      this.clear(slot);
+      return;
+    }
+    const v = new Uint8Array(value.length);
+    for (let i = 0; i < v.length; i++) v[i] = value[i] & mask[i];
+    this.v[slot] = v;
+    this.m[slot] = mask;
+  }
+
+  /**
+   * Sets a whole field, replacing whatever it held (OVS `mf_set`). `value`
+   * and `mask` are in the field's representation (fieldRepr).
+   */
+  setField(f: FieldDef, value: SlotValue, mask: SlotValue): void {
+    switch (f.name) {
+      case 'dl_vlan': {
+        // OpenFlow 1.0's "no VLAN" (0xffff) matches an absent tag.
+        const vid = value as number;
+        if (vid === 0xffff) this.setBits(SLOT.vlan_tci, 0xffff, 0, 0xffff);
+        else this.setBits(SLOT.vlan_tci, VLAN_VID_MASK | VLAN_CFI, VLAN_CFI | (vid & VLAN_VID_MASK), 0x1fff);
+        return;
+      }
+      case 'dl_vlan_pcp':
+      case 'vlan_pcp': {
+        const pcp = (value as number) & 7;
+        this.setBits(SLOT.vlan_tci, VLAN_PCP_MASK | VLAN_CFI, (pcp << 13) | VLAN_CFI, VLAN_PCP_MASK | VLAN_CFI);
+        return;
+      }
+      case 'nw_tos':
+        this.setBits(SLOT.nw_tos, IP_DSCP_MASK, value as number, IP_DSCP_MASK);
+        return;
+      case 'arp_op':
+        this.setBits(SLOT.nw_proto, 0xff, (value as number) & 0xff, ((mask as number) & 0xff) === 0 ? 0 : 0xff);
+        return;
+    }
+    if (f.span > 1) {
+      // xreg/xxreg: 32-bit registers, most significant first.
+      const v = value as bigint;
+      const m = mask as bigint;
+      for (let i = 0; i < f.span; i++) {
+        const shift = BigInt(32 * (f.span - 1 - i));
+        this.setBits(f.slot + i, 0xffffffff, Number((v >> shift) & 0xffffffffn), Number((m >> shift) & 0xffffffffn));
+      }
+      return;
+    }
+    switch (SLOT_KIND[f.slot]) {
+      case 'num': {
+        const fm = (ones(f.bits) << f.ofs) >>> 0;
+        this.setBits(f.slot, fm, ((value as number) << f.ofs) >>> 0, ((mask as number) << f.ofs) >>> 0);
+        return;
+      }
+      case 'big':
+        this.setBig(f.slot, value as bigint, mask as bigint);
+        return;
+      case 'bytes':
+        this.setBytes(f.slot, value as Uint8Array, mask as Uint8Array);
+        return;
+    }
+  }
+
+  /** Reads a whole field back (value, mask) in its representation; mask 0 when wildcarded. */
+  getField(f: FieldDef): [SlotValue, SlotValue] {
+    if (f.span > 1) {
+      let v = 0n;
+      let m = 0n;
+      for (let i = 0; i < f.span; i++) {
+        v = (v << 32n) | BigInt(this.num(f.slot + i));
+        m = (m << 32n) | BigInt(this.numMask(f.slot + i));
+      }
+      return [v, m];
+    }
+    switch (SLOT_KIND[f.slot]) {
+      case 'num': {
+        const fm = ones(f.bits);
+        return [(this.num(f.slot) >>> f.ofs) & fm, (this.numMask(f.slot) >>> f.ofs) & fm];
+      }
+      case 'big':
+        return [(this.v[f.slot] as bigint | undefined) ?? 0n, (this.m[f.slot] as bigint | undefined) ?? 0n];
+      case 'bytes': {
+        const n = SLOT_BYTES[f.slot];
+        return [(this.v[f.slot] as Uint8Array | undefined) ?? new Uint8Array(n), (this.m[f.slot] as Uint8Array | undefined) ?? new Uint8Array(n)];
+      }
+    }
+  }
+}
+
+/** The representation a field's values take: number up to 32 bits, bigint above, bytes for addresses. */
+export function fieldRepr(f: FieldDef): 'num' | 'big' | 'bytes' {
+  if (f.format === 'ethernet' || f.format === 'ipv6') return 'bytes';
+  return f.bits > 32 ? 'big' : 'num';
+}

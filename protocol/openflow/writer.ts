@@ -1,0 +1,116 @@
+/**
+ * A growable big-endian byte writer. One instance is meant to be reused for
+ * many messages: `reset()` rewinds without freeing, so steady-state encoding
+ * allocates nothing. Lengths that are only known at the end are reserved with
+ * a placeholder and back-patched (`patchU16`).
+ */
+export class OfWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(initialSize = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  /** Rewind to the start; the bytes already handed out by `view()` are overwritten by later writes. */
+  reset(): void {
+    this.pos = 0;
+  }
+
+  ensure(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length + (this.buf.length >> 1);
+    if (size < need) size = need;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  u16(v: number): void {
+    this.ensure(2);
+    const b = this.buf;
+    b[this.pos] = v >>> 8;
+    b[this.pos + 1] = v;
+    this.pos += 2;
+  }
+
+  u32(v: number): void {
+    this.ensure(4);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >>> 24;
+    b[p + 1] = v >>> 16;
+    b[p + 2] = v >>> 8;
+    b[p + 3] = v;
+    this.pos = p + 4;
+  }
+
+  u64(v: bigint): void {
+    this.ensure(8);
+    this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), this.pos);
+    this.pos += 8;
+  }
+
+  /** Writes the low `n` bytes of `v` big-endian (n up to 16). */
+  uintN(v: bigint, n: number): void {
+    this.ensure(n);
+    const b = this.buf;
+    let x = BigInt.asUintN(n * 8, v);
+    for (let i = this.pos + n - 1; i >= this.pos; i--) {
+      b[i] = Number(x & 0xffn);
+      x >>= 8n;
+    }
+    this.pos += n;
+  }
+
+  zeros(n: number): void {
+    this.ensure(n);
+    this.buf.fill(0, this.pos, this.pos + n);
+    this.pos += n;
+  }
+
+  bytes(src: Uint8Array): void {
+    this.ensure(src.length);
+    this.buf.set(src, this.pos);
+    this.pos += src.length;
+  }
+
+  /** Fixed-width NUL-padded string field (port names, descriptions). */
+  fixedString(s: string, width: number): void {
+    this.ensure(width);
+    const n = this.buf.write(s, this.pos, width - 1, 'latin1');
+    this.buf.fill(0, this.pos + n, this.pos + width);
+    this.pos += width;
+  }
+
+  /** Zero-pads so that the bytes written since `start` are a multiple of 8. */
+  pad8(start: number): void {
+    const rem = (this.pos - start) & 7;
+    if (rem !== 0) this.zeros(8 - rem);
+  }
+
+  patchU16(at: number, v: number): void {
+    this.buf[at] = v >>> 8;
+    this.buf[at + 1] = v;
+  }
+
+  patchU32(at: number, v: number): void {
+    this.buf.writeUInt32BE(v >>> 0, at);
+  }
+
+  /** A view of the bytes written so far; valid until the next write or reset. */
+  view(start = 0): Buffer {
+    return this.buf.subarray(start, this.pos);
+  }
+
+  /** A copy of the bytes written so far, owned by the caller. */
+  take(start = 0): Buffer {
+    return Buffer.from(this.buf.subarray(start, this.pos));
+  }
+}
