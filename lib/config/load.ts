@@ -1,0 +1,227 @@
+/**
+ * Loads the agent's configuration as oslo.config does: defaults, then each
+ * `--config-file` in order (later files win per option), then environment
+ * variables (`OVS_AGENT_<SECTION>_<OPTION>`, e.g. OVS_AGENT_OVS_LOCAL_IP),
+ * then command-line overrides. Unknown options are warnings; a value that
+ * does not parse is an error naming the option and where it was written.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { isIP } from 'node:net';
+import { parseIni } from './ini.js';
+import { OPTIONS, type OptionSpec } from './options.js';
+
+export interface AgentConfig {
+  DEFAULT: {
+    host: string; debug: boolean; transport_url: string; control_exchange: string;
+    rpc_response_timeout: number; rpc_response_max_timeout: number; rpc_resources_processing_step: number;
+  };
+  ovs: {
+    integration_bridge: string; tunnel_bridge: string; int_peer_patch_port: string; tun_peer_patch_port: string;
+    local_ip: string | undefined; bridge_mappings: Record<string, string>; datapath_type: 'system' | 'netdev';
+    vhostuser_socket_dir: string; of_listen_address: string; of_listen_port: number; of_connect_timeout: number;
+    of_request_timeout: number; of_inactivity_probe: number; openflow_processed_per_port: boolean;
+    ovsdb_connection: string; ovsdb_timeout: number; ovsdb_debug: boolean; bridge_mac_table_size: number;
+    igmp_snooping_enable: boolean; [other: string]: unknown;
+  };
+  agent: {
+    polling_interval: number; minimize_polling: boolean; tunnel_types: Array<'gre' | 'vxlan' | 'geneve'>;
+    vxlan_udp_port: number; l2_population: boolean; arp_responder: boolean; dont_fragment: boolean;
+    tunnel_csum: boolean; dscp: number | undefined; dscp_inherit: boolean; enable_distributed_routing: boolean;
+    drop_flows_on_start: boolean; report_interval: number; log_agent_heartbeats: boolean; extensions: string[];
+    [other: string]: unknown;
+  };
+  securitygroup: {
+    firewall_driver: string; enable_security_group: boolean; enable_ipset: boolean; permitted_ethertypes: string[];
+  };
+  ovs_agent: {
+    control_plane: 'local' | 'neutron'; state_file: string; status_socket: string; ovs_rundir: string;
+    openflow_channel: 'mgmt' | 'controller';
+  };
+}
+
+/** Where a value came from, for error messages. */
+export interface ValueSource {
+  file: string;
+  line?: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(message: string, readonly code: 'CONFIG_INVALID' | 'CONFIG_SYNTAX' | 'CONFIG_UNREADABLE', readonly source?: ValueSource) {
+    super(message);
+  }
+}
+
+export interface LoadOptions {
+  files?: string[];
+  /** Defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** `section.option` → value, from the command line (highest precedence). */
+  overrides?: Record<string, string | number | boolean | string[]>;
+}
+
+export interface LoadedConfig {
+  config: AgentConfig;
+  warnings: string[];
+}
+
+const ENV_PREFIX = 'OVS_AGENT_';
+
+function where(src: ValueSource): string {
+  return src.line ? `${src.file}:${src.line}` : src.file;
+}
+
+function invalid(section: string, name: string, src: ValueSource, detail: string): ConfigError {
+  return new ConfigError(`invalid value for [${section}] ${name} at ${where(src)}: ${detail}`, 'CONFIG_INVALID', src);
+}
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+function splitList(text: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/** Converts one raw value according to its spec, as oslo.config's types do. */
+export function convert(section: string, name: string, spec: OptionSpec, raw: unknown, src: ValueSource): unknown {
+  const t = spec.type;
+  const text = Array.isArray(raw) ? raw.join(',') : String(raw).trim();
+  switch (t.kind) {
+    case 'string':
+      if (t.choices && !t.choices.includes(text)) throw invalid(section, name, src, `${JSON.stringify(text)} is not one of ${t.choices.join(', ')}`);
+      return text;
+    case 'int': {
+      if (text === '' && spec.default === undefined) return undefined;
+      if (!/^[+-]?\d+$/.test(text)) throw invalid(section, name, src, `${JSON.stringify(text)} is not an integer`);
+      const n = Number(text);
+      if (t.min !== undefined && n < t.min) throw invalid(section, name, src, `${n} is below the minimum ${t.min}`);
+      if (t.max !== undefined && n > t.max) throw invalid(section, name, src, `${n} is above the maximum ${t.max}`);
+      return n;
+    }
+    case 'float': {
+      const n = Number(text);
+      if (text === '' || !Number.isFinite(n)) throw invalid(section, name, src, `${JSON.stringify(text)} is not a number`);
+      if (t.min !== undefined && n < t.min) throw invalid(section, name, src, `${n} is below the minimum ${t.min}`);
+      return n;
+    }
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw;
+      const l = text.toLowerCase();
+      if (TRUE.has(l)) return true;
+      if (FALSE.has(l)) return false;
+      throw invalid(section, name, src, `${JSON.stringify(text)} is not a boolean (true/false)`);
+    }
+    case 'list': {
+      const items = splitList(text);
+      if (t.choices) {
+        for (const item of items) {
+          if (!t.choices.includes(item)) throw invalid(section, name, src, `${JSON.stringify(item)} is not one of ${t.choices.join(', ')}`);
+        }
+      }
+      return items;
+    }
+    case 'dict': {
+      const out: Record<string, string> = {};
+      for (const item of splitList(text)) {
+        const colon = item.indexOf(':');
+        if (colon <= 0 || colon === item.length - 1) {
+          throw invalid(section, name, src, `${JSON.stringify(item)} is not "key:value"`);
+        }
+        const key = item.slice(0, colon).trim();
+        if (key in out) throw invalid(section, name, src, `key ${JSON.stringify(key)} appears twice`);
+        out[key] = item.slice(colon + 1).trim();
+      }
+      return out;
+    }
+    case 'ip':
+      if (text === '') return undefined;
+      if (!isIP(text)) throw invalid(section, name, src, `${JSON.stringify(text)} is not an IP address`);
+      return text;
+  }
+}
+
+function defaults(): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [section, opts] of Object.entries(OPTIONS)) {
+    out[section] = {};
+    for (const [name, spec] of Object.entries(opts as Record<string, OptionSpec>)) {
+      const d = spec.default;
+      out[section][name] = Array.isArray(d) ? [...d] : d && typeof d === 'object' ? { ...d } : d;
+    }
+  }
+  out.DEFAULT.host = hostname();
+  return out;
+}
+
+function specOf(section: string, name: string): OptionSpec | undefined {
+  const opts = (OPTIONS as Record<string, Record<string, OptionSpec>>)[section];
+  return opts?.[name];
+}
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const values = defaults();
+  const warnings: string[] = [];
+
+  for (const file of opts.files ?? []) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`, 'CONFIG_UNREADABLE', { file });
+    }
+    let doc;
+    try {
+      doc = parseIni(text, file);
+    } catch (err) {
+      const e = err as Error & { line?: number };
+      throw new ConfigError(e.message, 'CONFIG_SYNTAX', { file, line: e.line });
+    }
+    for (const [section, entries] of doc) {
+      for (const [name, v] of entries) {
+        const spec = specOf(section, name);
+        if (!spec) {
+          warnings.push(`unknown option [${section}] ${name} at ${v.file}:${v.line} (ignored)`);
+          continue;
+        }
+        values[section][name] = convert(section, name, spec, v.value, { file: v.file, line: v.line });
+      }
+    }
+  }
+
+  const env = opts.env ?? process.env;
+  for (const [section, sectionOpts] of Object.entries(OPTIONS)) {
+    for (const name of Object.keys(sectionOpts)) {
+      const key = `${ENV_PREFIX}${section.toUpperCase()}_${name.toUpperCase()}`;
+      const raw = env[key];
+      if (raw === undefined) continue;
+      values[section][name] = convert(section, name, specOf(section, name)!, raw, { file: `environment ${key}` });
+    }
+  }
+
+  for (const [dotted, raw] of Object.entries(opts.overrides ?? {})) {
+    const dot = dotted.indexOf('.');
+    const section = dot < 0 ? 'DEFAULT' : dotted.slice(0, dot);
+    const name = dot < 0 ? dotted : dotted.slice(dot + 1);
+    const spec = specOf(section, name);
+    if (!spec) throw new ConfigError(`unknown option ${dotted} on the command line`, 'CONFIG_INVALID', { file: 'command line' });
+    values[section][name] = convert(section, name, spec, raw, { file: `command line --${dotted}` });
+  }
+
+  const config = values as unknown as AgentConfig;
+  validate(config);
+  return { config, warnings };
+}
+
+/** Cross-option rules Neutron enforces at start-up (§4.1). */
+function validate(c: AgentConfig): void {
+  if (c.agent.tunnel_types.length && !c.ovs.local_ip) {
+    throw new ConfigError('[agent] tunnel_types is set but [ovs] local_ip is not: tunnels need a local endpoint address', 'CONFIG_INVALID');
+  }
+  const bridges = Object.values(c.ovs.bridge_mappings);
+  const dup = bridges.find((b, i) => bridges.indexOf(b) !== i);
+  if (dup) throw new ConfigError(`[ovs] bridge_mappings maps two physical networks to bridge ${dup}`, 'CONFIG_INVALID');
+  if (bridges.includes(c.ovs.integration_bridge)) {
+    throw new ConfigError(`[ovs] bridge_mappings uses the integration bridge ${c.ovs.integration_bridge}`, 'CONFIG_INVALID');
+  }
+}

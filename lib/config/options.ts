@@ -1,0 +1,111 @@
+/**
+ * The options of Neutron's openvswitch_agent.ini the agent reads, with
+ * Neutron 21.0.0's defaults (reference §6), plus the `[ovs_agent]` section
+ * for what only this agent has (the control plane and its status socket).
+ */
+export type OptionType =
+  | { kind: 'string'; choices?: readonly string[] }
+  | { kind: 'int'; min?: number; max?: number }
+  | { kind: 'float'; min?: number }
+  | { kind: 'bool' }
+  | { kind: 'list'; choices?: readonly string[] }
+  | { kind: 'dict' }
+  | { kind: 'ip' };
+
+export interface OptionSpec {
+  type: OptionType;
+  default: unknown;
+  help: string;
+}
+
+const str = (def: string | undefined, help: string, choices?: readonly string[]): OptionSpec =>
+  ({ type: { kind: 'string', choices }, default: def, help });
+const int = (def: number | undefined, help: string, min?: number, max?: number): OptionSpec =>
+  ({ type: { kind: 'int', min, max }, default: def, help });
+const float = (def: number, help: string, min?: number): OptionSpec => ({ type: { kind: 'float', min }, default: def, help });
+const bool = (def: boolean, help: string): OptionSpec => ({ type: { kind: 'bool' }, default: def, help });
+const list = (def: string[], help: string, choices?: readonly string[]): OptionSpec =>
+  ({ type: { kind: 'list', choices }, default: def, help });
+const dict = (help: string): OptionSpec => ({ type: { kind: 'dict' }, default: {}, help });
+
+export const TUNNEL_TYPES = ['gre', 'vxlan', 'geneve'] as const;
+
+export const OPTIONS = {
+  DEFAULT: {
+    host: str(undefined, 'Host name the agent reports (default: the machine hostname).'),
+    debug: bool(false, 'Log at debug level.'),
+    transport_url: str('rabbit://', 'Messaging URL of the Neutron control plane.'),
+    control_exchange: str('neutron', 'AMQP exchange Neutron uses.'),
+    rpc_response_timeout: int(60, 'Seconds to wait for an RPC reply.', 1),
+    rpc_response_max_timeout: int(600, 'Upper bound of the backed-off RPC timeout.', 1),
+    rpc_resources_processing_step: int(20, 'Ports per bulk RPC request.', 1),
+  },
+  ovs: {
+    integration_bridge: str('br-int', 'Integration bridge every VM port is plugged into.'),
+    tunnel_bridge: str('br-tun', 'Tunnel bridge (when tunnel_types is set).'),
+    int_peer_patch_port: str('patch-tun', 'Patch port on br-int towards br-tun.'),
+    tun_peer_patch_port: str('patch-int', 'Patch port on br-tun towards br-int.'),
+    local_ip: { type: { kind: 'ip' }, default: undefined, help: 'Local tunnel endpoint address.' } as OptionSpec,
+    bridge_mappings: dict('physnet:bridge pairs, e.g. physnet1:br-eth1,physnet2:br-eth2.'),
+    datapath_type: str('system', 'Datapath of the bridges the agent creates.', ['system', 'netdev']),
+    vhostuser_socket_dir: str('/var/run/openvswitch', 'Directory of vhost-user sockets.'),
+    of_listen_address: { type: { kind: 'ip' }, default: '127.0.0.1', help: 'Address the OpenFlow controller listens on.' } as OptionSpec,
+    of_listen_port: int(6633, 'Port the OpenFlow controller listens on.', 0, 65535),
+    of_connect_timeout: int(300, 'Seconds to wait for a bridge to connect.', 1),
+    of_request_timeout: int(300, 'Seconds to wait for an OpenFlow reply.', 1),
+    of_inactivity_probe: int(10, 'Controller inactivity probe, seconds.', 0),
+    openflow_processed_per_port: bool(false, 'Accepted for compatibility; each pass is one bundle here.'),
+    ovsdb_connection: str('tcp:127.0.0.1:6640', 'OVSDB server: tcp:HOST:PORT or unix:PATH.'),
+    ovsdb_timeout: int(10, 'Seconds to wait for an OVSDB transaction.', 1),
+    ovsdb_debug: bool(false, 'Log OVSDB traffic.'),
+    bridge_mac_table_size: int(50000, 'Bridge other_config:mac-table-size.', 1),
+    igmp_snooping_enable: bool(false, 'Enable IGMP snooping on br-int.'),
+    resource_provider_bandwidths: list([], 'Accepted for compatibility (placement).'),
+    resource_provider_hypervisors: dict('Accepted for compatibility (placement).'),
+    resource_provider_default_hypervisor: str(undefined, 'Accepted for compatibility (placement).'),
+    resource_provider_inventory_defaults: dict('Accepted for compatibility (placement).'),
+    resource_provider_packet_processing_without_direction: list([], 'Accepted for compatibility.'),
+    resource_provider_packet_processing_with_direction: list([], 'Accepted for compatibility.'),
+    resource_provider_packet_processing_inventory_defaults: dict('Accepted for compatibility.'),
+    ssl_key_file: str(undefined, 'SSL key for ovsdb_connection (not supported yet).'),
+    ssl_cert_file: str(undefined, 'SSL certificate for ovsdb_connection (not supported yet).'),
+    ssl_ca_cert_file: str(undefined, 'SSL CA for ovsdb_connection (not supported yet).'),
+  },
+  agent: {
+    polling_interval: int(2, 'Seconds between full checks (canary); ports are event driven.', 1),
+    minimize_polling: bool(true, 'Accepted for compatibility; ports are always event driven.'),
+    ovsdb_monitor_respawn_interval: int(30, 'Accepted for compatibility.', 1),
+    tunnel_types: list([], 'Tunnel types: gre, vxlan, geneve.', TUNNEL_TYPES),
+    vxlan_udp_port: int(4789, 'UDP port of VXLAN tunnels.', 1, 65535),
+    l2_population: bool(false, 'Use l2population fdb entries instead of flooding to every tunnel.'),
+    arp_responder: bool(false, 'Answer ARP on br-tun (with l2_population).'),
+    dont_fragment: bool(true, 'Tunnel df_default.'),
+    tunnel_csum: bool(false, 'Tunnel checksums.'),
+    dscp: int(undefined, 'Tunnel DSCP (0-63).', 0, 63),
+    dscp_inherit: bool(false, 'Tunnel tos=inherit.'),
+    enable_distributed_routing: bool(false, 'DVR (not supported).'),
+    drop_flows_on_start: bool(false, 'Delete every flow on br-int at start.'),
+    explicitly_egress_direct: bool(false, 'Accepted for compatibility.'),
+    baremetal_smartnic: bool(false, 'Accepted for compatibility.'),
+    veth_mtu: int(9000, 'Deprecated, no effect.'),
+    quitting_rpc_timeout: int(10, 'Seconds for RPCs while stopping.'),
+    report_interval: float(30, 'Seconds between state reports; 0 disables.', 0),
+    log_agent_heartbeats: bool(false, 'Log every state report.'),
+    extensions: list([], 'Agent extensions (none supported yet).'),
+  },
+  securitygroup: {
+    firewall_driver: str('noop', 'Firewall driver: openvswitch, noop (iptables drivers are not supported).'),
+    enable_security_group: bool(true, 'Filter traffic with security groups.'),
+    enable_ipset: bool(true, 'Accepted for compatibility.'),
+    permitted_ethertypes: list([], 'Extra ethertypes allowed, e.g. 0x4008.'),
+  },
+  ovs_agent: {
+    control_plane: str('local', 'Where ports come from: local (a desired-state file) or neutron (RabbitMQ).', ['local', 'neutron']),
+    state_file: str('/etc/ovs-agent/desired-state.json', 'Desired-state file of the local control plane.'),
+    status_socket: str('/run/ovs-agent/status.sock', 'Unix socket `ovs-agent status` reads from.'),
+    ovs_rundir: str('/var/run/openvswitch', 'Where the bridges\' <bridge>.mgmt sockets are.'),
+    openflow_channel: str('mgmt', 'How flows reach a bridge: mgmt (its unix socket) or controller (of_listen_*).', ['mgmt', 'controller']),
+  },
+} as const satisfies Record<string, Record<string, OptionSpec>>;
+
+export type Sections = typeof OPTIONS;

@@ -1,0 +1,235 @@
+/**
+ * The embedded control plane: a desired-state file on disk, watched for
+ * changes. It answers the agent's requests from the file's current content
+ * and turns each edit into the events Neutron would have pushed (port
+ * updates and deletes, network updates, tunnel updates and deletes).
+ *
+ * An invalid edit is reported through `onError` and otherwise ignored: the
+ * agent keeps what the last good file said.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import {
+  ControlPlaneError,
+  type AgentIdentity, type AgentStateReport, type ControlPlane, type ControlPlaneEvent, type ControlPlaneListener,
+  type DeviceLookup, type DevicesDetailsReply, type PortDetails, type ReportStateReply, type SecurityGroupInfo,
+  type TunnelEndpoint, type TunnelType, type UpdateDeviceListReply,
+} from '../types.js';
+import { parseDesiredState, type DesiredState, type LocalNetwork, type LocalPort } from './state-file.js';
+
+export interface LocalControlPlaneOptions {
+  /** Path of the JSON desired-state file. */
+  file: string;
+  /** Debounce for bursts of file-system events (editors write in several steps). */
+  debounceMs?: number;
+  /** Told about files that could not be read or parsed; the previous state stays. */
+  onError?: (err: Error) => void;
+  /** Told after each successful (re)load. */
+  onLoad?: (state: DesiredState) => void;
+}
+
+export type PortStatus = 'ACTIVE' | 'DOWN';
+
+const EMPTY: DesiredState = { networks: new Map(), ports: new Map(), tunnelEndpoints: [], extra: {} };
+
+export class LocalControlPlane implements ControlPlane {
+  private state: DesiredState = EMPTY;
+  private readonly listeners = new Set<ControlPlaneListener>();
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> = Promise.resolve();
+  private readonly status = new Map<string, PortStatus>();
+  private readonly endpoints = new Map<string, { ip: string; type: TunnelType; host?: string }>();
+  private lastReport: AgentStateReport | undefined;
+  private started = false;
+
+  constructor(private readonly opts: LocalControlPlaneOptions) {}
+
+  /** Reads the file (a missing or invalid file at start is an error) and starts watching it. */
+  async start(identity: AgentIdentity): Promise<void> {
+    this.state = await this.read();
+    this.opts.onLoad?.(this.state);
+    void identity;
+    const dir = dirname(this.opts.file);
+    const name = basename(this.opts.file);
+    // Watch the directory, not the file: editors and `mv` replace the inode.
+    this.watcher = watch(dir, (_event, changed) => {
+      if (changed === null || changed === name) this.schedule();
+    });
+    this.watcher.on('error', (err) => this.opts.onError?.(err));
+    this.started = true;
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    this.watcher?.close();
+    this.watcher = undefined;
+    if (this.timer) clearTimeout(this.timer);
+    await this.reloading;
+  }
+
+  onEvent(listener: ControlPlaneListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The current desired state (for extensions that read `extra`). */
+  get desired(): DesiredState {
+    return this.state;
+  }
+
+  /** What the agent last reported for a port: ACTIVE after `up`, DOWN after `down`. */
+  portStatus(portId: string): PortStatus | undefined {
+    return this.status.get(portId);
+  }
+
+  get lastStateReport(): AgentStateReport | undefined {
+    return this.lastReport;
+  }
+
+  /** Re-reads the file now (tests and `SIGHUP` use this; the watcher calls it too). */
+  reload(): Promise<void> {
+    this.reloading = this.reloading.then(() => this.reloadNow());
+    return this.reloading;
+  }
+
+  async getDevicesDetails(devices: string[]): Promise<DevicesDetailsReply> {
+    const out: DeviceLookup[] = devices.map((device) => {
+      const port = this.state.ports.get(device);
+      const network = port && this.state.networks.get(port.network);
+      if (!port || !network) return { kind: 'unknown', device };
+      return { kind: 'bound', details: portDetails(port, network) };
+    });
+    return { devices: out, failed: [] };
+  }
+
+  async updateDeviceList(up: string[], down: string[]): Promise<UpdateDeviceListReply> {
+    for (const id of up) this.status.set(id, 'ACTIVE');
+    for (const id of down) this.status.set(id, 'DOWN');
+    return { failedUp: [], failedDown: [] };
+  }
+
+  async tunnelSync(localIp: string, tunnelType: TunnelType): Promise<TunnelEndpoint[]> {
+    this.endpoints.set(localIp, { ip: localIp, type: tunnelType });
+    return this.state.tunnelEndpoints
+      .filter((t) => (t.type ?? tunnelType) === tunnelType)
+      .map((t) => ({ ipAddress: t.ipAddress, host: t.host }));
+  }
+
+  async securityGroupInfo(_devices: string[]): Promise<SecurityGroupInfo> {
+    // Security groups arrive with the firewall's extension of the file format.
+    return { rules: {}, stateful: {}, members: {} };
+  }
+
+  async reportState(report: AgentStateReport): Promise<ReportStateReply> {
+    if (!this.started) throw new ControlPlaneError('local control plane is not started', 'NOT_STARTED', true);
+    const first = this.lastReport === undefined;
+    this.lastReport = report;
+    return first ? 'new' : 'alive';
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.reload();
+    }, this.opts.debounceMs ?? 50);
+  }
+
+  private async read(): Promise<DesiredState> {
+    let text: string;
+    try {
+      text = await readFile(this.opts.file, 'utf8');
+    } catch (err) {
+      throw new ControlPlaneError(`cannot read desired-state file ${this.opts.file}: ${(err as Error).message}`,
+        'STATE_FILE_UNREADABLE', true, { cause: err });
+    }
+    return parseDesiredState(text, this.opts.file);
+  }
+
+  private async reloadNow(): Promise<void> {
+    if (!this.started) return;
+    let next: DesiredState;
+    try {
+      next = await this.read();
+    } catch (err) {
+      this.opts.onError?.(err as Error);
+      return;
+    }
+    const prev = this.state;
+    this.state = next;
+    this.opts.onLoad?.(next);
+    for (const e of diffStates(prev, next)) this.emit(e);
+  }
+
+  private emit(event: ControlPlaneEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        this.opts.onError?.(err as Error);
+      }
+    }
+  }
+}
+
+export function portDetails(port: LocalPort, network: LocalNetwork): PortDetails {
+  return {
+    portId: port.id,
+    networkId: network.id,
+    macAddress: port.mac,
+    adminStateUp: port.adminStateUp,
+    networkType: network.type,
+    segmentationId: network.segmentationId,
+    physicalNetwork: network.physicalNetwork,
+    fixedIps: port.fixedIps,
+    allowedAddressPairs: port.allowedAddressPairs,
+    portSecurityEnabled: port.portSecurityEnabled,
+    securityGroups: port.securityGroups,
+    deviceOwner: port.deviceOwner,
+    deviceId: port.deviceId,
+    mtu: network.mtu,
+  };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The events Neutron would have sent for the edit from `prev` to `next`. */
+export function diffStates(prev: DesiredState, next: DesiredState): ControlPlaneEvent[] {
+  const events: ControlPlaneEvent[] = [];
+  const updated: string[] = [];
+  for (const [id, port] of next.ports) {
+    const old = prev.ports.get(id);
+    const changedNet = !sameJson(prev.networks.get(port.network), next.networks.get(port.network));
+    if (!old || !sameJson(old, port) || changedNet) updated.push(id);
+  }
+  for (const id of prev.ports.keys()) if (!next.ports.has(id)) events.push({ type: 'port_deleted', portId: id });
+  for (const [id, net] of next.networks) {
+    const old = prev.networks.get(id);
+    if (old && !sameJson(old, net)) events.push({ type: 'network_updated', networkId: id });
+  }
+  if (updated.length) events.push({ type: 'ports_updated', portIds: updated });
+  const key = (t: { ipAddress: string; type?: TunnelType }) => `${t.type ?? '*'}/${t.ipAddress}`;
+  const before = new Map(prev.tunnelEndpoints.map((t) => [key(t), t]));
+  const after = new Map(next.tunnelEndpoints.map((t) => [key(t), t]));
+  for (const [k, t] of after) {
+    if (before.has(k)) continue;
+    for (const tunnelType of t.type ? [t.type] : (['vxlan', 'gre', 'geneve'] as const)) {
+      events.push({ type: 'tunnel_update', tunnelIp: t.ipAddress, tunnelType, host: t.host });
+    }
+  }
+  for (const [k, t] of before) {
+    if (after.has(k)) continue;
+    for (const tunnelType of t.type ? [t.type] : (['vxlan', 'gre', 'geneve'] as const)) {
+      events.push({ type: 'tunnel_delete', tunnelIp: t.ipAddress, tunnelType });
+    }
+  }
+  if (!sameJson(prev.extra, next.extra)) {
+    // Extensions' data (security groups, fdb) changed: let them re-read it.
+    events.push({ type: 'security_groups_updated', securityGroupIds: [] });
+  }
+  return events;
+}
