@@ -1,0 +1,409 @@
+/**
+ * Security groups as Neutron's `openvswitch` firewall driver programs them
+ * (neutron-ovs-agent.md §5), computed without I/O.
+ *
+ * The agent feeds the firewall what changed (ports, security group rules and
+ * members) during a pass, then calls `flush()` once and puts the returned
+ * flow-mods in the pass's bundle. Flows are grouped by owner so an update
+ * touches only what it concerns:
+ *
+ *  - `p|<port id>`: a port's base flows, plain-rule flows, and its side
+ *    (dimension 2/2 and accept flows) of remote-group rules;
+ *  - `a|<lvid>|<direction>|<ethertype>|<member>`: the address side
+ *    (dimension 1/2) of remote groups, one owner per member address per
+ *    network, so a membership change rewrites only that member's flows
+ *    whatever the group's size (O(N) flows for N members, never O(N²)).
+ *
+ * Unlike Neutron, which deletes and re-adds every flow of a port on any
+ * change (under a temporary cookie), the ledger diff emits only the flows
+ * that differ, adds before deletes; the agent sends them in one atomic
+ * bundle, so no packet sees a half-applied change.
+ */
+import type { SecurityGroupInfo } from '../control-plane/types.js';
+import { parseCidr } from './addresses.js';
+import { filteredPortBaseFlows, initFlows, unfilteredPortFlows, type BaseFlowOptions } from './base-flows.js';
+import { ConjIdMap } from './conj-ids.js';
+import { Reg, Table } from './constants.js';
+import { flow, FlowLedger, type Flow, type FlowChange } from './flow.js';
+import type { FirewallPort } from './port.js';
+import {
+  conjunctionAcceptFlows,
+  conjunctionAddressFlows,
+  conjunctionPortFlows,
+  mergeCommonRules,
+  mergePortRanges,
+  normalizeRule,
+  plainRuleFlows,
+  priorityOffset,
+  type Direction,
+  type Ethertype,
+  type NormalizedRule,
+} from './rules.js';
+import { PORT_PROTOCOLS } from './constants.js';
+
+export type FirewallDriverName = 'openvswitch' | 'noop';
+
+export interface FirewallOptions {
+  /** The br-int cookie: put on every added flow, and deletes only touch flows carrying it. */
+  cookie?: bigint;
+  /** `[securitygroup] permitted_ethertypes` (hex strings such as `0x4008`). */
+  permittedEthertypes?: string[];
+  /** The highest conj_id already on the bridge (agent restart), so new ids never collide with live ones. */
+  highestConjId?: number;
+  /** Told about rules and ports that could not be turned into flows (they are skipped / the port is blocked). */
+  onError?: (error: Error, context: { securityGroupId?: string; portId?: string }) => void;
+}
+
+/** What the agent calls; `NoopFirewall` implements it too. */
+export interface Firewall {
+  readonly driver: FirewallDriverName;
+  /** When false the agent installs its own ARP/MAC anti-spoofing flows (§3.7). */
+  readonly providesArpSpoofingProtection: boolean;
+  /** The bridge-wide flows: once at start and after OVS lost its flows. */
+  initialize(): FlowChange[];
+  updateSecurityGroupInfo(info: SecurityGroupInfo): void;
+  setupPortFilters(ports: readonly FirewallPort[]): void;
+  updatePortFilters(ports: readonly FirewallPort[]): void;
+  removePortFilters(portIds: readonly string[]): void;
+  isPortManaged(portId: string): boolean;
+  /** The minimal flow-mods for everything changed since the last flush, adds before deletes. */
+  flush(): FlowChange[];
+  /** Every flow the firewall wants, as adds: after ovs-vswitchd restarted with empty tables. */
+  reinstallAll(): FlowChange[];
+}
+
+interface GroupRules {
+  signature: string;
+  plain: NormalizedRule[];
+  remote: NormalizedRule[];
+}
+
+interface AddressEntry {
+  cidr: string;
+  mac: string | null;
+  ids: Set<number>;
+}
+
+const DIRECTIONS: readonly Direction[] = ['ingress', 'egress'];
+const ETHERTYPES: readonly Ethertype[] = ['IPv4', 'IPv6'];
+
+export class OvsFirewall implements Firewall {
+  readonly driver = 'openvswitch';
+  readonly providesArpSpoofingProtection = true;
+
+  private readonly ledger: FlowLedger;
+  private readonly conjIds: ConjIdMap;
+  private readonly baseOptions: BaseFlowOptions;
+  private readonly onError: NonNullable<FirewallOptions['onError']>;
+
+  private readonly ports = new Map<string, FirewallPort>();
+  private readonly portsByLvid = new Map<number, Set<string>>();
+  private readonly groups = new Map<string, GroupRules>();
+  private readonly members = new Map<string, { signature: string; IPv4: Array<[string, string | null]>; IPv6: Array<[string, string | null]> }>();
+  /** Remote group ids each network's address flows were last computed from. */
+  private readonly netRemotes = new Map<number, Set<string>>();
+  /** Per network: address owner → signature (its sorted conj ids) last emitted. */
+  private readonly netAddresses = new Map<number, Map<string, string>>();
+  private readonly cidrCache = new Map<string, { cidr: string; any: boolean }>();
+  private readonly failed = new Set<string>();
+
+  private readonly dirtyPorts = new Set<string>();
+  private readonly dirtyNets = new Set<number>();
+
+  constructor(options: FirewallOptions = {}) {
+    this.ledger = new FlowLedger(options.cookie);
+    this.conjIds = new ConjIdMap(options.highestConjId ?? 0);
+    this.baseOptions = { permittedEthertypes: options.permittedEthertypes ?? [] };
+    this.onError = options.onError ?? (() => {});
+  }
+
+  initialize(): FlowChange[] {
+    this.ledger.setOwner('init', initFlows());
+    return this.ledger.commit();
+  }
+
+  updateSecurityGroupInfo(info: SecurityGroupInfo): void {
+    for (const [sgId, rules] of Object.entries(info.rules)) {
+      const signature = JSON.stringify(rules);
+      if (this.groups.get(sgId)?.signature === signature) continue;
+      const g: GroupRules = { signature, plain: [], remote: [] };
+      for (const r of rules) {
+        try {
+          const n = normalizeRule(r);
+          (n.remoteId === undefined ? g.plain : g.remote).push(n);
+        } catch (err) {
+          this.onError(err as Error, { securityGroupId: sgId });
+        }
+      }
+      this.groups.set(sgId, g);
+      for (const p of this.ports.values()) {
+        if (!p.securityGroups.includes(sgId)) continue;
+        this.dirtyPorts.add(p.portId);
+        this.dirtyNets.add(p.lvid);
+      }
+    }
+    for (const [groupId, m] of Object.entries(info.members)) {
+      const signature = JSON.stringify(m);
+      if (this.members.get(groupId)?.signature === signature) continue;
+      this.members.set(groupId, { signature, IPv4: m.IPv4 ?? [], IPv6: m.IPv6 ?? [] });
+      for (const [lvid, remotes] of this.netRemotes) if (remotes.has(groupId)) this.dirtyNets.add(lvid);
+    }
+  }
+
+  setupPortFilters(ports: readonly FirewallPort[]): void {
+    for (const p of ports) this.upsertPort(p);
+  }
+
+  updatePortFilters(ports: readonly FirewallPort[]): void {
+    for (const p of ports) this.upsertPort(p);
+  }
+
+  removePortFilters(portIds: readonly string[]): void {
+    for (const id of portIds) {
+      const old = this.ports.get(id);
+      if (!old) continue;
+      this.ports.delete(id);
+      this.portsByLvid.get(old.lvid)?.delete(id);
+      this.dirtyPorts.add(id);
+      this.dirtyNets.add(old.lvid);
+    }
+  }
+
+  isPortManaged(portId: string): boolean {
+    return this.ports.has(portId);
+  }
+
+  /** Ports whose flows could not be built (bad addresses): they are blocked until updated. */
+  failedPorts(): string[] {
+    return [...this.failed];
+  }
+
+  flush(): FlowChange[] {
+    for (const id of this.dirtyPorts) this.ledger.setOwner(`p|${id}`, this.portFlows(id));
+    this.dirtyPorts.clear();
+    for (const lvid of this.dirtyNets) this.refreshNetwork(lvid);
+    this.dirtyNets.clear();
+    return this.ledger.commit();
+  }
+
+  reinstallAll(): FlowChange[] {
+    return this.ledger.reinstall();
+  }
+
+  /** Flows currently believed installed (tests, benchmark). */
+  installedFlows(): Flow[] {
+    return this.ledger.installedFlows();
+  }
+
+  get flowCount(): number {
+    return this.ledger.size;
+  }
+
+  private upsertPort(p: FirewallPort): void {
+    const old = this.ports.get(p.portId);
+    if (old && old.lvid !== p.lvid) {
+      this.portsByLvid.get(old.lvid)?.delete(p.portId);
+      this.dirtyNets.add(old.lvid);
+    }
+    const port = { ...p, securityGroups: [...p.securityGroups] };
+    this.ports.set(p.portId, port);
+    let set = this.portsByLvid.get(p.lvid);
+    if (!set) {
+      set = new Set();
+      this.portsByLvid.set(p.lvid, set);
+    }
+    set.add(p.portId);
+    this.dirtyPorts.add(p.portId);
+    this.dirtyNets.add(p.lvid);
+  }
+
+  private portFlows(portId: string): Flow[] {
+    const port = this.ports.get(portId);
+    this.failed.delete(portId);
+    if (!port) {
+      this.conjIds.releaseUser(portId);
+      return [];
+    }
+    if (!port.portSecurityEnabled) {
+      this.conjIds.releaseUser(portId);
+      return unfilteredPortFlows(port);
+    }
+    const held = new Set<string>();
+    try {
+      const out = filteredPortBaseFlows(port, this.baseOptions);
+      for (const sgId of port.securityGroups) {
+        for (const r of this.groups.get(sgId)?.plain ?? []) out.push(...plainRuleFlows(r, port.ofport));
+      }
+      out.push(...this.remoteRuleFlows(port, held));
+      this.conjIds.releaseUser(portId, held);
+      return out;
+    } catch (err) {
+      this.conjIds.releaseUser(portId, held);
+      this.failed.add(portId);
+      this.onError(err as Error, { portId });
+      // Egress goes to T71, which has nothing for this port but its default drop.
+      return [flow(Table.TRANSIENT, 100, [`in_port=${port.ofport}`], `set_field:${port.ofport}->reg${Reg.PORT},set_field:${port.lvid}->reg${Reg.NET},resubmit(,${Table.BASE_EGRESS})`)];
+    }
+  }
+
+  /** A port's side of its remote-group rules (Neutron's `_add_non_ip_conj_flows`). */
+  private remoteRuleFlows(port: FirewallPort, held: Set<string>): Flow[] {
+    const grouped = new Map<string, { direction: Direction; ethertype: Ethertype; protocol?: number; items: Array<{ rule: NormalizedRule; conjId: number }> }>();
+    for (const sgId of port.securityGroups) {
+      for (const r of this.groups.get(sgId)?.remote ?? []) {
+        const base = this.conjIds.acquire(port.portId, sgId, r.remoteId!, r.direction, r.ethertype, held);
+        const conjId = base + 2 * priorityOffset(r, true);
+        const rule: NormalizedRule = { ...r };
+        delete rule.remoteId;
+        // Neutron merges by (direction, ethertype, protocol); the prefix is part of the key here so
+        // rules that cannot be merged never are.
+        const k = `${r.direction}|${r.ethertype}|${r.protocol ?? ''}|${r.prefix ?? ''}`;
+        let g = grouped.get(k);
+        if (!g) {
+          g = { direction: r.direction, ethertype: r.ethertype, protocol: r.protocol, items: [] };
+          grouped.set(k, g);
+        }
+        g.items.push({ rule, conjId });
+      }
+    }
+    const out: Flow[] = [];
+    const accepted = new Set<string>();
+    for (const g of grouped.values()) {
+      const merged = g.protocol !== undefined && PORT_PROTOCOLS[g.protocol] !== undefined ? mergePortRanges(g.items) : mergeCommonRules(g.items);
+      for (const cr of merged) out.push(...conjunctionPortFlows(cr, port.ofport));
+      for (const { conjId } of g.items) {
+        const k = `${g.direction}|${g.ethertype}|${conjId}`;
+        if (accepted.has(k)) continue;
+        accepted.add(k);
+        out.push(...conjunctionAcceptFlows(conjId, g.direction, g.ethertype, port.ofport));
+      }
+    }
+    return out;
+  }
+
+  private memberCidr(ip: string): { cidr: string; any: boolean } {
+    let c = this.cidrCache.get(ip);
+    if (!c) {
+      const p = parseCidr(ip);
+      c = { cidr: `${p.address}/${p.prefixLen}`, any: p.prefixLen === 0 };
+      this.cidrCache.set(ip, c);
+    }
+    return c;
+  }
+
+  /** Rewrites the address side of remote-group conjunctions on one network, only for members whose ids changed. */
+  private refreshNetwork(lvid: number): void {
+    // (direction, ethertype) → remote id → conj ids in use on this network.
+    const wanted = new Map<string, Map<string, Set<number>>>();
+    const remotes = new Set<string>();
+    for (const portId of this.portsByLvid.get(lvid) ?? []) {
+      const port = this.ports.get(portId);
+      if (!port?.portSecurityEnabled || this.failed.has(portId)) continue;
+      for (const sgId of port.securityGroups) {
+        for (const r of this.groups.get(sgId)?.remote ?? []) {
+          const base = this.conjIds.peek(sgId, r.remoteId!, r.direction, r.ethertype);
+          if (base === undefined) continue;
+          const de = `${r.direction}|${r.ethertype}`;
+          let byRemote = wanted.get(de);
+          if (!byRemote) {
+            byRemote = new Map();
+            wanted.set(de, byRemote);
+          }
+          let ids = byRemote.get(r.remoteId!);
+          if (!ids) {
+            ids = new Set();
+            byRemote.set(r.remoteId!, ids);
+          }
+          ids.add(base + 2 * priorityOffset(r, true));
+          remotes.add(r.remoteId!);
+        }
+      }
+    }
+    const previous = this.netAddresses.get(lvid) ?? new Map<string, string>();
+    const current = new Map<string, string>();
+    for (const direction of DIRECTIONS) {
+      for (const ethertype of ETHERTYPES) {
+        const byRemote = wanted.get(`${direction}|${ethertype}`);
+        if (!byRemote) continue;
+        const addresses = new Map<string, AddressEntry>();
+        for (const [remoteId, ids] of byRemote) {
+          for (const [ip, mac] of this.members.get(remoteId)?.[ethertype] ?? []) {
+            let c: { cidr: string; any: boolean };
+            try {
+              c = this.memberCidr(ip);
+            } catch (err) {
+              this.onError(err as Error, { securityGroupId: remoteId });
+              continue;
+            }
+            const key = c.any ? `${c.cidr}|${mac ?? ''}` : c.cidr;
+            let e = addresses.get(key);
+            if (!e) {
+              e = { cidr: c.cidr, mac: c.any ? mac : null, ids: new Set() };
+              addresses.set(key, e);
+            }
+            for (const id of ids) e.ids.add(id);
+          }
+        }
+        for (const [key, e] of addresses) {
+          const owner = `a|${lvid}|${direction}|${ethertype}|${key}`;
+          const ids = [...e.ids].sort((a, b) => a - b);
+          const signature = ids.join(',');
+          current.set(owner, signature);
+          if (previous.get(owner) === signature) continue;
+          this.ledger.setOwner(owner, conjunctionAddressFlows(e.cidr, e.mac, direction, ethertype, lvid, ids));
+        }
+      }
+    }
+    for (const owner of previous.keys()) if (!current.has(owner)) this.ledger.setOwner(owner, []);
+    if (current.size === 0) this.netAddresses.delete(lvid);
+    else this.netAddresses.set(lvid, current);
+    if (remotes.size === 0) this.netRemotes.delete(lvid);
+    else this.netRemotes.set(lvid, remotes);
+  }
+}
+
+/** `[securitygroup] firewall_driver = noop`: no filtering; the agent applies its own ARP/MAC anti-spoofing. */
+export class NoopFirewall implements Firewall {
+  readonly driver = 'noop';
+  readonly providesArpSpoofingProtection = false;
+  private readonly managed = new Set<string>();
+  initialize(): FlowChange[] {
+    return [];
+  }
+  updateSecurityGroupInfo(): void {}
+  setupPortFilters(ports: readonly FirewallPort[]): void {
+    for (const p of ports) this.managed.add(p.portId);
+  }
+  updatePortFilters(ports: readonly FirewallPort[]): void {
+    this.setupPortFilters(ports);
+  }
+  removePortFilters(portIds: readonly string[]): void {
+    for (const id of portIds) this.managed.delete(id);
+  }
+  isPortManaged(portId: string): boolean {
+    return this.managed.has(portId);
+  }
+  flush(): FlowChange[] {
+    return [];
+  }
+  reinstallAll(): FlowChange[] {
+    return [];
+  }
+}
+
+export class FirewallConfigError extends Error {
+  override readonly name = 'FirewallConfigError';
+  readonly code = 'FW_BAD_DRIVER';
+}
+
+/** The driver named by `[securitygroup] firewall_driver` (unset → noop, as in Neutron). */
+export function createFirewall(driver: string | undefined, options: FirewallOptions = {}): Firewall {
+  switch (driver ?? 'noop') {
+    case 'openvswitch':
+      return new OvsFirewall(options);
+    case 'noop':
+      return new NoopFirewall();
+    default:
+      throw new FirewallConfigError(`unsupported firewall_driver ${JSON.stringify(driver)} (openvswitch or noop)`);
+  }
+}

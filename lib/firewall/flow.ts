@@ -1,0 +1,162 @@
+/**
+ * Flows as the firewall and l2pop compute them, and the ledger that turns
+ * "what each owner wants now" into the minimal list of flow-mods.
+ *
+ * A flow's identity in OpenFlow is (table, priority, match): an ADD with the
+ * same identity replaces the actions in place, a strict DELETE removes exactly
+ * it. Several owners (ports, networks, fdb entries) may want the same flow
+ * (e.g. the per-port `ct_state=+trk+inv` drop, which has no port in its
+ * match), so the ledger counts claims and only deletes a flow once nobody
+ * wants it.
+ */
+
+/** One flow in ovs-ofctl terms: `match` is the comma-joined match text (may be empty). */
+export interface Flow {
+  table: number;
+  priority: number;
+  match: string;
+  actions: string;
+}
+
+/**
+ * One flow-mod, as ovs-ofctl text: `add` lines carry actions, `delete_strict`
+ * lines only the identity. The same text works as a line of
+ * `ovs-ofctl --bundle add-flows BR FILE` when prefixed with `op`.
+ */
+export interface FlowChange {
+  op: 'add' | 'delete_strict';
+  text: string;
+}
+
+export function flowKey(f: Flow): string {
+  return f.match === '' ? `table=${f.table},priority=${f.priority}` : `table=${f.table},priority=${f.priority},${f.match}`;
+}
+
+/** Builds a flow from match parts, skipping empty ones. */
+export function flow(table: number, priority: number, match: Array<string | false | undefined>, actions: string): Flow {
+  let m = '';
+  for (const part of match) {
+    if (!part) continue;
+    m = m === '' ? part : `${m},${part}`;
+  }
+  return { table, priority, match: m, actions };
+}
+
+/** `cookie=0x…` text for a 64-bit cookie. */
+export function cookieText(cookie: bigint): string {
+  return `0x${cookie.toString(16)}`;
+}
+
+/** The lines for `ovs-ofctl --bundle add-flows`: `add …` / `delete_strict …`. */
+export function changesToOfctlLines(changes: readonly FlowChange[]): string {
+  let out = '';
+  for (const c of changes) out += `${c.op} ${c.text}\n`;
+  return out;
+}
+
+interface Claims {
+  /** owner → actions, in claim order; the first claim's actions are installed. */
+  byOwner: Map<string, Flow>;
+}
+
+export class FlowLedger {
+  private readonly owners = new Map<string, Map<string, Flow>>();
+  private readonly claims = new Map<string, Claims>();
+  /** What we believe the switch holds, by key (actions text). */
+  private readonly installed = new Map<string, Flow>();
+  private readonly touched = new Set<string>();
+  private readonly addPrefix: string;
+  private readonly deletePrefix: string;
+
+  constructor(cookie?: bigint) {
+    this.addPrefix = cookie === undefined ? '' : `cookie=${cookieText(cookie)},`;
+    this.deletePrefix = cookie === undefined ? '' : `cookie=${cookieText(cookie)}/-1,`;
+  }
+
+  /** Replaces everything `owner` wants with `flows` (an empty list releases the owner). */
+  setOwner(owner: string, flows: readonly Flow[]): void {
+    const old = this.owners.get(owner);
+    const next = new Map<string, Flow>();
+    for (const f of flows) next.set(flowKey(f), f);
+    if (old) {
+      for (const [key, f] of old) {
+        const n = next.get(key);
+        if (n && n.actions === f.actions) {
+          next.set(key, n);
+          continue;
+        }
+        if (!n) this.release(key, owner);
+      }
+    }
+    for (const [key, f] of next) {
+      const o = old?.get(key);
+      if (o && o.actions === f.actions) continue;
+      let c = this.claims.get(key);
+      if (!c) {
+        c = { byOwner: new Map() };
+        this.claims.set(key, c);
+      }
+      c.byOwner.set(owner, f);
+      this.touched.add(key);
+    }
+    if (next.size === 0) this.owners.delete(owner);
+    else this.owners.set(owner, next);
+  }
+
+  hasOwner(owner: string): boolean {
+    return this.owners.has(owner);
+  }
+
+  /** Owners currently holding flows whose id starts with `prefix`. */
+  ownersWithPrefix(prefix: string): string[] {
+    const out: string[] = [];
+    for (const o of this.owners.keys()) if (o.startsWith(prefix)) out.push(o);
+    return out;
+  }
+
+  private release(key: string, owner: string): void {
+    const c = this.claims.get(key);
+    if (!c) return;
+    c.byOwner.delete(owner);
+    if (c.byOwner.size === 0) this.claims.delete(key);
+    this.touched.add(key);
+  }
+
+  /** The flow-mods that take the switch from what was committed last to what the owners want now: adds first. */
+  commit(): FlowChange[] {
+    const adds: FlowChange[] = [];
+    const deletes: FlowChange[] = [];
+    for (const key of this.touched) {
+      const c = this.claims.get(key);
+      const want = c ? c.byOwner.values().next().value : undefined;
+      const have = this.installed.get(key);
+      if (want) {
+        if (!have || have.actions !== want.actions) {
+          adds.push({ op: 'add', text: `${this.addPrefix}${key} actions=${want.actions}` });
+          this.installed.set(key, want);
+        }
+      } else if (have) {
+        deletes.push({ op: 'delete_strict', text: `${this.deletePrefix}${key}` });
+        this.installed.delete(key);
+      }
+    }
+    this.touched.clear();
+    return adds.concat(deletes);
+  }
+
+  /** Every flow we believe installed, as adds (after the switch lost its tables). */
+  reinstall(): FlowChange[] {
+    const out: FlowChange[] = [];
+    for (const [key, f] of this.installed) out.push({ op: 'add', text: `${this.addPrefix}${key} actions=${f.actions}` });
+    return out;
+  }
+
+  /** Installed flows (for tests and the benchmark's flow count). */
+  installedFlows(): Flow[] {
+    return [...this.installed.values()];
+  }
+
+  get size(): number {
+    return this.installed.size;
+  }
+}
