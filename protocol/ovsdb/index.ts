@@ -1,6 +1,14 @@
 /**
- * `protocol/ovsdb`: an OVSDB (RFC 7047 + Open vSwitch extensions) client.
+ * `protocol/ovsdb`: an OVSDB client (RFC 7047 and the Open vSwitch
+ * extensions): transports, JSON-RPC session, typed schema, data and
+ * operations, monitors and locks.
  */
 export * from './errors.js';
 export * from './schema.js';
 export * from './datum.js';
+export * from './framer.js';
+export * from './transport.js';
+export * from './jsonrpc.js';
+export * from './operations.js';
+export * from './updates.js';
+export * from './client.js';

@@ -1,0 +1,150 @@
+/**
+ * OVSDB remotes in OVS syntax and the sockets they open:
+ * `unix:PATH`, `tcp:HOST[:PORT]`, `ssl:HOST[:PORT]` (port 6640 by default,
+ * IPv6 hosts in brackets: `tcp:[::1]:6640`).
+ *
+ * SSL follows OVS: the client presents its private key and certificate and
+ * checks the server's certificate against the CA certificate; like OVS it
+ * does not match the certificate against the host name.
+ */
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { OvsdbConnectionError, OvsdbErrorCode } from './errors.js';
+
+export const DEFAULT_OVSDB_PORT = 6640;
+
+export type Remote =
+  | { readonly kind: 'unix'; readonly path: string }
+  | { readonly kind: 'tcp' | 'ssl'; readonly host: string; readonly port: number };
+
+/** Key material for `ssl:` remotes: file paths (as OVS's options) or PEM contents. */
+export interface SslOptions {
+  /** `--private-key`: PEM file path, or the PEM itself as a Buffer. */
+  privateKey: string | Buffer;
+  /** `--certificate`: PEM file path, or the PEM as a Buffer. */
+  certificate: string | Buffer;
+  /** `--ca-cert`: PEM file path, or the PEM as a Buffer. */
+  caCert: string | Buffer;
+}
+
+export interface ConnectOptions {
+  ssl?: SslOptions;
+  /** Give up connecting after this long (default 10 s; 0 = the OS's own timeout). */
+  connectTimeoutMs?: number;
+}
+
+/** Parses an OVS remote string; throws `BAD_REMOTE` with the reason. */
+export function parseRemote(remote: string): Remote {
+  const colon = remote.indexOf(':');
+  const kind = colon < 0 ? '' : remote.slice(0, colon);
+  const rest = remote.slice(colon + 1);
+  if (kind === 'unix') {
+    if (rest.length === 0) throw badRemote(remote, 'unix: needs a socket path');
+    return Object.freeze({ kind, path: rest });
+  }
+  if (kind === 'tcp' || kind === 'ssl') {
+    let host: string;
+    let portText: string | undefined;
+    if (rest.startsWith('[')) {
+      const close = rest.indexOf(']');
+      if (close < 0) throw badRemote(remote, 'unterminated [IPv6 address]');
+      host = rest.slice(1, close);
+      const after = rest.slice(close + 1);
+      if (after !== '' && !after.startsWith(':')) throw badRemote(remote, 'expected :PORT after ]');
+      portText = after === '' ? undefined : after.slice(1);
+    } else {
+      const parts = rest.split(':');
+      if (parts.length > 2) throw badRemote(remote, 'put an IPv6 address in brackets: tcp:[::1]:6640');
+      host = parts[0];
+      portText = parts[1];
+    }
+    if (host === '') throw badRemote(remote, 'missing host');
+    const port = portText === undefined || portText === '' ? DEFAULT_OVSDB_PORT : Number(portText);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw badRemote(remote, `bad port ${JSON.stringify(portText)}`);
+    return Object.freeze({ kind, host, port });
+  }
+  throw badRemote(remote, 'expected unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT');
+}
+
+function badRemote(remote: string, why: string): OvsdbConnectionError {
+  return new OvsdbConnectionError(OvsdbErrorCode.BAD_REMOTE, `bad OVSDB remote ${JSON.stringify(remote)}: ${why}`, remote);
+}
+
+function pem(v: string | Buffer, what: string, remote: string): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  try {
+    return readFileSync(v);
+  } catch (err) {
+    throw new OvsdbConnectionError(OvsdbErrorCode.CONNECT_FAILED, `cannot read SSL ${what} ${v}: ${(err as Error).message}`, remote, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Opens a connected socket to a remote. Rejects with `CONNECT_FAILED`
+ * naming the remote and the reason (e.g. ECONNREFUSED, ENOENT, a TLS error).
+ */
+export function openSocket(remoteText: string, options: ConnectOptions = {}): Promise<net.Socket> {
+  let remote: Remote;
+  try {
+    remote = parseRemote(remoteText);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const timeoutMs = options.connectTimeoutMs ?? 10_000;
+  return new Promise<net.Socket>((resolve, reject) => {
+    let socket: net.Socket;
+    const readyEvent = remote.kind === 'ssl' ? 'secureConnect' : 'connect';
+    try {
+      if (remote.kind === 'unix') {
+        socket = net.connect({ path: remote.path });
+      } else if (remote.kind === 'tcp') {
+        socket = net.connect({ host: remote.host, port: remote.port });
+      } else {
+        const ssl = options.ssl;
+        if (!ssl) {
+          throw new OvsdbConnectionError(OvsdbErrorCode.BAD_REMOTE, `ssl remote ${remoteText} needs ssl options (privateKey, certificate, caCert)`, remoteText);
+        }
+        socket = tls.connect({
+          host: remote.host,
+          port: remote.port,
+          key: pem(ssl.privateKey, 'private key', remoteText),
+          cert: pem(ssl.certificate, 'certificate', remoteText),
+          ca: pem(ssl.caCert, 'CA certificate', remoteText),
+          rejectUnauthorized: true,
+          // OVS authenticates the peer by its CA-signed certificate, not by host name.
+          checkServerIdentity: () => undefined,
+        });
+      }
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const cleanup = () => {
+      if (timer) clearTimeout(timer);
+      socket.off('error', onError);
+      socket.off(readyEvent, onReady);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      socket.destroy();
+      reject(
+        new OvsdbConnectionError(OvsdbErrorCode.CONNECT_FAILED, `cannot connect to OVSDB at ${remoteText}: ${err.message}`, remoteText, {
+          cause: err,
+        }),
+      );
+    };
+    const onReady = () => {
+      cleanup();
+      resolve(socket);
+    };
+    socket.once('error', onError);
+    socket.once(readyEvent, onReady);
+    if (timeoutMs > 0) {
+      timer = setTimeout(() => onError(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    }
+  });
+}
