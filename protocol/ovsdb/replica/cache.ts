@@ -242,6 +242,13 @@ export class ReplicaCache {
     return this.commit(changes, events);
   }
 
+  /** Empties every table, reporting each row as deleted. */
+  deleteAll(events: RowEvent[] = []): RowEvent[] {
+    const changes: Change<ReplicaRow>[] = [];
+    for (const table of this.tables.values()) for (const row of table.values()) changes.push({ kind: 'delete', table, row });
+    return this.commit(changes, events);
+  }
+
   /** Empties every table (no events). */
   clear(): void {
     for (const t of this.tables.values()) {

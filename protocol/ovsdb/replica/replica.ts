@@ -1,0 +1,498 @@
+/**
+ * The replica (the OVS IDL's job): a typed in-memory copy of chosen tables
+ * and columns of one database, kept current by a monitor, with row events,
+ * indexes, optimistic transactions and reconnection.
+ *
+ * Monitor method: `monitor_cond_since` when the server has it (OVS ≥ 2.12),
+ * else `monitor_cond`, else plain `monitor`. After any disconnect the replica
+ * reconnects with backoff, re-reads the schema and re-monitors; with
+ * `monitor_cond_since` it sends the last transaction id it saw, and a server
+ * that still has it (`found`) sends only what changed, which is applied as
+ * ordinary updates. Otherwise the fresh initial state is diffed against the
+ * replica. Either way, row events describe exactly what changed while we
+ * were away, and a `resync` event follows.
+ *
+ * Events are emitted after a whole notification is applied, so a handler
+ * sees a consistent replica. Rows are immutable objects shared with the
+ * replica: no copies are made for handlers.
+ */
+import { EventEmitter } from 'node:events';
+import { OvsdbClient, connectWithBackoff } from '../client.js';
+import type { ClientOptions, MonitorId } from '../client.js';
+import type { Uuid } from '../datum.js';
+import { OvsdbConnectionError, OvsdbError, OvsdbErrorCode, OvsdbRpcError, OvsdbTransactionError } from '../errors.js';
+import type { Condition } from '../operations.js';
+import { getColumn, getTable } from '../schema.js';
+import type { ColumnSchema, DatabaseSchema } from '../schema.js';
+import type { MonitorCondRequest } from '../updates.js';
+import { ReplicaCache } from './cache.js';
+import type { ReplicaRow, RowEvent, TableCache } from './cache.js';
+import type { IndexSpec } from './row-index.js';
+import { RowIndex } from './row-index.js';
+import { TransactionBuilder, TransactionResult } from './transaction.js';
+
+/** What to replicate of one table. */
+export interface TableSpec {
+  /** Columns to replicate (default: all). */
+  columns?: readonly string[];
+  /** Conditions (ORed, as monitor_cond defines them); ignored by servers without monitor_cond. */
+  where?: readonly (Condition | boolean)[];
+}
+
+export type MonitorMethod = 'monitor_cond_since' | 'monitor_cond' | 'monitor';
+
+export interface ReplicaOptions<T> extends ClientOptions {
+  /** `unix:PATH`, `tcp:HOST:PORT` or `ssl:HOST:PORT`. */
+  remote: string;
+  /** Default `Open_vSwitch`. */
+  database?: string;
+  /** The tables to replicate: `true` for all columns, or a spec. */
+  tables: { [K in keyof T]?: TableSpec | true };
+  /** Indexes to create before the first dump. More can be added with `index()` at any time. */
+  indexes?: readonly IndexSpec[];
+  /** Most capable method to try (default `monitor_cond_since`); falls back when the server lacks it. */
+  method?: MonitorMethod;
+  /** First reconnect delay (default 100 ms), doubling up to `maxBackoffMs` (default 8 s). */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/** Emitted after every (re)connection, once the replica matches the server. */
+export interface ResyncInfo {
+  /** 0 for the first connection, then 1, 2, ... */
+  readonly reconnects: number;
+  readonly method: MonitorMethod;
+  /** monitor_cond_since only: true when the server resumed from our last txn id (sent only the changes). */
+  readonly found: boolean;
+  /** Row events the resync caused. */
+  readonly changes: number;
+}
+
+interface ReplicaEvents {
+  resync: [info: ResyncInfo];
+  connected: [client: OvsdbClient];
+  disconnected: [err: OvsdbError];
+  /** A failure the replica recovers from by itself (a bad update, a failed reconnect). */
+  error: [err: Error];
+}
+
+export interface TransactOptions {
+  /** Attempts before a conflict becomes an error (default 20). */
+  maxAttempts?: number;
+  /** Per-attempt request timeout. */
+  timeoutMs?: number;
+  /** Longest wait for the replica to move after a conflict before retrying anyway (default 2 s). */
+  conflictWaitMs?: number;
+}
+
+type AnyRowHandler = (event: RowEvent) => void;
+
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+let monitorSeq = 0;
+
+/** True for the error of a `wait` that found the rows changed: an optimistic-transaction conflict. */
+export function isConflict(err: unknown): boolean {
+  return err instanceof OvsdbTransactionError && err.op === 'wait' && err.error === 'timed out';
+}
+
+export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Record<string, ReplicaRow>> extends EventEmitter<ReplicaEvents> {
+  readonly database: string;
+  private readonly options: ReplicaOptions<T>;
+  private cache: ReplicaCache | undefined;
+  private client: OvsdbClient | undefined;
+  private readonly handlers = new Map<string, Set<AnyRowHandler>>();
+  private readonly allHandlers = new Set<AnyRowHandler>();
+  private readonly indexSpecs: { spec: IndexSpec; index: RowIndex<ReplicaRow> }[] = [];
+  private monitorId: MonitorId = null;
+  private methodInUse: MonitorMethod | undefined;
+  private lastId = ZERO_UUID;
+  private reconnectCount = -1;
+  private closedFlag = false;
+  private readonly abort = new AbortController();
+  /** Notifications that arrived while the monitor request was outstanding. */
+  private held: (() => void)[] | undefined;
+  private seq = 0;
+  private readonly seqWaiters = new Set<() => void>();
+  private readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private connectedFlag = false;
+
+  private constructor(options: ReplicaOptions<T>) {
+    super();
+    this.options = options;
+    this.database = options.database ?? 'Open_vSwitch';
+    // An emitter without an `error` listener would throw: errors are informational here.
+    this.on('error', () => {});
+  }
+
+  /**
+   * Connects, monitors and resolves once the replica holds the initial
+   * state. Keeps reconnecting after any disconnect until `close()`.
+   */
+  static async start<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Record<string, ReplicaRow>>(options: ReplicaOptions<T>): Promise<Replica<T>> {
+    const r = new Replica<T>(options);
+    const first = r.whenReady();
+    void r.run();
+    try {
+      await first;
+    } catch (err) {
+      await r.close();
+      throw err;
+    }
+    return r;
+  }
+
+  // ------------------------------------------------------------ reading
+
+  /** A replicated table. */
+  table<K extends keyof T & string>(name: K): TableCache<T[K]> {
+    const t = this.cache?.tables.get(name);
+    if (!t) throw new OvsdbError(OvsdbErrorCode.UNKNOWN_TABLE, `table ${name} is not replicated`);
+    return t as unknown as TableCache<T[K]>;
+  }
+
+  get<K extends keyof T & string>(table: K, uuid: Uuid): T[K] | undefined {
+    return this.table(table).get(uuid);
+  }
+
+  /** The schema the server reported at the last connection. */
+  get schema(): DatabaseSchema {
+    if (!this.cache) throw new OvsdbError(OvsdbErrorCode.CLOSED, 'replica has no schema yet');
+    return this.cache.schema;
+  }
+
+  /** The connected client (for calls the replica does not wrap); undefined while reconnecting. */
+  get connection(): OvsdbClient | undefined {
+    return this.connectedFlag ? this.client : undefined;
+  }
+
+  get isConnected(): boolean {
+    return this.connectedFlag;
+  }
+
+  get method(): MonitorMethod | undefined {
+    return this.methodInUse;
+  }
+
+  /** The id of the last transaction the replica has seen (monitor_cond_since only). */
+  get lastTxnId(): string {
+    return this.lastId;
+  }
+
+  /** Bumped on every applied notification: cheap change detection. */
+  get seqno(): number {
+    return this.seq;
+  }
+
+  /**
+   * An index (created, and filled from the current rows, on first use).
+   * Index by a column (`{table: 'Port', column: 'name'}`) or by one key of a
+   * map column (`{table: 'Interface', column: 'external_ids', key: 'iface-id'}`).
+   */
+  index<K extends keyof T & string>(table: K, column: string, key?: string): RowIndex<T[K]> {
+    const found = this.indexSpecs.find((i) => i.spec.table === table && i.spec.column === column && i.spec.key === key);
+    if (found) return found.index as unknown as RowIndex<T[K]>;
+    const spec: IndexSpec = key === undefined ? { table, column } : { table, column, key };
+    const t = this.table(table);
+    if (!t.columns.some((c) => c.name === column)) {
+      throw new OvsdbError(OvsdbErrorCode.UNKNOWN_COLUMN, `cannot index ${table}.${column}: the column is not replicated`);
+    }
+    const index = (t as unknown as TableCache).addIndex(spec);
+    this.indexSpecs.push({ spec, index });
+    return index as unknown as RowIndex<T[K]>;
+  }
+
+  // ------------------------------------------------------------ events
+
+  /** Calls `handler` for every insert/update/delete of a table's rows; returns an unsubscribe function. */
+  watch<K extends keyof T & string>(table: K, handler: (event: RowEvent<T[K], K>) => void): () => void {
+    let set = this.handlers.get(table);
+    if (!set) this.handlers.set(table, (set = new Set()));
+    const h = handler as unknown as AnyRowHandler;
+    set.add(h);
+    return () => set!.delete(h);
+  }
+
+  /** Calls `handler` for every row event of every table. */
+  watchAll(handler: (event: RowEvent) => void): () => void {
+    this.allHandlers.add(handler);
+    return () => this.allHandlers.delete(handler);
+  }
+
+  /**
+   * Resolves when `predicate` holds, checking now and after every applied
+   * notification; rejects after `timeoutMs` (default 10 s).
+   */
+  waitFor<V>(predicate: () => V | undefined | false | null, opts: { timeoutMs?: number; what?: string } = {}): Promise<V> {
+    const now = predicate();
+    if (now !== undefined && now !== false && now !== null) return Promise.resolve(now);
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    return new Promise<V>((resolve, reject) => {
+      const check = (): void => {
+        let v: V | undefined | false | null;
+        try {
+          v = predicate();
+        } catch (err) {
+          done();
+          reject(err as Error);
+          return;
+        }
+        if (v !== undefined && v !== false && v !== null) {
+          done();
+          resolve(v);
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new OvsdbConnectionError(OvsdbErrorCode.TIMEOUT, `timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'a replica condition'}`, this.options.remote));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.seqWaiters.delete(check);
+      };
+      this.seqWaiters.add(check);
+    });
+  }
+
+  // ------------------------------------------------------------ transactions
+
+  /**
+   * Runs `build` against the replica and commits what it adds, as one
+   * transaction. If the transaction fails because something `build` read
+   * (and so verified) changed meanwhile, the replica waits for the change to
+   * arrive and runs `build` again, up to `maxAttempts` times. Waits for the
+   * connection if the replica is reconnecting.
+   */
+  async transact<V>(build: (txn: TransactionBuilder<T>) => V | Promise<V>, opts: TransactOptions = {}): Promise<TransactionResult<V>> {
+    const maxAttempts = opts.maxAttempts ?? 20;
+    for (let attempt = 1; ; attempt++) {
+      if (!this.connectedFlag) await this.whenReady();
+      const client = this.client!;
+      const cache = this.cache!;
+      const seqAtBuild = this.seq;
+      const txn = new TransactionBuilder<T>(cache.schema, cache);
+      const value = await build(txn);
+      if (txn.ops.length === 0) return new TransactionResult(value, [], attempt, txn);
+      try {
+        const results = await client.transact(this.database, txn.ops, { timeoutMs: opts.timeoutMs });
+        return new TransactionResult(value, results as unknown[], attempt, txn);
+      } catch (err) {
+        if (!isConflict(err) || attempt >= maxAttempts) throw err;
+        // The change that broke our `wait` is on its way (or already applied); rebuild on it.
+        if (this.seq === seqAtBuild) await this.nextChange(opts.conflictWaitMs ?? 2000);
+      }
+    }
+  }
+
+  private nextChange(timeoutMs: number): Promise<void> {
+    const start = this.seq;
+    return this.waitFor(() => this.seq !== start || !this.connectedFlag, { timeoutMs }).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** Resolves when connected and synchronized. */
+  whenReady(): Promise<void> {
+    if (this.connectedFlag) return Promise.resolve();
+    if (this.closedFlag) return Promise.reject(new OvsdbConnectionError(OvsdbErrorCode.CLOSED, 'replica closed', this.options.remote));
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  /** Stops replicating and closes the connection. */
+  async close(): Promise<void> {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.abort.abort(new OvsdbConnectionError(OvsdbErrorCode.CLOSED, 'replica closed', this.options.remote));
+    const err = new OvsdbConnectionError(OvsdbErrorCode.CLOSED, 'replica closed', this.options.remote);
+    for (const w of this.readyWaiters.splice(0)) w.reject(err);
+    await this.client?.close();
+  }
+
+  // ------------------------------------------------------------ session loop
+
+  private async run(): Promise<void> {
+    while (!this.closedFlag) {
+      let client: OvsdbClient;
+      try {
+        client = await connectWithBackoff(this.options.remote, {
+          ...this.options,
+          initialDelayMs: this.options.backoffMs ?? 100,
+          maxDelayMs: this.options.maxBackoffMs ?? 8000,
+          signal: this.abort.signal,
+          onRetry: (err) => this.emit('error', err),
+        });
+      } catch (err) {
+        if (this.closedFlag) return;
+        // A bad remote or the like: nothing to retry.
+        for (const w of this.readyWaiters.splice(0)) w.reject(err as Error);
+        this.emit('error', err as Error);
+        return;
+      }
+      if (this.closedFlag) {
+        await client.close();
+        return;
+      }
+      this.client = client;
+      try {
+        await this.synchronize(client);
+      } catch (err) {
+        this.emit('error', err as Error);
+        if (this.reconnectCount < 0 && !(err instanceof OvsdbConnectionError)) {
+          // The first synchronization failed for a reason a retry will not fix (unknown table...).
+          for (const w of this.readyWaiters.splice(0)) w.reject(err as Error);
+          await client.close();
+          this.closedFlag = true;
+          return;
+        }
+        await client.close();
+      }
+      const reason = await client.closed;
+      if (this.connectedFlag) {
+        this.connectedFlag = false;
+        this.emit('disconnected', reason);
+      }
+      if (!this.closedFlag) await delay(this.options.backoffMs ?? 100);
+    }
+  }
+
+  private async synchronize(client: OvsdbClient): Promise<void> {
+    const schema = await client.getSchema(this.database);
+    const monitored = this.monitoredColumns(schema);
+    const first = this.cache === undefined;
+    if (first || !sameColumns(this.cache!, monitored)) {
+      // First connection, or the schema changed under us: start from an empty replica of the new shape.
+      const old = this.cache;
+      this.cache = new ReplicaCache(schema, monitored);
+      for (const i of this.indexSpecs) {
+        i.index.clear();
+        this.cache.tables.get(i.spec.table)?.indexes.push(i.index);
+      }
+      if (old) this.dispatch(old.deleteAll());
+      this.lastId = ZERO_UUID;
+      if (first) for (const s of this.options.indexes ?? []) this.index(s.table as keyof T & string, s.column, s.key);
+    }
+    const cache = this.cache!;
+    const id = `replica-${++monitorSeq}`;
+    this.monitorId = id;
+    this.held = [];
+    const onUpdate = (mid: MonitorId, tu: unknown): void => this.onNotification(mid, () => this.apply(cache.applyUpdate(tu)));
+    const onUpdate2 = (mid: MonitorId, tu: unknown): void => this.onNotification(mid, () => this.apply(cache.applyUpdate2(tu)));
+    const onUpdate3 = (mid: MonitorId, last: string, tu: unknown): void =>
+      this.onNotification(mid, () => {
+        this.apply(cache.applyUpdate2(tu));
+        this.lastId = last;
+      });
+    client.on('update', onUpdate);
+    client.on('update2', onUpdate2);
+    client.on('update3', onUpdate3);
+    client.on('protocolError', (err) => {
+      // A dropped update would leave the replica behind: start over on a fresh connection.
+      this.emit('error', err);
+      void client.close();
+    });
+
+    const requests: Record<string, MonitorCondRequest> = {};
+    for (const [name, cols] of monitored) {
+      const spec = this.options.tables[name as keyof T];
+      const where = spec === true ? undefined : spec?.where;
+      requests[name] = where === undefined ? { columns: cols.map((c) => c.name) } : { columns: cols.map((c) => c.name), where };
+    }
+    let method: MonitorMethod = this.methodInUse ?? this.options.method ?? 'monitor_cond_since';
+    let found = false;
+    const events: RowEvent[] = [];
+    for (;;) {
+      try {
+        if (method === 'monitor_cond_since') {
+          const r = await client.monitorCondSince(this.database, id, requests, this.lastId);
+          found = r.found && !first;
+          if (found) cache.applyUpdate2(r.updates, events);
+          else cache.resync(r.updates, 'update2', events);
+          this.lastId = r.lastTxnId;
+        } else if (method === 'monitor_cond') {
+          cache.resync(await client.monitorCond(this.database, id, requests), 'update2', events);
+        } else {
+          const plain: Record<string, { columns: string[] }> = {};
+          for (const [n, r] of Object.entries(requests)) plain[n] = { columns: r.columns as string[] };
+          cache.resync(await client.monitor(this.database, id, plain), 'update', events);
+        }
+        break;
+      } catch (err) {
+        if (err instanceof OvsdbRpcError && method !== 'monitor' && /unknown method|not supported/i.test(String(err.error))) {
+          method = method === 'monitor_cond_since' ? 'monitor_cond' : 'monitor';
+          continue;
+        }
+        throw err;
+      }
+    }
+    this.methodInUse = method;
+    this.reconnectCount++;
+    this.connectedFlag = true;
+    this.dispatch(events);
+    const held = this.held;
+    this.held = undefined;
+    for (const h of held) this.runApply(h);
+    this.emit('connected', client);
+    this.emit('resync', { reconnects: this.reconnectCount, method, found, changes: events.length });
+    for (const w of this.readyWaiters.splice(0)) w.resolve();
+  }
+
+  private monitoredColumns(schema: DatabaseSchema): Map<string, ColumnSchema[]> {
+    const out = new Map<string, ColumnSchema[]>();
+    for (const [name, spec] of Object.entries(this.options.tables) as [string, TableSpec | true | undefined][]) {
+      if (!spec) continue;
+      const t = getTable(schema, name);
+      const cols = spec === true || spec.columns === undefined ? [...t.columns.values()].filter((c) => !c.name.startsWith('_')) : spec.columns.map((c) => getColumn(t, c));
+      out.set(name, cols);
+    }
+    return out;
+  }
+
+  private onNotification(mid: MonitorId, apply: () => void): void {
+    if (mid !== this.monitorId) return;
+    if (this.held) this.held.push(apply);
+    else this.runApply(apply);
+  }
+
+  private runApply(apply: () => void): void {
+    try {
+      apply();
+    } catch (err) {
+      // The replica is unchanged (updates apply atomically) but now behind: resynchronize.
+      this.emit('error', err as Error);
+      void this.client?.close();
+    }
+  }
+
+  private apply(events: RowEvent[]): void {
+    this.dispatch(events);
+  }
+
+  private dispatch(events: RowEvent[]): void {
+    this.seq++;
+    if (this.handlers.size || this.allHandlers.size) {
+      for (const e of events) {
+        const set = this.handlers.get(e.table);
+        if (set) for (const h of set) h(e);
+        for (const h of this.allHandlers) h(e);
+      }
+    }
+    if (this.seqWaiters.size) for (const w of [...this.seqWaiters]) w();
+  }
+}
+
+function sameColumns(cache: ReplicaCache, monitored: Map<string, ColumnSchema[]>): boolean {
+  if (cache.tables.size !== monitored.size) return false;
+  for (const [name, cols] of monitored) {
+    const t = cache.tables.get(name);
+    if (!t || t.columns.length !== cols.length) return false;
+    for (let i = 0; i < cols.length; i++) {
+      if (t.columns[i].name !== cols[i].name || JSON.stringify(t.columns[i].type) !== JSON.stringify(cols[i].type)) return false;
+    }
+  }
+  return true;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
