@@ -6,3 +6,5 @@ export { changesToOfctlLines, FlowLedger } from './flow.js';
 export type { Flow, FlowChange } from './flow.js';
 export { portRangeMasks } from './port-range.js';
 export { FIREWALL_TABLES, Reg, Table } from './constants.js';
+export { parseAddressGroups, parseSecurityGroups, securityGroupInfoFor } from './desired-state.js';
+export type { LocalSecurityGroup, MemberPort } from './desired-state.js';
