@@ -34,6 +34,10 @@ export interface AgentConfig {
   securitygroup: {
     firewall_driver: string; enable_security_group: boolean; enable_ipset: boolean; permitted_ethertypes: string[];
   };
+  oslo_messaging_rabbit: {
+    ssl: boolean; ssl_ca_file: string | undefined; ssl_cert_file: string | undefined; ssl_key_file: string | undefined;
+    heartbeat_timeout_threshold: number; rabbit_retry_interval: number; rabbit_retry_backoff: number; rabbit_interval_max: number;
+  };
   ovs_agent: {
     control_plane: 'local' | 'neutron'; state_file: string; status_socket: string; ovs_rundir: string;
     openflow_channel: 'mgmt' | 'controller';

@@ -99,6 +99,16 @@ export const OPTIONS = {
     enable_ipset: bool(true, 'Accepted for compatibility.'),
     permitted_ethertypes: list([], 'Extra ethertypes allowed, e.g. 0x4008.'),
   },
+  oslo_messaging_rabbit: {
+    ssl: bool(false, 'Connect to RabbitMQ over TLS.'),
+    ssl_ca_file: str(undefined, 'CA bundle for RabbitMQ TLS.'),
+    ssl_cert_file: str(undefined, 'Client certificate for RabbitMQ TLS.'),
+    ssl_key_file: str(undefined, 'Client key for RabbitMQ TLS.'),
+    heartbeat_timeout_threshold: int(60, 'Seconds without heartbeat before the connection counts as dead.', 0),
+    rabbit_retry_interval: int(1, 'Seconds before the first reconnect.', 0),
+    rabbit_retry_backoff: int(2, 'Seconds added per failed reconnect.', 0),
+    rabbit_interval_max: int(30, 'Longest wait between reconnects, seconds.', 1),
+  },
   ovs_agent: {
     control_plane: str('local', 'Where ports come from: local (a desired-state file) or neutron (RabbitMQ).', ['local', 'neutron']),
     state_file: str('/etc/ovs-agent/desired-state.json', 'Desired-state file of the local control plane.'),

@@ -1,0 +1,1023 @@
+/**
+ * The L2 agent: sets up br-int, br-tun and the physical bridges as
+ * neutron-openvswitch-agent does, then wires ports in passes driven by
+ * events from the OVSDB replica and the control plane.
+ *
+ * One pass: take every port that changed since the last pass, ask the
+ * control plane about them in one request, compute the flows they need in
+ * the bridges' desired-flow tables, then send each bridge's difference as ONE
+ * ordered atomic bundle closed by one barrier, write all Port tags in ONE
+ * OVSDB transaction, and report the ports up only after both were confirmed
+ * (ovn-controller's one-bundle-per-iteration, ofctrl.c). Events arriving
+ * during a pass are coalesced into the next one.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { AgentConfig } from '../config/index.js';
+import {
+  COOKIE_EXTERNAL_ID, DEAD_VLAN_TAG, IntegrationBridge, NONEXISTENT_PEER, PhysicalBridge, TunnelBridge,
+  Table, flowKey, formatCookie, intPatchName, parseCookie, parseDumpLine, physPatchName, randomCookie, tunnelPortName,
+  type FlowTable,
+} from '../bridges/index.js';
+import type {
+  ControlPlane, ControlPlaneEvent, DeviceLookup, NetworkType, PortDetails, TunnelType,
+} from '../control-plane/types.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { FirewallHook, FlowChange } from './hooks.js';
+import { LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
+import type { FlowChannel, SwitchDatabase, VifRow } from './switch.js';
+
+export const MAX_DEVICE_RETRIES = 5;
+const OFPORT_TIMEOUT_MS = 10_000;
+const RETRY_BASE_MS = 200;
+const RETRY_MAX_MS = 10_000;
+const TUNNEL_TYPES: readonly TunnelType[] = ['vxlan', 'gre', 'geneve'];
+
+export type PortState = 'ACTIVE' | 'DEAD' | 'DOWN' | 'FAILED' | 'WAITING';
+
+export interface WiredPort {
+  portId: string;
+  name: string;
+  ofport: number;
+  mac: string;
+  state: PortState;
+  networkId?: string;
+  networkType?: NetworkType;
+  lvid?: number;
+  /** When the interface was first seen ready (ms since epoch). */
+  readyAt: number;
+  /** From ready to flows confirmed and reported (ms). */
+  wiredInMs?: number;
+  error?: string;
+}
+
+export interface TunnelPort {
+  name: string;
+  type: TunnelType;
+  remoteIp: string;
+  ofport: number | undefined;
+}
+
+export interface AgentStatus {
+  host: string;
+  startedAt: string;
+  ovsState: 'NORMAL' | 'RESTARTED' | 'DEAD';
+  ports: WiredPort[];
+  localVlans: Array<{ networkId: string; lvid: number; networkType: NetworkType; segmentationId?: number; physicalNetwork?: string; ports: number }>;
+  tunnels: TunnelPort[];
+  bridges: Array<{ name: string; cookie: string; flows: number }>;
+  lastSync?: { at: string; durationMs: number; ports: number; ok: boolean };
+  firstSyncDone: boolean;
+  passes: number;
+  ancillaryBridges: string[];
+}
+
+export interface AgentOptions {
+  config: AgentConfig;
+  controlPlane: ControlPlane;
+  db: SwitchDatabase;
+  /** Opens the OpenFlow channel to a bridge (called once per bridge; the channel reconnects by itself). */
+  openFlowChannel: (bridge: string) => Promise<FlowChannel>;
+  firewall?: FirewallHook;
+  logger?: Logger;
+  /** Called after each pass (status, the demo, tests). */
+  onPass?: (summary: PassSummary) => void;
+}
+
+export interface PassSummary {
+  ok: boolean;
+  durationMs: number;
+  up: string[];
+  down: string[];
+  dead: string[];
+  removed: string[];
+  failed: string[];
+  flowMods: number;
+  error?: Error;
+}
+
+interface KnownVif {
+  portId: string;
+  name: string;
+  ofport: number;
+  mac: string;
+}
+
+interface PortRecord extends WiredPort {
+  details?: PortDetails;
+}
+
+/** Bridge external_ids marking an ancillary bridge (e.g. br-ex) whose VIFs are only reported (§3.6). */
+const BRIDGE_ID_KEY = 'bridge-id';
+
+export class OvsAgent {
+  readonly config: AgentConfig;
+  private readonly cp: ControlPlane;
+  private readonly db: SwitchDatabase;
+  private readonly log: Logger;
+  private readonly vlans = new LocalVlanManager();
+  private brInt!: IntegrationBridge;
+  private brTun: TunnelBridge | undefined;
+  private readonly brPhys = new Map<string, PhysicalBridge>(); // physnet → bridge
+  private readonly channels = new Map<string, FlowChannel>();
+  private readonly unsubscribe: Array<() => void> = [];
+  private readonly ports = new Map<string, PortRecord>();
+  /** Interface name → what we last saw of it, to tell real changes from noise. */
+  private readonly seen = new Map<string, KnownVif>();
+  private readonly pending = new Set<string>();
+  private readonly pendingRemoved = new Set<string>();
+  private readonly retries = new Map<string, { attempts: number; notBefore: number }>();
+  private readonly tunnels = new Map<string, TunnelPort>();
+  private readonly remoteIps = new Map<TunnelType, Set<string>>();
+  private intPatchOfport = new Map<string, number>(); // physnet → int-br ofport
+  private phyPatchOfport = new Map<string, number>(); // physnet → phy-br ofport
+  private patchIntOfport: number | undefined;
+  private ancillary: string[] = [];
+  private passRunning = false;
+  private passAgain = false;
+  private passTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private reportTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private firstSyncDone = false;
+  private fullSyncPending = true;
+  private tunnelSyncPending = true;
+  private ovsState: AgentStatus['ovsState'] = 'NORMAL';
+  private restartHandling: Promise<void> | undefined;
+  private startFlag = true;
+  private passCount = 0;
+  private lastSync: AgentStatus['lastSync'];
+  private readonly startedAt = new Date();
+  private readonly host: string;
+  private readonly agentId = randomUUID();
+  private idle: Array<() => void> = [];
+  private readonly onPass?: (s: PassSummary) => void;
+  private readonly firewall?: FirewallHook;
+  private readonly openChannel: (bridge: string) => Promise<FlowChannel>;
+
+  constructor(opts: AgentOptions) {
+    this.config = opts.config;
+    this.cp = opts.controlPlane;
+    this.db = opts.db;
+    this.log = opts.logger ?? silentLogger;
+    this.onPass = opts.onPass;
+    this.firewall = opts.firewall;
+    this.openChannel = opts.openFlowChannel;
+    this.host = opts.config.DEFAULT.host || hostname();
+  }
+
+  private get tunnelTypes(): TunnelType[] {
+    return this.config.agent.tunnel_types;
+  }
+
+  // ---------------------------------------------------------------- start-up
+
+  /** Start-up in Neutron's order (§4.1); resolves once bridges are set up and the first pass is scheduled. */
+  async start(): Promise<void> {
+    const t0 = Date.now();
+    await this.db.ready();
+    await this.setupIntegrationBridge();
+    await this.setupPhysicalBridges();
+    if (this.tunnelTypes.length) await this.setupTunnelBridge();
+    await this.connectAndAdopt();
+    this.restoreLocalVlanHints();
+    await this.commitFlows('setup');
+
+    this.unsubscribe.push(this.db.onChange((c) => this.onDbChange(c)));
+    this.unsubscribe.push(this.cp.onEvent((e) => this.onControlPlaneEvent(e)));
+    await this.cp.start({ host: this.host, agentId: this.agentId, binary: 'neutron-openvswitch-agent' });
+    this.firewall?.updateSecurityGroupInfo(await this.cp.securityGroupInfo([]));
+
+    this.ancillary = this.db.bridges()
+      .filter((b) => b.externalIds[BRIDGE_ID_KEY] === b.name && !this.flowTables().some((t) => t.bridge === b.name))
+      .map((b) => b.name);
+    if (this.ancillary.length) this.log.info('ancillary bridges (ports reported, not wired)', { bridges: this.ancillary });
+    // Everything on br-int now is "added" for the first pass (scan path, §4.4).
+    for (const vif of this.db.vifs()) this.noteVif(vif);
+    this.log.info('agent started', {
+      integrationBridge: this.brInt.name, physicalBridges: [...this.brPhys.values()].map((b) => b.name),
+      tunnelTypes: this.tunnelTypes, vifs: this.pending.size, ms: Date.now() - t0,
+    });
+    this.startTimers();
+    this.schedulePass();
+  }
+
+  private bridgeSettings(): { datapathType: string; otherConfig: Record<string, string> } {
+    return {
+      datapathType: this.config.ovs.datapath_type,
+      otherConfig: { 'mac-table-size': String(this.config.ovs.bridge_mac_table_size) },
+    };
+  }
+
+  /** Our cookie for a bridge: the previous run's (so its flows are adopted unchanged), or a new one. */
+  private async bridgeCookie(name: string): Promise<bigint> {
+    const existing = parseCookie(this.db.bridge(name)?.externalIds[COOKIE_EXTERNAL_ID]);
+    if (existing !== undefined) return existing;
+    const cookie = randomCookie();
+    await this.db.setBridgeExternalIds(name, { [COOKIE_EXTERNAL_ID]: formatCookie(cookie) });
+    return cookie;
+  }
+
+  private async ensureAgentBridge(name: string): Promise<void> {
+    const s = this.bridgeSettings();
+    await this.db.ensureBridge(name, {
+      datapathType: s.datapathType, failMode: 'secure', protocols: ['OpenFlow10', 'OpenFlow13', 'OpenFlow14'], otherConfig: s.otherConfig,
+    });
+    if (this.config.ovs_agent.openflow_channel === 'controller') {
+      const target = `tcp:${this.config.ovs.of_listen_address}:${this.config.ovs.of_listen_port}`;
+      await this.db.setControllers(name, [target], {
+        connectionMode: 'out-of-band', inactivityProbeMs: this.config.ovs.of_inactivity_probe * 1000,
+      });
+    }
+  }
+
+  private async setupIntegrationBridge(): Promise<void> {
+    const name = this.config.ovs.integration_bridge;
+    await this.ensureAgentBridge(name);
+    this.brInt = new IntegrationBridge(name, await this.bridgeCookie(name));
+    this.brInt.setupDefaultTableFlows();
+    for (const change of this.firewall?.initialize() ?? []) this.applyExternalChange(this.brInt.flows, 'fw', change);
+  }
+
+  private async setupPhysicalBridges(): Promise<void> {
+    for (const [physnet, bridge] of Object.entries(this.config.ovs.bridge_mappings)) {
+      if (!this.db.bridge(bridge)) {
+        // Neutron exits here; one missing bridge should not take every other network down.
+        this.log.error(`physical bridge ${bridge} for ${physnet} does not exist; networks on ${physnet} cannot be wired`,
+          { physnet, bridge });
+        continue;
+      }
+      await this.ensureAgentBridge(bridge);
+      const br = new PhysicalBridge(bridge, physnet, await this.bridgeCookie(bridge));
+      this.brPhys.set(physnet, br);
+      await this.wirePhysicalPatches(physnet, br);
+    }
+  }
+
+  /** int-<br>/phy-<br>: created unpeered, drops installed on both sides, then peered (§3.5, §4.1 step 3). */
+  private async wirePhysicalPatches(physnet: string, br: PhysicalBridge): Promise<void> {
+    const intName = intPatchName(br.name);
+    const phyName = physPatchName(br.name);
+    const peered = this.db.vif(intName)?.ofport !== undefined && this.db.vif(phyName)?.ofport !== undefined;
+    if (!peered) {
+      await this.db.ensurePort(this.brInt.name, intName, { type: 'patch', options: { peer: NONEXISTENT_PEER } });
+      await this.db.ensurePort(br.name, phyName, { type: 'patch', options: { peer: NONEXISTENT_PEER } });
+    }
+    const intOfport = await this.db.waitOfport(intName, OFPORT_TIMEOUT_MS);
+    const phyOfport = await this.db.waitOfport(phyName, OFPORT_TIMEOUT_MS);
+    this.intPatchOfport.set(physnet, intOfport);
+    this.phyPatchOfport.set(physnet, phyOfport);
+    br.setupDefaultTableFlows();
+    br.dropFromIntPatch(phyOfport);
+    this.brInt.dropFromPhysPatch(br.name, intOfport);
+  }
+
+  /** The drops are on the switch: now the patches may carry traffic. */
+  private async peerPhysicalPatches(): Promise<void> {
+    for (const br of this.brPhys.values()) {
+      const intName = intPatchName(br.name);
+      const phyName = physPatchName(br.name);
+      await this.db.ensurePort(this.brInt.name, intName, { type: 'patch', options: { peer: phyName } });
+      await this.db.ensurePort(br.name, phyName, { type: 'patch', options: { peer: intName } });
+    }
+  }
+
+  private async setupTunnelBridge(): Promise<void> {
+    const name = this.config.ovs.tunnel_bridge;
+    await this.ensureAgentBridge(name);
+    this.brTun ??= new TunnelBridge(name, await this.bridgeCookie(name));
+    const intPeer = this.config.ovs.int_peer_patch_port;
+    const tunPeer = this.config.ovs.tun_peer_patch_port;
+    await this.db.ensurePort(this.brInt.name, intPeer, { type: 'patch', options: { peer: tunPeer } });
+    await this.db.ensurePort(name, tunPeer, { type: 'patch', options: { peer: intPeer } });
+    await this.db.waitOfport(intPeer, OFPORT_TIMEOUT_MS);
+    this.patchIntOfport = await this.db.waitOfport(tunPeer, OFPORT_TIMEOUT_MS);
+    this.brTun.setupDefaultTableFlows(this.patchIntOfport, {
+      arpResponder: this.config.agent.arp_responder && this.config.agent.l2_population,
+    });
+  }
+
+  private flowTables(): FlowTable[] {
+    return [this.brInt.flows, ...(this.brTun ? [this.brTun.flows] : []), ...[...this.brPhys.values()].map((b) => b.flows)];
+  }
+
+  /** Opens a channel per bridge and adopts what the switch already has, deleting nothing yet. */
+  private async connectAndAdopt(): Promise<void> {
+    for (const table of this.flowTables()) {
+      if (this.channels.has(table.bridge)) continue;
+      const ch = await this.openChannel(table.bridge);
+      this.channels.set(table.bridge, ch);
+      let first = true;
+      this.unsubscribe.push(ch.onEvent((e) => {
+        if (e.kind === 'connected') {
+          if (first) first = false;
+          else void this.checkCanary('reconnect');
+        } else {
+          this.log.warn(`OpenFlow channel to ${table.bridge} lost`, { error: e.error?.message });
+        }
+      }));
+      if (table.bridge === this.brInt.name && this.config.agent.drop_flows_on_start) {
+        table.adoptInstalled(await this.dumpAll(ch), { deleteUnwanted: true });
+      } else {
+        table.adoptInstalled(await this.dumpAll(ch), { deleteUnwanted: false });
+      }
+    }
+  }
+
+  private async dumpAll(ch: FlowChannel): Promise<Array<{ flow: import('../bridges/index.js').Flow; cookie: bigint }>> {
+    return (await ch.dumpFlows()).map(({ flow, cookie }) => ({ flow, cookie }));
+  }
+
+  /** §4.6: Port rows keep tag + other_config:net_uuid/segmentation_id; reserve them so networks keep their ids. */
+  private restoreLocalVlanHints(): void {
+    for (const vif of this.db.vifs()) {
+      if (vif.bridge !== this.brInt.name || vif.tag === undefined || vif.tag === DEAD_VLAN_TAG) continue;
+      const net = vif.portOtherConfig.net_uuid;
+      if (!net) continue;
+      const seg = vif.portOtherConfig.segmentation_id;
+      this.vlans.addHint(net, seg !== undefined && seg !== 'None' ? Number(seg) : undefined, vif.tag);
+    }
+  }
+
+  private startTimers(): void {
+    const pollMs = this.config.agent.polling_interval * 1000;
+    this.pollTimer = setInterval(() => void this.checkCanary('poll'), pollMs);
+    this.pollTimer.unref();
+    const reportMs = this.config.agent.report_interval * 1000;
+    if (reportMs > 0) {
+      void this.reportState();
+      this.reportTimer = setInterval(() => void this.reportState(), reportMs);
+      this.reportTimer.unref();
+    }
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /** Marks a VIF for the next pass when something the agent cares about changed. */
+  private noteVif(vif: VifRow): void {
+    const known = this.seen.get(vif.name);
+    const isVif = vif.ifaceId !== undefined && vif.attachedMac !== undefined && vif.bridge === this.brInt.name;
+    if (!isVif) {
+      if (known) this.forgetVif(vif.name);
+      return;
+    }
+    if (vif.ofport === undefined || vif.ofport <= 0) return; // not ready yet; its ofport event will come
+    const now: KnownVif = { portId: vif.ifaceId!, name: vif.name, ofport: vif.ofport, mac: vif.attachedMac! };
+    if (known && known.portId === now.portId && known.ofport === now.ofport && known.mac === now.mac) return;
+    if (known && known.portId !== now.portId) this.pendingRemoved.add(known.portId);
+    this.seen.set(vif.name, now);
+    this.pending.add(now.portId);
+    this.pendingRemoved.delete(now.portId);
+    if (!this.ports.has(now.portId)) {
+      this.ports.set(now.portId, { portId: now.portId, name: now.name, ofport: now.ofport, mac: now.mac, state: 'WAITING', readyAt: Date.now() });
+    } else {
+      const p = this.ports.get(now.portId)!;
+      p.ofport = now.ofport;
+      p.name = now.name;
+      p.readyAt = Date.now();
+    }
+  }
+
+  private forgetVif(name: string): void {
+    const known = this.seen.get(name);
+    if (!known) return;
+    this.seen.delete(name);
+    this.pending.delete(known.portId);
+    this.pendingRemoved.add(known.portId);
+  }
+
+  private onDbChange(change: import('./switch.js').DbChange): void {
+    if (this.stopped) return;
+    if (change.kind === 'interface') {
+      const vif = this.db.vif(change.name);
+      if (vif) this.noteVif(vif);
+      else this.forgetVif(change.name);
+    } else if (change.kind === 'resync') {
+      // ovsdb-server came back: compare what it has with what we know; only differences are re-wired.
+      const present = new Set<string>();
+      for (const vif of this.db.vifs()) {
+        present.add(vif.name);
+        this.noteVif(vif);
+      }
+      for (const name of [...this.seen.keys()]) if (!present.has(name)) this.forgetVif(name);
+      this.log.info('OVSDB replica resynchronised', { pending: this.pending.size, removed: this.pendingRemoved.size });
+    } else if (change.kind === 'bridge') {
+      return;
+    }
+    if (this.pending.size || this.pendingRemoved.size) this.schedulePass();
+  }
+
+  private onControlPlaneEvent(e: ControlPlaneEvent): void {
+    if (this.stopped) return;
+    switch (e.type) {
+      case 'ports_updated':
+        for (const id of e.portIds) if (this.isPresent(id)) this.pending.add(id);
+        break;
+      case 'port_deleted':
+        if (this.isPresent(e.portId)) this.pending.add(e.portId);
+        break;
+      case 'network_updated':
+        for (const p of this.ports.values()) if (p.networkId === e.networkId) this.pending.add(p.portId);
+        break;
+      case 'tunnel_update':
+        if (this.tunnelTypes.includes(e.tunnelType) && !this.config.agent.l2_population && e.tunnelIp !== this.config.ovs.local_ip) {
+          this.remoteIpsOf(e.tunnelType).add(e.tunnelIp);
+        }
+        break;
+      case 'tunnel_delete':
+        this.remoteIpsOf(e.tunnelType).delete(e.tunnelIp);
+        break;
+      case 'resync':
+        this.fullSyncPending = true;
+        break;
+      case 'security_groups_updated':
+        if (this.firewall) {
+          void this.cp.securityGroupInfo([...this.ports.keys()]).then((info) => {
+            this.firewall!.updateSecurityGroupInfo(info);
+            for (const p of this.ports.values()) if (p.state === 'ACTIVE') this.pending.add(p.portId);
+            this.schedulePass();
+          }, (err: Error) => this.log.warn('security group refresh failed', { error: err.message }));
+        }
+        return;
+      default:
+        return;
+    }
+    this.schedulePass();
+  }
+
+  private isPresent(portId: string): boolean {
+    const p = this.ports.get(portId);
+    return p !== undefined && this.seen.get(p.name)?.portId === portId;
+  }
+
+  private remoteIpsOf(type: TunnelType): Set<string> {
+    let s = this.remoteIps.get(type);
+    if (!s) this.remoteIps.set(type, (s = new Set()));
+    return s;
+  }
+
+  // ---------------------------------------------------------------- passes
+
+  /** Coalesces: events of the same tick, and those arriving during a pass, make one pass. */
+  private schedulePass(): void {
+    if (this.stopped) return;
+    if (this.passRunning) {
+      this.passAgain = true;
+      return;
+    }
+    if (this.passTimer) return;
+    this.passTimer = setTimeout(() => {
+      this.passTimer = undefined;
+      void this.runPass();
+    }, 0);
+  }
+
+  /** Resolves when no pass is running or scheduled and nothing is pending (tests, the demo). */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return !this.passRunning && !this.passTimer && !this.passAgain && this.pending.size === 0 &&
+      this.pendingRemoved.size === 0 && !this.restartHandling;
+  }
+
+  private notifyIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idle;
+    this.idle = [];
+    for (const w of waiters) w();
+  }
+
+  private async runPass(): Promise<void> {
+    if (this.stopped) return;
+    if (this.restartHandling) {
+      await this.restartHandling;
+    }
+    this.passRunning = true;
+    const t0 = Date.now();
+    const summary: PassSummary = { ok: true, durationMs: 0, up: [], down: [], dead: [], removed: [], failed: [], flowMods: 0 };
+    const now = Date.now();
+    const fullSync = this.fullSyncPending;
+    this.fullSyncPending = false;
+    if (fullSync) for (const known of this.seen.values()) this.pending.add(known.portId);
+    const ids = [...this.pending].filter((id) => {
+      const r = this.retries.get(id);
+      return !r || r.notBefore <= now;
+    });
+    for (const id of ids) this.pending.delete(id);
+    const removed = [...this.pendingRemoved];
+    this.pendingRemoved.clear();
+    try {
+      if (this.tunnelSyncPending && this.brTun) await this.tunnelSync();
+      await this.syncTunnelPorts();
+      await this.processPorts(ids, removed, summary);
+      this.passCount++;
+      if (!this.firstSyncDone && this.pending.size === 0) await this.afterFirstSync();
+    } catch (err) {
+      summary.ok = false;
+      summary.error = err as Error;
+      this.log.error('pass failed; its ports will be retried', { error: (err as Error).message, ports: ids.length });
+      for (const id of ids) this.failDevice(id, err as Error, summary);
+      for (const id of removed) this.pendingRemoved.add(id);
+    } finally {
+      summary.durationMs = Date.now() - t0;
+      if (ids.length || removed.length || !summary.ok) {
+        this.lastSync = { at: new Date(t0).toISOString(), durationMs: summary.durationMs, ports: ids.length + removed.length, ok: summary.ok };
+        this.log.debug('pass done', { ms: summary.durationMs, up: summary.up.length, dead: summary.dead.length,
+          removed: summary.removed.length, flowMods: summary.flowMods, ok: summary.ok });
+      }
+      this.passRunning = false;
+      this.onPass?.(summary);
+      if (this.passAgain || this.pending.size - this.waitingRetries() > 0 || this.pendingRemoved.size) {
+        this.passAgain = false;
+        this.schedulePass();
+      }
+      this.scheduleRetries();
+      this.notifyIdle();
+    }
+  }
+
+  private waitingRetries(): number {
+    let n = 0;
+    const now = Date.now();
+    for (const id of this.pending) {
+      const r = this.retries.get(id);
+      if (r && r.notBefore > now) n++;
+    }
+    return n;
+  }
+
+  private scheduleRetries(): void {
+    if (this.retryTimer || this.stopped) return;
+    let next = Infinity;
+    for (const id of this.pending) {
+      const r = this.retries.get(id);
+      if (r) next = Math.min(next, r.notBefore);
+    }
+    if (next === Infinity) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.schedulePass();
+    }, Math.max(0, next - Date.now()));
+  }
+
+  private failDevice(id: string, err: Error, summary: PassSummary): void {
+    const r = this.retries.get(id) ?? { attempts: 0, notBefore: 0 };
+    r.attempts++;
+    const p = this.ports.get(id);
+    if (r.attempts > MAX_DEVICE_RETRIES) {
+      this.log.error(`giving up on port ${id} after ${MAX_DEVICE_RETRIES} retries`, { error: err.message });
+      this.retries.delete(id);
+      if (p) { p.state = 'FAILED'; p.error = err.message; }
+      return;
+    }
+    r.notBefore = Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (r.attempts - 1));
+    this.retries.set(id, r);
+    summary.failed.push(id);
+    if (p) p.error = err.message;
+    if (this.isPresent(id)) this.pending.add(id);
+  }
+
+  private async processPorts(ids: string[], removed: string[], summary: PassSummary): Promise<void> {
+    const tags: import('./switch.js').PortTagUpdate[] = [];
+    const up: string[] = [];
+    const down: string[] = [];
+    const fwSetup: import('./hooks.js').FirewallPort[] = [];
+    const fwRemove: string[] = [];
+
+    for (const id of removed) {
+      if (this.isPresent(id)) continue; // re-added under the same id
+      this.unbindPort(id);
+      fwRemove.push(id);
+      down.push(id);
+      summary.removed.push(id);
+    }
+
+    const ready = ids.filter((id) => this.isPresent(id));
+    let lookups: DeviceLookup[] = [];
+    if (ready.length) {
+      const reply = await this.cp.getDevicesDetails(ready);
+      lookups = reply.devices;
+      for (const id of reply.failed) this.failDevice(id, new Error('control plane could not look the port up'), summary);
+    }
+
+    const deadTag = (p: PortRecord, vif: VifRow | undefined) => {
+      if (vif?.tag !== DEAD_VLAN_TAG) tags.push({ name: p.name, tag: DEAD_VLAN_TAG });
+    };
+
+    for (const lookup of lookups) {
+      const id = lookup.kind === 'bound' ? lookup.details.portId : lookup.device;
+      const p = this.ports.get(id);
+      if (!p) continue;
+      const vif = this.db.vif(p.name);
+      if (lookup.kind === 'no_active_binding') continue;
+      if (lookup.kind === 'unknown') {
+        this.portDead(p);
+        deadTag(p, vif);
+        fwRemove.push(id);
+        summary.dead.push(id);
+        continue;
+      }
+      const d = lookup.details;
+      if (!d.adminStateUp) {
+        this.portDead(p);
+        p.details = d;
+        deadTag(p, vif);
+        fwRemove.push(id);
+        down.push(id);
+        summary.dead.push(id);
+        continue;
+      }
+      let mapping: LocalVlanMapping;
+      try {
+        mapping = this.bindPort(p, d);
+      } catch (err) {
+        this.portDead(p);
+        deadTag(p, vif);
+        p.state = 'FAILED';
+        p.error = (err as Error).message;
+        this.log.error(`cannot wire port ${id}: ${(err as Error).message}`, { port: id, network: d.networkId });
+        summary.dead.push(id);
+        continue;
+      }
+      if (vif?.tag !== mapping.lvid || vif.portOtherConfig.net_uuid !== d.networkId) {
+        tags.push({
+          name: p.name, tag: mapping.lvid, clearTrunks: true,
+          otherConfig: {
+            net_uuid: d.networkId, network_type: d.networkType,
+            physical_network: d.physicalNetwork ?? 'None', tag: String(mapping.lvid),
+            ...(d.segmentationId !== undefined ? { segmentation_id: String(d.segmentationId) } : {}),
+          },
+        });
+      }
+      if (d.portSecurityEnabled) fwSetup.push({ details: d, ofport: p.ofport, lvid: mapping.lvid });
+      else fwRemove.push(id);
+      up.push(id);
+    }
+
+    if (this.firewall) {
+      if (fwRemove.length) this.firewall.removePortFilters(fwRemove);
+      if (fwSetup.length) this.firewall.setupPortFilters(fwSetup);
+      for (const change of this.firewall.flush()) this.applyExternalChange(this.brInt.flows, 'fw', change);
+    }
+
+    const [mods] = await Promise.all([this.commitFlows('pass'), tags.length ? this.db.setPortTags(tags) : Promise.resolve()]);
+    summary.flowMods = mods;
+
+    const reportable = new Set([...up, ...down]);
+    if (reportable.size) {
+      const reply = await this.cp.updateDeviceList(up, down);
+      for (const id of [...reply.failedUp, ...reply.failedDown]) {
+        reportable.delete(id);
+        this.failDevice(id, new Error('control plane refused the status update'), summary);
+      }
+    }
+    const doneAt = Date.now();
+    for (const id of up) {
+      const p = this.ports.get(id);
+      if (!p || !reportable.has(id)) continue;
+      p.state = 'ACTIVE';
+      p.error = undefined;
+      p.wiredInMs = doneAt - p.readyAt;
+      this.retries.delete(id);
+      summary.up.push(id);
+    }
+    for (const id of down) {
+      const p = this.ports.get(id);
+      if (p && p.state !== 'FAILED') p.state = summary.removed.includes(id) ? 'DOWN' : 'DEAD';
+      if (summary.removed.includes(id)) this.ports.delete(id);
+      this.retries.delete(id);
+      summary.down.push(id);
+    }
+    for (const id of summary.dead) {
+      const p = this.ports.get(id);
+      if (p && p.state !== 'FAILED') p.state = 'DEAD';
+      this.retries.delete(id);
+    }
+  }
+
+  /** port_bound: provisions the network on first use and remembers the port on it. */
+  private bindPort(p: PortRecord, d: PortDetails): LocalVlanMapping {
+    if (p.networkId && p.networkId !== d.networkId) this.unbindPort(p.portId, { keepRecord: true });
+    const existing = this.vlans.get(d.networkId);
+    if (existing && (existing.segmentationId !== d.segmentationId || existing.networkType !== d.networkType ||
+        existing.physicalNetwork !== d.physicalNetwork)) {
+      // Segmentation change (§3.8): reclaim and provision again.
+      this.reclaimNetwork(d.networkId);
+    }
+    const m = this.vlans.get(d.networkId) ?? this.provisionNetwork(d);
+    m.ports.add(p.portId);
+    this.brInt.removeDeadPortDrop(p.portId);
+    p.networkId = d.networkId;
+    p.networkType = d.networkType;
+    p.lvid = m.lvid;
+    p.details = d;
+    p.mac = d.macAddress;
+    return m;
+  }
+
+  private provisionNetwork(d: PortDetails): LocalVlanMapping {
+    const type = d.networkType;
+    if (type === 'flat' || type === 'vlan') {
+      if (!d.physicalNetwork || !this.brPhys.has(d.physicalNetwork)) {
+        throw new Error(`physical network ${d.physicalNetwork ?? '(none)'} of network ${d.networkId} is not in bridge_mappings`);
+      }
+      if (type === 'vlan' && d.segmentationId === undefined) throw new Error(`VLAN network ${d.networkId} has no segmentation id`);
+    } else if (type !== 'local') {
+      if (!this.brTun || !this.tunnelTypes.includes(type)) {
+        throw new Error(`network ${d.networkId} is ${type} but tunnel_types does not include ${type}`);
+      }
+      if (d.segmentationId === undefined) throw new Error(`${type} network ${d.networkId} has no segmentation id`);
+    }
+    const m = this.vlans.provision(d.networkId, type, d.segmentationId, d.physicalNetwork);
+    this.installNetworkFlows(m);
+    return m;
+  }
+
+  /** provision_local_vlan's flows for an allocated local VLAN (also used to re-install after a switch restart). */
+  private installNetworkFlows(m: LocalVlanMapping): void {
+    const type = m.networkType;
+    if (type === 'flat' || type === 'vlan') {
+      const physnet = m.physicalNetwork!;
+      this.brInt.provisionLocalVlan({ networkId: m.networkId, networkType: type, segmentationId: m.segmentationId, lvid: m.lvid,
+        intPatchOfport: this.intPatchOfport.get(physnet)! });
+      this.brPhys.get(physnet)!.provisionLocalVlan({ networkId: m.networkId, networkType: type, segmentationId: m.segmentationId,
+        lvid: m.lvid, physPatchOfport: this.phyPatchOfport.get(physnet)! });
+    } else if (type !== 'local' && this.brTun) {
+      this.brTun.provisionLocalVlan({ networkId: m.networkId, networkType: type, segmentationId: m.segmentationId!, lvid: m.lvid });
+      this.refreshFloodFlow(m);
+    }
+  }
+
+  private reclaimNetwork(networkId: string): void {
+    const m = this.vlans.reclaim(networkId);
+    if (!m) return;
+    this.brInt.reclaimLocalVlan(networkId);
+    for (const br of this.brPhys.values()) br.reclaimLocalVlan(networkId);
+    this.brTun?.reclaimLocalVlan(networkId);
+    this.log.info(`network ${networkId} reclaimed local VLAN ${m.lvid}`);
+  }
+
+  /** port_unbound: forgets the port's network, reclaiming it with its last port; removes its flows. */
+  private unbindPort(id: string, opts: { keepRecord?: boolean } = {}): void {
+    const p = this.ports.get(id);
+    this.brInt.removeDeadPortDrop(id);
+    if (!p) return;
+    if (p.networkId) {
+      const m = this.vlans.get(p.networkId);
+      m?.ports.delete(id);
+      if (m && m.ports.size === 0) this.reclaimNetwork(p.networkId);
+    }
+    p.networkId = undefined;
+    p.lvid = undefined;
+    if (!opts.keepRecord) p.state = 'DOWN';
+  }
+
+  /** port_dead: VLAN 4095 and a drop flow (§3.6). */
+  private portDead(p: PortRecord): void {
+    if (p.networkId) this.unbindPort(p.portId, { keepRecord: true });
+    this.brInt.installDeadPortDrop(p.portId, p.ofport);
+  }
+
+  private applyExternalChange(table: FlowTable, owner: string, change: FlowChange): void {
+    const parsed = parseDumpLine(change.op === 'add' ? change.text : `${change.text} actions=drop`);
+    if (!parsed) {
+      this.log.warn(`ignoring unparsable flow from ${owner}: ${change.text}`);
+      return;
+    }
+    const f = parsed.flow;
+    const ownerKey = `${owner}:${flowKey(f)}`;
+    if (change.op === 'add') table.replace(ownerKey, [f]);
+    else table.remove(ownerKey);
+  }
+
+  /** Sends every bridge's pending changes, one bundle per bridge, in parallel; returns the flow-mod count. */
+  private async commitFlows(why: string): Promise<number> {
+    let count = 0;
+    await Promise.all(this.flowTables().map(async (table) => {
+      const changes = table.takeChanges();
+      const n = changes.adds.length + changes.deletes.length;
+      if (!n) return;
+      const ch = this.channels.get(table.bridge);
+      if (!ch) throw new Error(`no OpenFlow channel to ${table.bridge}`);
+      await ch.commit(changes, table.cookie);
+      table.commit(changes);
+      count += n;
+      this.log.debug(`${table.bridge}: bundle of ${n} flow mods committed (${why})`);
+    }));
+    if (why === 'setup') await this.peerPhysicalPatches();
+    return count;
+  }
+
+  /** After the first full sync: stale flows go, unused VLAN hints are released (§4.3 h). */
+  private async afterFirstSync(): Promise<void> {
+    this.firstSyncDone = true;
+    this.vlans.releaseUnusedHints();
+    await this.cleanupStaleFlows();
+  }
+
+  /** Flows on our bridges that no part of the agent wants (old cookies, old ports) are deleted, in one bundle per bridge. */
+  async cleanupStaleFlows(): Promise<number> {
+    for (const table of this.flowTables()) {
+      const ch = this.channels.get(table.bridge);
+      if (!ch) continue;
+      table.adoptInstalled(await this.dumpAll(ch), { deleteUnwanted: true });
+    }
+    const n = await this.commitFlows('stale-flow cleanup');
+    if (n) this.log.info(`removed or refreshed ${n} stale flows`);
+    return n;
+  }
+
+  // ---------------------------------------------------------------- tunnels
+
+  private async tunnelSync(): Promise<void> {
+    const localIp = this.config.ovs.local_ip!;
+    for (const type of this.tunnelTypes) {
+      const endpoints = await this.cp.tunnelSync(localIp, type);
+      if (this.config.agent.l2_population) continue;
+      const set = this.remoteIpsOf(type);
+      for (const ep of endpoints) if (ep.ipAddress !== localIp) set.add(ep.ipAddress);
+    }
+    this.tunnelSyncPending = false;
+  }
+
+  private tunnelOptions(remoteIp: string): Record<string, string> {
+    const a = this.config.agent;
+    const o: Record<string, string> = {
+      remote_ip: remoteIp, local_ip: this.config.ovs.local_ip!, in_key: 'flow', out_key: 'flow',
+      df_default: String(a.dont_fragment), egress_pkt_mark: '0',
+    };
+    if (a.vxlan_udp_port !== 4789) o.dst_port = String(a.vxlan_udp_port);
+    if (a.tunnel_csum) o.csum = 'true';
+    if (a.dscp_inherit) o.tos = 'inherit';
+    else if (a.dscp) o.tos = String(a.dscp * 4);
+    return o;
+  }
+
+  /** Makes br-tun's tunnel ports match the remote endpoints; rewrites flood flows when the set changed. */
+  private async syncTunnelPorts(): Promise<void> {
+    if (!this.brTun) return;
+    let changed = false;
+    const wanted = new Set<string>();
+    for (const type of TUNNEL_TYPES) {
+      for (const ip of this.remoteIps.get(type) ?? []) {
+        const name = tunnelPortName(type, ip);
+        wanted.add(name);
+        const t = this.tunnels.get(name);
+        if (t?.ofport !== undefined) continue;
+        await this.db.ensurePort(this.brTun.name, name, { type, options: this.tunnelOptions(ip) });
+        const ofport = await this.db.waitOfport(name, OFPORT_TIMEOUT_MS);
+        this.tunnels.set(name, { name, type, remoteIp: ip, ofport });
+        this.brTun.addTunnelPort(name, ofport, type);
+        changed = true;
+        this.log.info(`tunnel port ${name} to ${ip} ready`, { ofport });
+      }
+    }
+    for (const [name] of this.tunnels) {
+      if (wanted.has(name)) continue;
+      this.tunnels.delete(name);
+      this.brTun.removeTunnelPort(name);
+      await this.db.deletePort(this.brTun.name, name);
+      changed = true;
+      this.log.info(`tunnel port ${name} deleted`);
+    }
+    if (changed) for (const m of this.vlans.mappings()) this.refreshFloodFlow(m);
+  }
+
+  private refreshFloodFlow(m: LocalVlanMapping): void {
+    if (!this.brTun || !TUNNEL_TYPES.includes(m.networkType as TunnelType) || this.config.agent.l2_population) return;
+    const ofports = [...this.tunnels.values()].filter((t) => t.type === m.networkType && t.ofport !== undefined).map((t) => t.ofport!);
+    this.brTun.setFloodFlow(m.networkId, m.lvid, m.segmentationId!, ofports);
+  }
+
+  // ---------------------------------------------------------------- OVS restarts
+
+  /** §3.10: no flow in table 23 means ovs-vswitchd lost its tables. */
+  private async checkCanary(why: string): Promise<void> {
+    if (this.stopped || this.restartHandling) return;
+    const ch = this.channels.get(this.brInt.name);
+    if (!ch) return;
+    let flows;
+    try {
+      flows = await ch.dumpFlows(Table.CANARY);
+    } catch (err) {
+      if (this.ovsState !== 'DEAD') this.log.warn('cannot reach ovs-vswitchd', { error: (err as Error).message, why });
+      this.ovsState = 'DEAD';
+      return;
+    }
+    if (flows.length > 0) {
+      this.ovsState = 'NORMAL';
+      return;
+    }
+    this.ovsState = 'RESTARTED';
+    this.log.warn('ovs-vswitchd restarted (canary flow gone): setting bridges up again and re-wiring every port', { why });
+    this.restartHandling = (async () => {
+      while (this.passRunning) await new Promise((r) => setTimeout(r, 5));
+      await this.handleOvsRestart();
+    })().catch((err: Error) => {
+      this.log.error('re-setup after ovs-vswitchd restart failed; will retry', { error: err.message });
+    }).finally(() => {
+      this.restartHandling = undefined;
+      this.schedulePass();
+    });
+  }
+
+  private async handleOvsRestart(): Promise<void> {
+    await this.ensureAgentBridge(this.brInt.name);
+    for (const [physnet, br] of this.brPhys) {
+      await this.ensureAgentBridge(br.name);
+      await this.wirePhysicalPatches(physnet, br);
+    }
+    if (this.brTun) {
+      await this.setupTunnelBridge();
+      for (const t of this.tunnels.values()) t.ofport = undefined;
+      this.tunnelSyncPending = true;
+    }
+    // Patch ofports may have changed: the same local VLANs, flows rebuilt with the current ofports.
+    for (const m of this.vlans.mappings()) this.installNetworkFlows(m);
+    for (const t of this.flowTables()) t.forgetInstalled();
+    for (const change of this.firewall?.initialize() ?? []) this.applyExternalChange(this.brInt.flows, 'fw', change);
+    await this.commitFlows('setup');
+    this.startFlag = true;
+    this.fullSyncPending = true;
+    this.ovsState = 'NORMAL';
+  }
+
+  // ---------------------------------------------------------------- state report
+
+  private async reportState(): Promise<void> {
+    if (this.stopped || this.ovsState === 'DEAD') return;
+    const devices = [...this.ports.values()].filter((p) => p.state !== 'DOWN').length;
+    try {
+      const reply = await this.cp.reportState({ startFlag: this.startFlag, devices, configurations: this.configurations() });
+      if (this.passCount > 0) this.startFlag = false;
+      if (reply === 'revived') {
+        this.log.info('control plane revived us: full resync');
+        this.fullSyncPending = true;
+        this.schedulePass();
+      }
+    } catch (err) {
+      this.log.warn('state report failed; retrying next interval', { error: (err as Error).message });
+    }
+  }
+
+  private configurations(): Record<string, unknown> {
+    const c = this.config;
+    return {
+      bridge_mappings: c.ovs.bridge_mappings,
+      integration_bridge: c.ovs.integration_bridge,
+      tunnel_types: c.agent.tunnel_types,
+      tunneling_ip: c.ovs.local_ip ?? null,
+      l2_population: c.agent.l2_population,
+      arp_responder_enabled: c.agent.arp_responder && c.agent.l2_population,
+      enable_distributed_routing: false,
+      log_agent_heartbeats: c.agent.log_agent_heartbeats,
+      extensions: c.agent.extensions,
+      datapath_type: c.ovs.datapath_type,
+      vhostuser_socket_dir: c.ovs.vhostuser_socket_dir,
+      ovs_hybrid_plug: false,
+      baremetal_smartnic: false,
+      in_distributed_mode: false,
+    };
+  }
+
+  // ---------------------------------------------------------------- status, stop
+
+  status(): AgentStatus {
+    return {
+      host: this.host,
+      startedAt: this.startedAt.toISOString(),
+      ovsState: this.ovsState,
+      ports: [...this.ports.values()].map(({ details: _d, ...p }) => ({ ...p })),
+      localVlans: [...this.vlans.mappings()].map((m) => ({
+        networkId: m.networkId, lvid: m.lvid, networkType: m.networkType, segmentationId: m.segmentationId,
+        physicalNetwork: m.physicalNetwork, ports: m.ports.size,
+      })),
+      tunnels: [...this.tunnels.values()].map((t) => ({ ...t })),
+      bridges: this.flowTables().map((t) => ({ name: t.bridge, cookie: formatCookie(t.cookie), flows: t.size })),
+      lastSync: this.lastSync,
+      firstSyncDone: this.firstSyncDone,
+      passes: this.passCount,
+      ancillaryBridges: this.ancillary,
+    };
+  }
+
+  /** Ends cleanly: timers and channels closed, flows left on the switch so traffic keeps flowing. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of [this.passTimer, this.retryTimer]) if (t) clearTimeout(t);
+    for (const t of [this.pollTimer, this.reportTimer]) if (t) clearInterval(t);
+    for (const u of this.unsubscribe) u();
+    while (this.passRunning || this.restartHandling) await new Promise((r) => setTimeout(r, 10));
+    await this.cp.stop().catch(() => undefined);
+    await Promise.all([...this.channels.values()].map((c) => c.close().catch(() => undefined)));
+    this.channels.clear();
+    const waiters = this.idle;
+    this.idle = [];
+    for (const w of waiters) w();
+  }
+}

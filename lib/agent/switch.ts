@@ -1,0 +1,102 @@
+/**
+ * What the agent needs from Open vSwitch, as two narrow interfaces: the
+ * database (a replica it reads synchronously, and a few writes) and one
+ * OpenFlow channel per bridge. lib/agent/ovs/ implements them over
+ * protocol/ovsdb and protocol/openflow; keeping them narrow keeps the loop
+ * readable and lets the protocol libraries evolve underneath.
+ */
+import type { Flow, FlowChanges } from '../bridges/index.js';
+
+/** An Interface row joined with its Port and Bridge, as the agent reads it (§3.6). */
+export interface VifRow {
+  /** Interface name (also the Port name for VIFs). */
+  name: string;
+  /** `undefined`: not assigned yet; -1: failed. */
+  ofport: number | undefined;
+  /** external_ids:iface-id, the Neutron port id. */
+  ifaceId: string | undefined;
+  /** external_ids:attached-mac. */
+  attachedMac: string | undefined;
+  /** Name of the bridge whose Port holds this interface. */
+  bridge: string | undefined;
+  /** Port.tag. */
+  tag: number | undefined;
+  /** Port.other_config. */
+  portOtherConfig: Readonly<Record<string, string>>;
+  /** Interface.external_ids (skip_cleanup and friends). */
+  externalIds: Readonly<Record<string, string>>;
+}
+
+export interface BridgeRow {
+  name: string;
+  datapathId: string | undefined;
+  externalIds: Readonly<Record<string, string>>;
+  ports: string[];
+}
+
+export interface BridgeSettings {
+  datapathType: string;
+  failMode: 'secure' | 'standalone';
+  protocols: string[];
+  otherConfig: Record<string, string>;
+  externalIds?: Record<string, string>;
+}
+
+export interface PortTagUpdate {
+  /** Port name. */
+  name: string;
+  tag: number;
+  /** Merged into Port.other_config. */
+  otherConfig?: Record<string, string>;
+  /** Clear vlan_mode and trunks (a port coming from Neutron's dead-VLAN plug). */
+  clearTrunks?: boolean;
+}
+
+export type DbChange =
+  | { kind: 'interface'; name: string }
+  | { kind: 'bridge'; name: string }
+  /** The replica reconnected and resynchronised; rows may have changed without events. */
+  | { kind: 'resync' };
+
+export interface SwitchDatabase {
+  /** Resolves once the replica holds the database's content. */
+  ready(): Promise<void>;
+  vifs(): Iterable<VifRow>;
+  vif(name: string): VifRow | undefined;
+  bridge(name: string): BridgeRow | undefined;
+  bridges(): BridgeRow[];
+  onChange(listener: (change: DbChange) => void): () => void;
+
+  /** Creates the bridge if missing and sets these columns (one transaction). */
+  ensureBridge(name: string, settings: BridgeSettings): Promise<void>;
+  setBridgeExternalIds(name: string, ids: Record<string, string>): Promise<void>;
+  setControllers(bridge: string, targets: string[], opts: { connectionMode: string; inactivityProbeMs: number }): Promise<void>;
+  /** Creates the port with one interface if missing; updates its type and options if present. */
+  ensurePort(bridge: string, name: string, iface: { type: string; options?: Record<string, string> }): Promise<void>;
+  deletePort(bridge: string, name: string): Promise<void>;
+  /** Resolves with the interface's ofport once ovs-vswitchd assigned one. */
+  waitOfport(name: string, timeoutMs: number): Promise<number>;
+  /** All tag writes of a pass in one transaction. */
+  setPortTags(updates: PortTagUpdate[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type FlowChannelEvent =
+  /** The channel (re)connected: the switch may have lost its tables. */
+  | { kind: 'connected' }
+  | { kind: 'disconnected'; error?: Error };
+
+export interface FlowChannel {
+  readonly bridge: string;
+  /**
+   * Sends one ordered, atomic bundle (strict deletes, then adds, with the
+   * given cookie), without waiting per message, closed by one barrier.
+   * Resolves once the switch committed it; rejects and changes nothing
+   * otherwise.
+   */
+  commit(changes: FlowChanges, cookie: bigint): Promise<void>;
+  /** Every flow on the bridge. */
+  dumpFlows(table?: number): Promise<Array<{ flow: Flow; cookie: bigint; durationSec?: number }>>;
+  onEvent(listener: (event: FlowChannelEvent) => void): () => void;
+  close(): Promise<void>;
+}

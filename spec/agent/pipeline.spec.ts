@@ -1,0 +1,148 @@
+import { expect } from 'chai';
+import { OvsSandbox } from '../../testing/sandbox.js';
+import { AgentHarness } from './support/harness.js';
+
+const NET_VLAN = 'net-vlan-0001';
+const NET_FLAT = 'net-flat-0002';
+const NET_VX = 'net-vxlan-003';
+const state = {
+  networks: [
+    { id: NET_VLAN, type: 'vlan', segmentationId: 100, physicalNetwork: 'physnet1' },
+    { id: NET_FLAT, type: 'flat', physicalNetwork: 'physnet1' },
+    { id: NET_VX, type: 'vxlan', segmentationId: 1001 },
+  ],
+  ports: [
+    { id: 'port-vlan-1', mac: 'fa:16:3e:00:00:01', network: NET_VLAN },
+    { id: 'port-flat-1', mac: 'fa:16:3e:00:00:02', network: NET_FLAT },
+    { id: 'port-vx-1', mac: 'fa:16:3e:00:00:03', network: NET_VX },
+    { id: 'port-down-1', mac: 'fa:16:3e:00:00:04', network: NET_VX, adminStateUp: false },
+  ],
+  tunnelEndpoints: [{ ipAddress: '192.0.2.2', type: 'vxlan' }],
+};
+
+describe('agent pipeline on a real switch @integration', function () {
+  this.timeout(60_000);
+  let sb: OvsSandbox;
+  let h: AgentHarness;
+
+  before(async () => {
+    sb = await OvsSandbox.start();
+    await sb.vsctl('add-br', 'br-eth1', '--', 'set', 'bridge', 'br-eth1', 'datapath_type=netdev');
+    h = new AgentHarness(sb, {
+      overrides: { 'ovs.bridge_mappings': 'physnet1:br-eth1', 'agent.tunnel_types': 'vxlan', 'ovs.local_ip': '192.0.2.1' },
+    });
+    h.writeState(state);
+    await h.start();
+    await h.agent.whenIdle();
+  });
+  after(async () => {
+    await h?.stop();
+    await sb?.stop();
+  });
+
+  it("sets br-int, br-eth1 and br-tun up with Neutron's tables, OVSDB settings and patch ports", async () => {
+    const intPatch = await h.ofport('int-br-eth1');
+    const phyPatch = await h.ofport('phy-br-eth1');
+    const patchInt = await h.ofport('patch-int');
+    const tun = await h.ofport('vxlan-c0000202');
+    expect(await h.flowTexts('br-int')).to.include.members([
+      'table=0, priority=0 actions=goto_table:59',
+      'table=0, priority=65535,dl_vlan=4095 actions=drop',
+      `table=0, priority=2,in_port=${intPatch} actions=drop`,
+      'table=23, priority=0 actions=drop',
+      'table=24, priority=0 actions=drop',
+      'table=30, priority=0 actions=goto_table:59',
+      'table=31, priority=0 actions=goto_table:59',
+      'table=59, priority=0 actions=goto_table:60',
+      'table=60, priority=3 actions=NORMAL',
+      'table=62, priority=3 actions=NORMAL',
+    ]);
+    expect(await h.flowTexts('br-eth1')).to.include.members([
+      'table=0, priority=0 actions=NORMAL',
+      `table=0, priority=2,in_port=${phyPatch} actions=drop`,
+    ]);
+    expect(await h.flowTexts('br-tun')).to.include.members([
+      `table=0, priority=1,in_port=${patchInt} actions=goto_table:2`,
+      `table=0, priority=1,in_port=${tun} actions=goto_table:4`,
+      'table=0, priority=0 actions=drop',
+      'table=2, priority=0,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00 actions=goto_table:20',
+      'table=2, priority=0,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00 actions=goto_table:22',
+      'table=3, priority=0 actions=drop',
+      'table=4, priority=0 actions=drop',
+      'table=6, priority=0 actions=drop',
+      `table=10, priority=1 actions=learn(table=20,hard_timeout=300,priority=1,NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[]),output:${patchInt}`,
+      'table=20, priority=0 actions=goto_table:22',
+      'table=22, priority=0 actions=drop',
+    ]);
+    expect((await sb.vsctl('get', 'Bridge', 'br-int', 'fail_mode')).trim()).to.equal('secure');
+    expect(await sb.vsctl('get', 'Bridge', 'br-int', 'protocols')).to.include('OpenFlow13');
+    expect((await sb.vsctl('get', 'Interface', 'int-br-eth1', 'options:peer')).trim()).to.equal('phy-br-eth1');
+    expect((await sb.vsctl('get', 'Interface', 'patch-tun', 'options:peer')).trim()).to.equal('patch-int');
+    const tunOpts = await sb.vsctl('get', 'Interface', 'vxlan-c0000202', 'options');
+    expect(tunOpts).to.include('remote_ip="192.0.2.2"').and.include('local_ip="192.0.2.1"').and.include('in_key=flow');
+    // Every flow carries the bridge's cookie, which the agent keeps in the bridge's external_ids.
+    for (const br of ['br-int', 'br-tun', 'br-eth1']) {
+      const cookie = BigInt((await sb.vsctl('get', 'Bridge', br, 'external_ids:ovs-agent-cookie')).trim().replace(/"/g, ''));
+      const flows = await h.flows(br);
+      expect(flows.every((f) => f.cookie === cookie), `${br} cookies`).to.equal(true);
+    }
+  });
+
+  it('wires a VLAN, a flat and a VXLAN port: tag, other_config, and exactly the provisioning flows', async () => {
+    await h.plug('tap-vlan', 'port-vlan-1', 'fa:16:3e:00:00:01');
+    await h.plug('tap-flat', 'port-flat-1', 'fa:16:3e:00:00:02');
+    await h.plug('tap-vx', 'port-vx-1', 'fa:16:3e:00:00:03');
+    await h.until(() => ['port-vlan-1', 'port-flat-1', 'port-vx-1'].every((id) => h.portState(id) === 'ACTIVE'), 'three ports ACTIVE');
+    expect(h.cp.portStatus('port-vlan-1')).to.equal('ACTIVE');
+    const lvid = (net: string) => h.agent.status().localVlans.find((v) => v.networkId === net)!.lvid;
+    const [vVlan, vFlat, vVx] = [lvid(NET_VLAN), lvid(NET_FLAT), lvid(NET_VX)];
+    expect(new Set([vVlan, vFlat, vVx]).size).to.equal(3);
+    expect(Number((await sb.vsctl('get', 'Port', 'tap-vlan', 'tag')).trim())).to.equal(vVlan);
+    expect(Number((await sb.vsctl('get', 'Port', 'tap-vx', 'tag')).trim())).to.equal(vVx);
+    const oc = await sb.vsctl('get', 'Port', 'tap-vlan', 'other_config');
+    expect(oc).to.include(`net_uuid=${NET_VLAN}`).and.include('segmentation_id="100"').and.include('network_type=vlan')
+      .and.include('physical_network=physnet1').and.include(`tag="${vVlan}"`);
+    expect(await sb.vsctl('get', 'Port', 'tap-vx', 'other_config')).to.include('physical_network=None');
+
+    const intPatch = await h.ofport('int-br-eth1');
+    const phyPatch = await h.ofport('phy-br-eth1');
+    const tun = await h.ofport('vxlan-c0000202');
+    const int = await h.flowTexts('br-int');
+    expect(int).to.include.members([
+      `table=0, priority=3,in_port=${intPatch},dl_vlan=100 actions=set_field:${4096 + vVlan}->vlan_vid,goto_table:59`,
+      `table=0, priority=3,in_port=${intPatch},vlan_tci=0x0000/0x1fff actions=push_vlan:0x8100,set_field:${4096 + vFlat}->vlan_vid,goto_table:59`,
+    ]);
+    expect(int.filter((t) => t.includes('priority=2,in_port=')), 'no dead-port drop for bound ports').to.deep.equal(
+      [`table=0, priority=2,in_port=${intPatch} actions=drop`]);
+    expect(await h.flowTexts('br-eth1')).to.include.members([
+      `table=0, priority=4,in_port=${phyPatch},dl_vlan=${vVlan} actions=set_field:4196->vlan_vid,NORMAL`,
+      `table=0, priority=4,in_port=${phyPatch},dl_vlan=${vFlat} actions=pop_vlan,NORMAL`,
+    ]);
+    expect(await h.flowTexts('br-tun')).to.include.members([
+      `table=4, priority=1,tun_id=0x3e9 actions=push_vlan:0x8100,set_field:${4096 + vVx}->vlan_vid,goto_table:10`,
+      `table=22, priority=1,dl_vlan=${vVx} actions=pop_vlan,set_field:0x3e9->tun_id,output:${tun}`,
+    ]);
+  });
+
+  it('puts an admin-down port and a port the control plane does not know on the dead VLAN with a drop flow', async () => {
+    await h.plug('tap-down', 'port-down-1', 'fa:16:3e:00:00:04');
+    await h.plug('tap-unknown', 'port-nobody', 'fa:16:3e:00:00:99');
+    await h.until(() => h.portState('port-down-1') === 'DEAD' && h.portState('port-nobody') === 'DEAD', 'dead ports');
+    for (const name of ['tap-down', 'tap-unknown']) {
+      expect((await sb.vsctl('get', 'Port', name, 'tag')).trim()).to.equal('4095');
+      const ofport = await h.ofport(name);
+      expect(await h.flowTexts('br-int')).to.include(`table=0, priority=2,in_port=${ofport} actions=drop`);
+    }
+    expect(h.cp.portStatus('port-down-1')).to.equal('DOWN');
+  });
+
+  it('removes a network’s flows and reclaims its VLAN with its last port', async () => {
+    const before = h.agent.status().localVlans.find((v) => v.networkId === NET_VLAN)!.lvid;
+    await h.unplug('tap-vlan');
+    await h.until(() => !h.agent.status().localVlans.some((v) => v.networkId === NET_VLAN), 'VLAN reclaimed');
+    await h.agent.whenIdle();
+    expect(h.cp.portStatus('port-vlan-1')).to.equal('DOWN');
+    expect((await h.flowTexts('br-int')).some((t) => t.includes('dl_vlan=100'))).to.equal(false);
+    expect((await h.flowTexts('br-eth1')).some((t) => t.includes(`dl_vlan=${before} `))).to.equal(false);
+  });
+});
