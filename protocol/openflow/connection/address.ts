@@ -4,12 +4,11 @@
  * spelling). IPv6 hosts go in brackets: `tcp:[::1]:6653`.
  */
 import { connect, type Socket } from 'node:net';
+import { OFP_OLD_TCP_PORT, OFP_TCP_PORT } from '../constants.js';
 import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
 
-/** The IANA OpenFlow port. OVS's ovs-ofctl defaults to it for `tcp:` without a port. */
-export const OFP_TCP_PORT = 6653;
 /** The pre-IANA port that Neutron's native driver still listens on. */
-export const NEUTRON_OF_LISTEN_PORT = 6633;
+export const NEUTRON_OF_LISTEN_PORT = OFP_OLD_TCP_PORT;
 
 export type ConnectAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 export type ListenAddress = { kind: 'tcp'; host: string; port: number };

@@ -9,10 +9,10 @@
  * is known. Parsing resumes where the previous chunk stopped; chunks are never
  * concatenated.
  */
+import { OFP_HEADER_LEN as HEADER_LEN } from '../constants.js';
 import { FramingError } from './errors.js';
 
-/** Bytes of the header, and the offset of its big-endian length field. */
-const HEADER_LEN = 8;
+/** Offset of the header's big-endian length field. */
 const LENGTH_OFFSET = 2;
 
 export type MessageSink = (message: Buffer) => void;

@@ -15,6 +15,7 @@
  * session); a caller that ignores it hits `maxQueuedBytes` and gets a typed
  * OUTBOX_FULL error instead of exhausting memory.
  */
+import { OfWriter } from '../writer.js';
 import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
 
 export interface OutboxOptions {
@@ -43,10 +44,11 @@ const DEFAULTS = {
   maxQueuedBytes: 256 * 1024 * 1024,
 };
 
-export class Outbox {
-  /** The slab being filled. Bytes [start, offset) are encoded but not yet written. */
-  buf: Buffer;
-  offset = 0;
+/**
+ * An OfWriter whose buffer is the current slab: the codec encodes straight
+ * into it. Bytes [start, pos) are encoded but not yet written.
+ */
+export class Outbox extends OfWriter {
   private start = 0;
   /** Where the message being encoded began, so a slab change keeps it contiguous. */
   private messageStart = 0;
@@ -61,13 +63,14 @@ export class Outbox {
   writes = 0;
 
   constructor(private readonly sink: OutboxSink, options: OutboxOptions = {}) {
-    this.opts = { ...DEFAULTS, ...options };
-    this.buf = Buffer.allocUnsafe(this.opts.slabBytes);
+    const opts = { ...DEFAULTS, ...options };
+    super(opts.slabBytes);
+    this.opts = opts;
   }
 
   /** Bytes accepted but not yet taken by the kernel: ours plus the socket's own buffer. */
   get queuedBytes(): number {
-    return this.heldBytes + (this.offset - this.start) + this.sink.writableLength;
+    return this.heldBytes + (this.pos - this.start) + this.sink.writableLength;
   }
 
   /** True when a well-behaved producer should await `drained()` before sending more. */
@@ -76,30 +79,40 @@ export class Outbox {
   }
 
   /**
-   * Starts a message: call before encoding at `offset`, then `end()`.
+   * Starts a message: call before encoding at `pos`, then `end()`.
    * Throws OUTBOX_FULL when the cap is reached.
    */
   begin(): void {
-    if (this.heldBytes + (this.offset - this.start) > this.opts.maxQueuedBytes) {
+    if (this.heldBytes + (this.pos - this.start) > this.opts.maxQueuedBytes) {
       throw new OpenFlowConnectionError(ConnectionErrorCode.OUTBOX_FULL,
         `more than ${this.opts.maxQueuedBytes} bytes queued for a peer that is not reading: await drained() before sending more`);
     }
-    this.messageStart = this.offset;
+    this.messageStart = this.pos;
   }
 
-  /** Guarantees `n` writable bytes at `offset`, moving the current message to a fresh slab if needed. */
-  ensure(n: number): void {
-    if (this.offset + n <= this.buf.length) return;
-    const partial = this.offset - this.messageStart;
+  /** Where the message being encoded starts in `buf` (it moves when a slab fills up mid-message). */
+  get messageOffset(): number {
+    return this.messageStart;
+  }
+
+  /** Forgets the bytes of a message whose encoding failed. */
+  abort(): void {
+    this.pos = this.messageStart;
+  }
+
+  /** Guarantees `n` writable bytes at `pos`, moving the current message to a fresh slab if needed. */
+  override ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const partial = this.pos - this.messageStart;
     if (this.messageStart > this.start) {
       this.hold(this.buf.subarray(this.start, this.messageStart));
     }
     const next = Buffer.allocUnsafe(Math.max(this.opts.slabBytes, 2 * (partial + n)));
-    this.buf.copy(next, 0, this.messageStart, this.offset);
+    this.buf.copy(next, 0, this.messageStart, this.pos);
     this.buf = next;
     this.start = 0;
     this.messageStart = 0;
-    this.offset = partial;
+    this.pos = partial;
   }
 
   /** Ends a message; schedules the tick's flush, or flushes now after a large burst. */
@@ -108,7 +121,7 @@ export class Outbox {
       this.flushScheduled = true;
       process.nextTick(this.flushTick);
     }
-    if (!this.congested && this.heldBytes + this.offset - this.start >= this.opts.flushBytes) this.flush();
+    if (!this.congested && this.heldBytes + this.pos - this.start >= this.opts.flushBytes) this.flush();
   }
 
   /** Resolves when everything queued has been handed to the kernel's socket buffer or below the high-water mark. */
@@ -124,12 +137,18 @@ export class Outbox {
     if (!this.needsDrain) this.wake();
   }
 
+  /** Rewinding would overwrite bytes the socket still holds: it drops the unsent bytes instead. */
+  override reset(): void {
+    this.discard();
+  }
+
   /** Drops everything unsent (the connection is gone) and releases waiters. */
   discard(): void {
     this.held = [];
     this.heldBytes = 0;
-    this.start = this.offset = this.messageStart = 0;
+    this.start = this.pos = this.messageStart = 0;
     this.congested = false;
+    this.buf = Buffer.allocUnsafe(this.opts.slabBytes);
     this.wake();
   }
 
@@ -146,23 +165,23 @@ export class Outbox {
   /** Hands everything encoded so far to the socket in one batch. */
   flush(): void {
     if (this.congested) return;
-    const tail = this.offset - this.start;
+    const tail = this.pos - this.start;
     if (tail === 0 && this.heldBytes === 0) return;
     let ok: boolean;
     this.writes++;
     if (this.held.length === 0) {
-      ok = this.sink.write(this.buf.subarray(this.start, this.offset));
+      ok = this.sink.write(this.buf.subarray(this.start, this.pos));
     } else {
       // cork/uncork turns the held chunks and the tail into one writev.
       this.sink.cork();
       ok = true;
       for (const chunk of this.held) ok = this.sink.write(chunk) && ok;
-      if (tail > 0) ok = this.sink.write(this.buf.subarray(this.start, this.offset)) && ok;
+      if (tail > 0) ok = this.sink.write(this.buf.subarray(this.start, this.pos)) && ok;
       this.sink.uncork();
       this.held = [];
       this.heldBytes = 0;
     }
-    this.start = this.messageStart = this.offset;
+    this.start = this.messageStart = this.pos;
     if (!ok) this.congested = true;
     else if (this.waiters.length > 0 && !this.needsDrain) this.wake();
   }
