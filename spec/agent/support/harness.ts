@@ -16,6 +16,8 @@ import { OfctlChannel } from './ofctl-channel.js';
 
 export interface HarnessOptions {
   overrides?: Record<string, string | number | boolean>;
+  /** Reuse another harness's state file (an agent restart). */
+  stateFile?: string;
   channel?: (sb: OvsSandbox, bridge: string) => Promise<FlowChannel>;
 }
 
@@ -32,7 +34,7 @@ export class AgentHarness {
 
   constructor(readonly sb: OvsSandbox, private readonly opts: HarnessOptions = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'agent-harness-'));
-    this.stateFile = join(this.dir, 'state.json');
+    this.stateFile = opts.stateFile ?? join(this.dir, 'state.json');
   }
 
   writeState(state: unknown): void {
@@ -66,9 +68,14 @@ export class AgentHarness {
     return this.agent;
   }
 
-  async stop(): Promise<void> {
+  /** Stops the agent (flows stay on the switch) and its database connection. */
+  async stopAgent(): Promise<void> {
     await this.agent?.stop();
     await this.db?.close();
+  }
+
+  async stop(): Promise<void> {
+    await this.stopAgent();
     rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -1,0 +1,176 @@
+import { expect } from 'chai';
+import { OvsSandbox } from '../../testing/sandbox.js';
+import { AgentHarness } from './support/harness.js';
+
+const NET_VLAN = 'net-vlan-0001';
+const NET_VX = 'net-vxlan-003';
+const NET_VX2 = 'net-vxlan-004';
+const baseState = {
+  networks: [
+    { id: NET_VLAN, type: 'vlan', segmentationId: 100, physicalNetwork: 'physnet1' },
+    { id: NET_VX, type: 'vxlan', segmentationId: 1001 },
+    { id: NET_VX2, type: 'vxlan', segmentationId: 1002 },
+  ],
+  ports: [
+    { id: 'p-vlan', mac: 'fa:16:3e:00:00:01', network: NET_VLAN },
+    { id: 'p-vx', mac: 'fa:16:3e:00:00:03', network: NET_VX },
+    { id: 'p-vx2', mac: 'fa:16:3e:00:00:05', network: NET_VX2 },
+    { id: 'p-gone', mac: 'fa:16:3e:00:00:06', network: NET_VX2 },
+  ],
+  tunnelEndpoints: [{ ipAddress: '192.0.2.2', type: 'vxlan' }],
+};
+const overrides = { 'ovs.bridge_mappings': 'physnet1:br-eth1', 'agent.tunnel_types': 'vxlan', 'ovs.local_ip': '192.0.2.1' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function wired(h: AgentHarness, ids: string[]): Promise<void> {
+  await h.until(() => ids.every((id) => h.portState(id) === 'ACTIVE'), `${ids.join(', ')} ACTIVE`);
+  await h.agent.whenIdle();
+}
+
+describe('agent restarts and recovery @integration', function () {
+  this.timeout(90_000);
+  let sb: OvsSandbox;
+  const harnesses: AgentHarness[] = [];
+  const harness = (stateFile?: string) => {
+    const h = new AgentHarness(sb, { overrides, stateFile });
+    harnesses.push(h);
+    return h;
+  };
+
+  beforeEach(async () => {
+    sb = await OvsSandbox.start();
+    await sb.vsctl('add-br', 'br-eth1', '--', 'set', 'bridge', 'br-eth1', 'datapath_type=netdev');
+  });
+  afterEach(async () => {
+    for (const h of harnesses.splice(0).reverse()) await h.stop();
+    await sb.stop();
+  });
+
+  it('an agent restart keeps VLANs and leaves unchanged flows untouched; stale flows go after the first sync', async () => {
+    const a = harness();
+    a.writeState(baseState);
+    await a.start();
+    for (const [tap, id, mac] of [['tap1', 'p-vlan', '01'], ['tap2', 'p-vx', '03'], ['tap3', 'p-vx2', '05'], ['tap4', 'p-gone', '06']]) {
+      await a.plug(tap, id, `fa:16:3e:00:00:${mac}`);
+    }
+    await wired(a, ['p-vlan', 'p-vx', 'p-vx2', 'p-gone']);
+    const vlansBefore = Object.fromEntries(a.agent.status().localVlans.map((v) => [v.networkId, v.lvid]));
+    await a.stopAgent();
+
+    // While the agent is down: p-gone is unplugged (its network keeps p-vx2), p-vx too (its network
+    // loses its last port), and a flow from some older agent generation lingers.
+    await a.unplug('tap4');
+    await a.unplug('tap2'); // p-vx was the last port of NET_VX: its flows are stale now
+    await sb.ofctl('-O', 'OpenFlow13', 'add-flow', 'br-int', 'cookie=0x1234,table=0,priority=7,in_port=999,actions=drop');
+    const flowsBefore = new Map<string, Map<string, { cookie: bigint; duration: number }>>();
+    for (const br of ['br-int', 'br-tun', 'br-eth1']) {
+      flowsBefore.set(br, new Map((await a.flows(br)).map((f) => [f.text, f])));
+    }
+    await sleep(1100);
+
+    const b = harness(a.stateFile);
+    await b.start();
+    await b.until(() => b.agent.status().firstSyncDone, 'first full sync');
+    await b.agent.whenIdle();
+    const { [NET_VX]: _gone, ...stillUsed } = vlansBefore;
+    expect(Object.fromEntries(b.agent.status().localVlans.map((v) => [v.networkId, v.lvid]))).to.deep.equal(stillUsed);
+    expect((await sb.vsctl('get', 'Port', 'tap1', 'tag')).trim()).to.equal(String(vlansBefore[NET_VLAN]));
+
+    for (const br of ['br-int', 'br-tun', 'br-eth1']) {
+      const after = await b.flows(br);
+      const before = flowsBefore.get(br)!;
+      let kept = 0;
+      for (const f of after) {
+        const old = before.get(f.text);
+        if (!old) continue;
+        kept++;
+        expect(f.cookie, `${br} ${f.text} cookie`).to.equal(old.cookie);
+        expect(f.duration, `${br} ${f.text} was not re-added`).to.be.greaterThan(old.duration);
+      }
+      expect(kept, `${br} keeps its flows`).to.be.greaterThan(0);
+      expect(after.some((f) => f.cookie === 0x1234n), `${br}: the old generation's flow is gone`).to.equal(false);
+    }
+    expect((await b.flowTexts('br-tun')).some((t) => t.includes('tun_id=0x3e9') || t.includes(`dl_vlan=${vlansBefore[NET_VX]} `)),
+      'the flows of the network that lost its last port while the agent was down are gone').to.equal(false);
+    expect(b.agent.status().localVlans.some((v) => v.networkId === NET_VX)).to.equal(false);
+    expect(b.portState('p-vx2')).to.equal('ACTIVE');
+  });
+
+  it('ovs-vswitchd restarted: canary gone, bridges set up again and every port re-wired', async () => {
+    const a = harness();
+    a.writeState(baseState);
+    await a.start();
+    await a.plug('tap1', 'p-vlan', 'fa:16:3e:00:00:01');
+    await a.plug('tap2', 'p-vx', 'fa:16:3e:00:00:03');
+    await wired(a, ['p-vlan', 'p-vx']);
+    const before = { int: await a.flowTexts('br-int'), tun: await a.flowTexts('br-tun'), eth: await a.flowTexts('br-eth1') };
+    await sb.restartVswitchd();
+    // The switch comes back with empty tables (secure fail mode).
+    await a.until(() => a.agent.status().ovsState !== 'NORMAL' || a.passes.length > 0, 'restart noticed');
+    for (const ch of a.channels.values()) (ch as unknown as { reconnected(): void }).reconnected();
+    const deadline = Date.now() + 20_000;
+    while ((await a.flowTexts('br-int')).length !== before.int.length || (await a.flowTexts('br-tun')).length !== before.tun.length) {
+      if (Date.now() > deadline) throw new Error('flows not reinstalled');
+      await sleep(100);
+    }
+    await a.agent.whenIdle();
+    expect(await a.flowTexts('br-int')).to.deep.equal(before.int);
+    expect(await a.flowTexts('br-tun')).to.deep.equal(before.tun);
+    expect(await a.flowTexts('br-eth1')).to.deep.equal(before.eth);
+    expect(a.portState('p-vlan')).to.equal('ACTIVE');
+  });
+
+  it('ovsdb-server restarted: the replica resyncs and nothing is re-wired', async () => {
+    const a = harness();
+    a.writeState(baseState);
+    await a.start();
+    await a.plug('tap1', 'p-vlan', 'fa:16:3e:00:00:01');
+    await a.plug('tap2', 'p-vx', 'fa:16:3e:00:00:03');
+    await wired(a, ['p-vlan', 'p-vx']);
+    const passes = a.passes.length;
+    const flows = new Map((await a.flows('br-int')).map((f) => [f.text, f.duration]));
+    await sb.restartOvsdbServer();
+    await a.until(() => a.db.replica.isConnected, 'replica reconnected');
+    await sleep(300);
+    await a.agent.whenIdle();
+    const wiringPasses = a.passes.slice(passes).filter((p) => p.up.length || p.flowMods);
+    expect(wiringPasses, 'no port re-wired').to.deep.equal([]);
+    for (const f of await a.flows('br-int')) if (flows.has(f.text)) expect(f.duration).to.be.greaterThan(flows.get(f.text)!);
+    // And it still works afterwards.
+    await a.plug('tap3', 'p-vx2', 'fa:16:3e:00:00:05');
+    await wired(a, ['p-vx2']);
+  });
+
+  it('a port removed while it is being wired ends unwired and its network reclaimed', async () => {
+    const a = harness();
+    a.writeState(baseState);
+    await a.start();
+    await a.agent.whenIdle();
+    await a.plug('tap3', 'p-vx2', 'fa:16:3e:00:00:05');
+    await a.unplug('tap3');
+    await a.until(() => a.agent.status().ports.every((p) => p.portId !== 'p-vx2' || p.state !== 'ACTIVE'), 'not active');
+    await sleep(200);
+    await a.agent.whenIdle();
+    expect(a.agent.status().localVlans.some((v) => v.networkId === NET_VX2)).to.equal(false);
+    expect((await a.flowTexts('br-tun')).some((t) => t.includes('tun_id=0x3ea'))).to.equal(false);
+  });
+
+  it('an invalid control-plane file is reported and the current wiring kept', async () => {
+    const a = harness();
+    a.writeState(baseState);
+    await a.start();
+    await a.plug('tap1', 'p-vlan', 'fa:16:3e:00:00:01');
+    await wired(a, ['p-vlan']);
+    const flows = await a.flowTexts('br-int');
+    a.writeState('{"networks": [ {"id": "x", "type": "vlan"} ], "ports": []}');
+    await a.until(() => a.errors.length > 0, 'the error');
+    expect(a.errors[0].message).to.include('networks[0].segmentationId');
+    await sleep(100);
+    await a.agent.whenIdle();
+    expect(a.portState('p-vlan')).to.equal('ACTIVE');
+    expect(await a.flowTexts('br-int')).to.deep.equal(flows);
+    // A later good edit is applied: the port's network goes admin-down.
+    a.writeState({ ...baseState, ports: [{ ...baseState.ports[0], adminStateUp: false }] });
+    await a.until(() => a.portState('p-vlan') === 'DEAD', 'port dead after the good edit');
+  });
+});
