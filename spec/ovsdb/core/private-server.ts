@@ -91,12 +91,12 @@ export class PrivateOvsdbServer {
 export async function makePki(dir: string, name = 'ca'): Promise<{ ca: string; server: SslFiles; client: SslFiles }> {
   const ca = join(dir, `${name}-cert.pem`);
   const caKey = join(dir, `${name}-key.pem`);
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', ca, '-days', '2', '-subj', `/CN=${name} test CA`]);
+  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', caKey, '-out', ca, '-days', '2', '-subj', `/CN=${name} test CA`]);
   const leaf = async (who: string): Promise<SslFiles> => {
     const key = join(dir, `${name}-${who}-key.pem`);
     const csr = join(dir, `${name}-${who}.csr`);
     const cert = join(dir, `${name}-${who}-cert.pem`);
-    await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${who}`]);
+    await run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${who}`]);
     await run('openssl', ['x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-CAcreateserial', '-out', cert, '-days', '2']);
     return { caCert: ca, privateKey: key, certificate: cert };
   };
