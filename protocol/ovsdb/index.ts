@@ -12,3 +12,6 @@ export * from './jsonrpc.js';
 export * from './operations.js';
 export * from './updates.js';
 export * from './client.js';
+export * from './replica/index.js';
+export * from './models/index.js';
+export * from './commands/index.js';
