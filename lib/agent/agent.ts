@@ -23,7 +23,8 @@ import type {
   ControlPlane, ControlPlaneEvent, DeviceLookup, NetworkType, PortDetails, TunnelType,
 } from '../control-plane/types.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { FirewallHook, FlowChange } from './hooks.js';
+import { firewallPortFrom, type Firewall, type FirewallPort, type FlowChange } from '../firewall/index.js';
+import { L2Population, applyToTunnelBridge, type L2popAction } from '../l2pop/index.js';
 import { LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
 import type { FlowChannel, SwitchDatabase, VifRow } from './switch.js';
 
@@ -78,7 +79,8 @@ export interface AgentOptions {
   db: SwitchDatabase;
   /** Opens the OpenFlow channel to a bridge (called once per bridge; the channel reconnects by itself). */
   openFlowChannel: (bridge: string) => Promise<FlowChannel>;
-  firewall?: FirewallHook;
+  /** The security-group firewall (lib/firewall); its flows join each pass's br-int bundle. */
+  firewall?: Firewall;
   logger?: Logger;
   /** Called after each pass (status, the demo, tests). */
   onPass?: (summary: PassSummary) => void;
@@ -153,7 +155,8 @@ export class OvsAgent {
   private readonly agentId = randomUUID();
   private idle: Array<() => void> = [];
   private readonly onPass?: (s: PassSummary) => void;
-  private readonly firewall?: FirewallHook;
+  private readonly firewall?: Firewall;
+  private l2pop: L2Population | undefined;
   private readonly openChannel: (bridge: string) => Promise<FlowChannel>;
 
   constructor(opts: AgentOptions) {
@@ -287,6 +290,12 @@ export class OvsAgent {
     const name = this.config.ovs.tunnel_bridge;
     await this.ensureAgentBridge(name);
     this.brTun ??= new TunnelBridge(name, await this.bridgeCookie(name));
+    if (this.config.agent.l2_population && !this.l2pop) {
+      this.l2pop = new L2Population({
+        localIp: this.config.ovs.local_ip!, arpResponder: this.config.agent.arp_responder,
+        onError: (err) => this.log.warn(`l2population: ${err.message}`),
+      });
+    }
     const intPeer = this.config.ovs.int_peer_patch_port;
     const tunPeer = this.config.ovs.tun_peer_patch_port;
     await this.db.ensurePort(this.brInt.name, intPeer, { type: 'patch', options: { peer: tunPeer } });
@@ -430,6 +439,18 @@ export class OvsAgent {
         break;
       case 'resync':
         this.fullSyncPending = true;
+        break;
+      case 'fdb_add':
+        if (!this.l2pop) return;
+        this.applyL2pop(this.l2pop.fdbAdd(e.entries));
+        break;
+      case 'fdb_remove':
+        if (!this.l2pop) return;
+        this.applyL2pop(this.l2pop.fdbRemove(e.entries));
+        break;
+      case 'fdb_update':
+        if (!this.l2pop) return;
+        this.applyL2pop(this.l2pop.fdbUpdate(e.changes));
         break;
       case 'security_groups_updated':
         if (this.firewall) {
@@ -585,7 +606,7 @@ export class OvsAgent {
     const tags: import('./switch.js').PortTagUpdate[] = [];
     const up: string[] = [];
     const down: string[] = [];
-    const fwSetup: import('./hooks.js').FirewallPort[] = [];
+    const fwSetup: FirewallPort[] = [];
     const fwRemove: string[] = [];
 
     for (const id of removed) {
@@ -653,15 +674,23 @@ export class OvsAgent {
           },
         });
       }
-      if (d.portSecurityEnabled) fwSetup.push({ details: d, ofport: p.ofport, lvid: mapping.lvid });
+      if (d.portSecurityEnabled) fwSetup.push(firewallPortFrom(d, p.ofport, mapping.lvid));
       else fwRemove.push(id);
       up.push(id);
     }
 
-    if (this.firewall) {
-      if (fwRemove.length) this.firewall.removePortFilters(fwRemove);
-      if (fwSetup.length) this.firewall.setupPortFilters(fwSetup);
-      for (const change of this.firewall.flush()) this.applyExternalChange(this.brInt.flows, 'fw', change);
+    if (this.firewall && this.firewall.driver !== 'noop') {
+      const fw = this.firewall;
+      const gone = fwRemove.filter((id) => fw.isPortManaged(id));
+      if (gone.length) fw.removePortFilters(gone);
+      if (fwSetup.length) {
+        fw.updateSecurityGroupInfo(await this.cp.securityGroupInfo(fwSetup.map((f) => f.portId)));
+        const fresh = fwSetup.filter((f) => !fw.isPortManaged(f.portId));
+        const known = fwSetup.filter((f) => fw.isPortManaged(f.portId));
+        if (fresh.length) fw.setupPortFilters(fresh);
+        if (known.length) fw.updatePortFilters(known);
+      }
+      for (const change of fw.flush()) this.applyExternalChange(this.brInt.flows, 'fw', change);
     }
 
     const [mods] = await Promise.all([this.commitFlows('pass'), tags.length ? this.db.setPortTags(tags) : Promise.resolve()]);
@@ -749,6 +778,9 @@ export class OvsAgent {
     } else if (type !== 'local' && this.brTun) {
       this.brTun.provisionLocalVlan({ networkId: m.networkId, networkType: type, segmentationId: m.segmentationId!, lvid: m.lvid });
       this.refreshFloodFlow(m);
+      if (this.l2pop) {
+        this.applyL2pop(this.l2pop.networkProvisioned({ networkId: m.networkId, lvid: m.lvid, segmentationId: m.segmentationId!, networkType: type }));
+      }
     }
   }
 
@@ -758,6 +790,7 @@ export class OvsAgent {
     this.brInt.reclaimLocalVlan(networkId);
     for (const br of this.brPhys.values()) br.reclaimLocalVlan(networkId);
     this.brTun?.reclaimLocalVlan(networkId);
+    if (this.l2pop) this.applyL2pop(this.l2pop.networkReclaimed(networkId));
     this.log.info(`network ${networkId} reclaimed local VLAN ${m.lvid}`);
   }
 
@@ -872,6 +905,7 @@ export class OvsAgent {
         const ofport = await this.db.waitOfport(name, OFPORT_TIMEOUT_MS);
         this.tunnels.set(name, { name, type, remoteIp: ip, ofport });
         this.brTun.addTunnelPort(name, ofport, type);
+        if (this.l2pop) this.applyL2pop(this.l2pop.tunnelPortReady(name, ofport));
         changed = true;
         this.log.info(`tunnel port ${name} to ${ip} ready`, { ofport });
       }
@@ -885,6 +919,16 @@ export class OvsAgent {
       this.log.info(`tunnel port ${name} deleted`);
     }
     if (changed) for (const m of this.vlans.mappings()) this.refreshFloodFlow(m);
+  }
+
+  /** l2pop's intentions: flows go to br-tun's desired table, tunnel ports to the next syncTunnelPorts. */
+  private applyL2pop(actions: L2popAction[]): void {
+    if (!this.brTun) return;
+    for (const a of actions) {
+      if (a.kind === 'add_tunnel') this.remoteIpsOf(a.tunnelType).add(a.remoteIp);
+      else if (a.kind === 'remove_tunnel') this.remoteIpsOf(a.tunnelType).delete(a.remoteIp);
+    }
+    applyToTunnelBridge(this.brTun, actions);
   }
 
   private refreshFloodFlow(m: LocalVlanMapping): void {

@@ -16,7 +16,18 @@ import {
   type DeviceLookup, type DevicesDetailsReply, type PortDetails, type ReportStateReply, type SecurityGroupInfo,
   type TunnelEndpoint, type TunnelType, type UpdateDeviceListReply,
 } from '../types.js';
+import { parseAddressGroups, parseSecurityGroups, securityGroupInfoFor, type LocalSecurityGroup } from '../../firewall/desired-state.js';
+import { parseFdbEntries } from '../../l2pop/desired-state.js';
+import type { FdbEntries } from '../types.js';
 import { parseDesiredState, type DesiredState, type LocalNetwork, type LocalPort } from './state-file.js';
+
+/** The file with its extensions' sections parsed too (a bad section rejects the whole file). */
+interface Loaded {
+  state: DesiredState;
+  groups: Map<string, LocalSecurityGroup>;
+  addressGroups: Map<string, string[]>;
+  fdb: FdbEntries;
+}
 
 export interface LocalControlPlaneOptions {
   /** Path of the JSON desired-state file. */
@@ -31,10 +42,12 @@ export interface LocalControlPlaneOptions {
 
 export type PortStatus = 'ACTIVE' | 'DOWN';
 
-const EMPTY: DesiredState = { networks: new Map(), ports: new Map(), tunnelEndpoints: [], extra: {} };
+const EMPTY: Loaded = {
+  state: { networks: new Map(), ports: new Map(), tunnelEndpoints: [], extra: {} }, groups: new Map(), addressGroups: new Map(), fdb: {},
+};
 
 export class LocalControlPlane implements ControlPlane {
-  private state: DesiredState = EMPTY;
+  private loaded: Loaded = EMPTY;
   private readonly listeners = new Set<ControlPlaneListener>();
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -48,8 +61,8 @@ export class LocalControlPlane implements ControlPlane {
 
   /** Reads the file (a missing or invalid file at start is an error) and starts watching it. */
   async start(identity: AgentIdentity): Promise<void> {
-    this.state = await this.read();
-    this.opts.onLoad?.(this.state);
+    this.loaded = await this.read();
+    this.opts.onLoad?.(this.loaded.state);
     void identity;
     const dir = dirname(this.opts.file);
     const name = basename(this.opts.file);
@@ -59,6 +72,11 @@ export class LocalControlPlane implements ControlPlane {
     });
     this.watcher.on('error', (err) => this.opts.onError?.(err));
     this.started = true;
+    // Neutron sends the full fdb table when an agent appears (§1.9): the file's fdb is that table.
+    if (Object.keys(this.loaded.fdb).length) {
+      const entries = this.loaded.fdb;
+      setImmediate(() => this.emit({ type: 'fdb_add', entries }));
+    }
   }
 
   async stop(): Promise<void> {
@@ -76,7 +94,11 @@ export class LocalControlPlane implements ControlPlane {
 
   /** The current desired state (for extensions that read `extra`). */
   get desired(): DesiredState {
-    return this.state;
+    return this.loaded.state;
+  }
+
+  private get state(): DesiredState {
+    return this.loaded.state;
   }
 
   /** What the agent last reported for a port: ACTIVE after `up`, DOWN after `down`. */
@@ -117,9 +139,10 @@ export class LocalControlPlane implements ControlPlane {
       .map((t) => ({ ipAddress: t.ipAddress, host: t.host }));
   }
 
-  async securityGroupInfo(_devices: string[]): Promise<SecurityGroupInfo> {
-    // Security groups arrive with the firewall's extension of the file format.
-    return { rules: {}, stateful: {}, members: {} };
+  async securityGroupInfo(devices: string[]): Promise<SecurityGroupInfo> {
+    const all = [...this.state.ports.values()];
+    const wanted = devices.length ? devices.map((d) => this.state.ports.get(d)).filter((p) => p !== undefined) : all;
+    return securityGroupInfoFor(wanted, all, this.loaded.groups, this.loaded.addressGroups);
   }
 
   async reportState(report: AgentStateReport): Promise<ReportStateReply> {
@@ -137,7 +160,7 @@ export class LocalControlPlane implements ControlPlane {
     }, this.opts.debounceMs ?? 50);
   }
 
-  private async read(): Promise<DesiredState> {
+  private async read(): Promise<Loaded> {
     let text: string;
     try {
       text = await readFile(this.opts.file, 'utf8');
@@ -145,22 +168,34 @@ export class LocalControlPlane implements ControlPlane {
       throw new ControlPlaneError(`cannot read desired-state file ${this.opts.file}: ${(err as Error).message}`,
         'STATE_FILE_UNREADABLE', true, { cause: err });
     }
-    return parseDesiredState(text, this.opts.file);
+    const file = this.opts.file;
+    const state = parseDesiredState(text, file);
+    return {
+      state,
+      groups: parseSecurityGroups(state.extra.securityGroups, file),
+      addressGroups: parseAddressGroups(state.extra.addressGroups, file),
+      fdb: parseFdbEntries(state.extra.fdb, file),
+    };
   }
 
   private async reloadNow(): Promise<void> {
     if (!this.started) return;
-    let next: DesiredState;
+    let next: Loaded;
     try {
       next = await this.read();
     } catch (err) {
       this.opts.onError?.(err as Error);
       return;
     }
-    const prev = this.state;
-    this.state = next;
-    this.opts.onLoad?.(next);
-    for (const e of diffStates(prev, next)) this.emit(e);
+    const prev = this.loaded;
+    this.loaded = next;
+    this.opts.onLoad?.(next.state);
+    for (const e of diffStates(prev.state, next.state)) this.emit(e);
+    if (!sameJson(prev.state.extra.fdb, next.state.extra.fdb)) {
+      // Remove-then-add in the same tick: the agent applies both in one pass, so only real differences reach the switch.
+      if (Object.keys(prev.fdb).length) this.emit({ type: 'fdb_remove', entries: prev.fdb });
+      if (Object.keys(next.fdb).length) this.emit({ type: 'fdb_add', entries: next.fdb });
+    }
   }
 
   private emit(event: ControlPlaneEvent): void {
@@ -227,9 +262,12 @@ export function diffStates(prev: DesiredState, next: DesiredState): ControlPlane
       events.push({ type: 'tunnel_delete', tunnelIp: t.ipAddress, tunnelType });
     }
   }
-  if (!sameJson(prev.extra, next.extra)) {
-    // Extensions' data (security groups, fdb) changed: let them re-read it.
-    events.push({ type: 'security_groups_updated', securityGroupIds: [] });
+  const groupsBefore = (prev.extra.securityGroups ?? {}) as Record<string, unknown>;
+  const groupsAfter = (next.extra.securityGroups ?? {}) as Record<string, unknown>;
+  const changedGroups = [...new Set([...Object.keys(groupsBefore), ...Object.keys(groupsAfter)])]
+    .filter((id) => !sameJson(groupsBefore[id], groupsAfter[id]));
+  if (changedGroups.length || !sameJson(prev.extra.addressGroups, next.extra.addressGroups)) {
+    events.push({ type: 'security_groups_updated', securityGroupIds: changedGroups });
   }
   return events;
 }
