@@ -19,12 +19,15 @@ export type DecodeErrorCode =
 /** The bytes are not a well-formed OpenFlow message; `offset` is where, from the message start. */
 export class OpenFlowDecodeError extends OpenFlowBaseError {
   override readonly name = 'OpenFlowDecodeError';
+  /** The message without the offset suffix. */
+  readonly reason: string;
   constructor(
     readonly code: DecodeErrorCode,
     message: string,
     readonly offset: number,
   ) {
     super(`${message} (at byte ${offset})`);
+    this.reason = message;
   }
 }
 

@@ -191,38 +191,24 @@ export interface FieldDef extends FieldSpec {
   headerMasked: number;
   /** Bits of the field (length * 8), for subfield bounds. */
   nBits: number;
-}
-
-function oxmHeader(cls: number, field: number, hasMask: boolean, length: number): number {
-  return ((cls << 16) | (field << 9) | (hasMask ? 0x100 : 0) | length) >>> 0;
-}
-
-export const FIELDS: { readonly [K in FieldName]: FieldDef } = (() => {
-  const out: Record<string, FieldDef> = {};
-  for (const [name, spec] of Object.entries(OXM_FIELDS) as [FieldName, FieldSpec][]) {
-    // Experimenter OXMs carry the 4-byte experimenter id inside the payload length.
-    const extra = spec.oxmClass === OFPXMC.EXPERIMENTER ? 4 : 0;
-    out[name] = {
-      ...spec,
-      name,
-      header: oxmHeader(spec.oxmClass, spec.field, false, spec.length + extra),
-      headerMasked: oxmHeader(spec.oxmClass, spec.field, true, spec.length * 2 + extra),
-      nBits: spec.length * 8,
-    };
-  }
-  return out as { [K in FieldName]: FieldDef };
-})();
-
-/** Lookup key for a (class, field) pair, or (experimenter, field) for class 0xffff. */
-export function fieldKey(oxmClass: number, field: number, experimenter = 0): number {
-  return oxmClass === OFPXMC.EXPERIMENTER ? 0x1_0000_0000 * 128 + experimenter * 128 + field : oxmClass * 128 + field;
+  /**
+   * The 32-bit header used to name the field in actions (reg_move, reg_load,
+   * output_reg, learn, multipath, ct zone): the NXM header when the field has
+   * one (as OVS does), else the OXM header. 0 for experimenter-class fields
+   * without an NXM form, which actions cannot reference.
+   */
+  refHeader: number;
+  /** Width of the field as referenced by refHeader (in_port: 16 bits as NXM_OF_IN_PORT). */
+  refBits: number;
 }
 
 /**
- * Headers that decode to a field although OVS encodes it otherwise in OF1.3:
- * the NXM forms older peers and NXM-based tools use.
+ * NXM forms of fields whose match header in OF1.3 is OXM: OVS names fields
+ * by these in actions, and older peers use them in matches. The optional
+ * fourth element is the NXM length when it differs (in_port is 16-bit in NXM).
  */
-const ALTERNATE_HEADERS: [number, number, FieldName][] = [
+const NXM_HEADERS: [number, number, FieldName, number?][] = [
+  [OFPXMC.NXM_0, 0, 'in_port', 2],
   [OFPXMC.NXM_0, 1, 'eth_dst'],
   [OFPXMC.NXM_0, 2, 'eth_src'],
   [OFPXMC.NXM_0, 3, 'eth_type'],
@@ -253,16 +239,61 @@ const ALTERNATE_HEADERS: [number, number, FieldName][] = [
   [OFPXMC.NXM_1, 34, 'tcp_flags'],
 ];
 
+function oxmHeader(cls: number, field: number, hasMask: boolean, length: number): number {
+  return ((cls << 16) | (field << 9) | (hasMask ? 0x100 : 0) | length) >>> 0;
+}
+
+export const FIELDS: { readonly [K in FieldName]: FieldDef } = (() => {
+  const nxm = new Map<FieldName, [number, number, number]>();
+  for (const [cls, field, name, len] of NXM_HEADERS) nxm.set(name, [cls, field, len ?? OXM_FIELDS[name].length]);
+  const out: Record<string, FieldDef> = {};
+  for (const [name, spec] of Object.entries(OXM_FIELDS) as [FieldName, FieldSpec][]) {
+    // Experimenter OXMs carry the 4-byte experimenter id inside the payload length.
+    const extra = spec.oxmClass === OFPXMC.EXPERIMENTER ? 4 : 0;
+    out[name] = {
+      ...spec,
+      name,
+      header: oxmHeader(spec.oxmClass, spec.field, false, spec.length + extra),
+      headerMasked: oxmHeader(spec.oxmClass, spec.field, true, spec.length * 2 + extra),
+      nBits: spec.length * 8,
+      refHeader: 0,
+      refBits: spec.length * 8,
+    };
+    const alt = nxm.get(name);
+    if (alt) {
+      out[name].refHeader = oxmHeader(alt[0], alt[1], false, alt[2]);
+      out[name].refBits = alt[2] * 8;
+    } else if (spec.oxmClass !== OFPXMC.EXPERIMENTER) {
+      out[name].refHeader = out[name].header;
+    }
+  }
+  return out as { [K in FieldName]: FieldDef };
+})();
+
+/** Lookup key for a (class, field) pair, or (experimenter, field) for class 0xffff. */
+export function fieldKey(oxmClass: number, field: number, experimenter = 0): number {
+  return oxmClass === OFPXMC.EXPERIMENTER ? 0x1_0000_0000 * 128 + experimenter * 128 + field : oxmClass * 128 + field;
+}
+
+
 /** Field by (class, field[, experimenter]) key; see `fieldKey`. */
 export const FIELD_BY_KEY: ReadonlyMap<number, FieldDef> = (() => {
   const m = new Map<number, FieldDef>();
   for (const def of Object.values(FIELDS) as FieldDef[]) {
     m.set(fieldKey(def.oxmClass, def.field, def.experimenter ?? 0), def);
   }
-  for (const [cls, field, name] of ALTERNATE_HEADERS) {
+  for (const [cls, field, name, len] of NXM_HEADERS) {
     const key = fieldKey(cls, field);
-    if (!m.has(key)) m.set(key, FIELDS[name]);
+    // NXM in_port has another width: it is only accepted as an action reference.
+    if (!m.has(key) && len === undefined) m.set(key, FIELDS[name]);
   }
+  return m;
+})();
+
+/** Field by the class/field of an action reference header (refHeader or the match header). */
+export const FIELD_BY_REF: ReadonlyMap<number, FieldDef> = (() => {
+  const m = new Map<number, FieldDef>(FIELD_BY_KEY);
+  for (const [cls, field, name] of NXM_HEADERS) m.set(fieldKey(cls, field), FIELDS[name]);
   return m;
 })();
 

@@ -1,0 +1,105 @@
+/** OpenFlow 1.3 instructions (ofp_instruction_*), each padded to 8 bytes. */
+import { OFPIT } from './constants.js';
+import { OpenFlowEncodeError } from './errors.js';
+import { decodeActions, encodeActions } from './actions.js';
+import type { OfReader } from './reader.js';
+import type { OfWriter } from './writer.js';
+import type { Instruction } from './types.js';
+
+export function encodeInstructions(w: OfWriter, instructions: readonly Instruction[]): void {
+  for (let i = 0; i < instructions.length; i++) encodeInstruction(w, instructions[i]);
+}
+
+export function encodeInstruction(w: OfWriter, ins: Instruction): void {
+  const start = w.pos;
+  switch (ins.type) {
+    case 'goto_table':
+      w.u16(OFPIT.GOTO_TABLE);
+      w.u16(8);
+      w.u8(ins.tableId);
+      w.zeros(3);
+      return;
+    case 'write_metadata':
+      w.u16(OFPIT.WRITE_METADATA);
+      w.u16(24);
+      w.zeros(4);
+      w.u64(ins.metadata);
+      w.u64(ins.mask);
+      return;
+    case 'write_actions':
+    case 'apply_actions':
+      w.u16(ins.type === 'write_actions' ? OFPIT.WRITE_ACTIONS : OFPIT.APPLY_ACTIONS);
+      w.u16(0);
+      w.zeros(4);
+      encodeActions(w, ins.actions);
+      break;
+    case 'clear_actions':
+      w.u16(OFPIT.CLEAR_ACTIONS);
+      w.u16(8);
+      w.zeros(4);
+      return;
+    case 'meter':
+      w.u16(OFPIT.METER);
+      w.u16(8);
+      w.u32(ins.meterId);
+      return;
+    case 'experimenter':
+      w.u16(OFPIT.EXPERIMENTER);
+      w.u16(0);
+      w.u32(ins.experimenter);
+      w.bytes(ins.data);
+      w.pad8(start);
+      break;
+    default:
+      throw new OpenFlowEncodeError('OF_ENCODE_UNSUPPORTED', `unknown instruction ${JSON.stringify((ins as Instruction).type)}`);
+  }
+  const len = w.pos - start;
+  if (len > 0xffff) throw new OpenFlowEncodeError('OF_ENCODE_TOO_LONG', `instruction of ${len} bytes exceeds 65535`);
+  w.patchU16(start + 2, len);
+}
+
+/** Decodes instructions until the reader's end. */
+export function decodeInstructions(r: OfReader): Instruction[] {
+  const out: Instruction[] = [];
+  while (r.remaining > 0) {
+    const at = r.pos;
+    r.need(4, 'instruction header');
+    const type = r.buf.readUInt16BE(r.pos);
+    const len = r.buf.readUInt16BE(r.pos + 2);
+    if (len < 8 || len % 8 !== 0) r.fail('OF_DECODE_BAD_LENGTH', `instruction type ${type} has length ${len}`, at);
+    const i = r.sub(len, `instruction type ${type}`);
+    i.pos += 4;
+    switch (type) {
+      case OFPIT.GOTO_TABLE:
+        out.push({ type: 'goto_table', tableId: i.u8('table_id') });
+        break;
+      case OFPIT.WRITE_METADATA: {
+        i.skip(4);
+        const metadata = i.u64('metadata');
+        out.push({ type: 'write_metadata', metadata, mask: i.u64('metadata_mask') });
+        break;
+      }
+      case OFPIT.WRITE_ACTIONS:
+      case OFPIT.APPLY_ACTIONS: {
+        i.skip(4);
+        const actions = decodeActions(i);
+        out.push({ type: type === OFPIT.WRITE_ACTIONS ? 'write_actions' : 'apply_actions', actions });
+        break;
+      }
+      case OFPIT.CLEAR_ACTIONS:
+        out.push({ type: 'clear_actions' });
+        break;
+      case OFPIT.METER:
+        out.push({ type: 'meter', meterId: i.u32('meter_id') });
+        break;
+      case OFPIT.EXPERIMENTER: {
+        const experimenter = i.u32('experimenter');
+        out.push({ type: 'experimenter', experimenter, data: i.bytes(i.remaining) });
+        break;
+      }
+      default:
+        r.fail('OF_DECODE_BAD_VALUE', `unknown instruction type ${type}`, at);
+    }
+  }
+  return out;
+}

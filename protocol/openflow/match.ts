@@ -1,0 +1,293 @@
+/**
+ * ofp_match (OXM) encoding and decoding, and the value codec shared with
+ * set_field and NXAST_REG_LOAD2.
+ */
+import { ETH_TYPE, IP_PROTO, OFPMT, OFPVID, OFPXMC } from './constants.js';
+import { OpenFlowEncodeError } from './errors.js';
+import { formatIpv4, formatIpv6, formatMac, writeIpv4, writeIpv6, writeMac } from './addr.js';
+import { FIELD_BY_KEY, FIELDS, fieldKey, isMasked } from './oxm-fields.js';
+import type { AnyFieldValue, FieldDef, FieldName, Match, Masked } from './oxm-fields.js';
+import type { OfReader } from './reader.js';
+import type { OfWriter } from './writer.js';
+
+const CT_TRK = 0x20;
+const CT_INV = 0x10;
+
+function badValue(def: FieldDef, v: unknown, why: string): never {
+  throw new OpenFlowEncodeError(
+    'OF_ENCODE_BAD_VALUE',
+    `field ${def.name}: ${typeof v === 'bigint' ? `${v}n` : JSON.stringify(v)} ${why}`,
+    def.name,
+  );
+}
+
+/** Writes one value of `def` (def.length bytes). */
+export function writeFieldValue(w: OfWriter, def: FieldDef, v: AnyFieldValue): void {
+  const n = def.length;
+  w.ensure(n);
+  const b = w.buf;
+  const p = w.pos;
+  switch (def.kind) {
+    case 'u8':
+    case 'u16':
+    case 'u32': {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= 2 ** (n * 8)) {
+        badValue(def, v, `is not an unsigned ${n * 8}-bit integer`);
+      }
+      for (let i = n - 1, x = v; i >= 0; i--, x = Math.floor(x / 256)) b[p + i] = x & 0xff;
+      w.pos = p + n;
+      return;
+    }
+    case 'u64':
+    case 'u128':
+      if (typeof v !== 'bigint' || v < 0n || v >> BigInt(n * 8) !== 0n) {
+        badValue(def, v, `is not an unsigned ${n * 8}-bit bigint`);
+      }
+      if (n === 8) w.u64(v);
+      else w.uintN(v, n);
+      return;
+    case 'mac':
+      writeMac(b, p, v as string, def.name);
+      w.pos = p + 6;
+      return;
+    case 'ipv4':
+      writeIpv4(b, p, v as string, def.name);
+      w.pos = p + 4;
+      return;
+    case 'ipv6':
+      writeIpv6(b, p, v as string, def.name);
+      w.pos = p + 16;
+      return;
+  }
+}
+
+/** Reads one value of `def` from the reader. */
+export function readFieldValue(r: OfReader, def: FieldDef): AnyFieldValue {
+  const n = def.length;
+  r.need(n, `${def.name} value`);
+  const b = r.buf;
+  const p = r.pos;
+  r.pos += n;
+  switch (def.kind) {
+    case 'u8':
+    case 'u16':
+    case 'u32': {
+      let x = 0;
+      for (let i = 0; i < n; i++) x = x * 256 + b[p + i];
+      return x;
+    }
+    case 'u64':
+      return b.readBigUInt64BE(p);
+    case 'u128':
+      return (b.readBigUInt64BE(p) << 64n) | b.readBigUInt64BE(p + 8);
+    case 'mac':
+      return formatMac(b, p);
+    case 'ipv4':
+      return formatIpv4(b, p);
+    case 'ipv6':
+      return formatIpv6(b, p);
+  }
+}
+
+/** The exact (unmasked) numeric value of a field in the match, or undefined. */
+function exact(match: Match, name: FieldName): number | undefined {
+  const v = match[name];
+  return typeof v === 'number' ? v : undefined;
+}
+
+function isIp(match: Match): boolean {
+  const t = exact(match, 'eth_type');
+  return t === ETH_TYPE.IPV4 || t === ETH_TYPE.IPV6;
+}
+
+function ctValid(match: Match): boolean {
+  const v = match.ct_state;
+  if (v === undefined) return false;
+  const value = typeof v === 'number' ? v : v.value;
+  const mask = typeof v === 'number' ? 0xffffffff : v.mask;
+  return (value & mask & CT_TRK) !== 0 && (mask & CT_INV) !== 0 && (value & CT_INV) === 0;
+}
+
+function ipProtoIs(match: Match, proto: number): boolean {
+  return isIp(match) && exact(match, 'ip_proto') === proto;
+}
+
+/** Whether the prerequisite of `def` holds in `match` (OpenFlow 1.3 7.2.3.6, OVS for ct). */
+export function prerequisiteMet(def: FieldDef, match: Match): boolean {
+  switch (def.prereq) {
+    case 'none':
+      return true;
+    case 'vlan': {
+      const v = match.vlan_vid;
+      if (v === undefined) return false;
+      return typeof v === 'number' ? (v & OFPVID.PRESENT) !== 0 : (v.value & v.mask & OFPVID.PRESENT) !== 0;
+    }
+    case 'ip':
+      return isIp(match);
+    case 'ipv4':
+      return exact(match, 'eth_type') === ETH_TYPE.IPV4;
+    case 'ipv6':
+      return exact(match, 'eth_type') === ETH_TYPE.IPV6;
+    case 'arp': {
+      const t = exact(match, 'eth_type');
+      return t === ETH_TYPE.ARP || t === ETH_TYPE.RARP;
+    }
+    case 'mpls': {
+      const t = exact(match, 'eth_type');
+      return t === ETH_TYPE.MPLS || t === ETH_TYPE.MPLS_MCAST;
+    }
+    case 'pbb':
+      return exact(match, 'eth_type') === ETH_TYPE.PBB;
+    case 'tcp':
+      return ipProtoIs(match, IP_PROTO.TCP);
+    case 'udp':
+      return ipProtoIs(match, IP_PROTO.UDP);
+    case 'sctp':
+      return ipProtoIs(match, IP_PROTO.SCTP);
+    case 'icmpv4':
+      return exact(match, 'eth_type') === ETH_TYPE.IPV4 && exact(match, 'ip_proto') === IP_PROTO.ICMP;
+    case 'icmpv6':
+      return exact(match, 'eth_type') === ETH_TYPE.IPV6 && exact(match, 'ip_proto') === IP_PROTO.ICMPV6;
+    case 'nd':
+    case 'nd_solicit':
+    case 'nd_advert': {
+      if (exact(match, 'eth_type') !== ETH_TYPE.IPV6 || exact(match, 'ip_proto') !== IP_PROTO.ICMPV6) return false;
+      const t = exact(match, 'icmpv6_type');
+      if (def.prereq === 'nd_solicit') return t === 135;
+      if (def.prereq === 'nd_advert') return t === 136;
+      return t === 135 || t === 136;
+    }
+    case 'ct':
+      return ctValid(match) && isIp(match);
+    case 'ct_ipv4':
+      return ctValid(match) && exact(match, 'eth_type') === ETH_TYPE.IPV4;
+    case 'ct_ipv6':
+      return ctValid(match) && exact(match, 'eth_type') === ETH_TYPE.IPV6;
+  }
+}
+
+const PREREQ_TEXT: Record<FieldDef['prereq'], string> = {
+  none: '',
+  vlan: 'vlan_vid with OFPVID_PRESENT',
+  ip: 'eth_type=0x0800 or 0x86dd',
+  ipv4: 'eth_type=0x0800',
+  ipv6: 'eth_type=0x86dd',
+  arp: 'eth_type=0x0806 or 0x8035',
+  mpls: 'eth_type=0x8847 or 0x8848',
+  pbb: 'eth_type=0x88e7',
+  tcp: 'eth_type=ip/ipv6 and ip_proto=6',
+  udp: 'eth_type=ip/ipv6 and ip_proto=17',
+  sctp: 'eth_type=ip/ipv6 and ip_proto=132',
+  icmpv4: 'eth_type=0x0800 and ip_proto=1',
+  icmpv6: 'eth_type=0x86dd and ip_proto=58',
+  nd: 'icmpv6 with icmpv6_type=135 or 136',
+  nd_solicit: 'icmpv6 with icmpv6_type=135',
+  nd_advert: 'icmpv6 with icmpv6_type=136',
+  ct: 'ct_state=+trk-inv and eth_type=ip/ipv6',
+  ct_ipv4: 'ct_state=+trk-inv and eth_type=0x0800',
+  ct_ipv6: 'ct_state=+trk-inv and eth_type=0x86dd',
+};
+
+/** Looks up a field by name; throws OpenFlowEncodeError for unknown names. */
+export function fieldDef(name: string): FieldDef {
+  const def = (FIELDS as Record<string, FieldDef | undefined>)[name];
+  if (def === undefined || !Object.prototype.hasOwnProperty.call(FIELDS, name)) {
+    throw new OpenFlowEncodeError('OF_ENCODE_UNKNOWN_FIELD', `unknown match field "${name}"`, name);
+  }
+  return def;
+}
+
+/** Writes one OXM TLV (header, experimenter id if any, value, mask). */
+export function writeOxm(w: OfWriter, def: FieldDef, v: AnyFieldValue | Masked<AnyFieldValue>): void {
+  if (isMasked(v)) {
+    if (!def.maskable) {
+      throw new OpenFlowEncodeError('OF_ENCODE_NOT_MASKABLE', `field ${def.name} cannot be masked`, def.name);
+    }
+    w.u32(def.headerMasked);
+    if (def.experimenter !== undefined) w.u32(def.experimenter);
+    writeFieldValue(w, def, v.value);
+    writeFieldValue(w, def, v.mask);
+  } else {
+    w.u32(def.header);
+    if (def.experimenter !== undefined) w.u32(def.experimenter);
+    writeFieldValue(w, def, v);
+  }
+}
+
+/** Writes an ofp_match of type OXM, padded to 8 bytes; checks prerequisites. */
+export function encodeMatch(w: OfWriter, match: Match): void {
+  const start = w.pos;
+  w.u16(OFPMT.OXM);
+  w.u16(0);
+  for (const name in match) {
+    const v = match[name as FieldName];
+    if (v === undefined) continue;
+    const def = fieldDef(name);
+    if (def.prereq !== 'none' && !prerequisiteMet(def, match)) {
+      throw new OpenFlowEncodeError(
+        'OF_ENCODE_PREREQUISITE',
+        `match field ${name} requires ${PREREQ_TEXT[def.prereq]} in the same match`,
+        name,
+      );
+    }
+    writeOxm(w, def, v);
+  }
+  w.patchU16(start + 2, w.pos - start);
+  w.pad8(start);
+}
+
+/**
+ * Reads one OXM TLV; returns its field and value. Unknown classes/fields and
+ * length mismatches are decode errors.
+ */
+export function readOxm(r: OfReader): { def: FieldDef; value: AnyFieldValue | Masked<AnyFieldValue> } {
+  const at = r.pos;
+  const h = r.u32('OXM header');
+  const cls = h >>> 16;
+  const field = (h >>> 9) & 0x7f;
+  const hasMask = (h & 0x100) !== 0;
+  let len = h & 0xff;
+  let exp = 0;
+  if (cls === OFPXMC.EXPERIMENTER) {
+    if (len < 4) r.fail('OF_DECODE_BAD_LENGTH', `experimenter OXM with length ${len}`, at);
+    exp = r.u32('OXM experimenter');
+    len -= 4;
+  }
+  const def = FIELD_BY_KEY.get(fieldKey(cls, field, exp));
+  if (def === undefined) {
+    r.fail(
+      'OF_DECODE_UNKNOWN_FIELD',
+      `unknown OXM field class 0x${cls.toString(16)} field ${field}${exp ? ` experimenter 0x${exp.toString(16)}` : ''}`,
+      at,
+    );
+  }
+  if (len !== (hasMask ? def.length * 2 : def.length)) {
+    r.fail('OF_DECODE_BAD_LENGTH', `OXM ${def.name} has length ${len}, expected ${def.length}${hasMask ? ' x2' : ''}`, at);
+  }
+  if (hasMask && !def.maskable) r.fail('OF_DECODE_BAD_VALUE', `OXM ${def.name} is not maskable`, at);
+  const value = readFieldValue(r, def);
+  if (!hasMask) return { def, value };
+  const mask = readFieldValue(r, def);
+  return { def, value: { value, mask } };
+}
+
+/** Reads an ofp_match (OXM type) including its padding. */
+export function decodeMatch(r: OfReader): Match {
+  const at = r.pos;
+  const type = r.u16('ofp_match type');
+  const len = r.u16('ofp_match length');
+  if (type !== OFPMT.OXM) r.fail('OF_DECODE_BAD_VALUE', `ofp_match type ${type} is not OFPMT_OXM`, at);
+  if (len < 4) r.fail('OF_DECODE_BAD_LENGTH', `ofp_match length ${len}`, at);
+  const padded = (len + 7) & ~7;
+  r.need(padded - 4, 'ofp_match');
+  const body = r.sub(len - 4, 'ofp_match fields');
+  r.pos = at + padded;
+  const match: Record<string, unknown> = {};
+  while (body.remaining > 0) {
+    const fieldAt = body.pos;
+    const { def, value } = readOxm(body);
+    if (match[def.name] !== undefined) body.fail('OF_DECODE_BAD_VALUE', `duplicate OXM field ${def.name}`, fieldAt);
+    match[def.name] = value;
+  }
+  return match as Match;
+}
