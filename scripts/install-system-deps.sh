@@ -16,6 +16,7 @@ NEEDS=(
   "tshark tshark"
   "python3-openvswitch /usr/lib/python3/dist-packages/ovs/db/idl.py"
   "ovn-central /usr/share/ovn/ovn-nb.ovsschema"
+  "python3-neutron /usr/lib/python3/dist-packages/neutron/agent/linux/openvswitch_firewall/firewall.py"
 )
 
 have() {
