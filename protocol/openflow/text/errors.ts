@@ -2,6 +2,8 @@
  * The one error the text syntax throws. Callers branch on `code`; `token` and
  * `column` (1-based, into the text given to the parser) say where.
  */
+import { OpenFlowBaseError } from '../errors.js';
+
 export type FlowSyntaxErrorCode =
   | 'OFTEXT_SYNTAX' // unbalanced parentheses, missing value, stray characters
   | 'OFTEXT_UNKNOWN_KEYWORD' // neither a field, a protocol, nor a flow keyword
@@ -13,7 +15,7 @@ export type FlowSyntaxErrorCode =
   | 'OFTEXT_NOT_ALLOWED' // a keyword the command does not take (a cookie mask on add)
   | 'OFTEXT_UNSUPPORTED'; // valid ovs-ofctl text that the codec cannot represent
 
-export class FlowSyntaxError extends Error {
+export class FlowSyntaxError extends OpenFlowBaseError {
   override readonly name = 'FlowSyntaxError';
   constructor(
     readonly code: FlowSyntaxErrorCode,

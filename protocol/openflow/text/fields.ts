@@ -44,7 +44,11 @@ export type Prereq =
   | 'nd' // ICMPv6 type 135 or 136
   | 'nd_solicit'
   | 'nd_advert'
-  | 'ct'; // ct_state=+trk
+  | 'ipv4_arp' // nw_src/nw_dst: IPv4, or ARP where OVS reads them as arp_spa/arp_tpa
+  | 'ip_arp' // nw_proto: IPv4/IPv6, or ARP where OVS reads it as arp_op
+  | 'ct' // ct_state=+trk-inv
+  | 'ct_ipv4'
+  | 'ct_ipv6';
 
 /** Slots of the flow view. Numeric slots hold up to 32 bits. */
 export const SLOT = {
@@ -157,14 +161,14 @@ def('recirc_id', 'NXM_NX_RECIRC_ID', 32, 'decimal', false, 'none', SLOT.recirc_i
 def('dp_hash', 'NXM_NX_DP_HASH', 32, 'hex', true, 'none', SLOT.dp_hash);
 def('conj_id', 'NXM_NX_CONJ_ID', 32, 'decimal', false, 'none', SLOT.conj_id);
 def('actset_output', 'ONFOXM_ET_ACTSET_OUTPUT', 32, 'port', false, 'none', SLOT.actset_output);
-def('ct_state', 'NXM_NX_CT_STATE', 32, 'ct_state', true, 'none', SLOT.ct_state);
+def('ct_state', 'NXM_NX_CT_STATE', 8, 'ct_state', true, 'none', SLOT.ct_state);
 def('ct_zone', 'NXM_NX_CT_ZONE', 16, 'hex', false, 'none', SLOT.ct_zone);
 def('ct_mark', 'NXM_NX_CT_MARK', 32, 'hex', true, 'none', SLOT.ct_mark);
 def('ct_label', 'NXM_NX_CT_LABEL', 128, 'hex', true, 'none', SLOT.ct_label);
-def('ct_nw_src', 'NXM_NX_CT_NW_SRC', 32, 'ipv4', true, 'ct', SLOT.ct_nw_src);
-def('ct_nw_dst', 'NXM_NX_CT_NW_DST', 32, 'ipv4', true, 'ct', SLOT.ct_nw_dst);
-def('ct_ipv6_src', 'NXM_NX_CT_IPV6_SRC', 128, 'ipv6', true, 'ct', SLOT.ct_ipv6_src);
-def('ct_ipv6_dst', 'NXM_NX_CT_IPV6_DST', 128, 'ipv6', true, 'ct', SLOT.ct_ipv6_dst);
+def('ct_nw_src', 'NXM_NX_CT_NW_SRC', 32, 'ipv4', true, 'ct_ipv4', SLOT.ct_nw_src);
+def('ct_nw_dst', 'NXM_NX_CT_NW_DST', 32, 'ipv4', true, 'ct_ipv4', SLOT.ct_nw_dst);
+def('ct_ipv6_src', 'NXM_NX_CT_IPV6_SRC', 128, 'ipv6', true, 'ct_ipv6', SLOT.ct_ipv6_src);
+def('ct_ipv6_dst', 'NXM_NX_CT_IPV6_DST', 128, 'ipv6', true, 'ct_ipv6', SLOT.ct_ipv6_dst);
 def('ct_nw_proto', 'NXM_NX_CT_NW_PROTO', 8, 'decimal', false, 'ct', SLOT.ct_nw_proto);
 def('ct_tp_src', 'NXM_NX_CT_TP_SRC', 16, 'decimal', true, 'ct', SLOT.ct_tp_src);
 def('ct_tp_dst', 'NXM_NX_CT_TP_DST', 16, 'decimal', true, 'ct', SLOT.ct_tp_dst);
@@ -183,7 +187,7 @@ def('tun_dst', 'NXM_NX_TUN_IPV4_DST', 32, 'ipv4', true, 'none', SLOT.tun_dst);
 def('tun_ipv6_src', 'NXM_NX_TUN_IPV6_SRC', 128, 'ipv6', true, 'none', SLOT.tun_ipv6_src);
 def('tun_ipv6_dst', 'NXM_NX_TUN_IPV6_DST', 128, 'ipv6', true, 'none', SLOT.tun_ipv6_dst);
 def('metadata', 'OXM_OF_METADATA', 64, 'hex', true, 'none', SLOT.metadata);
-def('in_port', 'NXM_OF_IN_PORT', 16, 'port', false, 'none', SLOT.in_port);
+def('in_port', 'NXM_OF_IN_PORT', 32, 'port', false, 'none', SLOT.in_port);
 def('in_port_oxm', 'OXM_OF_IN_PORT', 32, 'port', false, 'none', SLOT.in_port);
 def('eth_src dl_src', 'NXM_OF_ETH_SRC OXM_OF_ETH_SRC', 48, 'ethernet', true, 'none', SLOT.dl_src);
 def('eth_dst dl_dst', 'NXM_OF_ETH_DST OXM_OF_ETH_DST', 48, 'ethernet', true, 'none', SLOT.dl_dst);
@@ -251,3 +255,13 @@ export const TCP_FLAG_BITS: readonly (readonly [string, number])[] = [
   ['fin', 0x001], ['syn', 0x002], ['rst', 0x004], ['psh', 0x008], ['ack', 0x010], ['urg', 0x020], ['ece', 0x040],
   ['cwr', 0x080], ['ns', 0x100], ['[200]', 0x200], ['[400]', 0x400], ['[800]', 0x800],
 ];
+
+/**
+ * Spellings whose prerequisite is looser than their field's, because OVS
+ * reads them through shared storage (`udp,tp_dst=53`, `arp,nw_src=...`,
+ * `icmp6,icmp_type=135`).
+ */
+export const ALIAS_PREREQ: ReadonlyMap<string, Prereq> = new Map<string, Prereq>([
+  ['tp_src', 'l4'], ['tp_dst', 'l4'], ['nw_src', 'ipv4_arp'], ['nw_dst', 'ipv4_arp'], ['nw_proto', 'ip_arp'],
+  ['ip_proto', 'ip_arp'], ['icmp_type', 'icmp_any'], ['icmp_code', 'icmp_any'],
+]);

@@ -105,6 +105,13 @@ export class MatchView {
       case 'nw_tos':
         this.setBits(SLOT.nw_tos, IP_DSCP_MASK, value as number, IP_DSCP_MASK);
         return;
+      case 'icmp_type':
+      case 'icmp_code':
+      case 'icmpv6_type':
+      case 'icmpv6_code':
+        // OVS keeps ICMP type and code in the 16-bit transport port slots.
+        this.setBits(f.slot, 0xffff, (value as number) & 0xff, (mask as number) === 0 ? 0 : 0xffff);
+        return;
       case 'arp_op':
         this.setBits(SLOT.nw_proto, 0xff, (value as number) & 0xff, ((mask as number) & 0xff) === 0 ? 0 : 0xff);
         return;

@@ -1,0 +1,652 @@
+/**
+ * The `actions=` part of a flow (ovs-actions(7)) → the codec's instructions
+ * and actions, as ovs-ofctl builds them for OpenFlow 1.3: OpenFlow 1.0
+ * spellings become set_field (`mod_vlan_vid:5` → `set_field:4101->vlan_vid`,
+ * with a push_vlan when the packet has no tag), masked set_field becomes
+ * `load`s, `dec_ttl` is OFPAT_DEC_NW_TTL unless it names controller ids.
+ */
+import { NX_LEARN_F, NX_NAT_F, OFPCML, OFPP } from '../constants.js';
+import type { Action, Instruction, LearnSpec, NatAction, Subfield } from '../types.js';
+import { FlowSyntaxError } from './errors.js';
+import { ETH_TYPE, FIELDS, FIELDS_BY_NAME, IP_PROTO, SLOT, type FieldDef } from './fields.js';
+import { parseFieldValue, parsePort } from './field-values.js';
+import { codecFieldName, fromBig, reprToCodec, toBig } from './match.js';
+import { scanItems, splitArgs, type Item } from './scanner.js';
+import { parseSubfield, subfieldWidth, type TextSubfield } from './subfield.js';
+import { parseBig, parseIPv4, parseIPv6, parseNumber } from './values.js';
+import type { MatchView } from './view.js';
+
+interface Ctx {
+  readonly view: MatchView;
+  /** Whether the packet carries a VLAN tag at this point of the action list. */
+  vlan: boolean;
+}
+
+function err(code: 'OFTEXT_BAD_VALUE' | 'OFTEXT_SYNTAX' | 'OFTEXT_UNKNOWN_ACTION' | 'OFTEXT_UNSUPPORTED' | 'OFTEXT_PREREQ',
+  why: string, token: string, at: number): FlowSyntaxError {
+  return new FlowSyntaxError(code, why, token, at + 1);
+}
+
+function num(text: string, at: number, max: number, what: string): number {
+  const v = parseNumber(text);
+  if (v === undefined || v > max) throw err('OFTEXT_BAD_VALUE', `invalid ${what}`, text, at);
+  return v;
+}
+
+function port(text: string, at: number): number {
+  const p = parsePort(text);
+  if (p === undefined) throw err('OFTEXT_BAD_VALUE', 'invalid or unknown port', text, at);
+  return p;
+}
+
+function codecSubfield(sf: TextSubfield, at: number, text: string): Subfield {
+  const field = codecFieldName(sf.field);
+  if (field === undefined) throw err('OFTEXT_UNSUPPORTED', `${sf.field.name} cannot be used as a subfield`, text, at);
+  return { field, ofs: sf.ofs, nBits: sf.nBits };
+}
+
+function subfield(text: string, at: number): Subfield {
+  return codecSubfield(parseSubfield(text, at), at, text);
+}
+
+/** Splits `A->B` at the arrow. */
+function arrow(item: Item): [string, number, string, number] {
+  const i = item.value.indexOf('->');
+  if (i < 0) throw err('OFTEXT_SYNTAX', `${item.key} needs SRC->DST`, item.value, item.valueAt);
+  return [item.value.slice(0, i), item.valueAt, item.value.slice(i + 2), item.valueAt + i + 2];
+}
+
+const PACKET_IN_REASONS = ['no_match', 'action', 'invalid_ttl', 'action_set', 'group', 'packet_out'];
+
+function hexData(text: string, at: number): Buffer {
+  const hex = text.replace(/\./g, '');
+  if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw err('OFTEXT_BAD_VALUE', 'invalid hex data', text, at);
+  return Buffer.from(hex, 'hex');
+}
+
+/** Bit runs of `mask` (at most 64 bits each), low to high, as OVS splits a masked set_field into loads. */
+function maskRuns(mask: bigint, width: number): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
+  let i = 0;
+  while (i < width) {
+    if (((mask >> BigInt(i)) & 1n) === 0n) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < width && ((mask >> BigInt(i)) & 1n) === 1n && i - start < 64) i++;
+    runs.push([start, i - start]);
+  }
+  return runs;
+}
+
+function setField(ctx: Ctx, f: FieldDef, text: string, at: number, out: Action[]): void {
+  const [v, m] = parseFieldValue(f, text, at);
+  const name = codecFieldName(f);
+  if (name === undefined) throw err('OFTEXT_UNSUPPORTED', `set_field cannot set ${f.name}`, f.name, at);
+  const full = toBig(fromBig(-1n & ((1n << BigInt(f.bits)) - 1n), f), f);
+  const mb = toBig(m, f);
+  if (f.name === 'vlan_vid' || f.name === 'vlan_pcp') ctx.vlan = true;
+  if (mb === full) {
+    out.push({ type: 'set_field', field: name, value: reprToCodec(f, v) });
+    return;
+  }
+  const vb = toBig(v, f);
+  const width = subfieldWidth(f);
+  for (const [ofs, nBits] of maskRuns(mb, width)) {
+    const value = (vb >> BigInt(ofs)) & ((1n << BigInt(nBits)) - 1n);
+    out.push({ type: 'reg_load', dst: { field: name, ofs, nBits }, value });
+  }
+}
+
+function setFieldArrow(ctx: Ctx, item: Item, out: Action[]): void {
+  const [src, srcAt, dst, dstAt] = arrow(item);
+  const f = FIELDS_BY_NAME.get(dst);
+  if (!f) throw err('OFTEXT_BAD_VALUE', 'unknown field', dst, dstAt);
+  setField(ctx, f, src, srcAt, out);
+}
+
+function field(name: string): FieldDef {
+  return FIELDS.get(name)!;
+}
+
+/** push_vlan first when the packet has no tag, as OVS does for mod_vlan_vid/mod_vlan_pcp. */
+function ensureVlan(ctx: Ctx, out: Action[]): void {
+  if (!ctx.vlan) out.push({ type: 'push_vlan', ethertype: 0x8100 });
+  ctx.vlan = true;
+}
+
+function l4Field(ctx: Ctx, dir: 'src' | 'dst', item: Item): FieldDef {
+  const v = ctx.view;
+  const proto = v.numMask(SLOT.nw_proto) ? v.num(SLOT.nw_proto) : -1;
+  const name = proto === IP_PROTO.UDP ? 'udp' : proto === IP_PROTO.SCTP ? 'sctp' : proto === IP_PROTO.TCP ? 'tcp' : '';
+  if (!name) throw err('OFTEXT_PREREQ', `${item.key} requires tcp, udp or sctp`, item.key, item.at);
+  return field(`${name}_${dir}`);
+}
+
+function parseNat(text: string, at: number): NatAction {
+  const nat: NatAction = { type: 'nat', flags: 0 };
+  for (const it of scanItems(text, 0, text.length)) {
+    const iat = at + it.at;
+    if (it.key === 'src' || it.key === 'dst') {
+      if (nat.flags & (NX_NAT_F.SRC | NX_NAT_F.DST)) throw err('OFTEXT_BAD_VALUE', 'nat takes one of src and dst', it.key, iat);
+      nat.flags |= it.key === 'src' ? NX_NAT_F.SRC : NX_NAT_F.DST;
+      if (it.delim === '') continue;
+      parseNatRange(nat, it.value, at + it.valueAt);
+    } else if (it.key === 'persistent') nat.flags |= NX_NAT_F.PERSISTENT;
+    else if (it.key === 'hash') nat.flags |= NX_NAT_F.PROTO_HASH;
+    else if (it.key === 'random') nat.flags |= NX_NAT_F.PROTO_RANDOM;
+    else throw err('OFTEXT_BAD_VALUE', 'unknown nat argument', it.key, iat);
+  }
+  return nat;
+}
+
+function parseNatRange(nat: NatAction, s: string, at: number): void {
+  let addrs = s;
+  let ports = '';
+  if (s.startsWith('[')) {
+    // [v6]-[v6]:ports
+    const m = /^\[([^\]]+)\](?:-\[([^\]]+)\])?(?::(.*))?$/.exec(s);
+    if (!m || !parseIPv6(m[1]) || (m[2] && !parseIPv6(m[2]))) throw err('OFTEXT_BAD_VALUE', 'invalid nat address range', s, at);
+    nat.ipv6Min = m[1];
+    if (m[2]) nat.ipv6Max = m[2];
+    ports = m[3] ?? '';
+  } else if (s.includes('.')) {
+    const colon = s.indexOf(':');
+    if (colon >= 0) {
+      addrs = s.slice(0, colon);
+      ports = s.slice(colon + 1);
+    }
+    const [a, b] = addrs.split('-');
+    if (parseIPv4(a) === undefined || (b !== undefined && parseIPv4(b) === undefined)) {
+      throw err('OFTEXT_BAD_VALUE', 'invalid nat address range', s, at);
+    }
+    nat.ipv4Min = a;
+    if (b !== undefined) nat.ipv4Max = b;
+  } else {
+    const [a, b] = s.split('-');
+    if (!parseIPv6(a) || (b !== undefined && !parseIPv6(b))) throw err('OFTEXT_BAD_VALUE', 'invalid nat address range', s, at);
+    nat.ipv6Min = a;
+    if (b !== undefined) nat.ipv6Max = b;
+  }
+  if (ports !== '') {
+    const [p, q] = ports.split('-');
+    nat.protoMin = num(p, at, 0xffff, 'nat port');
+    if (q !== undefined) nat.protoMax = num(q, at, 0xffff, 'nat port');
+  }
+}
+
+function parseCt(ctx: Ctx, text: string, at: number): Action {
+  const ct: Action & { type: 'ct' } = {
+    type: 'ct', commit: false, force: false, zone: 0, recircTable: 0xff, alg: 0, actions: [],
+  };
+  for (const it of scanItems(text, 0, text.length)) {
+    const iat = at + it.at;
+    const vat = at + it.valueAt;
+    switch (it.key) {
+      case 'commit':
+        ct.commit = true;
+        break;
+      case 'force':
+        ct.force = true;
+        break;
+      case 'table':
+        ct.recircTable = num(it.value, vat, 0xfe, 'table');
+        break;
+      case 'zone':
+        ct.zone = /^[0-9]/.test(it.value) ? num(it.value, vat, 0xffff, 'zone') : subfield(it.value, vat);
+        if (typeof ct.zone !== 'number' && ct.zone.nBits !== 16) {
+          throw err('OFTEXT_BAD_VALUE', 'zone must be a 16-bit subfield', it.value, vat);
+        }
+        break;
+      case 'alg':
+        if (it.value === 'ftp') ct.alg = 21;
+        else if (it.value === 'tftp') ct.alg = 69;
+        else throw err('OFTEXT_BAD_VALUE', 'unknown conntrack helper', it.value, vat);
+        break;
+      case 'nat':
+        ct.actions.unshift(parseNat(it.delim === '(' ? it.value : '', vat));
+        break;
+      case 'exec': {
+        const inner = parseActionList(ctx, text.slice(it.valueAt, it.valueAt + it.value.length), vat);
+        for (const a of inner) {
+          if (a.type !== 'set_field' && a.type !== 'reg_load') {
+            throw err('OFTEXT_BAD_VALUE', 'ct exec only takes set_field/load of ct_mark or ct_label', it.value, vat);
+          }
+        }
+        ct.actions.push(...inner);
+        break;
+      }
+      default:
+        throw err('OFTEXT_BAD_VALUE', 'unknown ct argument', it.key, iat);
+    }
+  }
+  return ct;
+}
+
+function parseLearn(ctx: Ctx, text: string, at: number): Action {
+  const learn: Action & { type: 'learn' } = {
+    type: 'learn', idleTimeout: 0, hardTimeout: 0, priority: 0x8000, cookie: 0n, flags: 0, tableId: 1,
+    finIdleTimeout: 0, finHardTimeout: 0, specs: [],
+  };
+  for (const it of scanItems(text, 0, text.length)) {
+    const iat = at + it.at;
+    const vat = at + it.valueAt;
+    switch (it.key) {
+      case 'table':
+        learn.tableId = num(it.value, vat, 0xfe, 'table');
+        continue;
+      case 'idle_timeout':
+        learn.idleTimeout = num(it.value, vat, 0xffff, 'idle_timeout');
+        continue;
+      case 'hard_timeout':
+        learn.hardTimeout = num(it.value, vat, 0xffff, 'hard_timeout');
+        continue;
+      case 'fin_idle_timeout':
+        learn.finIdleTimeout = num(it.value, vat, 0xffff, 'fin_idle_timeout');
+        continue;
+      case 'fin_hard_timeout':
+        learn.finHardTimeout = num(it.value, vat, 0xffff, 'fin_hard_timeout');
+        continue;
+      case 'priority':
+        learn.priority = num(it.value, vat, 0xffff, 'priority');
+        continue;
+      case 'cookie': {
+        const c = parseBig(it.value);
+        if (c === undefined || c > 0xffffffffffffffffn) throw err('OFTEXT_BAD_VALUE', 'invalid cookie', it.value, vat);
+        learn.cookie = c;
+        continue;
+      }
+      case 'send_flow_rem':
+        learn.flags |= NX_LEARN_F.SEND_FLOW_REM;
+        continue;
+      case 'delete_learned':
+        learn.flags |= NX_LEARN_F.DELETE_LEARNED;
+        continue;
+      case 'limit':
+      case 'result_dst':
+        throw err('OFTEXT_UNSUPPORTED', `learn ${it.key} needs NXAST_LEARN2, which the codec does not encode`, it.key, iat);
+      case 'load': {
+        const [src, srcAt, dst, dstAt] = arrow({ ...it, valueAt: vat });
+        const d = subfield(dst, dstAt);
+        if (/^[0-9]/.test(src)) {
+          learn.specs.push({ kind: 'load_immediate', value: immediate(src, srcAt, d.nBits), dst: d });
+        } else {
+          const s = subfield(src, srcAt);
+          if (s.nBits !== d.nBits) throw err('OFTEXT_BAD_VALUE', 'learn load source and destination widths differ', it.value, vat);
+          learn.specs.push({ kind: 'load_field', src: s, dst: d });
+        }
+        continue;
+      }
+      case 'output':
+        learn.specs.push({ kind: 'output_field', src: subfield(it.value, vat) });
+        continue;
+    }
+    learn.specs.push(learnMatchSpec(ctx, it, iat, vat));
+  }
+  return learn;
+}
+
+function immediate(text: string, at: number, nBits: number): bigint {
+  const v = parseBig(text);
+  if (v === undefined || v >> BigInt(nBits) !== 0n) throw err('OFTEXT_BAD_VALUE', `value does not fit in ${nBits} bits`, text, at);
+  return v;
+}
+
+function learnMatchSpec(_ctx: Ctx, it: Item, iat: number, vat: number): LearnSpec {
+  const whole = FIELDS_BY_NAME.get(it.key);
+  if (whole !== undefined && it.delim === '=' && whole.name === it.key) {
+    // `field=value` with a field name: an immediate in the field's own syntax.
+    const name = codecFieldName(whole);
+    if (name === undefined) throw err('OFTEXT_UNSUPPORTED', 'field cannot be learned', it.key, iat);
+    const isValue = !/^[A-Za-z]/.test(it.value) || whole.format === 'ethernet' || whole.format === 'ipv6'
+      || whole.format === 'port';
+    if (isValue) {
+      const [v] = parseFieldValue(whole, it.value, vat);
+      return { kind: 'match_immediate', value: toBig(v, whole), dst: { field: name, ofs: 0, nBits: subfieldWidth(whole) } };
+    }
+  }
+  const dst = subfield(it.key, iat);
+  if (it.delim === '') return { kind: 'match_field', src: dst, dst };
+  if (/^[0-9]/.test(it.value)) return { kind: 'match_immediate', value: immediate(it.value, vat, dst.nBits), dst };
+  const src = subfield(it.value, vat);
+  if (src.nBits !== dst.nBits) throw err('OFTEXT_BAD_VALUE', 'learn source and destination widths differ', it.value, vat);
+  return { kind: 'match_field', src, dst };
+}
+
+const MP_FIELDS = ['eth_src', 'symmetric_l4', 'symmetric_l3l4', 'symmetric_l3l4+udp', 'nw_src', 'nw_dst', 'symmetric_l3'];
+const MP_ALGS = ['modulo_n', 'hash_threshold', 'hrw', 'iter_hash'];
+
+function parseMultipath(text: string, at: number): Action {
+  const args = splitArgs(text, 0, text.length);
+  if (args.length !== 6) throw err('OFTEXT_SYNTAX', 'multipath needs 6 arguments', text, at);
+  const fields = MP_FIELDS.indexOf(args[0].value);
+  const algorithm = MP_ALGS.indexOf(args[2].value);
+  if (fields < 0) throw err('OFTEXT_BAD_VALUE', 'unknown multipath fields', args[0].value, at + args[0].at);
+  if (algorithm < 0) throw err('OFTEXT_BAD_VALUE', 'unknown multipath algorithm', args[2].value, at + args[2].at);
+  const nLinks = num(args[3].value, at + args[3].at, 65536, 'number of links');
+  if (nLinks < 1) throw err('OFTEXT_BAD_VALUE', 'number of links must be at least 1', args[3].value, at + args[3].at);
+  return {
+    type: 'multipath', fields, basis: num(args[1].value, at + args[1].at, 0xffff, 'basis'), algorithm,
+    maxLink: nLinks - 1, arg: num(args[4].value, at + args[4].at, 0xffffffff, 'argument'),
+    dst: subfield(args[5].value, at + args[5].at),
+  };
+}
+
+function parseController(text: string, at: number): Action {
+  const c: Action & { type: 'controller' } = { type: 'controller', maxLen: OFPCML.NO_BUFFER, controllerId: 0, reason: 1 };
+  for (const it of scanItems(text, 0, text.length)) {
+    const vat = at + it.valueAt;
+    switch (it.key) {
+      case 'reason': {
+        const r = PACKET_IN_REASONS.indexOf(it.value);
+        if (r < 0) throw err('OFTEXT_BAD_VALUE', 'unknown packet-in reason', it.value, vat);
+        c.reason = r;
+        break;
+      }
+      case 'max_len':
+        c.maxLen = num(it.value, vat, 0xffff, 'max_len');
+        break;
+      case 'id':
+        c.controllerId = num(it.value, vat, 0xffff, 'controller id');
+        break;
+      case 'userdata':
+        c.userdata = hexData(it.value, vat);
+        break;
+      case 'pause':
+        c.pause = true;
+        break;
+      case 'meter_id':
+        c.meterId = num(it.value, vat, 0xffffffff, 'meter id');
+        break;
+      default:
+        throw err('OFTEXT_BAD_VALUE', 'unknown controller argument', it.key, at + it.at);
+    }
+  }
+  return c;
+}
+
+/** An output (or controller) action, with OVS's defaults for max_len. */
+function output(p: number, maxLen?: number): Action {
+  return { type: 'output', port: p, maxLen: maxLen ?? (p === OFPP.CONTROLLER ? OFPCML.NO_BUFFER : 0) };
+}
+
+function parseAction(ctx: Ctx, it: Item, out: Action[]): void {
+  const { key, value } = it;
+  const vat = it.valueAt;
+  switch (key) {
+    case 'output':
+      if (/^[A-Za-z_]+[0-9]*\[/.test(value) || FIELDS_BY_NAME.has(value.split('[')[0]) && !parsePort(value)) {
+        out.push({ type: 'output_reg', src: subfield(value, vat), maxLen: OFPCML.NO_BUFFER });
+      } else if (it.delim === '(') {
+        throw err('OFTEXT_UNSUPPORTED', 'output with max_len (NXAST_OUTPUT_TRUNC) is not in the codec', key, it.at);
+      } else out.push(output(port(value, vat)));
+      return;
+    case 'output_reg':
+      out.push({ type: 'output_reg', src: subfield(value, vat), maxLen: OFPCML.NO_BUFFER });
+      return;
+    case 'controller':
+    case 'CONTROLLER':
+      if (it.delim === '(') {
+        const c = parseController(value, vat) as Action & { type: 'controller' };
+        // Plain controller(max_len=N) is an output to CONTROLLER on the wire, as OVS sends it.
+        out.push(c);
+      } else if (it.delim === ':') {
+        out.push(output(OFPP.CONTROLLER, num(value, vat, 0xffff, 'max_len')));
+      } else out.push({ type: 'controller', maxLen: OFPCML.NO_BUFFER, controllerId: 0, reason: 1 });
+      return;
+    case 'enqueue':
+    case 'pop_queue':
+    case 'bundle':
+    case 'bundle_load':
+    case 'sample':
+    case 'fin_timeout':
+    case 'check_pkt_larger':
+    case 'encap':
+    case 'decap':
+    case 'push':
+    case 'pop':
+    case 'stack_push':
+    case 'stack_pop':
+    case 'delete_field':
+    case 'meter_id':
+      throw err('OFTEXT_UNSUPPORTED', 'action is not in the codec', key, it.at);
+    case 'drop':
+      throw err('OFTEXT_SYNTAX', '"drop" must not be accompanied by any other action or instruction', key, it.at);
+    case 'group':
+      out.push({ type: 'group', groupId: num(value, vat, 0xffffffff, 'group id') });
+      return;
+    case 'set_queue':
+      out.push({ type: 'set_queue', queueId: num(value, vat, 0xffffffff, 'queue id') });
+      return;
+    case 'push_vlan':
+      out.push({ type: 'push_vlan', ethertype: num(value, vat, 0xffff, 'ethertype') });
+      ctx.vlan = true;
+      return;
+    case 'pop_vlan':
+    case 'strip_vlan':
+      if (!ctx.vlan) throw err('OFTEXT_PREREQ', `${key} needs a VLAN tag (match dl_vlan or push one first)`, key, it.at);
+      out.push({ type: 'pop_vlan' });
+      ctx.vlan = false;
+      return;
+    case 'mod_vlan_vid':
+      ensureVlan(ctx, out);
+      out.push({ type: 'set_field', field: 'vlan_vid', value: 0x1000 | num(value, vat, 0xfff, 'VLAN id') });
+      return;
+    case 'mod_vlan_pcp':
+      ensureVlan(ctx, out);
+      out.push({ type: 'set_field', field: 'vlan_pcp', value: num(value, vat, 7, 'VLAN priority') });
+      return;
+    case 'push_mpls':
+      out.push({ type: 'push_mpls', ethertype: num(value, vat, 0xffff, 'ethertype') });
+      return;
+    case 'pop_mpls':
+      out.push({ type: 'pop_mpls', ethertype: num(value, vat, 0xffff, 'ethertype') });
+      return;
+    case 'push_pbb':
+      out.push({ type: 'push_pbb', ethertype: num(value, vat, 0xffff, 'ethertype') });
+      return;
+    case 'pop_pbb':
+    case 'copy_ttl_out':
+    case 'copy_ttl_in':
+    case 'dec_mpls_ttl':
+    case 'ct_clear':
+    case 'exit':
+      out.push({ type: key });
+      return;
+    case 'set_mpls_label':
+      setField(ctx, field('mpls_label'), value, vat, out);
+      return;
+    case 'set_mpls_tc':
+      setField(ctx, field('mpls_tc'), value, vat, out);
+      return;
+    case 'set_mpls_ttl':
+      out.push({ type: 'set_mpls_ttl', ttl: num(value, vat, 0xff, 'TTL') });
+      return;
+    case 'mod_nw_ttl':
+    case 'set_nw_ttl':
+      out.push({ type: 'set_nw_ttl', ttl: num(value, vat, 0xff, 'TTL') });
+      return;
+    case 'dec_ttl':
+      if (it.delim === '(') {
+        const ids = splitArgs(value, 0, value.length).map((a) => num(a.value, vat + a.at, 0xffff, 'controller id'));
+        out.push({ type: 'dec_ttl', controllerIds: ids });
+      } else out.push({ type: 'dec_nw_ttl' });
+      return;
+    case 'mod_dl_src':
+      setField(ctx, field('eth_src'), value, vat, out);
+      return;
+    case 'mod_dl_dst':
+      setField(ctx, field('eth_dst'), value, vat, out);
+      return;
+    case 'mod_nw_src':
+    case 'mod_nw_dst': {
+      const arpFlow = ctx.view.has(SLOT.dl_type) && ctx.view.num(SLOT.dl_type) === ETH_TYPE.ARP;
+      setField(ctx, field(arpFlow ? (key === 'mod_nw_src' ? 'arp_spa' : 'arp_tpa') : key === 'mod_nw_src' ? 'ip_src' : 'ip_dst'), value, vat, out);
+      return;
+    }
+    case 'mod_nw_tos': {
+      const tos = num(value, vat, 0xff, 'TOS');
+      out.push({ type: 'set_field', field: 'ip_dscp', value: tos >> 2 });
+      return;
+    }
+    case 'mod_nw_ecn':
+      setField(ctx, field('nw_ecn'), value, vat, out);
+      return;
+    case 'mod_tp_src':
+    case 'mod_tp_dst':
+      setField(ctx, l4Field(ctx, key === 'mod_tp_src' ? 'src' : 'dst', it), value, vat, out);
+      return;
+    case 'set_tunnel':
+    case 'set_tunnel64': {
+      const v = parseBig(value);
+      if (v === undefined || v > 0xffffffffffffffffn) throw err('OFTEXT_BAD_VALUE', 'invalid tunnel id', value, vat);
+      out.push({ type: 'set_field', field: 'tun_id', value: v });
+      return;
+    }
+    case 'set_field':
+      setFieldArrow(ctx, it, out);
+      return;
+    case 'load': {
+      const [src, srcAt, dst, dstAt] = arrow(it);
+      const d = subfield(dst, dstAt);
+      const v = parseBig(src);
+      if (v === undefined) throw err('OFTEXT_BAD_VALUE', 'invalid load value', src, srcAt);
+      if (v >> BigInt(d.nBits) !== 0n) throw err('OFTEXT_BAD_VALUE', `value does not fit into ${d.nBits} bits`, src, srcAt);
+      if (d.nBits > 64) throw err('OFTEXT_UNSUPPORTED', 'load is limited to 64 bits; use set_field', dst, dstAt);
+      out.push({ type: 'reg_load', dst: d, value: v });
+      return;
+    }
+    case 'move': {
+      const [src, srcAt, dst, dstAt] = arrow(it);
+      const s = subfield(src, srcAt);
+      const d = subfield(dst, dstAt);
+      if (s.nBits !== d.nBits) {
+        throw err('OFTEXT_BAD_VALUE', `source is ${s.nBits} bits, destination ${d.nBits}`, it.value, vat);
+      }
+      out.push({ type: 'reg_move', src: s, dst: d });
+      return;
+    }
+    case 'resubmit': {
+      if (it.delim === '(') {
+        const a = splitArgs(value, 0, value.length);
+        if (a.length > 3 || (a.length === 3 && a[2].value !== 'ct')) throw err('OFTEXT_SYNTAX', 'resubmit takes ([port][,table[,ct]])', value, vat);
+        const p = a[0].value === '' ? OFPP.IN_PORT : port(a[0].value, vat + a[0].at);
+        const t = a.length < 2 || a[1].value === '' ? 0xff : num(a[1].value, vat + a[1].at, 0xff, 'table');
+        if (a.length < 2 && a[0].value === '') throw err('OFTEXT_SYNTAX', 'resubmit needs a port or a table', value, vat);
+        out.push({ type: 'resubmit', port: p, table: t, ct: a.length === 3 });
+      } else out.push({ type: 'resubmit', port: port(value, vat), table: 0xff, ct: false });
+      return;
+    }
+    case 'conjunction': {
+      const m = /^\s*([0-9]+)\s*,\s*([0-9]+)\s*\/\s*([0-9]+)\s*$/.exec(value);
+      if (!m) throw err('OFTEXT_SYNTAX', 'conjunction takes (id,k/n)', value, vat);
+      const id = num(m[1], vat, 0xffffffff, 'conjunction id');
+      const k = Number(m[2]);
+      const n = Number(m[3]);
+      if (n < 2 || n > 64 || k < 1 || k > n) throw err('OFTEXT_BAD_VALUE', 'conjunction needs 1 <= k <= n, 2 <= n <= 64', value, vat);
+      out.push({ type: 'conjunction', id, clause: k, nClauses: n });
+      return;
+    }
+    case 'note': {
+      const data = hexData(value, vat);
+      // NXAST_NOTE pads the action to 8 bytes: 6 + 8k bytes of note, as OVS prints it back.
+      const len = data.length <= 6 ? 6 : 6 + Math.ceil((data.length - 6) / 8) * 8;
+      const padded = Buffer.alloc(len);
+      data.copy(padded);
+      out.push({ type: 'note', data: padded });
+      return;
+    }
+    case 'ct':
+      out.push(parseCt(ctx, it.delim === '(' ? value : '', vat));
+      return;
+    case 'learn':
+      out.push(parseLearn(ctx, value, vat));
+      return;
+    case 'multipath':
+      out.push(parseMultipath(value, vat));
+      return;
+    case 'clone':
+      out.push({ type: 'clone', actions: parseActionList({ view: ctx.view, vlan: ctx.vlan }, value, vat) });
+      return;
+  }
+  if (it.delim === '') {
+    const p = parsePort(key);
+    if (p !== undefined) {
+      out.push(output(p));
+      return;
+    }
+  }
+  throw err('OFTEXT_UNKNOWN_ACTION', 'unknown action', key, it.at);
+}
+
+/** Parses a nested action list (`write_actions(...)`, `clone(...)`, `exec(...)`) found at `at` of the source. */
+function parseActionList(ctx: Ctx, text: string, at: number): Action[] {
+  const out: Action[] = [];
+  for (const it of scanItems(text, 0, text.length)) {
+    parseAction(ctx, { ...it, at: it.at + at, valueAt: it.valueAt + at }, out);
+  }
+  return out;
+}
+
+const INSTRUCTION_ORDER = ['meter', 'apply_actions', 'clear_actions', 'write_actions', 'write_metadata', 'goto_table'];
+
+/**
+ * Parses `text[start, end)` (what follows `actions=`) into instructions.
+ * `view` is the flow's match, for the VLAN state and port-field choices.
+ */
+export function parseInstructions(view: MatchView, text: string, start: number, end: number): Instruction[] {
+  const items = scanItems(text, start, end);
+  if (items.length === 0) return [];
+  if (items.length === 1 && items[0].key === 'drop' && items[0].delim === '') return [];
+  const tl = view.numMask(SLOT.vlan_tci);
+  const ctx: Ctx = { view, vlan: (tl & 0x1000) !== 0 && (view.num(SLOT.vlan_tci) & 0x1000) !== 0 };
+  const out: Instruction[] = [];
+  let apply: Action[] | undefined;
+  let last = -1;
+  const order = (name: string, it: Item): void => {
+    const rank = INSTRUCTION_ORDER.indexOf(name);
+    if (rank < last || (rank === last && name !== 'apply_actions')) {
+      throw new FlowSyntaxError('OFTEXT_SYNTAX', `instruction ${name} out of order (OpenFlow 1.1+ order: ${INSTRUCTION_ORDER.join(', ')})`, it.key, it.at + 1);
+    }
+    last = rank;
+  };
+  for (const it of items) {
+    const vat = it.valueAt;
+    switch (it.key) {
+      case 'meter':
+        order('meter', it);
+        out.push({ type: 'meter', meterId: num(it.value, vat, 0xffffffff, 'meter id') });
+        continue;
+      case 'apply_actions':
+        throw new FlowSyntaxError('OFTEXT_SYNTAX', 'apply_actions is the default instruction', it.key, it.at + 1);
+      case 'clear_actions':
+        order('clear_actions', it);
+        out.push({ type: 'clear_actions' });
+        continue;
+      case 'write_actions':
+        order('write_actions', it);
+        out.push({ type: 'write_actions', actions: parseActionList({ ...ctx }, it.value, vat) });
+        continue;
+      case 'write_metadata': {
+        order('write_metadata', it);
+        const slash = it.value.indexOf('/');
+        const v = parseBig(slash < 0 ? it.value : it.value.slice(0, slash));
+        const m = slash < 0 ? 0xffffffffffffffffn : parseBig(it.value.slice(slash + 1));
+        if (v === undefined || m === undefined || v > 0xffffffffffffffffn || m > 0xffffffffffffffffn) {
+          throw err('OFTEXT_BAD_VALUE', 'invalid metadata', it.value, vat);
+        }
+        out.push({ type: 'write_metadata', metadata: v & m, mask: m });
+        continue;
+      }
+      case 'goto_table':
+        order('goto_table', it);
+        out.push({ type: 'goto_table', tableId: num(it.value, vat, 0xfe, 'table') });
+        continue;
+    }
+    order('apply_actions', it);
+    if (!apply) out.push({ type: 'apply_actions', actions: (apply = []) });
+    parseAction(ctx, it, apply);
+  }
+  return out;
+}

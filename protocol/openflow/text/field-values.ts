@@ -1,0 +1,247 @@
+/**
+ * Field values in text, both ways, by the field's format (OVS `mf_parse` and
+ * `mf_format`): integers with `/mask`, addresses with prefix lengths or
+ * masks, ports by name, and the `+flag-flag` syntax of ct_state and
+ * tcp_flags.
+ */
+import { FlowSyntaxError } from './errors.js';
+import { CT_STATE_BITS, TCP_FLAG_BITS, type FieldDef } from './fields.js';
+import {
+  formatHexBytes, formatIPv4Masked, formatIPv6Masked, formatMac, ipv4PrefixMask, ipv6PrefixMask, parseBig,
+  parseIPv4, parseIPv6, parseMac, parseNumber, bigToBytes,
+} from './values.js';
+import { bytesAllOnes, fieldRepr, type SlotValue } from './view.js';
+
+/** OpenFlow 1.1+ reserved ports, by the names ovs-ofctl reads and prints. */
+export const PORT_NAMES: ReadonlyMap<string, number> = new Map([
+  ['IN_PORT', 0xfffffff8],
+  ['TABLE', 0xfffffff9],
+  ['NORMAL', 0xfffffffa],
+  ['FLOOD', 0xfffffffb],
+  ['ALL', 0xfffffffc],
+  ['CONTROLLER', 0xfffffffd],
+  ['LOCAL', 0xfffffffe],
+  ['ANY', 0xffffffff],
+  ['NONE', 0xffffffff],
+]);
+const PORT_BY_NUMBER = new Map<number, string>([...PORT_NAMES].filter(([n]) => n !== 'NONE').map(([n, v]) => [v, n]));
+
+/** ovs-ofctl's port syntax: a reserved name (any case) or a number; OF1.0 reserved numbers map up. */
+export function parsePort(s: string): number | undefined {
+  const named = PORT_NAMES.get(s.toUpperCase());
+  if (named !== undefined) return named;
+  if (!/^[0-9]+$/.test(s)) return undefined;
+  const n = Number(s);
+  if (n >= 0xfff8 && n <= 0xffff) return (n + 0xffff0000) >>> 0;
+  if (n < 0xff00 || (n >= 0xfffffff8 && n <= 0xffffffff)) return n;
+  return undefined;
+}
+
+export function formatPort(port: number): string {
+  return PORT_BY_NUMBER.get(port) ?? String(port);
+}
+
+function bad(f: FieldDef, text: string, at: number, why = `invalid value for ${f.name}`): FlowSyntaxError {
+  return new FlowSyntaxError('OFTEXT_BAD_VALUE', why, text, at + 1);
+}
+
+function flagValue(
+  f: FieldDef, text: string, at: number, table: readonly (readonly [string, number])[], allBits: number,
+): [number, number] {
+  const c0 = text.charCodeAt(0);
+  if (c0 === 43 || c0 === 45) {
+    // +a-b: the named bits are matched, set (+) or clear (-).
+    let value = 0;
+    let mask = 0;
+    let i = 0;
+    while (i < text.length) {
+      const sign = text[i];
+      if (sign !== '+' && sign !== '-') throw bad(f, text, at + i, `expected + or - in ${f.name}`);
+      let j = i + 1;
+      while (j < text.length && text[j] !== '+' && text[j] !== '-') j++;
+      const name = text.slice(i + 1, j);
+      const bit = table.find(([n]) => n === name)?.[1];
+      if (bit === undefined) throw bad(f, name, at + i + 1, `unknown ${f.name} flag`);
+      if (mask & bit) throw bad(f, name, at + i + 1, `${f.name} flag given twice`);
+      mask |= bit;
+      if (sign === '+') value |= bit;
+      i = j;
+    }
+    return [value, mask];
+  }
+  if (/^[a-z[]/.test(text)) {
+    // a|b: exactly these bits set, every other bit clear.
+    let value = 0;
+    let i = 0;
+    for (const name of text.split('|')) {
+      const bit = table.find(([n]) => n === name)?.[1];
+      if (bit === undefined) throw bad(f, name, at + i, `unknown ${f.name} flag`);
+      value |= bit;
+      i += name.length + 1;
+    }
+    return [value, allBits];
+  }
+  const [v, m] = numericPair(f, text, at, allBits);
+  return [v, m];
+}
+
+function numericPair(f: FieldDef, text: string, at: number, maxMask: number): [number, number] {
+  const slash = text.indexOf('/');
+  const vs = slash < 0 ? text : text.slice(0, slash);
+  const v = parseNumber(vs);
+  if (v === undefined || v > maxMask) throw bad(f, vs, at, v === undefined ? `invalid value for ${f.name}` : `value too large for ${f.name}`);
+  if (slash < 0) return [v, maxMask];
+  if (!f.maskable) throw new FlowSyntaxError('OFTEXT_BAD_MASK', `${f.name} cannot be masked`, text, at + 1);
+  const m = parseNumber(text.slice(slash + 1));
+  if (m === undefined || m > maxMask) throw new FlowSyntaxError('OFTEXT_BAD_MASK', `invalid mask for ${f.name}`, text.slice(slash + 1), at + slash + 2);
+  return [v, m];
+}
+
+const FRAG: ReadonlyMap<string, readonly [number, number]> = new Map([
+  ['no', [0, 3]], ['first', [1, 3]], ['later', [3, 3]], ['yes', [1, 1]], ['not_later', [0, 2]],
+]);
+
+function allOnes(bits: number): number | bigint {
+  return bits > 32 ? (1n << BigInt(bits)) - 1n : bits === 32 ? 0xffffffff : (1 << bits) - 1;
+}
+
+/**
+ * Parses `text` (at offset `at` of the source) as a value of field `f`.
+ * Returns [value, mask] in the field's representation (view.ts fieldRepr).
+ */
+export function parseFieldValue(f: FieldDef, text: string, at: number): [SlotValue, SlotValue] {
+  if (text === '') text = '0/0';
+  switch (f.format) {
+    case 'ct_state':
+      return flagValue(f, text, at, CT_STATE_BITS, 0xff);
+    case 'tcp_flags':
+      return flagValue(f, text, at, TCP_FLAG_BITS, 0xfff);
+    case 'frag': {
+      const fr = FRAG.get(text);
+      if (fr) return [fr[0], fr[1]];
+      return numericPair(f, text, at, 3);
+    }
+    case 'port': {
+      const p = parsePort(text);
+      if (p === undefined) throw bad(f, text, at, `invalid or unknown port for ${f.name}`);
+      return [p, 0xffffffff];
+    }
+    case 'ethernet': {
+      const slash = text.indexOf('/');
+      const v = parseMac(slash < 0 ? text : text.slice(0, slash));
+      if (!v) throw bad(f, slash < 0 ? text : text.slice(0, slash), at, 'invalid Ethernet address');
+      if (slash < 0) return [v, new Uint8Array(6).fill(0xff)];
+      const m = parseMac(text.slice(slash + 1));
+      if (!m) throw new FlowSyntaxError('OFTEXT_BAD_MASK', 'invalid Ethernet mask', text.slice(slash + 1), at + slash + 2);
+      return [v, m];
+    }
+    case 'ipv4': {
+      const slash = text.indexOf('/');
+      const v = parseIPv4(slash < 0 ? text : text.slice(0, slash));
+      if (v === undefined) throw bad(f, slash < 0 ? text : text.slice(0, slash), at, 'invalid IPv4 address');
+      if (slash < 0) return [v, 0xffffffff];
+      const ms = text.slice(slash + 1);
+      let m: number | undefined;
+      if (/^[0-9]{1,2}$/.test(ms) && Number(ms) <= 32) m = ipv4PrefixMask(Number(ms));
+      else m = parseIPv4(ms);
+      if (m === undefined) throw new FlowSyntaxError('OFTEXT_BAD_MASK', 'invalid IPv4 mask', ms, at + slash + 2);
+      return [v, m];
+    }
+    case 'ipv6': {
+      const slash = text.indexOf('/');
+      const v = parseIPv6(slash < 0 ? text : text.slice(0, slash));
+      if (!v) throw bad(f, slash < 0 ? text : text.slice(0, slash), at, 'invalid IPv6 address');
+      if (slash < 0) return [v, new Uint8Array(16).fill(0xff)];
+      const ms = text.slice(slash + 1);
+      let m: Uint8Array | undefined;
+      if (/^[0-9]{1,3}$/.test(ms) && Number(ms) <= 128) m = ipv6PrefixMask(Number(ms));
+      else m = parseIPv6(ms);
+      if (!m) throw new FlowSyntaxError('OFTEXT_BAD_MASK', 'invalid IPv6 mask', ms, at + slash + 2);
+      return [v, m];
+    }
+    case 'decimal':
+    case 'hex': {
+      if (fieldRepr(f) === 'num') {
+        // dl_vlan takes OpenFlow 1.0's 0xffff ("no VLAN") beyond its 12 bits.
+        const max = f.name === 'dl_vlan' ? 0xffff : f.name === 'arp_op' ? 0xffff : (allOnes(f.bits) as number);
+        return numericPair(f, text, at, max);
+      }
+      const slash = text.indexOf('/');
+      const vs = slash < 0 ? text : text.slice(0, slash);
+      const full = allOnes(f.bits) as bigint;
+      const v = parseBig(vs);
+      if (v === undefined || v > full) throw bad(f, vs, at, v === undefined ? `invalid value for ${f.name}` : `value too large for ${f.name}`);
+      if (slash < 0) return [v, full];
+      if (!f.maskable) throw new FlowSyntaxError('OFTEXT_BAD_MASK', `${f.name} cannot be masked`, text, at + 1);
+      const m = parseBig(text.slice(slash + 1));
+      if (m === undefined || m > full) throw new FlowSyntaxError('OFTEXT_BAD_MASK', `invalid mask for ${f.name}`, text.slice(slash + 1), at + slash + 2);
+      return [v, m];
+    }
+  }
+}
+
+function hexNum(v: number): string {
+  return v === 0 ? '0' : '0x' + v.toString(16);
+}
+
+function hexBig(v: bigint): string {
+  return v === 0n ? '0' : '0x' + v.toString(16);
+}
+
+/**
+ * A value as `set_field:` and learn print it (OVS `mf_format`): hex fields
+ * as `0x..` (`0` for zero), decimal fields in decimal, masks in hex,
+ * addresses in their notation. `mask` undefined means exact.
+ */
+export function formatFieldValue(f: FieldDef, value: SlotValue, mask?: SlotValue): string {
+  switch (f.format) {
+    case 'ethernet': {
+      const v = formatMac(value as Uint8Array);
+      return mask === undefined || bytesAllOnes(mask as Uint8Array) ? v : `${v}/${formatMac(mask as Uint8Array)}`;
+    }
+    case 'ipv4':
+      return formatIPv4Masked(value as number, mask === undefined ? 0xffffffff : (mask as number));
+    case 'ipv6':
+      return formatIPv6Masked(value as Uint8Array, mask === undefined ? new Uint8Array(16).fill(0xff) : (mask as Uint8Array));
+    case 'port':
+      if (mask === undefined) return formatPort(value as number);
+      break;
+    case 'ct_state':
+      return formatFlags(CT_STATE_BITS, value as number, mask === undefined ? 0xff : (mask as number), 0xff);
+    case 'tcp_flags':
+      return formatFlags(TCP_FLAG_BITS, value as number, mask === undefined ? 0xfff : (mask as number), 0xfff);
+    default:
+      break;
+  }
+  const full = allOnes(f.bits);
+  const exact = mask === undefined || mask === full;
+  let s: string;
+  if (typeof value === 'bigint') s = f.format === 'hex' ? hexBig(value) : value.toString();
+  else s = f.format === 'hex' ? hexNum(value as number) : String(value);
+  if (exact) return s;
+  return `${s}/${typeof mask === 'bigint' ? hexBig(mask) : hexNum(mask as number)}`;
+}
+
+/** OVS `format_flags_masked`: `a|b` when exact, else `+a-b` over the masked bits. */
+export function formatFlags(
+  table: readonly (readonly [string, number])[], value: number, mask: number, maxMask: number,
+): string {
+  const name = (bit: number): string => table.find(([, b]) => b === bit)?.[0] ?? `0x${bit.toString(16)}`;
+  if (mask === maxMask) {
+    if (value === 0) return '0';
+    const parts: string[] = [];
+    for (let bit = 1; bit !== 0 && bit <= value; bit = (bit << 1) >>> 0) if (value & bit) parts.push(name(bit));
+    return parts.join('|');
+  }
+  if (mask === 0) return '0/0';
+  let s = '';
+  for (let bit = 1; bit !== 0 && bit <= (mask >>> 0); bit = (bit << 1) >>> 0) {
+    if (mask & bit) s += (value & bit ? '+' : '-') + (table.find(([, b]) => b === bit)?.[0] ?? '[Unknown]');
+  }
+  return s;
+}
+
+/** Value bytes of a field printed as OVS `ds_put_hex` does. */
+export function formatHexValue(v: bigint, bytes: number): string {
+  return formatHexBytes(bigToBytes(v, bytes));
+}
