@@ -220,8 +220,8 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
   }
 
   /**
-   * Resolves when `predicate` holds, checking now and after every applied
-   * notification; rejects after `timeoutMs` (default 10 s).
+   * Resolves when `predicate` holds, checking now, after every applied
+   * notification and after every (dis)connection; rejects after `timeoutMs` (default 10 s).
    */
   waitFor<V>(predicate: () => V | undefined | false | null, opts: { timeoutMs?: number; what?: string } = {}): Promise<V> {
     const now = predicate();
@@ -351,6 +351,7 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
       if (this.connectedFlag) {
         this.connectedFlag = false;
         this.emit('disconnected', reason);
+        this.notifyWaiters();
       }
       if (!this.closedFlag) await delay(this.options.backoffMs ?? 100);
     }
@@ -435,6 +436,7 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
     this.emit('connected', client);
     this.emit('resync', { reconnects: this.reconnectCount, method, found, changes: events.length });
     for (const w of this.readyWaiters.splice(0)) w.resolve();
+    this.notifyWaiters();
   }
 
   private monitoredColumns(schema: DatabaseSchema): Map<string, ColumnSchema[]> {
@@ -477,6 +479,10 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
         for (const h of this.allHandlers) h(e);
       }
     }
+    this.notifyWaiters();
+  }
+
+  private notifyWaiters(): void {
     if (this.seqWaiters.size) for (const w of [...this.seqWaiters]) w();
   }
 }

@@ -2,8 +2,9 @@
  * Operations on natural column values (see `datum.ts`) that the replica
  * needs: equality, and the `update2` diff rules of ovsdb-server(7):
  *
- *  - a scalar column's diff is its new value;
- *  - a set's (and an optional's) diff holds the elements to toggle: present
+ *  - a scalar column's diff is its new value, and so is an optional's (as
+ *    ovsdb-server sends it: the atom, or an empty set when cleared);
+ *  - a set's diff holds the elements to toggle: present
  *    ones are removed, absent ones added;
  *  - a map's diff holds key/value pairs: a key absent from the old map is
  *    added, a key present with the same value is removed, a key present with
@@ -52,10 +53,12 @@ export function applyDiff(type: ColumnType, old: Value | undefined, diff: Value)
   }
   const toggles = (Array.isArray(diff) ? diff : [diff]) as Atom[];
   if (type.max === 1) {
-    let cur: Atom | null = (old as Atom | null | undefined) ?? null;
-    // Toggling the old element clears it; any other element becomes the value.
-    for (const e of toggles) cur = cur === e ? null : e;
-    return cur;
+    // ovsdb-server sends an optional column's new value ([] when cleared); the
+    // toggle form ({old, new} or {old}) of a set diff is accepted too.
+    const cur = (old as Atom | null | undefined) ?? null;
+    if (toggles.length === 0) return null;
+    if (toggles.length === 1) return toggles[0] === cur ? null : toggles[0];
+    return toggles[0] === cur ? toggles[1] : toggles[0];
   }
   const cur = (old as readonly Atom[] | undefined) ?? [];
   if (toggles.length === 0) return cur;

@@ -54,7 +54,7 @@ describe('ovsdb replica cache (update/update2 application)', () => {
           modify: {
             ports: ['set', [uuid(P1), uuid(P3)]], // remove P1, add P3
             external_ids: ['map', [['a', '1'], ['b', '3'], ['c', '4']]], // remove a, replace b, add c
-            fail_mode: ['set', ['secure', 'standalone']], // toggle off secure, on standalone
+            fail_mode: 'standalone', // an optional's new value, as ovsdb-server sends it
             datapath_type: 'netdev',
           },
         },
@@ -72,7 +72,17 @@ describe('ovsdb replica cache (update/update2 application)', () => {
     // The old row object is untouched: handlers can compare old and new.
     expect(before.ports).to.deep.equal([P1, P2]);
     expect(before.external_ids).to.deep.equal(new Map([['a', '1'], ['b', '2']]));
-    c.applyUpdate2({ Bridge: { [U1]: { modify: { fail_mode: ['set', ['standalone']] } } } });
+    // Cleared: an empty set.
+    c.applyUpdate2({ Bridge: { [U1]: { modify: { fail_mode: ['set', []] } } } });
+    expect(c.tables.get('Bridge')!.get(U1)!.fail_mode).to.equal(null);
+    c.applyUpdate2({ Bridge: { [U1]: { modify: { fail_mode: 'secure' } } } });
+    expect(c.tables.get('Bridge')!.get(U1)!.fail_mode).to.equal('secure');
+    // The toggle form of a set diff is understood too, in either order.
+    c.applyUpdate2({ Bridge: { [U1]: { modify: { fail_mode: ['set', ['secure', 'standalone']] } } } });
+    expect(c.tables.get('Bridge')!.get(U1)!.fail_mode).to.equal('standalone');
+    c.applyUpdate2({ Bridge: { [U1]: { modify: { fail_mode: ['set', ['secure', 'standalone']] } } } });
+    expect(c.tables.get('Bridge')!.get(U1)!.fail_mode).to.equal('secure');
+    c.applyUpdate2({ Bridge: { [U1]: { modify: { fail_mode: ['set', ['secure']] } } } });
     expect(c.tables.get('Bridge')!.get(U1)!.fail_mode).to.equal(null);
   });
 
