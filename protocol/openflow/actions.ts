@@ -200,10 +200,10 @@ export function encodeAction(w: OfWriter, a: Action): void {
       return end(w, s);
     }
     case 'resubmit': {
-      const subtype = a.ct ? NXAST.RESUBMIT_TABLE_CT : a.table === 0xff ? NXAST.RESUBMIT : NXAST.RESUBMIT_TABLE;
-      s = beginNx(w, subtype);
+      // OVS sends RESUBMIT_TABLE even for "resubmit(port)" (table 255).
+      s = beginNx(w, a.ct ? NXAST.RESUBMIT_TABLE_CT : NXAST.RESUBMIT_TABLE);
       w.u16(port16(a.port, 'resubmit'));
-      w.u8(subtype === NXAST.RESUBMIT ? 0 : a.table);
+      w.u8(a.table);
       w.zeros(3);
       return end(w, s);
     }
@@ -322,9 +322,10 @@ function encodeController(w: OfWriter, a: Extract<Action, { type: 'controller' }
     w.patchU16(p + 2, w.pos - p);
     w.pad8(p);
   };
-  if (a.maxLen !== OFPCML.NO_BUFFER) prop(NXAC2PT.MAX_LEN, () => w.u16(a.maxLen));
-  if (a.controllerId !== 0) prop(NXAC2PT.CONTROLLER_ID, () => w.u16(a.controllerId));
-  if (a.reason !== OFPR.ACTION) prop(NXAC2PT.REASON, () => w.u8(a.reason));
+  // Like OVS's ofpprop_put_u16/u8, small values are padded to 4 bytes inside the property length.
+  if (a.maxLen !== OFPCML.NO_BUFFER) prop(NXAC2PT.MAX_LEN, () => (w.u16(a.maxLen), w.u16(0)));
+  if (a.controllerId !== 0) prop(NXAC2PT.CONTROLLER_ID, () => (w.u16(a.controllerId), w.u16(0)));
+  if (a.reason !== OFPR.ACTION) prop(NXAC2PT.REASON, () => (w.u8(a.reason), w.zeros(3)));
   if (a.userdata !== undefined && a.userdata.length > 0) prop(NXAC2PT.USERDATA, () => w.bytes(a.userdata!));
   if (a.pause) prop(NXAC2PT.PAUSE, () => undefined);
   if (a.meterId !== undefined) prop(NXAC2PT.METER_ID, () => w.u32(a.meterId!));

@@ -60,6 +60,21 @@ function answer(msg: Buffer): Buffer | undefined {
       return reply(version, 21, xid);
     case 24: // ROLE_REQUEST
       return reply(version, 25, xid, msg.subarray(8));
+    case 33: {
+      // OF1.4 BUNDLE_CONTROL: acknowledge with the matching *_REPLY (request type + 1).
+      const body = Buffer.from(msg.subarray(8));
+      body.writeUInt16BE(body.readUInt16BE(4) + 1, 4);
+      return reply(version, 33, xid, body);
+    }
+    case 4: {
+      // ONF bundle control in OF1.3 (experimenter ONF, exp_type 2300): same acknowledgement.
+      if (msg.length >= 24 && msg.readUInt32BE(8) === 0x4f4e4600 && msg.readUInt32BE(12) === 2300) {
+        const body = Buffer.from(msg.subarray(8));
+        body.writeUInt16BE(body.readUInt16BE(12) + 1, 12);
+        return reply(version, 4, xid, body);
+      }
+      return undefined;
+    }
     default:
       return undefined;
   }
@@ -73,8 +88,12 @@ export interface Capture {
   code: number | null;
 }
 
-/** Runs `ovs-ofctl -O <proto> <cmd> unix:SOCK ...args` against the fake switch and records what it sent. */
-export async function captureOfctl(cmd: string, args: string[], opts: { protocol?: string } = {}): Promise<Capture> {
+/** Runs `ovs-ofctl -O <proto> [options] <cmd> unix:SOCK ...args` against the fake switch and records what it sent. */
+export async function captureOfctl(
+  cmd: string,
+  args: string[],
+  opts: { protocol?: string; options?: string[] } = {},
+): Promise<Capture> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ofcap-'));
   const sock = path.join(dir, 'sw.sock');
   const messages: Buffer[] = [];
@@ -97,7 +116,7 @@ export async function captureOfctl(cmd: string, args: string[], opts: { protocol
   });
   await new Promise<void>((resolve) => server.listen(sock, resolve));
   try {
-    const child = spawn('ovs-ofctl', ['--no-names', '-O', opts.protocol ?? 'OpenFlow13', cmd, `unix:${sock}`, ...args], {
+    const child = spawn('ovs-ofctl', ['--no-names', '-O', opts.protocol ?? 'OpenFlow13', ...(opts.options ?? []), cmd, `unix:${sock}`, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

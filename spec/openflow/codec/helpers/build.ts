@@ -1,0 +1,8 @@
+/** Short constructors for test expectations. */
+import { flowMod } from '../../../../protocol/openflow/index.js';
+import type { Action, FieldName, FlowMod, Instruction, Subfield } from '../../../../protocol/openflow/index.js';
+
+export const sf = (field: FieldName, ofs: number, nBits: number): Subfield => ({ field, ofs, nBits });
+export const apply = (...actions: Action[]): Instruction[] => [{ type: 'apply_actions', actions }];
+export const output = (port: number, maxLen = 0): Action => ({ type: 'output', port, maxLen });
+export const add = (fields: Partial<FlowMod>): FlowMod => flowMod(fields);
