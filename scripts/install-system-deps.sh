@@ -17,6 +17,12 @@ NEEDS=(
   "python3-openvswitch /usr/lib/python3/dist-packages/ovs/db/idl.py"
   "ovn-central /usr/share/ovn/ovn-nb.ovsschema"
   "python3-neutron /usr/lib/python3/dist-packages/neutron/agent/linux/openvswitch_firewall/firewall.py"
+  "rabbitmq-server /usr/lib/rabbitmq/bin/rabbitmq-server"
+  "postgresql-15 /usr/lib/postgresql/15/bin/postgres"
+  "postgresql-client-15 /usr/lib/postgresql/15/bin/psql"
+  "neutron-server /usr/bin/neutron-server"
+  "python3-psycopg2 /usr/lib/python3/dist-packages/psycopg2/__init__.py"
+  "neutron-openvswitch-agent /usr/bin/neutron-openvswitch-agent"
 )
 
 have() {
@@ -55,6 +61,17 @@ fi
 
 say "installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# rabbitmq-server, postgresql and neutron-server start their system services
+# from postinst; the tests run private instances instead (testing/neutron-env.ts),
+# so forbid service starts during the install unless a policy already exists.
+policy=/usr/sbin/policy-rc.d
+own_policy=
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# written by ovs-agent scripts/install-system-deps.sh for the install only\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  own_policy=1
+  trap '[ -n "$own_policy" ] && rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 say "done"

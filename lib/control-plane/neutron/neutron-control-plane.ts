@@ -1,0 +1,510 @@
+/**
+ * The ControlPlane on a real Neutron: oslo.messaging RPC over RabbitMQ, as
+ * neutron-openvswitch-agent 21.0.0 speaks it (reference §0–§2).
+ *
+ * - Device details and security group info come from the resource cache
+ *   (pushes on `neutron-vo-*`, `bulk_pull` on a miss), never from the old
+ *   per-device RPCs, which would also flip ports to BUILD.
+ * - Consumed notifications: tunnel_update/delete, l2population fdb
+ *   add/remove/update (fanout and the `.<host>` queue the full table comes
+ *   on), and the pushes, turned into the agent's events.
+ * - A lost connection is recovered on any host of transport_url; the cache
+ *   is then invalidated and the agent told to `resync`.
+ */
+import { BrokerConnection } from './broker-connection.js';
+import { configError, NeutronErrorCode } from './errors.js';
+import { stderrLogger, type Logger } from './logger.js';
+import { CACHED_TYPES, RESOURCE_VERSIONS, type CachedType, type NetworkRecord, type PortRecord } from './ovo.js';
+import { deviceLookup } from './port-details.js';
+import { ResourceCache, type Change } from './resource-cache.js';
+import { RpcClient } from './rpc-client.js';
+import { RpcServer, type Endpoint } from './rpc-server.js';
+import { securityGroupInfo } from './security-groups.js';
+import { reportStateArgs } from './state-report.js';
+import { parseTransportUrl, redact } from './transport-url.js';
+import { isObject } from './envelope.js';
+import {
+  ControlPlaneError,
+  type AgentIdentity,
+  type AgentStateReport,
+  type ControlPlane,
+  type ControlPlaneEvent,
+  type ControlPlaneListener,
+  type DeviceLookup,
+  type DevicesDetailsReply,
+  type FdbEntries,
+  type FdbIpChanges,
+  type NetworkType,
+  type ReportStateReply,
+  type SecurityGroupInfo,
+  type TunnelEndpoint,
+  type TunnelType,
+  type UpdateDeviceListReply,
+} from '../types.js';
+
+/** `[oslo_messaging_rabbit]`, with oslo's defaults. */
+export interface RabbitOptions {
+  ssl?: boolean;
+  sslCaFile?: string;
+  sslCertFile?: string;
+  sslKeyFile?: string;
+  sslEnforceHostnameVerification?: boolean;
+  /** Seconds (60). */
+  heartbeatTimeoutThreshold?: number;
+  /** Seconds: first reconnect delay (1), its growth per attempt (2), its cap (30). */
+  retryInterval?: number;
+  retryBackoff?: number;
+  intervalMax?: number;
+  /** Seconds unused reply and fanout queues live (1800). */
+  transientQueuesTtl?: number;
+}
+
+export interface NeutronControlPlaneOptions {
+  /** `[DEFAULT] transport_url`, e.g. `rabbit://user:pass@host1:5672,user:pass@host2:5672/vhost`. */
+  transportUrl: string;
+  /** `[DEFAULT] control_exchange` (neutron). */
+  controlExchange?: string;
+  /** `[DEFAULT] rpc_response_timeout`, seconds (60). */
+  rpcResponseTimeout?: number;
+  /** `[DEFAULT] rpc_response_max_timeout`, seconds (600). */
+  rpcResponseMaxTimeout?: number;
+  /** `[DEFAULT] rpc_resources_processing_step`: devices per update_device_list call (20). */
+  rpcResourcesProcessingStep?: number;
+  /** `[agent] report_interval`, seconds (30): the report_state call's timeout. */
+  reportInterval?: number;
+  /** `[agent] l2_population`: consume the l2population fdb notifications. */
+  l2Population?: boolean;
+  rabbit?: RabbitOptions;
+  /** Extra attempts of an idempotent call after an RPC timeout, each with a doubled timeout (2). */
+  callRetries?: number;
+  /** update_device_list chunks in flight at once (4). */
+  maxConcurrentCalls?: number;
+  logger?: Logger;
+}
+
+const TOPIC_PLUGIN = 'q-plugin';
+const TOPIC_REPORTS = 'q-reports-plugin';
+const AGENT_NOTIFIER = 'q-agent-notifier';
+
+export class NeutronControlPlane implements ControlPlane {
+  private readonly listeners = new Set<ControlPlaneListener>();
+  private readonly logger: Logger;
+  private readonly conn: BrokerConnection;
+  private readonly rpc: RpcClient;
+  private readonly cache: ResourceCache;
+  private readonly servers: RpcServer[] = [];
+  private identity: AgentIdentity | undefined;
+  private reportedOnce = false;
+  private running = false;
+  private readonly opts: Required<Omit<NeutronControlPlaneOptions, 'rabbit' | 'logger'>>;
+
+  constructor(options: NeutronControlPlaneOptions) {
+    this.logger = options.logger ?? stderrLogger;
+    this.opts = {
+      transportUrl: options.transportUrl,
+      controlExchange: options.controlExchange ?? 'neutron',
+      rpcResponseTimeout: positive(options.rpcResponseTimeout ?? 60, 'rpc_response_timeout'),
+      rpcResponseMaxTimeout: positive(options.rpcResponseMaxTimeout ?? 600, 'rpc_response_max_timeout'),
+      rpcResourcesProcessingStep: positive(options.rpcResourcesProcessingStep ?? 20, 'rpc_resources_processing_step'),
+      reportInterval: options.reportInterval ?? 30,
+      l2Population: options.l2Population ?? false,
+      callRetries: options.callRetries ?? 2,
+      maxConcurrentCalls: positive(options.maxConcurrentCalls ?? 4, 'maxConcurrentCalls'),
+    };
+    const rabbit = options.rabbit ?? {};
+    const ttl = rabbit.transientQueuesTtl ?? 1800;
+    this.conn = new BrokerConnection({
+      url: parseTransportUrl(options.transportUrl),
+      tls: rabbit.ssl
+        ? {
+            caFile: rabbit.sslCaFile || undefined,
+            certFile: rabbit.sslCertFile || undefined,
+            keyFile: rabbit.sslKeyFile || undefined,
+            verifyHostname: rabbit.sslEnforceHostnameVerification ?? false,
+          }
+        : undefined,
+      heartbeat: rabbit.heartbeatTimeoutThreshold ?? 60,
+      retryInterval: rabbit.retryInterval ?? 1,
+      retryBackoff: rabbit.retryBackoff ?? 2,
+      intervalMax: rabbit.intervalMax ?? 30,
+      logger: this.logger,
+    });
+    this.rpc = new RpcClient(this.conn, {
+      exchange: this.opts.controlExchange,
+      responseTimeout: this.opts.rpcResponseTimeout,
+      responseMaxTimeout: this.opts.rpcResponseMaxTimeout,
+      transientQueueTtl: ttl,
+      logger: this.logger,
+    });
+    this.cache = new ResourceCache((type, filter) => this.bulkPull(type, filter), this.logger);
+    this.conn.onUp((reconnected) => {
+      if (!reconnected) return;
+      // Pushes may have been lost while we were away: forget, refetch on demand, and let the agent resync.
+      this.cache.invalidate();
+      this.emit({ type: 'resync', reason: `reconnected to RabbitMQ ${this.conn.broker ?? ''}`.trim() });
+    });
+  }
+
+  /** The broker in use (`host:port`), if connected. */
+  get broker(): string | undefined {
+    return this.conn.broker;
+  }
+
+  /** Whether the resource cache holds this object now (status and tests). */
+  isCached(type: CachedType, id: string): boolean {
+    return this.cache.peek(type, id) !== undefined;
+  }
+
+  /** Objects in the resource cache, per type (status and tests). */
+  cacheSizes(): Record<string, number> {
+    return Object.fromEntries(CACHED_TYPES.map((t) => [t, this.cache.size(t)]));
+  }
+
+  async start(identity: AgentIdentity): Promise<void> {
+    if (this.running) throw new ControlPlaneError('the Neutron control plane is already started', NeutronErrorCode.BAD_CONFIG, false);
+    if (!identity.host) throw configError('the agent has no host name');
+    this.identity = identity;
+    this.running = true;
+    this.createServers(identity.host);
+    this.logger.info(`connecting to ${redact(this.opts.transportUrl)}`);
+    await this.conn.start();
+    await this.waitForServer();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.rpc.stop();
+    await this.conn.stop();
+  }
+
+  /** Drops the broker connection as a network failure would (tests). */
+  async dropConnection(): Promise<void> {
+    await this.conn.kill();
+  }
+
+  onEvent(listener: ControlPlaneListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async getDevicesDetails(devices: string[]): Promise<DevicesDetailsReply> {
+    const host = this.requireIdentity().host;
+    let ports: Map<string, PortRecord>;
+    let pullError: unknown;
+    try {
+      ports = await this.cache.getMany('Port', devices);
+    } catch (err) {
+      pullError = err;
+      ports = new Map();
+      for (const d of devices) {
+        const p = this.cache.peek('Port', d);
+        if (p) ports.set(d, p);
+      }
+    }
+    const networkIds = [...new Set([...ports.values()].filter((p) => p.segment).map((p) => p.networkId))];
+    let networks = new Map<string, NetworkRecord>();
+    try {
+      networks = await this.cache.getMany('Network', networkIds);
+    } catch (err) {
+      pullError ??= err;
+      for (const id of networkIds) {
+        const n = this.cache.peek('Network', id);
+        if (n) networks.set(id, n);
+      }
+    }
+    const reply: DevicesDetailsReply = { devices: [], failed: [] };
+    for (const device of devices) {
+      const port = ports.get(device);
+      if (pullError !== undefined && (!port || (port.segment && !networks.has(port.networkId)))) {
+        reply.failed.push(device);
+        continue;
+      }
+      const lookup: DeviceLookup = deviceLookup(device, port, port ? networks.get(port.networkId) : undefined, host);
+      reply.devices.push(lookup);
+    }
+    if (pullError !== undefined) this.logger.warn(`device details: ${reply.failed.length} device(s) failed: ${(pullError as Error).message}`);
+    return reply;
+  }
+
+  /**
+   * Reports ports up and down in chunks of rpc_resources_processing_step, a
+   * few chunks in flight; a chunk that fails even after retries counts all
+   * its devices as failed. `refreshTunnels` asks the server (l2pop) for the
+   * full fdb table again.
+   */
+  async updateDeviceList(up: string[], down: string[], options: { refreshTunnels?: boolean } = {}): Promise<UpdateDeviceListReply> {
+    const { host, agentId } = this.requireIdentity();
+    const step = this.opts.rpcResourcesProcessingStep;
+    const chunks: Array<{ up: string[]; down: string[] }> = [];
+    for (let i = 0; i < Math.max(up.length, down.length); i += step) chunks.push({ up: up.slice(i, i + step), down: down.slice(i, i + step) });
+    const reply: UpdateDeviceListReply = { failedUp: [], failedDown: [] };
+    await mapLimited(chunks, this.opts.maxConcurrentCalls, async (chunk) => {
+      try {
+        const r = await this.callWithRetries<Record<string, unknown>>(TOPIC_PLUGIN, 'update_device_list', {
+          devices_up: chunk.up,
+          devices_down: chunk.down,
+          agent_id: agentId,
+          host,
+          refresh_tunnels: options.refreshTunnels ?? false,
+        }, '1.9');
+        reply.failedUp.push(...stringList(r?.failed_devices_up));
+        reply.failedDown.push(...stringList(r?.failed_devices_down));
+      } catch (err) {
+        if (!(err instanceof ControlPlaneError) || !err.retriable) this.logger.error(`update_device_list: ${(err as Error).message}`);
+        reply.failedUp.push(...chunk.up);
+        reply.failedDown.push(...chunk.down);
+      }
+    });
+    return reply;
+  }
+
+  async tunnelSync(localIp: string, tunnelType: TunnelType): Promise<TunnelEndpoint[]> {
+    const { host } = this.requireIdentity();
+    const r = await this.callWithRetries<Record<string, unknown>>(TOPIC_PLUGIN, 'tunnel_sync', { tunnel_ip: localIp, tunnel_type: tunnelType, host }, '1.4');
+    const tunnels = Array.isArray(r?.tunnels) ? r.tunnels : [];
+    const out: TunnelEndpoint[] = [];
+    for (const t of tunnels) {
+      if (!isObject(t) || typeof t.ip_address !== 'string') continue;
+      const ep: TunnelEndpoint = { ipAddress: t.ip_address };
+      if (typeof t.host === 'string') ep.host = t.host;
+      if (typeof t.udp_port === 'number') ep.udpPort = t.udp_port;
+      out.push(ep);
+    }
+    return out;
+  }
+
+  securityGroupInfo(devices: string[]): Promise<SecurityGroupInfo> {
+    this.requireIdentity();
+    return securityGroupInfo(this.cache, devices);
+  }
+
+  async reportState(report: AgentStateReport): Promise<ReportStateReply> {
+    const identity = this.requireIdentity();
+    const timeout = this.opts.reportInterval > 0 ? this.opts.reportInterval : this.opts.rpcResponseTimeout;
+    const reply = await this.rpc.call(TOPIC_REPORTS, 'report_state', reportStateArgs(identity, report, !this.reportedOnce), { version: '1.2', timeout });
+    this.reportedOnce = true;
+    return reply === 'new' || reply === 'alive' || reply === 'revived' ? reply : null;
+  }
+
+  private requireIdentity(): AgentIdentity {
+    if (!this.identity || !this.running) throw new ControlPlaneError('the Neutron control plane is not started', NeutronErrorCode.STOPPED, false);
+    return this.identity;
+  }
+
+  private emit(event: ControlPlaneEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        this.logger.error(`event listener failed on ${event.type}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Neutron's start: has_alive_neutron_server until it answers (reference §4.1 step 5). */
+  private async waitForServer(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.rpc.call(TOPIC_REPORTS, 'has_alive_neutron_server', {}, { version: '1.2', timeout: this.opts.rpcResponseTimeout });
+        return;
+      } catch (err) {
+        if (!(err instanceof ControlPlaneError) || !err.retriable) throw err;
+        this.logger.warn(`waiting for neutron-server: ${err.message}`);
+      }
+    }
+  }
+
+  private async callWithRetries<T>(topic: string, method: string, args: Record<string, unknown>, version: string): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.rpc.call<T>(topic, method, args, { version });
+      } catch (err) {
+        // The RPC client already paused and doubled the method's timeout.
+        if (!(err instanceof ControlPlaneError) || !err.retriable || attempt >= this.opts.callRetries || !this.running) throw err;
+        this.logger.warn(`${method}: ${err.message}; retrying (${attempt + 1}/${this.opts.callRetries})`);
+      }
+    }
+  }
+
+  private bulkPull(type: string, filter: Record<string, string[]>): Promise<unknown[]> {
+    const version = RESOURCE_VERSIONS[type as keyof typeof RESOURCE_VERSIONS];
+    return this.callWithRetries<unknown>(TOPIC_PLUGIN, 'bulk_pull', { resource_type: type, version, filter_kwargs: filter }, '1.1').then((r) =>
+      Array.isArray(r) ? r : [],
+    );
+  }
+
+  private createServers(host: string): void {
+    const server = (topic: string, endpoints: Endpoint[]) =>
+      this.servers.push(
+        new RpcServer(this.conn, {
+          exchange: this.opts.controlExchange,
+          topic,
+          host,
+          endpoints,
+          transientQueueTtl: 1800,
+          logger: this.logger,
+        }),
+      );
+    const push: Endpoint = {
+      version: '1.1',
+      methods: {
+        push: (args) => this.onPush(args),
+      },
+    };
+    for (const type of CACHED_TYPES) server(`neutron-vo-${type}-${RESOURCE_VERSIONS[type]}`, [push]);
+    const agent: Endpoint = { version: '1.7', methods: this.agentMethods(host) };
+    const topics = [`${AGENT_NOTIFIER}-tunnel-update`, `${AGENT_NOTIFIER}-tunnel-delete`];
+    if (this.opts.l2Population) topics.push(`${AGENT_NOTIFIER}-l2population-update`);
+    for (const topic of topics) server(topic, [agent]);
+  }
+
+  private agentMethods(host: string): Endpoint['methods'] {
+    const forUs = (args: Record<string, unknown>) => typeof args.host !== 'string' || args.host === host;
+    return {
+      tunnel_update: (args) => {
+        const tunnelIp = requireString(args.tunnel_ip, 'tunnel_update tunnel_ip');
+        const tunnelType = requireString(args.tunnel_type, 'tunnel_update tunnel_type') as TunnelType;
+        this.emit({ type: 'tunnel_update', tunnelIp, tunnelType, ...(typeof args.host === 'string' ? { host: args.host } : {}) });
+      },
+      tunnel_delete: (args) => {
+        const tunnelIp = requireString(args.tunnel_ip, 'tunnel_delete tunnel_ip');
+        const tunnelType = requireString(args.tunnel_type, 'tunnel_delete tunnel_type') as TunnelType;
+        this.emit({ type: 'tunnel_delete', tunnelIp, tunnelType });
+      },
+      add_fdb_entries: (args) => {
+        if (forUs(args)) this.emit({ type: 'fdb_add', entries: fdbEntries(args.fdb_entries) });
+      },
+      remove_fdb_entries: (args) => {
+        if (forUs(args)) this.emit({ type: 'fdb_remove', entries: fdbEntries(args.fdb_entries) });
+      },
+      update_fdb_entries: (args) => {
+        if (forUs(args)) this.emit({ type: 'fdb_update', changes: fdbChanges(args.fdb_entries) });
+      },
+      // DVR is not supported; accepted so the server's fanouts are not errors.
+      dvr_mac_address_update: () => undefined,
+    };
+  }
+
+  private onPush(args: Record<string, unknown>): void {
+    const list = args.resource_list;
+    const eventType = args.event_type;
+    if (!Array.isArray(list) || typeof eventType !== 'string') {
+      throw new ControlPlaneError('push without resource_list or event_type', NeutronErrorCode.DECODE, false);
+    }
+    const changes = this.cache.applyPush(list, eventType);
+    if (changes.length > 0) this.emitChanges(changes);
+  }
+
+  /** Turns cache changes into the events the reference agent synthesises from them (§1.3). */
+  private emitChanges(changes: Change[]): void {
+    const updatedPorts: string[] = [];
+    const sgs = new Set<string>();
+    for (const c of changes) {
+      switch (c.type) {
+        case 'Port': {
+          const oldPort = c.old as PortRecord | undefined;
+          const newPort = c.new as PortRecord | undefined;
+          if (newPort) updatedPorts.push(c.id);
+          else this.emit({ type: 'port_deleted', portId: c.id });
+          if (!oldPort || !newPort || membershipChanged(oldPort, newPort)) {
+            for (const sg of oldPort?.securityGroupIds ?? []) sgs.add(sg);
+            for (const sg of newPort?.securityGroupIds ?? []) sgs.add(sg);
+          }
+          break;
+        }
+        case 'Network':
+          if (c.new) this.emit({ type: 'network_updated', networkId: c.id });
+          break;
+        case 'SecurityGroupRule': {
+          const rule = (c.new ?? c.old) as { securityGroupId: string } | undefined;
+          if (rule) sgs.add(rule.securityGroupId);
+          break;
+        }
+        case 'SecurityGroup':
+          if (c.old && c.new && (c.old as { stateful: boolean }).stateful !== (c.new as { stateful: boolean }).stateful) sgs.add(c.id);
+          break;
+        case 'AddressGroup':
+          for (const rule of this.cache.values('SecurityGroupRule')) if (rule.remoteAddressGroupId === c.id) sgs.add(rule.securityGroupId);
+          break;
+      }
+    }
+    if (updatedPorts.length > 0) this.emit({ type: 'ports_updated', portIds: updatedPorts });
+    if (sgs.size > 0) this.emit({ type: 'security_groups_updated', securityGroupIds: [...sgs] });
+  }
+}
+
+function membershipChanged(a: PortRecord, b: PortRecord): boolean {
+  return (
+    JSON.stringify(a.securityGroupIds) !== JSON.stringify(b.securityGroupIds) ||
+    JSON.stringify(a.fixedIps) !== JSON.stringify(b.fixedIps) ||
+    JSON.stringify(a.allowedAddressPairs) !== JSON.stringify(b.allowedAddressPairs)
+  );
+}
+
+function positive(v: number, name: string): number {
+  if (!(v > 0) || !Number.isFinite(v)) throw configError(`${name} must be a positive number, got ${v}`);
+  return v;
+}
+
+function requireString(v: unknown, where: string): string {
+  if (typeof v !== 'string' || v === '') throw new ControlPlaneError(`${where}: expected a string, got ${JSON.stringify(v)}`, NeutronErrorCode.DECODE, false);
+  return v;
+}
+
+function stringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+function pairList(v: unknown, where: string): Array<[string, string]> {
+  if (!Array.isArray(v)) throw new ControlPlaneError(`${where}: expected a list of [mac, ip]`, NeutronErrorCode.DECODE, false);
+  return v.map((p) => {
+    if (!Array.isArray(p) || typeof p[0] !== 'string' || typeof p[1] !== 'string') {
+      throw new ControlPlaneError(`${where}: bad [mac, ip] entry ${JSON.stringify(p)}`, NeutronErrorCode.DECODE, false);
+    }
+    return [p[0], p[1]];
+  });
+}
+
+/** l2pop `fdb_entries` (§1.9). */
+export function fdbEntries(v: unknown): FdbEntries {
+  if (!isObject(v)) throw new ControlPlaneError('fdb_entries is not an object', NeutronErrorCode.DECODE, false);
+  const out: FdbEntries = {};
+  for (const [networkId, entry] of Object.entries(v)) {
+    if (networkId === 'chg_ip') continue;
+    if (!isObject(entry) || !isObject(entry.ports)) throw new ControlPlaneError(`fdb_entries ${networkId}: no ports`, NeutronErrorCode.DECODE, false);
+    const ports: Record<string, Array<[string, string]>> = {};
+    for (const [ip, pairs] of Object.entries(entry.ports)) ports[ip] = pairList(pairs, `fdb_entries ${networkId} ${ip}`);
+    out[networkId] = {
+      segmentId: Number(entry.segment_id),
+      networkType: String(entry.network_type) as NetworkType,
+      ports,
+    };
+  }
+  return out;
+}
+
+/** l2pop update `{chg_ip: {net: {agent_ip: {before, after}}}}`. */
+export function fdbChanges(v: unknown): FdbIpChanges {
+  if (!isObject(v) || !isObject(v.chg_ip)) throw new ControlPlaneError('update_fdb_entries without chg_ip', NeutronErrorCode.DECODE, false);
+  const out: FdbIpChanges = {};
+  for (const [networkId, agents] of Object.entries(v.chg_ip)) {
+    if (!isObject(agents)) continue;
+    out[networkId] = {};
+    for (const [ip, change] of Object.entries(agents)) {
+      if (!isObject(change)) continue;
+      out[networkId][ip] = {
+        before: change.before === undefined ? [] : pairList(change.before, `chg_ip ${networkId} ${ip} before`),
+        after: change.after === undefined ? [] : pairList(change.after, `chg_ip ${networkId} ${ip} after`),
+      };
+    }
+  }
+  return out;
+}
+
+async function mapLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

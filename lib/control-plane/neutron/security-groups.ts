@@ -1,0 +1,89 @@
+/**
+ * Security group info from the cache, as Neutron's SecurityGroupServerAPIShim
+ * computes it (reference §1.8): the rules of the ports' groups, whether each
+ * group is stateful, and the member addresses of every group or address
+ * group a rule names as its remote.
+ */
+import type { SecurityGroupInfo, SecurityGroupRule } from '../types.js';
+import type { ResourceCache } from './resource-cache.js';
+
+type Members = SecurityGroupInfo['members'][string];
+
+export async function securityGroupInfo(cache: ResourceCache, devices: readonly string[]): Promise<SecurityGroupInfo> {
+  const ports = await cache.getMany('Port', devices);
+  const sgIds = new Set<string>();
+  for (const port of ports.values()) for (const sg of port.securityGroupIds) sgIds.add(sg);
+  const groupIds = [...sgIds];
+
+  const [rules, groups] = await Promise.all([
+    cache.find('SecurityGroupRule', 'security_group_id', groupIds, (r, v) => r.securityGroupId === v),
+    cache.getMany('SecurityGroup', groupIds),
+  ]);
+
+  const info: SecurityGroupInfo = { rules: {}, stateful: {}, members: {} };
+  const remoteGroups = new Map<string, Set<'IPv4' | 'IPv6'>>();
+  const remoteAddressGroups = new Map<string, Set<'IPv4' | 'IPv6'>>();
+  for (const id of groupIds) {
+    info.rules[id] = [];
+    info.stateful[id] = groups.get(id)?.stateful ?? true;
+  }
+  for (const r of rules) {
+    const rule: SecurityGroupRule = { securityGroupId: r.securityGroupId, direction: r.direction, ethertype: r.ethertype };
+    if (r.protocol !== undefined) rule.protocol = r.protocol;
+    if (r.portRangeMin !== undefined) rule.portRangeMin = r.portRangeMin;
+    if (r.portRangeMax !== undefined) rule.portRangeMax = r.portRangeMax;
+    if (r.remoteIpPrefix !== undefined) rule.remoteIpPrefix = r.remoteIpPrefix;
+    if (r.remoteGroupId !== undefined) {
+      rule.remoteGroupId = r.remoteGroupId;
+      addEthertype(remoteGroups, r.remoteGroupId, r.ethertype);
+    } else if (r.remoteAddressGroupId !== undefined) {
+      rule.remoteAddressGroupId = r.remoteAddressGroupId;
+      addEthertype(remoteAddressGroups, r.remoteAddressGroupId, r.ethertype);
+    }
+    info.rules[r.securityGroupId].push(rule);
+  }
+
+  if (remoteGroups.size > 0) {
+    const ids = [...remoteGroups.keys()];
+    for (const id of ids) info.members[id] = { IPv4: [], IPv6: [] };
+    const seen = new Set<string>();
+    const members = await cache.find('Port', 'security_group_ids', ids, (p, v) => p.securityGroupIds.includes(v));
+    for (const p of members) {
+      const addrs: Array<[string, string]> = [
+        ...p.fixedIps.map((f): [string, string] => [f.ipAddress, p.macAddress]),
+        ...p.allowedAddressPairs.map((a): [string, string] => [a.ipAddress, a.macAddress]),
+      ];
+      for (const sg of p.securityGroupIds) {
+        const wanted = remoteGroups.get(sg);
+        if (!wanted) continue;
+        for (const [ip, mac] of addrs) addMember(info.members[sg], wanted, ip, mac, seen, sg);
+      }
+    }
+  }
+  if (remoteAddressGroups.size > 0) {
+    const ids = [...remoteAddressGroups.keys()];
+    const ags = await cache.getMany('AddressGroup', ids);
+    const seen = new Set<string>();
+    for (const id of ids) {
+      info.members[id] = { IPv4: [], IPv6: [] };
+      for (const address of ags.get(id)?.addresses ?? []) addMember(info.members[id], remoteAddressGroups.get(id)!, address, null, seen, id);
+    }
+  }
+  return info;
+}
+
+function addEthertype(map: Map<string, Set<'IPv4' | 'IPv6'>>, id: string, ethertype: 'IPv4' | 'IPv6'): void {
+  let set = map.get(id);
+  if (!set) map.set(id, (set = new Set()));
+  set.add(ethertype);
+}
+
+function addMember(members: Members, wanted: Set<'IPv4' | 'IPv6'>, ip: string, mac: string | null, seen: Set<string>, group: string): void {
+  // Only ethertypes some rule refers to appear (as Neutron); duplicates once.
+  const ethertype = ip.includes(':') ? 'IPv6' : 'IPv4';
+  if (!wanted.has(ethertype)) return;
+  const key = `${group}|${ip}|${mac}`;
+  if (seen.has(key)) return;
+  seen.add(key);
+  members[ethertype].push([ip, mac]);
+}

@@ -1,0 +1,371 @@
+/**
+ * The Neutron control plane against a real neutron-server 21, RabbitMQ and
+ * PostgreSQL started by the test (testing/neutron-env.ts). The oracle is the
+ * server itself: its REST API (agents, port status) and what it pushes.
+ */
+import { expect } from 'chai';
+import { NeutronEnv } from '../../testing/neutron-env.js';
+import { pidAlive } from '../../testing/sandbox.js';
+import { NeutronControlPlane, ovsAgentConfigurations } from '../../lib/control-plane/neutron/index.js';
+import { silentLogger } from '../../lib/control-plane/neutron/logger.js';
+import type { ControlPlaneEvent, DeviceLookup, PortDetails } from '../../lib/control-plane/types.js';
+
+const HOST_A = 'compute-a';
+const HOST_B = 'compute-b';
+const IP_A = '127.0.0.11';
+const IP_B = '127.0.0.12';
+
+interface ApiPort {
+  id: string;
+  status: string;
+  mac_address: string;
+  admin_state_up: boolean;
+  fixed_ips: Array<{ subnet_id: string; ip_address: string }>;
+  security_groups: string[];
+}
+interface ApiNetwork {
+  id: string;
+  'provider:network_type': string;
+  'provider:segmentation_id': number | null;
+  'provider:physical_network': string | null;
+}
+interface ApiAgent {
+  host: string;
+  agent_type: string;
+  binary: string;
+  alive: boolean;
+  heartbeat_timestamp: string;
+  configurations: Record<string, unknown>;
+}
+
+async function until<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A control plane plus everything it emitted. */
+class Agent {
+  readonly events: ControlPlaneEvent[] = [];
+  readonly cp: NeutronControlPlane;
+
+  constructor(
+    readonly host: string,
+    readonly localIp: string,
+    transportUrl: string,
+  ) {
+    this.cp = new NeutronControlPlane({
+      transportUrl,
+      reportInterval: 4,
+      rpcResponseTimeout: 30,
+      callRetries: 1,
+      // Small chunks, so a few ports already make several update_device_list calls.
+      rpcResourcesProcessingStep: 3,
+      l2Population: true,
+      // Reconnect quickly in tests.
+      rabbit: { retryInterval: 0.2, retryBackoff: 0.5, intervalMax: 2 },
+      logger: silentLogger,
+    });
+    this.cp.onEvent((e) => this.events.push(e));
+  }
+
+  start(): Promise<void> {
+    return this.cp.start({ host: this.host, agentId: `ovs-agent-${this.host}`, binary: 'neutron-openvswitch-agent' });
+  }
+
+  report(startFlag = false) {
+    return this.cp.reportState({
+      startFlag,
+      devices: 0,
+      configurations: ovsAgentConfigurations({
+        bridgeMappings: { physnet1: 'br-eth1' },
+        integrationBridge: 'br-int',
+        tunnelTypes: ['vxlan'],
+        localIp: this.localIp,
+        l2Population: true,
+        arpResponder: false,
+        datapathType: 'netdev',
+        datapathTypes: ['netdev', 'system'],
+        ifaceTypes: ['internal', 'vxlan', 'patch', 'dummy'],
+        vhostuserSocketDir: '/var/run/openvswitch',
+        ovsHybridPlug: false,
+      }),
+    });
+  }
+
+  async waitEvent<E extends ControlPlaneEvent>(what: string, pred: (e: ControlPlaneEvent) => e is E, timeoutMs = 30_000): Promise<E> {
+    return until(() => this.events.find(pred), what, timeoutMs);
+  }
+}
+
+function portsUpdated(id: string) {
+  return (e: ControlPlaneEvent): e is Extract<ControlPlaneEvent, { type: 'ports_updated' }> => e.type === 'ports_updated' && e.portIds.includes(id);
+}
+
+function bound(lookup: DeviceLookup | undefined): PortDetails {
+  expect(lookup?.kind, JSON.stringify(lookup)).to.equal('bound');
+  return (lookup as Extract<DeviceLookup, { kind: 'bound' }>).details;
+}
+
+describe('Neutron control plane against neutron-server 21 @integration', function () {
+  this.timeout(120_000);
+  let env: NeutronEnv | undefined;
+  const agents: Agent[] = [];
+  let a: Agent;
+  let network: ApiNetwork;
+  let subnetId: string;
+
+  const api = () => env!.api;
+  const newAgent = (host: string, ip: string) => {
+    const ag = new Agent(host, ip, env!.transportUrl);
+    agents.push(ag);
+    return ag;
+  };
+  const getPort = async (id: string) => (await api().get<{ port: ApiPort }>(`/ports/${id}`)).port;
+  const createPort = async (networkId: string, host: string, extra: Record<string, unknown> = {}) =>
+    (
+      await api().post<{ port: ApiPort }>('/ports', {
+        port: { network_id: networkId, 'binding:host_id': host, device_owner: 'compute:nova', device_id: `vm-${Math.random()}`, ...extra },
+      })
+    ).port;
+  /**
+   * The port's details once bound: the server pushes a port when it is
+   * created and again once bound, and the cache answers with the latest.
+   */
+  const boundDetails = (id: string) =>
+    until(async () => {
+      const lookup = (await a.cp.getDevicesDetails([id])).devices[0];
+      return lookup?.kind === 'bound' ? lookup.details : undefined;
+    }, `bound details of ${id}`);
+  const agentRow = async (host: string) => (await api().get<{ agents: ApiAgent[] }>(`/agents?host=${host}`)).agents.find((x) => x.agent_type === 'Open vSwitch agent');
+
+  before(async function () {
+    this.timeout(180_000);
+    env = await NeutronEnv.start({ mechanismDrivers: ['openvswitch', 'l2population'] });
+    a = newAgent(HOST_A, IP_A);
+    await a.start();
+    network = (await api().post<{ network: ApiNetwork }>('/networks', { network: { name: 'vx', 'provider:network_type': 'vxlan' } })).network;
+    subnetId = (
+      await api().post<{ subnet: { id: string } }>('/subnets', {
+        subnet: { network_id: network.id, cidr: '10.1.0.0/24', ip_version: 4, enable_dhcp: false },
+      })
+    ).subnet.id;
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    for (const ag of agents) await ag.cp.stop().catch(() => {});
+    await env?.stop();
+    env = undefined;
+  });
+
+  it('state reports make the agent show up alive in GET /v2.0/agents as an Open vSwitch agent for our host', async () => {
+    expect(await a.report(true)).to.equal('new');
+    const row = await agentRow(HOST_A);
+    expect(row, 'agent row').to.not.equal(undefined);
+    expect(row!.alive).to.equal(true);
+    expect(row!.binary).to.equal('neutron-openvswitch-agent');
+    expect(row!.configurations.tunneling_ip).to.equal(IP_A);
+    expect(row!.configurations.bridge_mappings).to.deep.equal({ physnet1: 'br-eth1' });
+    expect(row!.configurations.tunnel_types).to.deep.equal(['vxlan']);
+    expect(await a.report(false)).to.equal('alive');
+  });
+
+  it('gets a port bound to our host through the push/bulk_pull cache, with its segment', async () => {
+    const port = await createPort(network.id, HOST_A);
+    // The server binds on create (our agent is alive with vxlan) and pushes the port.
+    await a.waitEvent('ports_updated push for the new port', portsUpdated(port.id));
+    await boundDetails(port.id);
+    const reply = await a.cp.getDevicesDetails([port.id, 'not-a-port']);
+    expect(reply.failed).to.deep.equal([]);
+    const d = bound(reply.devices[0]);
+    expect(d.portId).to.equal(port.id);
+    expect(d.networkId).to.equal(network.id);
+    expect(d.networkType).to.equal('vxlan');
+    expect(d.segmentationId).to.equal(network['provider:segmentation_id']);
+    expect(d.macAddress).to.equal(port.mac_address);
+    expect(d.fixedIps).to.deep.equal([{ subnetId, ipAddress: port.fixed_ips[0].ip_address }]);
+    expect(d.securityGroups).to.deep.equal(port.security_groups);
+    expect(d.adminStateUp).to.equal(true);
+    expect(d.mtu).to.equal(1450);
+    expect(reply.devices[1]).to.deep.equal({ kind: 'unknown', device: 'not-a-port' });
+  });
+
+  it('fills the cache with bulk_pull on a miss (a second agent that saw no push)', async () => {
+    const port = await createPort(network.id, HOST_A);
+    await a.waitEvent('push of the port', portsUpdated(port.id));
+    // A fresh control plane has an empty cache: its lookup can only be answered by bulk_pull.
+    const late = newAgent(HOST_A, IP_A);
+    await late.start();
+    expect(late.cp.isCached('Port', port.id)).to.equal(false);
+    const d = bound((await late.cp.getDevicesDetails([port.id])).devices[0]);
+    expect(d.segmentationId).to.equal(network['provider:segmentation_id']);
+    expect(late.cp.isCached('Port', port.id)).to.equal(true);
+    expect(late.cp.isCached('Network', network.id)).to.equal(true);
+    await late.cp.stop();
+  });
+
+  it('update_device_list up makes the port ACTIVE and down makes it DOWN', async () => {
+    const port = await createPort(network.id, HOST_A);
+    expect(port.status).to.equal('DOWN');
+    await a.waitEvent('push of the port', portsUpdated(port.id));
+    const up = await a.cp.updateDeviceList([port.id], []);
+    expect(up).to.deep.equal({ failedUp: [], failedDown: [] });
+    await until(async () => (await getPort(port.id)).status === 'ACTIVE', 'port ACTIVE');
+    const down = await a.cp.updateDeviceList([], [port.id]);
+    expect(down).to.deep.equal({ failedUp: [], failedDown: [] });
+    await until(async () => (await getPort(port.id)).status === 'DOWN', 'port DOWN');
+  });
+
+  it('reports many devices in chunks of rpc_resources_processing_step', async () => {
+    const ports = await Promise.all(Array.from({ length: 7 }, () => createPort(network.id, HOST_A)));
+    const ids = ports.map((p) => p.id);
+    const up = await a.cp.updateDeviceList(ids, []);
+    expect(up).to.deep.equal({ failedUp: [], failedDown: [] });
+    await until(async () => {
+      const listed = await api().get<{ ports: ApiPort[] }>(`/ports?${ids.map((id) => `id=${id}`).join('&')}&fields=id&fields=status`);
+      return listed.ports.length === ids.length && listed.ports.every((p) => p.status === 'ACTIVE');
+    }, 'all 7 ports ACTIVE');
+  });
+
+  it('admin_state_up false is pushed and shows in the details; true again too', async () => {
+    const port = await createPort(network.id, HOST_A);
+    await a.waitEvent('push of the port', portsUpdated(port.id));
+    await boundDetails(port.id);
+    a.events.length = 0;
+    await api().put(`/ports/${port.id}`, { port: { admin_state_up: false } });
+    await a.waitEvent('push after admin down', portsUpdated(port.id));
+    // Pushes of earlier changes may come first: the details follow the last one.
+    await until(async () => (await boundDetails(port.id)).adminStateUp === false, 'details with admin_state_up false');
+    a.events.length = 0;
+    await api().put(`/ports/${port.id}`, { port: { admin_state_up: true } });
+    await a.waitEvent('push after admin up', portsUpdated(port.id));
+    await until(async () => (await boundDetails(port.id)).adminStateUp === true, 'details with admin_state_up true');
+  });
+
+  it('gives the VLAN segment of a port on a VLAN network, and deletes are pushed', async () => {
+    const vlan = (
+      await api().post<{ network: ApiNetwork }>('/networks', {
+        network: { name: 'vl', 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1', 'provider:segmentation_id': 150 },
+      })
+    ).network;
+    await api().post('/subnets', { subnet: { network_id: vlan.id, cidr: '10.2.0.0/24', ip_version: 4, enable_dhcp: false } });
+    const port = await createPort(vlan.id, HOST_A);
+    const d = await boundDetails(port.id);
+    expect(d).to.include({ networkType: 'vlan', segmentationId: 150, physicalNetwork: 'physnet1', mtu: 1500 });
+    await api().delete(`/ports/${port.id}`);
+    await a.waitEvent('port_deleted', (e): e is Extract<ControlPlaneEvent, { type: 'port_deleted' }> => e.type === 'port_deleted' && e.portId === port.id);
+    expect((await a.cp.getDevicesDetails([port.id])).devices[0]).to.deep.equal({ kind: 'unknown', device: port.id });
+  });
+
+  it('answers security group info from the cache: rules, statefulness and remote-group members', async () => {
+    const port = await createPort(network.id, HOST_A);
+    const sgId = port.security_groups[0];
+    const info = await a.cp.securityGroupInfo([port.id]);
+    expect(info.stateful[sgId]).to.equal(true);
+    const rules = info.rules[sgId];
+    // Neutron's default group: egress v4/v6 anywhere, ingress v4/v6 from the group itself.
+    expect(rules.filter((r) => r.direction === 'egress').map((r) => r.ethertype).sort()).to.deep.equal(['IPv4', 'IPv6']);
+    expect(rules.filter((r) => r.direction === 'ingress').every((r) => r.remoteGroupId === sgId)).to.equal(true);
+    expect(info.members[sgId].IPv4).to.deep.include([port.fixed_ips[0].ip_address, port.mac_address]);
+
+    a.events.length = 0;
+    const rule = await api().post<{ security_group_rule: { id: string } }>('/security-group-rules', {
+      security_group_rule: { security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_ip_prefix: '192.0.2.0/24' },
+    });
+    await a.waitEvent('security_groups_updated', (e): e is Extract<ControlPlaneEvent, { type: 'security_groups_updated' }> =>
+      e.type === 'security_groups_updated' && e.securityGroupIds.includes(sgId),
+    );
+    const after = await a.cp.securityGroupInfo([port.id]);
+    expect(after.rules[sgId]).to.deep.include({
+      securityGroupId: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: '192.0.2.0/24',
+    });
+    await api().delete(`/security-group-rules/${rule.security_group_rule.id}`);
+  });
+
+  it('tunnel_sync from a second host: each learns the other, and the first gets tunnel_update', async () => {
+    const tunnelsA = await a.cp.tunnelSync(IP_A, 'vxlan');
+    expect(tunnelsA.map((t) => t.ipAddress)).to.include(IP_A);
+    const b = newAgent(HOST_B, IP_B);
+    await b.start();
+    expect(await b.report(true)).to.equal('new');
+    const tunnelsB = await b.cp.tunnelSync(IP_B, 'vxlan');
+    expect(tunnelsB).to.deep.include({ ipAddress: IP_A, host: HOST_A, udpPort: 4789 });
+    expect(tunnelsB).to.deep.include({ ipAddress: IP_B, host: HOST_B, udpPort: 4789 });
+    const ev = await a.waitEvent('tunnel_update for host B', (e): e is Extract<ControlPlaneEvent, { type: 'tunnel_update' }> =>
+      e.type === 'tunnel_update' && e.tunnelIp === IP_B,
+    );
+    expect(ev.tunnelType).to.equal('vxlan');
+  });
+
+  it('l2population: a port going up on B sends A its fdb entry, and B the full table of the network', async () => {
+    const b = agents.find((x) => x.host === HOST_B)!;
+    const net = (await api().post<{ network: ApiNetwork }>('/networks', { network: { name: 'l2pop', 'provider:network_type': 'vxlan' } })).network;
+    await api().post('/subnets', { subnet: { network_id: net.id, cidr: '10.3.0.0/24', ip_version: 4, enable_dhcp: false } });
+    const pa = await createPort(net.id, HOST_A);
+    await a.cp.getDevicesDetails([pa.id]);
+    await a.cp.updateDeviceList([pa.id], []);
+    await until(async () => (await getPort(pa.id)).status === 'ACTIVE', 'A port ACTIVE');
+    a.events.length = 0;
+    b.events.length = 0;
+    const pb = await createPort(net.id, HOST_B);
+    await b.cp.getDevicesDetails([pb.id]);
+    await b.cp.updateDeviceList([pb.id], []);
+    const toA = await a.waitEvent('fdb_add on A naming B', (e): e is Extract<ControlPlaneEvent, { type: 'fdb_add' }> =>
+      e.type === 'fdb_add' && e.entries[net.id]?.ports[IP_B] !== undefined,
+    );
+    expect(toA.entries[net.id].segmentId).to.equal(net['provider:segmentation_id']);
+    expect(toA.entries[net.id].ports[IP_B]).to.deep.include([pb.mac_address, pb.fixed_ips[0].ip_address]);
+    // B is the network's newly active agent there: it gets the full table on its own queue.
+    const toB = await b.waitEvent('full fdb table on B', (e): e is Extract<ControlPlaneEvent, { type: 'fdb_add' }> =>
+      e.type === 'fdb_add' && e.entries[net.id]?.ports[IP_A] !== undefined,
+    );
+    expect(toB.entries[net.id].ports[IP_A]).to.deep.include(['00:00:00:00:00:00', '0.0.0.0']);
+    expect(toB.entries[net.id].ports[IP_A]).to.deep.include([pa.mac_address, pa.fixed_ips[0].ip_address]);
+  });
+
+  it('keeps reporting state across a RabbitMQ restart, resyncs, and gets pushes again', async () => {
+    const before = (await agentRow(HOST_A))!.heartbeat_timestamp;
+    const brokerPid = env!.pids.rabbit!;
+    a.events.length = 0;
+    await env!.restartRabbit();
+    expect(pidAlive(brokerPid), 'old broker gone').to.equal(false);
+    await a.waitEvent('resync after reconnect', (e): e is Extract<ControlPlaneEvent, { type: 'resync' }> => e.type === 'resync');
+    // neutron-server reconnects by itself; our reports get through once it consumes again.
+    const reply = await until(async () => a.report(false).catch(() => undefined), 'a state report after the restart', 60_000);
+    expect(reply).to.be.oneOf(['alive', 'revived']);
+    const row = (await agentRow(HOST_A))!;
+    expect(row.alive).to.equal(true);
+    expect(row.heartbeat_timestamp > before, `${row.heartbeat_timestamp} after ${before}`).to.equal(true);
+    // The cache was invalidated and its consumers declared again: a new port is pushed and found.
+    const port = await until(async () => createPort(network.id, HOST_A), 'a port create after the restart', 60_000);
+    await a.waitEvent('push after the restart', portsUpdated(port.id), 60_000);
+    expect((await boundDetails(port.id)).portId).to.equal(port.id);
+  });
+
+  it('survives a neutron-server restart: a state report meanwhile fails retriably, then everything works again', async () => {
+    // Killed after 1 s (it takes up to 30 s to exit on SIGTERM): a crash is a restart too.
+    await env!.stopServer(1000);
+    // report_state's timeout is report_interval (4 s here), without retries.
+    const err = await a.report(false).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err, 'report_state while the server is down').to.include({ code: 'ERR_NEUTRON_RPC_TIMEOUT', retriable: true });
+    await env!.startServer();
+    expect(await a.report(false)).to.be.oneOf(['alive', 'revived']);
+    const port = await createPort(network.id, HOST_A);
+    await a.cp.getDevicesDetails([port.id]);
+    await a.cp.updateDeviceList([port.id], []);
+    await until(async () => (await getPort(port.id)).status === 'ACTIVE', 'port ACTIVE after the server restart');
+  });
+});
