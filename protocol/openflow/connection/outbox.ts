@@ -1,12 +1,14 @@
 /**
  * Write coalescing with backpressure.
  *
- * Messages are encoded straight into a slab; everything encoded in one tick
+ * Messages are encoded straight into a slab (the outbox is the codec's
+ * OfWriter); everything encoded in one tick
  * leaves in one `socket.write` (flushed on `process.nextTick`, as ioredis
  * auto-pipelines), and a long synchronous burst is cut every `flushBytes` so
  * the switch starts working while we are still encoding. The socket gets
  * `subarray` views of the slab; bytes handed to it are never written again,
- * and a full slab is simply replaced, as Node's own Buffer pool does.
+ * and a slab that cannot hold another whole message is simply replaced, as
+ * Node's own Buffer pool does, so messages never move while being encoded.
  *
  * Once `socket.write` returns false, nothing more goes to the socket until
  * 'drain': bytes pile up here instead (in slabs, never copied as a whole),
@@ -19,8 +21,14 @@ import { OfWriter } from '../writer.js';
 import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
 
 export interface OutboxOptions {
-  /** Size of each slab. Messages larger than this get a slab of their own. */
+  /** Size of each slab. */
   slabBytes?: number;
+  /**
+   * Room guaranteed at the start of each message; a slab with less left is
+   * replaced first. The default fits the largest OpenFlow message (65,535
+   * bytes), so a message never has to move.
+   */
+  reserveBytes?: number;
   /** A synchronous burst is written out every this many bytes. */
   flushBytes?: number;
   /** Above this many queued bytes (ours plus the socket's), `needsDrain` turns true. */
@@ -38,7 +46,8 @@ export interface OutboxSink {
 }
 
 const DEFAULTS = {
-  slabBytes: 256 * 1024,
+  slabBytes: 1024 * 1024,
+  reserveBytes: 64 * 1024,
   flushBytes: 64 * 1024,
   highWaterBytes: 4 * 1024 * 1024,
   maxQueuedBytes: 256 * 1024 * 1024,
@@ -87,10 +96,18 @@ export class Outbox extends OfWriter {
       throw new OpenFlowConnectionError(ConnectionErrorCode.OUTBOX_FULL,
         `more than ${this.opts.maxQueuedBytes} bytes queued for a peer that is not reading: await drained() before sending more`);
     }
+    if (this.buf.length - this.pos < this.opts.reserveBytes) this.nextSlab();
     this.messageStart = this.pos;
   }
 
-  /** Where the message being encoded starts in `buf` (it moves when a slab fills up mid-message). */
+  /** Moves on to a fresh slab; the unsent tail of the old one waits in `held`. */
+  private nextSlab(): void {
+    if (this.pos > this.start) this.hold(this.buf.subarray(this.start, this.pos));
+    this.buf = Buffer.allocUnsafe(this.opts.slabBytes);
+    this.start = this.pos = this.messageStart = 0;
+  }
+
+  /** Where the message being encoded starts in `buf`. */
   get messageOffset(): number {
     return this.messageStart;
   }
@@ -100,19 +117,16 @@ export class Outbox extends OfWriter {
     this.pos = this.messageStart;
   }
 
-  /** Guarantees `n` writable bytes at `pos`, moving the current message to a fresh slab if needed. */
+  /**
+   * Grows the slab in place (offsets kept: encoders back-patch lengths at
+   * saved positions). Only a message longer than `reserveBytes` gets here,
+   * since `begin()` starts every message with that much room.
+   */
   override ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const partial = this.pos - this.messageStart;
-    if (this.messageStart > this.start) {
-      this.hold(this.buf.subarray(this.start, this.messageStart));
-    }
-    const next = Buffer.allocUnsafe(Math.max(this.opts.slabBytes, 2 * (partial + n)));
-    this.buf.copy(next, 0, this.messageStart, this.pos);
+    const next = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
-    this.start = 0;
-    this.messageStart = 0;
-    this.pos = partial;
   }
 
   /** Ends a message; schedules the tick's flush, or flushes now after a large burst. */

@@ -49,7 +49,7 @@ describe('openflow connection: Outbox', () => {
 
   it('cuts a long burst every flushBytes, keeping messages whole across slabs', async () => {
     const sink = new FakeSink();
-    const box = new Outbox(sink, { slabBytes: 1000, flushBytes: 4096 });
+    const box = new Outbox(sink, { slabBytes: 1000, reserveBytes: 200, flushBytes: 4096 });
     const sizes: number[] = [];
     for (let i = 0; i < 2000; i++) {
       const n = 8 + (i % 37) * 3;
@@ -69,9 +69,32 @@ describe('openflow connection: Outbox', () => {
     expect(box.writes).to.be.within(Math.floor(total / 4096), Math.ceil(total / 4096) + 1);
   });
 
+  it('never moves a message while it is encoded: positions saved for back-patching stay valid', async () => {
+    const sink = new FakeSink();
+    const box = new Outbox(sink, { slabBytes: 256, reserveBytes: 64, flushBytes: 1 << 20 });
+    const sizes = [40, 100, 30, 500, 60, 2000, 8];
+    for (const [i, n] of sizes.entries()) {
+      box.begin();
+      const start = box.pos;
+      box.u16(0); // length placeholder, patched at the end as the codec does
+      for (let k = 2; k < n; k++) box.u8(i);
+      box.patchU16(start, box.pos - start);
+      expect(box.messageOffset).to.equal(start);
+      box.end();
+    }
+    await tick();
+    let pos = 0;
+    for (const [i, n] of sizes.entries()) {
+      expect(sink.bytes.readUInt16BE(pos), `length of message ${i}`).to.equal(n);
+      expect(sink.bytes.subarray(pos + 2, pos + n).every((b) => b === i), `body of message ${i}`).to.equal(true);
+      pos += n;
+    }
+    expect(pos).to.equal(sink.bytes.length);
+  });
+
   it('stops writing when the socket is congested, holds the bytes, and caps them', async () => {
     const sink = new FakeSink();
-    const box = new Outbox(sink, { slabBytes: 1024, flushBytes: 512, highWaterBytes: 2048, maxQueuedBytes: 8192 });
+    const box = new Outbox(sink, { slabBytes: 1024, reserveBytes: 700, flushBytes: 512, highWaterBytes: 2048, maxQueuedBytes: 8192 });
     sink.accept = false;
     put(box, 600, 1); // flushed at once (over flushBytes) and refused: congested
     expect(sink.writeCalls).to.equal(1);

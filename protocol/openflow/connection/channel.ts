@@ -1,0 +1,137 @@
+/**
+ * What both a single session (OpenFlowConnection) and a logical switch that
+ * outlives sessions (OpenFlowSwitch) offer: the request primitives, and on
+ * top of them the conveniences callers reach for (flow-mods, flow deletion by
+ * cookie, flow and port dumps, bundles).
+ */
+import { EventEmitter } from 'node:events';
+import { flowMod } from '../builders.js';
+import { OFPG, OFPP, OFPTT } from '../constants.js';
+import type {
+  FeaturesReply,
+  FlowMod,
+  FlowStats,
+  FlowStatsSelector,
+  Match,
+  MultipartReplyBody,
+  MultipartRequestBody,
+  OpenFlowMessage,
+  Port,
+  SwitchDesc,
+} from '../types.js';
+import { BundleTransaction, type BundleOptions } from './bundle.js';
+import type { OpenFlowConnection } from './connection.js';
+import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
+
+/** A flow-mod with every field optional; the rest take ovs-ofctl's defaults (the codec's `flowMod` builder). */
+export type FlowModSpec = Partial<FlowMod>;
+
+/** Which flows a dump, an aggregate or a delete selects; everything optional (all flows of all tables). */
+export interface FlowFilter {
+  /** Default: all tables. */
+  tableId?: number;
+  cookie?: bigint;
+  /** Default: all ones when `cookie` is given, else 0 (any cookie). */
+  cookieMask?: bigint;
+  match?: Match;
+  outPort?: number;
+  outGroup?: number;
+}
+
+export interface Aggregate {
+  packetCount: bigint;
+  byteCount: bigint;
+  flowCount: number;
+}
+
+const ALL_COOKIE_BITS = 0xffffffffffffffffn;
+
+function selector(f: FlowFilter): FlowStatsSelector {
+  return {
+    tableId: f.tableId ?? OFPTT.ALL,
+    outPort: f.outPort ?? OFPP.ANY,
+    outGroup: f.outGroup ?? OFPG.ANY,
+    cookie: f.cookie ?? 0n,
+    cookieMask: f.cookieMask ?? (f.cookie === undefined ? 0n : ALL_COOKIE_BITS),
+    match: f.match ?? {},
+  };
+}
+
+export abstract class OpenFlowChannel extends EventEmitter {
+  /** The live session requests go to; throws NOT_CONNECTED between sessions. */
+  protected abstract session(): OpenFlowConnection;
+
+  abstract send(msg: OpenFlowMessage): number;
+  abstract sendAsync(msg: OpenFlowMessage): Promise<number>;
+  abstract request<R extends OpenFlowMessage = OpenFlowMessage>(msg: OpenFlowMessage): Promise<R>;
+  abstract multipart(body: MultipartRequestBody): Promise<MultipartReplyBody[]>;
+  abstract barrier(): Promise<void>;
+
+  /** Sends a flow-mod (defaults filled in) into this tick's batch; returns its xid. Follow with `barrier()`. */
+  flowMod(spec: FlowModSpec): number {
+    return this.send(isComplete(spec) ? spec : flowMod(spec));
+  }
+
+  /**
+   * Sends one OFPFC_DELETE for the flows the filter selects (by cookie/mask,
+   * table, match...); returns its xid. Follow with `barrier()`.
+   */
+  deleteFlows(filter: FlowFilter = {}): number {
+    const s = selector(filter);
+    return this.send(flowMod({ ...s, command: 'delete' }));
+  }
+
+  /** The flows the filter selects, from a flow-stats multipart request (all parts). */
+  async dumpFlows(filter: FlowFilter = {}): Promise<FlowStats[]> {
+    const parts = await this.multipart({ kind: 'flow', ...selector(filter) });
+    const flows: FlowStats[] = [];
+    for (const p of parts) if (p.kind === 'flow') for (const f of p.flows) flows.push(f);
+    return flows;
+  }
+
+  /** Flow, packet and byte counts of the flows the filter selects. */
+  async aggregate(filter: FlowFilter = {}): Promise<Aggregate> {
+    const [p] = await this.multipart({ kind: 'aggregate', ...selector(filter) });
+    if (p?.kind !== 'aggregate') throw unexpected('aggregate', p?.kind);
+    return { packetCount: p.packetCount, byteCount: p.byteCount, flowCount: p.flowCount };
+  }
+
+  /** Every port of the switch (OFPMP_PORT_DESC). */
+  async portDesc(): Promise<Port[]> {
+    const parts = await this.multipart({ kind: 'port_desc' });
+    const ports: Port[] = [];
+    for (const p of parts) if (p.kind === 'port_desc') ports.push(...p.ports);
+    return ports;
+  }
+
+  /** The switch's description strings (OFPMP_DESC). */
+  async desc(): Promise<SwitchDesc> {
+    const [p] = await this.multipart({ kind: 'desc' });
+    if (p?.kind !== 'desc') throw unexpected('desc', p?.kind);
+    const { kind: _kind, ...desc } = p;
+    return desc;
+  }
+
+  /** A fresh FEATURES_REPLY. */
+  getFeatures(): Promise<FeaturesReply> {
+    return this.request<FeaturesReply>({ type: 'features_request' });
+  }
+
+  /**
+   * Starts a bundle on the current session: `add()` messages, then
+   * `commit()` applies all of them or none. See bundle.ts.
+   */
+  bundle(options: BundleOptions = {}): BundleTransaction {
+    return new BundleTransaction(this.session(), options);
+  }
+}
+
+/** A caller's complete FlowMod is sent as is: no copy on the hot path. */
+function isComplete(spec: FlowModSpec): spec is FlowMod {
+  return spec.type === 'flow_mod' && spec.instructions !== undefined && spec.match !== undefined && spec.cookie !== undefined
+    && spec.outPort !== undefined && spec.bufferId !== undefined;
+}
+
+function unexpected(want: string, got: string | undefined): OpenFlowConnectionError {
+  return new OpenFlowConnectionError(ConnectionErrorCode.PROTOCOL, `expected a ${want} multipart reply, got ${got ?? 'no parts'}`);
+}

@@ -1,0 +1,17 @@
+/**
+ * OpenFlow switch connections, both directions: `OpenFlowController` accepts
+ * bridges that connect to us; `connectSwitch` dials a bridge's `tcp:` listener
+ * or `unix:` management socket. Either way the caller holds an
+ * `OpenFlowSwitch` that survives reconnects, sends coalesced flow-mods,
+ * matches replies, and runs bundles as transactions.
+ */
+export { OpenFlowController, type ControllerOptions } from './controller.js';
+export { OpenFlowSwitch, connectSwitch, formatDatapathId, type ConnectOptions, type ReconnectOptions } from './switch.js';
+export { OpenFlowConnection, type ConnectionOptions, type ConnectionStats } from './connection.js';
+export { OpenFlowChannel, type FlowModSpec, type FlowFilter, type Aggregate } from './channel.js';
+export { BundleTransaction, type BundleOptions } from './bundle.js';
+export { OpenFlowConnectionError, ConnectionErrorCode } from './errors.js';
+export { OpenFlowSwitchError } from './switch-error.js';
+export { MessageFramer } from './framer.js';
+export { Outbox, type OutboxOptions } from './outbox.js';
+export { parseConnectAddress, parseListenAddress, formatAddress, NEUTRON_OF_LISTEN_PORT } from './address.js';

@@ -1,0 +1,207 @@
+/**
+ * A switch as the caller sees it: one object per datapath that outlives its
+ * sessions. In active mode it reconnects by itself, with exponential backoff;
+ * in controller mode the switch reconnects to us and the controller hands
+ * the new session to the same object (same datapath id).
+ *
+ * Requests go to the live session. Between sessions they fail at once with
+ * NOT_CONNECTED rather than queueing: after a reconnect the switch may have
+ * restarted with empty tables, so replaying old flow-mods blindly would be
+ * wrong; callers await `ready()` (or the 'connect' event) and reinstall.
+ *
+ * Events: 'connect' (OpenFlowConnection) for every session, 'disconnect'
+ * (Error), and those of the session, re-emitted: 'message', 'ofpError'.
+ */
+import type { MultipartReplyBody, MultipartRequestBody, OpenFlowMessage } from '../types.js';
+import { formatAddress, openSocket, parseConnectAddress, type ConnectAddress } from './address.js';
+import { OpenFlowChannel } from './channel.js';
+import { OpenFlowConnection, type ConnectionOptions } from './connection.js';
+import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
+
+export interface ReconnectOptions {
+  /** First delay after a drop. Default 100 ms. */
+  initialDelayMs?: number;
+  /** Ceiling of the backoff. Default 5000 ms. */
+  maxDelayMs?: number;
+  /** Growth per failed attempt. Default 2. */
+  factor?: number;
+}
+
+export interface ConnectOptions extends ConnectionOptions {
+  /** How long one connect attempt may take. Default 5000 ms. */
+  connectTimeoutMs?: number;
+  /** Backoff between reconnect attempts, or false to stay down after a drop. */
+  reconnect?: ReconnectOptions | false;
+}
+
+/** Formats a datapath id as ovs-ofctl does (16 hex digits). */
+export function formatDatapathId(dpid: bigint): string {
+  return dpid.toString(16).padStart(16, '0');
+}
+
+export class OpenFlowSwitch extends OpenFlowChannel {
+  private conn: OpenFlowConnection | undefined;
+  private dpid: bigint | undefined;
+  private closed = false;
+  private waiters: { resolve(c: OpenFlowConnection): void; reject(e: Error): void }[] = [];
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  /** How many sessions this switch has had. */
+  sessions = 0;
+
+  /** @internal Created by OpenFlowController or `connectSwitch`. */
+  constructor(private readonly dialer?: () => Promise<OpenFlowConnection>, private readonly reconnect?: Required<ReconnectOptions>) {
+    super();
+  }
+
+  /** Connects to a bridge's OpenFlow listener (`tcp:HOST:PORT`) or management socket (`unix:PATH`). */
+  static async connect(address: string, options: ConnectOptions = {}): Promise<OpenFlowSwitch> {
+    const target = parseConnectAddress(address);
+    const dial = (): Promise<OpenFlowConnection> => dialOnce(target, options);
+    const reconnect = options.reconnect === false ? undefined : {
+      initialDelayMs: options.reconnect?.initialDelayMs ?? 100,
+      maxDelayMs: options.reconnect?.maxDelayMs ?? 5000,
+      factor: options.reconnect?.factor ?? 2,
+    };
+    const sw = new OpenFlowSwitch(dial, reconnect);
+    sw.attach(await dial());
+    return sw;
+  }
+
+  /** The datapath id (known after the first handshake). */
+  get datapathId(): bigint {
+    if (this.dpid === undefined) throw this.notConnected();
+    return this.dpid;
+  }
+
+  /** The live session, if any. */
+  get connection(): OpenFlowConnection | undefined {
+    return this.conn;
+  }
+
+  get connected(): boolean {
+    return this.conn !== undefined;
+  }
+
+  /** Resolves with the live session, at once or when the next one is up. */
+  ready(timeoutMs = 30_000): Promise<OpenFlowConnection> {
+    if (this.conn) return Promise.resolve(this.conn);
+    if (this.closed) return Promise.reject(this.closedError());
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new OpenFlowConnectionError(ConnectionErrorCode.TIMEOUT, `switch ${this.name} not connected within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter = {
+        resolve: (c: OpenFlowConnection) => (clearTimeout(timer), resolve(c)),
+        reject: (e: Error) => (clearTimeout(timer), reject(e)),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** @internal Makes `conn` the live session (a newer session of the same datapath replaces an older one). */
+  attach(conn: OpenFlowConnection): void {
+    if (this.closed) {
+      conn.destroy();
+      return;
+    }
+    const old = this.conn;
+    this.conn = conn;
+    this.dpid = conn.datapathId;
+    this.sessions++;
+    if (old) old.destroy(new OpenFlowConnectionError(ConnectionErrorCode.DISCONNECTED, `switch ${this.name} reconnected: older session replaced`));
+    conn.on('message', (m: OpenFlowMessage) => this.emit('message', m));
+    conn.on('ofpError', (e: Error) => this.emit('ofpError', e));
+    conn.on('close', (err: Error) => this.onSessionClose(conn, err));
+    this.emit('connect', conn);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.resolve(conn);
+  }
+
+  /** Closes the live session and stops reconnecting. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const conn = this.conn;
+    this.conn = undefined;
+    for (const w of this.waiters.splice(0)) w.reject(this.closedError());
+    await conn?.close();
+  }
+
+  private onSessionClose(conn: OpenFlowConnection, err: Error): void {
+    if (this.conn !== conn) return;
+    this.conn = undefined;
+    this.emit('disconnect', err);
+    if (!this.closed && this.dialer && this.reconnect) this.scheduleReconnect(this.reconnect.initialDelayMs);
+  }
+
+  private scheduleReconnect(delayMs: number): void {
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.dialer!().then(
+        (conn) => this.attach(conn),
+        () => {
+          if (this.closed) return;
+          const r = this.reconnect!;
+          this.scheduleReconnect(Math.min(r.maxDelayMs, delayMs * r.factor));
+        },
+      );
+    }, delayMs);
+  }
+
+  private get name(): string {
+    return this.dpid === undefined ? '(not yet connected)' : formatDatapathId(this.dpid);
+  }
+
+  private notConnected(): OpenFlowConnectionError {
+    return new OpenFlowConnectionError(ConnectionErrorCode.NOT_CONNECTED, `switch ${this.name} is not connected`);
+  }
+
+  private closedError(): OpenFlowConnectionError {
+    return new OpenFlowConnectionError(ConnectionErrorCode.CLOSED, `switch ${this.name} was closed`);
+  }
+
+  // The primitives, forwarded to the live session.
+
+  protected session(): OpenFlowConnection {
+    if (this.conn) return this.conn;
+    throw this.closed ? this.closedError() : this.notConnected();
+  }
+
+  send(msg: OpenFlowMessage): number {
+    return this.session().send(msg);
+  }
+
+  async sendAsync(msg: OpenFlowMessage): Promise<number> {
+    return this.session().sendAsync(msg);
+  }
+
+  async request<R extends OpenFlowMessage = OpenFlowMessage>(msg: OpenFlowMessage): Promise<R> {
+    return this.session().request<R>(msg);
+  }
+
+  async multipart(body: MultipartRequestBody): Promise<MultipartReplyBody[]> {
+    return this.session().multipart(body);
+  }
+
+  async barrier(): Promise<void> {
+    return this.session().barrier();
+  }
+}
+
+async function dialOnce(target: ConnectAddress, options: ConnectOptions): Promise<OpenFlowConnection> {
+  const socket = await openSocket(target, options.connectTimeoutMs ?? 5000);
+  try {
+    return await OpenFlowConnection.establish(socket, options);
+  } catch (err) {
+    socket.destroy();
+    throw err instanceof OpenFlowConnectionError ? err : new OpenFlowConnectionError(ConnectionErrorCode.HANDSHAKE,
+      `OpenFlow handshake with ${formatAddress(target)} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Connects to a bridge: `tcp:HOST:PORT` (a `ptcp:` controller target of the bridge) or `unix:PATH` (its `.mgmt` socket). */
+export function connectSwitch(address: string, options: ConnectOptions = {}): Promise<OpenFlowSwitch> {
+  return OpenFlowSwitch.connect(address, options);
+}
