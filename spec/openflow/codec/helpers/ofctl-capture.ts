@@ -51,6 +51,21 @@ function answer(msg: Buffer): Buffer | undefined {
         body.writeUInt32BE(1000000, 68);
         return reply(version, 19, xid, body);
       }
+      // DESC and AGGREGATE replies have fixed sizes; PORT_DESC describes one port, "p1" = 1.
+      const mpType = msg.readUInt16BE(8);
+      if (mpType === 0 || mpType === 2) {
+        const body = Buffer.alloc(8 + (mpType === 0 ? 1056 : 24));
+        body.writeUInt16BE(mpType, 0);
+        return reply(version, 19, xid, body);
+      }
+      if (mpType === 13) {
+        const body = Buffer.alloc(8 + 64);
+        body.writeUInt16BE(13, 0);
+        body.writeUInt32BE(1, 8);
+        Buffer.from('aabbccddeeff', 'hex').copy(body, 16);
+        body.write('p1', 24, 'latin1');
+        return reply(version, 19, xid, body);
+      }
       // Other MULTIPART_REQUESTs: an empty reply of the same kind.
       const body = Buffer.alloc(8);
       msg.copy(body, 0, 8, 10);
