@@ -2,8 +2,10 @@
  * Splits a byte stream of back-to-back JSON objects (OVSDB's JSON-RPC 1.0
  * framing: no delimiter, no length prefix) into one string per object.
  *
- * A resumable state machine scans each chunk once: depth, inside-string and
- * after-backslash survive across chunks. Chunks are kept in a list and
+ * A resumable state machine scans each byte once: depth, inside-string and
+ * after-backslash survive across chunks. (A plain loop beats jumping between
+ * quotes with `indexOf`: OVSDB strings are short, so the native calls cost
+ * more than the bytes they skip.) Chunks are kept in a list and
  * joined once per message, so a message of tens of MB arriving in 64 KiB
  * reads costs O(size), not O(size²). Scanning works on bytes: every byte of
  * a multi-byte UTF-8 sequence is ≥ 0x80 and can never look like `{`, `}`,
@@ -73,54 +75,41 @@ export class JsonSplitter {
    */
   push(chunk: Buffer): void {
     if (this.broken) throw this.broken;
-    let i = 0;
-    // Where the current message starts in this chunk (when it started here).
-    let msgStart = this.depth > 0 ? 0 : -1;
+    // The state lives in locals while scanning (V8 keeps them in registers)
+    // and goes back to the fields at the end and around each callback.
+    let depth = this.depth;
+    let inString = this.inString;
+    let escaped = this.escaped;
+    // Where the current message starts in this chunk (0 when it began in an earlier one).
+    let msgStart = depth > 0 ? 0 : -1;
     const n = chunk.length;
-    // Position of the next backslash in this chunk, cached so string scans stay linear.
-    let nextBackslash = -2;
-    while (i < n) {
-      if (this.depth === 0) {
-        const b = chunk[i];
-        if (b === SPACE || b === LF || b === CR || b === TAB) {
-          i++;
-          continue;
-        }
-        if (b !== OPEN_BRACE) {
+    for (let i = 0; i < n; i++) {
+      const b = chunk[i];
+      if (inString) {
+        // Bytes of multi-byte UTF-8 sequences are all >= 0x80: they fall through here.
+        if (escaped) escaped = false;
+        else if (b === BACKSLASH) escaped = true;
+        else if (b === QUOTE) inString = false;
+      } else if (depth === 0) {
+        if (b === OPEN_BRACE) {
+          depth = 1;
+          msgStart = i;
+        } else if (b !== SPACE && b !== LF && b !== CR && b !== TAB) {
           throw this.fail(`expected a JSON object, got ${describeByte(b)} between messages`);
         }
-        this.depth = 1;
-        msgStart = i;
-        i++;
-        continue;
-      }
-      if (this.inString) {
-        if (this.escaped) {
-          this.escaped = false;
-          i++;
-          continue;
-        }
-        // Jump to the next quote or backslash instead of looking at every byte.
-        const q = chunk.indexOf(QUOTE, i);
-        if (nextBackslash !== -1 && nextBackslash < i) nextBackslash = chunk.indexOf(BACKSLASH, i);
-        if (nextBackslash !== -1 && (q === -1 || nextBackslash < q)) {
-          this.escaped = true;
-          i = nextBackslash + 1;
-          continue;
-        }
-        if (q === -1) break; // the string goes on in the next chunk
+      } else if (b === QUOTE) inString = true;
+      else if (b === OPEN_BRACE || b === OPEN_BRACKET) depth++;
+      else if ((b === CLOSE_BRACE || b === CLOSE_BRACKET) && --depth === 0) {
+        this.depth = 0;
         this.inString = false;
-        i = q + 1;
-        continue;
-      }
-      const b = chunk[i++];
-      if (b === QUOTE) this.inString = true;
-      else if (b === OPEN_BRACE || b === OPEN_BRACKET) this.depth++;
-      else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
-        if (--this.depth === 0) this.complete(chunk, msgStart, i);
+        this.escaped = false;
+        this.complete(chunk, msgStart, i + 1);
       }
     }
-    if (this.depth > 0) {
+    this.depth = depth;
+    this.inString = inString;
+    this.escaped = escaped;
+    if (depth > 0) {
       const from = msgStart >= 0 ? msgStart : 0;
       if (this.chunks.length === 0) this.start = from;
       this.chunks.push(chunk);
