@@ -10,11 +10,13 @@
  * change makes a new object sharing the unchanged values with the old one,
  * so the old object is what an update event reports as `old`.
  */
-import { decodeDatum, decodeRow, defaultValue } from '../datum.js';
+import { decodeDatum, defaultValue } from '../datum.js';
 import type { Row, Uuid, Value } from '../datum.js';
 import { OvsdbProtocolError } from '../errors.js';
 import { anySizeType } from '../schema.js';
 import type { ColumnSchema, DatabaseSchema, TableSchema } from '../schema.js';
+import { columnDecoder } from './column-decoder.js';
+import type { ColumnDecoder } from './column-decoder.js';
 import type { IndexSpec } from './row-index.js';
 import { RowIndex } from './row-index.js';
 import { applyDiff, valuesEqual } from './values.js';
@@ -40,6 +42,10 @@ export class TableCache<R extends { readonly _uuid: Uuid } = ReplicaRow> {
   readonly indexes: RowIndex<R>[] = [];
   /** Defaults of the monitored columns: `initial`/`insert` updates carry only the others. */
   private readonly template: Record<string, Value>;
+  /** Column name → decoder of a full value, for every column of the table. */
+  private readonly decoders = new Map<string, ColumnDecoder>();
+  /** Makes a row holding the defaults (see `rowFactory`). */
+  private readonly newRow: (uuid: Uuid) => Record<string, Value>;
 
   constructor(schema: TableSchema, columns: readonly ColumnSchema[]) {
     this.name = schema.name;
@@ -47,6 +53,8 @@ export class TableCache<R extends { readonly _uuid: Uuid } = ReplicaRow> {
     this.columns = columns;
     this.template = {};
     for (const c of columns) this.template[c.name] = Object.freeze(defaultValue(c.type)) as Value;
+    for (const c of schema.columns.values()) this.decoders.set(c.name, columnDecoder(schema.name, c));
+    this.newRow = rowFactory(this.template);
   }
 
   get(uuid: Uuid): R | undefined {
@@ -83,9 +91,17 @@ export class TableCache<R extends { readonly _uuid: Uuid } = ReplicaRow> {
 
   /** @internal A new row from a (partial) wire row, defaults filled in. */
   decodeNew(uuid: Uuid, wire: unknown): R {
-    const decoded = decodeRow(this.schema, wire);
-    const row = Object.assign({ _uuid: uuid }, this.template, decoded) as unknown as R;
-    return row;
+    if (wire === null || typeof wire !== 'object' || Array.isArray(wire)) {
+      throw new OvsdbProtocolError(`server sent a ${this.name} row that is not an object`);
+    }
+    const row = this.newRow(uuid);
+    const w = wire as Record<string, unknown>;
+    for (const name in w) {
+      const decode = this.decoders.get(name);
+      if (decode === undefined) throw new OvsdbProtocolError(`server sent unknown column ${this.name}.${name}`);
+      row[name] = decode(w[name]);
+    }
+    return row as unknown as R;
   }
 
   /** @internal Applies a wire `update2` modify diff to a row, giving the new row. */
@@ -136,6 +152,20 @@ export class TableCache<R extends { readonly _uuid: Uuid } = ReplicaRow> {
     for (const c of this.columns) if (!valuesEqual(x[c.name], y[c.name])) return false;
     return true;
   }
+}
+
+/**
+ * A function returning `{_uuid, ...template}` as one object literal, so all
+ * rows of a table share one hidden class and are built in a single
+ * allocation (several times faster, on a cold start, than spreading or
+ * Object.assign over forty columns). Column names are schema identifiers,
+ * and are quoted anyway.
+ */
+function rowFactory(template: Record<string, Value>): (uuid: Uuid) => Record<string, Value> {
+  const body = Object.keys(template)
+    .map((k) => `${JSON.stringify(k)}: T[${JSON.stringify(k)}]`)
+    .join(', ');
+  return new Function('T', `return function (u) { return { _uuid: u${body ? `, ${body}` : ''} }; };`)(template) as (uuid: Uuid) => Record<string, Value>;
 }
 
 /** A decoded row change, ready to apply. */

@@ -1,0 +1,221 @@
+/**
+ * `npm run bench -- ovsdb [--quick]`: the OVSDB replica and transactions
+ * against Python's ovs.db.idl (Debian python3-openvswitch, the library
+ * ovsdbapp and the Neutron agent use) and ovs-vsctl, on one private
+ * ovsdb-server, in the same run:
+ *
+ *  - creating N ports (Port + Interface with external_ids, added to a
+ *    netdev bridge) in one transaction, and in one transaction per port
+ *    (ours keeps them all in flight; the Python IDL commits one at a time,
+ *    as it can), and with one chained ovs-vsctl call;
+ *  - a fresh process connecting and holding the initial dump of 10,000
+ *    interfaces (time, and RSS afterwards);
+ *  - the latency from another client's insert to our row event.
+ *
+ * ovs-vswitchd is stopped: nothing waits for it, and it does not compete
+ * for the CPU. Each measurement starts from the same database state.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { OvsdbClient } from '../protocol/ovsdb/client.js';
+import { op } from '../protocol/ovsdb/operations.js';
+import type { OpenVSwitchTables } from '../protocol/ovsdb/models/index.js';
+import { Replica } from '../protocol/ovsdb/replica/index.js';
+import { OvsSandbox, VSWITCH_SCHEMA } from '../testing/sandbox.js';
+import type { BenchSuite, Metric } from './report.js';
+import { metric, newResult, percentile, round, timeIt } from './report.js';
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+const RUNS = 3;
+const BRIDGE = 'br0';
+
+type Rep = Replica<OpenVSwitchTables>;
+
+async function resetBridge(sb: OvsSandbox): Promise<void> {
+  await sb.vsctl('--no-wait', '--if-exists', 'del-br', BRIDGE, '--', 'add-br', BRIDGE, '--', 'set', 'bridge', BRIDGE, 'datapath_type=netdev');
+}
+
+const ifaceIds = (name: string) => ({ 'iface-id': `${name}-id`, 'attached-mac': 'fa:16:3e:00:00:01' });
+
+/** Our N ports in one transaction. */
+async function oursOne(r: Rep, n: number, prefix: string): Promise<void> {
+  await r.transact((txn) => {
+    const br = r.index('Bridge', 'name').get(BRIDGE)!;
+    const ports = [];
+    for (let i = 0; i < n; i++) {
+      const name = `${prefix}${i}`;
+      const iface = txn.insert('Interface', { name, type: 'internal', external_ids: ifaceIds(name) });
+      ports.push(txn.insert('Port', { name, interfaces: [iface], external_ids: { owner: 'bench' } }));
+    }
+    txn.addToSet('Bridge', br._uuid, 'ports', ports);
+  });
+}
+
+/** Our N ports, one transaction each, all in flight. */
+async function oursEach(r: Rep, n: number, prefix: string): Promise<void> {
+  const br = r.index('Bridge', 'name').get(BRIDGE)!;
+  const all: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = `${prefix}${i}`;
+    all.push(
+      r.transact((txn) => {
+        const iface = txn.insert('Interface', { name, type: 'internal', external_ids: ifaceIds(name) });
+        const port = txn.insert('Port', { name, interfaces: [iface], external_ids: { owner: 'bench' } });
+        txn.addToSet('Bridge', br._uuid, 'ports', [port]);
+      }),
+    );
+  }
+  await Promise.all(all);
+}
+
+async function python(sb: OvsSandbox, ...args: string[]): Promise<{ seconds: number; rss_kib: number; rows?: number }> {
+  const { stdout } = await run('/usr/bin/python3', [join(here, 'peers/ovsdb_idl_peer.py'), sb.dbRemote, VSWITCH_SCHEMA, ...args], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+}
+
+async function vsctlChained(sb: OvsSandbox, n: number, prefix: string): Promise<number> {
+  const args = ['--no-wait'];
+  for (let i = 0; i < n; i++) {
+    const name = `${prefix}${i}`;
+    if (i) args.push('--');
+    args.push('add-port', BRIDGE, name, '--', 'set', 'interface', name, 'type=internal', `external_ids:iface-id=${name}-id`, 'external_ids:attached-mac=fa:16:3e:00:00:01', '--', 'set', 'port', name, 'external_ids:owner=bench');
+  }
+  return timeIt(() => sb.run('ovs-vsctl', [`--db=${sb.dbRemote}`, '--timeout=600', ...args], { timeoutMs: 600_000 }));
+}
+
+/** Bundles our fresh-process peer into plain JS, as a deployed agent would run it (no TypeScript loader). */
+async function bundleOurPeer(dir: string): Promise<string> {
+  const outfile = join(dir, 'ovsdb_replica_peer.mjs');
+  await build({ entryPoints: [join(here, 'peers/ovsdb_replica_peer.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'error' });
+  return outfile;
+}
+
+async function ourFreshDump(script: string, remote: string, expected: number): Promise<{ seconds: number; rss_kib: number }> {
+  const { stdout } = await run(process.execPath, ['--expose-gc', script, remote, String(expected)], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+}
+
+async function populate(sb: OvsSandbox, n: number): Promise<void> {
+  const r = await Replica.start<OpenVSwitchTables>({ remote: sb.dbRemote, tables: { Open_vSwitch: true, Bridge: true, Port: { columns: ['name'] } } });
+  try {
+    await resetBridge(sb);
+    await r.waitFor(() => r.index('Bridge', 'name').get(BRIDGE));
+    await oursOne(r as Rep, n, 'd');
+  } finally {
+    await r.close();
+  }
+}
+
+/** Insert-to-event latency: a second client inserts, our replica's watcher sees it. Milliseconds. */
+async function eventLatency(sb: OvsSandbox, samples: number): Promise<number[]> {
+  const r = await Replica.start<OpenVSwitchTables>({ remote: sb.dbRemote, tables: { Interface: true, Bridge: true } });
+  const other = await OvsdbClient.connect(sb.dbRemote);
+  try {
+    const out: number[] = [];
+    let waiting: { name: string; resolve: (t: bigint) => void } | undefined;
+    r.watch('Interface', (e) => {
+      if (e.kind === 'insert' && waiting && e.row.name === waiting.name) waiting.resolve(process.hrtime.bigint());
+    });
+    for (let i = 0; i < samples; i++) {
+      const name = `lat${i}`;
+      const seen = new Promise<bigint>((resolve) => (waiting = { name, resolve }));
+      const t0 = process.hrtime.bigint();
+      // An unreferenced Interface is garbage-collected at commit: insert it with a Port on the bridge.
+      const br = r.index('Bridge', 'name').get(BRIDGE)!;
+      await other.transact('Open_vSwitch', [
+        op.insert('Interface', { name }, 'i'),
+        op.insert('Port', { name, interfaces: [{ namedUuid: 'i' }] }, 'p'),
+        op.mutate('Bridge', [['_uuid', '==', br._uuid]], [['ports', 'insert', [{ namedUuid: 'p' }]]]),
+      ]);
+      const t1 = await seen;
+      out.push(Number(t1 - t0) / 1e6);
+    }
+    return out;
+  } finally {
+    await other.close();
+    await r.close();
+  }
+}
+
+const suite: BenchSuite = {
+  async run({ quick }) {
+    const nPorts = quick ? 500 : 5000;
+    const nDump = quick ? 2000 : 10_000;
+    const nLatency = quick ? 50 : 300;
+    const metrics: Metric[] = [];
+    const notes: string[] = [];
+    const sb = await OvsSandbox.start();
+    const tmp = mkdtempSync(join(tmpdir(), 'bench-ovsdb-'));
+    try {
+      await sb.stopVswitchd();
+      await resetBridge(sb);
+      const replica = await Replica.start<OpenVSwitchTables>({ remote: sb.dbRemote, tables: { Open_vSwitch: true, Bridge: true, Port: true, Interface: true } });
+
+      // Ports: ours vs the Python IDL, alternating, each from an empty bridge.
+      const s = { oursOne: [] as number[], pyOne: [] as number[], oursEach: [] as number[], pyEach: [] as number[], vsctl: [] as number[] };
+      for (let i = 0; i < RUNS; i++) {
+        await resetBridge(sb);
+        await replica.waitFor(() => replica.index('Bridge', 'name').get(BRIDGE)?.ports.length === 1);
+        s.oursOne.push(await timeIt(() => oursOne(replica, nPorts, 'p')));
+        await resetBridge(sb);
+        s.pyOne.push((await python(sb, 'ports-one', BRIDGE, String(nPorts), 'p')).seconds);
+        await resetBridge(sb);
+        await replica.waitFor(() => replica.index('Bridge', 'name').get(BRIDGE)?.ports.length === 1);
+        s.oursEach.push(await timeIt(() => oursEach(replica, nPorts, 'p')));
+        await resetBridge(sb);
+        s.pyEach.push((await python(sb, 'ports-each', BRIDGE, String(nPorts), 'p')).seconds);
+        await resetBridge(sb);
+        s.vsctl.push(await vsctlChained(sb, nPorts, 'p'));
+      }
+      await resetBridge(sb);
+      await replica.close();
+      const py = 'python3-openvswitch ovs.db.idl';
+      metrics.push(
+        metric({ metric: `ports_${nPorts}_one_txn`, unit: 's', ours: s.oursOne, peer: { name: py, samples: s.pyOne }, target: '<= 0.3333' }),
+        metric({ metric: `ports_${nPorts}_txn_per_port`, unit: 's', ours: s.oursEach, peer: { name: py, samples: s.pyEach }, target: '<= 0.3333' }),
+        metric({ metric: `ports_${nPorts}_one_txn_vs_vsctl`, unit: 's', ours: s.oursOne, peer: { name: 'ovs-vsctl (one chained call)', samples: s.vsctl }, target: '<= 1' }),
+      );
+
+      // A fresh process holding the initial dump of nDump interfaces: time and RSS.
+      await populate(sb, nDump);
+      const script = await bundleOurPeer(tmp);
+      const d = { ours: [] as number[], py: [] as number[], oursRss: [] as number[], pyRss: [] as number[] };
+      for (let i = 0; i < RUNS; i++) {
+        const o = await ourFreshDump(script, sb.dbRemote, nDump);
+        d.ours.push(o.seconds);
+        d.oursRss.push(o.rss_kib / 1024);
+        const p = await python(sb, 'dump', String(nDump));
+        d.py.push(p.seconds);
+        d.pyRss.push(p.rss_kib / 1024);
+      }
+      metrics.push(
+        metric({ metric: `initial_dump_${nDump}_interfaces`, unit: 's', ours: d.ours, target: '< 0.3', note: `fresh process: connect, get_schema, monitor, decode; Python IDL median ${round(percentile(d.py, 50), 3)} s` }),
+        metric({ metric: `initial_dump_${nDump}_interfaces_vs_python`, unit: 's', ours: d.ours, peer: { name: py, samples: d.py }, target: '<= 1' }),
+        metric({ metric: `rss_holding_${nDump}_interfaces`, unit: 'MiB', ours: d.oursRss, peer: { name: py, samples: d.pyRss }, target: '<= 0.5' }),
+      );
+
+      // Insert (by another client) to our row event, with the big table replicated.
+      const lat = await eventLatency(sb, nLatency);
+      metrics.push(
+        metric({ metric: 'insert_to_event_p50', unit: 'ms', ours: [percentile(lat, 50)], target: '< 2', note: `${nLatency} sequential inserts by a second client; ${nDump} interfaces in the table` }),
+        metric({ metric: 'insert_to_event_p99', unit: 'ms', ours: [percentile(lat, 99)] }),
+      );
+      notes.push(
+        `${nPorts} ports = ${nPorts} Port + ${nPorts} Interface rows with external_ids, added to a netdev bridge; ovs-vswitchd stopped; medians of ${RUNS} runs, alternating ours and the peers.`,
+        'Ours per-port: all transactions in flight at once on one connection; Python IDL: commit_block() one after another (what ovsdbapp does).',
+        'RSS: VmRSS of a fresh process after the initial dump (ours: bundled JS on node --expose-gc, after one gc(); Python: as is).',
+      );
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+      await sb.stop();
+    }
+    return newResult('ovsdb', metrics, notes);
+  },
+};
+export default suite;
