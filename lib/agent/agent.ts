@@ -26,6 +26,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { firewallPortFrom, type Firewall, type FirewallPort, type FlowChange } from '../firewall/index.js';
 import { L2Population, applyToTunnelBridge, type L2popAction } from '../l2pop/index.js';
 import { LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
+import { canonicalFlowText } from './ovs/openflow-channel.js';
 import type { FlowChannel, SwitchDatabase, VifRow } from './switch.js';
 
 export const MAX_DEVICE_RETRIES = 5;
@@ -816,7 +817,15 @@ export class OvsAgent {
   }
 
   private applyExternalChange(table: FlowTable, owner: string, change: FlowChange): void {
-    const parsed = parseDumpLine(change.op === 'add' ? change.text : `${change.text} actions=drop`);
+    const text = change.op === 'add' ? change.text : `${change.text} actions=drop`;
+    let canonical = text;
+    try {
+      // Extensions spell flows their own way; the switch's spelling lets a restart adopt them unchanged.
+      canonical = canonicalFlowText(text);
+    } catch (err) {
+      this.log.debug(`${owner} flow kept as written: ${(err as Error).message}`, { flow: text });
+    }
+    const parsed = parseDumpLine(canonical);
     if (!parsed) {
       this.log.warn(`ignoring unparsable flow from ${owner}: ${change.text}`);
       return;

@@ -181,7 +181,13 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       const e = err as Error & { line?: number };
       throw new ConfigError(e.message, 'CONFIG_SYNTAX', { file, line: e.line });
     }
+    const ignoredSections: string[] = [];
     for (const [section, entries] of doc) {
+      if (!(section in OPTIONS)) {
+        // neutron.conf and friends carry many sections that are not the agent's business.
+        ignoredSections.push(section);
+        continue;
+      }
       for (const [name, v] of entries) {
         const spec = specOf(section, name);
         if (!spec) {
@@ -191,6 +197,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
         values[section][name] = convert(section, name, spec, v.value, { file: v.file, line: v.line });
       }
     }
+    if (ignoredSections.length) warnings.push(`${file}: sections ignored (not used by the agent): ${ignoredSections.map((s) => `[${s}]`).join(' ')}`);
   }
 
   const env = opts.env ?? process.env;

@@ -222,6 +222,31 @@ export class ReplicaDatabase implements SwitchDatabase {
     }, { timeoutMs: this.timeoutMs });
   }
 
+  /** Removes these ports from the bridge in one transaction; returns how many were there. */
+  async deletePorts(bridge: string, names: string[]): Promise<number> {
+    const res = await this.replica.transact((txn) => {
+      const b = txn.lookup(this.bridgeByName, bridge);
+      if (!b) return 0;
+      const uuids = names.map((n) => this.portByName.get(n)?._uuid).filter((u): u is string => u !== undefined && b.ports.includes(u));
+      txn.removeFromSet('Bridge', b._uuid, 'ports', uuids);
+      return uuids.length;
+    }, { timeoutMs: this.timeoutMs });
+    return res.value;
+  }
+
+  /** Ports of a bridge with their interfaces' external_ids (for neutron-ovs-cleanup). */
+  portsOf(bridge: string): Array<{ name: string; interfaces: Array<{ name: string; type: string; externalIds: Record<string, string> }> }> {
+    const b = this.bridgeByName.get(bridge);
+    if (!b) return [];
+    return b.ports.flatMap((u) => {
+      const p = this.replica.get('Port', u);
+      if (!p) return [];
+      const interfaces = p.interfaces.map((i) => this.replica.get('Interface', i)).filter((i) => i !== undefined)
+        .map((i) => ({ name: i.name, type: i.type, externalIds: record(i.external_ids) }));
+      return [{ name: p.name, interfaces }];
+    });
+  }
+
   waitOfport(name: string, timeoutMs: number): Promise<number> {
     return this.replica.waitFor(() => {
       const i = this.ifaceByName.get(name);

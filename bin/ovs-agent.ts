@@ -1,0 +1,209 @@
+#!/usr/bin/env node
+/**
+ * ovs-agent: the Open vSwitch L2 agent for OpenStack Neutron.
+ *
+ *   ovs-agent [run]    wire ports (the default)
+ *   ovs-agent cleanup  what neutron-ovs-cleanup does
+ *   ovs-agent status   what the running agent has wired
+ */
+import { existsSync } from 'node:fs';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { cleanupPorts } from '../lib/agent/cleanup.js';
+import { ReplicaDatabase } from '../lib/agent/ovs/replica-database.js';
+import { runAgent } from '../lib/agent/run.js';
+import { formatStatus, readStatus } from '../lib/agent/status-socket.js';
+import { ConfigError, loadConfig, type AgentConfig } from '../lib/config/index.js';
+import { createLogger } from '../lib/log.js';
+
+const DEFAULT_CONFIG = '/etc/neutron/plugins/ml2/openvswitch_agent.ini';
+
+const DESCRIPTION = `NAME
+  ovs-agent - Open vSwitch L2 agent for OpenStack Neutron
+
+SYNOPSIS
+  ovs-agent [run] [--config-file FILE]... [OPTIONS]
+  ovs-agent cleanup [--config-file FILE]... [--ovs-all-ports]
+  ovs-agent status [--status-socket PATH] [--json]
+
+DESCRIPTION
+  Wires the ports of virtual machines on br-int, br-tun and the physical
+  bridges the way neutron-openvswitch-agent does (same OpenFlow pipeline,
+  same OVSDB columns, same configuration file), speaking OVSDB and OpenFlow
+  itself. Ports are driven by OVSDB events; each pass sends its flow changes
+  as one atomic bundle per bridge, so a port is wired in milliseconds.
+
+  The control plane is either Neutron (RabbitMQ, [ovs_agent] control_plane =
+  neutron) or a local desired-state JSON file ([ovs_agent] state_file),
+  watched for changes.
+
+  Configuration comes from Neutron's openvswitch_agent.ini ([ovs], [agent],
+  [securitygroup], [DEFAULT]); several --config-file options are merged in
+  order, later files winning. Environment variables OVS_AGENT_<SECTION>_<OPTION>
+  (e.g. OVS_AGENT_OVS_LOCAL_IP) and command-line flags override the files.`;
+
+const EPILOGUE = `SIGNALS
+  SIGTERM, SIGINT  stop cleanly; flows stay on the switch, traffic keeps flowing.
+
+FILES
+  ${DEFAULT_CONFIG}  read when no --config-file is given and it exists.
+
+EXAMPLES
+  ovs-agent --config-file /etc/neutron/neutron.conf --config-file ${DEFAULT_CONFIG}
+  ovs-agent --state-file samples/desired-state.json --ovsdb-connection unix:/run/openvswitch/db.sock
+  ovs-agent status
+  ovs-agent cleanup --ovs-all-ports
+
+SEE ALSO
+  docs/agent.md, neutron-openvswitch-agent(1), neutron-ovs-cleanup(1)`;
+
+interface CommonArgs {
+  'config-file'?: string[];
+  debug?: boolean;
+  'log-json'?: boolean;
+  set?: string[];
+  'state-file'?: string;
+  'ovsdb-connection'?: string;
+  'integration-bridge'?: string;
+  'bridge-mappings'?: string;
+  'tunnel-types'?: string;
+  'local-ip'?: string;
+  'datapath-type'?: string;
+  'ovs-rundir'?: string;
+  'status-socket'?: string;
+  host?: string;
+}
+
+function commonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
+  return y
+    .option('config-file', { type: 'string', array: true, describe: 'openvswitch_agent.ini (repeatable, merged in order)', group: 'Configuration:' })
+    .option('set', { type: 'string', array: true, describe: 'any option: --set section.option=value (repeatable)', group: 'Configuration:' })
+    .option('state-file', { type: 'string', describe: '[ovs_agent] state_file: the local desired-state JSON', group: 'Configuration:' })
+    .option('ovsdb-connection', { type: 'string', describe: '[ovs] ovsdb_connection: unix:PATH or tcp:HOST:PORT', group: 'Configuration:' })
+    .option('integration-bridge', { type: 'string', describe: '[ovs] integration_bridge', group: 'Configuration:' })
+    .option('bridge-mappings', { type: 'string', describe: '[ovs] bridge_mappings, e.g. physnet1:br-eth1', group: 'Configuration:' })
+    .option('tunnel-types', { type: 'string', describe: '[agent] tunnel_types, e.g. vxlan,gre', group: 'Configuration:' })
+    .option('local-ip', { type: 'string', describe: '[ovs] local_ip (tunnel endpoint)', group: 'Configuration:' })
+    .option('datapath-type', { type: 'string', describe: '[ovs] datapath_type: system or netdev', group: 'Configuration:' })
+    .option('ovs-rundir', { type: 'string', describe: "[ovs_agent] ovs_rundir: where the bridges' .mgmt sockets are", group: 'Configuration:' })
+    .option('status-socket', { type: 'string', describe: '[ovs_agent] status_socket', group: 'Configuration:' })
+    .option('host', { type: 'string', describe: '[DEFAULT] host', group: 'Configuration:' })
+    .option('debug', { type: 'boolean', describe: 'log at debug level', group: 'Logging:' })
+    .option('log-json', { type: 'boolean', describe: 'JSON logs even on a terminal (default: JSON unless stderr is a TTY)', group: 'Logging:' }) as Argv<T & CommonArgs>;
+}
+
+function configFrom(args: CommonArgs): { config: AgentConfig; warnings: string[] } {
+  const overrides: Record<string, string | boolean> = {};
+  for (const item of args.set ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--set ${item}: expected section.option=value`, 'CONFIG_INVALID', { file: 'command line' });
+    overrides[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  const flags: Array<[keyof CommonArgs, string]> = [
+    ['state-file', 'ovs_agent.state_file'], ['ovsdb-connection', 'ovs.ovsdb_connection'],
+    ['integration-bridge', 'ovs.integration_bridge'], ['bridge-mappings', 'ovs.bridge_mappings'],
+    ['tunnel-types', 'agent.tunnel_types'], ['local-ip', 'ovs.local_ip'], ['datapath-type', 'ovs.datapath_type'],
+    ['ovs-rundir', 'ovs_agent.ovs_rundir'], ['status-socket', 'ovs_agent.status_socket'], ['host', 'DEFAULT.host'],
+  ];
+  for (const [flag, option] of flags) {
+    const v = args[flag];
+    if (typeof v === 'string') overrides[option] = v;
+  }
+  if (args.debug) overrides['DEFAULT.debug'] = true;
+  return loadConfig({ files: args['config-file'] ?? defaultFiles(), overrides });
+}
+
+function defaultFiles(): string[] {
+  return existsSync(DEFAULT_CONFIG) ? [DEFAULT_CONFIG] : [];
+}
+
+function fail(message: string): never {
+  process.stderr.write(`ovs-agent: ${message}\n`);
+  process.exit(1);
+}
+
+async function runCommand(args: CommonArgs): Promise<void> {
+  let loaded;
+  try {
+    loaded = configFrom(args);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const { config, warnings } = loaded;
+  const log = createLogger({ debug: config.DEFAULT.debug, json: args['log-json'] ? true : undefined });
+  for (const w of warnings) log.warn(w);
+  let running: Awaited<ReturnType<typeof runAgent>>;
+  try {
+    running = await runAgent({ config, logger: log });
+  } catch (err) {
+    log.error(`cannot start: ${(err as Error).message}`);
+    process.exitCode = 1;
+    return;
+  }
+  log.info(`ovs-agent running; status: ovs-agent status --status-socket ${config.ovs_agent.status_socket}`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: stopping (flows stay in place)`);
+    running.stop().then(() => process.exit(0), (err: Error) => {
+      log.error(`error while stopping: ${err.message}`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function cleanupCommand(args: CommonArgs & { 'ovs-all-ports'?: boolean }): Promise<void> {
+  let config: AgentConfig;
+  try {
+    config = configFrom(args).config;
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const log = createLogger({ debug: config.DEFAULT.debug, json: args['log-json'] ? true : undefined });
+  // neutron-ovs-cleanup raises ovsdb_timeout to 600 s.
+  const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: 600_000 }).catch((err: Error) =>
+    fail(`cannot reach OVSDB at ${config.ovs.ovsdb_connection}: ${err.message}`));
+  try {
+    const results = await cleanupPorts(db, { integrationBridge: config.ovs.integration_bridge, allPorts: args['ovs-all-ports'] });
+    for (const r of results) log.info(`${r.bridge}: deleted ${r.deleted.length} port(s)`, { ports: r.deleted });
+  } finally {
+    await db.close();
+  }
+}
+
+async function statusCommand(args: CommonArgs & { json?: boolean }): Promise<void> {
+  let path = args['status-socket'];
+  if (!path) {
+    try {
+      path = configFrom(args).config.ovs_agent.status_socket;
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
+  try {
+    const status = await readStatus(path);
+    process.stdout.write(args.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+
+await yargs(hideBin(process.argv))
+  .scriptName('ovs-agent')
+  .usage(DESCRIPTION)
+  .command(['run', '$0'], 'wire ports (the default command)', (y) => commonOptions(y), (a) => runCommand(a))
+  .command('cleanup', 'delete the VM ports Neutron plugged (neutron-ovs-cleanup)', (y) => commonOptions(y)
+    .option('ovs-all-ports', { type: 'boolean', describe: 'delete every port of every bridge, not just VM ports on br-int' }),
+  (a) => cleanupCommand(a))
+  .command('status', 'show what the running agent has wired', (y) => commonOptions(y)
+    .option('json', { type: 'boolean', describe: 'print the status as JSON' }), (a) => statusCommand(a))
+  .epilogue(EPILOGUE)
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .version()
+  .wrap(Math.min(110, process.stdout.columns || 100))
+  .parseAsync();

@@ -1,0 +1,108 @@
+/**
+ * Assembles a running agent from its configuration: the OVSDB replica, one
+ * OpenFlow channel per bridge, the control plane, the firewall, the status
+ * socket. `bin/ovs-agent run` is this plus signal handling.
+ */
+import { join } from 'node:path';
+import type { AgentConfig } from '../config/index.js';
+import { LocalControlPlane } from '../control-plane/local/index.js';
+import type { ControlPlane } from '../control-plane/types.js';
+import { createFirewall } from '../firewall/index.js';
+import type { Logger } from '../log.js';
+import { OvsAgent, type PassSummary } from './agent.js';
+import { OpenFlowBridgeChannel } from './ovs/openflow-channel.js';
+import { ReplicaDatabase } from './ovs/replica-database.js';
+import { StatusServer } from './status-socket.js';
+
+export interface RunningAgent {
+  agent: OvsAgent;
+  db: ReplicaDatabase;
+  controlPlane: ControlPlane;
+  status: StatusServer | undefined;
+  stop(): Promise<void>;
+}
+
+export interface RunOptions {
+  config: AgentConfig;
+  logger: Logger;
+  /** Another control plane (e.g. Neutron's); default: the local desired-state file. */
+  controlPlane?: ControlPlane;
+  onPass?: (s: PassSummary) => void;
+  /** Default true. */
+  statusSocket?: boolean;
+}
+
+/** The control plane the configuration names: the local desired-state file, or Neutron over RabbitMQ. */
+export async function createControlPlane(config: AgentConfig, log: Logger): Promise<ControlPlane> {
+  if (config.ovs_agent.control_plane === 'neutron') {
+    const { createNeutronControlPlane } = await import('../control-plane/neutron/index.js');
+    const r = config.oslo_messaging_rabbit;
+    return createNeutronControlPlane({
+      transportUrl: config.DEFAULT.transport_url,
+      controlExchange: config.DEFAULT.control_exchange,
+      rpcResponseTimeout: config.DEFAULT.rpc_response_timeout,
+      rpcResponseMaxTimeout: config.DEFAULT.rpc_response_max_timeout,
+      rpcResourcesProcessingStep: config.DEFAULT.rpc_resources_processing_step,
+      reportInterval: config.agent.report_interval,
+      l2Population: config.agent.l2_population,
+      rabbit: {
+        ssl: r.ssl, sslCaFile: r.ssl_ca_file, sslCertFile: r.ssl_cert_file, sslKeyFile: r.ssl_key_file,
+        heartbeatTimeoutThreshold: r.heartbeat_timeout_threshold, retryInterval: r.rabbit_retry_interval,
+        retryBackoff: r.rabbit_retry_backoff, intervalMax: r.rabbit_interval_max,
+      },
+      logger: {
+        debug: (m) => log.debug(m), info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m),
+      },
+    });
+  }
+  return new LocalControlPlane({
+    file: config.ovs_agent.state_file,
+    onError: (err) => log.error(`desired-state file rejected, keeping the current wiring: ${err.message}`),
+    onLoad: (s) => log.info(`desired state loaded: ${s.networks.size} networks, ${s.ports.size} ports`),
+  });
+}
+
+/** Where ovs-vswitchd listens for OpenFlow on a bridge. */
+export function openflowAddress(config: AgentConfig, bridge: string): string {
+  return `unix:${join(config.ovs_agent.ovs_rundir, `${bridge}.mgmt`)}`;
+}
+
+export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
+  const { config, logger: log } = opts;
+  if (config.ovs_agent.openflow_channel === 'controller') {
+    log.warn('openflow_channel=controller: flows still go through each bridge\'s management socket; the Controller row is set for compatibility');
+  }
+  const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: config.ovs.ovsdb_timeout * 1000 });
+  const controlPlane = opts.controlPlane ?? await createControlPlane(config, log);
+  const firewall = config.securitygroup.enable_security_group
+    ? createFirewall(config.securitygroup.firewall_driver, {
+      permittedEthertypes: config.securitygroup.permitted_ethertypes,
+      onError: (err, ctx) => log.warn(`firewall: ${err.message}`, ctx),
+    })
+    : createFirewall('noop');
+  const agent = new OvsAgent({
+    config, controlPlane, db, firewall, logger: log, onPass: opts.onPass,
+    openFlowChannel: (bridge) => OpenFlowBridgeChannel.connect(bridge, openflowAddress(config, bridge),
+      { timeoutMs: config.ovs.of_connect_timeout * 1000 }),
+  });
+  try {
+    await agent.start();
+  } catch (err) {
+    await agent.stop().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  const status = opts.statusSocket === false ? undefined : await StatusServer.listen(config.ovs_agent.status_socket, () => agent.status())
+    .catch((err: Error) => {
+      log.warn(`status socket ${config.ovs_agent.status_socket} unavailable: ${err.message}`);
+      return undefined;
+    });
+  return {
+    agent, db, controlPlane, status,
+    async stop() {
+      await status?.close();
+      await agent.stop();
+      await db.close();
+    },
+  };
+}
