@@ -128,6 +128,46 @@ describe('ovsdb replica @integration', function () {
     expect(unq(await sb.vsctl('br-get-external-id', 'br0', 'counter'))).to.equal('42');
   });
 
+  it('replicates conditionally (monitor_cond where) and keeps to the condition as rows change', async () => {
+    const r = await Replica.start<OpenVSwitchTables>({
+      remote: sb.dbRemote,
+      tables: { Interface: { columns: ['name', 'external_ids'], where: [['external_ids', 'includes', new Map([['owner', 'me']])]] } },
+    });
+    try {
+      await sb.vsctl('--no-wait', 'add-port', 'br0', 'c1', '--', 'set', 'interface', 'c1', 'external_ids:owner=me',
+        '--', 'add-port', 'br0', 'c2', '--', 'set', 'interface', 'c2', 'external_ids:owner=other');
+      await r.waitFor(() => r.index('Interface', 'name').get('c1'));
+      expect([...r.table('Interface').values()].map((i) => i.name)).to.deep.equal(['c1']);
+      // Only the monitored columns are replicated.
+      expect(Object.keys(r.index('Interface', 'name').get('c1')!).sort()).to.deep.equal(['_uuid', 'external_ids', 'name']);
+      // A row that starts matching appears, one that stops matching goes.
+      await sb.vsctl('--no-wait', 'set', 'interface', 'c2', 'external_ids:owner=me', '--', 'set', 'interface', 'c1', 'external_ids:owner=gone');
+      await r.waitFor(() => r.index('Interface', 'name').get('c2') && !r.index('Interface', 'name').get('c1'));
+      expect(r.table('Interface').size).to.equal(1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  for (const method of ['monitor_cond', 'monitor'] as const) {
+    it(`falls back to ${method} when asked (older servers) and applies its updates`, async () => {
+      const r = await Replica.start<OpenVSwitchTables>({ remote: sb.dbRemote, tables: { Port: { columns: ['name', 'tag', 'trunks'] } }, method });
+      try {
+        expect(r.method).to.equal(method);
+        await sb.vsctl('--no-wait', 'add-port', 'br0', `m-${method}`, '--', 'set', 'port', `m-${method}`, 'tag=9', 'trunks=1,2');
+        const p = await r.waitFor(() => r.index('Port', 'name').get(`m-${method}`));
+        expect(p.tag).to.equal(9);
+        await sb.vsctl('--no-wait', 'clear', 'port', `m-${method}`, 'tag', '--', 'remove', 'port', `m-${method}`, 'trunks', '1');
+        const q = await r.waitFor(() => (r.index('Port', 'name').get(`m-${method}`)?.tag === null ? r.index('Port', 'name').get(`m-${method}`) : undefined));
+        expect(q.trunks).to.deep.equal([2]);
+        await sb.vsctl('--no-wait', 'del-port', 'br0', `m-${method}`);
+        await r.waitFor(() => !r.index('Port', 'name').get(`m-${method}`));
+      } finally {
+        await r.close();
+      }
+    });
+  }
+
   it('after 1,000 random changes by us and by ovs-vsctl, equals ovsdb-client dump', async function () {
     this.timeout(180_000);
     const rnd = prng(20261126);
