@@ -100,8 +100,12 @@ export class OvsFirewall implements Firewall {
   private readonly portsByLvid = new Map<number, Set<string>>();
   private readonly groups = new Map<string, GroupRules>();
   private readonly members = new Map<string, { signature: string; IPv4: Array<[string, string | null]>; IPv6: Array<[string, string | null]> }>();
-  /** Remote group ids each network's address flows were last computed from. */
-  private readonly netRemotes = new Map<number, Set<string>>();
+  /**
+   * Per network: the conjunction ids its ports' remote-group rules use, by
+   * (direction, ethertype) and remote group, and the remote groups named.
+   * Kept across membership changes, which only re-read member addresses.
+   */
+  private readonly netWanted = new Map<number, { wanted: Map<string, Map<string, Set<number>>>; remotes: Set<string> }>();
   /** Per network: address owner → signature (its sorted conj ids) last emitted. */
   private readonly netAddresses = new Map<number, Map<string, string>>();
   private readonly cidrCache = new Map<string, { cidr: string; any: boolean }>();
@@ -139,14 +143,14 @@ export class OvsFirewall implements Firewall {
       for (const p of this.ports.values()) {
         if (!p.securityGroups.includes(sgId)) continue;
         this.dirtyPorts.add(p.portId);
-        this.dirtyNets.add(p.lvid);
+        this.markNet(p.lvid, true);
       }
     }
     for (const [groupId, m] of Object.entries(info.members)) {
       const signature = JSON.stringify(m);
       if (this.members.get(groupId)?.signature === signature) continue;
       this.members.set(groupId, { signature, IPv4: m.IPv4 ?? [], IPv6: m.IPv6 ?? [] });
-      for (const [lvid, remotes] of this.netRemotes) if (remotes.has(groupId)) this.dirtyNets.add(lvid);
+      for (const [lvid, net] of this.netWanted) if (net.remotes.has(groupId)) this.markNet(lvid, false);
     }
   }
 
@@ -165,7 +169,7 @@ export class OvsFirewall implements Firewall {
       this.ports.delete(id);
       this.portsByLvid.get(old.lvid)?.delete(id);
       this.dirtyPorts.add(id);
-      this.dirtyNets.add(old.lvid);
+      this.markNet(old.lvid, true);
     }
   }
 
@@ -203,7 +207,7 @@ export class OvsFirewall implements Firewall {
     const old = this.ports.get(p.portId);
     if (old && old.lvid !== p.lvid) {
       this.portsByLvid.get(old.lvid)?.delete(p.portId);
-      this.dirtyNets.add(old.lvid);
+      this.markNet(old.lvid, true);
     }
     const port = { ...p, securityGroups: [...p.securityGroups] };
     this.ports.set(p.portId, port);
@@ -214,7 +218,13 @@ export class OvsFirewall implements Firewall {
     }
     set.add(p.portId);
     this.dirtyPorts.add(p.portId);
-    this.dirtyNets.add(p.lvid);
+    this.markNet(p.lvid, true);
+  }
+
+  /** `structure`: the ports or rules of the network changed, not only member addresses. */
+  private markNet(lvid: number, structure: boolean): void {
+    this.dirtyNets.add(lvid);
+    if (structure) this.netWanted.delete(lvid);
   }
 
   private portFlows(portId: string): Flow[] {
@@ -293,7 +303,16 @@ export class OvsFirewall implements Firewall {
 
   /** Rewrites the address side of remote-group conjunctions on one network, only for members whose ids changed. */
   private refreshNetwork(lvid: number): void {
-    // (direction, ethertype) → remote id → conj ids in use on this network.
+    let net = this.netWanted.get(lvid);
+    if (!net) {
+      net = this.networkConjIds(lvid);
+      this.netWanted.set(lvid, net);
+    }
+    this.writeNetworkAddresses(lvid, net.wanted);
+  }
+
+  /** Which conjunction ids the ports of one network use, per (direction, ethertype) and remote group. */
+  private networkConjIds(lvid: number): { wanted: Map<string, Map<string, Set<number>>>; remotes: Set<string> } {
     const wanted = new Map<string, Map<string, Set<number>>>();
     const remotes = new Set<string>();
     for (const portId of this.portsByLvid.get(lvid) ?? []) {
@@ -319,6 +338,10 @@ export class OvsFirewall implements Firewall {
         }
       }
     }
+    return { wanted, remotes };
+  }
+
+  private writeNetworkAddresses(lvid: number, wanted: Map<string, Map<string, Set<number>>>): void {
     const previous = this.netAddresses.get(lvid) ?? new Map<string, string>();
     const current = new Map<string, string>();
     for (const direction of DIRECTIONS) {
@@ -357,8 +380,6 @@ export class OvsFirewall implements Firewall {
     for (const owner of previous.keys()) if (!current.has(owner)) this.ledger.setOwner(owner, []);
     if (current.size === 0) this.netAddresses.delete(lvid);
     else this.netAddresses.set(lvid, current);
-    if (remotes.size === 0) this.netRemotes.delete(lvid);
-    else this.netRemotes.set(lvid, remotes);
   }
 }
 

@@ -54,9 +54,15 @@ export function changesToOfctlLines(changes: readonly FlowChange[]): string {
   return out;
 }
 
+/**
+ * Who wants one flow. Nearly every flow has a single owner, so the first
+ * claim is stored inline and only shared flows pay for a map; the first
+ * claim's actions are the ones installed.
+ */
 interface Claims {
-  /** owner → actions, in claim order; the first claim's actions are installed. */
-  byOwner: Map<string, Flow>;
+  owner: string;
+  flow: Flow;
+  more?: Map<string, Flow>;
 }
 
 export class FlowLedger {
@@ -76,31 +82,42 @@ export class FlowLedger {
   /** Replaces everything `owner` wants with `flows` (an empty list releases the owner). */
   setOwner(owner: string, flows: readonly Flow[]): void {
     const old = this.owners.get(owner);
+    if (!old) {
+      this.addOwner(owner, flows);
+      return;
+    }
     const next = new Map<string, Flow>();
     for (const f of flows) next.set(flowKey(f), f);
     if (old) {
-      for (const [key, f] of old) {
-        const n = next.get(key);
-        if (n && n.actions === f.actions) {
-          next.set(key, n);
-          continue;
-        }
-        if (!n) this.release(key, owner);
-      }
+      for (const key of old.keys()) if (!next.has(key)) this.release(key, owner);
     }
     for (const [key, f] of next) {
       const o = old?.get(key);
       if (o && o.actions === f.actions) continue;
-      let c = this.claims.get(key);
-      if (!c) {
-        c = { byOwner: new Map() };
-        this.claims.set(key, c);
-      }
-      c.byOwner.set(owner, f);
+      const c = this.claims.get(key);
+      if (!c) this.claims.set(key, { owner, flow: f });
+      else if (c.owner === owner) c.flow = f;
+      else (c.more ??= new Map()).set(owner, f);
       this.touched.add(key);
     }
     if (next.size === 0) this.owners.delete(owner);
     else this.owners.set(owner, next);
+  }
+
+  /** The common first-time case: nothing to compare with. */
+  private addOwner(owner: string, flows: readonly Flow[]): void {
+    if (flows.length === 0) return;
+    const mine = new Map<string, Flow>();
+    for (const f of flows) {
+      const key = flowKey(f);
+      mine.set(key, f);
+      const c = this.claims.get(key);
+      if (!c) this.claims.set(key, { owner, flow: f });
+      else if (c.owner === owner) c.flow = f;
+      else (c.more ??= new Map()).set(owner, f);
+      this.touched.add(key);
+    }
+    this.owners.set(owner, mine);
   }
 
   hasOwner(owner: string): boolean {
@@ -117,8 +134,14 @@ export class FlowLedger {
   private release(key: string, owner: string): void {
     const c = this.claims.get(key);
     if (!c) return;
-    c.byOwner.delete(owner);
-    if (c.byOwner.size === 0) this.claims.delete(key);
+    if (c.owner === owner) {
+      const next = c.more?.entries().next().value;
+      if (next) {
+        c.more!.delete(next[0]);
+        c.owner = next[0];
+        c.flow = next[1];
+      } else this.claims.delete(key);
+    } else c.more?.delete(owner);
     this.touched.add(key);
   }
 
@@ -127,8 +150,7 @@ export class FlowLedger {
     const adds: FlowChange[] = [];
     const deletes: FlowChange[] = [];
     for (const key of this.touched) {
-      const c = this.claims.get(key);
-      const want = c ? c.byOwner.values().next().value : undefined;
+      const want = this.claims.get(key)?.flow;
       const have = this.installed.get(key);
       if (want) {
         if (!have || have.actions !== want.actions) {

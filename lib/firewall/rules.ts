@@ -93,6 +93,27 @@ export function ruleTableAndAction(direction: Direction, ofport: number): { tabl
     : { table: Table.RULES_EGRESS, action: `resubmit(,${Table.ACCEPT_OR_INGRESS})` };
 }
 
+/**
+ * The match of one rule with the port left out, as text either side of
+ * `reg5=<ofport>`: computed once per rule, reused for every port (a group
+ * with thousands of ports would otherwise redo the port-range expansion per
+ * port).
+ */
+const templates = new WeakMap<NormalizedRule, Array<[string, string]>>();
+
+function ruleTemplates(rule: NormalizedRule): Array<[string, string]> {
+  let t = templates.get(rule);
+  if (!t) {
+    t = ruleMatches(rule, -1).map((parts) => {
+      const text = parts.join(',');
+      const at = text.indexOf(`reg${Reg.PORT}=-1`);
+      return [text.slice(0, at), text.slice(at + `reg${Reg.PORT}=-1`.length)];
+    });
+    templates.set(rule, t);
+  }
+  return t;
+}
+
 /** The match parts of one rule for one port, without ct_state: one entry per port-range block. */
 export function ruleMatches(rule: NormalizedRule, ofport: number): string[][] {
   const common = [`dl_type=${dlType(rule.ethertype)}`, `reg${Reg.PORT}=${ofport}`];
@@ -124,10 +145,12 @@ function newConnectionAction(direction: Direction, action: string): string {
 export function plainRuleFlows(rule: NormalizedRule, ofport: number): Flow[] {
   const { table, action } = ruleTableAndAction(rule.direction, ofport);
   const priority = 70 + priorityOffset(rule, false);
+  const newAction = newConnectionAction(rule.direction, action);
   const out: Flow[] = [];
-  for (const m of ruleMatches(rule, ofport)) {
-    out.push(flow(table, priority, [...m, `ct_state=${CtState.ESTABLISHED_NOT_REPLY}`], action));
-    out.push(flow(table, priority, [...m, `ct_state=${CtState.NEW_NOT_ESTABLISHED}`], newConnectionAction(rule.direction, action)));
+  for (const [before, after] of ruleTemplates(rule)) {
+    const m = `${before}reg${Reg.PORT}=${ofport}${after}`;
+    out.push({ table, priority, match: `${m},ct_state=${CtState.ESTABLISHED_NOT_REPLY}`, actions: action });
+    out.push({ table, priority, match: `${m},ct_state=${CtState.NEW_NOT_ESTABLISHED}`, actions: newAction });
   }
   return out;
 }
