@@ -389,11 +389,12 @@ function parseAction(ctx: Ctx, it: Item, out: Action[]): void {
     case 'CONTROLLER':
       if (it.delim === '(') {
         const c = parseController(value, vat) as Action & { type: 'controller' };
-        // Plain controller(max_len=N) is an output to CONTROLLER on the wire, as OVS sends it.
-        out.push(c);
+        // OVS sends a controller action with nothing but max_len as an output to CONTROLLER.
+        const simple = c.reason === 1 && c.controllerId === 0 && !c.userdata && !c.pause && c.meterId === undefined;
+        out.push(simple ? output(OFPP.CONTROLLER, c.maxLen) : c);
       } else if (it.delim === ':') {
         out.push(output(OFPP.CONTROLLER, num(value, vat, 0xffff, 'max_len')));
-      } else out.push({ type: 'controller', maxLen: OFPCML.NO_BUFFER, controllerId: 0, reason: 1 });
+      } else out.push(output(OFPP.CONTROLLER));
       return;
     case 'enqueue':
     case 'pop_queue':

@@ -213,6 +213,7 @@ function putBig(out: Match, name: FieldName, view: MatchView, slot: number, full
 }
 
 const U64 = 0xffffffffffffffffn;
+const REG_NAMES: readonly string[] = Array.from({ length: 16 }, (_, i) => `reg${i}`);
 const U128 = (1n << 128n) - 1n;
 
 /** The codec `Match` for a view, with the fields OVS puts in an OpenFlow 1.3 match. */
@@ -290,7 +291,7 @@ export function viewToMatch(view: MatchView): Match {
   putIPv6(out, 'tun_ipv6_src', view, SLOT.tun_ipv6_src);
   putIPv6(out, 'tun_ipv6_dst', view, SLOT.tun_ipv6_dst);
   putBig(out, 'metadata', view, SLOT.metadata, U64);
-  for (let i = 0; i < 16; i++) putNum(out, `reg${i}` as FieldName, view, SLOT.reg0 + i, 0xffffffff);
+  for (let i = 0; i < 16; i++) if (view.nm[SLOT.reg0 + i]) putNum(out, REG_NAMES[i] as FieldName, view, SLOT.reg0 + i, 0xffffffff);
   putNum(out, 'pkt_mark', view, SLOT.pkt_mark, 0xffffffff);
   putNum(out, 'dp_hash', view, SLOT.dp_hash, 0xffffffff);
   putNum(out, 'recirc_id', view, SLOT.recirc_id, 0xffffffff);
@@ -501,7 +502,7 @@ export function formatView(view: MatchView, priority = 0x8000): string {
     else if (dlType === ETH_TYPE.MPLS_MCAST) s += 'mplsm,';
     else skipType = false;
   }
-  for (let i = 0; i < 16; i++) s += u32Masked(`reg${i}`, view, SLOT.reg0 + i);
+  for (let i = 0; i < 16; i++) if (view.nm[SLOT.reg0 + i]) s += u32Masked(REG_NAMES[i], view, SLOT.reg0 + i);
   s += big64Masked('tun_id', view, SLOT.tun_id);
   s += ipMasked('tun_src', view, SLOT.tun_src);
   s += ipMasked('tun_dst', view, SLOT.tun_dst);

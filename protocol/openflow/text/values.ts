@@ -55,6 +55,11 @@ export function parseNumber(s: string): number | undefined {
 
 /** An unsigned integer of any size, C base-0 syntax. */
 export function parseBig(s: string): bigint | undefined {
+  // strtoull wraps a negative number: `cookie=0x1/-1` is an all-ones mask.
+  if (s.charCodeAt(0) === 45) {
+    const neg = parseBig(s.slice(1));
+    return neg === undefined || neg > 0xffffffffffffffffn || neg === 0n ? undefined : (1n << 64n) - neg;
+  }
   const n = parseNumber(s);
   if (n !== undefined) return BigInt(n);
   if (/^0[xX][0-9a-fA-F]+$/.test(s) || /^[1-9][0-9]*$/.test(s)) return BigInt(s);

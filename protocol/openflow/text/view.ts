@@ -29,39 +29,43 @@ export function bytesAllOnes(b: Uint8Array): boolean {
   return true;
 }
 
+const IS_NUM: Uint8Array = Uint8Array.from(SLOT_KIND, (k) => (k === 'num' ? 1 : 0));
+
 export class MatchView {
-  /** Value per slot, already ANDed with its mask; undefined when wildcarded. */
-  readonly v: (SlotValue | undefined)[] = new Array<SlotValue | undefined>(N_SLOTS);
-  readonly m: (SlotValue | undefined)[] = new Array<SlotValue | undefined>(N_SLOTS);
+  /** Numeric slots: value (already ANDed with its mask) and mask; mask 0 means wildcarded. */
+  readonly nv = new Uint32Array(N_SLOTS);
+  readonly nm = new Uint32Array(N_SLOTS);
+  /** bigint and byte slots; undefined when wildcarded. */
+  readonly v: (bigint | Uint8Array | undefined)[] = new Array<bigint | Uint8Array | undefined>(N_SLOTS).fill(undefined);
+  readonly m: (bigint | Uint8Array | undefined)[] = new Array<bigint | Uint8Array | undefined>(N_SLOTS).fill(undefined);
 
   has(slot: number): boolean {
-    return this.m[slot] !== undefined;
+    return IS_NUM[slot] === 1 ? this.nm[slot] !== 0 : this.m[slot] !== undefined;
   }
 
   num(slot: number): number {
-    return (this.v[slot] as number | undefined) ?? 0;
+    return this.nv[slot];
   }
 
   numMask(slot: number): number {
-    return (this.m[slot] as number | undefined) ?? 0;
+    return this.nm[slot];
   }
 
   clear(slot: number): void {
-    this.v[slot] = undefined;
-    this.m[slot] = undefined;
+    if (IS_NUM[slot] === 1) {
+      this.nv[slot] = 0;
+      this.nm[slot] = 0;
+    } else {
+      this.v[slot] = undefined;
+      this.m[slot] = undefined;
+    }
   }
 
   /** Replaces the bits `fieldMask` of a numeric slot with `value`/`mask` (both already shifted). */
   setBits(slot: number, fieldMask: number, value: number, mask: number): void {
-    const oldV = this.num(slot);
-    const oldM = this.numMask(slot);
-    const m = ((oldM & ~fieldMask) | (mask & fieldMask)) >>> 0;
-    if (m === 0) {
-      this.clear(slot);
-      return;
-    }
-    this.m[slot] = m;
-    this.v[slot] = (((oldV & ~fieldMask) | (value & mask & fieldMask)) & m) >>> 0;
+    const m = ((this.nm[slot] & ~fieldMask) | (mask & fieldMask)) >>> 0;
+    this.nm[slot] = m;
+    this.nv[slot] = ((this.nv[slot] & ~fieldMask) | (value & mask & fieldMask)) & m;
   }
 
   setBig(slot: number, value: bigint, mask: bigint): void {
