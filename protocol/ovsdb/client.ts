@@ -67,6 +67,8 @@ export interface OvsdbClientEvents {
   notification: [method: string, params: unknown[]];
   /** A non-fatal violation by the server (reply to an unknown id, ill-shaped update); the connection stays up. */
   protocolError: [err: OvsdbProtocolError];
+  /** One of our listeners for update/update2/update3/locked/stolen/notification threw; the session goes on. */
+  listenerError: [err: unknown];
   /** The connection ended; `err.code` says why (DISCONNECTED, CLOSED, INACTIVITY, PROTOCOL). Emitted once. */
   disconnected: [err: OvsdbError];
 }
@@ -389,8 +391,25 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
       }
     } catch (err) {
       if (err instanceof OvsdbProtocolError) this.emit('protocolError', err);
-      else throw err;
+      else this.listenerFailed(err);
     }
+  }
+
+  /**
+   * An event listener threw. The session must go on (the bytes after this
+   * message are fine), so the error is handed to `listenerError` listeners,
+   * or reported as a process warning, instead of tearing the connection down.
+   */
+  private listenerFailed(err: unknown): void {
+    if (this.listenerCount('listenerError') > 0) {
+      try {
+        this.emit('listenerError', err);
+        return;
+      } catch {
+        // Fall through to the warning.
+      }
+    }
+    process.emitWarning(`OvsdbClient (${this.remote}): an event listener threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
 
   private monitorDb(method: string, id: unknown): string {

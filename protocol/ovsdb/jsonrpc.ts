@@ -85,7 +85,7 @@ export class JsonRpcSession {
       try {
         this.splitter.push(chunk);
       } catch (err) {
-        this.close(err as OvsdbError);
+        this.close(err instanceof OvsdbProtocolError ? err : new OvsdbProtocolError(`cannot process data from ${remote}: ${String(err)}`, { cause: err }));
       }
     });
     socket.on('error', (err) => {

@@ -236,6 +236,9 @@ describe('OvsdbClient against the sandbox @integration', function () {
     expect(row.old).to.deep.equal({ external_ids: new Map([['a b', 'c=d']]) });
     expect(row.new).to.deep.equal({ name: 'brA', external_ids: new Map([['a b', 'c=d'], ['k', 'v']]) });
     await client.monitorCancel('mon-plain');
+    // select: no initial rows, only what changes.
+    expect(await client.monitor(DB, 'mon-select', { Bridge: { columns: ['name'], select: { initial: false } } })).to.deep.equal({});
+    await client.monitorCancel('mon-select');
   });
 
   it('monitor_cond: only rows matching the condition, update2 diffs; monitor_cond_change moves the condition', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import {
-  anySizeType, decodeDatum, decodeRow, encodeDatum, encodeRow, getColumn, getTable, isMap, isOptional, isScalar, isSet,
+  anySizeType, decodeDatum, decodeTableUpdates, decodeTableUpdates2, decodeRow, encodeDatum, encodeRow, getColumn, getTable, isMap, isOptional, isScalar, isSet,
   namedUuid, OvsdbErrorCode, OvsdbProtocolError, OvsdbSchemaError, OvsdbValidationError, parseColumnType, parseSchema,
 } from '../../../protocol/ovsdb/index.js';
 
@@ -135,5 +135,36 @@ describe('ovsdb datum', () => {
     expect(() => decodeDatum(col('Bridge', 'other_config'), ['set', []])).to.throw(OvsdbProtocolError);
     // A diff of an optional column may carry any number of elements.
     expect(decodeDatum(anySizeType(col('Port', 'tag')), ['set', [1, 2]])).to.deep.equal([1, 2]);
+  });
+});
+
+describe('ovsdb table updates', () => {
+  it('decodes update2 rows and diffs into natural values', () => {
+    const tu = decodeTableUpdates2(VSWITCH, {
+      Port: {
+        [U1]: { initial: { name: 'p', tag: 3, trunks: ['set', [1, 2]] } },
+        [U2]: { modify: { tag: ['set', []], trunks: 5, other_config: ['map', [['a', 'b']]], name: 'q' } },
+      },
+      Bridge: { [U1]: { delete: null } },
+    });
+    expect(tu.get('Port')!.get(U1)).to.deep.equal({ kind: 'initial', row: { name: 'p', tag: 3, trunks: [1, 2] } });
+    expect(tu.get('Port')!.get(U2)).to.deep.equal({
+      kind: 'modify',
+      diff: { tag: [], trunks: [5], other_config: new Map([['a', 'b']]), name: 'q' },
+    });
+    expect(tu.get('Bridge')!.get(U1)).to.deep.equal({ kind: 'delete' });
+  });
+
+  it('decodes update rows with old and new', () => {
+    const tu = decodeTableUpdates(VSWITCH, { Port: { [U1]: { old: { tag: ['set', []] }, new: { name: 'p', tag: 7 } } } });
+    expect(tu.get('Port')!.get(U1)).to.deep.equal({ old: { tag: null }, new: { name: 'p', tag: 7 } });
+  });
+
+  it('names the table, row and column of an ill-typed update', () => {
+    expect(() => decodeTableUpdates2(VSWITCH, { Port: { [U1]: { insert: { tag: 'x' } } } })).to.throw(OvsdbProtocolError, new RegExp(`row ${U1}: .*Port\\.tag`));
+    expect(() => decodeTableUpdates2(VSWITCH, { Port: { [U1]: { modify: { trunks: [['uuid', U2]] } } } })).to.throw(OvsdbProtocolError, /Port\.trunks/);
+    expect(() => decodeTableUpdates2(VSWITCH, { Port: { [U1]: { insert: {}, delete: null } } })).to.throw(OvsdbProtocolError, /exactly one/);
+    expect(() => decodeTableUpdates2(VSWITCH, { Nope: {} })).to.throw(OvsdbProtocolError, /unknown table Nope/);
+    expect(() => decodeTableUpdates(VSWITCH, { Port: { [U1]: {} } })).to.throw(OvsdbProtocolError, /neither/);
   });
 });

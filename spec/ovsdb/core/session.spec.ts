@@ -187,6 +187,23 @@ describe('ovsdb JSON-RPC session against a scripted peer', () => {
     expect(client.isConnected).to.equal(true);
   });
 
+  it('a throwing event listener is reported on listenerError and the session goes on', async () => {
+    client = await OvsdbClient.connect(fake.remote, { inactivityProbeMs: 0 });
+    const peer = await fake.accepted();
+    const thrown: unknown[] = [];
+    client.on('listenerError', (e) => thrown.push(e));
+    client.on('notification', (method) => {
+      throw new Error(`listener bug on ${method}`);
+    });
+    peer.send(JSON.stringify({ method: 'custom', params: [1], id: null }));
+    const ok = client.echo('still here');
+    const r = await peer.next();
+    peer.send(JSON.stringify({ id: r.id, result: ['still here'], error: null }));
+    expect(await ok).to.deep.equal(['still here']);
+    expect(thrown.map((e) => (e as Error).message)).to.deep.equal(['listener bug on custom']);
+    expect(client.isConnected).to.equal(true);
+  });
+
   it('rejects a request in flight promptly when the peer closes the connection', async () => {
     client = await OvsdbClient.connect(fake.remote, { inactivityProbeMs: 0 });
     const peer = await fake.accepted();
