@@ -675,8 +675,8 @@ export class OvsAgent {
           },
         });
       }
-      if (d.portSecurityEnabled) fwSetup.push(firewallPortFrom(d, p.ofport, mapping.lvid));
-      else fwRemove.push(id);
+      // Ports without port security get the firewall's pass-through flows (§5.6), so they are set up too.
+      fwSetup.push(firewallPortFrom(d, p.ofport, mapping.lvid));
       up.push(id);
     }
 
