@@ -72,7 +72,16 @@ describe('ovsdb JsonSplitter', () => {
     const big = Buffer.from(JSON.stringify({ id: 7, result: { Interface: rows }, error: null }) + JSON.stringify({ id: 8, result: 1, error: null }));
     expect(big.length).to.be.greaterThan(10_000_000);
     const { out, splitter } = collect();
-    for (let i = 0; i < big.length; i += 65536) splitter.push(big.subarray(i, i + 65536));
+    // Linear, not quadratic: the chunks are joined once per message, not once per read.
+    const concat = Buffer.concat;
+    let joins = 0;
+    Buffer.concat = ((list: readonly Uint8Array[], total?: number) => (joins++, concat(list, total))) as typeof Buffer.concat;
+    try {
+      for (let i = 0; i < big.length; i += 65536) splitter.push(big.subarray(i, i + 65536));
+    } finally {
+      Buffer.concat = concat;
+    }
+    expect(joins).to.equal(1);
     expect(out).to.have.length(2);
     const first = out[0] as { result: { Interface: Record<string, unknown> } };
     expect(Object.keys(first.result.Interface)).to.have.length(100_000);
