@@ -1,0 +1,78 @@
+/**
+ * decode(encode(x)) deep-equals x for every message kind (samples.ts), in
+ * OF1.3 and, for bundles, OF1.4; and ovs-ofctl can parse what we encode.
+ */
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { decodeMessage, encodeMessage, OFP_VERSION, OfWriter } from '../../../protocol/openflow/index.js';
+import { SAMPLES } from './samples.js';
+
+describe('openflow codec: round trip', () => {
+  const w = new OfWriter(64);
+  for (const msg of SAMPLES) {
+    it(`${msg.type} xid=${msg.xid}`, () => {
+      w.reset();
+      encodeMessage(w, msg);
+      const bytes = w.take();
+      expect(bytes.readUInt16BE(2)).to.equal(bytes.length);
+      expect(decodeMessage(bytes)).to.deep.equal(msg);
+    });
+  }
+
+  it('encodes bundles natively in OF1.4 and as the ONF extension in OF1.3, decoding both to the same message', () => {
+    for (const msg of SAMPLES.filter((m) => m.type.startsWith('bundle'))) {
+      for (const version of [OFP_VERSION.OF13, OFP_VERSION.OF14]) {
+        w.reset();
+        encodeMessage(w, msg, version);
+        const bytes = w.take();
+        expect(bytes[0]).to.equal(version);
+        expect(bytes[1]).to.equal(version === OFP_VERSION.OF13 ? 4 : msg.type === 'bundle_control' ? 33 : 34);
+        expect(decodeMessage(bytes)).to.deep.equal(msg);
+      }
+    }
+  });
+
+  it('grows the writer and back-patches lengths across many messages in one buffer', () => {
+    const big = new OfWriter(16);
+    for (const msg of SAMPLES) encodeMessage(big, msg);
+    const all = big.take();
+    let at = 0;
+    for (const msg of SAMPLES) {
+      const len = all.readUInt16BE(at + 2);
+      expect(decodeMessage(all.subarray(at, at + len))).to.deep.equal(msg);
+      at += len;
+    }
+    expect(at).to.equal(all.length);
+  });
+
+  it('ovs-ofctl parses every message we encode without a decode error', () => {
+    // Left out: kinds OVS has no parser for (unknown type, unknown experimenter message or
+    // multipart: xid 43), and what OVS does not implement: copy_ttl, PBB and unknown
+    // experimenter actions/instructions (18, 19), pbb_isid (23), ipv6_exthdr (57), experimenter
+    // meter bands (42).
+    const skip = new Set(['unknown', 'experimenter']);
+    const skipXid = new Set([18, 19, 23, 42, 43, 57]);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'of-rt-'));
+    try {
+      const file = path.join(dir, 'msgs.bin');
+      const out = new OfWriter();
+      let n = 0;
+      for (const msg of SAMPLES) {
+        if (skip.has(msg.type) || skipXid.has(msg.xid!) || (msg.type === 'hello' && msg.versions.some((v) => v > 6))) continue;
+        encodeMessage(out, msg);
+        // A bundled message and the request quoted by an error are printed as messages of their own.
+        n += msg.type === 'bundle_add_message' || (msg.type === 'error' && msg.data.length >= 8) ? 2 : 1;
+      }
+      writeFileSync(file, out.take());
+      const text = execFileSync('ovs-ofctl', ['ofp-parse', file], { encoding: 'utf8' });
+      expect(text).to.not.match(/decode error|\*\*\*/, text);
+      const headers = text.split('\n').filter((l) => /^(OFPT|OFPST|ONFT|NXT)_[A-Z_]+/.test(l));
+      expect(headers).to.have.length(n);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
