@@ -177,7 +177,7 @@ export function encodeAction(w: OfWriter, a: Action): void {
       const def = refDef(a.dst, 'reg_load');
       if (a.dst.nBits > 64) throw new OpenFlowEncodeError('OF_ENCODE_BAD_VALUE', 'reg_load: at most 64 bits', a.dst.field);
       if (a.value < 0n || a.value >> BigInt(a.dst.nBits) !== 0n) {
-        throw new OpenFlowEncodeError('OF_ENCODE_BAD_VALUE', `reg_load: ${a.value} does not fit ${a.dst.nBits} bits`, a.dst.field);
+        throw new OpenFlowEncodeError('OF_ENCODE_BAD_VALUE', `reg_load: ${a.value} does not fit ${a.dst.field}[${a.dst.ofs}..${a.dst.ofs + a.dst.nBits - 1}]`, a.dst.field);
       }
       s = beginNx(w, NXAST.REG_LOAD);
       w.u16(ofsNbits(a.dst));
