@@ -84,8 +84,10 @@ function setField(ctx: Ctx, f: FieldDef, text: string, at: number, out: Action[]
   const [v, m] = parseFieldValue(f, text, at);
   const name = codecFieldName(f);
   if (name === undefined) throw err('OFTEXT_UNSUPPORTED', `set_field cannot set ${f.name}`, f.name, at);
-  const full = toBig(fromBig(-1n & ((1n << BigInt(f.bits)) - 1n), f), f);
-  const mb = toBig(m, f);
+  const full = toBig(fromBig((1n << BigInt(f.bits)) - 1n, f), f);
+  let mb = toBig(m, f);
+  // Only OAM of the tunnel flags is OpenFlow's: a mask over it sets the whole field.
+  if (f.format === 'tun_flags' && mb === 1n) mb = full;
   if (f.name === 'vlan_vid' || f.name === 'vlan_pcp') ctx.vlan = true;
   if (mb === full) {
     out.push({ type: 'set_field', field: name, value: reprToCodec(f, v) });

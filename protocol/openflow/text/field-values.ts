@@ -5,7 +5,7 @@
  * tcp_flags.
  */
 import { FlowSyntaxError } from './errors.js';
-import { CT_STATE_BITS, TCP_FLAG_BITS, type FieldDef } from './fields.js';
+import { CT_STATE_BITS, TCP_FLAG_BITS, TUN_FLAG_BITS, type FieldDef } from './fields.js';
 import {
   formatHexBytes, formatIPv4Masked, formatIPv6Masked, formatMac, ipv4PrefixMask, ipv6PrefixMask, parseBig,
   parseIPv4, parseIPv6, parseMac, parseNumber, bigToBytes,
@@ -116,6 +116,8 @@ export function parseFieldValue(f: FieldDef, text: string, at: number): [SlotVal
       return flagValue(f, text, at, CT_STATE_BITS, 0xff);
     case 'tcp_flags':
       return flagValue(f, text, at, TCP_FLAG_BITS, 0xfff);
+    case 'tun_flags':
+      return flagValue(f, text, at, TUN_FLAG_BITS, 0x1);
     case 'frag': {
       const fr = FRAG.get(text);
       if (fr) return [fr[0], fr[1]];
@@ -210,6 +212,8 @@ export function formatFieldValue(f: FieldDef, value: SlotValue, mask?: SlotValue
       return formatFlags(CT_STATE_BITS, value as number, mask === undefined ? 0xff : (mask as number), 0xff);
     case 'tcp_flags':
       return formatFlags(TCP_FLAG_BITS, value as number, mask === undefined ? 0xfff : (mask as number), 0xfff);
+    case 'tun_flags':
+      return formatFlags(TUN_FLAG_BITS, value as number, mask === undefined ? 0x1 : (mask as number) & 0x1, 0x1);
     default:
       break;
   }

@@ -23,6 +23,7 @@ export type FieldFormat =
   | 'port'
   | 'ct_state'
   | 'tcp_flags'
+  | 'tun_flags'
   | 'frag';
 
 /** ovs-fields(7) "Prerequisites", checked after the whole match is read. */
@@ -96,8 +97,11 @@ export const SLOT = {
   tp_dst: 56,
   nd_target: 57, // 16 bytes
   tcp_flags: 58,
+  tun_gbp_id: 59,
+  tun_gbp_flags: 60,
+  tun_flags: 61,
 } as const;
-export const N_SLOTS = 59;
+export const N_SLOTS = 62;
 
 export type SlotKind = 'num' | 'big' | 'bytes';
 
@@ -186,6 +190,9 @@ def('tun_src', 'NXM_NX_TUN_IPV4_SRC', 32, 'ipv4', true, 'none', SLOT.tun_src);
 def('tun_dst', 'NXM_NX_TUN_IPV4_DST', 32, 'ipv4', true, 'none', SLOT.tun_dst);
 def('tun_ipv6_src', 'NXM_NX_TUN_IPV6_SRC', 128, 'ipv6', true, 'none', SLOT.tun_ipv6_src);
 def('tun_ipv6_dst', 'NXM_NX_TUN_IPV6_DST', 128, 'ipv6', true, 'none', SLOT.tun_ipv6_dst);
+def('tun_gbp_id', 'NXM_NX_TUN_GBP_ID', 16, 'decimal', true, 'none', SLOT.tun_gbp_id);
+def('tun_gbp_flags', 'NXM_NX_TUN_GBP_FLAGS', 8, 'hex', true, 'none', SLOT.tun_gbp_flags);
+def('tun_flags', 'NXM_NX_TUN_FLAGS', 16, 'tun_flags', true, 'none', SLOT.tun_flags);
 def('metadata', 'OXM_OF_METADATA', 64, 'hex', true, 'none', SLOT.metadata);
 def('in_port', 'NXM_OF_IN_PORT', 32, 'port', false, 'none', SLOT.in_port);
 def('in_port_oxm', 'OXM_OF_IN_PORT', 32, 'port', false, 'none', SLOT.in_port);
@@ -265,3 +272,6 @@ export const ALIAS_PREREQ: ReadonlyMap<string, Prereq> = new Map<string, Prereq>
   ['tp_src', 'l4'], ['tp_dst', 'l4'], ['nw_src', 'ipv4_arp'], ['nw_dst', 'ipv4_arp'], ['nw_proto', 'ip_arp'],
   ['ip_proto', 'ip_arp'], ['icmp_type', 'icmp_any'], ['icmp_code', 'icmp_any'],
 ]);
+
+/** Tunnel flags OVS lets OpenFlow match (lib/flow.c flow_tun_flag_to_string). */
+export const TUN_FLAG_BITS: readonly (readonly [string, number])[] = [['oam', 0x1]];

@@ -8,7 +8,7 @@
 import type { FieldName, Match, Masked } from '../oxm-fields.js';
 import { FlowSyntaxError } from './errors.js';
 import {
-  ALIAS_PREREQ, ETH_TYPE, FIELDS, FIELDS_BY_NAME, IP_PROTO, PROTOCOLS, SLOT, CT_STATE_BITS, TCP_FLAG_BITS,
+  ALIAS_PREREQ, ETH_TYPE, FIELDS, FIELDS_BY_NAME, IP_PROTO, PROTOCOLS, SLOT, CT_STATE_BITS, TCP_FLAG_BITS, TUN_FLAG_BITS,
   type FieldDef, type Prereq,
 } from './fields.js';
 import { formatFlags, formatPort, parseFieldValue } from './field-values.js';
@@ -290,6 +290,9 @@ export function viewToMatch(view: MatchView): Match {
   putIPv4(out, 'tun_dst', view, SLOT.tun_dst);
   putIPv6(out, 'tun_ipv6_src', view, SLOT.tun_ipv6_src);
   putIPv6(out, 'tun_ipv6_dst', view, SLOT.tun_ipv6_dst);
+  putNum(out, 'tun_gbp_id', view, SLOT.tun_gbp_id, 0xffff, 0, 16);
+  putNum(out, 'tun_gbp_flags', view, SLOT.tun_gbp_flags, 0xff, 0, 8);
+  putNum(out, 'tun_flags', view, SLOT.tun_flags, 0xffff, 0, 16);
   putBig(out, 'metadata', view, SLOT.metadata, U64);
   for (let i = 0; i < 16; i++) if (view.nm[SLOT.reg0 + i]) putNum(out, REG_NAMES[i] as FieldName, view, SLOT.reg0 + i, 0xffffffff);
   putNum(out, 'pkt_mark', view, SLOT.pkt_mark, 0xffffffff);
@@ -393,6 +396,7 @@ export function matchToView(match: Match): MatchView {
     }
     if (name === 'ct_state') m = (m as number) & 0xff;
     if (name === 'tcp_flags') m = (m as number) & 0xfff;
+    if (name === 'tun_flags') m = (m as number) & 0x1;
     view.setField(f, v, m);
   }
   return view;
@@ -508,6 +512,12 @@ export function formatView(view: MatchView, priority = 0x8000): string {
   s += ipMasked('tun_dst', view, SLOT.tun_dst);
   s += ip6Masked('tun_ipv6_src', view, SLOT.tun_ipv6_src);
   s += ip6Masked('tun_ipv6_dst', view, SLOT.tun_ipv6_dst);
+  if (view.has(SLOT.tun_gbp_id)) s += u16Masked('tun_gbp_id', view.num(SLOT.tun_gbp_id), view.numMask(SLOT.tun_gbp_id));
+  if (view.has(SLOT.tun_gbp_flags)) s += `tun_gbp_flags=${hex32(view.num(SLOT.tun_gbp_flags))},`;
+  if (view.has(SLOT.tun_flags)) {
+    // OVS prints the matchable flags against all its tunnel flags, so always in +/- form.
+    s += `tun_flags=${formatFlags(TUN_FLAG_BITS, view.num(SLOT.tun_flags), view.numMask(SLOT.tun_flags) & 1, 0xffff)},`;
+  }
   s += big64Masked('metadata', view, SLOT.metadata);
   if (view.has(SLOT.in_port)) s += `in_port=${formatPort(view.num(SLOT.in_port))},`;
   if (view.has(SLOT.vlan_tci)) {
