@@ -45,10 +45,12 @@ function attempt(bytes: Buffer, what: string): 'ok' | 'decode-error' {
     return 'ok';
   } catch (err) {
     if (err instanceof OpenFlowDecodeError) {
-      if (!(err.offset >= 0 && err.offset <= bytes.length)) throw new Error(`${what}: error offset ${err.offset} outside the message`);
+      if (!(err.offset >= 0 && err.offset <= bytes.length)) {
+        throw new Error(`${what}: error offset ${err.offset} outside the message`, { cause: err });
+      }
       return 'decode-error';
     }
-    throw new Error(`${what}: ${(err as Error)?.stack ?? String(err)}\ninput: ${bytes.toString('hex')}`);
+    throw new Error(`${what}: ${(err as Error)?.stack ?? String(err)}\ninput: ${bytes.toString('hex')}`, { cause: err });
   }
 }
 
