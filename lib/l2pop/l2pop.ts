@@ -61,6 +61,7 @@ interface Tunnel {
 }
 
 interface NetworkFdb {
+  segmentId?: number;
   /** Remote agents that sent the flooding entry. */
   flood: Set<string>;
   /** agent ip → "mac|ip" → [mac, ip]. */
@@ -86,9 +87,15 @@ export class L2Population {
     this.onError = options.onError ?? (() => {});
   }
 
-  /** A tunnelled network got a local VLAN here; fdb entries for it are accepted from now on. */
+  /**
+   * A tunnelled network got a local VLAN here. Entries that arrived before
+   * (Neutron ignores those and re-sends the full table once the port is up;
+   * a local control plane may send them first) take effect now.
+   */
   networkProvisioned(n: L2popNetwork): L2popAction[] {
     this.networks.set(n.networkId, { ...n });
+    const early = this.fdb.get(n.networkId);
+    if (early && early.segmentId !== undefined && early.segmentId !== n.segmentationId) this.fdb.delete(n.networkId);
     return this.sync([n.networkId]);
   }
 
@@ -165,11 +172,13 @@ export class L2Population {
     const touched: string[] = [];
     for (const [networkId, net] of Object.entries(entries)) {
       const local = this.networks.get(networkId);
-      // Neutron looks the local VLAN up by (network, segment) and ignores networks it has none for.
-      if (!local || (net.segmentId !== undefined && net.segmentId !== local.segmentationId)) continue;
+      // Neutron looks the local VLAN up by (network, segment). Entries for a network not (yet)
+      // provisioned here are kept and only act once it is.
+      if (local && net.segmentId !== undefined && net.segmentId !== local.segmentationId) continue;
       let fdb = this.fdb.get(networkId);
+      if (fdb && !local && fdb.segmentId !== net.segmentId) fdb = undefined;
       if (!fdb) {
-        fdb = { flood: new Set(), ports: new Map() };
+        fdb = { segmentId: net.segmentId, flood: new Set(), ports: new Map() };
         this.fdb.set(networkId, fdb);
       }
       for (const [agentIp, list] of Object.entries(net.ports ?? {})) {

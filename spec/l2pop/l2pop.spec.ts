@@ -62,6 +62,18 @@ describe('l2population', () => {
     expect(l2.fdbAdd(fdb({ [R2]: [FLOOD] }, 'net-a', 2002))).to.deep.equal([]);
   });
 
+  it('keeps entries that arrive before the network is provisioned and applies them when it is', () => {
+    const l2 = new L2Population({ localIp: LOCAL, arpResponder: true });
+    expect(l2.fdbAdd(fdb({ [R2]: [FLOOD, ['fa:16:3e:00:00:05', '10.0.0.5']] }))).to.deep.equal([]);
+    expect(kinds(l2.networkProvisioned(NET))).to.deep.equal(['add_tunnel', 'add_arp']);
+    // …but not for another segment of the network, and not after the network was reclaimed.
+    const other = new L2Population({ localIp: LOCAL, arpResponder: true });
+    other.fdbAdd(fdb({ [R2]: [FLOOD] }, 'net-a', 2002));
+    expect(other.networkProvisioned(NET)).to.deep.equal([]);
+    expect(kinds(l2.networkReclaimed('net-a'))).to.deep.equal(['remove_tunnel']);
+    expect(l2.networkProvisioned(NET)).to.deep.equal([]);
+  });
+
   it('answers ARP only for IPv4, and follows chg_ip updates', () => {
     const l2 = new L2Population({ localIp: LOCAL, arpResponder: true });
     l2.networkProvisioned(NET);
