@@ -162,9 +162,9 @@ export function encodeAtom(base: BaseType, v: unknown, where?: Where): WireAtom 
   return v as Atom;
 }
 
-function atomKey(v: AtomInput): unknown {
-  // Named uuids are objects: compare them by name, and keep them apart from uuid strings.
-  return isNamedUuid(v) ? `\0named:${v.namedUuid}` : typeof v === 'string' && UUID_RE.test(v) ? v.toLowerCase() : v;
+/** Identity of an encoded atom for duplicate checks: uuids by their lower-cased text, named ones by name. */
+function wireKey(a: WireAtom): unknown {
+  return Array.isArray(a) ? `${a[0]}:${a[1]}` : a;
 }
 
 function checkSize(type: ColumnType, n: number, value: unknown, where?: Where): void {
@@ -189,19 +189,22 @@ export function encodeDatum(type: ColumnType, v: unknown, where?: Where): WireDa
     return encodeAtom(type.key, v, where);
   }
   let elems: readonly unknown[];
+  // A Set of numbers/strings/booleans cannot hold duplicates; an array, or uuids (case, named), can.
+  let unique = false;
   if (v === null || v === undefined) elems = [];
   else if (Array.isArray(v)) elems = v;
-  else if (v instanceof Set) elems = [...v];
-  else elems = [v];
+  else if (v instanceof Set) {
+    elems = [...v];
+    unique = type.key.type !== 'uuid';
+  } else elems = [v];
   checkSize(type, elems.length, v, where);
   const out: WireAtom[] = new Array(elems.length);
-  const seen = elems.length > 1 ? new Set<unknown>() : undefined;
-  for (let i = 0; i < elems.length; i++) {
-    const e = elems[i];
-    out[i] = encodeAtom(type.key, e, where);
-    if (seen) {
-      const k = atomKey(e as AtomInput);
-      if (seen.has(k)) throw invalid(`duplicate set element ${preview(e)}`, v, where);
+  for (let i = 0; i < elems.length; i++) out[i] = encodeAtom(type.key, elems[i], where);
+  if (!unique && out.length > 1) {
+    const seen = new Set<unknown>();
+    for (let i = 0; i < out.length; i++) {
+      const k = wireKey(out[i]);
+      if (seen.has(k)) throw invalid(`duplicate set element ${preview(elems[i])}`, v, where);
       seen.add(k);
     }
   }
@@ -209,25 +212,27 @@ export function encodeDatum(type: ColumnType, v: unknown, where?: Where): WireDa
 }
 
 function encodeMap(type: ColumnType, valueType: BaseType, v: unknown, where?: Where): WireMap {
-  let entries: [unknown, unknown][];
-  if (v instanceof Map) entries = [...v];
-  else if (v === null || v === undefined) entries = [];
-  else if (isPlainObject(v)) {
-    if (type.key.type !== 'string') throw invalid(`a plain object can only give a map with string keys; use a Map`, v, where);
-    entries = Object.entries(v);
-  } else throw invalid('expected a Map (or a plain object for string keys)', v, where);
-  checkSize(type, entries.length, v, where);
-  const out: [WireAtom, WireAtom][] = new Array(entries.length);
-  const seen = entries.length > 1 ? new Set<unknown>() : undefined;
-  for (let i = 0; i < entries.length; i++) {
-    const [k, val] = entries[i];
-    out[i] = [encodeAtom(type.key, k, where), encodeAtom(valueType, val, where)];
-    if (seen) {
-      const key = atomKey(k as AtomInput);
-      if (seen.has(key)) throw invalid(`duplicate map key ${preview(k)}`, v, where);
-      seen.add(key);
+  const out: [WireAtom, WireAtom][] = [];
+  if (v instanceof Map) {
+    checkSize(type, v.size, v, where);
+    for (const [k, val] of v) out.push([encodeAtom(type.key, k, where), encodeAtom(valueType, val, where)]);
+    // Map keys are distinct JS values; only uuid keys can still collide (case, named-uuid objects).
+    if (type.key.type === 'uuid' && out.length > 1) {
+      const seen = new Set<unknown>();
+      for (const [k] of out) {
+        const key = wireKey(k);
+        if (seen.has(key)) throw invalid(`duplicate map key ${preview(k)}`, v, where);
+        seen.add(key);
+      }
     }
-  }
+  } else if (v === null || v === undefined) {
+    checkSize(type, 0, v, where);
+  } else if (isPlainObject(v)) {
+    if (type.key.type !== 'string') throw invalid(`a plain object can only give a map with string keys; use a Map`, v, where);
+    const keys = Object.keys(v);
+    checkSize(type, keys.length, v, where);
+    for (const k of keys) out.push([encodeAtom(type.key, k, where), encodeAtom(valueType, v[k], where)]);
+  } else throw invalid('expected a Map (or a plain object for string keys)', v, where);
   return ['map', out];
 }
 

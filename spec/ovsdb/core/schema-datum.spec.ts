@@ -108,6 +108,17 @@ describe('ovsdb datum', () => {
     }
   });
 
+  it('finds duplicates among uuids regardless of case and among named-uuids, in arrays, Sets and Maps', () => {
+    const ports = col('Bridge', 'ports');
+    expect(() => encodeDatum(ports, [U1, U1.toUpperCase()])).to.throw(OvsdbValidationError, /duplicate set element/);
+    expect(() => encodeDatum(ports, new Set([U1, U1.toUpperCase()]))).to.throw(OvsdbValidationError, /duplicate/);
+    expect(() => encodeDatum(ports, [namedUuid('a'), namedUuid('a')])).to.throw(OvsdbValidationError, /duplicate/);
+    expect(encodeDatum(ports, [namedUuid('a'), namedUuid('b'), U1])).to.deep.equal(['set', [['named-uuid', 'a'], ['named-uuid', 'b'], ['uuid', U1]]]);
+    const uuidMap = parseColumnType({ key: 'uuid', value: 'string', min: 0, max: 'unlimited' });
+    expect(() => encodeDatum(uuidMap, new Map([[U1, 'a'], [U1.toUpperCase(), 'b']]))).to.throw(OvsdbValidationError, /duplicate map key/);
+    expect(() => encodeDatum(col('Port', 'trunks'), [1, 2, 1])).to.throw(OvsdbValidationError, /duplicate set element 1/);
+  });
+
   it('checks string lengths in code points and real ranges', () => {
     const t = parseColumnType({ key: { type: 'string', minLength: 2, maxLength: 3 } });
     expect(encodeDatum(t, '😀😀😀')).to.equal('😀😀😀');
