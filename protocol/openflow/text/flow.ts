@@ -213,6 +213,21 @@ export function parseFlowStats(line: string): FlowStats {
   };
 }
 
+/**
+ * Parses the whole output of `ovs-ofctl dump-flows` (reply header lines such
+ * as `OFPST_FLOW reply (OF1.3) (xid=0x2):` and blank lines skipped). A
+ * FlowSyntaxError's column is then relative to its line, which it names.
+ */
+export function parseDumpFlows(output: string): FlowStats[] {
+  const out: FlowStats[] = [];
+  for (const line of output.split('\n')) {
+    const t = line.trim();
+    if (t === '' || /^(OFPST|NXST)_FLOW reply/.test(t)) continue;
+    out.push(parseFlowStats(t));
+  }
+  return out;
+}
+
 /** A match as ovs-ofctl prints it, including `priority=` unless it is the default 32768. */
 export function formatMatch(match: Match, priority = 0x8000): string {
   return formatView(matchToView(match), priority);

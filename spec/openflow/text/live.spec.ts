@@ -14,7 +14,7 @@
 import { expect } from 'chai';
 import { OvsSandbox } from '../../../testing/sandbox.js';
 import { connectSwitch } from '../../../protocol/openflow/connection/index.js';
-import { formatFlow, formatFlowStats, parseFlow, parseFlowStats } from '../../../protocol/openflow/text/index.js';
+import { formatFlow, formatFlowStats, parseDumpFlows, parseFlow, parseFlowStats } from '../../../protocol/openflow/text/index.js';
 import { corpus } from './helpers.js';
 
 function dumpLines(out: string): string[] {
@@ -25,6 +25,7 @@ describe('openflow text: flows installed in ovs-vswitchd @integration', function
   this.timeout(60_000);
   let sb: OvsSandbox | undefined;
   const desired = corpus().filter((l) => !/dp_hash|recirc_id/.test(l)).map((l, i) => `metadata=0x${(i + 1).toString(16)},${l.trim()}`);
+  let raw = '';
   let stats: string[] = [];
   let noStats: string[] = [];
   // br1 holds the corpus less the flows that reference OXM_OF_IN_PORT, which the codec
@@ -42,7 +43,8 @@ describe('openflow text: flows installed in ovs-vswitchd @integration', function
     for (const g of [1, 5]) await sb.ofctl('-O', 'OpenFlow13', 'add-group', 'br0', `group_id=${g},type=all,bucket=output:1`);
     for (const m of [1, 2, 5]) await sb.ofctl('-O', 'OpenFlow13', 'add-meter', 'br0', `meter=${m},kbps,band=type=drop,rate=1000`);
     await sb.run('ovs-ofctl', ['-O', 'OpenFlow13', 'add-flows', 'br0', '-'], { input: desired.join('\n') + '\n' });
-    stats = dumpLines(await sb.ofctl('-O', 'OpenFlow13', 'dump-flows', 'br0'));
+    raw = await sb.ofctl('-O', 'OpenFlow13', 'dump-flows', 'br0');
+    stats = dumpLines(raw);
     noStats = dumpLines(await sb.ofctl('-O', 'OpenFlow13', '--no-stats', 'dump-flows', 'br0'));
     await sb.vsctl('add-br', 'br1', '--', 'set', 'bridge', 'br1', 'datapath_type=netdev');
     await sb.ofctl('del-flows', 'br1');
@@ -66,6 +68,11 @@ describe('openflow text: flows installed in ovs-vswitchd @integration', function
     const bad = stats.filter((l) => formatFlowStats(parseFlowStats(l)) !== l)
       .map((l) => ({ dumped: l, ours: formatFlowStats(parseFlowStats(l)) }));
     expect(bad, JSON.stringify(bad.slice(0, 5), null, 1)).to.deep.equal([]);
+  });
+
+  it('reads a whole dump-flows output, reply header included', () => {
+    expect(raw).to.match(/^OFPST_FLOW reply/);
+    expect(parseDumpFlows(raw).map(formatFlowStats)).to.deep.equal(stats);
   });
 
   it('reproduces every dump-flows --no-stats line', () => {
