@@ -88,6 +88,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   private readonly schemaRequests = new Map<string, Promise<DatabaseSchema>>();
   private readonly monitors = new Map<string, MonitorEntry>();
   private disconnectError: OvsdbError | undefined;
+  private readonly onClosed: (err: OvsdbError) => void;
   /** Resolves when the connection ends, with the reason. */
   readonly closed: Promise<OvsdbError>;
 
@@ -99,12 +100,10 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     this.onClosed = (err) => {
       this.disconnectError = err;
       onClosed(err);
-      this.emit('disconnected', err);
+      this.safeEmit('disconnected', err);
     };
     this.session = session(this);
   }
-
-  private readonly onClosed: (err: OvsdbError) => void;
 
   /** Connects to `unix:PATH`, `tcp:HOST:PORT` or `ssl:HOST:PORT`. Rejects with `CONNECT_FAILED`/`BAD_REMOTE`. */
   static async connect(remote: string, options: ClientOptions = {}): Promise<OvsdbClient> {
@@ -117,7 +116,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
           remote,
           {
             notification: (method, params) => client.dispatch(method, params),
-            protocolError: (err) => client.emit('protocolError', err),
+            protocolError: (err) => client.safeEmit('protocolError', err),
             closed: (err) => client.onClosed(err),
           },
           options,
@@ -282,9 +281,16 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     if (!entry) throw new OvsdbProtocolError(`monitor_cond_change: no monitor ${preview(monitorId)} on this connection`);
     const schema = await this.getSchema(entry.db);
     const params = encodeMonitorCondChanges(schema, changes);
-    if (monitorKey(newMonitorId) !== monitorKey(monitorId)) this.reserveMonitor(newMonitorId, entry.db);
-    await this.call('monitor_cond_change', [monitorId, newMonitorId, params]);
-    if (monitorKey(newMonitorId) !== monitorKey(monitorId)) this.monitors.delete(monitorKey(monitorId));
+    const renamed = monitorKey(newMonitorId) !== monitorKey(monitorId);
+    // Reserved before sending: the server's first update under the new id may come before its reply.
+    if (renamed) this.reserveMonitor(newMonitorId, entry.db);
+    try {
+      await this.call('monitor_cond_change', [monitorId, newMonitorId, params]);
+    } catch (err) {
+      if (renamed) this.monitors.delete(monitorKey(newMonitorId));
+      throw err;
+    }
+    if (renamed) this.monitors.delete(monitorKey(monitorId));
   }
 
   /** `monitor_cancel`. */
@@ -390,8 +396,17 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
           this.emit('notification', method, params);
       }
     } catch (err) {
-      if (err instanceof OvsdbProtocolError) this.emit('protocolError', err);
+      if (err instanceof OvsdbProtocolError) this.safeEmit('protocolError', err);
       else this.listenerFailed(err);
+    }
+  }
+
+  /** Emits from inside the session's I/O callbacks, where a throwing listener must not escape. */
+  private safeEmit<K extends 'protocolError' | 'disconnected'>(event: K, ...args: OvsdbClientEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: OvsdbClientEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.listenerFailed(err);
     }
   }
 

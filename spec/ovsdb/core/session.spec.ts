@@ -202,6 +202,14 @@ describe('ovsdb JSON-RPC session against a scripted peer', () => {
     expect(await ok).to.deep.equal(['still here']);
     expect(thrown.map((e) => (e as Error).message)).to.deep.equal(['listener bug on custom']);
     expect(client.isConnected).to.equal(true);
+    // Nor does a throwing 'disconnected' listener escape from the socket's close handler.
+    client.on('disconnected', () => {
+      throw new Error('listener bug on disconnect');
+    });
+    peer.socket.destroy();
+    const why = await client.closed;
+    expect(why.code).to.equal(OvsdbErrorCode.DISCONNECTED);
+    expect(thrown.map((e) => (e as Error).message)).to.deep.equal(['listener bug on custom', 'listener bug on disconnect']);
   });
 
   it('rejects a request in flight promptly when the peer closes the connection', async () => {
