@@ -11,6 +11,8 @@ import type { OfReader } from './reader.js';
 import type { OfWriter } from './writer.js';
 
 const CT_TRK = 0x20;
+/** Exclusive upper bound of an n-byte unsigned value, n < 4. */
+const UINT_LIMIT = [1, 0x100, 0x10000, 0x1000000];
 const CT_INV = 0x10;
 
 function badValue(def: FieldDef, v: unknown, why: string): never {
@@ -31,10 +33,23 @@ export function writeFieldValue(w: OfWriter, def: FieldDef, v: AnyFieldValue): v
     case 'u8':
     case 'u16':
     case 'u32': {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= 2 ** (n * 8)) {
+      // (v >>> 0) === v: a uint32 without a call; narrower fields compare against their bound.
+      if (typeof v !== 'number' || v >>> 0 !== v || (n < 4 && v >= UINT_LIMIT[n])) {
         badValue(def, v, `is not an unsigned ${n * 8}-bit integer`);
       }
-      for (let i = n - 1, x = v; i >= 0; i--, x = Math.floor(x / 256)) b[p + i] = x & 0xff;
+      if (n === 4) {
+        b[p] = v >>> 24;
+        b[p + 1] = v >>> 16;
+        b[p + 2] = v >>> 8;
+        b[p + 3] = v;
+      } else if (n === 2) {
+        b[p] = v >>> 8;
+        b[p + 1] = v;
+      } else if (n === 1) {
+        b[p] = v;
+      } else {
+        for (let i = n - 1, x = v; i >= 0; i--, x >>>= 8) b[p + i] = x & 0xff;
+      }
       w.pos = p + n;
       return;
     }
@@ -189,9 +204,11 @@ const PREREQ_TEXT: Record<FieldDef['prereq'], string> = {
 };
 
 /** Looks up a field by name; throws OpenFlowEncodeError for unknown names. */
+const FIELD_BY_NAME = new Map<string, FieldDef>(Object.entries(FIELDS));
+
 export function fieldDef(name: string): FieldDef {
-  const def = (FIELDS as Record<string, FieldDef | undefined>)[name];
-  if (def === undefined || !Object.prototype.hasOwnProperty.call(FIELDS, name)) {
+  const def = FIELD_BY_NAME.get(name);
+  if (def === undefined) {
     throw new OpenFlowEncodeError('OF_ENCODE_UNKNOWN_FIELD', `unknown match field "${name}"`, name);
   }
   return def;

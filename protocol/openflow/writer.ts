@@ -18,8 +18,11 @@ export class OfWriter {
   }
 
   ensure(n: number): void {
+    if (this.pos + n > this.buf.length) this.grow(n);
+  }
+
+  private grow(n: number): void {
     const need = this.pos + n;
-    if (need <= this.buf.length) return;
     let size = this.buf.length + (this.buf.length >> 1);
     if (size < need) size = need;
     const next = Buffer.allocUnsafe(size);
@@ -28,12 +31,12 @@ export class OfWriter {
   }
 
   u8(v: number): void {
-    this.ensure(1);
+    if (this.pos + 1 > this.buf.length) this.grow(1);
     this.buf[this.pos++] = v;
   }
 
   u16(v: number): void {
-    this.ensure(2);
+    if (this.pos + 2 > this.buf.length) this.grow(2);
     const b = this.buf;
     b[this.pos] = v >>> 8;
     b[this.pos + 1] = v;
@@ -41,7 +44,7 @@ export class OfWriter {
   }
 
   u32(v: number): void {
-    this.ensure(4);
+    if (this.pos + 4 > this.buf.length) this.grow(4);
     const b = this.buf;
     const p = this.pos;
     b[p] = v >>> 24;
@@ -52,6 +55,12 @@ export class OfWriter {
   }
 
   u64(v: bigint): void {
+    if (v >= 0n && v <= 0xffffffffn) {
+      // The common case (zero cookies, small metadata) without BigInt arithmetic.
+      this.u32(0);
+      this.u32(Number(v));
+      return;
+    }
     this.ensure(8);
     this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), this.pos);
     this.pos += 8;
@@ -70,9 +79,13 @@ export class OfWriter {
   }
 
   zeros(n: number): void {
-    this.ensure(n);
-    this.buf.fill(0, this.pos, this.pos + n);
-    this.pos += n;
+    if (this.pos + n > this.buf.length) this.grow(n);
+    const b = this.buf;
+    const end = this.pos + n;
+    // Short runs (padding) are cheaper as a loop than as Buffer.fill.
+    if (n <= 16) for (let i = this.pos; i < end; i++) b[i] = 0;
+    else b.fill(0, this.pos, end);
+    this.pos = end;
   }
 
   bytes(src: Uint8Array): void {

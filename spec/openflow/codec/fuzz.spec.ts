@@ -69,7 +69,7 @@ describe('openflow codec: fuzzing the decoder', () => {
     const counts = { ok: 0, 'decode-error': 0 };
     for (let i = 0; i < 40_000; i++) {
       const base = seeds[int(seeds.length)];
-      let b = Buffer.from(base);
+      let b: Buffer = Buffer.from(base);
       const kind = int(6);
       if (kind === 0) {
         // Flip 1-4 random bytes.
