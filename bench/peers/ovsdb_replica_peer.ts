@@ -20,6 +20,7 @@ if (rows < Number(expected)) throw new Error(`replica holds ${rows} interfaces, 
 (globalThis as { gc?: () => void }).gc?.();
 const status = readFileSync('/proc/self/status', 'utf8');
 const rssKib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-console.log(JSON.stringify({ seconds, rows, rss_kib: rssKib }));
+const mem = process.memoryUsage();
+console.log(JSON.stringify({ seconds, rows, rss_kib: rssKib, heap_used_kib: mem.heapUsed >> 10, heap_total_kib: mem.heapTotal >> 10, external_kib: mem.external >> 10 }));
 await r.close();
 process.exit(0);
