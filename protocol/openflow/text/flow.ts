@@ -12,7 +12,7 @@ import { parsePort } from './field-values.js';
 import { applyMatchItem, checkPrereqs, formatView, matchToView, viewToMatch, type UsedField } from './match.js';
 import { scanItems } from './scanner.js';
 import { parseBig, parseNumber } from './values.js';
-import { MatchView } from './view.js';
+import { borrowView, returnView, type MatchView } from './view.js';
 
 export interface ParseFlowOptions {
   /** As `ovs-ofctl add-flow` (default), `mod-flows [--strict]` or `del-flows [--strict]`. */
@@ -86,7 +86,17 @@ function parse(text: string, command: FlowModCommand): Parsed {
     matchEnd = kw;
     actionsAt = at;
   }
-  const view = new MatchView();
+  const view = borrowView();
+  try {
+    return parseWith(view, text, command, takesActions, matchEnd, actionsAt);
+  } finally {
+    returnView(view);
+  }
+}
+
+function parseWith(
+  view: MatchView, text: string, command: FlowModCommand, takesActions: boolean, matchEnd: number, actionsAt: number,
+): Parsed {
   const used: UsedField[] = [];
   const fm: FlowMod = {
     type: 'flow_mod', cookie: 0n, cookieMask: 0n, tableId: command === 'add' ? 0 : 0xff, command,
@@ -230,12 +240,25 @@ export function parseDumpFlows(output: string): FlowStats[] {
 
 /** A match as ovs-ofctl prints it, including `priority=` unless it is the default 32768. */
 export function formatMatch(match: Match, priority = 0x8000): string {
-  return formatView(matchToView(match), priority);
+  const view = borrowView();
+  try {
+    return formatView(matchToView(match, view), priority);
+  } finally {
+    returnView(view);
+  }
 }
 
 /** Parses just a match (`tcp,nw_src=10.0.0.0/8,tp_dst=22`), with prerequisites checked. */
 export function parseMatch(text: string): Match {
-  const view = new MatchView();
+  const view = borrowView();
+  try {
+    return parseMatchWith(view, text);
+  } finally {
+    returnView(view);
+  }
+}
+
+function parseMatchWith(view: MatchView, text: string): Match {
   const used: UsedField[] = [];
   for (const it of scanItems(text)) {
     if (!applyMatchItem(view, it, used)) throw new FlowSyntaxError('OFTEXT_UNKNOWN_KEYWORD', 'unknown match field', it.key, it.at + 1);

@@ -376,8 +376,7 @@ function fullMask(f: FieldDef): SlotValue {
 }
 
 /** The view of a codec `Match`, as OVS reads one off the wire. */
-export function matchToView(match: Match): MatchView {
-  const view = new MatchView();
+export function matchToView(match: Match, view: MatchView = new MatchView()): MatchView {
   for (const name in match) {
     const raw = (match as Record<string, unknown>)[name];
     if (raw === undefined) continue;

@@ -39,6 +39,15 @@ export class MatchView {
   readonly v: (bigint | Uint8Array | undefined)[] = new Array<bigint | Uint8Array | undefined>(N_SLOTS).fill(undefined);
   readonly m: (bigint | Uint8Array | undefined)[] = new Array<bigint | Uint8Array | undefined>(N_SLOTS).fill(undefined);
 
+  /** Back to matching everything. */
+  reset(): this {
+    this.nv.fill(0);
+    this.nm.fill(0);
+    this.v.fill(undefined);
+    this.m.fill(undefined);
+    return this;
+  }
+
   has(slot: number): boolean {
     return IS_NUM[slot] === 1 ? this.nm[slot] !== 0 : this.m[slot] !== undefined;
   }
@@ -175,4 +184,21 @@ export class MatchView {
 export function fieldRepr(f: FieldDef): 'num' | 'big' | 'bytes' {
   if (f.format === 'ethernet' || f.format === 'ipv6') return 'bytes';
   return f.bits > 32 ? 'big' : 'num';
+}
+
+/**
+ * Parsing and printing run synchronously and a view never escapes them, so one
+ * spare view is recycled instead of allocating typed arrays per flow (which
+ * was a quarter of the parse time). Nested borrowers simply get a new one.
+ */
+let spare: MatchView | undefined;
+
+export function borrowView(): MatchView {
+  const v = spare;
+  spare = undefined;
+  return v ? v.reset() : new MatchView();
+}
+
+export function returnView(v: MatchView): void {
+  spare = v;
 }
