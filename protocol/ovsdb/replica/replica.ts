@@ -312,6 +312,8 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
   // ------------------------------------------------------------ session loop
 
   private async run(): Promise<void> {
+    const initialDelay = this.options.backoffMs ?? 100;
+    let retryDelay = initialDelay;
     while (!this.closedFlag) {
       let client: OvsdbClient;
       try {
@@ -352,8 +354,12 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
         this.connectedFlag = false;
         this.emit('disconnected', reason);
         this.notifyWaiters();
+        retryDelay = initialDelay;
+      } else {
+        // Connected but could not synchronize (e.g. the schema lost a table): back off too.
+        retryDelay = Math.min(this.options.maxBackoffMs ?? 8000, retryDelay * 2);
       }
-      if (!this.closedFlag) await delay(this.options.backoffMs ?? 100);
+      if (!this.closedFlag) await delay(retryDelay);
     }
   }
 
