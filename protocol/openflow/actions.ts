@@ -42,19 +42,25 @@ function port32(p: number): number {
   return p >= 0xff00 ? p + 0xffff0000 : p;
 }
 
-function refDef(sf: Subfield, what: string): FieldDef {
+/**
+ * The header naming `sf`'s field in an action, after checking the bits lie in
+ * the field: the NXM header when it covers them (as OVS encodes), else the
+ * wider OXM one (in_port bits past 15).
+ */
+function refHeader(sf: Subfield, what: string): number {
   const def = fieldDef(sf.field);
   if (def.refHeader === 0) {
     throw new OpenFlowEncodeError('OF_ENCODE_UNSUPPORTED', `${what}: field ${sf.field} cannot be referenced by actions`, sf.field);
   }
-  if (!Number.isInteger(sf.ofs) || !Number.isInteger(sf.nBits) || sf.ofs < 0 || sf.nBits < 1 || sf.ofs + sf.nBits > def.refBits) {
+  const top = sf.ofs + sf.nBits;
+  if (!Number.isInteger(sf.ofs) || !Number.isInteger(sf.nBits) || sf.ofs < 0 || sf.nBits < 1 || top > def.wideRefBits) {
     throw new OpenFlowEncodeError(
       'OF_ENCODE_BAD_VALUE',
-      `${what}: ${sf.field}[${sf.ofs}..${sf.ofs + sf.nBits - 1}] is outside the ${def.refBits}-bit field`,
+      `${what}: ${sf.field}[${sf.ofs}..${top - 1}] is outside the ${def.wideRefBits}-bit field`,
       sf.field,
     );
   }
-  return def;
+  return top <= def.refBits ? def.refHeader : def.wideRefHeader;
 }
 
 function ofsNbits(sf: Subfield): number {
@@ -73,7 +79,7 @@ function readRef(r: OfReader, what: string): FieldDef {
 }
 
 function subfield(r: OfReader, def: FieldDef, ofs: number, nBits: number, at: number): Subfield {
-  if (nBits < 1 || ofs + nBits > def.refBits) {
+  if (nBits < 1 || ofs + nBits > def.wideRefBits) {
     r.fail('OF_DECODE_BAD_VALUE', `subfield ${def.name}[${ofs}..${ofs + nBits - 1}] exceeds the field`, at);
   }
   return { field: def.name, ofs, nBits };
@@ -174,20 +180,20 @@ export function encodeAction(w: OfWriter, a: Action): void {
       return end(w, s);
     }
     case 'reg_load': {
-      const def = refDef(a.dst, 'reg_load');
+      const header = refHeader(a.dst, 'reg_load');
       if (a.dst.nBits > 64) throw new OpenFlowEncodeError('OF_ENCODE_BAD_VALUE', 'reg_load: at most 64 bits', a.dst.field);
       if (a.value < 0n || a.value >> BigInt(a.dst.nBits) !== 0n) {
         throw new OpenFlowEncodeError('OF_ENCODE_BAD_VALUE', `reg_load: ${a.value} does not fit ${a.dst.field}[${a.dst.ofs}..${a.dst.ofs + a.dst.nBits - 1}]`, a.dst.field);
       }
       s = beginNx(w, NXAST.REG_LOAD);
       w.u16(ofsNbits(a.dst));
-      w.u32(def.refHeader);
+      w.u32(header);
       w.u64(a.value);
       return end(w, s);
     }
     case 'reg_move': {
-      const src = refDef(a.src, 'reg_move source');
-      const dst = refDef(a.dst, 'reg_move destination');
+      const src = refHeader(a.src, 'reg_move source');
+      const dst = refHeader(a.dst, 'reg_move destination');
       if (a.src.nBits !== a.dst.nBits) {
         throw new OpenFlowEncodeError('OF_ENCODE_BAD_VALUE', `reg_move: source is ${a.src.nBits} bits, destination ${a.dst.nBits}`);
       }
@@ -195,8 +201,8 @@ export function encodeAction(w: OfWriter, a: Action): void {
       w.u16(a.src.nBits);
       w.u16(a.src.ofs);
       w.u16(a.dst.ofs);
-      w.u32(src.refHeader);
-      w.u32(dst.refHeader);
+      w.u32(src);
+      w.u32(dst);
       return end(w, s);
     }
     case 'resubmit': {
@@ -208,10 +214,10 @@ export function encodeAction(w: OfWriter, a: Action): void {
       return end(w, s);
     }
     case 'output_reg': {
-      const def = refDef(a.src, 'output_reg');
+      const header = refHeader(a.src, 'output_reg');
       s = beginNx(w, NXAST.OUTPUT_REG);
       w.u16(ofsNbits(a.src));
-      w.u32(def.refHeader);
+      w.u32(header);
       w.u16(a.maxLen);
       w.zeros(6);
       return end(w, s);
@@ -251,7 +257,7 @@ export function encodeAction(w: OfWriter, a: Action): void {
     case 'learn':
       return encodeLearn(w, a);
     case 'multipath': {
-      const def = refDef(a.dst, 'multipath');
+      const header = refHeader(a.dst, 'multipath');
       s = beginNx(w, NXAST.MULTIPATH);
       w.u16(a.fields);
       w.u16(a.basis);
@@ -261,7 +267,7 @@ export function encodeAction(w: OfWriter, a: Action): void {
       w.u32(a.arg);
       w.zeros(2);
       w.u16(ofsNbits(a.dst));
-      w.u32(def.refHeader);
+      w.u32(header);
       return end(w, s);
     }
     case 'set_tunnel':
@@ -339,9 +345,9 @@ function encodeCt(w: OfWriter, a: CtAction): void {
     w.u32(0);
     w.u16(u16Arg(a.zone, 'ct zone'));
   } else {
-    const def = refDef(a.zone, 'ct zone');
+    const header = refHeader(a.zone, 'ct zone');
     if (a.zone.nBits !== 16) throw new OpenFlowEncodeError('OF_ENCODE_BAD_VALUE', 'ct zone subfield must be 16 bits', a.zone.field);
-    w.u32(def.refHeader);
+    w.u32(header);
     w.u16(ofsNbits(a.zone));
   }
   w.u8(a.recircTable);
@@ -405,7 +411,7 @@ function encodeLearn(w: OfWriter, a: LearnAction): void {
       spec.kind === 'output_field' ? NX_LEARN.DST_OUTPUT : spec.kind.startsWith('match') ? NX_LEARN.DST_MATCH : NX_LEARN.DST_LOAD;
     w.u16(srcType | dstType | nBits);
     if (src) {
-      w.u32(refDef(src, 'learn source').refHeader);
+      w.u32(refHeader(src, 'learn source'));
       w.u16(src.ofs);
     } else {
       const value = (spec as { value: bigint }).value;
@@ -416,7 +422,7 @@ function encodeLearn(w: OfWriter, a: LearnAction): void {
       w.uintN(value, n);
     }
     if (dst) {
-      w.u32(refDef(dst, 'learn destination').refHeader);
+      w.u32(refHeader(dst, 'learn destination'));
       w.u16(dst.ofs);
     }
   }

@@ -200,6 +200,13 @@ export interface FieldDef extends FieldSpec {
   refHeader: number;
   /** Width of the field as referenced by refHeader (in_port: 16 bits as NXM_OF_IN_PORT). */
   refBits: number;
+  /**
+   * The OXM header, for references past refBits: OVS names bits 16..31 of
+   * in_port as OXM_OF_IN_PORT (e.g. Neutron's `output:OXM_OF_IN_PORT[]` in learn).
+   * Equal to refHeader/refBits for every other field.
+   */
+  wideRefHeader: number;
+  wideRefBits: number;
 }
 
 /**
@@ -258,13 +265,18 @@ export const FIELDS: { readonly [K in FieldName]: FieldDef } = (() => {
       nBits: spec.length * 8,
       refHeader: 0,
       refBits: spec.length * 8,
+      wideRefHeader: 0,
+      wideRefBits: spec.length * 8,
     };
     const alt = nxm.get(name);
     if (alt) {
       out[name].refHeader = oxmHeader(alt[0], alt[1], false, alt[2]);
       out[name].refBits = alt[2] * 8;
+      out[name].wideRefHeader = alt[2] < spec.length && spec.oxmClass !== OFPXMC.EXPERIMENTER ? out[name].header : out[name].refHeader;
+      out[name].wideRefBits = alt[2] < spec.length && spec.oxmClass !== OFPXMC.EXPERIMENTER ? spec.length * 8 : alt[2] * 8;
     } else if (spec.oxmClass !== OFPXMC.EXPERIMENTER) {
       out[name].refHeader = out[name].header;
+      out[name].wideRefHeader = out[name].header;
     }
   }
   return out as { [K in FieldName]: FieldDef };

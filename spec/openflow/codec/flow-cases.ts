@@ -286,6 +286,45 @@ export const FLOW_CASES: FlowCase[] = [
     }),
   },
   {
+    // Neutron's br-tun learn (T10): the output spec names the 32-bit OXM in_port.
+    text:
+      'table=10,priority=1,actions=learn(table=20,hard_timeout=300,priority=1,cookie=0x8e6e2a1b0dcb4ee5,NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[]),output:1',
+    flow: add({
+      tableId: 10,
+      priority: 1,
+      instructions: apply(
+        {
+          type: 'learn',
+          idleTimeout: 0,
+          hardTimeout: 300,
+          priority: 1,
+          cookie: 0x8e6e2a1b0dcb4ee5n,
+          flags: 0,
+          tableId: 20,
+          finIdleTimeout: 0,
+          finHardTimeout: 0,
+          specs: [
+            { kind: 'match_field', src: sf('vlan_tci', 0, 12), dst: sf('vlan_tci', 0, 12) },
+            { kind: 'match_field', src: sf('eth_src', 0, 48), dst: sf('eth_dst', 0, 48) },
+            { kind: 'load_immediate', value: 0n, dst: sf('vlan_tci', 0, 16) },
+            { kind: 'load_field', src: sf('tun_id', 0, 64), dst: sf('tun_id', 0, 64) },
+            { kind: 'output_field', src: sf('in_port', 0, 32) },
+          ],
+        },
+        output(1),
+      ),
+    }),
+  },
+  {
+    text: 'actions=move:OXM_OF_IN_PORT[]->NXM_NX_REG5[],load:0x10000->OXM_OF_IN_PORT[]',
+    flow: add({
+      instructions: apply(
+        { type: 'reg_move', src: sf('in_port', 0, 32), dst: sf('reg5', 0, 32) },
+        { type: 'reg_load', dst: sf('in_port', 0, 32), value: 0x10000n },
+      ),
+    }),
+  },
+  {
     text:
       'ip,actions=learn(table=1,idle_timeout=5,fin_idle_timeout=5,fin_hard_timeout=10,send_flow_rem,delete_learned,dl_type=0x800,NXM_OF_IP_SRC[]=NXM_OF_IP_DST[],load:0x2a->NXM_NX_REG0[0..7])',
     flow: add({
