@@ -1,0 +1,372 @@
+/**
+ * `npm run bench -- openflow [--quick]`: installing Neutron-like flows into a
+ * real ovs-vswitchd over OpenFlow 1.3/TCP, ours against the peers in the same
+ * run on the same flows:
+ *
+ *  - the wire limit: the same flow-mods encoded beforehand into one buffer and
+ *    written by a minimal client (below, independent of the library), then a
+ *    barrier. It measures ovs-vswitchd alone; our target is 1.2x of it.
+ *  - `ovs-ofctl -O OpenFlow13 [--bundle] add-flows` on the same flows, written
+ *    to a file in ovs-ofctl syntax.
+ *
+ * Also deleting by cookie, modifying 10,000 flows, and the codec alone.
+ * Every install is checked by flow count; the first run also checks that our
+ * flows and ovs-ofctl's are the same flows (`dump-flows` compared).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { flowMod } from '../protocol/openflow/builders.js';
+import { OFP_VERSION, OFPBF } from '../protocol/openflow/constants.js';
+import { decodeMessage, encodeMessage } from '../protocol/openflow/messages.js';
+import type { FlowMod, OpenFlowMessage } from '../protocol/openflow/types.js';
+import { OfWriter } from '../protocol/openflow/writer.js';
+import { connectSwitch, type OpenFlowSwitch } from '../protocol/openflow/connection/index.js';
+import { OvsSandbox } from '../testing/sandbox.js';
+import type { BenchSuite, Metric } from './report.js';
+import { metric, newResult, timeIt } from './report.js';
+
+const BRIDGE = 'br0';
+const VLAN_PRESENT = 0x1000;
+const COOKIE_A = 0xa1n;
+const COOKIE_B = 0xb2n;
+
+/** One flow in both forms: the FlowMod we send and the ovs-ofctl line the peers read. */
+interface BenchFlow {
+  flow: FlowMod;
+  text: string;
+}
+
+const mac = (i: number): string =>
+  `fa:16:3e:${((i >>> 16) & 0xff).toString(16).padStart(2, '0')}:${((i >>> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
+const ipv4 = (i: number): string => `10.${(i >>> 16) & 0xff}.${(i >>> 8) & 0xff}.${i & 0xff}`;
+
+/**
+ * Neutron-like shapes, cycling: local VLAN tagging at ingress (in_port + MAC
+ * → push_vlan, set_field vlan_vid, goto_table), delivery by VLAN and MAC
+ * (pop_vlan, output), register-based forwarding (reg5/reg6 → set_field
+ * eth_dst, output) and a firewall-like IPv4 check (reg5 + MAC + nw_src →
+ * set_field reg6, goto_table). Every flow is distinct (the MAC, reg5 or
+ * address comes from its index).
+ */
+function neutronFlows(n: number): BenchFlow[] {
+  const flows: BenchFlow[] = [];
+  for (let i = 0; i < n; i++) {
+    const cookie = i % 2 === 0 ? COOKIE_A : COOKIE_B;
+    const c = `cookie=0x${cookie.toString(16)}`;
+    const port = 1 + (i % 64);
+    const vid = 1 + (i % 4000);
+    switch (i % 4) {
+      case 0:
+        flows.push({
+          flow: flowMod({ cookie, tableId: 0, priority: 10, match: { in_port: port, eth_src: mac(i) },
+            instructions: [{ type: 'apply_actions', actions: [{ type: 'push_vlan', ethertype: 0x8100 },
+              { type: 'set_field', field: 'vlan_vid', value: VLAN_PRESENT | vid }] }, { type: 'goto_table', tableId: 60 }] }),
+          text: `${c},table=0,priority=10,in_port=${port},dl_src=${mac(i)},actions=push_vlan:0x8100,set_field:${VLAN_PRESENT | vid}->vlan_vid,goto_table:60`,
+        });
+        break;
+      case 1:
+        flows.push({
+          flow: flowMod({ cookie, tableId: 60, priority: 20, match: { vlan_vid: VLAN_PRESENT | vid, eth_dst: mac(i) },
+            instructions: [{ type: 'apply_actions', actions: [{ type: 'pop_vlan' }, { type: 'output', port, maxLen: 0 }] }] }),
+          text: `${c},table=60,priority=20,dl_vlan=${vid},dl_dst=${mac(i)},actions=pop_vlan,output:${port}`,
+        });
+        break;
+      case 2:
+        flows.push({
+          flow: flowMod({ cookie, tableId: 60, priority: 30, match: { reg5: i, reg6: vid },
+            instructions: [{ type: 'apply_actions', actions: [{ type: 'set_field', field: 'eth_dst', value: mac(i) },
+              { type: 'output', port, maxLen: 0 }] }] }),
+          text: `${c},table=60,priority=30,reg5=${i},reg6=${vid},actions=set_field:${mac(i)}->eth_dst,output:${port}`,
+        });
+        break;
+      default:
+        flows.push({
+          flow: flowMod({ cookie, tableId: 71, priority: 65, match: { reg5: port, eth_src: mac(i), eth_type: 0x0800, ip_src: ipv4(i) },
+            instructions: [{ type: 'apply_actions', actions: [{ type: 'set_field', field: 'reg6', value: vid }] },
+              { type: 'goto_table', tableId: 73 }] }),
+          text: `${c},table=71,priority=65,ip,reg5=${port},dl_src=${mac(i)},nw_src=${ipv4(i)},actions=set_field:${vid}->reg6,goto_table:73`,
+        });
+    }
+  }
+  return flows;
+}
+
+// ---------------------------------------------------------------------------
+// The wire limit: a minimal client, deliberately not the library.
+
+function encodeAll(msgs: OpenFlowMessage[], version: number): Buffer {
+  const w = new OfWriter(1 << 20);
+  let xid = 1;
+  for (const m of msgs) encodeMessage(w, { ...m, xid: m.xid ?? xid++ }, version);
+  return w.take();
+}
+
+/** Connects, exchanges HELLO, and returns a function that writes bytes and waits for the barrier reply with `xid`. */
+async function rawClient(port: number): Promise<{ socket: Socket; run(bytes: Buffer, barrierXid: number): Promise<OpenFlowMessage[]> }> {
+  const socket = connect(port, '127.0.0.1');
+  socket.setNoDelay(true);
+  await new Promise((r) => socket.once('connect', r));
+  let buf: Buffer = Buffer.alloc(0);
+  let waiting: { xid: number; replies: OpenFlowMessage[]; done(m: OpenFlowMessage[]): void; fail(e: Error): void } | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    while (buf.length >= 8 && buf.length >= buf.readUInt16BE(2)) {
+      const len = buf.readUInt16BE(2);
+      const msg = buf.subarray(0, len);
+      buf = buf.subarray(len);
+      const type = msg[1];
+      // ovs-vswitchd drops a peer that ignores its echo requests.
+      if (type === 2) {
+        const reply = Buffer.from(msg);
+        reply[1] = 3;
+        socket.write(reply);
+        continue;
+      }
+      if (!waiting) continue;
+      // Keep errors and bundle replies for the check; stop at the barrier reply.
+      if (type === 1 || type === 4 || type === 33) waiting.replies.push(decodeMessage(msg));
+      if (type === 21 && msg.readUInt32BE(4) === waiting.xid) {
+        const w = waiting;
+        waiting = undefined;
+        w.done(w.replies);
+      }
+    }
+  });
+  let closed: Error | undefined;
+  socket.on('close', () => {
+    closed = new Error('wire client: ovs-vswitchd closed the connection');
+    waiting?.fail(closed);
+  });
+  socket.write(encodeAll([{ type: 'hello', versions: [OFP_VERSION.OF13] }], OFP_VERSION.OF13));
+  return {
+    socket,
+    run: (bytes, xid) => new Promise((done, fail) => {
+      if (closed) return fail(closed);
+      waiting = { xid, replies: [], done, fail };
+      socket.write(bytes);
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------
+
+async function flowCount(sb: OvsSandbox): Promise<number> {
+  const out = await sb.ofctl('-O', 'OpenFlow13', 'dump-aggregate', BRIDGE);
+  const m = /flow_count=(\d+)/.exec(out);
+  if (!m) throw new Error(`no flow_count in: ${out}`);
+  return Number(m[1]);
+}
+
+async function expectCount(sb: OvsSandbox, want: number, what: string): Promise<void> {
+  const got = await flowCount(sb);
+  if (got !== want) throw new Error(`${what}: ${got} flows installed, expected ${want}`);
+}
+
+async function clearFlows(sw: OpenFlowSwitch, sb: OvsSandbox): Promise<void> {
+  sw.deleteFlows();
+  await sw.barrier();
+  await expectCount(sb, 0, 'after deleting all flows');
+}
+
+async function sortedDump(sb: OvsSandbox): Promise<string> {
+  const out = await sb.ofctl('-O', 'OpenFlow13', '--no-stats', '--sort', 'dump-flows', BRIDGE);
+  return out;
+}
+
+/** Sends with the library, honouring backpressure, then awaits the barrier. */
+async function installOurs(sw: OpenFlowSwitch, flows: FlowMod[], bundle: boolean): Promise<void> {
+  const conn = sw.connection!;
+  if (bundle) {
+    const txn = sw.bundle();
+    for (const f of flows) {
+      if (conn.needsDrain) await conn.drained();
+      txn.add(f);
+    }
+    await txn.commit();
+    return;
+  }
+  for (const f of flows) {
+    if (conn.needsDrain) await conn.drained();
+    conn.send(f);
+  }
+  await sw.barrier();
+}
+
+function codecRates(flows: FlowMod[], quick: boolean): { encode: number[]; decode: number[] } {
+  const n = Math.min(flows.length, quick ? 10_000 : 100_000);
+  const w = new OfWriter(16 << 20);
+  const encode: number[] = [];
+  const decode: number[] = [];
+  const rounds = quick ? 3 : 5;
+  for (let r = 0; r < rounds; r++) {
+    w.reset();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) encodeMessage(w, flows[i], OFP_VERSION.OF13);
+    const t1 = process.hrtime.bigint();
+    encode.push(n / (Number(t1 - t0) / 1e9));
+    const bytes = w.view();
+    const t2 = process.hrtime.bigint();
+    let pos = 0;
+    let count = 0;
+    while (pos < bytes.length) {
+      const len = bytes.readUInt16BE(pos + 2);
+      decodeMessage(bytes.subarray(pos, pos + len));
+      pos += len;
+      count++;
+    }
+    const t3 = process.hrtime.bigint();
+    if (count !== n) throw new Error(`decoded ${count} of ${n}`);
+    decode.push(n / (Number(t3 - t2) / 1e9));
+  }
+  return { encode, decode };
+}
+
+const suite: BenchSuite = {
+  async run({ quick }) {
+    const n = quick ? 10_000 : 100_000;
+    const runs = 3;
+    const nModify = Math.min(10_000, n);
+    const flows = neutronFlows(n);
+    const flowMods = flows.map((f) => f.flow);
+    const notes: string[] = [];
+
+    const sb = await OvsSandbox.start();
+    const dir = mkdtempSync(join(tmpdir(), 'of-bench-'));
+    let sw: OpenFlowSwitch | undefined;
+    let raw: Awaited<ReturnType<typeof rawClient>> | undefined;
+    try {
+      await sb.vsctl('add-br', BRIDGE, '--', 'set', 'bridge', BRIDGE, 'datapath_type=netdev', 'fail_mode=secure',
+        'protocols=OpenFlow13,OpenFlow14');
+      // Everyone talks OpenFlow 1.3 over TCP to the bridge's own listener.
+      const probe = (await import('node:net')).createServer();
+      const port = await new Promise<number>((r) => probe.listen(0, '127.0.0.1', () => r((probe.address() as { port: number }).port)));
+      await new Promise((r) => probe.close(r));
+      await sb.vsctl('set-controller', BRIDGE, `ptcp:${port}:127.0.0.1`);
+      const target = `tcp:127.0.0.1:${port}`;
+      for (let i = 0; ; i++) {
+        try {
+          sw = await connectSwitch(target, { reconnect: false, probeIntervalMs: 0, requestTimeoutMs: 300_000 });
+          break;
+        } catch (err) {
+          if (i > 100) throw err;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      raw = await rawClient(port);
+      const flowFile = join(dir, 'flows.txt');
+      writeFileSync(flowFile, `${flows.map((f) => f.text).join('\n')}\n`);
+
+      // The wire limit's bytes, encoded before any timing.
+      const plainXid = n + 1;
+      const plainBytes = encodeAll([...flowMods.map((f, i) => ({ ...f, xid: i + 1 })), { type: 'barrier_request', xid: plainXid }], OFP_VERSION.OF13);
+      const bundleId = 0x7777;
+      const flags = OFPBF.ATOMIC | OFPBF.ORDERED;
+      const bundleXid = n + 3;
+      const bundleBytes = encodeAll([
+        { type: 'bundle_control', xid: n + 1, bundleId, ctrlType: 'open_request', flags },
+        ...flowMods.map((f, i): OpenFlowMessage => ({ type: 'bundle_add_message', xid: i + 1, bundleId, flags, message: f })),
+        { type: 'bundle_control', xid: n + 2, bundleId, ctrlType: 'commit_request', flags },
+        { type: 'barrier_request', xid: bundleXid },
+      ], OFP_VERSION.OF13);
+
+      const rawRun = async (bytes: Buffer, xid: number): Promise<void> => {
+        const replies = await raw!.run(bytes, xid);
+        const errors = replies.filter((m) => m.type === 'error');
+        if (errors.length > 0) throw new Error(`wire client: switch sent ${errors.length} errors: ${JSON.stringify(errors[0], (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+      };
+
+      // Same-flows check: our install and ovs-ofctl's produce the same table.
+      await installOurs(sw, flowMods, false);
+      await expectCount(sb, n, 'ours');
+      const oursDump = await sortedDump(sb);
+      await clearFlows(sw, sb);
+      await sb.ofctl('-O', 'OpenFlow13', 'add-flows', target, flowFile);
+      const ofctlDump = await sortedDump(sb);
+      if (oursDump !== ofctlDump) throw new Error('our flows differ from the ones ovs-ofctl installs from the same file');
+      notes.push(`same flows: dump-flows after our install equals dump-flows after ovs-ofctl add-flows (${n} flows)`);
+      await clearFlows(sw, sb);
+
+      const series: Record<string, number[]> = {
+        ours: [], oursBundle: [], wire: [], wireBundle: [], ofctl: [], ofctlBundle: [],
+        oursDelete: [], ofctlDelete: [], oursModify: [], ofctlModify: [],
+      };
+      const modified = flows.slice(0, nModify).map((f) => ({
+        flow: { ...f.flow, command: 'modify_strict' as const, instructions: [{ type: 'apply_actions' as const, actions: [{ type: 'output' as const, port: 99, maxLen: 0 }] }] },
+        text: f.text.replace(/actions=.*$/, 'actions=output:99'),
+      }));
+      const modifyText = `${modified.map((f) => f.text).join('\n')}\n`;
+
+      // Alternate the contenders within each run, so drift hits all alike.
+      for (let r = 0; r < runs; r++) {
+        series.wire.push(await timeIt(() => rawRun(plainBytes, plainXid)));
+        await expectCount(sb, n, 'wire limit');
+        await clearFlows(sw, sb);
+
+        series.ours.push(await timeIt(() => installOurs(sw!, flowMods, false)));
+        await expectCount(sb, n, 'ours');
+
+        // Modify and delete on the table our install left.
+        series.oursModify.push(await timeIt(async () => {
+          for (const m of modified) sw!.send(m.flow);
+          await sw!.barrier();
+        }));
+        series.oursDelete.push(await timeIt(async () => {
+          sw!.deleteFlows({ cookie: COOKIE_A });
+          await sw!.barrier();
+        }));
+        await expectCount(sb, n - Math.ceil(n / 2), 'after our delete by cookie');
+        await clearFlows(sw, sb);
+
+        series.wireBundle.push(await timeIt(() => rawRun(bundleBytes, bundleXid)));
+        await expectCount(sb, n, 'wire limit, bundle');
+        await clearFlows(sw, sb);
+
+        series.oursBundle.push(await timeIt(() => installOurs(sw!, flowMods, true)));
+        await expectCount(sb, n, 'ours, bundle');
+        await clearFlows(sw, sb);
+
+        series.ofctlBundle.push(await timeIt(() => sb.ofctl('-O', 'OpenFlow13', '--bundle', 'add-flows', target, flowFile)));
+        await expectCount(sb, n, 'ovs-ofctl --bundle');
+        await clearFlows(sw, sb);
+
+        series.ofctl.push(await timeIt(() => sb.run('ovs-ofctl', ['-O', 'OpenFlow13', 'add-flows', target, flowFile], { timeoutMs: 300_000 })));
+        await expectCount(sb, n, 'ovs-ofctl');
+        // mod-flows reads flows from a file only as "-" (stdin).
+        series.ofctlModify.push(await timeIt(() => sb.run('ovs-ofctl', ['-O', 'OpenFlow13', '--strict', 'mod-flows', target, '-'], { input: modifyText })));
+        series.ofctlDelete.push(await timeIt(() => sb.ofctl('-O', 'OpenFlow13', 'del-flows', target, `cookie=0x${COOKIE_A.toString(16)}/-1`)));
+        await expectCount(sb, n - Math.ceil(n / 2), 'after ovs-ofctl delete by cookie');
+        await clearFlows(sw, sb);
+      }
+
+      const codec = codecRates(flowMods, quick);
+      const k = n / 1000;
+      const metrics: Metric[] = [
+        metric({ metric: `install_${k}k_flows`, unit: 's', ours: series.ours,
+          peer: { name: 'wire limit: pre-encoded flow-mods + barrier, one write', samples: series.wire }, target: '<= 1.2' }),
+        metric({ metric: `install_${k}k_flows_bundle`, unit: 's', ours: series.oursBundle,
+          peer: { name: 'wire limit: pre-encoded bundle open/adds/commit + barrier', samples: series.wireBundle }, target: '<= 1.2' }),
+        metric({ metric: `install_${k}k_flows_vs_ofctl`, unit: 's', ours: series.ours,
+          peer: { name: 'ovs-ofctl -O OpenFlow13 add-flows', samples: series.ofctl }, target: '< 1' }),
+        metric({ metric: `install_${k}k_flows_bundle_vs_ofctl`, unit: 's', ours: series.oursBundle,
+          peer: { name: 'ovs-ofctl -O OpenFlow13 --bundle add-flows', samples: series.ofctlBundle }, target: '< 1' }),
+        metric({ metric: `delete_${Math.ceil(n / 2000)}k_flows_by_cookie`, unit: 's', ours: series.oursDelete,
+          peer: { name: 'ovs-ofctl del-flows cookie=X/-1', samples: series.ofctlDelete }, target: '<= 1.2' }),
+        metric({ metric: `modify_${nModify / 1000}k_flows`, unit: 's', ours: series.oursModify,
+          peer: { name: 'ovs-ofctl --strict mod-flows', samples: series.ofctlModify }, target: '< 1' }),
+        metric({ metric: 'codec_encode_flow_mods', unit: 'flow-mods/s', ours: codec.encode, target: '>= 1000000' }),
+        metric({ metric: 'codec_decode_flow_mods', unit: 'flow-mods/s', ours: codec.decode }),
+      ];
+      notes.push(`${n} flows, ${runs} runs, OpenFlow 1.3 over TCP to the bridge's ptcp listener; times include the final barrier (bundle: commit and barrier)`);
+      notes.push(`socket writes for our last plain install: ${sw.connection!.stats.socketWrites} in total on the session`);
+      return newResult('openflow', metrics, notes);
+    } finally {
+      raw?.socket.destroy();
+      await sw?.close().catch(() => undefined);
+      await sb.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+export default suite;
