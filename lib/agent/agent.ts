@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 import type { AgentConfig } from '../config/index.js';
 import {
   COOKIE_EXTERNAL_ID, DEAD_VLAN_TAG, IntegrationBridge, NONEXISTENT_PEER, PhysicalBridge, TunnelBridge,
-  Table, flowKey, formatCookie, intPatchName, parseCookie, parseDumpLine, physPatchName, randomCookie, tunnelPortName,
+  Table, flowKey, formatCookie, type Flow, intPatchName, parseCookie, parseDumpLine, physPatchName, randomCookie, tunnelPortName,
   type FlowTable,
 } from '../bridges/index.js';
 import type {
@@ -26,7 +26,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { firewallPortFrom, type Firewall, type FirewallPort, type FlowChange } from '../firewall/index.js';
 import { L2Population, applyToTunnelBridge, type L2popAction } from '../l2pop/index.js';
 import { LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
-import { canonicalFlowText } from './ovs/openflow-channel.js';
+import { canonicalFlow, canonicalFlowText } from './ovs/openflow-channel.js';
 import type { FlowChannel, SwitchDatabase, VifRow } from './switch.js';
 
 export const MAX_DEVICE_RETRIES = 5;
@@ -96,6 +96,8 @@ export interface PassSummary {
   removed: string[];
   failed: string[];
   flowMods: number;
+  /** Where the pass spent its time (ms): control-plane lookup, computing flows, switch commit (flows + tags), reporting. */
+  phases: { details: number; compute: number; commit: number; report: number };
   error?: Error;
 }
 
@@ -108,6 +110,8 @@ interface KnownVif {
 
 interface PortRecord extends WiredPort {
   details?: PortDetails;
+  /** performance.now() when the interface became ready: sub-millisecond wiring times. */
+  readyPerf: number;
 }
 
 /** Bridge external_ids marking an ancillary bridge (e.g. br-ex) whose VIFs are only reported (§3.6). */
@@ -335,7 +339,7 @@ export class OvsAgent {
     }
   }
 
-  private async dumpAll(ch: FlowChannel): Promise<Array<{ flow: import('../bridges/index.js').Flow; cookie: bigint }>> {
+  private async dumpAll(ch: FlowChannel): Promise<Array<{ flow: Flow; cookie: bigint }>> {
     return (await ch.dumpFlows()).map(({ flow, cookie }) => ({ flow, cookie }));
   }
 
@@ -380,12 +384,13 @@ export class OvsAgent {
     this.pending.add(now.portId);
     this.pendingRemoved.delete(now.portId);
     if (!this.ports.has(now.portId)) {
-      this.ports.set(now.portId, { portId: now.portId, name: now.name, ofport: now.ofport, mac: now.mac, state: 'WAITING', readyAt: Date.now() });
+      this.ports.set(now.portId, { portId: now.portId, name: now.name, ofport: now.ofport, mac: now.mac, state: 'WAITING', readyAt: Date.now(), readyPerf: performance.now() });
     } else {
       const p = this.ports.get(now.portId)!;
       p.ofport = now.ofport;
       p.name = now.name;
       p.readyAt = Date.now();
+      p.readyPerf = performance.now();
     }
   }
 
@@ -520,7 +525,10 @@ export class OvsAgent {
     }
     this.passRunning = true;
     const t0 = Date.now();
-    const summary: PassSummary = { ok: true, durationMs: 0, up: [], down: [], dead: [], removed: [], failed: [], flowMods: 0 };
+    const summary: PassSummary = {
+      ok: true, durationMs: 0, up: [], down: [], dead: [], removed: [], failed: [], flowMods: 0,
+      phases: { details: 0, compute: 0, commit: 0, report: 0 },
+    };
     const now = Date.now();
     const fullSync = this.fullSyncPending;
     this.fullSyncPending = false;
@@ -620,12 +628,19 @@ export class OvsAgent {
 
     const ready = ids.filter((id) => this.isPresent(id));
     let lookups: DeviceLookup[] = [];
+    let mark = performance.now();
+    const phase = (name: keyof PassSummary['phases']) => {
+      const now = performance.now();
+      summary.phases[name] += now - mark;
+      mark = now;
+    };
     if (ready.length) {
       const reply = await this.cp.getDevicesDetails(ready);
       lookups = reply.devices;
       for (const id of reply.failed) this.failDevice(id, new Error('control plane could not look the port up'), summary);
     }
 
+    phase('details');
     const deadTag = (p: PortRecord, vif: VifRow | undefined) => {
       if (vif?.tag !== DEAD_VLAN_TAG) tags.push({ name: p.name, tag: DEAD_VLAN_TAG });
     };
@@ -694,8 +709,10 @@ export class OvsAgent {
       for (const change of fw.flush()) this.applyExternalChange(this.brInt.flows, 'fw', change);
     }
 
+    phase('compute');
     const [mods] = await Promise.all([this.commitFlows('pass'), tags.length ? this.db.setPortTags(tags) : Promise.resolve()]);
     summary.flowMods = mods;
+    phase('commit');
 
     const reportable = new Set([...up, ...down]);
     if (reportable.size) {
@@ -705,13 +722,14 @@ export class OvsAgent {
         this.failDevice(id, new Error('control plane refused the status update'), summary);
       }
     }
-    const doneAt = Date.now();
+    phase('report');
+    const doneAt = performance.now();
     for (const id of up) {
       const p = this.ports.get(id);
       if (!p || !reportable.has(id)) continue;
       p.state = 'ACTIVE';
       p.error = undefined;
-      p.wiredInMs = doneAt - p.readyAt;
+      p.wiredInMs = Math.round((doneAt - p.readyPerf) * 100) / 100;
       this.retries.delete(id);
       summary.up.push(id);
     }
@@ -818,22 +836,20 @@ export class OvsAgent {
 
   private applyExternalChange(table: FlowTable, owner: string, change: FlowChange): void {
     const text = change.op === 'add' ? change.text : `${change.text} actions=drop`;
-    let canonical = text;
+    let f: Flow | undefined;
     try {
       // Extensions spell flows their own way; the switch's spelling lets a restart adopt them unchanged.
-      canonical = canonicalFlowText(text);
+      f = change.op === 'add' ? canonicalFlow(text) : parseDumpLine(canonicalFlowText(text))?.flow;
     } catch (err) {
       this.log.debug(`${owner} flow kept as written: ${(err as Error).message}`, { flow: text });
+      f = parseDumpLine(text)?.flow;
     }
-    const parsed = parseDumpLine(canonical);
-    if (!parsed) {
+    if (!f) {
       this.log.warn(`ignoring unparsable flow from ${owner}: ${change.text}`);
       return;
     }
-    const f = parsed.flow;
-    const ownerKey = `${owner}:${flowKey(f)}`;
-    if (change.op === 'add') table.replace(ownerKey, [f]);
-    else table.remove(ownerKey);
+    if (change.op === 'add') table.add(owner, [f]);
+    else table.removeKeys(owner, [flowKey(f)]);
   }
 
   /** Sends every bridge's pending changes, one bundle per bridge, in parallel; returns the flow-mod count. */
@@ -1039,12 +1055,27 @@ export class OvsAgent {
 
   // ---------------------------------------------------------------- status, stop
 
+  /** One port's state without building the whole status. */
+  port(portId: string): WiredPort | undefined {
+    const p = this.ports.get(portId);
+    if (!p) return undefined;
+    const { details: _d, readyPerf: _r, ...rest } = p;
+    return rest;
+  }
+
+  /** How many ports are in each state. */
+  portCounts(): Record<PortState, number> {
+    const c: Record<PortState, number> = { ACTIVE: 0, DEAD: 0, DOWN: 0, FAILED: 0, WAITING: 0 };
+    for (const p of this.ports.values()) c[p.state]++;
+    return c;
+  }
+
   status(): AgentStatus {
     return {
       host: this.host,
       startedAt: this.startedAt.toISOString(),
       ovsState: this.ovsState,
-      ports: [...this.ports.values()].map(({ details: _d, ...p }) => ({ ...p })),
+      ports: [...this.ports.values()].map(({ details: _d, readyPerf: _r, ...p }) => ({ ...p })),
       localVlans: [...this.vlans.mappings()].map((m) => ({
         networkId: m.networkId, lvid: m.lvid, networkType: m.networkType, segmentationId: m.segmentationId,
         physicalNetwork: m.physicalNetwork, ports: m.ports.size,

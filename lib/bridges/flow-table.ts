@@ -59,6 +59,17 @@ export class FlowTable {
     }
   }
 
+  /** Removes some of an owner's flows, by key (`flowKey`). */
+  removeKeys(owner: string, keys: Iterable<string>): void {
+    const mine = this.owners.get(owner);
+    if (!mine) return;
+    for (const key of keys) {
+      if (!mine.delete(key)) continue;
+      this.release(owner, key);
+    }
+    if (!mine.size) this.owners.delete(owner);
+  }
+
   remove(owner: string): void {
     const mine = this.owners.get(owner);
     if (!mine) return;

@@ -10,12 +10,18 @@ import type { FlowMod } from '../../../protocol/openflow/types.js';
 import { flowMatchText, flowModText, flowText, parseDumpLine, type Flow, type FlowChanges } from '../../bridges/index.js';
 import type { FlowChannel, FlowChannelEvent } from '../switch.js';
 
-/** Parsed FlowMods by flow text: a pass re-sends mostly the same few shapes. Bounded so 10k ports don't pin memory. */
-const PARSE_CACHE_MAX = 50_000;
+/** Parsed FlowMods by flow text (`flowText`), shared by every channel. Bounded so 10k ports don't pin memory. */
+const PARSE_CACHE_MAX = 100_000;
+const addCache = new Map<string, FlowMod>();
+
+function remember(cache: Map<string, FlowMod>, key: string, fm: FlowMod): FlowMod {
+  if (cache.size >= PARSE_CACHE_MAX) cache.clear();
+  cache.set(key, fm);
+  return fm;
+}
 
 export class OpenFlowBridgeChannel implements FlowChannel {
   private readonly listeners = new Set<(e: FlowChannelEvent) => void>();
-  private readonly addCache = new Map<string, FlowMod>();
   private readonly delCache = new Map<string, FlowMod>();
 
   private constructor(readonly bridge: string, private readonly sw: OpenFlowSwitch) {
@@ -43,13 +49,7 @@ export class OpenFlowBridgeChannel implements FlowChannel {
   }
 
   private cached(cache: Map<string, FlowMod>, key: string, make: () => FlowMod): FlowMod {
-    let fm = cache.get(key);
-    if (!fm) {
-      fm = make();
-      if (cache.size >= PARSE_CACHE_MAX) cache.clear();
-      cache.set(key, fm);
-    }
-    return fm;
+    return cache.get(key) ?? remember(cache, key, make());
   }
 
   async commit(changes: FlowChanges, cookie: bigint): Promise<void> {
@@ -58,7 +58,10 @@ export class OpenFlowBridgeChannel implements FlowChannel {
       bundle.add(this.cached(this.delCache, flowMatchText(f), () => parseFlow(flowMatchText(f), { command: 'delete_strict' })));
     }
     for (const f of changes.adds) {
-      const fm = this.cached(this.addCache, flowText(f), () => parseFlow(flowModText(f, 0n)));
+      const key = flowText(f);
+      const fm = this.cached(addCache, key, () => parseFlow(flowModText(f, 0n)));
+      // A flow is sent once per change: no need to keep its parse around.
+      addCache.delete(key);
       bundle.add({ ...fm, cookie });
     }
     await bundle.commit();
@@ -85,7 +88,20 @@ export class OpenFlowBridgeChannel implements FlowChannel {
   }
 }
 
-/** Canonical dump-flows text of a flow written in any ovs-ofctl spelling (extensions' flows). */
+/**
+ * An extension's flow (any ovs-ofctl spelling) in the canonical form the
+ * switch dumps; the parse is kept for the commit that sends it, so each flow
+ * is parsed once.
+ */
+export function canonicalFlow(text: string): Flow | undefined {
+  const fm = parseFlow(text);
+  const d = parseDumpLine(formatFlow(fm));
+  if (!d) return undefined;
+  remember(addCache, flowText(d.flow), { ...fm, cookie: 0n });
+  return d.flow;
+}
+
+/** Canonical dump-flows text of a flow written in any ovs-ofctl spelling. */
 export function canonicalFlowText(text: string): string {
   return formatFlow(parseFlow(text));
 }
