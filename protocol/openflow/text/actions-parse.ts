@@ -594,6 +594,15 @@ function parseActionList(ctx: Ctx, text: string, at: number): Action[] {
 
 const INSTRUCTION_ORDER = ['meter', 'apply_actions', 'clear_actions', 'write_actions', 'write_metadata', 'goto_table'];
 
+/** OpenFlow 1.1+ requires instructions in this order, each at most once (apply_actions collects the plain actions). */
+function order(state: { last: number }, name: string, it: Item): void {
+  const rank = INSTRUCTION_ORDER.indexOf(name);
+  if (rank < state.last || (rank === state.last && name !== 'apply_actions')) {
+    throw new FlowSyntaxError('OFTEXT_SYNTAX', `instruction ${name} out of order (OpenFlow 1.1+ order: ${INSTRUCTION_ORDER.join(', ')})`, it.key, it.at + 1);
+  }
+  state.last = rank;
+}
+
 /**
  * Parses `text[start, end)` (what follows `actions=`) into instructions.
  * `view` is the flow's match, for the VLAN state and port-field choices.
@@ -606,33 +615,26 @@ export function parseInstructions(view: MatchView, text: string, start: number, 
   const ctx: Ctx = { view, vlan: (tl & 0x1000) !== 0 && (view.num(SLOT.vlan_tci) & 0x1000) !== 0 };
   const out: Instruction[] = [];
   let apply: Action[] | undefined;
-  let last = -1;
-  const order = (name: string, it: Item): void => {
-    const rank = INSTRUCTION_ORDER.indexOf(name);
-    if (rank < last || (rank === last && name !== 'apply_actions')) {
-      throw new FlowSyntaxError('OFTEXT_SYNTAX', `instruction ${name} out of order (OpenFlow 1.1+ order: ${INSTRUCTION_ORDER.join(', ')})`, it.key, it.at + 1);
-    }
-    last = rank;
-  };
+  const state = { last: -1 };
   for (const it of items) {
     const vat = it.valueAt;
     switch (it.key) {
       case 'meter':
-        order('meter', it);
+        order(state, 'meter', it);
         out.push({ type: 'meter', meterId: num(it.value, vat, 0xffffffff, 'meter id') });
         continue;
       case 'apply_actions':
         throw new FlowSyntaxError('OFTEXT_SYNTAX', 'apply_actions is the default instruction', it.key, it.at + 1);
       case 'clear_actions':
-        order('clear_actions', it);
+        order(state, 'clear_actions', it);
         out.push({ type: 'clear_actions' });
         continue;
       case 'write_actions':
-        order('write_actions', it);
+        order(state, 'write_actions', it);
         out.push({ type: 'write_actions', actions: parseActionList({ ...ctx }, it.value, vat) });
         continue;
       case 'write_metadata': {
-        order('write_metadata', it);
+        order(state, 'write_metadata', it);
         const slash = it.value.indexOf('/');
         const v = parseBig(slash < 0 ? it.value : it.value.slice(0, slash));
         const m = slash < 0 ? 0xffffffffffffffffn : parseBig(it.value.slice(slash + 1));
@@ -643,11 +645,11 @@ export function parseInstructions(view: MatchView, text: string, start: number, 
         continue;
       }
       case 'goto_table':
-        order('goto_table', it);
+        order(state, 'goto_table', it);
         out.push({ type: 'goto_table', tableId: num(it.value, vat, 0xfe, 'table') });
         continue;
     }
-    order('apply_actions', it);
+    order(state, 'apply_actions', it);
     if (!apply) out.push({ type: 'apply_actions', actions: (apply = []) });
     parseAction(ctx, it, apply);
   }

@@ -95,18 +95,19 @@ export function fromBig(v: bigint, f: FieldDef): SlotValue {
   }
 }
 
+/** OVS's is_ct_valid: a state bit that implies a valid connection, or +trk with -inv. */
+function ctValid(view: MatchView): boolean {
+  const m = view.numMask(SLOT.ct_state);
+  const v = view.num(SLOT.ct_state);
+  return (v & 0xcf) !== 0 || ((v & 0x20) !== 0 && (m & 0x10) !== 0 && (v & 0x10) === 0);
+}
+
 function prereqHolds(view: MatchView, p: Prereq): boolean {
   const dlType = view.has(SLOT.dl_type) ? view.num(SLOT.dl_type) : -1;
   const proto = view.numMask(SLOT.nw_proto) === 0xff ? view.num(SLOT.nw_proto) : -1;
   const ip = dlType === ETH_TYPE.IP || dlType === ETH_TYPE.IPV6;
   const arp = dlType === ETH_TYPE.ARP || dlType === ETH_TYPE.RARP;
   const icmpType = view.numMask(SLOT.tp_src) === 0xffff ? view.num(SLOT.tp_src) : -1;
-  // OVS's is_ct_valid: a state bit that implies a valid connection, or +trk with -inv.
-  const ctOk = (): boolean => {
-    const m = view.numMask(SLOT.ct_state);
-    const v = view.num(SLOT.ct_state);
-    return (v & 0xcf) !== 0 || ((v & 0x20) !== 0 && (m & 0x10) !== 0 && (v & 0x10) === 0);
-  };
   switch (p) {
     case 'none':
     case 'vlan':
@@ -146,11 +147,11 @@ function prereqHolds(view: MatchView, p: Prereq): boolean {
     case 'nd_advert':
       return dlType === ETH_TYPE.IPV6 && proto === IP_PROTO.ICMPV6 && icmpType === 136;
     case 'ct':
-      return ctOk();
+      return ctValid(view);
     case 'ct_ipv4':
-      return ctOk() && dlType === ETH_TYPE.IP;
+      return ctValid(view) && dlType === ETH_TYPE.IP;
     case 'ct_ipv6':
-      return ctOk() && dlType === ETH_TYPE.IPV6;
+      return ctValid(view) && dlType === ETH_TYPE.IPV6;
   }
 }
 
