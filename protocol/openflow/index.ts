@@ -32,3 +32,7 @@ export {
 } from './ofp-errors.js';
 export { flowMod, multipartRequest, flowStatsRequest } from './builders.js';
 export { formatMac, formatIpv4, formatIpv6, writeMac, writeIpv4, writeIpv6 } from './addr.js';
+
+// Switch connections (controller and active) and the ovs-ofctl flow syntax.
+export * from './connection/index.js';
+export * from './text/index.js';
