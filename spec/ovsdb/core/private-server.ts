@@ -31,12 +31,21 @@ export class PrivateOvsdbServer {
     return `unix:${this.socket}`;
   }
 
-  /** Creates a database from `schema` and serves it on a unix socket, plus `pssl:0:127.0.0.1` when `ssl` is given. */
-  static async start(schema: object, ssl?: SslFiles): Promise<PrivateOvsdbServer> {
+  /**
+   * Creates a database from `schema` (standalone, or a one-server cluster) and
+   * serves it on a unix socket, plus `pssl:0:127.0.0.1` when `ssl` is given.
+   */
+  static async start(schema: object, ssl?: SslFiles, options: { clustered?: boolean } = {}): Promise<PrivateOvsdbServer> {
     const s = new PrivateOvsdbServer(mkdtempSync(join(tmpdir(), 'ovsdb-core-')));
     try {
       writeFileSync(join(s.dir, 'schema.ovsschema'), JSON.stringify(schema));
-      await run('ovsdb-tool', ['create', join(s.dir, 'db'), join(s.dir, 'schema.ovsschema')]);
+      // A one-server Raft cluster has transaction ids, so monitor_cond_since can resume.
+      await run(
+        'ovsdb-tool',
+        options.clustered
+          ? ['create-cluster', join(s.dir, 'db'), join(s.dir, 'schema.ovsschema'), `unix:${join(s.dir, 'raft.sock')}`]
+          : ['create', join(s.dir, 'db'), join(s.dir, 'schema.ovsschema')],
+      );
       const args = [
         `--remote=punix:${s.socket}`,
         `--pidfile=${join(s.dir, 'ovsdb-server.pid')}`,
