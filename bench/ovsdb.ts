@@ -38,7 +38,9 @@ const BRIDGE = 'br0';
 type Rep = Replica<OpenVSwitchTables>;
 
 async function resetBridge(sb: OvsSandbox): Promise<void> {
-  await sb.vsctl('--no-wait', '--if-exists', 'del-br', BRIDGE, '--', 'add-br', BRIDGE, '--', 'set', 'bridge', BRIDGE, 'datapath_type=netdev');
+  // Not measured, but slow on a busy machine with thousands of ports: a generous timeout.
+  const args = ['--no-wait', '--if-exists', 'del-br', BRIDGE, '--', 'add-br', BRIDGE, '--', 'set', 'bridge', BRIDGE, 'datapath_type=netdev'];
+  await sb.run('ovs-vsctl', [`--db=${sb.dbRemote}`, '--timeout=300', ...args], { timeoutMs: 300_000 });
 }
 
 const ifaceIds = (name: string) => ({ 'iface-id': `${name}-id`, 'attached-mac': 'fa:16:3e:00:00:01' });
