@@ -262,12 +262,23 @@ export function diffStates(prev: DesiredState, next: DesiredState): ControlPlane
       events.push({ type: 'tunnel_delete', tunnelIp: t.ipAddress, tunnelType });
     }
   }
+  // Membership: a port joining, leaving or changing addresses changes its groups' member lists,
+  // which other ports' remote-group rules use (Neutron's security_groups_member_updated).
+  const memberGroups = new Set<string>();
+  const membership = (p: LocalPort | undefined) => p && JSON.stringify([p.securityGroups, p.fixedIps, p.allowedAddressPairs, p.mac]);
+  for (const id of new Set([...prev.ports.keys(), ...next.ports.keys()])) {
+    const a = prev.ports.get(id);
+    const b = next.ports.get(id);
+    if (membership(a) === membership(b)) continue;
+    for (const g of [...(a?.securityGroups ?? []), ...(b?.securityGroups ?? [])]) memberGroups.add(g);
+  }
   const groupsBefore = (prev.extra.securityGroups ?? {}) as Record<string, unknown>;
   const groupsAfter = (next.extra.securityGroups ?? {}) as Record<string, unknown>;
   const changedGroups = [...new Set([...Object.keys(groupsBefore), ...Object.keys(groupsAfter)])]
     .filter((id) => !sameJson(groupsBefore[id], groupsAfter[id]));
-  if (changedGroups.length || !sameJson(prev.extra.addressGroups, next.extra.addressGroups)) {
-    events.push({ type: 'security_groups_updated', securityGroupIds: changedGroups });
+  for (const g of changedGroups) memberGroups.add(g);
+  if (memberGroups.size || !sameJson(prev.extra.addressGroups, next.extra.addressGroups)) {
+    events.push({ type: 'security_groups_updated', securityGroupIds: [...memberGroups].sort() });
   }
   return events;
 }

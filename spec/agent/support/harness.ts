@@ -12,7 +12,7 @@ import { loadConfig, type AgentConfig } from '../../../lib/config/index.js';
 import { LocalControlPlane } from '../../../lib/control-plane/local/index.js';
 import { parseDumpLine, flowText } from '../../../lib/bridges/index.js';
 import type { OvsSandbox } from '../../../testing/sandbox.js';
-import { OfctlChannel } from './ofctl-channel.js';
+import { OpenFlowBridgeChannel } from '../../../lib/agent/ovs/openflow-channel.js';
 
 export interface HarnessOptions {
   overrides?: Record<string, string | number | boolean>;
@@ -54,7 +54,8 @@ export class AgentHarness {
     }).config;
     this.db = await ReplicaDatabase.connect(this.sb.dbRemote);
     this.cp = new LocalControlPlane({ file: this.stateFile, debounceMs: 10, onError: (e) => this.errors.push(e) });
-    const makeChannel = this.opts.channel ?? (async (sb: OvsSandbox, bridge: string) => new OfctlChannel(sb, bridge));
+    const makeChannel = this.opts.channel ??
+      ((sb: OvsSandbox, bridge: string) => OpenFlowBridgeChannel.connect(bridge, `unix:${sb.mgmtSocket(bridge)}`));
     this.agent = new OvsAgent({
       config: this.config, controlPlane: this.cp, db: this.db,
       openFlowChannel: async (bridge) => {
