@@ -2,7 +2,9 @@
  * A growable big-endian byte writer. One instance is meant to be reused for
  * many messages: `reset()` rewinds without freeing, so steady-state encoding
  * allocates nothing. Lengths that are only known at the end are reserved with
- * a placeholder and back-patched (`patchU16`).
+ * a placeholder and back-patched (`patchU16`). Subclasses may override
+ * `ensure` (the only place the buffer is replaced; connection/outbox.ts does):
+ * every write calls it when the current buffer is too short.
  */
 export class OfWriter {
   buf: Buffer;
@@ -31,12 +33,12 @@ export class OfWriter {
   }
 
   u8(v: number): void {
-    if (this.pos + 1 > this.buf.length) this.grow(1);
+    if (this.pos + 1 > this.buf.length) this.ensure(1);
     this.buf[this.pos++] = v;
   }
 
   u16(v: number): void {
-    if (this.pos + 2 > this.buf.length) this.grow(2);
+    if (this.pos + 2 > this.buf.length) this.ensure(2);
     const b = this.buf;
     b[this.pos] = v >>> 8;
     b[this.pos + 1] = v;
@@ -44,7 +46,7 @@ export class OfWriter {
   }
 
   u32(v: number): void {
-    if (this.pos + 4 > this.buf.length) this.grow(4);
+    if (this.pos + 4 > this.buf.length) this.ensure(4);
     const b = this.buf;
     const p = this.pos;
     b[p] = v >>> 24;
@@ -79,7 +81,7 @@ export class OfWriter {
   }
 
   zeros(n: number): void {
-    if (this.pos + n > this.buf.length) this.grow(n);
+    if (this.pos + n > this.buf.length) this.ensure(n);
     const b = this.buf;
     const end = this.pos + n;
     // Short runs (padding) are cheaper as a loop than as Buffer.fill.

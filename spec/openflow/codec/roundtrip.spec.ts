@@ -48,6 +48,29 @@ describe('openflow codec: round trip', () => {
     expect(at).to.equal(all.length);
   });
 
+  it('routes every buffer growth through ensure(), which subclasses (the connection outbox) override', () => {
+    class CountingWriter extends OfWriter {
+      grows = 0;
+      override ensure(n: number): void {
+        if (this.pos + n <= this.buf.length) return;
+        this.grows++;
+        const next = Buffer.alloc(this.pos + n);
+        this.buf.copy(next, 0, 0, this.pos);
+        this.buf = next;
+      }
+    }
+    const cw = new CountingWriter(1);
+    for (const msg of SAMPLES) encodeMessage(cw, msg);
+    expect(cw.buf.length).to.equal(cw.pos);
+    expect(cw.grows).to.be.greaterThan(SAMPLES.length);
+    let at = 0;
+    for (const msg of SAMPLES) {
+      const len = cw.buf.readUInt16BE(at + 2);
+      expect(decodeMessage(cw.buf.subarray(at, at + len))).to.deep.equal(msg);
+      at += len;
+    }
+  });
+
   it('ovs-ofctl parses every message we encode without a decode error', () => {
     // Left out: kinds OVS has no parser for (unknown type, unknown experimenter message or
     // multipart: xid 43), and what OVS does not implement: copy_ttl, PBB and unknown
