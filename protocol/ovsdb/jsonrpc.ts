@@ -221,13 +221,21 @@ export class JsonRpcSession {
     if (this.probeSentAt !== undefined && this.lastRx < this.probeSentAt) {
       const waited = now - this.probeSentAt;
       if (waited >= this.probeMs) {
-        this.close(
-          new OvsdbConnectionError(
-            OvsdbErrorCode.INACTIVITY,
-            `no reply from ${this.remote} to the inactivity probe for ${waited} ms; closing the connection`,
-            this.remote,
-          ),
-        );
+        // Timers run before I/O in the event loop: after a stall of our own, the
+        // reply may be sitting unread in the socket. Decide after one I/O turn.
+        setImmediate(() => {
+          if (!this.isOpen || this.lastRx >= (this.probeSentAt ?? 0)) {
+            if (this.isOpen) this.probe();
+            return;
+          }
+          this.close(
+            new OvsdbConnectionError(
+              OvsdbErrorCode.INACTIVITY,
+              `no reply from ${this.remote} to the inactivity probe for ${Date.now() - (this.probeSentAt ?? 0)} ms; closing the connection`,
+              this.remote,
+            ),
+          );
+        });
         return;
       }
       this.scheduleProbe(this.probeMs - waited);

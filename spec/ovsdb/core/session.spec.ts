@@ -261,6 +261,23 @@ describe('ovsdb JSON-RPC session against a scripted peer', () => {
     expect(client.isConnected).to.equal(true);
   });
 
+  it('does not take a stall of our own for a dead peer when the probe reply is waiting unread', async () => {
+    client = await OvsdbClient.connect(fake.remote, { inactivityProbeMs: 100 });
+    const peer = await fake.accepted();
+    const probe = await peer.next();
+    expect(probe.method).to.equal('echo');
+    peer.send(JSON.stringify({ id: probe.id, result: [], error: null }));
+    // Block the event loop past the probe's deadline, as a long synchronous job would.
+    const until = Date.now() + 350;
+    while (Date.now() < until) {
+      // busy
+    }
+    // Either the following probe arrives one interval later (the session survived) or the session ends.
+    const next = await Promise.race([peer.next(), client.closed]);
+    expect(next).to.have.property('method', 'echo');
+    expect(client.isConnected).to.equal(true);
+  });
+
   it('close() rejects requests in flight with CLOSED', async () => {
     client = await OvsdbClient.connect(fake.remote, { inactivityProbeMs: 0 });
     await fake.accepted();
