@@ -17,12 +17,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { flowMod } from '../protocol/openflow/builders.js';
 import { OFP_VERSION, OFPBF } from '../protocol/openflow/constants.js';
 import { decodeMessage, encodeMessage } from '../protocol/openflow/messages.js';
 import type { FlowMod, OpenFlowMessage } from '../protocol/openflow/types.js';
 import { OfWriter } from '../protocol/openflow/writer.js';
 import { connectSwitch, type OpenFlowSwitch } from '../protocol/openflow/connection/index.js';
+import { parseFlow } from '../protocol/openflow/text/index.js';
 import { OvsSandbox } from '../testing/sandbox.js';
 import type { BenchSuite, Metric } from './report.js';
 import { metric, newResult, timeIt } from './report.js';
@@ -32,65 +32,40 @@ const VLAN_PRESENT = 0x1000;
 const COOKIE_A = 0xa1n;
 const COOKIE_B = 0xb2n;
 
-/** One flow in both forms: the FlowMod we send and the ovs-ofctl line the peers read. */
-interface BenchFlow {
-  flow: FlowMod;
-  text: string;
-}
-
 const mac = (i: number): string =>
   `fa:16:3e:${((i >>> 16) & 0xff).toString(16).padStart(2, '0')}:${((i >>> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
 const ipv4 = (i: number): string => `10.${(i >>> 16) & 0xff}.${(i >>> 8) & 0xff}.${i & 0xff}`;
 
 /**
- * Neutron-like shapes, cycling: local VLAN tagging at ingress (in_port + MAC
- * → push_vlan, set_field vlan_vid, goto_table), delivery by VLAN and MAC
- * (pop_vlan, output), register-based forwarding (reg5/reg6 → set_field
- * eth_dst, output) and a firewall-like IPv4 check (reg5 + MAC + nw_src →
- * set_field reg6, goto_table). Every flow is distinct (the MAC, reg5 or
- * address comes from its index).
+ * Neutron-like flows in ovs-ofctl syntax, cycling through four shapes: local
+ * VLAN tagging at ingress (in_port + MAC → push_vlan, set_field vlan_vid,
+ * goto_table), delivery by VLAN and MAC (pop_vlan, output), register-based
+ * forwarding (reg5/reg6 → set_field eth_dst, output) and a firewall-like IPv4
+ * check (reg5 + MAC + nw_src → set_field reg6, goto_table). Every flow is
+ * distinct (its MAC, reg5 or address comes from its index). Half carry
+ * cookie A, half cookie B.
  */
-function neutronFlows(n: number): BenchFlow[] {
-  const flows: BenchFlow[] = [];
+function neutronFlowText(n: number): string[] {
+  const lines: string[] = [];
   for (let i = 0; i < n; i++) {
-    const cookie = i % 2 === 0 ? COOKIE_A : COOKIE_B;
-    const c = `cookie=0x${cookie.toString(16)}`;
+    const c = `cookie=0x${(i % 2 === 0 ? COOKIE_A : COOKIE_B).toString(16)}`;
     const port = 1 + (i % 64);
     const vid = 1 + (i % 4000);
     switch (i % 4) {
       case 0:
-        flows.push({
-          flow: flowMod({ cookie, tableId: 0, priority: 10, match: { in_port: port, eth_src: mac(i) },
-            instructions: [{ type: 'apply_actions', actions: [{ type: 'push_vlan', ethertype: 0x8100 },
-              { type: 'set_field', field: 'vlan_vid', value: VLAN_PRESENT | vid }] }, { type: 'goto_table', tableId: 60 }] }),
-          text: `${c},table=0,priority=10,in_port=${port},dl_src=${mac(i)},actions=push_vlan:0x8100,set_field:${VLAN_PRESENT | vid}->vlan_vid,goto_table:60`,
-        });
+        lines.push(`${c},table=0,priority=10,in_port=${port},dl_src=${mac(i)},actions=push_vlan:0x8100,set_field:${VLAN_PRESENT | vid}->vlan_vid,goto_table:60`);
         break;
       case 1:
-        flows.push({
-          flow: flowMod({ cookie, tableId: 60, priority: 20, match: { vlan_vid: VLAN_PRESENT | vid, eth_dst: mac(i) },
-            instructions: [{ type: 'apply_actions', actions: [{ type: 'pop_vlan' }, { type: 'output', port, maxLen: 0 }] }] }),
-          text: `${c},table=60,priority=20,dl_vlan=${vid},dl_dst=${mac(i)},actions=pop_vlan,output:${port}`,
-        });
+        lines.push(`${c},table=60,priority=20,dl_vlan=${vid},dl_dst=${mac(i)},actions=pop_vlan,output:${port}`);
         break;
       case 2:
-        flows.push({
-          flow: flowMod({ cookie, tableId: 60, priority: 30, match: { reg5: i, reg6: vid },
-            instructions: [{ type: 'apply_actions', actions: [{ type: 'set_field', field: 'eth_dst', value: mac(i) },
-              { type: 'output', port, maxLen: 0 }] }] }),
-          text: `${c},table=60,priority=30,reg5=${i},reg6=${vid},actions=set_field:${mac(i)}->eth_dst,output:${port}`,
-        });
+        lines.push(`${c},table=60,priority=30,reg5=${i},reg6=${vid},actions=set_field:${mac(i)}->eth_dst,output:${port}`);
         break;
       default:
-        flows.push({
-          flow: flowMod({ cookie, tableId: 71, priority: 65, match: { reg5: port, eth_src: mac(i), eth_type: 0x0800, ip_src: ipv4(i) },
-            instructions: [{ type: 'apply_actions', actions: [{ type: 'set_field', field: 'reg6', value: vid }] },
-              { type: 'goto_table', tableId: 73 }] }),
-          text: `${c},table=71,priority=65,ip,reg5=${port},dl_src=${mac(i)},nw_src=${ipv4(i)},actions=set_field:${vid}->reg6,goto_table:73`,
-        });
+        lines.push(`${c},table=71,priority=65,ip,reg5=${port},dl_src=${mac(i)},nw_src=${ipv4(i)},actions=set_field:${vid}->reg6,goto_table:73`);
     }
   }
-  return flows;
+  return lines;
 }
 
 // ---------------------------------------------------------------------------
@@ -168,6 +143,8 @@ async function clearFlows(sw: OpenFlowSwitch, sb: OvsSandbox): Promise<void> {
   sw.deleteFlows();
   await sw.barrier();
   await expectCount(sb, 0, 'after deleting all flows');
+  // ovs-vswitchd frees deleted rules after an RCU grace period; let that pass before the next timing.
+  await new Promise((r) => setTimeout(r, 300));
 }
 
 async function sortedDump(sb: OvsSandbox): Promise<string> {
@@ -194,31 +171,43 @@ async function installOurs(sw: OpenFlowSwitch, flows: FlowMod[], bundle: boolean
   await sw.barrier();
 }
 
-function codecRates(flows: FlowMod[], quick: boolean): { encode: number[]; decode: number[] } {
-  const n = Math.min(flows.length, quick ? 10_000 : 100_000);
-  const w = new OfWriter(16 << 20);
+/**
+ * The codec alone, in process: flow-mods encoded into one reused writer, then
+ * decoded from views of it. Each sample covers 200,000 messages (the flows,
+ * cycled), after an untimed warm-up round.
+ */
+function codecRates(flows: FlowMod[], rounds: number): { encode: number[]; decode: number[] } {
+  const perSample = 200_000;
+  const w = new OfWriter(32 << 20);
   const encode: number[] = [];
   const decode: number[] = [];
-  const rounds = quick ? 3 : 5;
-  for (let r = 0; r < rounds; r++) {
-    w.reset();
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) encodeMessage(w, flows[i], OFP_VERSION.OF13);
-    const t1 = process.hrtime.bigint();
-    encode.push(n / (Number(t1 - t0) / 1e9));
-    const bytes = w.view();
-    const t2 = process.hrtime.bigint();
-    let pos = 0;
-    let count = 0;
-    while (pos < bytes.length) {
-      const len = bytes.readUInt16BE(pos + 2);
-      decodeMessage(bytes.subarray(pos, pos + len));
-      pos += len;
-      count++;
+  for (let r = -1; r < rounds; r++) {
+    let encodeNs = 0;
+    let decodeNs = 0;
+    for (let done = 0; done < perSample; ) {
+      const n = Math.min(flows.length, perSample - done);
+      w.reset();
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) encodeMessage(w, flows[i], OFP_VERSION.OF13);
+      const t1 = process.hrtime.bigint();
+      const bytes = w.view();
+      let pos = 0;
+      let count = 0;
+      while (pos < bytes.length) {
+        const len = bytes.readUInt16BE(pos + 2);
+        decodeMessage(bytes.subarray(pos, pos + len));
+        pos += len;
+        count++;
+      }
+      const t2 = process.hrtime.bigint();
+      if (count !== n) throw new Error(`decoded ${count} of ${n}`);
+      encodeNs += Number(t1 - t0);
+      decodeNs += Number(t2 - t1);
+      done += n;
     }
-    const t3 = process.hrtime.bigint();
-    if (count !== n) throw new Error(`decoded ${count} of ${n}`);
-    decode.push(n / (Number(t3 - t2) / 1e9));
+    if (r < 0) continue;
+    encode.push(perSample / (encodeNs / 1e9));
+    decode.push(perSample / (decodeNs / 1e9));
   }
   return { encode, decode };
 }
@@ -226,10 +215,11 @@ function codecRates(flows: FlowMod[], quick: boolean): { encode: number[]; decod
 const suite: BenchSuite = {
   async run({ quick }) {
     const n = quick ? 10_000 : 100_000;
-    const runs = 3;
+    const runs = quick ? 3 : 5;
     const nModify = Math.min(10_000, n);
-    const flows = neutronFlows(n);
-    const flowMods = flows.map((f) => f.flow);
+    // Our flow-mods come from the very lines the ovs-ofctl peers read, through the text module.
+    const lines = neutronFlowText(n);
+    const flowMods = lines.map((l) => parseFlow(l));
     const notes: string[] = [];
 
     const sb = await OvsSandbox.start();
@@ -256,7 +246,7 @@ const suite: BenchSuite = {
       }
       raw = await rawClient(port);
       const flowFile = join(dir, 'flows.txt');
-      writeFileSync(flowFile, `${flows.map((f) => f.text).join('\n')}\n`);
+      writeFileSync(flowFile, `${lines.join('\n')}\n`);
 
       // The wire limit's bytes, encoded before any timing.
       const plainXid = n + 1;
@@ -292,24 +282,18 @@ const suite: BenchSuite = {
         ours: [], oursBundle: [], wire: [], wireBundle: [], ofctl: [], ofctlBundle: [],
         oursDelete: [], ofctlDelete: [], oursModify: [], ofctlModify: [],
       };
-      const modified = flows.slice(0, nModify).map((f) => ({
-        flow: { ...f.flow, command: 'modify_strict' as const, instructions: [{ type: 'apply_actions' as const, actions: [{ type: 'output' as const, port: 99, maxLen: 0 }] }] },
-        text: f.text.replace(/actions=.*$/, 'actions=output:99'),
-      }));
-      const modifyText = `${modified.map((f) => f.text).join('\n')}\n`;
+      // Modify: the first nModify flows get a new action; cookies dropped (no cookie match on modify).
+      const modifyLines = lines.slice(0, nModify).map((l) => l.replace(/^cookie=[^,]*,/, '').replace(/actions=.*$/, 'actions=output:99'));
+      const modified = modifyLines.map((l) => parseFlow(l, { command: 'modify_strict' }));
+      const modifyText = `${modifyLines.join('\n')}\n`;
 
       // Alternate the contenders within each run, so drift hits all alike.
-      for (let r = 0; r < runs; r++) {
-        series.wire.push(await timeIt(() => rawRun(plainBytes, plainXid)));
-        await expectCount(sb, n, 'wire limit');
-        await clearFlows(sw, sb);
-
+      const oursPlain = async (): Promise<void> => {
         series.ours.push(await timeIt(() => installOurs(sw!, flowMods, false)));
         await expectCount(sb, n, 'ours');
-
         // Modify and delete on the table our install left.
         series.oursModify.push(await timeIt(async () => {
-          for (const m of modified) sw!.send(m.flow);
+          for (const m of modified) sw!.send(m);
           await sw!.barrier();
         }));
         series.oursDelete.push(await timeIt(async () => {
@@ -317,30 +301,45 @@ const suite: BenchSuite = {
           await sw!.barrier();
         }));
         await expectCount(sb, n - Math.ceil(n / 2), 'after our delete by cookie');
-        await clearFlows(sw, sb);
-
-        series.wireBundle.push(await timeIt(() => rawRun(bundleBytes, bundleXid)));
-        await expectCount(sb, n, 'wire limit, bundle');
-        await clearFlows(sw, sb);
-
+        await clearFlows(sw!, sb);
+      };
+      const wirePlain = async (): Promise<void> => {
+        series.wire.push(await timeIt(() => rawRun(plainBytes, plainXid)));
+        await expectCount(sb, n, 'wire limit');
+        await clearFlows(sw!, sb);
+      };
+      const oursBundle = async (): Promise<void> => {
         series.oursBundle.push(await timeIt(() => installOurs(sw!, flowMods, true)));
         await expectCount(sb, n, 'ours, bundle');
-        await clearFlows(sw, sb);
-
+        await clearFlows(sw!, sb);
+      };
+      const wireBundle = async (): Promise<void> => {
+        series.wireBundle.push(await timeIt(() => rawRun(bundleBytes, bundleXid)));
+        await expectCount(sb, n, 'wire limit, bundle');
+        await clearFlows(sw!, sb);
+      };
+      const ofctl = async (): Promise<void> => {
         series.ofctlBundle.push(await timeIt(() => sb.ofctl('-O', 'OpenFlow13', '--bundle', 'add-flows', target, flowFile)));
         await expectCount(sb, n, 'ovs-ofctl --bundle');
-        await clearFlows(sw, sb);
-
+        await clearFlows(sw!, sb);
         series.ofctl.push(await timeIt(() => sb.run('ovs-ofctl', ['-O', 'OpenFlow13', 'add-flows', target, flowFile], { timeoutMs: 300_000 })));
         await expectCount(sb, n, 'ovs-ofctl');
         // mod-flows reads flows from a file only as "-" (stdin).
         series.ofctlModify.push(await timeIt(() => sb.run('ovs-ofctl', ['-O', 'OpenFlow13', '--strict', 'mod-flows', target, '-'], { input: modifyText })));
         series.ofctlDelete.push(await timeIt(() => sb.ofctl('-O', 'OpenFlow13', 'del-flows', target, `cookie=0x${COOKIE_A.toString(16)}/-1`)));
         await expectCount(sb, n - Math.ceil(n / 2), 'after ovs-ofctl delete by cookie');
-        await clearFlows(sw, sb);
+        await clearFlows(sw!, sb);
+      };
+
+      // Each pair side by side, the order flipped every run, so drift and
+      // ovs-vswitchd's deferred cleanup of the previous table hit both alike.
+      for (let r = 0; r < runs; r++) {
+        const pairs = r % 2 === 0 ? [wirePlain, oursPlain, wireBundle, oursBundle] : [oursPlain, wirePlain, oursBundle, wireBundle];
+        for (const step of pairs) await step();
+        await ofctl();
       }
 
-      const codec = codecRates(flowMods, quick);
+      const codec = codecRates(flowMods, runs);
       const k = n / 1000;
       const metrics: Metric[] = [
         metric({ metric: `install_${k}k_flows`, unit: 's', ours: series.ours,

@@ -9,6 +9,7 @@ import { OFP_VERSION, OFPBAC, OFPBFC, OFPFF, OFPFMFC, OFPET, OFPBMC, OFPP } from
 import { encodeMessage } from '../../../protocol/openflow/messages.js';
 import type { FlowMod, FlowStats } from '../../../protocol/openflow/types.js';
 import { OfWriter } from '../../../protocol/openflow/writer.js';
+import { formatFlow } from '../../../protocol/openflow/text/index.js';
 import {
   OpenFlowController,
   OpenFlowSwitch,
@@ -64,6 +65,8 @@ async function installAndVerify(sw: OpenFlowChannel, sb: OvsSandbox): Promise<vo
 
   const ours = await sw.dumpFlows();
   expect(ours).to.have.length(FLOWS.length);
+  // Our flow-stats reply, printed by the text module, reads exactly as ovs-ofctl's dump.
+  expect(ours.map((f) => formatFlow(f)).sort()).to.deep.equal(lines);
   for (const { flow } of FLOWS) {
     const got = ours.find((s: FlowStats) => s.tableId === flow.tableId && s.priority === flow.priority);
     expect(got, `flow table=${flow.tableId} priority=${flow.priority} in our dump`).to.not.equal(undefined);
