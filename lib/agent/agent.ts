@@ -97,7 +97,7 @@ export interface PassSummary {
   failed: string[];
   flowMods: number;
   /** Where the pass spent its time (ms): control-plane lookup, computing flows, switch commit (flows + tags), reporting. */
-  phases: { details: number; compute: number; commit: number; report: number };
+  phases: { details: number; compute: number; firewall: number; commit: number; report: number };
   error?: Error;
 }
 
@@ -527,7 +527,7 @@ export class OvsAgent {
     const t0 = Date.now();
     const summary: PassSummary = {
       ok: true, durationMs: 0, up: [], down: [], dead: [], removed: [], failed: [], flowMods: 0,
-      phases: { details: 0, compute: 0, commit: 0, report: 0 },
+      phases: { details: 0, compute: 0, firewall: 0, commit: 0, report: 0 },
     };
     const now = Date.now();
     const fullSync = this.fullSyncPending;
@@ -695,6 +695,7 @@ export class OvsAgent {
       up.push(id);
     }
 
+    phase('compute');
     if (this.firewall && this.firewall.driver !== 'noop') {
       const fw = this.firewall;
       const gone = fwRemove.filter((id) => fw.isPortManaged(id));
@@ -707,11 +708,13 @@ export class OvsAgent {
         if (known.length) fw.updatePortFilters(known);
       }
       for (const change of fw.flush()) this.applyExternalChange(this.brInt.flows, 'fw', change);
+      phase('firewall');
     }
 
-    phase('compute');
-    const [mods] = await Promise.all([this.commitFlows('pass'), tags.length ? this.db.setPortTags(tags) : Promise.resolve()]);
-    summary.flowMods = mods;
+    // Flows first, then tags: a tag change makes ovs-vswitchd reconfigure the bridge, which would
+    // hold up the bundle if it arrived first; the OVSDB write itself is answered by ovsdb-server at once.
+    summary.flowMods = await this.commitFlows('pass');
+    if (tags.length) await this.db.setPortTags(tags);
     phase('commit');
 
     const reportable = new Set([...up, ...down]);
