@@ -641,7 +641,7 @@ export function parseInstructions(view: MatchView, text: string, start: number, 
         if (v === undefined || m === undefined || v > 0xffffffffffffffffn || m > 0xffffffffffffffffn) {
           throw err('OFTEXT_BAD_VALUE', 'invalid metadata', it.value, vat);
         }
-        out.push({ type: 'write_metadata', metadata: v & m, mask: m });
+        out.push({ type: 'write_metadata', metadata: v, mask: m });
         continue;
       }
       case 'goto_table':
