@@ -30,7 +30,7 @@
  * {@link OvsdbProtocolError} naming the table and column on a mismatch.
  */
 import { OvsdbProtocolError, OvsdbValidationError, preview } from './errors.js';
-import type { BaseType, ColumnType, TableSchema } from './schema.js';
+import { getColumn, type BaseType, type ColumnType, type TableSchema } from './schema.js';
 
 /** A uuid in canonical text form, e.g. `"550e8400-e29b-41d4-a716-446655440000"`. */
 export type Uuid = string;
@@ -238,16 +238,16 @@ function encodeMap(type: ColumnType, valueType: BaseType, v: unknown, where?: Wh
 
 /**
  * Encodes a row for `insert`/`update`, validating every member. Members
- * whose value is `undefined` are left out; unknown columns and the
- * read-only `_uuid`/`_version` are rejected.
+ * whose value is `undefined` are left out; an unknown column is an
+ * `UNKNOWN_COLUMN` schema error, `_uuid`/`_version` (read-only) and, for
+ * updates, immutable columns are validation errors.
  */
 export function encodeRow(table: TableSchema, row: RowInput, opts: { forUpdate?: boolean } = {}): WireRow {
   const out: WireRow = {};
   for (const name of Object.keys(row)) {
     const v = row[name];
     if (v === undefined) continue;
-    const col = table.columns.get(name);
-    if (!col) throw invalid(`table ${table.name} has no column ${JSON.stringify(name)}`, v, { table: table.name, column: name });
+    const col = getColumn(table, name);
     if (name === '_uuid' || name === '_version') throw invalid(`${name} is read-only`, v, { table: table.name, column: name });
     if (opts.forUpdate && !col.mutable) throw invalid('column is immutable (set only at insert)', v, { table: table.name, column: name });
     out[name] = encodeDatum(col.type, v, { table: table.name, column: name });

@@ -133,7 +133,8 @@ describe('ovsdb datum', () => {
   it('encodes rows, skipping undefined and refusing unknown, read-only and immutable columns', () => {
     const bridge = getTable(VSWITCH, 'Bridge');
     expect(encodeRow(bridge, { name: 'br0', fail_mode: undefined })).to.deep.equal({ name: 'br0' });
-    expect(() => encodeRow(bridge, { nope: 1 })).to.throw(OvsdbValidationError, /no column "nope"/);
+    expect(() => encodeRow(bridge, { nope: 1 })).to.throw(OvsdbSchemaError, /Bridge has no column "nope"/).with.property('code', OvsdbErrorCode.UNKNOWN_COLUMN);
+    expect(() => encodeRow(bridge, { name: 'x' }, { forUpdate: true })).to.throw(OvsdbValidationError, /immutable/);
     expect(() => encodeRow(bridge, { _uuid: U1 })).to.throw(OvsdbValidationError, /read-only/);
   });
 
