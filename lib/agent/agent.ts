@@ -544,6 +544,8 @@ export class OvsAgent {
       if (this.tunnelSyncPending && this.brTun) await this.tunnelSync();
       await this.syncTunnelPorts();
       await this.processPorts(ids, removed, summary);
+      // Provisioning may have asked for tunnels (l2pop entries waiting for their network).
+      if (await this.syncTunnelPorts()) summary.flowMods += await this.commitFlows('tunnels');
       this.passCount++;
       if (!this.firstSyncDone && this.pending.size === 0) await this.afterFirstSync();
     } catch (err) {
@@ -919,8 +921,8 @@ export class OvsAgent {
   }
 
   /** Makes br-tun's tunnel ports match the remote endpoints; rewrites flood flows when the set changed. */
-  private async syncTunnelPorts(): Promise<void> {
-    if (!this.brTun) return;
+  private async syncTunnelPorts(): Promise<boolean> {
+    if (!this.brTun) return false;
     let changed = false;
     const wanted = new Set<string>();
     for (const type of TUNNEL_TYPES) {
@@ -947,6 +949,7 @@ export class OvsAgent {
       this.log.info(`tunnel port ${name} deleted`);
     }
     if (changed) for (const m of this.vlans.mappings()) this.refreshFloodFlow(m);
+    return changed;
   }
 
   /** l2pop's intentions: flows go to br-tun's desired table, tunnel ports to the next syncTunnelPorts. */
