@@ -92,7 +92,7 @@ function encodeWithXid(w: OfWriter, m: OpenFlowMessage, version: number, xid: nu
       start = beginMessage(w, version, OFPT.PORT_STATUS, xid);
       w.u8(m.reason);
       w.zeros(7);
-      encodePort(w, m.port);
+      encodePort(w, m.port, version);
       break;
     case 'packet_out':
       start = beginMessage(w, version, OFPT.PACKET_OUT, xid);
@@ -108,6 +108,7 @@ function encodeWithXid(w: OfWriter, m: OpenFlowMessage, version: number, xid: nu
       break;
     case 'port_mod':
       start = beginMessage(w, version, OFPT.PORT_MOD, xid);
+      requireOf13Layout(version, m.type);
       encodePortMod(w, m);
       break;
     case 'table_mod':
@@ -116,11 +117,11 @@ function encodeWithXid(w: OfWriter, m: OpenFlowMessage, version: number, xid: nu
       break;
     case 'multipart_request':
       start = beginMessage(w, version, OFPT.MULTIPART_REQUEST, xid);
-      encodeMultipartRequest(w, m);
+      encodeMultipartRequest(w, m, version);
       break;
     case 'multipart_reply':
       start = beginMessage(w, version, OFPT.MULTIPART_REPLY, xid);
-      encodeMultipartReply(w, m);
+      encodeMultipartReply(w, m, version);
       break;
     case 'barrier_request':
       start = beginMessage(w, version, OFPT.BARRIER_REQUEST, xid);
@@ -139,6 +140,7 @@ function encodeWithXid(w: OfWriter, m: OpenFlowMessage, version: number, xid: nu
     case 'get_async_reply':
     case 'set_async':
       start = beginMessage(w, version, m.type === 'set_async' ? OFPT.SET_ASYNC : OFPT.GET_ASYNC_REPLY, xid);
+      requireOf13Layout(version, m.type);
       encodeAsync(w, m);
       break;
     case 'meter_mod':
@@ -165,6 +167,13 @@ function encodeWithXid(w: OfWriter, m: OpenFlowMessage, version: number, xid: nu
       throw new OpenFlowEncodeError('OF_ENCODE_UNSUPPORTED', `unknown message type ${JSON.stringify((m as { type: unknown }).type)}`);
   }
   finishMessage(w, start);
+}
+
+/** Messages whose OF1.4+ body (properties) the codec does not model are only encoded in OF1.3. */
+function requireOf13Layout(version: number, what: string): void {
+  if (version >= OFP_VERSION.OF14) {
+    throw new OpenFlowEncodeError('OF_ENCODE_UNSUPPORTED', `${what} is only supported in OpenFlow 1.3 (its OF1.4+ body differs)`);
+  }
 }
 
 function beginBundle(w: OfWriter, version: number, xid: number, nativeType: number, onfType: number): number {
@@ -244,7 +253,7 @@ function decodeBody(r: OfReader, type: number, xid: number, version: number, nes
     case OFPT.PORT_STATUS: {
       const reason = r.u8('reason');
       r.skip(7);
-      return { type: 'port_status', xid, reason, port: decodePort(r) };
+      return { type: 'port_status', xid, reason, port: decodePort(r, version) };
     }
     case OFPT.PACKET_OUT:
       return decodePacketOut(r, xid);
@@ -253,13 +262,14 @@ function decodeBody(r: OfReader, type: number, xid: number, version: number, nes
     case OFPT.GROUP_MOD:
       return decodeGroupMod(r, xid);
     case OFPT.PORT_MOD:
+      of13Layout(r, version, 'port_mod');
       return decodePortMod(r, xid);
     case OFPT.TABLE_MOD:
       return decodeTableMod(r, xid);
     case OFPT.MULTIPART_REQUEST:
-      return decodeMultipartRequest(r, xid);
+      return decodeMultipartRequest(r, xid, version);
     case OFPT.MULTIPART_REPLY:
-      return decodeMultipartReply(r, xid);
+      return decodeMultipartReply(r, xid, version);
     case OFPT.BARRIER_REQUEST:
       return { type: 'barrier_request', xid };
     case OFPT.BARRIER_REPLY:
@@ -271,8 +281,10 @@ function decodeBody(r: OfReader, type: number, xid: number, version: number, nes
     case OFPT.GET_ASYNC_REQUEST:
       return { type: 'get_async_request', xid };
     case OFPT.GET_ASYNC_REPLY:
+      of13Layout(r, version, 'get_async_reply');
       return { type: 'get_async_reply', xid, ...decodeAsync(r) };
     case OFPT.SET_ASYNC:
+      of13Layout(r, version, 'set_async');
       return { type: 'set_async', xid, ...decodeAsync(r) };
     case OFPT.METER_MOD:
       return decodeMeterMod(r, xid);
@@ -284,6 +296,11 @@ function decodeBody(r: OfReader, type: number, xid: number, version: number, nes
       break;
   }
   return { type: 'unknown', xid, msgType: type, body: r.bytes(r.remaining) };
+}
+
+/** Refuses an OF1.4+ body the codec would misread with the OF1.3 layout. */
+function of13Layout(r: OfReader, version: number, what: string): void {
+  if (version >= OFP_VERSION.OF14) r.fail('OF_DECODE_BAD_VERSION', `${what} in OpenFlow version 0x${version.toString(16)} is not supported`, r.base);
 }
 
 function decodeBundleAdd(r: OfReader, xid: number, nesting: number): BundleAddMessage {

@@ -1,5 +1,6 @@
 /** MULTIPART_REQUEST / MULTIPART_REPLY bodies (ofp_multipart_*), OF1.3 section 7.3.5. */
-import { DESC_STR_LEN, OFPMP, SERIAL_NUM_LEN } from '../constants.js';
+import { DESC_STR_LEN, OFP_VERSION, OFPMP, SERIAL_NUM_LEN } from '../constants.js';
+import { OpenFlowEncodeError } from '../errors.js';
 import { decodeInstructions, encodeInstructions } from '../instructions.js';
 import { decodeMatch, encodeMatch } from '../match.js';
 import { decodeBands, decodeBuckets, decodeGroupType, encodeBands, encodeBuckets, encodeGroupType } from './group-meter.js';
@@ -60,7 +61,8 @@ function decodeSelector(r: OfReader): FlowStatsSelector {
   return { tableId, outPort, outGroup, cookie, cookieMask, match: decodeMatch(r) };
 }
 
-export function encodeMultipartRequest(w: OfWriter, m: MultipartRequest): void {
+// The request bodies are the same in OF1.3 and OF1.4.
+export function encodeMultipartRequest(w: OfWriter, m: MultipartRequest, _version: number = OFP_VERSION.OF13): void {
   const b = m.body;
   w.u16(mpType(b));
   w.u16(m.flags);
@@ -93,7 +95,7 @@ export function encodeMultipartRequest(w: OfWriter, m: MultipartRequest): void {
   }
 }
 
-export function decodeMultipartRequest(r: OfReader, xid: number): MultipartRequest {
+export function decodeMultipartRequest(r: OfReader, xid: number, _version: number = OFP_VERSION.OF13): MultipartRequest {
   const type = r.u16('multipart type');
   const flags = r.u16('multipart flags');
   r.skip(4);
@@ -228,8 +230,11 @@ const PORT_COUNTERS = [
   'collisions',
 ] as const;
 
-export function encodeMultipartReply(w: OfWriter, m: MultipartReply): void {
+export function encodeMultipartReply(w: OfWriter, m: MultipartReply, version: number = OFP_VERSION.OF13): void {
   const b = m.body;
+  if (b.kind === 'port_stats' && version >= OFP_VERSION.OF14) {
+    throw new OpenFlowEncodeError('OF_ENCODE_UNSUPPORTED', 'port_stats replies are only supported in OpenFlow 1.3');
+  }
   w.u16(mpType(b));
   w.u16(m.flags);
   w.zeros(4);
@@ -269,7 +274,7 @@ export function encodeMultipartReply(w: OfWriter, m: MultipartReply): void {
       }
       return;
     case 'port_desc':
-      for (const p of b.ports) encodePort(w, p);
+      for (const p of b.ports) encodePort(w, p, version);
       return;
     case 'group':
       for (const g of b.groups) {
@@ -331,7 +336,7 @@ export function encodeMultipartReply(w: OfWriter, m: MultipartReply): void {
   }
 }
 
-export function decodeMultipartReply(r: OfReader, xid: number): MultipartReply {
+export function decodeMultipartReply(r: OfReader, xid: number, version: number = OFP_VERSION.OF13): MultipartReply {
   const type = r.u16('multipart type');
   const flags = r.u16('multipart flags');
   r.skip(4);
@@ -369,6 +374,8 @@ export function decodeMultipartReply(r: OfReader, xid: number): MultipartReply {
       };
       break;
     case OFPMP.PORT_STATS:
+      // OF1.4 port stats carry properties: not modelled, and the OF1.3 layout would misread them.
+      if (version >= OFP_VERSION.OF14) r.fail('OF_DECODE_BAD_VERSION', 'port_stats replies are only supported in OpenFlow 1.3', r.base);
       body = {
         kind: 'port_stats',
         ports: fixed(r, 112, 'port stats', (e): PortStats => {
@@ -383,7 +390,13 @@ export function decodeMultipartReply(r: OfReader, xid: number): MultipartReply {
       };
       break;
     case OFPMP.PORT_DESC:
-      body = { kind: 'port_desc', ports: fixed(r, OFP_PORT_LEN, 'ofp_port', decodePort) };
+      if (version >= OFP_VERSION.OF14) {
+        const ports = [];
+        while (r.remaining > 0) ports.push(decodePort(r, version));
+        body = { kind: 'port_desc', ports };
+      } else {
+        body = { kind: 'port_desc', ports: fixed(r, OFP_PORT_LEN, 'ofp_port', (e) => decodePort(e)) };
+      }
       break;
     case OFPMP.GROUP:
       body = {

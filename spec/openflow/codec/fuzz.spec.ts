@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeMessage, encodeMessage, OFP_VERSION, OfWriter, OpenFlowDecodeError } from '../../../protocol/openflow/index.js';
+import { decodeMessage, encodeMessage, OFP_VERSION, OfWriter, OpenFlowDecodeError, OpenFlowEncodeError } from '../../../protocol/openflow/index.js';
 import { SAMPLES } from './samples.js';
 
 /** mulberry32: a small seeded PRNG, so every run tries the same inputs. */
@@ -29,7 +29,13 @@ function corpus(): Buffer[] {
   for (const msg of SAMPLES) {
     for (const version of [OFP_VERSION.OF13, OFP_VERSION.OF14]) {
       w.reset();
-      encodeMessage(w, msg, version);
+      try {
+        encodeMessage(w, msg, version);
+      } catch (err) {
+        // A few kinds are OF1.3-only (see roundtrip.spec.ts).
+        if (err instanceof OpenFlowEncodeError && err.code === 'OF_ENCODE_UNSUPPORTED') continue;
+        throw err;
+      }
       out.push(w.take());
     }
   }

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeMessage, encodeMessage, OFP_VERSION, OfWriter } from '../../../protocol/openflow/index.js';
+import { decodeMessage, encodeMessage, OFP_VERSION, OfWriter, OpenFlowDecodeError, OpenFlowEncodeError } from '../../../protocol/openflow/index.js';
 import { SAMPLES } from './samples.js';
 
 describe('openflow codec: round trip', () => {
@@ -32,6 +32,32 @@ describe('openflow codec: round trip', () => {
         expect(bytes[1]).to.equal(version === OFP_VERSION.OF13 ? 4 : msg.type === 'bundle_control' ? 33 : 34);
         expect(decodeMessage(bytes)).to.deep.equal(msg);
       }
+    }
+  });
+
+  it('encodes and decodes OF1.4 port descriptions (ofp14_port with its Ethernet property), as ovs-ofctl reads them', () => {
+    const v14 = SAMPLES.filter((m) => m.type === 'port_status' || (m.type === 'multipart_reply' && m.body.kind === 'port_desc'));
+    expect(v14).to.have.length(2);
+    for (const msg of v14) {
+      w.reset();
+      encodeMessage(w, msg, OFP_VERSION.OF14);
+      const bytes = w.take();
+      expect(decodeMessage(bytes)).to.deep.equal(msg);
+      const text = execFileSync('ovs-ofctl', ['ofp-print', bytes.toString('hex')], { encoding: 'utf8' });
+      expect(text).to.match(/\(OF1\.4\)/);
+      expect(text).to.not.match(/decode error|\*\*\*/);
+      expect(text).to.include('speed: 10000 Mbps now');
+    }
+  });
+
+  it('refuses OF1.4 bodies it does not model instead of misreading them', () => {
+    for (const msg of SAMPLES.filter((m) => ['port_mod', 'set_async', 'get_async_reply'].includes(m.type))) {
+      expect(() => encodeMessage(new OfWriter(), msg, OFP_VERSION.OF14)).to.throw(OpenFlowEncodeError, /only supported in OpenFlow 1.3/);
+      w.reset();
+      encodeMessage(w, msg, OFP_VERSION.OF13);
+      const bytes = w.take();
+      bytes[0] = OFP_VERSION.OF14;
+      expect(() => decodeMessage(bytes)).to.throw(OpenFlowDecodeError, /not supported/);
     }
   });
 

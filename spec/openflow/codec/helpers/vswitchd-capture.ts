@@ -26,7 +26,7 @@ import { OvsSandbox } from '../../../../testing/sandbox.js';
 import { apply, output } from './build.js';
 
 /** A minimal controller-side session: frames messages and waits for replies by xid or type. */
-class Session {
+export class Session {
   private pending = Buffer.alloc(0);
   private inbox: Buffer[] = [];
   private waiters: (() => void)[] = [];
@@ -200,6 +200,39 @@ export async function captureVswitchd(): Promise<Map<string, Buffer>> {
     s.send(flowMod({ xid: 30, command: 'delete', tableId: 1, cookie: 0x22n, cookieMask: 0xffn }));
     out.set('flow_removed', await s.byType(T.FLOW_REMOVED, 'FLOW_REMOVED'));
     return out;
+  } finally {
+    session?.close();
+    server.close();
+    await sb.stop();
+  }
+}
+
+/**
+ * An OpenFlow 1.4 PORT_DESC reply and an OF1.4 PORT_STATUS, from ovs-vswitchd
+ * talking to us as its controller in 1.4 (the bridge allows 1.3 and 1.4; we
+ * offer only 1.4).
+ */
+export async function captureOf14Ports(): Promise<{ portDesc: Buffer; portStatus: Buffer }> {
+  const sb = await OvsSandbox.start();
+  const server = net.createServer();
+  let session: Session | undefined;
+  try {
+    await sb.vsctl(
+      'add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=netdev', 'fail-mode=secure',
+      'protocols=OpenFlow13,OpenFlow14',
+      '--', 'add-port', 'br0', 'p1', '--', 'set', 'interface', 'p1', 'ofport_request=1',
+    );
+    const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await sb.vsctl('set-controller', 'br0', `tcp:127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+    const s = (session = new Session(await accepted));
+    await s.byType(0, 'HELLO');
+    s.send({ type: 'hello', xid: 1, versions: [OFP_VERSION.OF14] }, OFP_VERSION.OF14);
+    s.send(multipartRequest({ kind: 'port_desc' }, 2), OFP_VERSION.OF14);
+    const portDesc = await s.byXid(2, 'OF1.4 PORT_DESC reply');
+    await sb.vsctl('add-port', 'br0', 'p2', '--', 'set', 'interface', 'p2', 'ofport_request=2');
+    const portStatus = await s.byType(T.PORT_STATUS, 'OF1.4 PORT_STATUS');
+    return { portDesc, portStatus };
   } finally {
     session?.close();
     server.close();

@@ -180,6 +180,18 @@ export const CHECKS: Record<string, Check> = {
     expect(p.data.subarray(0, 14).toString('hex')).to.equal('fa163e000002fa163e0000010800');
     expect(p.totalLen).to.equal(p.data.length);
   },
+  of14_port_desc: (m, bytes) => {
+    expect(bytes[0]).to.equal(5);
+    const b = as(m, 'multipart_reply').body;
+    if (b.kind !== 'port_desc') throw new Error(`port_desc expected, got ${b.kind}`);
+    expect(new Map(b.ports.map((p) => [p.portNo, p.name]))).to.deep.equal(new Map([[1, 'p1'], [OFPP.LOCAL, 'br0']]));
+  },
+  of14_port_status: (m, bytes) => {
+    expect(bytes[0]).to.equal(5);
+    const p = as(m, 'port_status');
+    expect(p.reason).to.equal(OFPPR.ADD);
+    expect(p.port).to.include({ portNo: 2, name: 'p2' });
+  },
   flow_removed: (m) => {
     const f = as(m, 'flow_removed');
     expect(f).to.include({ cookie: 0x22n, reason: OFPRR.DELETE, tableId: 1, priority: 20 });
