@@ -26,6 +26,14 @@ export interface BaseFlowOptions {
   permittedEthertypes: readonly string[];
 }
 
+/**
+ * A port whose security groups are all stateless never goes through
+ * conntrack in its own pipeline: its egress skips the ct() into T72 and its
+ * ingress clears any tracking state before T82, so its rules (matching
+ * `ct_state=-trk`) see every packet, replies included.
+ */
+export type PortMode = 'stateful' | 'stateless';
+
 const setRegs = (p: FirewallPort): string => `set_field:${p.ofport}->reg${Reg.PORT},set_field:${p.lvid}->reg${Reg.NET}`;
 const goTo = (t: number): string => `resubmit(,${t})`;
 const IP_TYPES = [EtherType.IPV4, EtherType.IPV6] as const;
@@ -57,11 +65,11 @@ function classificationFlows(p: FirewallPort, macs: readonly string[]): Flow[] {
 }
 
 /** T71, T73: anti-spoofing, DHCP/RA guards and the hand-off to the egress rules (§5.3). */
-function egressBaseFlows(p: FirewallPort, opts: BaseFlowOptions): Flow[] {
+function egressBaseFlows(p: FirewallPort, opts: BaseFlowOptions, mode: PortMode): Flow[] {
   const { mac, macs, pairs4, pairs6 } = portAddresses(p);
   const P = p.ofport;
   const port = [`in_port=${P}`, `reg${Reg.PORT}=${P}`];
-  const toRules = `ct(table=${Table.RULES_EGRESS},zone=${CT_ZONE})`;
+  const toRules = mode === 'stateless' ? goTo(Table.RULES_EGRESS) : `ct(table=${Table.RULES_EGRESS},zone=${CT_ZONE})`;
   const out: Flow[] = [];
   for (const [m, ip] of pairs4) {
     out.push(flow(Table.BASE_EGRESS, 95, [...port, `dl_type=${EtherType.ARP}`, `dl_src=${m}`, `arp_spa=${ip}`], goTo(Table.ACCEPTED_EGRESS_NORMAL)));
@@ -100,7 +108,8 @@ function egressBaseFlows(p: FirewallPort, opts: BaseFlowOptions): Flow[] {
   for (const m of macs) {
     out.push(flow(Table.ACCEPT_OR_INGRESS, 100, [`reg${Reg.NET}=${p.lvid}`, `dl_dst=${m}`], `set_field:${P}->reg${Reg.PORT},${goTo(Table.BASE_INGRESS)}`));
   }
-  for (const et of IP_TYPES) {
+  // Commit new connections leaving the port (a stateless port's packets are never tracked).
+  for (const et of mode === 'stateless' ? [] : IP_TYPES) {
     out.push(
       flow(Table.ACCEPT_OR_INGRESS, 90, [`reg${Reg.PORT}=${P}`, `dl_type=${et}`, `ct_state=${CtState.NEW_NOT_ESTABLISHED}`], `ct(commit,zone=${CT_ZONE}),${goTo(Table.ACCEPTED_EGRESS)}`),
     );
@@ -110,7 +119,7 @@ function egressBaseFlows(p: FirewallPort, opts: BaseFlowOptions): Flow[] {
 }
 
 /** T81: what a port always accepts (ARP, ND, DHCP replies), then conntrack and the ingress rules. */
-function ingressBaseFlows(p: FirewallPort, opts: BaseFlowOptions): Flow[] {
+function ingressBaseFlows(p: FirewallPort, opts: BaseFlowOptions, mode: PortMode): Flow[] {
   const P = p.ofport;
   const reg = `reg${Reg.PORT}=${P}`;
   const out = [flow(Table.BASE_INGRESS, 100, [reg, `dl_type=${EtherType.ARP}`], `output:${P}`)];
@@ -120,10 +129,13 @@ function ingressBaseFlows(p: FirewallPort, opts: BaseFlowOptions): Flow[] {
   }
   out.push(flow(Table.BASE_INGRESS, 95, [reg, `dl_type=${EtherType.IPV4}`, `nw_proto=${Proto.UDP}`, 'tp_src=67', 'tp_dst=68'], `output:${P}`));
   out.push(flow(Table.BASE_INGRESS, 95, [reg, `dl_type=${EtherType.IPV6}`, `nw_proto=${Proto.UDP}`, 'tp_src=547', 'tp_dst=546'], `output:${P}`));
+  const track = mode === 'stateless' ? goTo(Table.RULES_INGRESS) : `ct(table=${Table.RULES_INGRESS},zone=${CT_ZONE})`;
   for (const et of IP_TYPES) {
-    out.push(flow(Table.BASE_INGRESS, 90, [reg, `dl_type=${et}`, `ct_state=${CtState.NOT_TRACKED}`], `ct(table=${Table.RULES_INGRESS},zone=${CT_ZONE})`));
+    out.push(flow(Table.BASE_INGRESS, 90, [reg, `dl_type=${et}`, `ct_state=${CtState.NOT_TRACKED}`], track));
   }
-  out.push(flow(Table.BASE_INGRESS, 80, [reg, `ct_state=${CtState.TRACKED}`], goTo(Table.RULES_INGRESS)));
+  // Tracked here means it came from a local stateful port's egress.
+  const tracked = mode === 'stateless' ? `ct_clear,${goTo(Table.RULES_INGRESS)}` : goTo(Table.RULES_INGRESS);
+  out.push(flow(Table.BASE_INGRESS, 80, [reg, `ct_state=${CtState.TRACKED}`], tracked));
   return out;
 }
 
@@ -146,12 +158,12 @@ function trackedFlows(p: FirewallPort, table: number, accept: string): Flow[] {
 }
 
 /** Every base flow of a filtered port. */
-export function filteredPortBaseFlows(p: FirewallPort, opts: BaseFlowOptions): Flow[] {
+export function filteredPortBaseFlows(p: FirewallPort, opts: BaseFlowOptions, mode: PortMode = 'stateful'): Flow[] {
   const { macs } = portAddresses(p);
   return [
     ...classificationFlows(p, macs),
-    ...egressBaseFlows(p, opts),
-    ...ingressBaseFlows(p, opts),
+    ...egressBaseFlows(p, opts, mode),
+    ...ingressBaseFlows(p, opts, mode),
     ...trackedFlows(p, Table.RULES_INGRESS, `output:${p.ofport}`),
     ...trackedFlows(p, Table.RULES_EGRESS, goTo(Table.ACCEPTED_EGRESS_NORMAL)),
   ];

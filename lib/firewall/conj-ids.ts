@@ -24,13 +24,14 @@ export class ConjIdMap {
     return n >= MAX_CONJ_ID ? 0 : n;
   }
 
-  private static key(sgId: string, remoteId: string, direction: string, ethertype: string): string {
-    return `${sgId}\u0000${remoteId}\u0000${direction}\u0000${ethertype}`;
+  /** `stateless` ids are separate: their flows match untracked packets, the stateful ones tracked ones. */
+  private static key(sgId: string, remoteId: string, direction: string, ethertype: string, stateless: boolean): string {
+    return `${sgId}\u0000${remoteId}\u0000${direction}\u0000${ethertype}${stateless ? '\u0000stateless' : ''}`;
   }
 
   /** The base id for the tuple, allocating one on first use; `user` (a port id) holds it until released. */
-  acquire(user: string, sgId: string, remoteId: string, direction: string, ethertype: string, held?: Set<string>): number {
-    const k = ConjIdMap.key(sgId, remoteId, direction, ethertype);
+  acquire(user: string, sgId: string, remoteId: string, direction: string, ethertype: string, held?: Set<string>, stateless = false): number {
+    const k = ConjIdMap.key(sgId, remoteId, direction, ethertype, stateless);
     held?.add(k);
     let id = this.ids.get(k);
     if (id === undefined) {
@@ -47,8 +48,8 @@ export class ConjIdMap {
   }
 
   /** The base id of a tuple if allocated. */
-  peek(sgId: string, remoteId: string, direction: string, ethertype: string): number | undefined {
-    return this.ids.get(ConjIdMap.key(sgId, remoteId, direction, ethertype));
+  peek(sgId: string, remoteId: string, direction: string, ethertype: string, stateless = false): number | undefined {
+    return this.ids.get(ConjIdMap.key(sgId, remoteId, direction, ethertype, stateless));
   }
 
   /**

@@ -74,6 +74,8 @@ export interface Firewall {
 
 interface GroupRules {
   signature: string;
+  /** False for a stateless group (SecurityGroupInfo.stateful); see PortMode. */
+  stateful: boolean;
   plain: NormalizedRule[];
   remote: NormalizedRule[];
 }
@@ -84,8 +86,6 @@ interface AddressEntry {
   ids: Set<number>;
 }
 
-const DIRECTIONS: readonly Direction[] = ['ingress', 'egress'];
-const ETHERTYPES: readonly Ethertype[] = ['IPv4', 'IPv6'];
 
 export class OvsFirewall implements Firewall {
   readonly driver = 'openvswitch';
@@ -128,9 +128,10 @@ export class OvsFirewall implements Firewall {
 
   updateSecurityGroupInfo(info: SecurityGroupInfo): void {
     for (const [sgId, rules] of Object.entries(info.rules)) {
-      const signature = JSON.stringify(rules);
+      const stateful = info.stateful?.[sgId] !== false;
+      const signature = JSON.stringify([stateful, rules]);
       if (this.groups.get(sgId)?.signature === signature) continue;
-      const g: GroupRules = { signature, plain: [], remote: [] };
+      const g: GroupRules = { signature, stateful, plain: [], remote: [] };
       for (const r of rules) {
         try {
           const n = normalizeRule(r);
@@ -239,12 +240,13 @@ export class OvsFirewall implements Firewall {
       return unfilteredPortFlows(port);
     }
     const held = new Set<string>();
+    const stateless = this.isStateless(port);
     try {
-      const out = filteredPortBaseFlows(port, this.baseOptions);
+      const out = filteredPortBaseFlows(port, this.baseOptions, stateless ? 'stateless' : 'stateful');
       for (const sgId of port.securityGroups) {
-        for (const r of this.groups.get(sgId)?.plain ?? []) out.push(...plainRuleFlows(r, port.ofport));
+        for (const r of this.groups.get(sgId)?.plain ?? []) out.push(...plainRuleFlows(r, port.ofport, stateless));
       }
-      out.push(...this.remoteRuleFlows(port, held));
+      out.push(...this.remoteRuleFlows(port, held, stateless));
       this.conjIds.releaseUser(portId, held);
       return out;
     } catch (err) {
@@ -256,12 +258,21 @@ export class OvsFirewall implements Firewall {
     }
   }
 
+  /**
+   * Stateless when every one of the port's groups is (Neutron's API does not
+   * let a port mix the two); a port with any stateful group is filtered
+   * statefully by all its rules.
+   */
+  private isStateless(port: FirewallPort): boolean {
+    return port.securityGroups.length > 0 && port.securityGroups.every((sg) => this.groups.get(sg)?.stateful === false);
+  }
+
   /** A port's side of its remote-group rules (Neutron's `_add_non_ip_conj_flows`). */
-  private remoteRuleFlows(port: FirewallPort, held: Set<string>): Flow[] {
+  private remoteRuleFlows(port: FirewallPort, held: Set<string>, stateless: boolean): Flow[] {
     const grouped = new Map<string, { direction: Direction; ethertype: Ethertype; protocol?: number; items: Array<{ rule: NormalizedRule; conjId: number }> }>();
     for (const sgId of port.securityGroups) {
       for (const r of this.groups.get(sgId)?.remote ?? []) {
-        const base = this.conjIds.acquire(port.portId, sgId, r.remoteId!, r.direction, r.ethertype, held);
+        const base = this.conjIds.acquire(port.portId, sgId, r.remoteId!, r.direction, r.ethertype, held, stateless);
         const conjId = base + 2 * priorityOffset(r, true);
         const rule: NormalizedRule = { ...r };
         delete rule.remoteId;
@@ -280,12 +291,12 @@ export class OvsFirewall implements Firewall {
     const accepted = new Set<string>();
     for (const g of grouped.values()) {
       const merged = g.protocol !== undefined && PORT_PROTOCOLS[g.protocol] !== undefined ? mergePortRanges(g.items) : mergeCommonRules(g.items);
-      for (const cr of merged) out.push(...conjunctionPortFlows(cr, port.ofport));
+      for (const cr of merged) out.push(...conjunctionPortFlows(cr, port.ofport, stateless));
       for (const { conjId } of g.items) {
         const k = `${g.direction}|${g.ethertype}|${conjId}`;
         if (accepted.has(k)) continue;
         accepted.add(k);
-        out.push(...conjunctionAcceptFlows(conjId, g.direction, g.ethertype, port.ofport));
+        out.push(...conjunctionAcceptFlows(conjId, g.direction, g.ethertype, port.ofport, stateless));
       }
     }
     return out;
@@ -318,11 +329,12 @@ export class OvsFirewall implements Firewall {
     for (const portId of this.portsByLvid.get(lvid) ?? []) {
       const port = this.ports.get(portId);
       if (!port?.portSecurityEnabled || this.failed.has(portId)) continue;
+      const stateless = this.isStateless(port);
       for (const sgId of port.securityGroups) {
         for (const r of this.groups.get(sgId)?.remote ?? []) {
-          const base = this.conjIds.peek(sgId, r.remoteId!, r.direction, r.ethertype);
+          const base = this.conjIds.peek(sgId, r.remoteId!, r.direction, r.ethertype, stateless);
           if (base === undefined) continue;
-          const de = `${r.direction}|${r.ethertype}`;
+          const de = `${r.direction}|${r.ethertype}|${stateless ? 'stateless' : 'stateful'}`;
           let byRemote = wanted.get(de);
           if (!byRemote) {
             byRemote = new Map();
@@ -344,10 +356,9 @@ export class OvsFirewall implements Firewall {
   private writeNetworkAddresses(lvid: number, wanted: Map<string, Map<string, Set<number>>>): void {
     const previous = this.netAddresses.get(lvid) ?? new Map<string, string>();
     const current = new Map<string, string>();
-    for (const direction of DIRECTIONS) {
-      for (const ethertype of ETHERTYPES) {
-        const byRemote = wanted.get(`${direction}|${ethertype}`);
-        if (!byRemote) continue;
+    for (const [de, byRemote] of wanted) {
+      const [direction, ethertype, mode] = de.split('|') as [Direction, Ethertype, string];
+      {
         const addresses = new Map<string, AddressEntry>();
         for (const [remoteId, ids] of byRemote) {
           for (const [ip, mac] of this.members.get(remoteId)?.[ethertype] ?? []) {
@@ -368,12 +379,12 @@ export class OvsFirewall implements Firewall {
           }
         }
         for (const [key, e] of addresses) {
-          const owner = `a|${lvid}|${direction}|${ethertype}|${key}`;
+          const owner = `a|${lvid}|${de}|${key}`;
           const ids = [...e.ids].sort((a, b) => a - b);
           const signature = ids.join(',');
           current.set(owner, signature);
           if (previous.get(owner) === signature) continue;
-          this.ledger.setOwner(owner, conjunctionAddressFlows(e.cidr, e.mac, direction, ethertype, lvid, ids));
+          this.ledger.setOwner(owner, conjunctionAddressFlows(e.cidr, e.mac, direction, ethertype, lvid, ids, mode === 'stateless'));
         }
       }
     }

@@ -142,9 +142,14 @@ function newConnectionAction(direction: Direction, action: string): string {
 }
 
 /** The flows of a plain rule (no remote group): each match twice, for established and for new connections. */
-export function plainRuleFlows(rule: NormalizedRule, ofport: number): Flow[] {
+export function plainRuleFlows(rule: NormalizedRule, ofport: number, stateless = false): Flow[] {
   const { table, action } = ruleTableAndAction(rule.direction, ofport);
   const priority = 70 + priorityOffset(rule, false);
+  if (stateless) {
+    return ruleTemplates(rule).map(([before, after]) => ({
+      table, priority, match: `${before}reg${Reg.PORT}=${ofport}${after},ct_state=${CtState.NOT_TRACKED}`, actions: action,
+    }));
+  }
   const newAction = newConnectionAction(rule.direction, action);
   const out: Flow[] = [];
   for (const [before, after] of ruleTemplates(rule)) {
@@ -209,11 +214,14 @@ export function mergeCommonRules(items: ReadonlyArray<{ rule: NormalizedRule; co
 }
 
 /** Dimension 2/2 (the port side) of a remote-group rule: `+est-rel-rpl` → ids, `+new-est` → ids+1. */
-export function conjunctionPortFlows(cr: ConjRule, ofport: number): Flow[] {
+export function conjunctionPortFlows(cr: ConjRule, ofport: number, stateless = false): Flow[] {
   const { table } = ruleTableAndAction(cr.rule.direction, ofport);
   const priority = 70 + priorityOffset(cr.rule, true);
   const out: Flow[] = [];
   const est = cr.conjIds.map((id) => `conjunction(${id},2/2)`).join(',');
+  if (stateless) {
+    return ruleMatches(cr.rule, ofport).map((m) => flow(table, priority, [...m, `ct_state=${CtState.NOT_TRACKED}`], est));
+  }
   const nw = cr.conjIds.map((id) => `conjunction(${id + 1},2/2)`).join(',');
   for (const m of ruleMatches(cr.rule, ofport)) {
     out.push(flow(table, priority, [...m, `ct_state=${CtState.ESTABLISHED_NOT_REPLY}`], est));
@@ -226,10 +234,11 @@ export function conjunctionPortFlows(cr: ConjRule, ofport: number): Flow[] {
 export const offsetOfConjId = (id: number): number => Math.floor((id % 8) / 2);
 
 /** The accept flows of one conjunction id on one port; they also record the id in reg7. */
-export function conjunctionAcceptFlows(conjId: number, direction: Direction, ethertype: Ethertype, ofport: number): Flow[] {
+export function conjunctionAcceptFlows(conjId: number, direction: Direction, ethertype: Ethertype, ofport: number, stateless = false): Flow[] {
   const { table, action } = ruleTableAndAction(direction, ofport);
   const priority = 70 + offsetOfConjId(conjId);
   const m = (id: number, state: string): string[] => [`conj_id=${id}`, `dl_type=${dlType(ethertype)}`, `reg${Reg.PORT}=${ofport}`, `ct_state=${state}`];
+  if (stateless) return [flow(table, priority, m(conjId, CtState.NOT_TRACKED), `set_field:${conjId}->reg${Reg.REMOTE_GROUP},${action}`)];
   return [
     flow(table, priority, m(conjId, CtState.ESTABLISHED_NOT_REPLY), `set_field:${conjId}->reg${Reg.REMOTE_GROUP},${action}`),
     flow(
@@ -254,6 +263,7 @@ export function conjunctionAddressFlows(
   ethertype: Ethertype,
   lvid: number,
   conjIds: readonly number[],
+  stateless = false,
 ): Flow[] {
   const table = direction === 'ingress' ? Table.RULES_INGRESS : Table.RULES_EGRESS;
   const field = addressField(ipVersion(cidr), direction);
@@ -265,6 +275,10 @@ export function conjunctionAddressFlows(
     const ids = byOffset[offset];
     if (ids.length === 0) continue;
     const base = [`dl_type=${dlType(ethertype)}`, `reg${Reg.NET}=${lvid}`, `${field}=${cidr}`, anySource && mac ? `dl_src=${mac}` : ''];
+    if (stateless) {
+      out.push(flow(table, 70 + offset, [...base, `ct_state=${CtState.NOT_TRACKED}`], ids.map((i) => `conjunction(${i},1/2)`).join(',')));
+      continue;
+    }
     out.push(flow(table, 70 + offset, [...base, `ct_state=${CtState.ESTABLISHED_NOT_REPLY}`], ids.map((i) => `conjunction(${i},1/2)`).join(',')));
     out.push(flow(table, 70 + offset, [...base, `ct_state=${CtState.NEW_NOT_ESTABLISHED}`], ids.map((i) => `conjunction(${i + 1},1/2)`).join(',')));
   }

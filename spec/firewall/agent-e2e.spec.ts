@@ -9,12 +9,12 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OvsAgent } from '../../lib/agent/agent.js';
+import { OpenFlowBridgeChannel } from '../../lib/agent/ovs/openflow-channel.js';
 import { ReplicaDatabase } from '../../lib/agent/ovs/replica-database.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { LocalControlPlane } from '../../lib/control-plane/local/index.js';
 import { createFirewall } from '../../lib/firewall/index.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
-import { OfctlChannel } from '../agent/support/ofctl-channel.js';
 import { trace } from './trace-helpers.js';
 
 const NET = 'net-a';
@@ -85,7 +85,7 @@ describe('security groups and l2pop through the agent and the local control-plan
     agent = new OvsAgent({
       config, controlPlane: cp, db,
       firewall: createFirewall(config.securitygroup.firewall_driver, {}),
-      openFlowChannel: async (bridge) => new OfctlChannel(sb!, bridge),
+      openFlowChannel: (bridge) => OpenFlowBridgeChannel.connect(bridge, `unix:${sb!.mgmtSocket(bridge)}`),
     });
     await agent.start();
     for (const n of [1, 2, 3]) {
