@@ -358,9 +358,12 @@ function parseController(text: string, at: number): Action {
       case 'pause':
         c.pause = true;
         break;
-      case 'meter_id':
-        c.meterId = num(it.value, vat, 0xffffffff, 'meter id');
+      case 'meter_id': {
+        // Meter 0 does not exist; ovs-ofctl sends such a controller action without a meter.
+        const m = num(it.value, vat, 0xffffffff, 'meter id');
+        if (m !== 0) c.meterId = m;
         break;
+      }
       default:
         throw err('OFTEXT_BAD_VALUE', 'unknown controller argument', it.key, at + it.at);
     }

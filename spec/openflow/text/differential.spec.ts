@@ -49,6 +49,9 @@ function mac(r: Rng): string {
 function ip4(r: Rng): string {
   return Array.from({ length: 4 }, () => r.int(256)).join('.');
 }
+function ipNum(s: string): number {
+  return s.split('.').reduce((a, b) => a * 256 + Number(b), 0);
+}
 function ip6(r: Rng): string {
   // Zero runs of varying length, so `::` compression is exercised.
   const words = Array.from({ length: 8 }, () => (r.chance(0.4) ? 0 : r.int(0x10000)));
@@ -146,6 +149,17 @@ const ACTIONS: Gen[] = [
   (r) => `push_vlan:0x8100,mod_vlan_vid:${r.int(4096)}`,
   (r) => `mod_dl_src:${mac(r)}`,
   (r) => `learn(table=${r.int(255)},priority=${r.int(65536)},idle_timeout=${r.int(65536)},NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_NX_REG${r.int(16)}[]->NXM_NX_REG${r.int(16)}[],output:NXM_OF_IN_PORT[])`,
+  (r) => `output:NXM_NX_REG${r.int(16)}[${r.pick(['0..15', '16..31', '0..31'])}]`,
+  (r) => `controller(${r.pick(['reason=no_match', 'reason=invalid_ttl,max_len=' + r.int(65535), 'id=' + (1 + r.int(100)), 'userdata=01.02.03,pause', 'meter_id=' + r.int(100)])})`,
+  (r) => `learn(table=${r.int(255)},hard_timeout=${r.int(65536)},cookie=${r.hex(u64(r))},eth_type=0x800,NXM_NX_REG${r.int(16)}[0..7]=${r.hex(r.int(256))},load:${r.hex(r.int(65536))}->NXM_NX_REG${r.int(16)}[0..15],NXM_OF_VLAN_TCI[0..11])`,
+  (r) => `set_field:${r.hex(r.int(65536))}/${r.hex(1 + r.int(65535))}->pkt_mark`,
+  (r) => `push_vlan:0x8100,set_field:${r.int(8)}->vlan_pcp`,
+  (r) => {
+    const n = 1 + r.int(32);
+    const a = r.int(65 - n);
+    const b = 64 + r.int(65 - n);
+    return `move:NXM_NX_TUN_ID[${a}..${a + n - 1}]->NXM_NX_XXREG${r.int(4)}[${b}..${b + n - 1}]`;
+  },
   (r) => `multipath(${r.pick(['eth_src', 'symmetric_l4', 'symmetric_l3l4'])},${r.int(65536)},${r.pick(['modulo_n', 'hash_threshold', 'hrw', 'iter_hash'])},${1 + r.int(64)},0,NXM_NX_REG${r.int(16)}[0..15])`,
 ];
 
@@ -156,6 +170,21 @@ const IP_ACTIONS: Gen[] = [
   (r) => `ct(commit,exec(set_field:${r.hex(r.u32())}->ct_mark))`,
   (r) => `mod_nw_ttl:${r.int(256)}`,
   () => 'dec_ttl',
+  (r) => `dec_ttl(${r.int(65536)},${r.int(65536)})`,
+  (r) => `mod_nw_tos:${r.int(64) * 4}`,
+  (r) => `mod_nw_ecn:${r.int(4)}`,
+];
+
+/** Actions that need an IPv4 match. */
+const IP4_ACTIONS: Gen[] = [
+  (r) => `mod_nw_src:${ip4(r)}`,
+  (r) => `set_field:${ip4(r)}->ip_dst`,
+  (r) => {
+    const [a, b] = [ip4(r), ip4(r)].sort((x, y) => ipNum(x) - ipNum(y));
+    return `ct(commit,nat(src=${a}-${b}:${1 + r.int(1000)}-${1001 + r.int(1000)}${r.pick(['', ',random', ',hash', ',persistent'])}))`;
+  },
+  (r) => `ct(commit,nat(dst=${ip4(r)}))`,
+  () => 'ct(nat)',
 ];
 
 const INSTRUCTIONS: Gen[] = [
@@ -188,7 +217,12 @@ function flow(r: Rng): string {
     for (let i = 1 + r.int(3); i > 0; i--) acts.push(`conjunction(${r.u32()},${1 + r.int(2)}/2)`);
     return `${parts.join(',')}${parts.length ? ',' : ''}actions=${acts.join(',')}`;
   }
-  for (let i = r.int(4); i > 0; i--) acts.push(r.pick(isIp && r.chance(0.4) ? IP_ACTIONS : ACTIONS)(r));
+  const isIp4 = ['ip', 'tcp', 'udp', 'sctp', 'icmp'].includes(proto);
+  for (let i = r.int(4); i > 0; i--) {
+    const pool = isIp4 && r.chance(0.3) ? IP4_ACTIONS : isIp && r.chance(0.4) ? IP_ACTIONS : ACTIONS;
+    acts.push(r.pick(pool)(r));
+  }
+  if (['tcp', 'udp', 'sctp', 'tcp6', 'udp6'].includes(proto) && r.chance(0.3)) acts.push(`mod_tp_dst:${r.int(65536)}`);
   // At most one of each instruction, in the order OpenFlow requires; goto only forward.
   const ins = INSTRUCTIONS.filter(() => r.chance(0.15)).map((g) => (g(r) === 'goto_table' ? `goto_table:${table + 1 + r.int(254 - table)}` : g(r)));
   ins.sort((a, b) => rank(a) - rank(b));
