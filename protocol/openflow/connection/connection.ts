@@ -539,8 +539,17 @@ export class OpenFlowConnection extends OpenFlowChannel {
     if (this.probeSentAt !== 0 && !this.rxSinceProbe) {
       const waited = now - this.probeSentAt;
       if (waited >= interval) {
-        this.teardown(new OpenFlowConnectionError(ConnectionErrorCode.DEAD_PEER,
-          `${this.peer} sent nothing for ${idle} ms, not even a reply to our echo request: dropping the connection`));
+        // Timers run before I/O in an event-loop turn: after a stall of our own, the reply may be
+        // sitting unread. setImmediate runs after the poll phase has read it.
+        setImmediate(() => {
+          if (this.state === 'closed') return;
+          if (this.rxSinceProbe) {
+            this.armProbe(interval);
+            return;
+          }
+          this.teardown(new OpenFlowConnectionError(ConnectionErrorCode.DEAD_PEER,
+            `${this.peer} sent nothing for ${Date.now() - this.lastRx} ms, not even a reply to our echo request: dropping the connection`));
+        });
       } else {
         this.armProbe(interval - waited);
       }

@@ -49,8 +49,8 @@ export async function vsctlDatapathId(sb: OvsSandbox, bridge = 'br0'): Promise<b
   return BigInt(`0x${raw}`);
 }
 
-/** Flow lines of `ovs-ofctl dump-flows`, with the volatile counters removed. */
+/** Flow lines of `ovs-ofctl dump-flows`, without the volatile counters, sorted (OVS's order is not part of the contract). */
 export async function ofctlFlows(sb: OvsSandbox, bridge = 'br0', ...filter: string[]): Promise<string[]> {
   const out = await sb.ofctl('-O', 'OpenFlow13', '--no-stats', 'dump-flows', bridge, ...filter);
-  return out.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('OFPST_FLOW') && !l.includes('reply (OF'));
+  return out.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('OFPST_FLOW') && !l.includes('reply (OF')).sort();
 }

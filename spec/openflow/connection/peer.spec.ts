@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { flowMod } from '../../../protocol/openflow/builders.js';
+import { flowMod, flowStatsRequest } from '../../../protocol/openflow/builders.js';
 import { OFP_VERSION } from '../../../protocol/openflow/constants.js';
 import { decodeMessage, encodeMessage } from '../../../protocol/openflow/messages.js';
 import type { OpenFlowMessage } from '../../../protocol/openflow/types.js';
@@ -115,7 +115,7 @@ describe('openflow connection: peers that misbehave', function () {
   it('keeps a peer that answers our echo requests', async () => {
     fake = new FakeSwitch();
     const port = await fake.listen();
-    const sw = await connectSwitch(`tcp:127.0.0.1:${port}`, { probeIntervalMs: 50, reconnect: false });
+    const sw = await connectSwitch(`tcp:127.0.0.1:${port}`, { probeIntervalMs: 100, reconnect: false });
     conn = sw.connection!;
     await until(() => (conn!.stats.probesSent >= 4 ? true : undefined), 'four keepalive probes');
     expect(conn.isOpen).to.equal(true);
@@ -206,5 +206,12 @@ describe('openflow connection: write coalescing @integration', function () {
     expect((await conn.aggregate({ tableId: 5 })).flowCount).to.equal(10_000);
     const out = await sb.ofctl('-O', 'OpenFlow13', 'dump-aggregate', 'br0', 'table=5');
     expect(out).to.match(/flow_count=10000\b/);
+    // The flow-stats reply for 10,000 flows spans many multipart parts (MORE), all gathered.
+    const parts = await conn.multipart(flowStatsRequest({ tableId: 5 }).body);
+    expect(parts.length).to.be.greaterThan(1);
+    expect(parts.reduce((n, p) => n + (p.kind === 'flow' ? p.flows.length : 0), 0)).to.equal(10_000);
+    const flows = await conn.dumpFlows({ tableId: 5, cookie: 0x77n });
+    expect(flows).to.have.length(10_000);
+    expect(new Set(flows.map((f) => f.match.reg3)).size).to.equal(10_000);
   });
 });

@@ -76,6 +76,18 @@ async function installAndVerify(sw: OpenFlowChannel, sb: OvsSandbox): Promise<vo
   }
   const agg = await sw.aggregate({ tableId: 1 });
   expect(agg.flowCount).to.equal(FLOWS.filter((f) => f.flow.tableId === 1).length);
+
+  // Delete by cookie takes exactly the flow with that cookie.
+  sw.deleteFlows({ cookie: 0xabcn });
+  await sw.barrier();
+  expect((await ofctlFlows(sb)).sort()).to.deep.equal(lines.filter((l) => !l.startsWith('cookie=0xabc,')).sort());
+  const gone = FLOWS.find((f) => f.flow.cookie === 0xabcn)!;
+  sw.flowMod(gone.flow);
+  await sw.barrier();
+
+  const features = await sw.getFeatures();
+  expect(features.datapathId).to.equal(await vsctlDatapathId(sb));
+  expect((await sw.desc()).mfrDesc).to.equal('Nicira, Inc.');
 }
 
 /** Sends three bad flow-mods among good ones; each error must come back tied to the very request. */
