@@ -12,8 +12,11 @@ import { Replica } from '../../protocol/ovsdb/replica/index.js';
 
 const [remote, expected] = process.argv.slice(2);
 const t0 = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
 const r = await Replica.start<{ Interface: Interface }>({ remote, tables: { Interface: true } });
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+const cpu = process.cpuUsage(cpu0);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 const rows = r.table('Interface').size;
 if (rows < Number(expected)) throw new Error(`replica holds ${rows} interfaces, expected ${expected}`);
 // Let the garbage of decoding go, as a long-running agent's would, before reading RSS.
@@ -21,6 +24,6 @@ if (rows < Number(expected)) throw new Error(`replica holds ${rows} interfaces, 
 const status = readFileSync('/proc/self/status', 'utf8');
 const rssKib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 const mem = process.memoryUsage();
-console.log(JSON.stringify({ seconds, rows, rss_kib: rssKib, heap_used_kib: mem.heapUsed >> 10, heap_total_kib: mem.heapTotal >> 10, external_kib: mem.external >> 10 }));
+console.log(JSON.stringify({ seconds, cpu_seconds: cpuSeconds, rows, rss_kib: rssKib, heap_used_kib: mem.heapUsed >> 10, heap_total_kib: mem.heapTotal >> 10, external_kib: mem.external >> 10 }));
 await r.close();
 process.exit(0);
