@@ -99,6 +99,31 @@ describe('openflow text: flows installed in ovs-vswitchd @integration', function
     expect(installed).to.deep.equal(desired.map((l) => formatFlow(parseFlow(l))).sort());
   });
 
+  it("prints the flows Neutron's br-tun learn action creates, read back both ways", async () => {
+    await sb!.vsctl('add-br', 'br2', '--', 'set', 'bridge', 'br2', 'datapath_type=netdev',
+      '--', 'add-port', 'br2', 'p1', '--', 'set', 'interface', 'p1', 'ofport_request=1');
+    await sb!.ofctl('del-flows', 'br2');
+    const sw = await connectSwitch(`unix:${sb!.mgmtSocket('br2')}`, { reconnect: false });
+    try {
+      sw.send(parseFlow('table=0,priority=1,actions=learn(table=20,hard_timeout=300,priority=1,cookie=0x8a3c,'
+        + 'NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],'
+        + 'load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[]),output:1'));
+      await sw.barrier();
+      await sb!.appctl('ovs-vswitchd', 'ofproto/trace', 'br2',
+        'in_port=1,dl_vlan=5,dl_src=fa:16:3e:00:00:09,dl_dst=ff:ff:ff:ff:ff:ff,tun_id=0x64', '-generate');
+      const learned = dumpLines(await sb!.ofctl('-O', 'OpenFlow13', '--no-stats', 'dump-flows', 'br2', 'table=20'));
+      expect(learned).to.deep.equal([
+        'cookie=0x8a3c, table=20, hard_timeout=300, priority=1,vlan_tci=0x0005/0x0fff,dl_dst=fa:16:3e:00:00:09 '
+        + 'actions=load:0->NXM_OF_VLAN_TCI[],load:0x64->NXM_NX_TUN_ID[],output:1',
+      ]);
+      expect(learned.map((l) => formatFlow(parseFlow(l)))).to.deep.equal(learned);
+      const decoded = (await sw.dumpFlows({ tableId: 20 })).map((f) => formatFlow(f));
+      expect(decoded).to.deep.equal(learned);
+    } finally {
+      await sw.close();
+    }
+  });
+
   it('prints each desired flow exactly as the switch reports it installed', () => {
     const ours = desired.map((l) => formatFlow(parseFlow(l))).sort();
     const installed = [...noStats].sort();
