@@ -16,6 +16,7 @@ import {
   OFPXMC,
 } from './constants.js';
 import { OpenFlowEncodeError } from './errors.js';
+import * as check from './checks.js';
 import { formatIpv4, formatIpv6, writeIpv4, writeIpv6 } from './addr.js';
 import { fieldDef, readOxm, writeOxm } from './match.js';
 import { FIELD_BY_REF, fieldKey } from './oxm-fields.js';
@@ -134,8 +135,8 @@ export function encodeAction(w: OfWriter, a: Action): void {
       w.ensure(16);
       w.u16(OFPAT.OUTPUT);
       w.u16(16);
-      w.u32(a.port);
-      w.u16(a.maxLen);
+      w.u32(check.u32(a.port, 'output port'));
+      w.u16(check.u16(a.maxLen, 'output max_len'));
       w.zeros(6);
       return;
     case 'group':

@@ -1,6 +1,7 @@
 /** OpenFlow 1.3 instructions (ofp_instruction_*), each padded to 8 bytes. */
 import { OFPIT } from './constants.js';
 import { OpenFlowEncodeError } from './errors.js';
+import * as check from './checks.js';
 import { decodeActions, encodeActions } from './actions.js';
 import type { OfReader } from './reader.js';
 import type { OfWriter } from './writer.js';
@@ -16,7 +17,7 @@ export function encodeInstruction(w: OfWriter, ins: Instruction): void {
     case 'goto_table':
       w.u16(OFPIT.GOTO_TABLE);
       w.u16(8);
-      w.u8(ins.tableId);
+      w.u8(check.u8(ins.tableId, 'goto_table'));
       w.zeros(3);
       return;
     case 'write_metadata':

@@ -1,6 +1,7 @@
 /** FLOW_MOD, FLOW_REMOVED, PACKET_IN and PACKET_OUT bodies. */
 import { OFPFC } from '../constants.js';
 import { OpenFlowEncodeError } from '../errors.js';
+import * as check from '../checks.js';
 import { decodeActions, encodeActions } from '../actions.js';
 import { decodeInstructions, encodeInstructions } from '../instructions.js';
 import { decodeMatch, encodeMatch } from '../match.js';
@@ -21,17 +22,17 @@ export function encodeFlowMod(w: OfWriter, m: FlowMod): void {
   const command = COMMAND_CODE[m.command];
   if (command === undefined) throw new OpenFlowEncodeError('OF_ENCODE_BAD_VALUE', `unknown flow_mod command ${JSON.stringify(m.command)}`);
   w.ensure(40);
-  w.u64(m.cookie);
-  w.u64(m.cookieMask);
-  w.u8(m.tableId);
+  w.u64(check.u64(m.cookie, 'cookie'));
+  w.u64(check.u64(m.cookieMask, 'cookie_mask'));
+  w.u8(check.u8(m.tableId, 'table_id'));
   w.u8(command);
-  w.u16(m.idleTimeout);
-  w.u16(m.hardTimeout);
-  w.u16(m.priority);
-  w.u32(m.bufferId);
-  w.u32(m.outPort);
-  w.u32(m.outGroup);
-  w.u16(m.flags);
+  w.u16(check.u16(m.idleTimeout, 'idle_timeout'));
+  w.u16(check.u16(m.hardTimeout, 'hard_timeout'));
+  w.u16(check.u16(m.priority, 'priority'));
+  w.u32(check.u32(m.bufferId, 'buffer_id'));
+  w.u32(check.u32(m.outPort, 'out_port'));
+  w.u32(check.u32(m.outGroup, 'out_group'));
+  w.u16(check.u16(m.flags, 'flags'));
   w.u16(0);
   encodeMatch(w, m.match);
   encodeInstructions(w, m.instructions);

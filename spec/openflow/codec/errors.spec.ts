@@ -93,7 +93,24 @@ describe('openflow codec: errors', () => {
       expect(zone.field).to.equal('reg0');
     });
 
-    it('refuses messages longer than 65535 bytes', () => {
+    it('range-checks header fields and the common actions, naming them', () => {
+    const cases: [FlowMod, string][] = [
+      [flowMod({ priority: 70000 }), 'priority'],
+      [flowMod({ tableId: 256 }), 'table_id'],
+      [flowMod({ idleTimeout: -1 }), 'idle_timeout'],
+      [flowMod({ outPort: 1.5 }), 'out_port'],
+      [flowMod({ cookie: -1n }), 'cookie'],
+      [flowMod({ instructions: apply({ type: 'output', port: 2 ** 32, maxLen: 0 }) }), 'output port'],
+      [flowMod({ instructions: [{ type: 'goto_table', tableId: 300 }] }), 'goto_table'],
+    ];
+    for (const [msg, field] of cases) {
+      const err = encodeError(msg);
+      expect(err.code, field).to.equal('OF_ENCODE_BAD_VALUE');
+      expect(err.field).to.equal(field);
+    }
+  });
+
+  it('refuses messages longer than 65535 bytes', () => {
       const err = encodeError({ type: 'echo_request', data: Buffer.alloc(70_000) });
       expect(err.code).to.equal('OF_ENCODE_TOO_LONG');
     });
