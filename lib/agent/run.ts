@@ -10,6 +10,7 @@ import type { ControlPlane } from '../control-plane/types.js';
 import { createFirewall } from '../firewall/index.js';
 import type { Logger } from '../log.js';
 import { OvsAgent, type PassSummary } from './agent.js';
+import { OpenFlowController } from '../../protocol/openflow/connection/index.js';
 import { OpenFlowBridgeChannel } from './ovs/openflow-channel.js';
 import { ReplicaDatabase } from './ovs/replica-database.js';
 import { StatusServer } from './status-socket.js';
@@ -62,6 +63,12 @@ export async function createControlPlane(config: AgentConfig, log: Logger): Prom
   });
 }
 
+/** The bridge's datapath id once ovs-vswitchd has written it. */
+async function waitForDatapathId(db: ReplicaDatabase, bridge: string, timeoutMs: number): Promise<bigint> {
+  const id = await db.replica.waitFor(() => db.bridge(bridge)?.datapathId, { timeoutMs, what: `the datapath id of ${bridge}` });
+  return BigInt(`0x${id}`);
+}
+
 /** Where ovs-vswitchd listens for OpenFlow on a bridge. */
 export function openflowAddress(config: AgentConfig, bridge: string): string {
   return `unix:${join(config.ovs_agent.ovs_rundir, `${bridge}.mgmt`)}`;
@@ -69,10 +76,27 @@ export function openflowAddress(config: AgentConfig, bridge: string): string {
 
 export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
   const { config, logger: log } = opts;
-  if (config.ovs_agent.openflow_channel === 'controller') {
-    log.warn('openflow_channel=controller: flows still go through each bridge\'s management socket; the Controller row is set for compatibility');
-  }
   const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: config.ovs.ovsdb_timeout * 1000 });
+  let controller: OpenFlowController | undefined;
+  let openFlowChannel: (bridge: string) => Promise<OpenFlowBridgeChannel>;
+  if (config.ovs_agent.openflow_channel === 'controller') {
+    // Neutron's way: we listen, each bridge's Controller row points at us, bridges are told apart by datapath id.
+    controller = new OpenFlowController({ address: `ptcp:${config.ovs.of_listen_port}:${config.ovs.of_listen_address}` });
+    const bound = await controller.listen().catch(async (err: Error) => {
+      await db.close();
+      throw err;
+    });
+    config.ovs.of_listen_port = bound.port;
+    log.info(`OpenFlow controller listening on ${bound.host}:${bound.port}`);
+    const timeoutMs = config.ovs.of_connect_timeout * 1000;
+    openFlowChannel = async (bridge) => {
+      const dpid = await waitForDatapathId(db, bridge, timeoutMs);
+      return OpenFlowBridgeChannel.fromSwitch(bridge, await controller!.waitForSwitch(dpid, timeoutMs));
+    };
+  } else {
+    openFlowChannel = (bridge) => OpenFlowBridgeChannel.connect(bridge, openflowAddress(config, bridge),
+      { timeoutMs: config.ovs.of_connect_timeout * 1000 });
+  }
   const controlPlane = opts.controlPlane ?? await createControlPlane(config, log);
   const firewall = config.securitygroup.enable_security_group
     ? createFirewall(config.securitygroup.firewall_driver, {
@@ -81,14 +105,13 @@ export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
     })
     : createFirewall('noop');
   const agent = new OvsAgent({
-    config, controlPlane, db, firewall, logger: log, onPass: opts.onPass,
-    openFlowChannel: (bridge) => OpenFlowBridgeChannel.connect(bridge, openflowAddress(config, bridge),
-      { timeoutMs: config.ovs.of_connect_timeout * 1000 }),
+    config, controlPlane, db, firewall, logger: log, onPass: opts.onPass, openFlowChannel,
   });
   try {
     await agent.start();
   } catch (err) {
     await agent.stop().catch(() => undefined);
+    await controller?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw err;
   }
@@ -102,6 +125,7 @@ export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
     async stop() {
       await status?.close();
       await agent.stop();
+      await controller?.close();
       await db.close();
     },
   };

@@ -29,6 +29,11 @@ export class OpenFlowBridgeChannel implements FlowChannel {
     sw.on('disconnect', (error: Error) => this.emit({ kind: 'disconnected', error }));
   }
 
+  /** A switch that connected to our controller listener (Neutron's way: the bridge's Controller row points at us). */
+  static fromSwitch(bridge: string, sw: OpenFlowSwitch): OpenFlowBridgeChannel {
+    return new OpenFlowBridgeChannel(bridge, sw);
+  }
+
   /** Connects to `unix:<rundir>/<bridge>.mgmt` or `tcp:HOST:PORT`; reconnects by itself afterwards. */
   static async connect(bridge: string, address: string, opts: { timeoutMs?: number } = {}): Promise<OpenFlowBridgeChannel> {
     const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
