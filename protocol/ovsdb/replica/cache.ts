@@ -256,6 +256,8 @@ export class ReplicaCache {
    * unchanged rows keep their objects and cause no event.
    */
   resync(json: unknown, format: 'update' | 'update2', events: RowEvent[] = []): RowEvent[] {
+    // Empty (the first connection): nothing to diff against.
+    if ([...this.tables.values()].every((t) => t.size === 0)) return format === 'update' ? this.applyUpdate(json, events) : this.applyUpdate2(json, events);
     const fresh = new ReplicaCache(this.schema, new Map([...this.tables].map(([n, t]) => [n, t.columns])));
     if (format === 'update') fresh.applyUpdate(json);
     else fresh.applyUpdate2(json);
