@@ -447,8 +447,18 @@ export function decodeAction(r: OfReader, depth = 0): Action {
   const type = r.buf.readUInt16BE(r.pos);
   const len = r.buf.readUInt16BE(r.pos + 2);
   if (len < 8 || len % 8 !== 0) r.fail('OF_DECODE_BAD_LENGTH', `action type ${type} has length ${len}`, at);
-  const a = r.sub(len, `action type ${type}`);
-  a.pos += 4;
+  r.need(len, `action type ${type}`);
+  // Decode in place with the reader bounded to this action (no sub-reader per action).
+  const end = r.end;
+  r.end = at + len;
+  r.pos = at + 4;
+  const action = decodeActionBody(r, type, len, at, depth);
+  r.end = end;
+  r.pos = at + len;
+  return action;
+}
+
+function decodeActionBody(a: OfReader, type: number, len: number, at: number, depth: number): Action {
   switch (type) {
     case OFPAT.OUTPUT: {
       if (len !== 16) a.fail('OF_DECODE_BAD_LENGTH', `output action length ${len}`, at);
@@ -500,7 +510,7 @@ export function decodeAction(r: OfReader, depth = 0): Action {
       return { type: 'experimenter', experimenter, data: a.bytes(a.remaining) };
     }
     default:
-      return r.fail('OF_DECODE_BAD_VALUE', `unknown action type ${type}`, at);
+      return a.fail('OF_DECODE_BAD_VALUE', `unknown action type ${type}`, at);
   }
 }
 

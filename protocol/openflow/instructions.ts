@@ -68,8 +68,12 @@ export function decodeInstructions(r: OfReader): Instruction[] {
     const type = r.buf.readUInt16BE(r.pos);
     const len = r.buf.readUInt16BE(r.pos + 2);
     if (len < 8 || len % 8 !== 0) r.fail('OF_DECODE_BAD_LENGTH', `instruction type ${type} has length ${len}`, at);
-    const i = r.sub(len, `instruction type ${type}`);
-    i.pos += 4;
+    r.need(len, `instruction type ${type}`);
+    // Decode in place with the reader bounded to this instruction.
+    const end = r.end;
+    r.end = at + len;
+    r.pos = at + 4;
+    const i = r;
     switch (type) {
       case OFPIT.GOTO_TABLE:
         out.push({ type: 'goto_table', tableId: i.u8('table_id') });
@@ -101,6 +105,8 @@ export function decodeInstructions(r: OfReader): Instruction[] {
       default:
         r.fail('OF_DECODE_BAD_VALUE', `unknown instruction type ${type}`, at);
     }
+    r.end = end;
+    r.pos = at + len;
   }
   return out;
 }

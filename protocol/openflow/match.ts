@@ -254,10 +254,10 @@ export function encodeMatch(w: OfWriter, match: Match): void {
 }
 
 /**
- * Reads one OXM TLV; returns its field and value. Unknown classes/fields and
- * length mismatches are decode errors.
+ * Reads one OXM TLV into `out[field]`; returns the field. Unknown
+ * classes/fields, length mismatches and duplicates are decode errors.
  */
-export function readOxm(r: OfReader): { def: FieldDef; value: AnyFieldValue | Masked<AnyFieldValue> } {
+function readOxmInto(r: OfReader, out: Record<string, unknown>): FieldDef {
   const at = r.pos;
   const h = r.u32('OXM header');
   const cls = h >>> 16;
@@ -282,10 +282,17 @@ export function readOxm(r: OfReader): { def: FieldDef; value: AnyFieldValue | Ma
     r.fail('OF_DECODE_BAD_LENGTH', `OXM ${def.name} has length ${len}, expected ${def.length}${hasMask ? ' x2' : ''}`, at);
   }
   if (hasMask && !def.maskable) r.fail('OF_DECODE_BAD_VALUE', `OXM ${def.name} is not maskable`, at);
+  if (out[def.name] !== undefined) r.fail('OF_DECODE_BAD_VALUE', `duplicate OXM field ${def.name}`, at);
   const value = readFieldValue(r, def);
-  if (!hasMask) return { def, value };
-  const mask = readFieldValue(r, def);
-  return { def, value: { value, mask } };
+  out[def.name] = hasMask ? { value, mask: readFieldValue(r, def) } : value;
+  return def;
+}
+
+/** Reads one OXM TLV; returns its field and value (set_field, NXAST_REG_LOAD2). */
+export function readOxm(r: OfReader): { def: FieldDef; value: AnyFieldValue | Masked<AnyFieldValue> } {
+  const holder: Record<string, AnyFieldValue | Masked<AnyFieldValue>> = {};
+  const def = readOxmInto(r, holder);
+  return { def, value: holder[def.name] };
 }
 
 /** Reads an ofp_match (OXM type) including its padding. */
@@ -297,14 +304,12 @@ export function decodeMatch(r: OfReader): Match {
   if (len < 4) r.fail('OF_DECODE_BAD_LENGTH', `ofp_match length ${len}`, at);
   const padded = (len + 7) & ~7;
   r.need(padded - 4, 'ofp_match');
-  const body = r.sub(len - 4, 'ofp_match fields');
-  r.pos = at + padded;
+  // Read the fields in place, bounded by the match's own length (no sub-reader per match).
+  const end = r.end;
+  r.end = at + len;
   const match: Record<string, unknown> = {};
-  while (body.remaining > 0) {
-    const fieldAt = body.pos;
-    const { def, value } = readOxm(body);
-    if (match[def.name] !== undefined) body.fail('OF_DECODE_BAD_VALUE', `duplicate OXM field ${def.name}`, fieldAt);
-    match[def.name] = value;
-  }
+  while (r.pos < r.end) readOxmInto(r, match);
+  r.end = end;
+  r.pos = at + padded;
   return match as Match;
 }
