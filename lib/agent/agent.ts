@@ -140,6 +140,10 @@ export class OvsAgent {
   private phyPatchOfport = new Map<string, number>(); // physnet → phy-br ofport
   private patchIntOfport: number | undefined;
   private ancillary: string[] = [];
+  /** VIFs on ancillary bridges (name → port id): reported up and down, never wired (§3.6). */
+  private readonly ancillaryPorts = new Map<string, string>();
+  private readonly ancillaryUp = new Set<string>();
+  private readonly ancillaryDown = new Set<string>();
   private passRunning = false;
   private passAgain = false;
   private passTimer: NodeJS.Timeout | undefined;
@@ -370,6 +374,7 @@ export class OvsAgent {
 
   /** Marks a VIF for the next pass when something the agent cares about changed. */
   private noteVif(vif: VifRow): void {
+    if (this.noteAncillary(vif)) return;
     const known = this.seen.get(vif.name);
     const isVif = vif.ifaceId !== undefined && vif.attachedMac !== undefined && vif.bridge === this.brInt.name;
     if (!isVif) {
@@ -394,7 +399,35 @@ export class OvsAgent {
     }
   }
 
+  /** Tracks VIFs of ancillary bridges; true when the row is one. */
+  private noteAncillary(vif: VifRow): boolean {
+    const known = this.ancillaryPorts.get(vif.name);
+    const isAncillary = vif.bridge !== undefined && this.ancillary.includes(vif.bridge) && vif.ifaceId !== undefined &&
+      vif.attachedMac !== undefined && vif.ofport !== undefined && vif.ofport > 0;
+    if (isAncillary) {
+      if (known !== vif.ifaceId) {
+        if (known) this.ancillaryDown.add(known);
+        this.ancillaryPorts.set(vif.name, vif.ifaceId!);
+        this.ancillaryUp.add(vif.ifaceId!);
+        this.ancillaryDown.delete(vif.ifaceId!);
+      }
+      return true;
+    }
+    if (known) {
+      this.ancillaryPorts.delete(vif.name);
+      this.ancillaryUp.delete(known);
+      this.ancillaryDown.add(known);
+    }
+    return false;
+  }
+
   private forgetVif(name: string): void {
+    const anc = this.ancillaryPorts.get(name);
+    if (anc) {
+      this.ancillaryPorts.delete(name);
+      this.ancillaryUp.delete(anc);
+      this.ancillaryDown.add(anc);
+    }
     const known = this.seen.get(name);
     if (!known) return;
     this.seen.delete(name);
@@ -420,7 +453,7 @@ export class OvsAgent {
     } else if (change.kind === 'bridge') {
       return;
     }
-    if (this.pending.size || this.pendingRemoved.size) this.schedulePass();
+    if (this.pending.size || this.pendingRemoved.size || this.ancillaryUp.size || this.ancillaryDown.size) this.schedulePass();
   }
 
   private onControlPlaneEvent(e: ControlPlaneEvent): void {
@@ -508,6 +541,7 @@ export class OvsAgent {
 
   private isIdle(): boolean {
     return !this.passRunning && !this.passTimer && !this.passAgain && this.pending.size === 0 &&
+      this.ancillaryUp.size === 0 && this.ancillaryDown.size === 0 &&
       this.pendingRemoved.size === 0 && !this.restartHandling;
   }
 
@@ -544,6 +578,7 @@ export class OvsAgent {
       if (this.tunnelSyncPending && this.brTun) await this.tunnelSync();
       await this.syncTunnelPorts();
       await this.processPorts(ids, removed, summary);
+      await this.reportAncillary();
       // Provisioning may have asked for tunnels (l2pop entries waiting for their network).
       if (await this.syncTunnelPorts()) summary.flowMods += await this.commitFlows('tunnels');
       this.passCount++;
@@ -749,6 +784,22 @@ export class OvsAgent {
       const p = this.ports.get(id);
       if (p && p.state !== 'FAILED') p.state = 'DEAD';
       this.retries.delete(id);
+    }
+  }
+
+  /** §4.3 i: ancillary bridges' VIFs are only reported up and down. */
+  private async reportAncillary(): Promise<void> {
+    if (!this.ancillaryUp.size && !this.ancillaryDown.size) return;
+    const up = [...this.ancillaryUp];
+    const down = [...this.ancillaryDown];
+    this.ancillaryUp.clear();
+    this.ancillaryDown.clear();
+    try {
+      await this.cp.updateDeviceList(up, down);
+    } catch (err) {
+      for (const id of up) this.ancillaryUp.add(id);
+      for (const id of down) this.ancillaryDown.add(id);
+      throw err;
     }
   }
 

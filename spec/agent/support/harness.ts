@@ -10,12 +10,15 @@ import { ReplicaDatabase } from '../../../lib/agent/ovs/replica-database.js';
 import type { FlowChannel } from '../../../lib/agent/switch.js';
 import { loadConfig, type AgentConfig } from '../../../lib/config/index.js';
 import { LocalControlPlane } from '../../../lib/control-plane/local/index.js';
+import type { ControlPlane } from '../../../lib/control-plane/types.js';
 import { parseDumpLine, flowText } from '../../../lib/bridges/index.js';
 import type { OvsSandbox } from '../../../testing/sandbox.js';
 import { OpenFlowBridgeChannel } from '../../../lib/agent/ovs/openflow-channel.js';
 
 export interface HarnessOptions {
   overrides?: Record<string, string | number | boolean>;
+  /** Wraps the control plane the agent sees (fault injection). */
+  wrapControlPlane?: (cp: LocalControlPlane) => ControlPlane;
   /** Reuse another harness's state file (an agent restart). */
   stateFile?: string;
   channel?: (sb: OvsSandbox, bridge: string) => Promise<FlowChannel>;
@@ -57,7 +60,7 @@ export class AgentHarness {
     const makeChannel = this.opts.channel ??
       ((sb: OvsSandbox, bridge: string) => OpenFlowBridgeChannel.connect(bridge, `unix:${sb.mgmtSocket(bridge)}`));
     this.agent = new OvsAgent({
-      config: this.config, controlPlane: this.cp, db: this.db,
+      config: this.config, controlPlane: this.opts.wrapControlPlane?.(this.cp) ?? this.cp, db: this.db,
       openFlowChannel: async (bridge) => {
         const ch = await makeChannel(this.sb, bridge);
         this.channels.set(bridge, ch);

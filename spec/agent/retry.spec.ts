@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import { ControlPlaneError, type ControlPlane } from '../../lib/control-plane/types.js';
+import type { LocalControlPlane } from '../../lib/control-plane/local/index.js';
+import { OvsSandbox } from '../../testing/sandbox.js';
+import { AgentHarness } from './support/harness.js';
+
+/** The local control plane, with its first `n` device lookups failing as an RPC timeout would. */
+function flaky(cp: LocalControlPlane, failures: { left: number; calls: number }): ControlPlane {
+  return new Proxy(cp, {
+    get(target, prop, receiver) {
+      if (prop === 'getDevicesDetails') {
+        return async (devices: string[]) => {
+          failures.calls++;
+          if (failures.left > 0) {
+            failures.left--;
+            throw new ControlPlaneError('injected RPC timeout', 'ERR_TEST_TIMEOUT', true);
+          }
+          return target.getDevicesDetails(devices);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+describe('agent retries a failed pass @integration', function () {
+  this.timeout(60_000);
+  let sb: OvsSandbox;
+  let h: AgentHarness | undefined;
+  beforeEach(async () => { sb = await OvsSandbox.start(); });
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+    await sb.stop();
+  });
+
+  it('puts the ports of a failed pass back with backoff and wires them once the control plane answers; other ports are unaffected', async () => {
+    const failures = { left: 2, calls: 0 };
+    h = new AgentHarness(sb, { wrapControlPlane: (cp) => flaky(cp, failures) });
+    h.writeState({
+      networks: [{ id: 'n1', type: 'local' }],
+      ports: [{ id: 'p1', mac: 'fa:16:3e:00:00:01', network: 'n1' }, { id: 'p2', mac: 'fa:16:3e:00:00:02', network: 'n1' }],
+    });
+    await h.start();
+    await h.plug('tap1', 'p1', 'fa:16:3e:00:00:01');
+    await h.until(() => h!.portState('p1') === 'ACTIVE', 'p1 ACTIVE after retries');
+    expect(failures.calls, 'two failed lookups, then the one that worked').to.equal(3);
+    const failed = h.passes.filter((p) => !p.ok);
+    expect(failed).to.have.length(2);
+    expect(failed[0].error?.message).to.include('injected RPC timeout');
+    expect(h.cp.portStatus('p1')).to.equal('ACTIVE');
+    await h.plug('tap2', 'p2', 'fa:16:3e:00:00:02');
+    await h.until(() => h!.portState('p2') === 'ACTIVE', 'p2 ACTIVE');
+  });
+});
