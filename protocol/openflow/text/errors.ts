@@ -22,9 +22,17 @@ export class FlowSyntaxError extends OpenFlowBaseError {
     detail: string,
     /** The offending token, as written. */
     readonly token: string,
-    /** 1-based column of `token` in the parsed text. */
+    /** 1-based column of `token` in the parsed text (in its line, for multi-line input). */
     readonly column: number,
+    /** 1-based line, when parsing multi-line input (parseFlowFile). */
+    readonly line?: number,
   ) {
-    super(`${detail} at column ${column}: "${token}"`);
+    super(`${detail} at ${line !== undefined ? `line ${line}, ` : ''}column ${column}: "${token}"`);
+  }
+
+  /** The same error, placed on line `line` of a multi-line input. */
+  atLine(line: number): FlowSyntaxError {
+    const detail = this.message.slice(0, this.message.lastIndexOf(' at '));
+    return new FlowSyntaxError(this.code, detail, this.token, this.column, line);
   }
 }

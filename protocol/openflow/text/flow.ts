@@ -223,6 +223,37 @@ export function parseFlowStats(line: string): FlowStats {
   };
 }
 
+const COMMAND_WORDS: ReadonlyMap<string, FlowModCommand> = new Map([
+  ['add', 'add'], ['modify', 'modify'], ['modify_strict', 'modify_strict'], ['delete', 'delete'], ['delete_strict', 'delete_strict'],
+]);
+
+/**
+ * Parses an `ovs-ofctl add-flows`/`--bundle` file: one flow per line, blank
+ * lines and `#` comments skipped, each line optionally led by a command word
+ * (`add`, `modify`, `modify_strict`, `delete`, `delete_strict`; default
+ * `add`), as ovs-ofctl reads them. Errors name the line (`FlowSyntaxError.line`)
+ * and the column within it.
+ */
+export function parseFlowFile(text: string): FlowMod[] {
+  const out: FlowMod[] = [];
+  const lines = text.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n];
+    const t = line.trimStart();
+    if (t === '' || t.startsWith('#')) continue;
+    const m = /^([a-z_]+)(?=[\s,]|$)/.exec(t);
+    const command = m ? COMMAND_WORDS.get(m[1]) : undefined;
+    // Blank out the command word rather than slicing, so columns stay those of the line.
+    const body = command ? line.replace(m![1], ' '.repeat(m![1].length)) : line;
+    try {
+      out.push(parse(body, command ?? 'add').flowMod);
+    } catch (e) {
+      throw e instanceof FlowSyntaxError ? e.atLine(n + 1) : e;
+    }
+  }
+  return out;
+}
+
 /**
  * Parses the whole output of `ovs-ofctl dump-flows` (reply header lines such
  * as `OFPST_FLOW reply (OF1.3) (xid=0x2):` and blank lines skipped). A
@@ -230,10 +261,15 @@ export function parseFlowStats(line: string): FlowStats {
  */
 export function parseDumpFlows(output: string): FlowStats[] {
   const out: FlowStats[] = [];
-  for (const line of output.split('\n')) {
-    const t = line.trim();
-    if (t === '' || /^(OFPST|NXST)_FLOW reply/.test(t)) continue;
-    out.push(parseFlowStats(t));
+  const lines = output.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    const t = lines[n];
+    if (t.trim() === '' || /^(OFPST|NXST)_FLOW reply/.test(t.trim())) continue;
+    try {
+      out.push(parseFlowStats(t));
+    } catch (e) {
+      throw e instanceof FlowSyntaxError ? e.atLine(n + 1) : e;
+    }
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * types: parse flows as operators write them, print them exactly as
  * `ovs-ofctl -O OpenFlow13 dump-flows` does.
  */
-export { parseFlow, parseFlowStats, parseDumpFlows, parseMatch, formatFlow, formatFlowStats, formatMatch } from './flow.js';
+export { parseFlow, parseFlowFile, parseFlowStats, parseDumpFlows, parseMatch, formatFlow, formatFlowStats, formatMatch } from './flow.js';
 export type { ParseFlowOptions, FlowLineStats } from './flow.js';
 export { formatActions, formatInstructions, formatAction } from './actions-format.js';
 export { parseActions } from './actions-entry.js';

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { OpenFlowBaseError } from '../../../protocol/openflow/errors.js';
-import { FlowSyntaxError, parseFlow, parseMatch, type FlowSyntaxErrorCode } from '../../../protocol/openflow/text/index.js';
+import { FlowSyntaxError, parseDumpFlows, parseFlow, parseFlowFile, parseMatch, type FlowSyntaxErrorCode } from '../../../protocol/openflow/text/index.js';
 import type { FlowModCommand } from '../../../protocol/openflow/types.js';
 
 interface Case {
@@ -97,6 +97,22 @@ describe('openflow text: syntax errors', () => {
     } catch (e) {
       expect((e as FlowSyntaxError).column).to.equal(text.indexOf('nope') + 1);
     }
+  });
+
+  it('names the line and the column in multi-line input', () => {
+    const file = '# header\n\nadd in_port=1,actions=drop\ndelete   in_port=2,bogus=1\n';
+    try {
+      parseFlowFile(file);
+      expect.fail('no error');
+    } catch (e) {
+      expect(e).to.be.instanceOf(FlowSyntaxError);
+      expect((e as FlowSyntaxError).code).to.equal('OFTEXT_UNKNOWN_KEYWORD');
+      expect((e as FlowSyntaxError).line).to.equal(4);
+      expect((e as FlowSyntaxError).column).to.equal('delete   in_port=2,'.length + 1);
+      expect((e as FlowSyntaxError).message).to.include('line 4, column 20');
+    }
+    const dump = 'OFPST_FLOW reply (OF1.3) (xid=0x2):\n cookie=0x0, duration=1s, table=0, n_packets=0, n_bytes=0, priority=0 actions=NORMAL\n cookie=0x0, duration=1s, table=0, n_packets=0, n_bytes=0, priority=1,tp_dst=5 actions=drop\n';
+    expect(() => parseDumpFlows(dump)).to.throw(FlowSyntaxError).with.property('line', 3);
   });
 
   it('parseMatch refuses flow keywords', () => {

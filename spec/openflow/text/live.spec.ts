@@ -16,7 +16,7 @@
 import { expect } from 'chai';
 import { OvsSandbox } from '../../../testing/sandbox.js';
 import { connectSwitch } from '../../../protocol/openflow/connection/index.js';
-import { formatFlow, formatFlowStats, parseDumpFlows, parseFlow, parseFlowStats } from '../../../protocol/openflow/text/index.js';
+import { formatFlow, formatFlowStats, parseDumpFlows, parseFlow, parseFlowFile, parseFlowStats } from '../../../protocol/openflow/text/index.js';
 import { corpus } from './helpers.js';
 
 function dumpLines(out: string): string[] {
@@ -122,6 +122,34 @@ describe('openflow text: flows installed in ovs-vswitchd @integration', function
     } finally {
       await sw.close();
     }
+  });
+
+  it('applies an add-flows file with command words as ovs-ofctl add-flows does', async () => {
+    const file = [
+      '# a Neutron-style batch',
+      'add table=0,priority=3,in_port=5,vlan_tci=0x0000/0x1fff,actions=mod_vlan_vid:3,goto_table:59',
+      'add table=0,priority=2,in_port=5,actions=drop',
+      'table=60,priority=3,actions=NORMAL',
+      '',
+      'modify_strict table=0,priority=2,in_port=5,actions=output:7',
+      'add cookie=0x77,table=71,priority=110,ct_state=+trk,actions=ct_clear,resubmit(,71)',
+      'add cookie=0x78,table=71,priority=10,reg5=0x7,in_port=7,actions=ct_clear,resubmit(,93)',
+      'delete cookie=0x78/-1',
+      'delete_strict table=0,priority=0',
+    ].join('\n') + '\n';
+    for (const br of ['br3', 'br4']) await sb!.vsctl('add-br', br, '--', 'set', 'bridge', br, 'datapath_type=netdev');
+    await sb!.run('ovs-ofctl', ['-O', 'OpenFlow13', 'add-flows', 'br3', '-'], { input: file });
+    const sw = await connectSwitch(`unix:${sb!.mgmtSocket('br4')}`, { reconnect: false });
+    try {
+      for (const fm of parseFlowFile(file)) sw.send(fm);
+      await sw.barrier();
+    } finally {
+      await sw.close();
+    }
+    const theirs = dumpLines(await sb!.ofctl('-O', 'OpenFlow13', '--no-stats', 'dump-flows', 'br3')).sort();
+    const ours = dumpLines(await sb!.ofctl('-O', 'OpenFlow13', '--no-stats', 'dump-flows', 'br4')).sort();
+    expect(theirs).to.have.length(4);
+    expect(ours).to.deep.equal(theirs);
   });
 
   it('prints each desired flow exactly as the switch reports it installed', () => {

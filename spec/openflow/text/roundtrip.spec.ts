@@ -6,8 +6,8 @@ import { expect } from 'chai';
 import { OFPP } from '../../../protocol/openflow/constants.js';
 import type { Action, Instruction, Match } from '../../../protocol/openflow/types.js';
 import {
-  formatActions, formatFlow, formatFlowStats, formatInstructions, formatMatch, parseActions, parseFlow, parseFlowStats,
-  parseMatch,
+  formatActions, formatFlow, formatFlowStats, formatInstructions, formatMatch, parseActions, parseFlow, parseFlowFile,
+  parseFlowStats, parseMatch,
 } from '../../../protocol/openflow/text/index.js';
 import { corpus } from './helpers.js';
 
@@ -163,6 +163,13 @@ describe('openflow text: round trips', () => {
     expect(del).to.include({ command: 'delete_strict', cookie: 0x1234n, cookieMask: 0xffffffffffffffffn, outPort: 2, tableId: 0 });
     expect(parseFlow('cookie=0x1/0xff', { command: 'delete' })).to.include({ tableId: 0xff, cookieMask: 0xffn });
     expect(parseFlow('cookie=0x9,in_port=5,actions=drop', { command: 'modify' })).to.include({ cookie: 9n, cookieMask: 0n });
+  });
+
+  it('reads add-flows files: comments, blank lines, command words', () => {
+    const fms = parseFlowFile('# x\n\nin_port=1,actions=drop\nadd in_port=2,actions=drop\n  delete_strict priority=5,in_port=3\nmodify cookie=0x1/-1,actions=NORMAL\n');
+    expect(fms.map((f) => f.command)).to.deep.equal(['add', 'add', 'delete_strict', 'modify']);
+    expect(fms[2]).to.include({ priority: 5, tableId: 0xff });
+    expect(fms[3]).to.include({ cookie: 1n, cookieMask: 0xffffffffffffffffn });
   });
 
   it('reads a dump-flows line with its statistics', () => {
