@@ -127,8 +127,13 @@ async function rawClient(port: number): Promise<{ socket: Socket; run(bytes: Buf
 
 // ---------------------------------------------------------------------------
 
+/** ovs-ofctl with a timeout that fits 100,000 flows on a loaded machine (the sandbox's default is 30 s). */
+function ofctl(sb: OvsSandbox, args: string[], input?: string): Promise<string> {
+  return sb.run('ovs-ofctl', args, { timeoutMs: 600_000, ...(input === undefined ? {} : { input }) });
+}
+
 async function flowCount(sb: OvsSandbox): Promise<number> {
-  const out = await sb.ofctl('-O', 'OpenFlow13', 'dump-aggregate', BRIDGE);
+  const out = await ofctl(sb, ['-O', 'OpenFlow13', 'dump-aggregate', BRIDGE]);
   const m = /flow_count=(\d+)/.exec(out);
   if (!m) throw new Error(`no flow_count in: ${out}`);
   return Number(m[1]);
@@ -148,26 +153,18 @@ async function clearFlows(sw: OpenFlowSwitch, sb: OvsSandbox): Promise<void> {
 }
 
 async function sortedDump(sb: OvsSandbox): Promise<string> {
-  const out = await sb.ofctl('-O', 'OpenFlow13', '--no-stats', '--sort', 'dump-flows', BRIDGE);
-  return out;
+  return ofctl(sb, ['-O', 'OpenFlow13', '--no-stats', '--sort', 'dump-flows', BRIDGE]);
 }
 
-/** Sends with the library, honouring backpressure, then awaits the barrier. */
+/** Sends with the library (backpressure honoured), then awaits the barrier or the commit. */
 async function installOurs(sw: OpenFlowSwitch, flows: FlowMod[], bundle: boolean): Promise<void> {
-  const conn = sw.connection!;
   if (bundle) {
     const txn = sw.bundle();
-    for (const f of flows) {
-      if (conn.needsDrain) await conn.drained();
-      txn.add(f);
-    }
+    await txn.addAll(flows);
     await txn.commit();
     return;
   }
-  for (const f of flows) {
-    if (conn.needsDrain) await conn.drained();
-    conn.send(f);
-  }
+  await sw.sendAll(flows);
   await sw.barrier();
 }
 
@@ -272,7 +269,7 @@ const suite: BenchSuite = {
       await expectCount(sb, n, 'ours');
       const oursDump = await sortedDump(sb);
       await clearFlows(sw, sb);
-      await sb.ofctl('-O', 'OpenFlow13', 'add-flows', target, flowFile);
+      await ofctl(sb, ['-O', 'OpenFlow13', 'add-flows', target, flowFile]);
       const ofctlDump = await sortedDump(sb);
       if (oursDump !== ofctlDump) throw new Error('our flows differ from the ones ovs-ofctl installs from the same file');
       notes.push(`same flows: dump-flows after our install equals dump-flows after ovs-ofctl add-flows (${n} flows)`);
@@ -318,15 +315,15 @@ const suite: BenchSuite = {
         await expectCount(sb, n, 'wire limit, bundle');
         await clearFlows(sw!, sb);
       };
-      const ofctl = async (): Promise<void> => {
-        series.ofctlBundle.push(await timeIt(() => sb.ofctl('-O', 'OpenFlow13', '--bundle', 'add-flows', target, flowFile)));
+      const ofctlPeers = async (): Promise<void> => {
+        series.ofctlBundle.push(await timeIt(() => ofctl(sb, ['-O', 'OpenFlow13', '--bundle', 'add-flows', target, flowFile])));
         await expectCount(sb, n, 'ovs-ofctl --bundle');
         await clearFlows(sw!, sb);
-        series.ofctl.push(await timeIt(() => sb.run('ovs-ofctl', ['-O', 'OpenFlow13', 'add-flows', target, flowFile], { timeoutMs: 300_000 })));
+        series.ofctl.push(await timeIt(() => ofctl(sb, ['-O', 'OpenFlow13', 'add-flows', target, flowFile])));
         await expectCount(sb, n, 'ovs-ofctl');
         // mod-flows reads flows from a file only as "-" (stdin).
-        series.ofctlModify.push(await timeIt(() => sb.run('ovs-ofctl', ['-O', 'OpenFlow13', '--strict', 'mod-flows', target, '-'], { input: modifyText })));
-        series.ofctlDelete.push(await timeIt(() => sb.ofctl('-O', 'OpenFlow13', 'del-flows', target, `cookie=0x${COOKIE_A.toString(16)}/-1`)));
+        series.ofctlModify.push(await timeIt(() => ofctl(sb, ['-O', 'OpenFlow13', '--strict', 'mod-flows', target, '-'], modifyText)));
+        series.ofctlDelete.push(await timeIt(() => ofctl(sb, ['-O', 'OpenFlow13', 'del-flows', target, `cookie=0x${COOKIE_A.toString(16)}/-1`])));
         await expectCount(sb, n - Math.ceil(n / 2), 'after ovs-ofctl delete by cookie');
         await clearFlows(sw!, sb);
       };
@@ -336,7 +333,7 @@ const suite: BenchSuite = {
       for (let r = 0; r < runs; r++) {
         const pairs = r % 2 === 0 ? [wirePlain, oursPlain, wireBundle, oursBundle] : [oursPlain, wirePlain, oursBundle, wireBundle];
         for (const step of pairs) await step();
-        await ofctl();
+        await ofctlPeers();
       }
 
       const codec = codecRates(flowMods, runs);

@@ -77,6 +77,17 @@ export class BundleTransaction {
     return this.add(message);
   }
 
+  /** Adds every message, pausing whenever the socket is congested; returns how many. */
+  async addAll(messages: Iterable<OpenFlowMessage>): Promise<number> {
+    let n = 0;
+    for (const m of messages) {
+      if (this.conn.needsDrain) await this.conn.drained();
+      this.add(m);
+      n++;
+    }
+    return n;
+  }
+
   /**
    * Applies every added message, or none. Rejects with an OpenFlowSwitchError
    * naming the first offending message (all errors in its `errors`); the

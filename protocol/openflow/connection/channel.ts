@@ -67,6 +67,21 @@ export abstract class OpenFlowChannel extends EventEmitter {
   abstract multipart(body: MultipartRequestBody): Promise<MultipartReplyBody[]>;
   abstract barrier(): Promise<void>;
 
+  /**
+   * Sends every message, pausing whenever the socket is congested so memory
+   * stays bounded however many there are. Follow with `barrier()`.
+   */
+  async sendAll(messages: Iterable<OpenFlowMessage>): Promise<number> {
+    const conn = this.session();
+    let n = 0;
+    for (const m of messages) {
+      if (conn.needsDrain) await conn.drained();
+      conn.send(m);
+      n++;
+    }
+    return n;
+  }
+
   /** Sends a flow-mod (defaults filled in) into this tick's batch; returns its xid. Follow with `barrier()`. */
   flowMod(spec: FlowModSpec): number {
     return this.send(isComplete(spec) ? spec : flowMod(spec));

@@ -41,6 +41,8 @@ export interface ConnectionOptions {
   errorWindow?: number;
   /** Write coalescing and backpressure knobs. */
   outbox?: OutboxOptions;
+  /** How error messages name the peer; default its address (`host:port`) or "unix socket". */
+  label?: string;
 }
 
 /** A request waiting for its reply. */
@@ -98,7 +100,9 @@ export class OpenFlowConnection extends OpenFlowChannel {
   private bundleId = 0;
   /** The last xid a barrier reply confirmed: window entries up to it are released. */
   private confirmedXid = 0;
-  private readonly opts: Required<Omit<ConnectionOptions, 'outbox'>>;
+  private readonly opts: Required<Omit<ConnectionOptions, 'outbox' | 'label'>>;
+  /** Named once: a closed socket forgets its remote address. */
+  readonly peer: string;
   private lastRx = Date.now();
   private probeTimer: NodeJS.Timeout | undefined;
   private probeSentAt = 0;
@@ -110,6 +114,7 @@ export class OpenFlowConnection extends OpenFlowChannel {
   private constructor(socket: Socket, options: ConnectionOptions) {
     super();
     this.socket = socket;
+    this.peer = options.label ?? (socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix socket');
     this.opts = {
       versions: options.versions ?? [OFP_VERSION.OF13],
       probeIntervalMs: options.probeIntervalMs ?? 5000,
@@ -151,12 +156,6 @@ export class OpenFlowConnection extends OpenFlowChannel {
 
   protected session(): OpenFlowConnection {
     return this;
-  }
-
-  /** `host:port` or the socket path, for messages. */
-  get peer(): string {
-    const s = this.socket;
-    return s.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : 'unix socket';
   }
 
   get datapathId(): bigint {

@@ -193,7 +193,7 @@ export class OpenFlowSwitch extends OpenFlowChannel {
 async function dialOnce(target: ConnectAddress, options: ConnectOptions): Promise<OpenFlowConnection> {
   const socket = await openSocket(target, options.connectTimeoutMs ?? 5000);
   try {
-    return await OpenFlowConnection.establish(socket, options);
+    return await OpenFlowConnection.establish(socket, { label: formatAddress(target), ...options });
   } catch (err) {
     socket.destroy();
     throw err instanceof OpenFlowConnectionError ? err : new OpenFlowConnectionError(ConnectionErrorCode.HANDSHAKE,

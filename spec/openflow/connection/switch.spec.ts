@@ -172,7 +172,7 @@ async function checkBundles(sw: OpenFlowSwitch, sb: OvsSandbox): Promise<void> {
 
   // 3. A good bundle goes in whole.
   const txn3 = sw.bundle();
-  for (const f of good) txn3.add(f);
+  expect(await txn3.addAll(good)).to.equal(good.length);
   await txn3.commit();
   expect(txn3.status).to.equal('committed');
   expect((await sw.aggregate({ tableId: 10 })).flowCount).to.equal(good.length);
@@ -254,7 +254,7 @@ describe('openflow connection: switch sessions @integration', function () {
     expect(sw.sessions).to.equal(2);
 
     // Requests work again on both.
-    sw.flowMod({ tableId: 4, priority: 44, match: { in_port: 1 } });
+    await sw.sendAll([flowMod({ tableId: 4, priority: 44, match: { in_port: 1 } })]);
     await sw.barrier();
     expect((await passive.dumpFlows({ tableId: 4 })).map((f) => f.priority)).to.deep.equal([44]);
     expect(await ofctlFlows(sb, 'br0', 'table=4')).to.deep.equal(['table=4, priority=44,in_port=1 actions=drop']);
