@@ -112,9 +112,11 @@ describe('security groups and l2pop through the agent and the local control-plan
     expect((await trace(sb!, 'br-int', tcp(3, 1, 22, 'fa:16:3e:de:ad:00'), 'trk,new')).actions).to.equal('drop');
   });
 
-  it('follows a port joining a group through the file: its traffic becomes a remote-group member\'s', async () => {
+  it('follows a port joining and leaving a group through the file (remote-group membership)', async () => {
     writeState(state(['other', 'web']));
     await until(async () => (await trace(sb!, 'br-int', tcp(3, 1, 80), 'trk,new')).outputs.includes('tap1'), 'p3 allowed as a member of web');
+    writeState(state(['other']));
+    await until(async () => (await trace(sb!, 'br-int', tcp(3, 1, 80), 'trk,new')).actions === 'drop', 'p3 dropped again after leaving web');
   });
 
   it('answers an ARP request for a port behind the tunnel locally (l2pop ARP responder), through the firewall', async () => {
