@@ -381,7 +381,7 @@ function parseAction(ctx: Ctx, it: Item, out: Action[]): void {
   const vat = it.valueAt;
   switch (key) {
     case 'output':
-      if (/^[A-Za-z_]+[0-9]*\[/.test(value) || FIELDS_BY_NAME.has(value.split('[')[0]) && !parsePort(value)) {
+      if (value.includes('[')) {
         out.push({ type: 'output_reg', src: subfield(value, vat), maxLen: OFPCML.NO_BUFFER });
       } else if (it.delim === '(') {
         throw err('OFTEXT_UNSUPPORTED', 'output with max_len (NXAST_OUTPUT_TRUNC) is not in the codec', key, it.at);

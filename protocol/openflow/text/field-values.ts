@@ -26,15 +26,38 @@ export const PORT_NAMES: ReadonlyMap<string, number> = new Map([
 ]);
 const PORT_BY_NUMBER = new Map<number, string>([...PORT_NAMES].filter(([n]) => n !== 'NONE').map(([n, v]) => [v, n]));
 
-/** ovs-ofctl's port syntax: a reserved name (any case) or a number; OF1.0 reserved numbers map up. */
+/**
+ * The port names of the bridge being programmed (as ovs-ofctl learns them from
+ * the switch), while a parse that was given some runs. Parsing is synchronous,
+ * so this cannot leak into another parse.
+ */
+let portNames: ReadonlyMap<string, number> | undefined;
+
+export function withPortNames<T>(names: ReadonlyMap<string, number> | undefined, fn: () => T): T {
+  const prev = portNames;
+  portNames = names;
+  try {
+    return fn();
+  } finally {
+    portNames = prev;
+  }
+}
+
+/**
+ * ovs-ofctl's port syntax: a reserved name (any case), a number (OF1.0
+ * reserved numbers map up), or, given a port map, a port name, quoted or not.
+ */
 export function parsePort(s: string): number | undefined {
   const named = PORT_NAMES.get(s.toUpperCase());
   if (named !== undefined) return named;
-  if (!/^[0-9]+$/.test(s)) return undefined;
-  const n = Number(s);
-  if (n >= 0xfff8 && n <= 0xffff) return (n + 0xffff0000) >>> 0;
-  if (n < 0xff00 || (n >= 0xfffffff8 && n <= 0xffffffff)) return n;
-  return undefined;
+  const quoted = s.length >= 2 && s.charCodeAt(0) === 34 && s.charCodeAt(s.length - 1) === 34;
+  if (!quoted && /^[0-9]+$/.test(s)) {
+    const n = Number(s);
+    if (n >= 0xfff8 && n <= 0xffff) return (n + 0xffff0000) >>> 0;
+    if (n < 0xff00 || (n >= 0xfffffff8 && n <= 0xffffffff)) return n;
+    return undefined;
+  }
+  return portNames?.get(quoted ? s.slice(1, -1) : s);
 }
 
 export function formatPort(port: number): string {

@@ -8,7 +8,7 @@ import type { FlowMod, FlowModCommand, FlowStats, Instruction, Match } from '../
 import { parseInstructions } from './actions-parse.js';
 import { formatInstructions } from './actions-format.js';
 import { FlowSyntaxError } from './errors.js';
-import { parsePort } from './field-values.js';
+import { parsePort, withPortNames } from './field-values.js';
 import { applyMatchItem, checkPrereqs, formatView, matchToView, viewToMatch, type UsedField } from './match.js';
 import { scanItems } from './scanner.js';
 import { parseBig, parseNumber } from './values.js';
@@ -17,6 +17,12 @@ import { borrowView, returnView, type MatchView } from './view.js';
 export interface ParseFlowOptions {
   /** As `ovs-ofctl add-flow` (default), `mod-flows [--strict]` or `del-flows [--strict]`. */
   command?: FlowModCommand;
+  /**
+   * Port names of the bridge (name → OpenFlow port number, e.g. from a
+   * port-desc reply), so `in_port=patch-tun` or `output:"tap1"` can be read
+   * as ovs-ofctl reads them. Without it only numbers and reserved names are ports.
+   */
+  ports?: ReadonlyMap<string, number>;
 }
 
 /** The statistics a `dump-flows` line carries besides the flow itself. */
@@ -210,6 +216,7 @@ function parseWith(
  * Throws FlowSyntaxError naming the offending token and its column.
  */
 export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowMod {
+  if (options.ports) return withPortNames(options.ports, () => parse(text, options.command ?? 'add').flowMod);
   return parse(text, options.command ?? 'add').flowMod;
 }
 
@@ -234,7 +241,11 @@ const COMMAND_WORDS: ReadonlyMap<string, FlowModCommand> = new Map([
  * `add`), as ovs-ofctl reads them. Errors name the line (`FlowSyntaxError.line`)
  * and the column within it.
  */
-export function parseFlowFile(text: string): FlowMod[] {
+export function parseFlowFile(text: string, options: Pick<ParseFlowOptions, 'ports'> = {}): FlowMod[] {
+  return withPortNames(options.ports, () => parseFileLines(text));
+}
+
+function parseFileLines(text: string): FlowMod[] {
   const out: FlowMod[] = [];
   const lines = text.split('\n');
   for (let n = 0; n < lines.length; n++) {

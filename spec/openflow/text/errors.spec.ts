@@ -32,6 +32,8 @@ const CASES: Case[] = [
   { text: 'in_port=1,actions=output:2,ct(commit,zone=NXM_NX_REG6[0..15],exec(set_field:1->ct_mark),bogus)', code: 'OFTEXT_BAD_VALUE', token: 'bogus' },
   { text: 'in_port=1', code: 'OFTEXT_MISSING_ACTIONS', token: 'in_port=1' },
   { text: 'in_port=one,actions=drop', code: 'OFTEXT_BAD_VALUE', token: 'one' },
+  { text: 'in_port=1,actions=output:patch-tun', code: 'OFTEXT_BAD_VALUE', token: 'patch-tun' },
+  { text: 'in_port=1,actions=patch-tun', code: 'OFTEXT_UNKNOWN_ACTION', token: 'patch-tun' },
   { text: 'dl_src=fa:16:3e:00:00,actions=drop', code: 'OFTEXT_BAD_VALUE', token: 'fa:16:3e:00:00' },
   { text: 'ip,nw_dst=10.0.0.256,actions=drop', code: 'OFTEXT_BAD_VALUE', token: '10.0.0.256' },
   { text: 'ip,nw_dst=10.0.0.0/33,actions=drop', code: 'OFTEXT_BAD_MASK', token: '33' },

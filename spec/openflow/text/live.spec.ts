@@ -152,6 +152,29 @@ describe('openflow text: flows installed in ovs-vswitchd @integration', function
     expect(ours).to.deep.equal(theirs);
   });
 
+  it('reads port names given the bridge\'s port map, as ovs-ofctl does', async () => {
+    await sb!.vsctl('add-br', 'br5', '--', 'set', 'bridge', 'br5', 'datapath_type=netdev',
+      '--', 'add-port', 'br5', 'patch-tun', '--', 'set', 'interface', 'patch-tun', 'ofport_request=11',
+      '--', 'add-port', 'br5', 'tap.x', '--', 'set', 'interface', 'tap.x', 'ofport_request=12');
+    await sb!.ofctl('del-flows', 'br5');
+    const text = 'table=3,in_port=patch-tun,actions=output:"tap.x",resubmit("patch-tun",4),tap.x';
+    const sw = await connectSwitch(`unix:${sb!.mgmtSocket('br5')}`, { reconnect: false });
+    try {
+      const ports = new Map((await sw.portDesc()).map((p) => [p.name, p.portNo] as [string, number]));
+      expect(ports.get('patch-tun')).to.equal(11);
+      sw.send(parseFlow(text, { ports }));
+      await sw.barrier();
+    } finally {
+      await sw.close();
+    }
+    const ours = dumpLines(await sb!.ofctl('-O', 'OpenFlow13', '--no-stats', 'dump-flows', 'br5'));
+    await sb!.ofctl('del-flows', 'br5');
+    await sb!.ofctl('-O', 'OpenFlow13', 'add-flow', 'br5', text);
+    const theirs = dumpLines(await sb!.ofctl('-O', 'OpenFlow13', '--no-stats', 'dump-flows', 'br5'));
+    expect(ours).to.deep.equal(theirs);
+    expect(ours).to.deep.equal(['table=3, in_port=11 actions=output:12,resubmit(11,4),output:12']);
+  });
+
   it('prints each desired flow exactly as the switch reports it installed', () => {
     const ours = desired.map((l) => formatFlow(parseFlow(l))).sort();
     const installed = [...noStats].sort();
