@@ -13,6 +13,7 @@ import { OfWriter } from '../../../protocol/openflow/writer.js';
 import {
   MessageFramer,
   OpenFlowConnection,
+  OpenFlowController,
   OpenFlowConnectionError,
   connectSwitch,
 } from '../../../protocol/openflow/connection/index.js';
@@ -170,6 +171,69 @@ describe('openflow connection: peers that misbehave', function () {
     for (const s of fake.sockets) s.resume();
     await producer;
     await until(() => (conn!.queuedBytes === 0 ? true : undefined), 'the queue to drain');
+  });
+});
+
+describe('openflow connection: handshake and request failures', () => {
+  let controller: OpenFlowController | undefined;
+  const sockets: Socket[] = [];
+  let fake: FakeSwitch | undefined;
+
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.destroy();
+    await controller?.close();
+    controller = undefined;
+    await fake?.close();
+    fake = undefined;
+  });
+
+  async function rawPeer(port: number, bytes: Buffer): Promise<void> {
+    const s = connect(port, '127.0.0.1');
+    sockets.push(s);
+    s.on('error', () => undefined);
+    await new Promise((r) => s.once('connect', r));
+    s.write(bytes);
+  }
+
+  it('the controller reports peers that fail the handshake and keeps accepting', async () => {
+    controller = new OpenFlowController({ address: 'ptcp:0:127.0.0.1' });
+    const { port } = await controller.listen();
+    const failures: OpenFlowConnectionError[] = [];
+    controller.on('handshakeError', (e: OpenFlowConnectionError) => failures.push(e));
+
+    // A header announcing 4 bytes: the stream cannot be framed.
+    await rawPeer(port, Buffer.from([4, 0, 0, 4, 0, 0, 0, 1]));
+    // An OpenFlow 1.0-only HELLO (no bitmap): no common version with our 1.3.
+    await rawPeer(port, Buffer.from([1, 0, 0, 8, 0, 0, 0, 1]));
+    await until(() => (failures.length === 2 ? true : undefined), 'two handshake failures');
+    const codes = failures.map((e) => e.code).sort();
+    expect(codes).to.deep.equal(['OF_CONN_FRAMING', 'OF_CONN_HANDSHAKE']);
+    expect(failures.find((e) => e.code === 'OF_CONN_HANDSHAKE')!.message).to.match(/no common OpenFlow version.*we support 4/);
+
+    // A real (fake) switch still gets through.
+    fake = new FakeSwitch();
+    const fakePort = await fake.listen();
+    const bridge = connect(fakePort, '127.0.0.1');
+    sockets.push(bridge);
+    // Splice the fake switch's socket to the controller: it plays the bridge connecting to us.
+    const toController = connect(port, '127.0.0.1');
+    sockets.push(toController);
+    bridge.pipe(toController).pipe(bridge);
+    const sw = await controller.waitForSwitch(0x42n);
+    expect(sw.datapathId).to.equal(0x42n);
+    expect(controller.switches()).to.have.length(1);
+  });
+
+  it('a request without a reply times out alone; the session stays up', async () => {
+    fake = new FakeSwitch();
+    fake.behaviour = 'silent';
+    const port = await fake.listen();
+    const sw = await connectSwitch(`tcp:127.0.0.1:${port}`, { probeIntervalMs: 0, requestTimeoutMs: 150, reconnect: false });
+    const err = await sw.dumpFlows().then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(OpenFlowConnectionError).with.property('code', 'OF_CONN_TIMEOUT');
+    expect((err as Error).message).to.match(/no reply to multipart_request/);
+    expect(sw.connected).to.equal(true);
+    await sw.close();
   });
 });
 
