@@ -404,8 +404,9 @@ export class NeutronControlPlane implements ControlPlane {
         case 'Port': {
           const oldPort = c.old as PortRecord | undefined;
           const newPort = c.new as PortRecord | undefined;
-          if (newPort) updatedPorts.push(c.id);
-          else this.emit({ type: 'port_deleted', portId: c.id });
+          if (!newPort) this.emit({ type: 'port_deleted', portId: c.id });
+          // A status flip is the server acknowledging our own update_device_list: nothing to re-wire.
+          else if (!oldPort || !sameButStatus(oldPort, newPort)) updatedPorts.push(c.id);
           if (!oldPort || !newPort || membershipChanged(oldPort, newPort)) {
             for (const sg of oldPort?.securityGroupIds ?? []) sgs.add(sg);
             for (const sg of newPort?.securityGroupIds ?? []) sgs.add(sg);
@@ -431,6 +432,10 @@ export class NeutronControlPlane implements ControlPlane {
     if (updatedPorts.length > 0) this.emit({ type: 'ports_updated', portIds: updatedPorts });
     if (sgs.size > 0) this.emit({ type: 'security_groups_updated', securityGroupIds: [...sgs] });
   }
+}
+
+function sameButStatus(a: PortRecord, b: PortRecord): boolean {
+  return JSON.stringify({ ...a, revision: 0, status: '' }) === JSON.stringify({ ...b, revision: 0, status: '' });
 }
 
 function membershipChanged(a: PortRecord, b: PortRecord): boolean {

@@ -1,0 +1,267 @@
+/**
+ * Our oslo.messaging rabbit driver against a real RabbitMQ, with Debian's
+ * own oslo.messaging (python3-oslo.messaging 14.0.3) as the peer on the other
+ * end: it serves our calls and calls our server, so both directions of the
+ * wire format are checked by the reference implementation.
+ */
+import { expect } from 'chai';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { connect as amqpConnect } from 'amqplib';
+import { RabbitBroker, freePort } from '../../testing/neutron-env.js';
+import { pidAlive } from '../../testing/sandbox.js';
+import { BrokerConnection } from '../../lib/control-plane/neutron/broker-connection.js';
+import { RpcClient } from '../../lib/control-plane/neutron/rpc-client.js';
+import { RpcServer } from '../../lib/control-plane/neutron/rpc-server.js';
+import { parseTransportUrl } from '../../lib/control-plane/neutron/transport-url.js';
+import { RemoteError } from '../../lib/control-plane/neutron/errors.js';
+import type { Logger } from '../../lib/control-plane/neutron/logger.js';
+
+const PEER = fileURLToPath(new URL('./helpers/oslo_peer.py', import.meta.url));
+const PYTHON = '/usr/bin/python3';
+const execFileAsync = promisify(execFile);
+
+class CapturingLogger implements Logger {
+  readonly lines: string[] = [];
+  debug(): void {}
+  info(m: string): void {
+    this.lines.push(`INFO ${m}`);
+  }
+  warn(m: string): void {
+    this.lines.push(`WARN ${m}`);
+  }
+  error(m: string): void {
+    this.lines.push(`ERROR ${m}`);
+  }
+}
+
+async function until<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface PeerRequest {
+  method: string;
+  args?: Record<string, unknown>;
+  kind?: 'call' | 'cast' | 'fanout';
+}
+
+/** Requests from Debian's oslo.messaging client, in order, in one process; their results. */
+async function pythonRequests(url: string, topic: string, requests: PeerRequest[]): Promise<Array<Record<string, unknown>>> {
+  const { stdout } = await execFileAsync(PYTHON, [PEER, 'call', url, topic, JSON.stringify(requests)], { timeout: 50_000 });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Array<Record<string, unknown>>;
+}
+
+/** Debian's oslo.messaging RPC server on `topic`, until stopped. */
+async function pythonServer(url: string, topic: string, host: string): Promise<ChildProcess> {
+  const child = spawn(PYTHON, [PEER, 'server', url, topic, host], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines = createInterface({ input: child.stdout! });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`oslo peer exited with ${code}`)));
+    lines.on('line', (l) => {
+      if (l.includes('"ready"')) resolve();
+    });
+  });
+  return child;
+}
+
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child?.pid || !pidAlive(child.pid)) return;
+  child.stdin?.end();
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && pidAlive(child.pid)) await new Promise((r) => setTimeout(r, 50));
+  if (pidAlive(child.pid)) process.kill(child.pid, 'SIGKILL');
+}
+
+describe('oslo.messaging rabbit driver against RabbitMQ and Debian oslo.messaging @integration', function () {
+  this.timeout(60_000);
+  let broker: RabbitBroker | undefined;
+  let peer: ChildProcess | undefined;
+  const conns: BrokerConnection[] = [];
+  const log = new CapturingLogger();
+
+  const newConnection = (url = broker!.transportUrl) => {
+    const conn = new BrokerConnection({
+      url: parseTransportUrl(url),
+      heartbeat: 10,
+      retryInterval: 0.1,
+      retryBackoff: 0.2,
+      intervalMax: 1,
+      logger: log,
+    });
+    conns.push(conn);
+    return conn;
+  };
+  const newClient = (conn: BrokerConnection, responseTimeout = 20) =>
+    new RpcClient(conn, { exchange: 'neutron', responseTimeout, responseMaxTimeout: 600, transientQueueTtl: 1800, logger: log });
+
+  before(async function () {
+    this.timeout(90_000);
+    broker = await RabbitBroker.start();
+  });
+
+  afterEach(async () => {
+    await stopChild(peer);
+    peer = undefined;
+    for (const c of conns.splice(0)) await c.stop();
+  });
+
+  after(async function () {
+    this.timeout(30_000);
+    await broker?.stop();
+  });
+
+  it('calls Debian oslo.messaging: results, context, and server exceptions decoded into typed errors', async () => {
+    peer = await pythonServer(broker!.transportUrl, 'peer-topic', 'peerhost');
+    const conn = newConnection();
+    const client = newClient(conn);
+    await conn.start();
+    const r = await client.call<Record<string, unknown>>('peer-topic', 'echo', { value: { a: [1, 'x'] } }, { version: '1.3' });
+    // The peer saw our admin context through the _context_* keys.
+    expect(r).to.have.property('is_admin', true);
+    expect(r.request_id).to.match(/^req-[0-9a-f-]{36}$/);
+    expect(r.value).to.deep.equal({ a: [1, 'x'] });
+    // Directed to the server's own queue too.
+    expect(await client.call('peer-topic', 'echo', { value: 7 }, { version: '1.0', server: 'peerhost' })).to.have.property('value', 7);
+
+    const failure = await client.call('peer-topic', 'fail', { message: 'boom' }, { version: '1.3' }).catch((e: unknown) => e);
+    expect(failure).to.be.instanceOf(RemoteError);
+    expect((failure as RemoteError).failure).to.include({ className: 'ValueError', module: 'builtins', message: 'boom' });
+    expect(failure).to.include({ code: 'ERR_NEUTRON_REMOTE_ERROR', retriable: false });
+
+    const noMethod = (await client.call('peer-topic', 'nope', {}, { version: '1.0' }).catch((e: unknown) => e)) as RemoteError;
+    expect(noMethod.failure.className).to.equal('NoSuchMethod');
+    const badVersion = (await client.call('peer-topic', 'echo', { value: 1 }, { version: '2.0' }).catch((e: unknown) => e)) as RemoteError;
+    expect(badVersion.failure.className).to.equal('UnsupportedVersion');
+  });
+
+  it('serves Debian oslo.messaging calls and casts on the three queues of a topic', async () => {
+    const received: Array<{ host: string; value: unknown }> = [];
+    const servers = ['host1', 'host2'].map((host) => {
+      const conn = newConnection();
+      new RpcServer(conn, {
+        exchange: 'neutron',
+        topic: 'our-topic',
+        host,
+        transientQueueTtl: 1800,
+        logger: log,
+        endpoints: [
+          {
+            version: '1.2',
+            methods: {
+              ping: (args) => ({ pong: args.value, host }),
+              note: (args) => void received.push({ host, value: args.value }),
+              explode: () => {
+                throw new RangeError('no way');
+              },
+            },
+          },
+        ],
+      });
+      return conn;
+    });
+    await Promise.all(servers.map((s) => s.start()));
+    const url = broker!.transportUrl;
+
+    const [call, , err] = await pythonRequests(url, 'our-topic', [
+      { method: 'ping', args: { value: 42 } },
+      { method: 'note', args: { value: 'to-all' }, kind: 'fanout' },
+      { method: 'explode' },
+    ]);
+    expect(call.result).to.have.property('pong', 42);
+    await until(() => received.filter((r) => r.value === 'to-all').length === 2, 'the fanout cast on both servers');
+    expect(received.filter((r) => r.value === 'to-all').map((r) => r.host).sort()).to.deep.equal(['host1', 'host2']);
+    expect(err).to.include({ error: 'RemoteError', exc_type: 'RangeError' });
+    expect(String(err.value)).to.include('no way');
+  });
+
+  it('logs an undecodable message with its routing key, acks it, and keeps serving', async () => {
+    const conn = newConnection();
+    const seen: unknown[] = [];
+    new RpcServer(conn, {
+      exchange: 'neutron',
+      topic: 'junk-topic',
+      host: 'h',
+      transientQueueTtl: 1800,
+      logger: log,
+      endpoints: [{ version: '1.0', methods: { note: (args) => void seen.push(args.value) } }],
+    });
+    const client = newClient(conn);
+    await conn.start();
+    const raw = await amqpConnect(`amqp://guest:guest@127.0.0.1:${broker!.port}/`);
+    try {
+      const ch = await raw.createConfirmChannel();
+      const bodies = [
+        Buffer.from('not json at all'),
+        Buffer.from('{"oslo.version": "2.0", "oslo.message": "{broken"}'),
+        Buffer.from('{"oslo.version": "3.0", "oslo.message": "{}"}'),
+        Buffer.from('[1, 2]'),
+        Buffer.from('{"oslo.version": "2.0", "oslo.message": "{\\"args\\": {}}"}'),
+      ];
+      for (const body of bodies) ch.publish('neutron', 'junk-topic.h', body);
+      await ch.waitForConfirms();
+      await until(() => log.lines.filter((l) => l.includes('undecodable') && l.includes('neutron/junk-topic.h')).length === bodies.length, 'five logged drops');
+      await client.cast('junk-topic', 'note', { value: 'still here' }, { version: '1.0' });
+      await until(() => seen.includes('still here'), 'a good message after the junk');
+      const q = await ch.checkQueue('junk-topic.h');
+      expect(q.messageCount, 'nothing left unacked in the queue').to.equal(0);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('times out a call nobody answers with a retriable error and backs the method timeout off', async () => {
+    const conn = newConnection();
+    const client = newClient(conn, 1);
+    await conn.start();
+    const err = await client.call('nobody-listens', 'hello', {}, { version: '1.0' }).catch((e: unknown) => e);
+    expect(err).to.include({ code: 'ERR_NEUTRON_RPC_TIMEOUT', retriable: true });
+    expect(client.timeoutFor('hello')).to.equal(2);
+    expect(client.timeoutFor('other')).to.equal(1);
+    // An explicit timeout (report_state's) does not back off.
+    await client.call('nobody-listens', 'report', {}, { timeout: 1 }).catch(() => undefined);
+    expect(client.timeoutFor('report')).to.equal(1);
+  });
+
+  it('connects to the live host of a multi-host transport_url and recovers from a dropped connection and a broker restart', async () => {
+    const dead = await freePort();
+    const url = `rabbit://guest:guest@127.0.0.1:${dead},guest:guest@127.0.0.1:${broker!.port}/`;
+    const conn = newConnection(url);
+    const ups: boolean[] = [];
+    conn.onUp((reconnected) => ups.push(reconnected));
+    const got: unknown[] = [];
+    new RpcServer(conn, {
+      exchange: 'neutron',
+      topic: 'survivor',
+      host: 'h',
+      transientQueueTtl: 1800,
+      logger: log,
+      endpoints: [{ version: '1.0', methods: { echo: (args) => args.value, note: (args) => void got.push(args.value) } }],
+    });
+    const client = newClient(conn);
+    await conn.start();
+    expect(conn.broker).to.equal(`127.0.0.1:${broker!.port}`);
+    expect(await client.call('survivor', 'echo', { value: 1 }, { version: '1.0' })).to.equal(1);
+
+    await conn.kill();
+    await until(() => ups.length === 2, 'reconnect after the drop');
+    expect(ups).to.deep.equal([false, true]);
+    expect(await client.call('survivor', 'echo', { value: 2 }, { version: '1.0' })).to.equal(2);
+
+    const oldPid = broker!.pids.broker!;
+    await broker!.restart();
+    expect(pidAlive(oldPid)).to.equal(false);
+    await until(() => ups.length === 3, 'reconnect after the broker restart', 60_000);
+    // Queues and exchanges were declared again: Debian's client reaches our server.
+    await pythonRequests(broker!.transportUrl, 'survivor', [{ method: 'note', args: { value: 'after restart' }, kind: 'fanout' }]);
+    await until(() => got.includes('after restart'), 'a fanout cast after the restart');
+    expect(await client.call('survivor', 'echo', { value: 3 }, { version: '1.0' })).to.equal(3);
+  });
+});
