@@ -467,6 +467,19 @@ export const FLOW_CASES: FlowCase[] = [
     }),
   },
   {
+    // Nicira actions without a type of their own are kept as bytes and sent back unchanged.
+    text: 'tcp,actions=pop_queue,fin_timeout(idle_timeout=10,hard_timeout=20),sample(probability=100,collector_set_id=1,obs_domain_id=2,obs_point_id=3),output(port=2,max_len=100)',
+    flow: add({
+      match: { eth_type: 0x0800, ip_proto: 6 },
+      instructions: apply(
+        { type: 'experimenter', experimenter: 0x2320, data: Buffer.from('0005000000000000', 'hex') },
+        { type: 'experimenter', experimenter: 0x2320, data: Buffer.from('0013000a00140000', 'hex') },
+        { type: 'experimenter', experimenter: 0x2320, data: Buffer.from('001d0064000000010000000200000003', 'hex') },
+        { type: 'experimenter', experimenter: 0x2320, data: Buffer.from('0027000200000064', 'hex') },
+      ),
+    }),
+  },
+  {
     text: 'in_port=LOCAL,actions=output:IN_PORT,output:FLOOD,output:ALL,output:LOCAL',
     flow: add({
       match: { in_port: OFPP.LOCAL },
