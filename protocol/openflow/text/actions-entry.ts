@@ -1,7 +1,7 @@
 /** Parsing an action list on its own, outside a flow. */
 import type { Instruction, Match } from '../types.js';
 import { parseInstructions } from './actions-parse.js';
-import { matchToView } from './match.js';
+import { matchToView } from './match-codec.js';
 
 /**
  * Parses what follows `actions=` into instructions. `match` (default: match

@@ -9,7 +9,8 @@ import type { Action, Instruction, LearnSpec, NatAction, Subfield } from '../typ
 import { FlowSyntaxError } from './errors.js';
 import { FIELDS, type FieldDef } from './fields.js';
 import { formatFieldValue, formatPort } from './field-values.js';
-import { codecToRepr, fromBig, textFieldOf } from './match.js';
+import { codecToRepr, textFieldOf } from './match-codec.js';
+import { fromBig } from './match-parse.js';
 import { formatSubfield, subfieldWidth } from './subfield.js';
 import { bigToBytes, formatHexBytes } from './values.js';
 

@@ -10,7 +10,8 @@ import type { Action, Instruction, LearnSpec, NatAction, Subfield } from '../typ
 import { FlowSyntaxError } from './errors.js';
 import { ETH_TYPE, FIELDS, FIELDS_BY_NAME, IP_PROTO, SLOT, type FieldDef } from './fields.js';
 import { parseFieldValue, parsePort } from './field-values.js';
-import { codecFieldName, fromBig, reprToCodec, toBig } from './match.js';
+import { codecFieldName, reprToCodec } from './match-codec.js';
+import { fromBig, toBig } from './match-parse.js';
 import { scanItems, splitArgs, type Item } from './scanner.js';
 import { parseSubfield, subfieldWidth, type TextSubfield } from './subfield.js';
 import { parseBig, parseIPv4, parseIPv6, parseNumber } from './values.js';
@@ -84,8 +85,8 @@ function setField(ctx: Ctx, f: FieldDef, text: string, at: number, out: Action[]
   const [v, m] = parseFieldValue(f, text, at);
   const name = codecFieldName(f);
   if (name === undefined) throw err('OFTEXT_UNSUPPORTED', `set_field cannot set ${f.name}`, f.name, at);
-  const full = toBig(fromBig((1n << BigInt(f.bits)) - 1n, f), f);
-  let mb = toBig(m, f);
+  const full = toBig(fromBig((1n << BigInt(f.bits)) - 1n, f));
+  let mb = toBig(m);
   // Only OAM of the tunnel flags is OpenFlow's: a mask over it sets the whole field.
   if (f.format === 'tun_flags' && mb === 1n) mb = full;
   if (f.name === 'vlan_vid' || f.name === 'vlan_pcp') ctx.vlan = true;
@@ -93,7 +94,7 @@ function setField(ctx: Ctx, f: FieldDef, text: string, at: number, out: Action[]
     out.push({ type: 'set_field', field: name, value: reprToCodec(f, v) });
     return;
   }
-  const vb = toBig(v, f);
+  const vb = toBig(v);
   const width = subfieldWidth(f);
   for (const [ofs, nBits] of maskRuns(mb, width)) {
     const value = (vb >> BigInt(ofs)) & ((1n << BigInt(nBits)) - 1n);
@@ -305,7 +306,7 @@ function learnMatchSpec(_ctx: Ctx, it: Item, iat: number, vat: number): LearnSpe
       || whole.format === 'port';
     if (isValue) {
       const [v] = parseFieldValue(whole, it.value, vat);
-      return { kind: 'match_immediate', value: toBig(v, whole), dst: { field: name, ofs: 0, nBits: subfieldWidth(whole) } };
+      return { kind: 'match_immediate', value: toBig(v), dst: { field: name, ofs: 0, nBits: subfieldWidth(whole) } };
     }
   }
   const dst = subfield(it.key, iat);

@@ -1,0 +1,165 @@
+/**
+ * Matches in text, inbound: `field=value` items (protocol shorthands,
+ * fields, `reg0[0..7]=` subfields) written into the flow view with OVS's
+ * semantics, then the prerequisite check ovs-fields(7) describes.
+ */
+import { FlowSyntaxError } from './errors.js';
+import { ALIAS_PREREQ, ETH_TYPE, FIELDS_BY_NAME, IP_PROTO, PROTOCOLS, SLOT, type FieldDef, type Prereq } from './fields.js';
+import { parseFieldValue } from './field-values.js';
+import type { Item } from './scanner.js';
+import { parseSubfield } from './subfield.js';
+import { bigToBytes } from './values.js';
+import { fieldRepr, type MatchView, type SlotValue } from './view.js';
+
+/** A field item as written, kept for the prerequisite check. */
+export interface UsedField {
+  readonly name: string;
+  readonly field: FieldDef;
+  readonly at: number;
+}
+
+/**
+ * Applies one match item to `view` if it is a protocol shorthand, a field or
+ * a subfield (`reg0[0..7]=5`); returns false for anything else (flow
+ * keywords are the caller's).
+ */
+export function applyMatchItem(view: MatchView, item: Item, used: UsedField[]): boolean {
+  const proto = PROTOCOLS.get(item.key);
+  if (proto !== undefined && item.delim === '') {
+    view.setBits(SLOT.dl_type, 0xffff, proto[0], 0xffff);
+    if (proto[1] >= 0) view.setBits(SLOT.nw_proto, 0xff, proto[1], 0xff);
+    return true;
+  }
+  const f = FIELDS_BY_NAME.get(item.key);
+  if (f !== undefined) {
+    const [v, m] = parseFieldValue(f, item.value, item.valueAt);
+    view.setField(f, v, m);
+    used.push({ name: item.key, field: f, at: item.at });
+    return true;
+  }
+  if (item.key.includes('[')) {
+    const sf = parseSubfield(item.key, item.at);
+    applySubfieldValue(view, sf.field, sf.ofs, sf.nBits, item.value, item.valueAt);
+    used.push({ name: sf.field.name, field: sf.field, at: item.at });
+    return true;
+  }
+  return false;
+}
+
+function applySubfieldValue(view: MatchView, f: FieldDef, ofs: number, nBits: number, text: string, at: number): void {
+  let v: bigint;
+  try {
+    v = BigInt(text);
+  } catch {
+    throw new FlowSyntaxError('OFTEXT_BAD_VALUE', 'cannot parse integer value', text, at + 1);
+  }
+  if (v < 0n || v >> BigInt(nBits) !== 0n) {
+    throw new FlowSyntaxError('OFTEXT_BAD_VALUE', `value does not fit into ${nBits} bits`, text, at + 1);
+  }
+  // Merge into what the field already matches, as ovs-ofctl does.
+  const [curV, curM] = view.getField(f);
+  const bitsMask = ((1n << BigInt(nBits)) - 1n) << BigInt(ofs);
+  const bv = toBig(curV);
+  const bm = toBig(curM);
+  const nv = (bv & ~bitsMask) | (v << BigInt(ofs));
+  const nm = bm | bitsMask;
+  view.setField(f, fromBig(nv, f), fromBig(nm, f));
+}
+
+export function toBig(v: SlotValue): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(v >>> 0);
+  let r = 0n;
+  for (let i = 0; i < v.length; i++) r = (r << 8n) | BigInt(v[i]);
+  return r;
+}
+
+export function fromBig(v: bigint, f: FieldDef): SlotValue {
+  switch (fieldRepr(f)) {
+    case 'num':
+      return Number(v & 0xffffffffn);
+    case 'big':
+      return v;
+    case 'bytes':
+      return bigToBytes(v, f.format === 'ethernet' ? 6 : 16);
+  }
+}
+
+/** OVS's is_ct_valid: a state bit that implies a valid connection, or +trk with -inv. */
+function ctValid(view: MatchView): boolean {
+  const m = view.numMask(SLOT.ct_state);
+  const v = view.num(SLOT.ct_state);
+  return (v & 0xcf) !== 0 || ((v & 0x20) !== 0 && (m & 0x10) !== 0 && (v & 0x10) === 0);
+}
+
+function prereqHolds(view: MatchView, p: Prereq): boolean {
+  const dlType = view.has(SLOT.dl_type) ? view.num(SLOT.dl_type) : -1;
+  const proto = view.numMask(SLOT.nw_proto) === 0xff ? view.num(SLOT.nw_proto) : -1;
+  const ip = dlType === ETH_TYPE.IP || dlType === ETH_TYPE.IPV6;
+  const arp = dlType === ETH_TYPE.ARP || dlType === ETH_TYPE.RARP;
+  const icmpType = view.numMask(SLOT.tp_src) === 0xffff ? view.num(SLOT.tp_src) : -1;
+  switch (p) {
+    case 'none':
+    case 'vlan':
+      return true;
+    case 'ip_any':
+      return ip;
+    case 'ipv4':
+      return dlType === ETH_TYPE.IP;
+    case 'ipv6':
+      return dlType === ETH_TYPE.IPV6;
+    case 'arp':
+      return arp;
+    case 'ipv4_arp':
+      return dlType === ETH_TYPE.IP || arp;
+    case 'ip_arp':
+      return ip || arp;
+    case 'mpls':
+      return dlType === ETH_TYPE.MPLS || dlType === ETH_TYPE.MPLS_MCAST;
+    case 'tcp':
+      return ip && proto === IP_PROTO.TCP;
+    case 'udp':
+      return ip && proto === IP_PROTO.UDP;
+    case 'sctp':
+      return ip && proto === IP_PROTO.SCTP;
+    case 'l4':
+      return ip && (proto === IP_PROTO.TCP || proto === IP_PROTO.UDP || proto === IP_PROTO.SCTP);
+    case 'icmpv4':
+      return dlType === ETH_TYPE.IP && proto === IP_PROTO.ICMP;
+    case 'icmpv6':
+      return dlType === ETH_TYPE.IPV6 && proto === IP_PROTO.ICMPV6;
+    case 'icmp_any':
+      return (dlType === ETH_TYPE.IP && proto === IP_PROTO.ICMP) || (dlType === ETH_TYPE.IPV6 && proto === IP_PROTO.ICMPV6);
+    case 'nd':
+      return dlType === ETH_TYPE.IPV6 && proto === IP_PROTO.ICMPV6 && (icmpType === 135 || icmpType === 136);
+    case 'nd_solicit':
+      return dlType === ETH_TYPE.IPV6 && proto === IP_PROTO.ICMPV6 && icmpType === 135;
+    case 'nd_advert':
+      return dlType === ETH_TYPE.IPV6 && proto === IP_PROTO.ICMPV6 && icmpType === 136;
+    case 'ct':
+      return ctValid(view);
+    case 'ct_ipv4':
+      return ctValid(view) && dlType === ETH_TYPE.IP;
+    case 'ct_ipv6':
+      return ctValid(view) && dlType === ETH_TYPE.IPV6;
+  }
+}
+
+const PREREQ_TEXT: Record<Prereq, string> = {
+  none: '', vlan: 'a VLAN', ip_any: 'ip or ipv6', ipv4: 'ip', ipv6: 'ipv6', arp: 'arp or rarp',
+  ipv4_arp: 'ip or arp', ip_arp: 'ip, ipv6 or arp', mpls: 'mpls', tcp: 'tcp or tcp6', udp: 'udp or udp6',
+  sctp: 'sctp or sctp6', l4: 'tcp, udp or sctp', icmpv4: 'icmp', icmpv6: 'icmp6', icmp_any: 'icmp or icmp6',
+  nd: 'icmp6 with icmp_type=135 or 136', nd_solicit: 'icmp6,icmp_type=135', nd_advert: 'icmp6,icmp_type=136',
+  ct: 'a valid connection (ct_state=+trk-inv, +est, ...)', ct_ipv4: 'a valid connection and ip', ct_ipv6: 'a valid connection and ipv6',
+};
+
+/** Refuses fields whose prerequisites the rest of the match does not establish. */
+export function checkPrereqs(view: MatchView, used: readonly UsedField[]): void {
+  for (const u of used) {
+    const p = ALIAS_PREREQ.get(u.name) ?? u.field.prereq;
+    if (!view.has(u.field.slot) && u.field.span === 1) continue; // matched nothing (e.g. `=0/0`)
+    if (!prereqHolds(view, p)) {
+      throw new FlowSyntaxError('OFTEXT_PREREQ', `${u.name} requires ${PREREQ_TEXT[p]}`, u.name, u.at + 1);
+    }
+  }
+}
