@@ -46,7 +46,7 @@ export class BundleTransaction {
 
   constructor(private readonly conn: OpenFlowConnection, options: BundleOptions = {}) {
     this.bundleId = conn.allocateBundleId();
-    this.flags = (options.atomic ?? true ? OFPBF.ATOMIC : 0) | (options.ordered ?? true ? OFPBF.ORDERED : 0);
+    this.flags = ((options.atomic ?? true) ? OFPBF.ATOMIC : 0) | ((options.ordered ?? true) ? OFPBF.ORDERED : 0);
     this.opened = this.control('open_request');
     // Reported by commit() or discard(); never an unhandled rejection in between.
     this.opened.catch(() => undefined);
