@@ -64,10 +64,10 @@ export type DecodedTableUpdates = Map<string, Map<Uuid, DecodedRowUpdate>>;
 
 /**
  * Decoded `update2` rows. For `modify`, `diff` holds per column: for a
- * scalar column the new value; for an optional or set column an array of
- * elements to toggle (add if absent, remove if present); for a map a Map of
- * key → value where a key whose value equals the current one is removed,
- * otherwise set (OVS `<diff>` semantics).
+ * scalar or optional column the new value (`null` when cleared); for a set
+ * column an array of elements to toggle (add if absent, remove if present);
+ * for a map a Map of key → value where a key whose value equals the current
+ * one is removed, otherwise set (OVS `<diff>` semantics).
  */
 export type DecodedRowUpdate2 =
   | { readonly kind: 'initial'; readonly row: Row }
@@ -177,8 +177,9 @@ function decodeDiff(table: TableSchema, uuid: string, json: WireRow): Record<str
   for (const name of Object.keys(json)) {
     const col = table.columns.get(name);
     if (!col) throw new OvsdbProtocolError(`row ${uuid}: server sent unknown column ${table.name}.${name}`);
-    // A scalar's diff is its new value; anything else is a set/map of changes.
-    const type = col.type.min === 1 && col.type.max === 1 && col.type.value === undefined ? col.type : anySizeType(col.type);
+    // A scalar's or an optional's diff is its new value (ovsdb-server 3.1 sends `7` or
+    // `["set", []]`); a set's or a map's is the set/map of changes.
+    const type = col.type.max === 1 && col.type.value === undefined ? col.type : anySizeType(col.type);
     try {
       diff[name] = decodeDatum(type, json[name], { table: table.name, column: name });
     } catch (err) {

@@ -280,6 +280,15 @@ describe('OvsdbClient against the sandbox @integration', function () {
     expect(txn).to.match(/^[0-9a-f-]{36}$/);
     const p1 = await vsctl(sb, 'get', 'Port', 'p1', '_uuid');
     expect(tu.Port[p1]).to.deep.equal({ modify: { tag: 9 } });
+    // An optional column's diff is its new value, not a toggle set: 9 -> 10 sends 10, clearing sends [].
+    for (const [arg, wire, natural] of [['tag=10', 10, 10], ['tag=[]', ['set', []], null]] as const) {
+      const changed = eventWhere<[unknown, string, TableUpdates2, string]>(client, 'update3', (id) => id === 'since');
+      await vsctl(sb, 'set', 'Port', 'p1', arg);
+      const [, , upd] = await changed;
+      expect(upd.Port[p1]).to.deep.equal({ modify: { tag: wire } });
+      const decoded = decodeTableUpdates2(client.schema(DB)!, upd).get('Port')!.get(p1);
+      expect(decoded).to.deep.equal({ kind: 'modify', diff: { tag: natural } });
+    }
     await client.monitorCancel('since');
   });
 

@@ -162,7 +162,7 @@ describe('ovsdb table updates', () => {
     expect(tu.get('Port')!.get(U1)).to.deep.equal({ kind: 'initial', row: { name: 'p', tag: 3, trunks: [1, 2] } });
     expect(tu.get('Port')!.get(U2)).to.deep.equal({
       kind: 'modify',
-      diff: { tag: [], trunks: [5], other_config: new Map([['a', 'b']]), name: 'q' },
+      diff: { tag: null, trunks: [5], other_config: new Map([['a', 'b']]), name: 'q' },
     });
     expect(tu.get('Bridge')!.get(U1)).to.deep.equal({ kind: 'delete' });
   });
