@@ -77,7 +77,12 @@ export class BundleTransaction {
     return this.add(message);
   }
 
-  /** Adds every message, pausing whenever the socket is congested; returns how many. */
+  /**
+   * Adds every message, pausing whenever the socket is congested; returns how
+   * many. Prefer it to `add()` in a loop for big bundles: ovs-vswitchd drops a
+   * bundle that hears nothing for bundle-idle-timeout (10 s), and a long
+   * synchronous loop keeps the bytes here until it yields.
+   */
   async addAll(messages: Iterable<OpenFlowMessage>): Promise<number> {
     let n = 0;
     for (const m of messages) {
