@@ -140,8 +140,7 @@ function encodeWithXid(w: OfWriter, m: OpenFlowMessage, version: number, xid: nu
     case 'get_async_reply':
     case 'set_async':
       start = beginMessage(w, version, m.type === 'set_async' ? OFPT.SET_ASYNC : OFPT.GET_ASYNC_REPLY, xid);
-      requireOf13Layout(version, m.type);
-      encodeAsync(w, m);
+      encodeAsync(w, m, version);
       break;
     case 'meter_mod':
       start = beginMessage(w, version, OFPT.METER_MOD, xid);
@@ -281,11 +280,9 @@ function decodeBody(r: OfReader, type: number, xid: number, version: number, nes
     case OFPT.GET_ASYNC_REQUEST:
       return { type: 'get_async_request', xid };
     case OFPT.GET_ASYNC_REPLY:
-      of13Layout(r, version, 'get_async_reply');
-      return { type: 'get_async_reply', xid, ...decodeAsync(r) };
+      return { type: 'get_async_reply', xid, ...decodeAsync(r, version) };
     case OFPT.SET_ASYNC:
-      of13Layout(r, version, 'set_async');
-      return { type: 'set_async', xid, ...decodeAsync(r) };
+      return { type: 'set_async', xid, ...decodeAsync(r, version) };
     case OFPT.METER_MOD:
       return decodeMeterMod(r, xid);
     case OFPT.BUNDLE_CONTROL:

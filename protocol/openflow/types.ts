@@ -569,11 +569,19 @@ export interface RoleReply extends MessageBase {
   generationId: bigint;
 }
 
-/** ofp_async_config masks, each [master/equal, slave]. */
+/**
+ * ofp_async_config masks, each [master/equal, slave]. In OpenFlow 1.4 they
+ * travel as properties, and the role-status, table-status and
+ * request-forward masks exist too (decoded when present; a property missing
+ * from a 1.4 message decodes as 0).
+ */
 export interface AsyncConfig {
   packetInMask: [number, number];
   portStatusMask: [number, number];
   flowRemovedMask: [number, number];
+  roleStatusMask?: [number, number];
+  tableStatusMask?: [number, number];
+  requestForwardMask?: [number, number];
 }
 export interface GetAsyncRequest extends MessageBase {
   type: 'get_async_request';

@@ -1,5 +1,5 @@
 /** Small fixed messages: HELLO, ERROR, ECHO, EXPERIMENTER, FEATURES, CONFIG, ROLE, ASYNC, PORT_MOD. */
-import { OFPCR_ROLE, OFPET, OFPHET } from '../constants.js';
+import { OFP_VERSION, OFPCR_ROLE, OFPET, OFPHET } from '../constants.js';
 import { OpenFlowEncodeError } from '../errors.js';
 import { formatMac, writeMac } from '../addr.js';
 import type { OfReader } from '../reader.js';
@@ -98,7 +98,23 @@ export function decodeRole(r: OfReader): { role: ControllerRole; generationId: b
   return { role, generationId: r.u64('generation_id') };
 }
 
-export function encodeAsync(w: OfWriter, m: AsyncConfig): void {
+/** OF1.4 async config property types come in (slave, master) pairs, in this order. */
+const ASYNC_PROPS = ['packetInMask', 'portStatusMask', 'flowRemovedMask', 'roleStatusMask', 'tableStatusMask', 'requestForwardMask'] as const;
+
+export function encodeAsync(w: OfWriter, m: AsyncConfig, version: number = OFP_VERSION.OF13): void {
+  if (version >= OFP_VERSION.OF14) {
+    // ofp_async_config_prop_reasonable: type, length 8, mask; type 2k is the slave mask, 2k+1 the master one.
+    ASYNC_PROPS.forEach((key, k) => {
+      const pair = m[key];
+      if (pair === undefined) return;
+      for (const [type, mask] of [[2 * k, pair[1]], [2 * k + 1, pair[0]]]) {
+        w.u16(type);
+        w.u16(8);
+        w.u32(mask);
+      }
+    });
+    return;
+  }
   w.u32(m.packetInMask[0]);
   w.u32(m.packetInMask[1]);
   w.u32(m.portStatusMask[0]);
@@ -107,7 +123,25 @@ export function encodeAsync(w: OfWriter, m: AsyncConfig): void {
   w.u32(m.flowRemovedMask[1]);
 }
 
-export function decodeAsync(r: OfReader): AsyncConfig {
+export function decodeAsync(r: OfReader, version: number = OFP_VERSION.OF13): AsyncConfig {
+  if (version >= OFP_VERSION.OF14) {
+    const out: AsyncConfig = { packetInMask: [0, 0], portStatusMask: [0, 0], flowRemovedMask: [0, 0] };
+    while (r.remaining > 0) {
+      const at = r.pos;
+      const type = r.u16('async property type');
+      const len = r.u16('async property length');
+      if (len < 4) r.fail('OF_DECODE_BAD_LENGTH', `async property length ${len}`, at);
+      const p = r.sub(len - 4, 'async property');
+      r.pos = Math.min(at + ((len + 7) & ~7), r.end);
+      const key = ASYNC_PROPS[type >> 1];
+      // Experimenter properties (0xfffe/0xffff) are not modelled.
+      if (key === undefined) continue;
+      if (len !== 8) r.fail('OF_DECODE_BAD_LENGTH', `async property ${type} length ${len}`, at);
+      const pair = (out[key] ??= [0, 0]);
+      pair[type & 1 ? 0 : 1] = p.u32('async mask');
+    }
+    return out;
+  }
   return {
     packetInMask: [r.u32('packet_in_mask'), r.u32('packet_in_mask')],
     portStatusMask: [r.u32('port_status_mask'), r.u32('port_status_mask')],

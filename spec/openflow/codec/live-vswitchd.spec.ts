@@ -12,6 +12,7 @@ describe('openflow codec: live ovs-vswitchd session @integration', () => {
     const of14 = await captureOf14Ports();
     captured.set('of14_port_desc', of14.portDesc);
     captured.set('of14_port_status', of14.portStatus);
+    captured.set('of14_get_async_reply', of14.asyncReply);
     expect([...captured.keys()].sort()).to.deep.equal(Object.keys(CHECKS).sort());
     for (const [name, bytes] of captured) CHECKS[name](roundTripBytes(bytes), bytes);
   });

@@ -208,11 +208,12 @@ export async function captureVswitchd(): Promise<Map<string, Buffer>> {
 }
 
 /**
- * An OpenFlow 1.4 PORT_DESC reply and an OF1.4 PORT_STATUS, from ovs-vswitchd
+ * An OpenFlow 1.4 PORT_DESC reply, PORT_STATUS and GET_ASYNC_REPLY (after our
+ * OF1.4 SET_ASYNC), from ovs-vswitchd
  * talking to us as its controller in 1.4 (the bridge allows 1.3 and 1.4; we
  * offer only 1.4).
  */
-export async function captureOf14Ports(): Promise<{ portDesc: Buffer; portStatus: Buffer }> {
+export async function captureOf14Ports(): Promise<{ portDesc: Buffer; portStatus: Buffer; asyncReply: Buffer }> {
   const sb = await OvsSandbox.start();
   const server = net.createServer();
   let session: Session | undefined;
@@ -230,9 +231,12 @@ export async function captureOf14Ports(): Promise<{ portDesc: Buffer; portStatus
     s.send({ type: 'hello', xid: 1, versions: [OFP_VERSION.OF14] }, OFP_VERSION.OF14);
     s.send(multipartRequest({ kind: 'port_desc' }, 2), OFP_VERSION.OF14);
     const portDesc = await s.byXid(2, 'OF1.4 PORT_DESC reply');
+    s.send({ type: 'set_async', xid: 3, packetInMask: [0x3, 0x1], portStatusMask: [0x7, 0x0], flowRemovedMask: [0x1, 0x2] }, OFP_VERSION.OF14);
+    s.send({ type: 'get_async_request', xid: 4 }, OFP_VERSION.OF14);
+    const asyncReply = await s.byXid(4, 'OF1.4 GET_ASYNC_REPLY');
     await sb.vsctl('add-port', 'br0', 'p2', '--', 'set', 'interface', 'p2', 'ofport_request=2');
     const portStatus = await s.byType(T.PORT_STATUS, 'OF1.4 PORT_STATUS');
-    return { portDesc, portStatus };
+    return { portDesc, portStatus, asyncReply };
   } finally {
     session?.close();
     server.close();

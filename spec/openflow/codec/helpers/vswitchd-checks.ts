@@ -186,6 +186,15 @@ export const CHECKS: Record<string, Check> = {
     if (b.kind !== 'port_desc') throw new Error(`port_desc expected, got ${b.kind}`);
     expect(new Map(b.ports.map((p) => [p.portNo, p.name]))).to.deep.equal(new Map([[1, 'p1'], [OFPP.LOCAL, 'br0']]));
   },
+  of14_get_async_reply: (m, bytes) => {
+    // What our OF1.4 SET_ASYNC (properties) asked for, read back by the switch.
+    expect(bytes[0]).to.equal(5);
+    const a = as(m, 'get_async_reply');
+    expect(a.packetInMask).to.deep.equal([0x3, 0x1]);
+    expect(a.portStatusMask).to.deep.equal([0x7, 0x0]);
+    expect(a.flowRemovedMask).to.deep.equal([0x1, 0x2]);
+    expect(a.roleStatusMask).to.deep.equal([0, 0]);
+  },
   of14_port_status: (m, bytes) => {
     expect(bytes[0]).to.equal(5);
     const p = as(m, 'port_status');
