@@ -4,19 +4,20 @@ import { encodeOperations } from '../../../protocol/ovsdb/operations.js';
 import { ReplicaCache } from '../../../protocol/ovsdb/replica/cache.js';
 import { TransactionBuilder } from '../../../protocol/ovsdb/replica/transaction.js';
 import { parseSchema } from '../../../protocol/ovsdb/schema.js';
+import type { OpenVSwitchTables } from '../../../protocol/ovsdb/models/index.js';
 
 const schema = parseSchema(JSON.parse(readFileSync('/usr/share/openvswitch/vswitch.ovsschema', 'utf8')));
 const BR = '11111111-1111-1111-1111-111111111111';
 const IF = '22222222-2222-2222-2222-222222222222';
 
-function setup(): { cache: ReplicaCache; txn: TransactionBuilder } {
+function setup(): { cache: ReplicaCache; txn: TransactionBuilder<OpenVSwitchTables> } {
   const t = (n: string) => [...schema.tables.get(n)!.columns.values()].filter((c) => !c.name.startsWith('_'));
   const cache = new ReplicaCache(schema, new Map([['Bridge', t('Bridge')], ['Interface', t('Interface')]]));
   cache.applyUpdate2({
     Bridge: { [BR]: { initial: { name: 'br0', external_ids: ['map', [['a', '1']]] } } },
     Interface: { [IF]: { initial: { name: 'tap0', external_ids: ['map', [['iface-id', 'vm1']]] } } },
   });
-  return { cache, txn: new TransactionBuilder(schema, cache) };
+  return { cache, txn: new TransactionBuilder<OpenVSwitchTables>(schema, cache) };
 }
 
 describe('ovsdb replica transaction builder', () => {
