@@ -9,7 +9,8 @@ import { expect } from 'chai';
 import { runAgent, type RunningAgent } from '../../lib/agent/run.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { silentLogger } from '../../lib/log.js';
-import { NeutronEnv } from '../../testing/neutron-env.js';
+import type { NeutronEnv } from '../../testing/neutron-env.js';
+import { sharedNeutronEnv } from './helpers/shared-env.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
 
 interface ApiPort {
@@ -73,15 +74,14 @@ describe('ovs-agent with neutron-server 21 end to end @integration', function ()
 
   before(async function () {
     this.timeout(180_000);
-    env = await NeutronEnv.start();
+    env = await sharedNeutronEnv();
   });
 
   after(async function () {
     this.timeout(90_000);
     for (const a of agents.splice(0)) await a.stop().catch(() => {});
     for (const sb of sandboxes.splice(0)) await sb.stop();
-    await env?.stop();
-    env = undefined;
+    // The stack itself is shared with the other files (helpers/shared-env.ts).
   });
 
   it('wires a port created through the API: ACTIVE when plugged, dead on admin down, wired again on admin up, DOWN when unplugged', async () => {

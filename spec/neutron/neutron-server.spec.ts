@@ -4,7 +4,8 @@
  * server itself: its REST API (agents, port status) and what it pushes.
  */
 import { expect } from 'chai';
-import { NeutronEnv } from '../../testing/neutron-env.js';
+import type { NeutronEnv } from '../../testing/neutron-env.js';
+import { sharedNeutronEnv } from './helpers/shared-env.js';
 import { pidAlive } from '../../testing/sandbox.js';
 import { NeutronControlPlane, ovsAgentConfigurations } from '../../lib/control-plane/neutron/index.js';
 import { silentLogger } from '../../lib/control-plane/neutron/logger.js';
@@ -151,7 +152,7 @@ describe('Neutron control plane against neutron-server 21 @integration', functio
 
   before(async function () {
     this.timeout(180_000);
-    env = await NeutronEnv.start({ mechanismDrivers: ['openvswitch', 'l2population'] });
+    env = await sharedNeutronEnv();
     a = newAgent(HOST_A, IP_A);
     await a.start();
     network = (await api().post<{ network: ApiNetwork }>('/networks', { network: { name: 'vx', 'provider:network_type': 'vxlan' } })).network;
@@ -165,8 +166,7 @@ describe('Neutron control plane against neutron-server 21 @integration', functio
   after(async function () {
     this.timeout(60_000);
     for (const ag of agents) await ag.cp.stop().catch(() => {});
-    await env?.stop();
-    env = undefined;
+    // The stack itself is shared with the other files (helpers/shared-env.ts).
   });
 
   it('state reports make the agent show up alive in GET /v2.0/agents as an Open vSwitch agent for our host', async () => {
