@@ -58,6 +58,17 @@ describe('ovsdb replica @integration', function () {
     expect(replica.table('Open_vSwitch').size).to.equal(1);
   });
 
+  it('refuses to start on a table or column the server does not have, naming it', async () => {
+    let err: unknown;
+    await Replica.start({ remote: sb.dbRemote, tables: { Nope: true } }).catch((e) => (err = e));
+    expect((err as { code?: string }).code).to.equal('ERR_OVSDB_UNKNOWN_TABLE');
+    expect((err as Error).message).to.include('Nope');
+    err = undefined;
+    await Replica.start({ remote: sb.dbRemote, tables: { Port: { columns: ['name', 'nosuch'] } } }).catch((e) => (err = e));
+    expect((err as { code?: string }).code).to.equal('ERR_OVSDB_UNKNOWN_COLUMN');
+    expect((err as Error).message).to.include('nosuch');
+  });
+
   it('shows what ovs-vsctl writes with the right typed values, and emits typed events', async () => {
     const events: RowEvent[] = [];
     const stop = replica.watchAll((e) => events.push(e));
