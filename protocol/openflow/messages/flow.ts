@@ -18,12 +18,22 @@ const COMMAND_CODE: Record<FlowModCommand, number> = {
 };
 const COMMAND_NAME: FlowModCommand[] = ['add', 'modify', 'modify_strict', 'delete', 'delete_strict'];
 
+/** A 64-bit field: two comparisons when it fits 32 bits (cookies usually do), the full check otherwise. */
+function u64Field(w: OfWriter, v: bigint, what: string): void {
+  if (typeof v === 'bigint' && v >= 0n && v <= 0xffffffffn) {
+    w.u32(0);
+    w.u32(Number(v));
+  } else {
+    w.u64(check.u64(v, what));
+  }
+}
+
 export function encodeFlowMod(w: OfWriter, m: FlowMod): void {
   const command = COMMAND_CODE[m.command];
   if (command === undefined) throw new OpenFlowEncodeError('OF_ENCODE_BAD_VALUE', `unknown flow_mod command ${JSON.stringify(m.command)}`);
   w.ensure(40);
-  w.u64(check.u64(m.cookie, 'cookie'));
-  w.u64(check.u64(m.cookieMask, 'cookie_mask'));
+  u64Field(w, m.cookie, 'cookie');
+  u64Field(w, m.cookieMask, 'cookie_mask');
   w.u8(check.u8(m.tableId, 'table_id'));
   w.u8(command);
   w.u16(check.u16(m.idleTimeout, 'idle_timeout'));
