@@ -23,7 +23,7 @@ import type { SecurityGroupInfo } from '../control-plane/types.js';
 import { parseCidr } from './addresses.js';
 import { filteredPortBaseFlows, initFlows, unfilteredPortFlows, type BaseFlowOptions } from './base-flows.js';
 import { ConjIdMap } from './conj-ids.js';
-import { Reg, Table } from './constants.js';
+import { PORT_PROTOCOLS, Reg, Table } from './constants.js';
 import { flow, FlowLedger, type Flow, type FlowChange } from './flow.js';
 import type { FirewallPort } from './port.js';
 import {
@@ -39,7 +39,6 @@ import {
   type Ethertype,
   type NormalizedRule,
 } from './rules.js';
-import { PORT_PROTOCOLS } from './constants.js';
 
 export type FirewallDriverName = 'openvswitch' | 'noop';
 
@@ -353,45 +352,46 @@ export class OvsFirewall implements Firewall {
     return { wanted, remotes };
   }
 
+  /** The address side for one network: one owner per member address, rewritten only when its ids changed. */
   private writeNetworkAddresses(lvid: number, wanted: Map<string, Map<string, Set<number>>>): void {
     const previous = this.netAddresses.get(lvid) ?? new Map<string, string>();
     const current = new Map<string, string>();
     for (const [de, byRemote] of wanted) {
       const [direction, ethertype, mode] = de.split('|') as [Direction, Ethertype, string];
-      {
-        const addresses = new Map<string, AddressEntry>();
-        for (const [remoteId, ids] of byRemote) {
-          for (const [ip, mac] of this.members.get(remoteId)?.[ethertype] ?? []) {
-            let c: { cidr: string; any: boolean };
-            try {
-              c = this.memberCidr(ip);
-            } catch (err) {
-              this.onError(err as Error, { securityGroupId: remoteId });
-              continue;
-            }
-            const key = c.any ? `${c.cidr}|${mac ?? ''}` : c.cidr;
-            let e = addresses.get(key);
-            if (!e) {
-              e = { cidr: c.cidr, mac: c.any ? mac : null, ids: new Set() };
-              addresses.set(key, e);
-            }
-            for (const id of ids) e.ids.add(id);
+      const addresses = new Map<string, AddressEntry>();
+      for (const [remoteId, ids] of byRemote) {
+        for (const [ip, mac] of this.members.get(remoteId)?.[ethertype] ?? []) {
+          let c: { cidr: string; any: boolean };
+          try {
+            c = this.memberCidr(ip);
+          } catch (err) {
+            this.onError(err as Error, { securityGroupId: remoteId });
+            continue;
           }
+          // Members are keyed by CIDR; only a /0 member (an allowed address pair) is told apart by its MAC.
+          const key = c.any ? `${c.cidr}|${mac ?? ''}` : c.cidr;
+          let e = addresses.get(key);
+          if (!e) {
+            e = { cidr: c.cidr, mac: c.any ? mac : null, ids: new Set() };
+            addresses.set(key, e);
+          }
+          for (const id of ids) e.ids.add(id);
         }
-        for (const [key, e] of addresses) {
-          const owner = `a|${lvid}|${de}|${key}`;
-          const ids = [...e.ids].sort((a, b) => a - b);
-          const signature = ids.join(',');
-          current.set(owner, signature);
-          if (previous.get(owner) === signature) continue;
-          this.ledger.setOwner(owner, conjunctionAddressFlows(e.cidr, e.mac, direction, ethertype, lvid, ids, mode === 'stateless'));
-        }
+      }
+      for (const [key, e] of addresses) {
+        const owner = `a|${lvid}|${de}|${key}`;
+        const ids = [...e.ids].sort((a, b) => a - b);
+        const signature = ids.join(',');
+        current.set(owner, signature);
+        if (previous.get(owner) === signature) continue;
+        this.ledger.setOwner(owner, conjunctionAddressFlows(e.cidr, e.mac, direction, ethertype, lvid, ids, mode === 'stateless'));
       }
     }
     for (const owner of previous.keys()) if (!current.has(owner)) this.ledger.setOwner(owner, []);
     if (current.size === 0) this.netAddresses.delete(lvid);
     else this.netAddresses.set(lvid, current);
   }
+
 }
 
 /** `[securitygroup] firewall_driver = noop`: no filtering; the agent applies its own ARP/MAC anti-spoofing. */

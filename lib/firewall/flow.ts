@@ -124,13 +124,6 @@ export class FlowLedger {
     return this.owners.has(owner);
   }
 
-  /** Owners currently holding flows whose id starts with `prefix`. */
-  ownersWithPrefix(prefix: string): string[] {
-    const out: string[] = [];
-    for (const o of this.owners.keys()) if (o.startsWith(prefix)) out.push(o);
-    return out;
-  }
-
   private release(key: string, owner: string): void {
     const c = this.claims.get(key);
     if (!c) return;
