@@ -9,7 +9,7 @@
  *
  *  - `p|<port id>`: a port's base flows, plain-rule flows, and its side
  *    (dimension 2/2 and accept flows) of remote-group rules;
- *  - `a|<lvid>|<direction>|<ethertype>|<member>`: the address side
+ *  - `a|<lvid>|<direction>|<ethertype>|<mode>|<member>`: the address side
  *    (dimension 1/2) of remote groups, one owner per member address per
  *    network, so a membership change rewrites only that member's flows
  *    whatever the group's size (O(N) flows for N members, never O(N²)).
