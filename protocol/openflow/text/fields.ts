@@ -49,7 +49,8 @@ export type Prereq =
   | 'ip_arp' // nw_proto: IPv4/IPv6, or ARP where OVS reads it as arp_op
   | 'ct' // ct_state=+trk-inv
   | 'ct_ipv4'
-  | 'ct_ipv6';
+  | 'ct_ipv6'
+  | 'ct_l4'; // ct_tp_*: a valid connection and a nonzero ct_nw_proto, without which OVS drops them
 
 /** Slots of the flow view. Numeric slots hold up to 32 bits. */
 export const SLOT = {
@@ -174,8 +175,8 @@ def('ct_nw_dst', 'NXM_NX_CT_NW_DST', 32, 'ipv4', true, 'ct_ipv4', SLOT.ct_nw_dst
 def('ct_ipv6_src', 'NXM_NX_CT_IPV6_SRC', 128, 'ipv6', true, 'ct_ipv6', SLOT.ct_ipv6_src);
 def('ct_ipv6_dst', 'NXM_NX_CT_IPV6_DST', 128, 'ipv6', true, 'ct_ipv6', SLOT.ct_ipv6_dst);
 def('ct_nw_proto', 'NXM_NX_CT_NW_PROTO', 8, 'decimal', false, 'ct', SLOT.ct_nw_proto);
-def('ct_tp_src', 'NXM_NX_CT_TP_SRC', 16, 'decimal', true, 'ct', SLOT.ct_tp_src);
-def('ct_tp_dst', 'NXM_NX_CT_TP_DST', 16, 'decimal', true, 'ct', SLOT.ct_tp_dst);
+def('ct_tp_src', 'NXM_NX_CT_TP_SRC', 16, 'decimal', true, 'ct_l4', SLOT.ct_tp_src);
+def('ct_tp_dst', 'NXM_NX_CT_TP_DST', 16, 'decimal', true, 'ct_l4', SLOT.ct_tp_dst);
 for (let i = 0; i < 16; i++) {
   def(`reg${i}`, `NXM_NX_REG${i}`, 32, 'hex', true, 'none', SLOT.reg0 + i);
 }

@@ -145,9 +145,12 @@ export function viewToMatch(view: MatchView): Match {
   putIPv4(out, 'ct_nw_dst', view, SLOT.ct_nw_dst);
   putIPv6(out, 'ct_ipv6_src', view, SLOT.ct_ipv6_src);
   putIPv6(out, 'ct_ipv6_dst', view, SLOT.ct_ipv6_dst);
-  putNum(out, 'ct_nw_proto', view, SLOT.ct_nw_proto, 0xff, 0, 8);
-  putNum(out, 'ct_tp_src', view, SLOT.ct_tp_src, 0xffff, 0, 16);
-  putNum(out, 'ct_tp_dst', view, SLOT.ct_tp_dst, 0xffff, 0, 16);
+  // OVS sends the conntrack protocol only when nonzero, and the ports only with it.
+  if (view.num(SLOT.ct_nw_proto) !== 0) {
+    putNum(out, 'ct_nw_proto', view, SLOT.ct_nw_proto, 0xff, 0, 8);
+    putNum(out, 'ct_tp_src', view, SLOT.ct_tp_src, 0xffff, 0, 16);
+    putNum(out, 'ct_tp_dst', view, SLOT.ct_tp_dst, 0xffff, 0, 16);
+  }
   return out;
 }
 

@@ -142,6 +142,8 @@ function prereqHolds(view: MatchView, p: Prereq): boolean {
       return ctValid(view) && dlType === ETH_TYPE.IP;
     case 'ct_ipv6':
       return ctValid(view) && dlType === ETH_TYPE.IPV6;
+    case 'ct_l4':
+      return ctValid(view) && view.num(SLOT.ct_nw_proto) !== 0;
   }
 }
 
@@ -151,6 +153,7 @@ const PREREQ_TEXT: Record<Prereq, string> = {
   sctp: 'sctp or sctp6', l4: 'tcp, udp or sctp', icmpv4: 'icmp', icmpv6: 'icmp6', icmp_any: 'icmp or icmp6',
   nd: 'icmp6 with icmp_type=135 or 136', nd_solicit: 'icmp6,icmp_type=135', nd_advert: 'icmp6,icmp_type=136',
   ct: 'a valid connection (ct_state=+trk-inv, +est, ...)', ct_ipv4: 'a valid connection and ip', ct_ipv6: 'a valid connection and ipv6',
+  ct_l4: 'a valid connection and a nonzero ct_nw_proto',
 };
 
 /** Refuses fields whose prerequisites the rest of the match does not establish. */

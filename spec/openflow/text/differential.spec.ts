@@ -77,6 +77,12 @@ const L3: Array<[string, Gen[]]> = [
   ['tcp6', [(r) => `tp_dst=${r.int(65536)}/0xff00`, (r) => `ipv6_src=${ip6(r)}`]],
   ['udp6', [(r) => `udp_dst=${r.int(65536)}`]],
   ['icmp6', [(r) => `icmp_type=${r.pick([128, 129, 133, 134])}`, (r) => `icmp_code=${r.int(256)}`]],
+  ['icmp6,icmp_type=135', [(r) => `nd_target=${ip6(r)}/${r.int(129)}`, (r) => `nd_sll=${mac(r)}`]],
+  ['icmp6,icmp_type=136', [(r) => `nd_target=${ip6(r)}`, (r) => `nd_tll=${mac(r)}/${mac(r)}`]],
+  ['ip,ct_state=+trk-inv', [(r) => `ct_nw_src=${ip4(r)}/${r.int(33)}`, (r) => `ct_nw_dst=${ip4(r)}`, (r) => `ct_nw_proto=${1 + r.int(255)}`,
+    (r) => `ct_nw_proto=6,ct_tp_src=${r.int(65536)},ct_tp_dst=${r.hex(r.int(65536))}/0xff00`]],
+  ['ipv6,ct_state=+trk-inv', [(r) => `ct_ipv6_src=${ip6(r)}/${r.int(129)}`, (r) => `ct_ipv6_dst=${ip6(r)}`]],
+  ['ip', [(r) => `ip_dscp=${r.int(64)}`, (r) => `ip_ecn=${r.int(4)}`]],
   ['arp', [(r) => `arp_spa=${ip4(r)}/${r.int(33)}`, (r) => `arp_tpa=${ip4(r)}`, (r) => `arp_op=${r.int(5)}`,
     (r) => `arp_sha=${mac(r)}`, (r) => `arp_tha=${mac(r)}/ff:ff:ff:00:00:00`]],
   ['mpls', [(r) => `mpls_label=${r.int(0x100000)}`, (r) => `mpls_tc=${r.int(8)}`, (r) => `mpls_bos=${r.int(2)}`, (r) => `mpls_ttl=${r.int(256)}`]],
@@ -107,6 +113,10 @@ const ANY: Gen[] = [
   (r) => `ct_mark=${r.hex(r.u32())}/${r.hex(r.u32())}`,
   (r) => `ct_label=${r.hex(u64(r))}${r.hex(u64(r)).slice(2).padStart(16, '0')}`,
   (r) => `reg${r.int(16)}[${r.int(16)}..${16 + r.int(16)}]=${r.int(2)}`,
+  (r) => `xxreg${r.int(4)}=${r.hex(u64(r))}/${r.hex(u64(r))}`,
+  (r) => `tun_flags=${r.pick(['+oam', '-oam', 'oam', '0'])}`,
+  (r) => `tun_gbp_id=${r.int(65536)}`,
+  (r) => `actset_output=${1 + r.int(1000)}`,
 ];
 
 const SUBFIELDS: Array<[string, number]> = [
@@ -160,6 +170,11 @@ const ACTIONS: Gen[] = [
     const b = 64 + r.int(65 - n);
     return `move:NXM_NX_TUN_ID[${a}..${a + n - 1}]->NXM_NX_XXREG${r.int(4)}[${b}..${b + n - 1}]`;
   },
+  (r) => `clone(output:${1 + r.int(100)},set_field:${r.hex(r.u32())}->reg${r.int(16)})`,
+  () => 'exit',
+  (r) => `learn(table=${r.int(255)},NXM_NX_REG${r.int(16)}[],load:NXM_NX_REG${r.int(16)}[0..15]->NXM_NX_REG${r.int(16)}[16..31],output:NXM_NX_REG${r.int(16)}[0..15])`,
+  (r) => `set_field:${r.hex(u64(r))}/${r.hex(u64(r) | 1n)}->metadata`,
+  (r) => `set_field:${r.hex(r.int(0x10000))}->tun_gbp_id`,
   (r) => `multipath(${r.pick(['eth_src', 'symmetric_l4', 'symmetric_l3l4'])},${r.int(65536)},${r.pick(['modulo_n', 'hash_threshold', 'hrw', 'iter_hash'])},${1 + r.int(64)},0,NXM_NX_REG${r.int(16)}[0..15])`,
 ];
 
@@ -204,7 +219,11 @@ function flow(r: Rng): string {
   const [proto, l3] = r.pick(L3);
   if (proto) parts.push(proto);
   for (let i = r.int(3); i > 0 && l3.length; i--) parts.push(r.pick(l3)(r));
-  for (let i = r.int(4); i > 0; i--) parts.push(r.pick(ANY)(r));
+  for (let i = r.int(4); i > 0; i--) {
+    const f = r.pick(ANY)(r);
+    // A later ct_state would replace the one the conntrack fields need.
+    if (!(proto.includes('ct_state') && f.startsWith('ct_state='))) parts.push(f);
+  }
   // Shuffle the match so field order in the text is arbitrary.
   for (let i = parts.length - 1; i > 0; i--) {
     const j = r.int(i + 1);

@@ -25,6 +25,7 @@ const CASES: Case[] = [
   { text: 'icmp6,icmp_type=134,nd_target=::1,actions=drop', code: 'OFTEXT_PREREQ', token: 'nd_target' },
   { text: 'icmp6,icmp_type=135,nd_tll=00:00:00:00:00:01,actions=drop', code: 'OFTEXT_PREREQ', token: 'nd_tll' },
   { text: 'ip,ct_nw_src=1.2.3.4,actions=drop', code: 'OFTEXT_PREREQ', token: 'ct_nw_src' },
+  { text: 'ip,ct_state=+trk-inv,ct_tp_dst=80,actions=drop', code: 'OFTEXT_PREREQ', token: 'ct_tp_dst' },
   { text: 'mpls_label=5,actions=drop', code: 'OFTEXT_PREREQ', token: 'mpls_label' },
   { text: 'in_port=1,bogus=3,actions=drop', code: 'OFTEXT_UNKNOWN_KEYWORD', token: 'bogus' },
   { text: 'in_port=1,frobnicate,actions=drop', code: 'OFTEXT_UNKNOWN_KEYWORD', token: 'frobnicate' },
