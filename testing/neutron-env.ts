@@ -67,7 +67,7 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 /** Child pids of `pid`, recursively, read from /proc. */
-function descendants(pid: number): number[] {
+export function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
