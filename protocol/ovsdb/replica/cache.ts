@@ -89,6 +89,11 @@ export class TableCache<R extends { readonly _uuid: Uuid } = ReplicaRow> {
     return out;
   }
 
+  /** @internal A row holding only defaults. */
+  blank(uuid: Uuid): R {
+    return this.newRow(uuid) as unknown as R;
+  }
+
   /** @internal A new row from a (partial) wire row, defaults filled in. */
   decodeNew(uuid: Uuid, wire: unknown): R {
     if (wire === null || typeof wire !== 'object' || Array.isArray(wire)) {
@@ -274,11 +279,31 @@ export class ReplicaCache {
     return this.commit(changes, events);
   }
 
-  /** Empties every table, reporting each row as deleted. */
-  deleteAll(events: RowEvent[] = []): RowEvent[] {
-    const changes: Change<ReplicaRow>[] = [];
-    for (const table of this.tables.values()) for (const row of table.values()) changes.push({ kind: 'delete', table, row });
-    return this.commit(changes, events);
+  /**
+   * Takes over the rows of a replica built for an older schema (after a
+   * reconnect found the schema changed), reshaped to this one's columns:
+   * values of columns that kept their type carry over, others start at
+   * their defaults. No events: the resync that follows reports what really
+   * differs. Returns delete events for rows of tables no longer replicated.
+   */
+  adopt(old: ReplicaCache, events: RowEvent[] = []): RowEvent[] {
+    for (const [name, prev] of old.tables) {
+      const table = this.tables.get(name);
+      if (!table) {
+        for (const row of prev.values()) events.push({ kind: 'delete', table: name, row });
+        continue;
+      }
+      const kept = table.columns.filter((c) => {
+        const o = prev.columns.find((p) => p.name === c.name);
+        return o !== undefined && JSON.stringify(o.type) === JSON.stringify(c.type);
+      });
+      for (const row of prev.values()) {
+        const r = table.blank(row._uuid) as Record<string, Value>;
+        for (const c of kept) r[c.name] = (row as Record<string, Value>)[c.name];
+        table.put(r as ReplicaRow);
+      }
+    }
+    return events;
   }
 
   /** Empties every table (no events). */

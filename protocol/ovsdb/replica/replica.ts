@@ -368,14 +368,18 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
     const monitored = this.monitoredColumns(schema);
     const first = this.cache === undefined;
     if (first || !sameColumns(this.cache!, monitored)) {
-      // First connection, or the schema changed under us: start from an empty replica of the new shape.
+      // First connection, or the schema changed under us (OVS upgraded, database converted): a
+      // replica of the new shape, holding the old rows, so the resync below reports only real changes.
       const old = this.cache;
       this.cache = new ReplicaCache(schema, monitored);
       for (const i of this.indexSpecs) {
         i.index.clear();
         this.cache.tables.get(i.spec.table)?.indexes.push(i.index);
       }
-      if (old) this.dispatch(old.deleteAll());
+      if (old) {
+        const gone = this.cache.adopt(old);
+        if (gone.length) this.dispatch(gone);
+      }
       this.lastId = ZERO_UUID;
       if (first) for (const s of this.options.indexes ?? []) this.index(s.table as keyof T & string, s.column, s.key);
     }

@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpenVSwitchTables } from '../../../protocol/ovsdb/models/index.js';
 import { Replica } from '../../../protocol/ovsdb/replica/index.js';
 import type { ResyncInfo, RowEvent } from '../../../protocol/ovsdb/replica/index.js';
-import { OvsSandbox } from '../../../testing/sandbox.js';
+import { OvsSandbox, VSWITCH_SCHEMA } from '../../../testing/sandbox.js';
 import { ClusteredServer } from './clustered-server.js';
 import { diffTable, dumpTable } from './dump.js';
 
@@ -373,3 +375,45 @@ describe('ovsdb replica reconnect @integration', function () {
 function runClient(s: ClusteredServer, cmd: string, ...args: string[]): Promise<string> {
   return Promise.resolve(execFileSync('ovsdb-client', [cmd, s.theirs, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 }));
 }
+
+describe('ovsdb replica schema change @integration', function () {
+  let sb: OvsSandbox | undefined;
+  let replica: Replica | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'schema-'));
+  after(async () => {
+    await replica?.close();
+    await sb?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('follows a database converted to a new schema online, reporting only what changed', async () => {
+    sb = await OvsSandbox.start();
+    await sb.stopVswitchd();
+    await sb.vsctl('--no-wait', 'add-br', 'br0', '--', 'add-port', 'br0', 'p1', '--', 'set', 'port', 'p1', 'tag=3');
+    replica = await Replica.start({ remote: sb.dbRemote, tables: { Port: true }, backoffMs: 50 });
+    const byName = replica.index('Port', 'name');
+    const p1 = byName.get('p1')!;
+    expect(p1).to.not.have.property('description');
+    const events: RowEvent[] = [];
+    replica.watchAll((e) => events.push(e));
+    const resynced = new Promise<ResyncInfo>((res) => replica!.once('resync', res));
+    // A newer schema: Port gains a column (as an OVS upgrade does).
+    const schema = JSON.parse(readFileSync(VSWITCH_SCHEMA, 'utf8')) as { version: string; tables: Record<string, { columns: Record<string, unknown> }> };
+    schema.version = '8.3.99';
+    schema.tables.Port.columns.description = { type: { key: 'string', min: 0, max: 1 } };
+    const file = join(dir, 'new.ovsschema');
+    writeFileSync(file, JSON.stringify(schema));
+    await sb.ovsdbClient('convert', file);
+    const info = await resynced;
+    expect(replica.schema.version).to.equal('8.3.99');
+    // Nothing changed in the rows: no events, not a delete-and-insert of every port.
+    expect(info.changes).to.equal(0);
+    expect(events).to.deep.equal([]);
+    expect(byName.get('p1')?.tag).to.equal(3);
+    expect(byName.get('p1')).to.have.property('description', null);
+    // ovs-vsctl has the old schema compiled in; ovsdb-client writes the new column.
+    await sb.ovsdbClient('transact', JSON.stringify(['Open_vSwitch', { op: 'update', table: 'Port', where: [['name', '==', 'p1']], row: { description: 'uplink' } }]));
+    await replica.waitFor(() => byName.get('p1')?.description === 'uplink');
+    expect(events.map((e) => e.kind)).to.deep.equal(['update']);
+  });
+});
