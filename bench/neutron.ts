@@ -119,8 +119,9 @@ async function waitAllStatus(env: NeutronEnv, ids: string[], status: string, tim
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { ports } = await env.api.get<{ ports: ApiPort[] }>(`/ports?network_id=${encodeURIComponent(currentNetwork)}&fields=id&fields=status`);
-    if (ids.every((id) => ports.find((p) => p.id === id)?.status === status)) return;
-    if (Date.now() > deadline) throw new Error(`ports not all ${status}`);
+    const done = ids.filter((id) => ports.find((p) => p.id === id)?.status === status).length;
+    if (done === ids.length) return;
+    if (Date.now() > deadline) throw new Error(`only ${done}/${ids.length} ports ${status} after ${timeoutMs / 1000} s`);
     await sleep(250);
   }
 }
@@ -173,9 +174,10 @@ async function oneRun(env: NeutronEnv, kind: Kind, n: number, run: number): Prom
     const ids = ports.map((p) => p.id);
     const marker = new NeutronControlPlane({ transportUrl: env.transportUrl, rpcResponseTimeout: 300, logger: silentLogger });
     await marker.start({ host, agentId: `ovs-agent-${host}`, binary: 'neutron-openvswitch-agent' });
-    await marker.updateDeviceList([], ids);
+    let pending = ids;
+    for (let attempt = 0; pending.length > 0 && attempt < 3; attempt++) pending = (await marker.updateDeviceList([], pending)).failedDown;
     await marker.stop();
-    await waitAllStatus(env, ids, 'DOWN', 300_000);
+    await waitAllStatus(env, ids, 'DOWN', 600_000);
     const t1 = performance.now();
     child = startAgent(kind, ini, sb, join(dir, 'agent.log'));
     const again = await waitAllActive(env, ids, t1, 900_000);
