@@ -174,10 +174,17 @@ async function oneRun(env: NeutronEnv, kind: Kind, n: number, run: number): Prom
     const ids = ports.map((p) => p.id);
     const marker = new NeutronControlPlane({ transportUrl: env.transportUrl, rpcResponseTimeout: 300, logger: silentLogger });
     await marker.start({ host, agentId: `ovs-agent-${host}`, binary: 'neutron-openvswitch-agent' });
-    let pending = ids;
-    for (let attempt = 0; pending.length > 0 && attempt < 3; attempt++) pending = (await marker.updateDeviceList([], pending)).failedDown;
+    // The reference agent's last update_device_list calls (it repeats them for the status pushes its own reports cause)
+    // may still be queued on q-plugin and flip ports back to ACTIVE after our marking: mark again until all stay DOWN.
+    for (let round = 0; ; round++) {
+      const { ports: now } = await env.api.get<{ ports: ApiPort[] }>(`/ports?network_id=${encodeURIComponent(currentNetwork)}&fields=id&fields=status`);
+      const up = ids.filter((id) => now.find((p) => p.id === id)?.status !== 'DOWN');
+      if (up.length === 0) break;
+      if (round === 10) throw new Error(`${up.length}/${ids.length} ports still not DOWN after 10 markings`);
+      await marker.updateDeviceList([], up);
+      await waitAllStatus(env, ids, 'DOWN', 30_000).catch(() => undefined);
+    }
     await marker.stop();
-    await waitAllStatus(env, ids, 'DOWN', 600_000);
     const t1 = performance.now();
     child = startAgent(kind, ini, sb, join(dir, 'agent.log'));
     const again = await waitAllActive(env, ids, t1, 900_000);
