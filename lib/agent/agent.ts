@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 import type { AgentConfig } from '../config/index.js';
 import {
   COOKIE_EXTERNAL_ID, DEAD_VLAN_TAG, IntegrationBridge, NONEXISTENT_PEER, PhysicalBridge, TunnelBridge,
-  Table, flowKey, formatCookie, type Flow, intPatchName, parseCookie, parseDumpLine, physPatchName, randomCookie, tunnelPortName,
+  Table, extensionFlow, extensionFlowKey, formatCookie, type Flow, intPatchName, parseCookie, physPatchName, randomCookie, tunnelPortName,
   type FlowTable,
 } from '../bridges/index.js';
 import type {
@@ -26,7 +26,6 @@ import { silentLogger, type Logger } from '../log.js';
 import { firewallPortFrom, type Firewall, type FirewallPort, type FlowChange } from '../firewall/index.js';
 import { L2Population, applyToTunnelBridge, type L2popAction } from '../l2pop/index.js';
 import { LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
-import { canonicalFlow, canonicalFlowText } from './ovs/openflow-channel.js';
 import type { FlowChannel, SwitchDatabase, VifRow } from './switch.js';
 
 export const MAX_DEVICE_RETRIES = 5;
@@ -96,8 +95,11 @@ export interface PassSummary {
   removed: string[];
   failed: string[];
   flowMods: number;
-  /** Where the pass spent its time (ms): control-plane lookup, computing flows, switch commit (flows + tags), reporting. */
-  phases: { details: number; compute: number; firewall: number; commit: number; report: number };
+  /**
+   * Where the pass spent its time (ms): control-plane lookup, computing flows, the firewall's flows,
+   * the bundle to its barrier (`flows`), the OVSDB transaction with the tags (`tags`), reporting.
+   */
+  phases: { details: number; compute: number; firewall: number; flows: number; tags: number; report: number };
   error?: Error;
 }
 
@@ -146,7 +148,7 @@ export class OvsAgent {
   private readonly ancillaryDown = new Set<string>();
   private passRunning = false;
   private passAgain = false;
-  private passTimer: NodeJS.Timeout | undefined;
+  private passTimer: NodeJS.Immediate | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
@@ -527,10 +529,12 @@ export class OvsAgent {
       return;
     }
     if (this.passTimer) return;
-    this.passTimer = setTimeout(() => {
+    // setImmediate, not setTimeout(0): the same coalescing (every event of this I/O turn joins the
+    // pass) without the timer's extra millisecond.
+    this.passTimer = setImmediate(() => {
       this.passTimer = undefined;
       void this.runPass();
-    }, 0);
+    });
   }
 
   /** Resolves when no pass is running or scheduled and nothing is pending (tests, the demo). */
@@ -561,7 +565,7 @@ export class OvsAgent {
     const t0 = Date.now();
     const summary: PassSummary = {
       ok: true, durationMs: 0, up: [], down: [], dead: [], removed: [], failed: [], flowMods: 0,
-      phases: { details: 0, compute: 0, firewall: 0, commit: 0, report: 0 },
+      phases: { details: 0, compute: 0, firewall: 0, flows: 0, tags: 0, report: 0 },
     };
     const now = Date.now();
     const fullSync = this.fullSyncPending;
@@ -582,7 +586,7 @@ export class OvsAgent {
       // Provisioning may have asked for tunnels (l2pop entries waiting for their network).
       if (await this.syncTunnelPorts()) summary.flowMods += await this.commitFlows('tunnels');
       this.passCount++;
-      if (!this.firstSyncDone && this.pending.size === 0) await this.afterFirstSync();
+      if (!this.firstSyncDone && this.pending.size === 0) summary.flowMods += await this.afterFirstSync();
     } catch (err) {
       summary.ok = false;
       summary.error = err as Error;
@@ -751,8 +755,9 @@ export class OvsAgent {
     // Flows first, then tags: a tag change makes ovs-vswitchd reconfigure the bridge, which would
     // hold up the bundle if it arrived first; the OVSDB write itself is answered by ovsdb-server at once.
     summary.flowMods = await this.commitFlows('pass');
+    phase('flows');
     if (tags.length) await this.db.setPortTags(tags);
-    phase('commit');
+    phase('tags');
 
     const reportable = new Set([...up, ...down]);
     if (reportable.size) {
@@ -890,22 +895,14 @@ export class OvsAgent {
     this.brInt.installDeadPortDrop(p.portId, p.ofport);
   }
 
+  /** An extension's flow-mod (ovs-ofctl text) into a desired table: parsed once here, sent as parsed. */
   private applyExternalChange(table: FlowTable, owner: string, change: FlowChange): void {
-    const text = change.op === 'add' ? change.text : `${change.text} actions=drop`;
-    let f: Flow | undefined;
     try {
-      // Extensions spell flows their own way; the switch's spelling lets a restart adopt them unchanged.
-      f = change.op === 'add' ? canonicalFlow(text) : parseDumpLine(canonicalFlowText(text))?.flow;
+      if (change.op === 'add') table.add(owner, [extensionFlow(change.text)]);
+      else table.removeKeys(owner, [extensionFlowKey(change.text)]);
     } catch (err) {
-      this.log.debug(`${owner} flow kept as written: ${(err as Error).message}`, { flow: text });
-      f = parseDumpLine(text)?.flow;
+      this.log.warn(`ignoring unparsable flow from ${owner}: ${(err as Error).message}`, { flow: change.text });
     }
-    if (!f) {
-      this.log.warn(`ignoring unparsable flow from ${owner}: ${change.text}`);
-      return;
-    }
-    if (change.op === 'add') table.add(owner, [f]);
-    else table.removeKeys(owner, [flowKey(f)]);
   }
 
   /** Sends every bridge's pending changes, one bundle per bridge, in parallel; returns the flow-mod count. */
@@ -927,19 +924,19 @@ export class OvsAgent {
   }
 
   /** After the first full sync: stale flows go, unused VLAN hints are released (§4.3 h). */
-  private async afterFirstSync(): Promise<void> {
+  private async afterFirstSync(): Promise<number> {
     this.firstSyncDone = true;
     this.vlans.releaseUnusedHints();
-    await this.cleanupStaleFlows();
+    return this.cleanupStaleFlows();
   }
 
-  /** Flows on our bridges that no part of the agent wants (old cookies, old ports) are deleted, in one bundle per bridge. */
+  /**
+   * Flows on our bridges that no part of the agent wants (old cookies, ports
+   * gone while we were down): what the start-up dump found and nothing
+   * claimed since. Deleted in one bundle per bridge.
+   */
   async cleanupStaleFlows(): Promise<number> {
-    for (const table of this.flowTables()) {
-      const ch = this.channels.get(table.bridge);
-      if (!ch) continue;
-      table.adoptInstalled(await this.dumpAll(ch), { deleteUnwanted: true });
-    }
+    for (const table of this.flowTables()) table.deleteUnclaimed();
     const n = await this.commitFlows('stale-flow cleanup');
     if (n) this.log.info(`removed or refreshed ${n} stale flows`);
     return n;
@@ -1150,7 +1147,8 @@ export class OvsAgent {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const t of [this.passTimer, this.retryTimer]) if (t) clearTimeout(t);
+    if (this.passTimer) clearImmediate(this.passTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const t of [this.pollTimer, this.reportTimer]) if (t) clearInterval(t);
     for (const u of this.unsubscribe) u();
     while (this.passRunning || this.restartHandling) await new Promise((r) => setTimeout(r, 10));

@@ -6,11 +6,17 @@
  * `fw:<id>`: replacing an owner's flows computes the difference with what it
  * had, so re-wiring a port is idempotent and removing it removes exactly its
  * flows. `takeChanges()` returns what must be sent to make the switch match
- * (ovn-controller's desired vs installed flow tables, ofctrl.c): keys whose
- * desired text equals the installed text are not sent again, which keeps flow
- * durations and counters across an agent restart.
+ * (ovn-controller's desired vs installed flow tables, ofctrl.c). Only keys
+ * touched since the last commit are looked at, so a pass costs what it
+ * changed, not what the bridge holds.
+ *
+ * Flows found on the switch at start-up are "adopted": a desired flow whose
+ * canonical text equals one of them is not sent again, which keeps flow
+ * durations and counters across an agent restart. Adopted flows nobody claims
+ * are deleted only when asked (after the first full sync).
  */
-import { flowKey, flowText, type Flow } from './flow.js';
+import { canonicalOf } from './canonical.js';
+import { flowKey, type Flow } from './flow.js';
 
 export interface FlowChanges {
   /** Flows to add (or replace, same key with other actions or cookie). */
@@ -19,13 +25,20 @@ export interface FlowChanges {
   deletes: Flow[];
 }
 
+/** The keys of what takeChanges() returned, so commit() does not rebuild (and rehash) them. */
+const changeKeys = new WeakMap<FlowChanges, { adds: string[]; deletes: string[] }>();
+
 export class FlowTable {
   /** owner → key → flow */
   private readonly owners = new Map<string, Map<string, Flow>>();
   /** key → owners that want it; the last writer's flow wins. */
   private readonly desired = new Map<string, { flow: Flow; owners: Set<string> }>();
-  /** key → flow text on the switch (as far as we know) and its cookie. */
-  private readonly installed = new Map<string, { text: string; flow: Flow; cookie: bigint }>();
+  /** key → the flow we installed (or adopted under that key) and its cookie. */
+  private readonly installed = new Map<string, { flow: Flow; cookie: bigint }>();
+  /** Canonical key → flows the switch had when we looked, not yet matched to a desired flow. */
+  private readonly adopted = new Map<string, { flow: Flow; cookie: bigint }>();
+  /** Whether adopted flows nobody wants are to be deleted by the next changes. */
+  private deleteAdopted = false;
   /** Keys changed since the last takeChanges(). */
   private readonly dirty = new Set<string>();
 
@@ -119,7 +132,7 @@ export class FlowTable {
     d.owners.delete(owner);
     if (d.owners.size) {
       // Another owner still wants this key: fall back to its version.
-      const other = this.owners.get([...d.owners][0])?.get(key);
+      const other = this.owners.get(d.owners.values().next().value!)?.get(key);
       if (other && other.actions !== d.flow.actions) {
         d.flow = other;
         this.dirty.add(key);
@@ -131,62 +144,103 @@ export class FlowTable {
   }
 
   /**
-   * What must go to the switch for the dirty keys. The changes count as
-   * installed only after `commit(changes)`; until then the keys stay dirty so
-   * a failed bundle is retried whole.
+   * What must go to the switch for the dirty keys (and, after
+   * `adoptInstalled(…, {deleteUnwanted})`, the adopted flows nobody claimed).
+   * The changes count as installed only after `commit(changes)`; until then
+   * the keys stay dirty so a failed bundle is retried whole.
    */
   takeChanges(): FlowChanges {
     const adds: Flow[] = [];
     const deletes: Flow[] = [];
+    const keys = { adds: [] as string[], deletes: [] as string[] };
     for (const key of this.dirty) {
       const d = this.desired.get(key);
       const inst = this.installed.get(key);
       if (d) {
-        if (!inst || inst.text !== flowText(d.flow) || inst.cookie !== this.cookie) adds.push(d.flow);
+        if (inst && inst.flow.actions === d.flow.actions && inst.cookie === this.cookie) continue;
+        if (!inst && this.adopted.size && this.adopt(key, d.flow)) continue;
+        adds.push(d.flow);
+        keys.adds.push(key);
       } else if (inst) {
         deletes.push(inst.flow);
+        keys.deletes.push(key);
       }
     }
-    return { adds, deletes };
+    if (this.deleteAdopted) {
+      for (const [key, a] of this.adopted) {
+        deletes.push(a.flow);
+        keys.deletes.push(key);
+      }
+    }
+    const changes = { adds, deletes };
+    changeKeys.set(changes, keys);
+    return changes;
+  }
+
+  /** A desired flow the switch already has, identical and with our cookie, becomes installed without being sent. */
+  private adopt(key: string, f: Flow): boolean {
+    const c = canonicalOf(f);
+    const ckey = c === f ? key : flowKey(c);
+    const a = this.adopted.get(ckey);
+    if (!a) return false;
+    // Whatever happens next, this flow on the switch is accounted for: kept, or replaced by our add.
+    this.adopted.delete(ckey);
+    if (a.flow.actions !== c.actions || a.cookie !== this.cookie) return false;
+    this.installed.set(key, { flow: f, cookie: a.cookie });
+    this.dirty.delete(key);
+    return true;
   }
 
   /** Marks changes as confirmed by the switch. */
   commit(changes: FlowChanges): void {
-    for (const f of changes.deletes) {
-      const key = flowKey(f);
-      this.installed.delete(key);
+    const keys = changeKeys.get(changes);
+    changes.deletes.forEach((f, i) => {
+      const key = keys?.deletes[i] ?? flowKey(f);
+      if (this.installed.get(key)?.flow === f) this.installed.delete(key);
+      else this.adopted.delete(key);
       if (!this.desired.has(key)) this.dirty.delete(key);
-    }
-    for (const f of changes.adds) {
-      const key = flowKey(f);
-      this.installed.set(key, { text: flowText(f), flow: f, cookie: this.cookie });
+    });
+    const cookie = this.cookie;
+    changes.adds.forEach((f, i) => {
+      const key = keys?.adds[i] ?? flowKey(f);
+      // Sent: the parse is not needed any more (a re-send after a switch restart parses again).
+      f.mod = undefined;
+      this.installed.set(key, { flow: f, cookie });
       if (this.desired.get(key)?.flow === f) this.dirty.delete(key);
-    }
+    });
+    if (!this.adopted.size) this.deleteAdopted = false;
   }
 
   /**
    * Replaces the installed view with what the switch reported (start-up, or a
-   * switch that came back) and marks every key dirty, so the next changes
-   * send only the differences. Flows the switch has that nobody wants are
-   * deleted only when `deleteUnwanted` is set: after the first full sync.
+   * switch that came back) and marks every desired key dirty, so the next
+   * changes send only the differences. Flows the switch has that nobody
+   * wants are deleted only when `deleteUnwanted` is set.
    */
   adoptInstalled(flows: ReadonlyArray<{ flow: Flow; cookie: bigint }>, opts: { deleteUnwanted: boolean }): void {
     this.installed.clear();
-    for (const { flow: f, cookie } of flows) {
-      this.installed.set(flowKey(f), { text: flowText(f), flow: f, cookie });
-    }
+    this.adopted.clear();
+    for (const { flow: f, cookie } of flows) this.adopted.set(flowKey(f), { flow: f, cookie });
     for (const key of this.desired.keys()) this.dirty.add(key);
-    if (opts.deleteUnwanted) for (const key of this.installed.keys()) this.dirty.add(key);
+    this.deleteAdopted = opts.deleteUnwanted;
+  }
+
+  /** After the first full sync: adopted flows still unclaimed are stale; the next changes delete them. */
+  deleteUnclaimed(): void {
+    this.deleteAdopted = this.adopted.size > 0;
   }
 
   /** The switch lost its tables (ovs-vswitchd restarted): everything desired is to be sent. */
   forgetInstalled(): void {
     this.installed.clear();
+    this.adopted.clear();
+    this.deleteAdopted = false;
     for (const key of this.desired.keys()) this.dirty.add(key);
   }
 
+  /** Keys waiting to be sent (and adopted flows waiting to be deleted). */
   get pending(): number {
-    return this.dirty.size;
+    return this.dirty.size + (this.deleteAdopted ? this.adopted.size : 0);
   }
 }
 

@@ -1,11 +1,18 @@
+import type { FlowMod } from '../../protocol/openflow/types.js';
+
 /**
  * One flow the agent wants on a bridge, in ovs-ofctl's own text.
  *
- * Flows are written in the canonical form `ovs-ofctl dump-flows` prints
- * (field order, `dl_vlan=`, `set_field:4097->vlan_vid`, `goto_table:59`), so
- * the desired pipeline compares with what the switch reports by plain string
- * equality, and tests read like a dump. The OpenFlow codec turns the text into
- * a FlowMod only when the flow is sent.
+ * The agent's own flows are written in the canonical form `ovs-ofctl
+ * dump-flows` prints (field order, `dl_vlan=`, `set_field:4097->vlan_vid`,
+ * `goto_table:59`), so the desired pipeline compares with what the switch
+ * reports by plain string equality, and tests read like a dump. The OpenFlow
+ * codec turns the text into a FlowMod only when the flow is sent.
+ *
+ * Extensions (the firewall) write flows in their own spelling (`extension`):
+ * the text is then only the flow's identity, the FlowMod parsed from it when
+ * it arrived (`mod`) is what gets sent, and its canonical spelling is worked
+ * out only when it must be compared with a dump of the switch (restart).
  */
 export interface Flow {
   readonly table: number;
@@ -14,6 +21,10 @@ export interface Flow {
   readonly match: string;
   /** Action list as dump-flows prints it, e.g. `pop_vlan,NORMAL`. */
   readonly actions: string;
+  /** Written in an extension's spelling, not dump-flows' (lib/bridges/extension-flows.ts). */
+  readonly extension?: boolean;
+  /** The parsed flow-mod, kept until the flow is sent (cookie ignored: the bridge's is sent). */
+  mod?: FlowMod;
 }
 
 export function flow(table: number, priority: number, match: string, actions: string): Flow {

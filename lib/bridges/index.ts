@@ -1,6 +1,8 @@
 export * from './constants.js';
 export * from './flow.js';
 export * from './flow-table.js';
+export * from './canonical.js';
+export * from './extension-flows.js';
 export * from './names.js';
 export * from './cookie.js';
 export { IntegrationBridge, type LocalVlanOnPhys } from './br-int.js';

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { OvsSandbox } from '../../testing/sandbox.js';
+import { createFirewall } from '../../lib/firewall/index.js';
 import { AgentHarness } from './support/harness.js';
 
 const NET_VLAN = 'net-vlan-0001';
@@ -94,6 +95,53 @@ describe('agent restarts and recovery @integration', function () {
       'the flows of the network that lost its last port while the agent was down are gone').to.equal(false);
     expect(b.agent.status().localVlans.some((v) => v.networkId === NET_VX)).to.equal(false);
     expect(b.portState('p-vx2')).to.equal('ACTIVE');
+  });
+
+  it('with the openvswitch firewall, a restart recognises every firewall flow on the switch and re-sends none', async () => {
+    const state = {
+      ...baseState,
+      ports: baseState.ports.map((p) => ({ ...p, securityGroups: ['sg-web'], portSecurityEnabled: true, fixedIps: [{ ipAddress: `10.0.0.${p.mac.slice(-1)}` }] })),
+      securityGroups: { 'sg-web': { rules: [
+        { direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portRangeMin: 80, portRangeMax: 81 },
+        { direction: 'ingress', ethertype: 'IPv4', remoteGroupId: 'sg-web' },
+        { direction: 'egress', ethertype: 'IPv6' },
+      ] } },
+    };
+    const withFirewall = (stateFile?: string) => {
+      const h = new AgentHarness(sb, { overrides, stateFile, firewall: () => createFirewall('openvswitch') });
+      harnesses.push(h);
+      return h;
+    };
+    const a = withFirewall();
+    a.writeState(state);
+    await a.start();
+    for (const [tap, id, mac] of [['tap1', 'p-vlan', '01'], ['tap2', 'p-vx', '03'], ['tap4', 'p-gone', '06']]) {
+      await a.plug(tap, id, `fa:16:3e:00:00:${mac}`);
+    }
+    await wired(a, ['p-vlan', 'p-vx', 'p-gone']);
+    const bridges = ['br-int', 'br-tun', 'br-eth1'];
+    const dump = async (h: AgentHarness) => (await Promise.all(bridges.map((br) => h.flows(br)))).flat();
+    const before = new Map((await dump(a)).map((f) => [f.text, f]));
+    const goneOfport = await a.ofport('tap4');
+    const goneLvid = a.agent.status().localVlans.find((v) => v.networkId === NET_VX2)!.lvid;
+    expect([...before.keys()].filter((t) => t.includes(`reg5=0x${goneOfport.toString(16)},`)), 'the port\'s firewall flows').to.have.length.greaterThan(0);
+    await a.stopAgent();
+    await a.unplug('tap4');
+    await sleep(1100);
+
+    const b = withFirewall(a.stateFile);
+    await b.start();
+    await b.until(() => b.agent.status().firstSyncDone, 'first full sync');
+    await b.agent.whenIdle();
+    const after = await dump(b);
+    expect(after.filter((f) => !before.has(f.text)).map((f) => f.text), 'flows the restart added').to.deep.equal([]);
+    for (const f of after) expect(f.duration, `${f.text} was not re-added`).to.be.greaterThan(before.get(f.text)!.duration);
+    const removed = [...before.keys()].filter((t) => !after.some((f) => f.text === t));
+    expect(removed.filter((t) => t.includes(`reg5=0x${goneOfport.toString(16)},`)), 'the unplugged port\'s flows are gone').to.have.length.greaterThan(0);
+    // p-gone was its network's only port, so that network's flows (and its remote-group address flows) go with it.
+    const ofGone = new RegExp(`(in_port=${goneOfport}|reg5=0x${goneOfport.toString(16)}|reg6=0x${goneLvid.toString(16)}|dl_vlan=${goneLvid}|tun_id=0x3ea)[, ]|fa:16:3e:00:00:06|10\\.0\\.0\\.6 `);
+    expect(removed.filter((t) => !ofGone.test(t)), 'flows removed that were not the unplugged port\'s').to.deep.equal([]);
+    expect(b.passes.reduce((n, p) => n + p.flowMods, 0), 'flow-mods sent by the restarted agent: the deletions only').to.equal(removed.length);
   });
 
   it('ovs-vswitchd restarted: canary gone, bridges set up again and every port re-wired', async () => {

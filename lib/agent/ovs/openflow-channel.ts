@@ -1,28 +1,28 @@
 /**
  * FlowChannel over protocol/openflow: one reconnecting OpenFlow 1.3 session
- * per bridge (its management socket, or a TCP target), flows written as
- * ovs-ofctl text and turned into FlowMods by the text codec, each pass's
- * changes sent as one ordered atomic bundle closed by a barrier.
+ * per bridge (its management socket, or a TCP target), each pass's changes
+ * sent as one ordered atomic bundle closed by a barrier. Flows that carry
+ * their FlowMod (extensions') are sent as they are; the agent's own, written
+ * as ovs-ofctl text, are turned into FlowMods by the text codec here.
  */
 import { OpenFlowSwitch } from '../../../protocol/openflow/connection/index.js';
 import { formatFlow, parseFlow } from '../../../protocol/openflow/text/index.js';
 import type { FlowMod } from '../../../protocol/openflow/types.js';
-import { flowMatchText, flowModText, flowText, parseDumpLine, type Flow, type FlowChanges } from '../../bridges/index.js';
+import { OFPG, OFPP, OFP_NO_BUFFER } from '../../../protocol/openflow/constants.js';
+import { flowMatchText, flowModOf, parseDumpLine, type Flow, type FlowChanges } from '../../bridges/index.js';
 import type { FlowChannel, FlowChannelEvent } from '../switch.js';
 
-/** Parsed FlowMods by flow text (`flowText`), shared by every channel. Bounded so 10k ports don't pin memory. */
-const PARSE_CACHE_MAX = 100_000;
-const addCache = new Map<string, FlowMod>();
-
-function remember(cache: Map<string, FlowMod>, key: string, fm: FlowMod): FlowMod {
-  if (cache.size >= PARSE_CACHE_MAX) cache.clear();
-  cache.set(key, fm);
-  return fm;
+/** A strict delete of exactly the flow `fm` adds (table, priority, match), as ovs-ofctl builds it. */
+export function strictDeleteOf(fm: FlowMod): FlowMod {
+  return {
+    type: 'flow_mod', command: 'delete_strict', cookie: 0n, cookieMask: 0n, tableId: fm.tableId, priority: fm.priority,
+    idleTimeout: 0, hardTimeout: 0, bufferId: OFP_NO_BUFFER, outPort: OFPP.ANY, outGroup: OFPG.ANY, flags: 0,
+    match: fm.match, instructions: [],
+  };
 }
 
 export class OpenFlowBridgeChannel implements FlowChannel {
   private readonly listeners = new Set<(e: FlowChannelEvent) => void>();
-  private readonly delCache = new Map<string, FlowMod>();
 
   private constructor(readonly bridge: string, private readonly sw: OpenFlowSwitch) {
     sw.on('connect', () => this.emit({ kind: 'connected' }));
@@ -53,22 +53,11 @@ export class OpenFlowBridgeChannel implements FlowChannel {
     for (const l of this.listeners) l(e);
   }
 
-  private cached(cache: Map<string, FlowMod>, key: string, make: () => FlowMod): FlowMod {
-    return cache.get(key) ?? remember(cache, key, make());
-  }
-
   async commit(changes: FlowChanges, cookie: bigint): Promise<void> {
     const bundle = this.sw.bundle({ atomic: true, ordered: true });
-    for (const f of changes.deletes) {
-      bundle.add(this.cached(this.delCache, flowMatchText(f), () => parseFlow(flowMatchText(f), { command: 'delete_strict' })));
-    }
-    for (const f of changes.adds) {
-      const key = flowText(f);
-      const fm = this.cached(addCache, key, () => parseFlow(flowModText(f, 0n)));
-      // A flow is sent once per change: no need to keep its parse around.
-      addCache.delete(key);
-      bundle.add({ ...fm, cookie });
-    }
+    // addAll yields while the socket is congested, so a big bundle keeps flowing to ovs-vswitchd
+    // (which drops a bundle left idle for bundle-idle-timeout) instead of piling up in our buffers.
+    await bundle.addAll(flowMods(changes, cookie));
     await bundle.commit();
   }
 
@@ -93,17 +82,11 @@ export class OpenFlowBridgeChannel implements FlowChannel {
   }
 }
 
-/**
- * An extension's flow (any ovs-ofctl spelling) in the canonical form the
- * switch dumps; the parse is kept for the commit that sends it, so each flow
- * is parsed once.
- */
-export function canonicalFlow(text: string): Flow | undefined {
-  const fm = parseFlow(text);
-  const d = parseDumpLine(formatFlow(fm));
-  if (!d) return undefined;
-  remember(addCache, flowText(d.flow), { ...fm, cookie: 0n });
-  return d.flow;
+function* flowMods(changes: FlowChanges, cookie: bigint): Generator<FlowMod> {
+  for (const f of changes.deletes) {
+    yield f.mod ? strictDeleteOf(f.mod) : parseFlow(flowMatchText(f), { command: 'delete_strict' });
+  }
+  for (const f of changes.adds) yield { ...flowModOf(f), cookie };
 }
 
 /** Canonical dump-flows text of a flow written in any ovs-ofctl spelling. */

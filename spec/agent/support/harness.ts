@@ -14,6 +14,7 @@ import type { ControlPlane } from '../../../lib/control-plane/types.js';
 import { parseDumpLine, flowText } from '../../../lib/bridges/index.js';
 import type { OvsSandbox } from '../../../testing/sandbox.js';
 import { OpenFlowBridgeChannel } from '../../../lib/agent/ovs/openflow-channel.js';
+import type { Firewall } from '../../../lib/firewall/index.js';
 
 export interface HarnessOptions {
   overrides?: Record<string, string | number | boolean>;
@@ -22,6 +23,8 @@ export interface HarnessOptions {
   /** Reuse another harness's state file (an agent restart). */
   stateFile?: string;
   channel?: (sb: OvsSandbox, bridge: string) => Promise<FlowChannel>;
+  /** The security-group firewall the agent drives (default: none). */
+  firewall?: () => Firewall;
 }
 
 export class AgentHarness {
@@ -67,6 +70,7 @@ export class AgentHarness {
         return ch;
       },
       onPass: (s) => this.passes.push(s),
+      firewall: this.opts.firewall?.(),
     });
     await this.agent.start();
     return this.agent;

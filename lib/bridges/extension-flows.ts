@@ -1,0 +1,114 @@
+/**
+ * The firewall hands its flows over as ovs-ofctl text. They become desired
+ * flows in the firewall's own spelling, parsed once when they arrive (a bad
+ * flow is refused there, not in the middle of a bundle); the parse is what is
+ * sent, and nothing is formatted back to text on the way (the canonical
+ * spelling is worked out only if a restart must compare them with a dump,
+ * canonical.ts).
+ *
+ * Parsing is the cost of a firewall port (~47 flows), so the action lists,
+ * which repeat across flows and ports (`resubmit(,73)`, the conntrack
+ * commits, `output:N` per port), are parsed once per distinct text. An
+ * action list's meaning depends on the match only through what OVS reads
+ * from it (a VLAN tag present, the Ethernet type, the IP protocol), so that
+ * is part of the cache key.
+ */
+import { formatFlow, parseActions, parseFlow } from '../../protocol/openflow/text/index.js';
+import type { FlowMod, Instruction, Match } from '../../protocol/openflow/types.js';
+import { flowKey, flowModText, parseDumpLine, type Flow } from './flow.js';
+
+const ACTIONS_CACHE_MAX = 20_000;
+const actionsCache = new Map<string, Instruction[]>();
+
+/** Table, priority and match of a flow written as the firewall writes it: `[cookie=C,]table=T,priority=P[,MATCH][ actions=A]`. */
+interface Identity {
+  table: number;
+  priority: number;
+  match: string;
+  actions: string | undefined;
+}
+
+function identity(text: string): Identity | undefined {
+  const at = text.indexOf(' actions=');
+  const end = at < 0 ? text.length : at;
+  let pos = 0;
+  if (text.startsWith('cookie=')) {
+    pos = text.indexOf(',') + 1;
+    if (pos === 0) return undefined;
+  }
+  if (!text.startsWith('table=', pos)) return undefined;
+  const comma1 = text.indexOf(',', pos);
+  if (comma1 < 0 || comma1 > end || !text.startsWith('priority=', comma1 + 1)) return undefined;
+  let comma2 = text.indexOf(',', comma1 + 1);
+  if (comma2 < 0 || comma2 > end) comma2 = end;
+  const table = Number(text.slice(pos + 6, comma1));
+  const priority = Number(text.slice(comma1 + 10, comma2));
+  if (!Number.isInteger(table) || !Number.isInteger(priority)) return undefined;
+  return { table, priority, match: comma2 < end ? text.slice(comma2 + 1, end) : '', actions: at < 0 ? undefined : text.slice(at + 9) };
+}
+
+function slot(v: Match[keyof Match]): string {
+  if (v === undefined) return '';
+  if (typeof v === 'object' && v !== null && 'value' in v) return `${String(v.value)}/${String(v.mask)}`;
+  return String(v);
+}
+
+/** What an action list's parse reads from the match (parseActions' documented dependency). */
+function actionContext(m: Match): string {
+  return `${slot(m.vlan_vid)}|${slot(m.vlan_pcp)}|${slot(m.eth_type)}|${slot(m.ip_proto)}`;
+}
+
+/** Parses an add-flow text, reusing the parse of its action list when the same list was seen with the same context. */
+export function parseExtensionFlow(text: string): FlowMod {
+  const at = text.indexOf(' actions=');
+  if (at < 0) return parseFlow(text);
+  const fm = parseFlow(`${text.slice(0, at)},actions=drop`);
+  const actions = text.slice(at + 9);
+  const key = `${actionContext(fm.match)}\n${actions}`;
+  let instructions = actionsCache.get(key);
+  if (!instructions) {
+    instructions = parseActions(actions, fm.match);
+    if (actionsCache.size >= ACTIONS_CACHE_MAX) actionsCache.clear();
+    actionsCache.set(key, instructions);
+  }
+  fm.instructions = instructions;
+  return fm;
+}
+
+/**
+ * An extension's `add` text as a desired flow: its own spelling as identity,
+ * its FlowMod attached. Throws the parser's FlowSyntaxError for bad text.
+ */
+export function extensionFlow(text: string): Flow {
+  const id = identity(text);
+  if (id?.actions !== undefined) {
+    const mod = parseExtensionFlow(text);
+    if (mod.tableId === id.table && mod.priority === id.priority) {
+      return { table: id.table, priority: id.priority, match: id.match, actions: id.actions, extension: true, mod };
+    }
+  }
+  // Not the shape the firewall writes: the switch's own spelling is the identity.
+  const mod = parseFlow(text);
+  return { ...canonicalSpelling(text), mod };
+}
+
+/** A flow's dump-flows spelling, cookie left out, actions `drop` when the text has none (a delete). */
+function canonicalSpelling(text: string): Flow {
+  const noCookie = text.split(',').filter((p) => !p.startsWith('cookie=')).join(',');
+  const add = noCookie.includes(' actions=') || noCookie.includes(',actions=') ? noCookie : `${noCookie},actions=drop`;
+  const f = parseDumpLine(formatFlow(parseFlow(add)))?.flow;
+  if (!f) throw new Error(`cannot read flow ${JSON.stringify(text)}`);
+  return f;
+}
+
+/** The key (`flowKey`) an extension's `delete_strict` text names: the same spelling as its `add`. */
+export function extensionFlowKey(text: string): string {
+  return flowKey(identity(text) ?? canonicalSpelling(text));
+}
+
+/** The FlowMod that adds `f` (cookie 0: the channel puts the bridge's): its parse if kept, else parsed now. */
+export function flowModOf(f: Flow): FlowMod {
+  if (f.mod) return f.mod;
+  if (!f.extension) return parseFlow(flowModText(f, 0n));
+  return parseExtensionFlow(`table=${f.table},priority=${f.priority}${f.match ? `,${f.match}` : ''} actions=${f.actions}`);
+}
