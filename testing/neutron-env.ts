@@ -17,7 +17,7 @@
  * its children, read from /proc), never by name; every live environment is
  * killed on process exit, SIGINT and SIGTERM.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,7 @@ export class NeutronEnvError extends Error {
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const RABBIT_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+const RABBITMQCTL = '/usr/lib/rabbitmq/bin/rabbitmqctl';
 const EPMD = '/usr/bin/epmd';
 const NEUTRON_SERVER = '/usr/bin/neutron-server';
 const NEUTRON_DB_MANAGE = '/usr/bin/neutron-db-manage';
@@ -288,6 +289,11 @@ export class RabbitBroker {
     );
   }
 
+  /** Runs `rabbitmqctl ARGS` against this node (e.g. `trace_on`, the firehose); returns its stdout. */
+  ctl(...args: string[]): string {
+    return execFileSync(RABBITMQCTL, ['-n', this.nodeName, ...args], { env: this.env(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
   /** Stops the broker (epmd stays), as a crashed or restarted RabbitMQ. */
   async stopBroker(): Promise<void> {
     const b = this.broker;
@@ -536,6 +542,20 @@ export class NeutronEnv {
   /** Stops and starts RabbitMQ on the same port; non-durable queues and exchanges are lost as on a real restart. */
   async restartRabbit(): Promise<void> {
     await this.rabbit.restart();
+  }
+
+  /**
+   * Runs one SQL statement on neutron's database with psql; rows of
+   * tab-separated fields. Reading port status here costs the server nothing,
+   * unlike polling the API (reference §9).
+   */
+  sql(statement: string): Promise<string[][]> {
+    return new Promise((resolve, reject) => {
+      execFile(join(PG_BIN, 'psql'), ['-h', this.pg.socketDir, '-U', 'postgres', '-d', 'neutron', '-At', '-F', '\t', '-c', statement], (err, stdout) => {
+        if (err) reject(new NeutronEnvError(`psql: ${err.message}`));
+        else resolve(stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t')));
+      });
+    });
   }
 
   /** How many consumers a queue has (0 when it doesn't exist). */

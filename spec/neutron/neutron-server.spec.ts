@@ -4,6 +4,7 @@
  * server itself: its REST API (agents, port status) and what it pushes.
  */
 import { expect } from 'chai';
+import { connect as amqpConnect, type ChannelModel } from 'amqplib';
 import type { NeutronEnv } from '../../testing/neutron-env.js';
 import { sharedNeutronEnv } from './helpers/shared-env.js';
 import { pidAlive } from '../../testing/sandbox.js';
@@ -334,6 +335,69 @@ describe('Neutron control plane against neutron-server 21 @integration', functio
     );
     expect(toB.entries[net.id].ports[IP_A]).to.deep.include(['00:00:00:00:00:00', '0.0.0.0']);
     expect(toB.entries[net.id].ports[IP_A]).to.deep.include([pa.mac_address, pa.fixed_ips[0].ip_address]);
+  });
+
+  it('after a restart, reports no port the server already has ACTIVE; one per network asks l2pop for the full table', async () => {
+    const b = agents.find((x) => x.host === HOST_B)!;
+    const net = (await api().post<{ network: ApiNetwork }>('/networks', { network: { name: 'restart', 'provider:network_type': 'vxlan' } })).network;
+    await api().post('/subnets', { subnet: { network_id: net.id, cidr: '10.4.0.0/24', ip_version: 4, enable_dhcp: false } });
+    const pa = await createPort(net.id, HOST_A);
+    await a.cp.getDevicesDetails([pa.id]);
+    await a.cp.updateDeviceList([pa.id], []);
+    const pbs = await Promise.all([0, 1, 2].map(() => createPort(net.id, HOST_B)));
+    const ids = pbs.map((p) => p.id);
+    await b.cp.getDevicesDetails(ids);
+    await b.cp.updateDeviceList(ids, []);
+    await until(async () => {
+      for (const id of [pa.id, ...ids]) if ((await getPort(id)).status !== 'ACTIVE') return false;
+      return true;
+    }, 'all ports ACTIVE');
+
+    // Every update_device_list the server gets, as copies from a queue of our own on the same binding.
+    const spy: ChannelModel = await amqpConnect(`amqp://guest:guest@127.0.0.1:${env!.rabbit.port}/`);
+    try {
+      const ch = await spy.createChannel();
+      const q = await ch.assertQueue('', { exclusive: true });
+      await ch.bindQueue(q.queue, 'neutron', 'q-plugin');
+      const calls: Array<Record<string, unknown>> = [];
+      await ch.consume(q.queue, (m) => {
+        const msg = JSON.parse(String(JSON.parse(m!.content.toString())['oslo.message'])) as { method: string; args: Record<string, unknown> };
+        if (msg.method === 'update_device_list') calls.push(msg.args);
+      }, { noAck: true });
+
+      // B restarted: a new process, an empty cache, the same ports plugged.
+      await b.cp.stop();
+      const restarted = newAgent(HOST_B, IP_B);
+      await restarted.start();
+      expect((await restarted.cp.getDevicesDetails(ids)).failed).to.deep.equal([]);
+      expect(await restarted.cp.updateDeviceList(ids, [])).to.deep.equal({ failedUp: [], failedDown: [] });
+      await until(() => calls.length >= 1, 'the representative update_device_list');
+      const toB = await restarted.waitEvent('full fdb table on the restarted B', (e): e is Extract<ControlPlaneEvent, { type: 'fdb_add' }> =>
+        e.type === 'fdb_add' && e.entries[net.id]?.ports[IP_A] !== undefined,
+      );
+      expect(toB.entries[net.id].ports[IP_A]).to.deep.include([pa.mac_address, pa.fixed_ips[0].ip_address]);
+      expect(calls).to.have.length(1);
+      expect(calls[0].devices_up).to.have.length(1);
+      expect(ids).to.include((calls[0].devices_up as string[])[0]);
+      expect(calls[0].refresh_tunnels).to.equal(true);
+      for (const id of ids) expect((await getPort(id)).status).to.equal('ACTIVE');
+
+      // What the server does not have right yet is reported: a new port (DOWN) up, and one of the old ones down.
+      const fresh = await createPort(net.id, HOST_B);
+      await restarted.cp.getDevicesDetails([fresh.id]);
+      calls.length = 0;
+      expect(await restarted.cp.updateDeviceList([fresh.id], [ids[1]])).to.deep.equal({ failedUp: [], failedDown: [] });
+      await until(async () => (await getPort(fresh.id)).status === 'ACTIVE' && (await getPort(ids[1])).status === 'DOWN', 'new port ACTIVE, old one DOWN');
+      expect(calls.map((c) => [c.devices_up, c.devices_down, c.refresh_tunnels])).to.deep.equal([[[fresh.id], [ids[1]], false]]);
+      // Reported by this process once, a port is reported again whatever the cache says.
+      calls.length = 0;
+      await restarted.cp.updateDeviceList([ids[1]], []);
+      await until(() => calls.length >= 1, 'the copy of the call');
+      expect(calls.map((c) => c.devices_up)).to.deep.equal([[ids[1]]]);
+      await restarted.cp.stop();
+    } finally {
+      await spy.close();
+    }
   });
 
   it('keeps reporting state across a RabbitMQ restart, resyncs, and gets pushes again', async () => {

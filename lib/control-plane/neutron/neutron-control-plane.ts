@@ -10,6 +10,16 @@
  *   on), and the pushes, turned into the agent's events.
  * - A lost connection is recovered on any host of transport_url; the cache
  *   is then invalidated and the agent told to `resync`.
+ * - No call for a port whose status the server already has right: a device
+ *   this process has not reported yet (the agent's first pass after a
+ *   restart) is left out of update_device_list when the server's port, as
+ *   the cache has it, is bound here with the status the report would set.
+ *   The Python agent reports every port again, costing the server a
+ *   provisioning round per port for nothing.
+ * - What a port bound here will need (its network, its groups' rules and
+ *   members) is pulled as soon as the server pushes the port, before it is
+ *   plugged, and the device details' pulls run alongside: the agent's pass
+ *   then finds it cached instead of waiting for bulk_pull round trips.
  */
 import { BrokerConnection } from './broker-connection.js';
 import { configError, NeutronErrorCode } from './errors.js';
@@ -19,7 +29,7 @@ import { deviceLookup } from './port-details.js';
 import { ResourceCache, type Change } from './resource-cache.js';
 import { RpcClient } from './rpc-client.js';
 import { RpcServer, type Endpoint } from './rpc-server.js';
-import { securityGroupInfo } from './security-groups.js';
+import { securityGroupInfo, warmSecurityGroups } from './security-groups.js';
 import { reportStateArgs } from './state-report.js';
 import { parseTransportUrl, redact } from './transport-url.js';
 import { isObject } from './envelope.js';
@@ -95,6 +105,10 @@ export class NeutronControlPlane implements ControlPlane {
   private readonly servers: RpcServer[] = [];
   private identity: AgentIdentity | undefined;
   private reportedOnce = false;
+  /** Devices reported up or down by this process: their status is ours to keep right, whatever the cache says. */
+  private readonly reported = new Set<string>();
+  /** Networks whose full l2pop fdb table was asked for since start or the last reconnect (Neutron: iter_num == 0). */
+  private readonly refreshedNetworks = new Set<string>();
   private running = false;
   private readonly opts: Required<Omit<NeutronControlPlaneOptions, 'rabbit' | 'logger'>>;
 
@@ -141,6 +155,7 @@ export class NeutronControlPlane implements ControlPlane {
       if (!reconnected) return;
       // Pushes may have been lost while we were away: forget, refetch on demand, and let the agent resync.
       this.cache.invalidate();
+      this.refreshedNetworks.clear();
       this.emit({ type: 'resync', reason: `reconnected to RabbitMQ ${this.conn.broker ?? ''}`.trim() });
     });
   }
@@ -193,6 +208,8 @@ export class NeutronControlPlane implements ControlPlane {
     let pullError: unknown;
     try {
       ports = await this.cache.getMany('Port', devices);
+      // The agent asks for security group info next: pull it alongside the networks.
+      this.warm([...ports.values()].filter((p) => p.segment), host);
     } catch (err) {
       pullError = err;
       ports = new Map();
@@ -229,14 +246,37 @@ export class NeutronControlPlane implements ControlPlane {
   /**
    * Reports ports up and down in chunks of rpc_resources_processing_step, a
    * few chunks in flight; a chunk that fails even after retries counts all
-   * its devices as failed. `refreshTunnels` asks the server (l2pop) for the
-   * full fdb table again.
+   * its devices as failed. Devices whose status the server already has right
+   * and that this process never reported are left out (see the module
+   * comment). `refreshTunnels` asks the server (l2pop) for the full fdb
+   * tables; by default (with l2_population) one port per network is sent
+   * with it after start or a reconnect, as Neutron's iteration 0 does with
+   * every port (the server sends the network's whole table per port asking).
    */
   async updateDeviceList(up: string[], down: string[], options: { refreshTunnels?: boolean } = {}): Promise<UpdateDeviceListReply> {
     const { host, agentId } = this.requireIdentity();
     const step = this.opts.rpcResourcesProcessingStep;
-    const chunks: Array<{ up: string[]; down: string[] }> = [];
-    for (let i = 0; i < Math.max(up.length, down.length); i += step) chunks.push({ up: up.slice(i, i + step), down: down.slice(i, i + step) });
+    const sendUp = up.filter((id) => !this.serverAlreadyHas(id, 'ACTIVE', host));
+    const sendDown = down.filter((id) => !this.serverAlreadyHas(id, 'DOWN', host));
+    const chunks: Array<{ up: string[]; down: string[]; refresh: boolean }> = [];
+    if (options.refreshTunnels === undefined && this.opts.l2Population) {
+      // The first port reported up per network since start (or a reconnect), skipped or not, goes in a first
+      // chunk that asks for the full fdb tables: l2pop sends a network's table per port asking, so one is enough.
+      const reps = new Map<string, string>();
+      for (const id of up) {
+        const net = this.cache.peek('Port', id)?.networkId;
+        if (net !== undefined && !this.refreshedNetworks.has(net) && !reps.has(net)) reps.set(net, id);
+      }
+      const repIds = [...reps.values()];
+      for (let i = 0; i < repIds.length; i += step) chunks.push({ up: repIds.slice(i, i + step), down: [], refresh: true });
+      const rest = sendUp.filter((id) => !repIds.includes(id));
+      sendUp.length = 0;
+      sendUp.push(...rest);
+    }
+    const refresh = options.refreshTunnels ?? false;
+    for (let i = 0; i < Math.max(sendUp.length, sendDown.length); i += step) {
+      chunks.push({ up: sendUp.slice(i, i + step), down: sendDown.slice(i, i + step), refresh });
+    }
     const reply: UpdateDeviceListReply = { failedUp: [], failedDown: [] };
     await mapLimited(chunks, this.opts.maxConcurrentCalls, async (chunk) => {
       try {
@@ -245,10 +285,18 @@ export class NeutronControlPlane implements ControlPlane {
           devices_down: chunk.down,
           agent_id: agentId,
           host,
-          refresh_tunnels: options.refreshTunnels ?? false,
+          refresh_tunnels: chunk.refresh,
         }, '1.9');
-        reply.failedUp.push(...stringList(r?.failed_devices_up));
-        reply.failedDown.push(...stringList(r?.failed_devices_down));
+        const failedUp = stringList(r?.failed_devices_up);
+        const failedDown = stringList(r?.failed_devices_down);
+        reply.failedUp.push(...failedUp);
+        reply.failedDown.push(...failedDown);
+        for (const id of [...chunk.up, ...chunk.down]) {
+          if (failedUp.includes(id) || failedDown.includes(id)) continue;
+          this.reported.add(id);
+          const net = chunk.refresh ? this.cache.peek('Port', id)?.networkId : undefined;
+          if (net !== undefined) this.refreshedNetworks.add(net);
+        }
       } catch (err) {
         if (!(err instanceof ControlPlaneError) || !err.retriable) this.logger.error(`update_device_list: ${(err as Error).message}`);
         reply.failedUp.push(...chunk.up);
@@ -256,6 +304,24 @@ export class NeutronControlPlane implements ControlPlane {
       }
     });
     return reply;
+  }
+
+  /** True when reporting `status` for a device this process never reported would tell the server nothing new. */
+  private serverAlreadyHas(device: string, status: 'ACTIVE' | 'DOWN', host: string): boolean {
+    if (this.reported.has(device)) return false;
+    const port = this.cache.peek('Port', device);
+    return port !== undefined && port.status === status && port.bindings.some((b) => b.status === 'ACTIVE' && b.host === host);
+  }
+
+  /** Starts pulling (not awaited) the networks and security group data these ports will need. */
+  private warm(ports: PortRecord[], host: string): void {
+    const mine = ports.filter((p) => p.bindings.some((b) => b.status === 'ACTIVE' && b.host === host));
+    if (mine.length === 0) return;
+    const networks = [...new Set(mine.filter((p) => p.segment).map((p) => p.networkId))];
+    const groups = [...new Set(mine.flatMap((p) => p.securityGroupIds))];
+    const quiet = (err: Error) => this.logger.debug(`prefetch: ${err.message}`);
+    if (networks.length) this.cache.getMany('Network', networks).catch(quiet);
+    if (groups.length) warmSecurityGroups(this.cache, groups).catch(quiet);
   }
 
   async tunnelSync(localIp: string, tunnelType: TunnelType): Promise<TunnelEndpoint[]> {
@@ -398,19 +464,24 @@ export class NeutronControlPlane implements ControlPlane {
   /** Turns cache changes into the events the reference agent synthesises from them (§1.3). */
   private emitChanges(changes: Change[]): void {
     const updatedPorts: string[] = [];
+    const toWarm: PortRecord[] = [];
     const sgs = new Set<string>();
     for (const c of changes) {
       switch (c.type) {
         case 'Port': {
           const oldPort = c.old as PortRecord | undefined;
           const newPort = c.new as PortRecord | undefined;
-          if (!newPort) this.emit({ type: 'port_deleted', portId: c.id });
+          if (!newPort) {
+            this.reported.delete(c.id);
+            this.emit({ type: 'port_deleted', portId: c.id });
+          }
           // A status flip is the server acknowledging our own update_device_list: nothing to re-wire.
           else if (!oldPort || !sameButStatus(oldPort, newPort)) updatedPorts.push(c.id);
           if (!oldPort || !newPort || membershipChanged(oldPort, newPort)) {
             for (const sg of oldPort?.securityGroupIds ?? []) sgs.add(sg);
             for (const sg of newPort?.securityGroupIds ?? []) sgs.add(sg);
           }
+          if (newPort && (!oldPort || !sameButStatus(oldPort, newPort))) toWarm.push(newPort);
           break;
         }
         case 'Network':
@@ -429,6 +500,7 @@ export class NeutronControlPlane implements ControlPlane {
           break;
       }
     }
+    if (toWarm.length > 0 && this.identity) this.warm(toWarm, this.identity.host);
     if (updatedPorts.length > 0) this.emit({ type: 'ports_updated', portIds: updatedPorts });
     if (sgs.size > 0) this.emit({ type: 'security_groups_updated', securityGroupIds: [...sgs] });
   }

@@ -13,7 +13,18 @@ export async function securityGroupInfo(cache: ResourceCache, devices: readonly 
   const ports = await cache.getMany('Port', devices);
   const sgIds = new Set<string>();
   for (const port of ports.values()) for (const sg of port.securityGroupIds) sgIds.add(sg);
-  const groupIds = [...sgIds];
+  return groupsInfo(cache, [...sgIds]);
+}
+
+/**
+ * Fills the cache with what securityGroupInfo will need for these groups
+ * (the same queries, so the later call finds them answered or in flight).
+ */
+export async function warmSecurityGroups(cache: ResourceCache, groupIds: readonly string[]): Promise<void> {
+  await groupsInfo(cache, groupIds);
+}
+
+async function groupsInfo(cache: ResourceCache, groupIds: readonly string[]): Promise<SecurityGroupInfo> {
 
   const [rules, groups] = await Promise.all([
     cache.find('SecurityGroupRule', 'security_group_id', groupIds, (r, v) => r.securityGroupId === v),
