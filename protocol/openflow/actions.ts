@@ -7,7 +7,7 @@
 import { EXPERIMENTER_ID, NXAST, OFPAT } from './constants.js';
 import { OpenFlowEncodeError } from './errors.js';
 import * as check from './checks.js';
-import { fieldDef, readOxm, writeOxm } from './match.js';
+import { MAX_OXM_BYTES, fieldDef, putOxm, readOxm, writeOxm } from './match.js';
 import { MAX_NESTING, begin, beginNx, end, ofsNbits, port16, refHeader, u16Arg } from './action-helpers.js';
 import { decodeNx, encodeController, encodeCt, encodeLearn, encodeNat } from './nicira-actions.js';
 import type { OfReader } from './reader.js';
@@ -20,17 +20,88 @@ export function encodeActions(w: OfWriter, actions: readonly Action[]): void {
   for (let i = 0; i < actions.length; i++) encodeAction(w, actions[i]);
 }
 
+/** Room a set_field action is given: 4 bytes of header, the largest OXM, padding. */
+const MAX_SET_FIELD_BYTES = 4 + MAX_OXM_BYTES + 8;
+
 export function encodeAction(w: OfWriter, a: Action): void {
+  // The actions of nearly every flow (output, set_field, VLAN push/pop) are
+  // written straight into the buffer after one room check, in a function
+  // small enough for the compiler to inline; the rest are encoded below.
+  switch (a.type) {
+    case 'output': {
+      const port = check.u32(a.port, 'output port');
+      const maxLen = check.u16(a.maxLen, 'output max_len');
+      if (w.pos + 16 > w.buf.length) w.ensure(16);
+      const b = w.buf;
+      const p = w.pos;
+      b[p] = 0;
+      b[p + 1] = OFPAT.OUTPUT;
+      b[p + 2] = 0;
+      b[p + 3] = 16;
+      b[p + 4] = port >>> 24;
+      b[p + 5] = port >>> 16;
+      b[p + 6] = port >>> 8;
+      b[p + 7] = port;
+      b[p + 8] = maxLen >>> 8;
+      b[p + 9] = maxLen;
+      for (let i = p + 10; i < p + 16; i++) b[i] = 0;
+      w.pos = p + 16;
+      return;
+    }
+    case 'pop_vlan':
+      if (w.pos + 8 > w.buf.length) w.ensure(8);
+      putVoid(w.buf, w.pos, OFPAT.POP_VLAN);
+      w.pos += 8;
+      return;
+    case 'push_vlan': {
+      const ethertype = check.u16(a.ethertype, 'push_vlan ethertype');
+      if (w.pos + 8 > w.buf.length) w.ensure(8);
+      const b = w.buf;
+      const p = w.pos;
+      putVoid(b, p, OFPAT.PUSH_VLAN);
+      b[p + 4] = ethertype >>> 8;
+      b[p + 5] = ethertype;
+      w.pos = p + 8;
+      return;
+    }
+    case 'set_field': {
+      if (a.mask === undefined) {
+        const def = fieldDef(a.field);
+        if (w.pos + MAX_SET_FIELD_BYTES > w.buf.length) w.ensure(MAX_SET_FIELD_BYTES);
+        const b = w.buf;
+        const p = w.pos;
+        const q = putOxm(b, p + 4, def, a.value);
+        const len = (q - p + 7) & ~7;
+        for (let i = q; i < p + len; i++) b[i] = 0;
+        b[p] = 0;
+        b[p + 1] = OFPAT.SET_FIELD;
+        b[p + 2] = 0;
+        b[p + 3] = len;
+        w.pos = p + len;
+        return;
+      }
+      break;
+    }
+  }
+  encodeOtherAction(w, a);
+}
+
+function encodeOtherAction(w: OfWriter, a: Action): void {
   let s: number;
   switch (a.type) {
+    // Encoded by encodeAction (listed so the compiler checks every kind is handled).
     case 'output':
-      w.ensure(16);
-      w.u16(OFPAT.OUTPUT);
-      w.u16(16);
-      w.u32(check.u32(a.port, 'output port'));
-      w.u16(check.u16(a.maxLen, 'output max_len'));
-      w.zeros(6);
-      return;
+    case 'pop_vlan':
+    case 'push_vlan':
+      return encodeAction(w, a);
+    case 'set_field': {
+      if (a.mask === undefined) return encodeAction(w, a);
+      // OF1.3 set_field cannot carry a mask; OVS uses NXAST_REG_LOAD2, whose OXM starts right after the subtype.
+      const def = fieldDef(a.field);
+      s = beginNx(w, NXAST.REG_LOAD2);
+      writeOxm(w, def, { value: a.value, mask: a.mask });
+      return end(w, s);
+    }
     case 'group':
       s = begin(w, OFPAT.GROUP);
       w.u32(a.groupId);
@@ -42,7 +113,6 @@ export function encodeAction(w: OfWriter, a: Action): void {
     case 'copy_ttl_out':
     case 'copy_ttl_in':
     case 'dec_mpls_ttl':
-    case 'pop_vlan':
     case 'pop_pbb':
     case 'dec_nw_ttl':
       s = begin(w, STANDARD_VOID[a.type]);
@@ -53,25 +123,12 @@ export function encodeAction(w: OfWriter, a: Action): void {
       s = begin(w, a.type === 'set_mpls_ttl' ? OFPAT.SET_MPLS_TTL : OFPAT.SET_NW_TTL);
       w.u8(a.ttl);
       return end(w, s);
-    case 'push_vlan':
     case 'push_mpls':
     case 'pop_mpls':
     case 'push_pbb':
       s = begin(w, ETHERTYPE_ACTIONS[a.type]);
       w.u16(a.ethertype);
       return end(w, s);
-    case 'set_field': {
-      const def = fieldDef(a.field);
-      if (a.mask === undefined) {
-        s = begin(w, OFPAT.SET_FIELD);
-        writeOxm(w, def, a.value);
-      } else {
-        // OF1.3 set_field cannot carry a mask; OVS uses NXAST_REG_LOAD2, whose OXM starts right after the subtype.
-        s = beginNx(w, NXAST.REG_LOAD2);
-        writeOxm(w, def, { value: a.value, mask: a.mask });
-      }
-      return end(w, s);
-    }
     case 'reg_load': {
       const header = refHeader(a.dst, 'reg_load');
       if (a.dst.nBits > 64) throw new OpenFlowEncodeError('OF_ENCODE_BAD_VALUE', 'reg_load: at most 64 bits', a.dst.field);
@@ -185,17 +242,27 @@ export function encodeAction(w: OfWriter, a: Action): void {
   }
 }
 
+/** An 8-byte action of `type` with a zero body (the caller fills it when it has one). */
+function putVoid(b: Buffer, p: number, type: number): void {
+  b[p] = 0;
+  b[p + 1] = type;
+  b[p + 2] = 0;
+  b[p + 3] = 8;
+  b[p + 4] = 0;
+  b[p + 5] = 0;
+  b[p + 6] = 0;
+  b[p + 7] = 0;
+}
+
 const STANDARD_VOID = {
   copy_ttl_out: OFPAT.COPY_TTL_OUT,
   copy_ttl_in: OFPAT.COPY_TTL_IN,
   dec_mpls_ttl: OFPAT.DEC_MPLS_TTL,
-  pop_vlan: OFPAT.POP_VLAN,
   pop_pbb: OFPAT.POP_PBB,
   dec_nw_ttl: OFPAT.DEC_NW_TTL,
 } as const;
 
 const ETHERTYPE_ACTIONS = {
-  push_vlan: OFPAT.PUSH_VLAN,
   push_mpls: OFPAT.PUSH_MPLS,
   pop_mpls: OFPAT.POP_MPLS,
   push_pbb: OFPAT.PUSH_PBB,

@@ -14,12 +14,23 @@ export function encodeInstructions(w: OfWriter, instructions: readonly Instructi
 export function encodeInstruction(w: OfWriter, ins: Instruction): void {
   const start = w.pos;
   switch (ins.type) {
-    case 'goto_table':
-      w.u16(OFPIT.GOTO_TABLE);
-      w.u16(8);
-      w.u8(check.u8(ins.tableId, 'goto_table'));
-      w.zeros(3);
+    case 'goto_table': {
+      // The common instructions are written straight into the buffer after one room check.
+      const table = check.u8(ins.tableId, 'goto_table');
+      if (start + 8 > w.buf.length) w.ensure(8);
+      putInstructionHeader(w.buf, start, OFPIT.GOTO_TABLE, 8);
+      w.buf[start + 4] = table;
+      w.pos = start + 8;
       return;
+    }
+    case 'apply_actions':
+    case 'write_actions': {
+      if (start + 8 > w.buf.length) w.ensure(8);
+      putInstructionHeader(w.buf, start, ins.type === 'apply_actions' ? OFPIT.APPLY_ACTIONS : OFPIT.WRITE_ACTIONS, 0);
+      w.pos = start + 8;
+      encodeActions(w, ins.actions);
+      break;
+    }
     case 'write_metadata':
       w.u16(OFPIT.WRITE_METADATA);
       w.u16(24);
@@ -27,13 +38,6 @@ export function encodeInstruction(w: OfWriter, ins: Instruction): void {
       w.u64(ins.metadata);
       w.u64(ins.mask);
       return;
-    case 'write_actions':
-    case 'apply_actions':
-      w.u16(ins.type === 'write_actions' ? OFPIT.WRITE_ACTIONS : OFPIT.APPLY_ACTIONS);
-      w.u16(0);
-      w.zeros(4);
-      encodeActions(w, ins.actions);
-      break;
     case 'clear_actions':
       w.u16(OFPIT.CLEAR_ACTIONS);
       w.u16(8);
@@ -57,6 +61,18 @@ export function encodeInstruction(w: OfWriter, ins: Instruction): void {
   const len = w.pos - start;
   if (len > 0xffff) throw new OpenFlowEncodeError('OF_ENCODE_TOO_LONG', `instruction of ${len} bytes exceeds 65535`);
   w.patchU16(start + 2, len);
+}
+
+/** type, length and 4 zero bytes (the rest of goto_table, or the padding of the action lists). */
+function putInstructionHeader(b: Buffer, p: number, type: number, len: number): void {
+  b[p] = type >>> 8;
+  b[p + 1] = type;
+  b[p + 2] = len >>> 8;
+  b[p + 3] = len;
+  b[p + 4] = 0;
+  b[p + 5] = 0;
+  b[p + 6] = 0;
+  b[p + 7] = 0;
 }
 
 /** Decodes instructions until the reader's end. */

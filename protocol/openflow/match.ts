@@ -5,14 +5,12 @@
 import { ETH_TYPE, IP_PROTO, OFPMT, OFPVID, OFPXMC } from './constants.js';
 import { OpenFlowEncodeError } from './errors.js';
 import { formatIpv4, formatIpv6, formatMac, writeIpv4, writeIpv6, writeMac } from './addr.js';
-import { FIELD_BY_KEY, FIELDS, fieldKey, isMasked } from './oxm-fields.js';
+import { FIELD_BY_KEY, FIELDS, fieldKey } from './oxm-fields.js';
 import type { AnyFieldValue, FieldDef, FieldName, Match, Masked } from './oxm-fields.js';
 import type { OfReader } from './reader.js';
 import type { OfWriter } from './writer.js';
 
 const CT_TRK = 0x20;
-/** Exclusive upper bound of an n-byte unsigned value, n < 4. */
-const UINT_LIMIT = [1, 0x100, 0x10000, 0x1000000];
 const CT_INV = 0x10;
 
 function badValue(def: FieldDef, v: unknown, why: string): never {
@@ -23,57 +21,83 @@ function badValue(def: FieldDef, v: unknown, why: string): never {
   );
 }
 
-/** Writes one value of `def` (def.length bytes). */
-export function writeFieldValue(w: OfWriter, def: FieldDef, v: AnyFieldValue): void {
-  const n = def.length;
-  w.ensure(n);
-  const b = w.buf;
-  const p = w.pos;
+/** The most bytes one OXM TLV takes: header, experimenter id, a 16-byte value and its mask. */
+export const MAX_OXM_BYTES = 40;
+const U32_MAX = 0xffffffffn;
+const U64_MAX = 0xffffffffffffffffn;
+
+/**
+ * Writes one value of `def` at `p` in `b`, which the caller made long enough
+ * (def.length bytes); returns the offset after it. The encode hot path: no
+ * writer calls, no allocation, BigInt arithmetic only past 32 bits.
+ */
+function putValue(b: Buffer, p: number, def: FieldDef, v: AnyFieldValue): number {
   switch (def.kind) {
-    case 'u8':
-    case 'u16':
-    case 'u32': {
-      // (v >>> 0) === v: a uint32 without a call; narrower fields compare against their bound.
-      if (typeof v !== 'number' || v >>> 0 !== v || (n < 4 && v >= UINT_LIMIT[n])) {
-        badValue(def, v, `is not an unsigned ${n * 8}-bit integer`);
-      }
-      if (n === 4) {
-        b[p] = v >>> 24;
-        b[p + 1] = v >>> 16;
-        b[p + 2] = v >>> 8;
-        b[p + 3] = v;
-      } else if (n === 2) {
-        b[p] = v >>> 8;
-        b[p + 1] = v;
-      } else if (n === 1) {
-        b[p] = v;
-      } else {
-        for (let i = n - 1, x = v; i >= 0; i--, x >>>= 8) b[p + i] = x & 0xff;
-      }
-      w.pos = p + n;
-      return;
-    }
-    case 'u64':
-    case 'u128':
-      if (typeof v !== 'bigint' || v < 0n || v >> BigInt(n * 8) !== 0n) {
-        badValue(def, v, `is not an unsigned ${n * 8}-bit bigint`);
-      }
-      if (n === 8) w.u64(v);
-      else w.uintN(v, n);
-      return;
+    case 'u32':
+      if (def.length !== 4) break;
+      if (typeof v !== 'number' || v >>> 0 !== v) badValue(def, v, 'is not an unsigned 32-bit integer');
+      b[p] = v >>> 24;
+      b[p + 1] = v >>> 16;
+      b[p + 2] = v >>> 8;
+      b[p + 3] = v;
+      return p + 4;
     case 'mac':
       writeMac(b, p, v as string, def.name);
-      w.pos = p + 6;
-      return;
+      return p + 6;
+    case 'u16':
+      if (typeof v !== 'number' || (v & 0xffff) !== v) badValue(def, v, 'is not an unsigned 16-bit integer');
+      b[p] = v >>> 8;
+      b[p + 1] = v;
+      return p + 2;
     case 'ipv4':
       writeIpv4(b, p, v as string, def.name);
-      w.pos = p + 4;
-      return;
+      return p + 4;
+    case 'u8':
+      if (typeof v !== 'number' || (v & 0xff) !== v) badValue(def, v, 'is not an unsigned 8-bit integer');
+      b[p] = v;
+      return p + 1;
+    case 'u64': {
+      // One conversion decides the common case: exact below 2^53, so 0..2^32-1 is the value itself.
+      let hi = 0;
+      let lo = typeof v === 'bigint' ? Number(v) : -1;
+      if (!(lo >= 0 && lo <= 0xffffffff)) {
+        if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) badValue(def, v, 'is not an unsigned 64-bit bigint');
+        hi = Number(v >> 32n);
+        lo = Number(v & U32_MAX);
+      }
+      b[p] = hi >>> 24;
+      b[p + 1] = hi >>> 16;
+      b[p + 2] = hi >>> 8;
+      b[p + 3] = hi;
+      b[p + 4] = lo >>> 24;
+      b[p + 5] = lo >>> 16;
+      b[p + 6] = lo >>> 8;
+      b[p + 7] = lo;
+      return p + 8;
+    }
     case 'ipv6':
       writeIpv6(b, p, v as string, def.name);
-      w.pos = p + 16;
-      return;
+      return p + 16;
+    case 'u128': {
+      if (typeof v !== 'bigint' || v < 0n || v >> 128n !== 0n) badValue(def, v, 'is not an unsigned 128-bit bigint');
+      let x = v;
+      for (let i = p + 15; i >= p; i--) {
+        b[i] = Number(x & 0xffn);
+        x >>= 8n;
+      }
+      return p + 16;
+    }
   }
+  // pbb_isid, the one 3-byte field.
+  if (typeof v !== 'number' || v >>> 0 !== v || v >= 1 << (def.length * 8)) badValue(def, v, `is not an unsigned ${def.length * 8}-bit integer`);
+  for (let i = def.length - 1, x = v; i >= 0; i--, x >>>= 8) b[p + i] = x & 0xff;
+  return p + def.length;
+}
+
+/** Writes one value of `def` (def.length bytes) at `w.pos`. */
+export function writeFieldValue(w: OfWriter, def: FieldDef, v: AnyFieldValue): void {
+  w.ensure(def.length);
+  w.pos = putValue(w.buf, w.pos, def, v);
 }
 
 /** Reads one value of `def` from the reader. */
@@ -208,49 +232,96 @@ const FIELD_BY_NAME = new Map<string, FieldDef>(Object.entries(FIELDS));
 
 export function fieldDef(name: string): FieldDef {
   const def = FIELD_BY_NAME.get(name);
-  if (def === undefined) {
-    throw new OpenFlowEncodeError('OF_ENCODE_UNKNOWN_FIELD', `unknown match field "${name}"`, name);
-  }
+  if (def === undefined) unknownField(name);
   return def;
 }
 
-/** Writes one OXM TLV (header, experimenter id if any, value, mask). */
-export function writeOxm(w: OfWriter, def: FieldDef, v: AnyFieldValue | Masked<AnyFieldValue>): void {
-  if (isMasked(v)) {
-    if (!def.maskable) {
-      throw new OpenFlowEncodeError('OF_ENCODE_NOT_MASKABLE', `field ${def.name} cannot be masked`, def.name);
-    }
-    w.u32(def.headerMasked);
-    if (def.experimenter !== undefined) w.u32(def.experimenter);
-    writeFieldValue(w, def, v.value);
-    writeFieldValue(w, def, v.mask);
-  } else {
-    w.u32(def.header);
-    if (def.experimenter !== undefined) w.u32(def.experimenter);
-    writeFieldValue(w, def, v);
-  }
+function notMaskable(def: FieldDef): never {
+  throw new OpenFlowEncodeError('OF_ENCODE_NOT_MASKABLE', `field ${def.name} cannot be masked`, def.name);
 }
 
-/** Writes an ofp_match of type OXM, padded to 8 bytes; checks prerequisites. */
+function unknownField(name: string): never {
+  throw new OpenFlowEncodeError('OF_ENCODE_UNKNOWN_FIELD', `unknown match field "${name}"`, name);
+}
+
+function missingPrerequisite(def: FieldDef): never {
+  throw new OpenFlowEncodeError(
+    'OF_ENCODE_PREREQUISITE',
+    `match field ${def.name} requires ${PREREQ_TEXT[def.prereq]} in the same match`,
+    def.name,
+  );
+}
+
+/**
+ * Writes one OXM TLV (header, experimenter id if any, value, mask) at `p` in
+ * `b`, which has room for MAX_OXM_BYTES; returns the offset after it. The
+ * headers are the ones precomputed in the field table.
+ */
+export function putOxm(b: Buffer, p: number, def: FieldDef, v: AnyFieldValue | Masked<AnyFieldValue>): number {
+  const masked = typeof v === 'object' && v !== null && 'mask' in v;
+  if (masked && !def.maskable) notMaskable(def);
+  const h = masked ? def.headerMasked : def.header;
+  b[p] = h >>> 24;
+  b[p + 1] = h >>> 16;
+  b[p + 2] = h >>> 8;
+  b[p + 3] = h;
+  p += 4;
+  const exp = def.experimenter;
+  if (exp !== undefined) {
+    b[p] = exp >>> 24;
+    b[p + 1] = exp >>> 16;
+    b[p + 2] = exp >>> 8;
+    b[p + 3] = exp;
+    p += 4;
+  }
+  if (!masked) return putValue(b, p, def, v as AnyFieldValue);
+  p = putValue(b, p, def, (v as Masked<AnyFieldValue>).value);
+  return putValue(b, p, def, (v as Masked<AnyFieldValue>).mask);
+}
+
+/** Writes one OXM TLV (header, experimenter id if any, value, mask) at `w.pos`. */
+export function writeOxm(w: OfWriter, def: FieldDef, v: AnyFieldValue | Masked<AnyFieldValue>): void {
+  w.ensure(MAX_OXM_BYTES);
+  w.pos = putOxm(w.buf, w.pos, def, v);
+}
+
+/**
+ * Writes an ofp_match of type OXM, padded to 8 bytes; checks prerequisites.
+ * Straight into the writer's buffer: one room check per field, the writer's
+ * position stored once at the end.
+ */
 export function encodeMatch(w: OfWriter, match: Match): void {
   const start = w.pos;
-  w.u16(OFPMT.OXM);
-  w.u16(0);
+  if (start + 4 + MAX_OXM_BYTES > w.buf.length) w.ensure(4 + MAX_OXM_BYTES);
+  let b = w.buf;
+  let p = start + 4;
+  b[start] = 0;
+  b[start + 1] = OFPMT.OXM;
   for (const name in match) {
     const v = match[name as FieldName];
     if (v === undefined) continue;
-    const def = fieldDef(name);
-    if (def.prereq !== 'none' && !prerequisiteMet(def, match)) {
-      throw new OpenFlowEncodeError(
-        'OF_ENCODE_PREREQUISITE',
-        `match field ${name} requires ${PREREQ_TEXT[def.prereq]} in the same match`,
-        name,
-      );
+    const def = FIELD_BY_NAME.get(name);
+    if (def === undefined) unknownField(name);
+    if (def.prereq !== 'none' && !prerequisiteMet(def, match)) missingPrerequisite(def);
+    if (p + MAX_OXM_BYTES > b.length) {
+      // ensure() may replace the buffer (never moving what is written); continue in the new one.
+      w.pos = p;
+      w.ensure(MAX_OXM_BYTES);
+      b = w.buf;
     }
-    writeOxm(w, def, v);
+    p = putOxm(b, p, def, v);
   }
-  w.patchU16(start + 2, w.pos - start);
-  w.pad8(start);
+  const len = p - start;
+  b[start + 2] = len >>> 8;
+  b[start + 3] = len;
+  const padded = start + ((len + 7) & ~7);
+  if (padded > b.length) {
+    w.pos = p;
+    w.ensure(padded - p);
+    b = w.buf;
+  }
+  while (p < padded) b[p++] = 0;
+  w.pos = p;
 }
 
 /**

@@ -8,7 +8,7 @@ import { OpenFlowDecodeError, OpenFlowEncodeError } from './errors.js';
 import { beginMessage, finishMessage } from './header.js';
 import { OfReader } from './reader.js';
 import { decodeBundleControlBody, encodeBundleControlBody } from './messages/bundle.js';
-import { decodeFlowMod, decodeFlowRemoved, decodePacketIn, decodePacketOut, encodeFlowMod, encodeFlowRemoved, encodePacketIn, encodePacketOut } from './messages/flow.js';
+import { decodeFlowMod, decodeFlowRemoved, decodePacketIn, decodePacketOut, encodeFlowModMessage, encodeFlowRemoved, encodePacketIn, encodePacketOut } from './messages/flow.js';
 import { decodeGroupMod, decodeMeterMod, decodeTableMod, encodeGroupMod, encodeMeterMod, encodeTableMod } from './messages/group-meter.js';
 import { decodeMultipartReply, decodeMultipartRequest, encodeMultipartReply, encodeMultipartRequest } from './messages/multipart.js';
 import { decodePort, encodePort } from './messages/port.js';
@@ -46,9 +46,7 @@ function encodeWithXid(w: OfWriter, m: OpenFlowMessage, version: number, xid: nu
   let start: number;
   // The hot path (thousands of flow-mods per tick) skips the dispatch below.
   if (m.type === 'flow_mod') {
-    start = beginMessage(w, version, OFPT.FLOW_MOD, xid);
-    encodeFlowMod(w, m);
-    finishMessage(w, start);
+    encodeFlowModMessage(w, m, version, xid);
     return;
   }
   switch (m.type) {

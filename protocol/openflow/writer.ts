@@ -57,10 +57,12 @@ export class OfWriter {
   }
 
   u64(v: bigint): void {
-    if (v >= 0n && v <= 0xffffffffn) {
-      // The common case (zero cookies, small metadata) without BigInt arithmetic.
+    // The common case (zero cookies, small metadata) without BigInt arithmetic:
+    // the conversion is exact below 2^53, so 0..2^32-1 is the value itself.
+    const n = Number(v);
+    if (n >= 0 && n <= 0xffffffff) {
       this.u32(0);
-      this.u32(Number(v));
+      this.u32(n);
       return;
     }
     this.ensure(8);

@@ -1,5 +1,6 @@
 /** FLOW_MOD, FLOW_REMOVED, PACKET_IN and PACKET_OUT bodies. */
-import { OFPFC } from '../constants.js';
+import { OFPFC, OFPT } from '../constants.js';
+import { finishMessage } from '../header.js';
 import { OpenFlowEncodeError } from '../errors.js';
 import * as check from '../checks.js';
 import { decodeActions, encodeActions } from '../actions.js';
@@ -9,43 +10,96 @@ import type { OfReader } from '../reader.js';
 import type { OfWriter } from '../writer.js';
 import type { FlowMod, FlowModCommand, FlowRemoved, PacketIn, PacketOut } from '../types.js';
 
-const COMMAND_CODE: Record<FlowModCommand, number> = {
-  add: OFPFC.ADD,
-  modify: OFPFC.MODIFY,
-  modify_strict: OFPFC.MODIFY_STRICT,
-  delete: OFPFC.DELETE,
-  delete_strict: OFPFC.DELETE_STRICT,
-};
 const COMMAND_NAME: FlowModCommand[] = ['add', 'modify', 'modify_strict', 'delete', 'delete_strict'];
 
-/** A 64-bit field: two comparisons when it fits 32 bits (cookies usually do), the full check otherwise. */
-function u64Field(w: OfWriter, v: bigint, what: string): void {
-  if (typeof v === 'bigint' && v >= 0n && v <= 0xffffffffn) {
-    w.u32(0);
-    w.u32(Number(v));
-  } else {
-    w.u64(check.u64(v, what));
-  }
+/** The OFPFC code; compares interned strings rather than looking them up. */
+function commandCode(c: FlowModCommand): number {
+  if (c === 'add') return OFPFC.ADD;
+  if (c === 'delete_strict') return OFPFC.DELETE_STRICT;
+  if (c === 'modify_strict') return OFPFC.MODIFY_STRICT;
+  if (c === 'delete') return OFPFC.DELETE;
+  if (c === 'modify') return OFPFC.MODIFY;
+  throw new OpenFlowEncodeError('OF_ENCODE_BAD_VALUE', `unknown flow_mod command ${JSON.stringify(c)}`);
 }
 
-export function encodeFlowMod(w: OfWriter, m: FlowMod): void {
-  const command = COMMAND_CODE[m.command];
-  if (command === undefined) throw new OpenFlowEncodeError('OF_ENCODE_BAD_VALUE', `unknown flow_mod command ${JSON.stringify(m.command)}`);
-  w.ensure(40);
-  u64Field(w, m.cookie, 'cookie');
-  u64Field(w, m.cookieMask, 'cookie_mask');
-  w.u8(check.u8(m.tableId, 'table_id'));
-  w.u8(command);
-  w.u16(check.u16(m.idleTimeout, 'idle_timeout'));
-  w.u16(check.u16(m.hardTimeout, 'hard_timeout'));
-  w.u16(check.u16(m.priority, 'priority'));
-  w.u32(check.u32(m.bufferId, 'buffer_id'));
-  w.u32(check.u32(m.outPort, 'out_port'));
-  w.u32(check.u32(m.outGroup, 'out_group'));
-  w.u16(check.u16(m.flags, 'flags'));
-  w.u16(0);
+const U32_MAX = 0xffffffffn;
+
+/**
+ * A 64-bit field at `p`. One BigInt-to-Number conversion decides the common
+ * case (cookies and masks that fit 32 bits): below 2^53 the conversion is
+ * exact, so a result within 0..2^32-1 is the value itself. BigInt
+ * comparisons and shifts cost several times more, so only wider values pay them.
+ */
+function putU64(b: Buffer, p: number, v: bigint, what: string): void {
+  let hi = 0;
+  let lo = typeof v === 'bigint' ? Number(v) : -1;
+  if (!(lo >= 0 && lo <= 0xffffffff)) {
+    check.u64(v, what);
+    hi = Number(v >> 32n);
+    lo = Number(v & U32_MAX);
+  }
+  b[p] = hi >>> 24;
+  b[p + 1] = hi >>> 16;
+  b[p + 2] = hi >>> 8;
+  b[p + 3] = hi;
+  b[p + 4] = lo >>> 24;
+  b[p + 5] = lo >>> 16;
+  b[p + 6] = lo >>> 8;
+  b[p + 7] = lo;
+}
+
+/** ofp_header + the fixed part of ofp_flow_mod. */
+const FLOW_MOD_FIXED = 8 + 40;
+
+/**
+ * A whole FLOW_MOD (header, fixed part, match, instructions) at `w.pos`: the
+ * hot path of installing flows. The 48 fixed bytes are written straight into
+ * the buffer after one room check; the length is back-patched.
+ */
+export function encodeFlowModMessage(w: OfWriter, m: FlowMod, version: number, xid: number): void {
+  const command = commandCode(m.command);
+  const start = w.pos;
+  if (start + FLOW_MOD_FIXED > w.buf.length) w.ensure(FLOW_MOD_FIXED);
+  const b = w.buf;
+  const p = start;
+  b[p] = version;
+  b[p + 1] = OFPT.FLOW_MOD;
+  b[p + 4] = xid >>> 24;
+  b[p + 5] = xid >>> 16;
+  b[p + 6] = xid >>> 8;
+  b[p + 7] = xid;
+  putU64(b, p + 8, m.cookie, 'cookie');
+  putU64(b, p + 16, m.cookieMask, 'cookie_mask');
+  b[p + 24] = check.u8(m.tableId, 'table_id');
+  b[p + 25] = command;
+  const idle = check.u16(m.idleTimeout, 'idle_timeout');
+  b[p + 26] = idle >>> 8;
+  b[p + 27] = idle;
+  const hard = check.u16(m.hardTimeout, 'hard_timeout');
+  b[p + 28] = hard >>> 8;
+  b[p + 29] = hard;
+  const priority = check.u16(m.priority, 'priority');
+  b[p + 30] = priority >>> 8;
+  b[p + 31] = priority;
+  putU32(b, p + 32, check.u32(m.bufferId, 'buffer_id'));
+  putU32(b, p + 36, check.u32(m.outPort, 'out_port'));
+  putU32(b, p + 40, check.u32(m.outGroup, 'out_group'));
+  const flags = check.u16(m.flags, 'flags');
+  b[p + 44] = flags >>> 8;
+  b[p + 45] = flags;
+  b[p + 46] = 0;
+  b[p + 47] = 0;
+  w.pos = p + FLOW_MOD_FIXED;
   encodeMatch(w, m.match);
   encodeInstructions(w, m.instructions);
+  finishMessage(w, start);
+}
+
+function putU32(b: Buffer, p: number, v: number): void {
+  b[p] = v >>> 24;
+  b[p + 1] = v >>> 16;
+  b[p + 2] = v >>> 8;
+  b[p + 3] = v;
 }
 
 export function decodeFlowMod(r: OfReader, xid: number): FlowMod {
