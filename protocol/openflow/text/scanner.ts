@@ -37,8 +37,19 @@ const RPAREN = 41;
 const DASH = 45;
 const GT = 62;
 
+/** Character classes, one table lookup per character instead of a chain of comparisons. */
+const SEPARATOR = 1;
+/** Ends a key: a separator, `:`, `=`, `(` or `)`. */
+const KEY_END = 2;
+const CLASS = (() => {
+  const t = new Uint8Array(128);
+  for (const c of [COMMA, SPACE, TAB, LF, CR]) t[c] = SEPARATOR | KEY_END;
+  for (const c of [COLON, EQUALS, LPAREN, RPAREN]) t[c] = KEY_END;
+  return t;
+})();
+
 function isSeparator(c: number): boolean {
-  return c === COMMA || c === SPACE || c === TAB || c === LF || c === CR;
+  return c < 128 && (CLASS[c] & SEPARATOR) !== 0;
 }
 
 /** Offset just past the `)` matching the `(` at `i`. */
@@ -92,8 +103,10 @@ export function scanItems(text: string, start = 0, end = text.length): Item[] {
     let c = 0;
     while (i < end) {
       c = text.charCodeAt(i);
-      if (c === COLON || c === EQUALS || c === LPAREN || isSeparator(c)) break;
-      if (c === RPAREN) throw new FlowSyntaxError('OFTEXT_SYNTAX', 'unbalanced parenthesis', ')', i + 1);
+      if (c < 128 && CLASS[c] !== 0) {
+        if (c === RPAREN) throw new FlowSyntaxError('OFTEXT_SYNTAX', 'unbalanced parenthesis', ')', i + 1);
+        break;
+      }
       i++;
     }
     const key = text.slice(at, i);

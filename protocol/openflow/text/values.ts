@@ -150,50 +150,65 @@ export function formatIPv4Masked(v: number, mask: number): string {
   return len >= 0 ? `${ip}/${len}` : `${ip}/${formatIPv4(mask)}`;
 }
 
-/** RFC 4291 text → 16 bytes, including `::` and a trailing dotted quad. */
+const COLON = 58;
+const DOT = 46;
+/** The 16-bit words of the address being parsed (parsing is synchronous, so one scratch array serves every call). */
+const IPV6_WORDS = new Uint16Array(8);
+
+/**
+ * RFC 4291 text → 16 bytes, including `::` and a trailing dotted quad. One
+ * pass over the characters: groups of 1 to 4 hex digits separated by `:`, at
+ * most one `::` standing for one or more zero words, a dotted quad only as
+ * the last two words.
+ */
 export function parseIPv6(s: string): Uint8Array | undefined {
-  const out = new Uint8Array(16);
-  const dbl = s.indexOf('::');
-  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return undefined;
-  const head = dbl >= 0 ? s.slice(0, dbl) : s;
-  const tail = dbl >= 0 ? s.slice(dbl + 2) : '';
-  const hw = head === '' ? [] : head.split(':');
-  const tw = tail === '' ? [] : tail.split(':');
-  const words: number[] = [];
-  const parseWords = (ws: string[], isLast: boolean): number[] | undefined => {
-    const r: number[] = [];
-    for (let k = 0; k < ws.length; k++) {
-      const w = ws[k];
-      if (isLast && k === ws.length - 1 && w.includes('.')) {
-        const v4 = parseIPv4(w);
-        if (v4 === undefined) return undefined;
-        r.push(v4 >>> 16, v4 & 0xffff);
-        continue;
-      }
-      if (w.length === 0 || w.length > 4) return undefined;
-      let v = 0;
-      for (let j = 0; j < w.length; j++) {
-        const d = hexDigit(w.charCodeAt(j));
-        if (d < 0) return undefined;
-        v = v * 16 + d;
-      }
-      r.push(v);
-    }
-    return r;
-  };
-  const h = parseWords(hw, dbl < 0);
-  const t = parseWords(tw, true);
-  if (!h || !t) return undefined;
-  if (dbl >= 0) {
-    if (h.length + t.length > 7) return undefined;
-    words.push(...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t);
-  } else {
-    if (h.length !== 8) return undefined;
-    words.push(...h);
+  const len = s.length;
+  const words = IPV6_WORDS;
+  let n = 0;
+  let gap = -1;
+  let i = 0;
+  if (len === 0) return undefined;
+  if (s.charCodeAt(0) === COLON) {
+    if (len < 2 || s.charCodeAt(1) !== COLON) return undefined;
+    gap = 0;
+    i = 2;
   }
-  for (let k = 0; k < 8; k++) {
+  while (i < len) {
+    let j = i;
+    let v = 0;
+    for (let d = j < len ? hexDigit(s.charCodeAt(j)) : -1; d >= 0; d = ++j < len ? hexDigit(s.charCodeAt(j)) : -1) v = v * 16 + d;
+    if (j < len && s.charCodeAt(j) === DOT) {
+      if (n > 6) return undefined;
+      const v4 = parseIPv4(s.slice(i));
+      if (v4 === undefined) return undefined;
+      words[n++] = v4 >>> 16;
+      words[n++] = v4 & 0xffff;
+      break;
+    }
+    if (j === i || j - i > 4 || n === 8) return undefined;
+    words[n++] = v;
+    if (j === len) break;
+    if (s.charCodeAt(j) !== COLON) return undefined;
+    if (j + 1 < len && s.charCodeAt(j + 1) === COLON) {
+      if (gap >= 0) return undefined;
+      gap = n;
+      i = j + 2;
+    } else {
+      i = j + 1;
+      if (i === len) return undefined;
+    }
+  }
+  if (gap < 0 ? n !== 8 : n > 7) return undefined;
+  const out = new Uint8Array(16);
+  // Words before the gap, then the ones after it at the end; the gap stays zero.
+  const tail = gap < 0 ? n : gap;
+  for (let k = 0; k < tail; k++) {
     out[2 * k] = words[k] >> 8;
     out[2 * k + 1] = words[k] & 255;
+  }
+  for (let k = tail, at = 8 - (n - tail); k < n; k++, at++) {
+    out[2 * at] = words[k] >> 8;
+    out[2 * at + 1] = words[k] & 255;
   }
   return out;
 }

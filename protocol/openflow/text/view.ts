@@ -39,12 +39,21 @@ export class MatchView {
   readonly v: (bigint | Uint8Array | undefined)[] = new Array<bigint | Uint8Array | undefined>(N_SLOTS).fill(undefined);
   readonly m: (bigint | Uint8Array | undefined)[] = new Array<bigint | Uint8Array | undefined>(N_SLOTS).fill(undefined);
 
+  /** Whether a bigint or byte slot was set since the last reset (most flows match numbers only). */
+  private objectsSet = false;
+
   /** Back to matching everything. */
   reset(): this {
     this.nv.fill(0);
     this.nm.fill(0);
-    this.v.fill(undefined);
-    this.m.fill(undefined);
+    if (this.objectsSet) {
+      const { v, m } = this;
+      for (let i = 0; i < N_SLOTS; i++) {
+        v[i] = undefined;
+        m[i] = undefined;
+      }
+      this.objectsSet = false;
+    }
     return this;
   }
 
@@ -80,6 +89,7 @@ export class MatchView {
   setBig(slot: number, value: bigint, mask: bigint): void {
     if (mask === 0n) this.clear(slot);
     else {
+      this.objectsSet = true;
       this.v[slot] = value & mask;
       this.m[slot] = mask;
     }
@@ -92,6 +102,7 @@ export class MatchView {
     }
     const v = new Uint8Array(value.length);
     for (let i = 0; i < v.length; i++) v[i] = value[i] & mask[i];
+    this.objectsSet = true;
     this.v[slot] = v;
     this.m[slot] = mask;
   }
