@@ -12,6 +12,8 @@ import type { OfWriter } from './writer.js';
 
 const CT_TRK = 0x20;
 const CT_INV = 0x10;
+/** CS_NEW | CS_ESTABLISHED | CS_RELATED | CS_REPLY_DIR | CS_SRC_NAT | CS_DST_NAT. */
+const CT_IMPLIES_VALID = 0xcf;
 
 function badValue(def: FieldDef, v: unknown, why: string): never {
   throw new OpenFlowEncodeError(
@@ -139,12 +141,16 @@ function isIp(match: Match): boolean {
   return t === ETH_TYPE.IPV4 || t === ETH_TYPE.IPV6;
 }
 
+/**
+ * OVS's is_ct_valid for a match: a matched state bit that implies a valid
+ * connection (new, est, rel, rpl, snat, dnat), or +trk with -inv.
+ */
 function ctValid(match: Match): boolean {
-  const v = match.ct_state;
-  if (v === undefined) return false;
-  const value = typeof v === 'number' ? v : v.value;
-  const mask = typeof v === 'number' ? 0xffffffff : v.mask;
-  return (value & mask & CT_TRK) !== 0 && (mask & CT_INV) !== 0 && (value & CT_INV) === 0;
+  const ct = match.ct_state;
+  if (ct === undefined) return false;
+  const mask = typeof ct === 'number' ? 0xffffffff : ct.mask;
+  const value = (typeof ct === 'number' ? ct : ct.value) & mask;
+  return (value & CT_IMPLIES_VALID) !== 0 || ((value & CT_TRK) !== 0 && (mask & CT_INV) !== 0 && (value & CT_INV) === 0);
 }
 
 function ipProtoIs(match: Match, proto: number): boolean {
@@ -222,9 +228,9 @@ const PREREQ_TEXT: Record<FieldDef['prereq'], string> = {
   nd: 'icmpv6 with icmpv6_type=135 or 136',
   nd_solicit: 'icmpv6 with icmpv6_type=135',
   nd_advert: 'icmpv6 with icmpv6_type=136',
-  ct: 'ct_state=+trk-inv and eth_type=ip/ipv6',
-  ct_ipv4: 'ct_state=+trk-inv and eth_type=0x0800',
-  ct_ipv6: 'ct_state=+trk-inv and eth_type=0x86dd',
+  ct: 'ct_state=+trk-inv (or any of +new, +est, +rel, +rpl, +snat, +dnat) and eth_type=ip/ipv6',
+  ct_ipv4: 'ct_state=+trk-inv (or any of +new, +est, +rel, +rpl, +snat, +dnat) and eth_type=0x0800',
+  ct_ipv6: 'ct_state=+trk-inv (or any of +new, +est, +rel, +rpl, +snat, +dnat) and eth_type=0x86dd',
 };
 
 /** Looks up a field by name; throws OpenFlowEncodeError for unknown names. */

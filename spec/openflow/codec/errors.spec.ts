@@ -39,6 +39,9 @@ describe('openflow codec: errors', () => {
         [{ eth_type: 0x86dd, ip_proto: 58, nd_sll: 'fa:16:3e:00:00:01' }, 'nd_sll', /icmpv6_type=135/],
         [{ eth_type: 0x0800, ct_nw_src: '10.0.0.1' }, 'ct_nw_src', /ct_state=\+trk-inv/],
         [{ eth_type: 0x0800, ct_state: { value: 0x20, mask: 0x20 }, ct_tp_src: 1 }, 'ct_tp_src', /ct_state=\+trk-inv/],
+        // +inv, or a valid-state bit matched as 0, is no valid connection (OVS's is_ct_valid).
+        [{ eth_type: 0x0800, ct_state: { value: 0x30, mask: 0x30 }, ct_nw_src: '10.0.0.1' }, 'ct_nw_src', /ct_state=\+trk-inv/],
+        [{ eth_type: 0x86dd, ct_state: { value: 0x20, mask: 0x22 }, ct_ipv6_src: '::1' }, 'ct_ipv6_src', /ct_state=\+trk-inv/],
         [{ tcp_flags: 2 }, 'tcp_flags', /ip_proto=6/],
         [{ mpls_label: 1 }, 'mpls_label', /0x8847/],
       ];
@@ -54,6 +57,8 @@ describe('openflow codec: errors', () => {
       encodeMessage(new OfWriter(), withMatch({ eth_type: 0x0800, ip_proto: 6, tcp_dst: 80, tcp_flags: 2 }));
       encodeMessage(new OfWriter(), withMatch({ vlan_vid: 0x1005, vlan_pcp: 3 }));
       encodeMessage(new OfWriter(), withMatch({ eth_type: 0x0800, ct_state: { value: 0x20, mask: 0x30 }, ct_nw_src: '10.0.0.1' }));
+      encodeMessage(new OfWriter(), withMatch({ eth_type: 0x86dd, ct_state: { value: 0x02, mask: 0x02 }, ct_ipv6_src: '::1' }));
+      encodeMessage(new OfWriter(), withMatch({ eth_type: 0x0800, ct_state: { value: 0x80, mask: 0x80 }, ct_nw_proto: 6, ct_tp_dst: 80 }));
     });
 
     it('rejects unknown fields, masks on unmaskable fields and malformed values, naming the field', () => {

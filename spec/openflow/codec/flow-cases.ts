@@ -145,6 +145,28 @@ export const FLOW_CASES: FlowCase[] = [
       instructions: drop,
     }),
   },
+  // OVS accepts the conntrack tuple with any state bit that implies a valid connection, not only +trk-inv.
+  {
+    text: 'ipv6,ct_state=+est+trk,ct_ipv6_src=::1,actions=drop',
+    flow: add({
+      match: { ct_state: { value: 0x22, mask: 0x22 }, ct_ipv6_src: '::1', eth_type: 0x86dd },
+      instructions: drop,
+    }),
+  },
+  {
+    text: 'ip,ct_state=+new,ct_nw_dst=10.0.0.2,ct_nw_proto=17,ct_tp_dst=53,actions=drop',
+    flow: add({
+      match: { ct_state: { value: 0x01, mask: 0x01 }, ct_nw_dst: '10.0.0.2', ct_nw_proto: 17, ct_tp_dst: 53, eth_type: 0x0800 },
+      instructions: drop,
+    }),
+  },
+  {
+    text: 'ip,ct_state=+rpl+trk,ct_nw_src=10.0.0.0/8,actions=drop',
+    flow: add({
+      match: { ct_state: { value: 0x28, mask: 0x28 }, ct_nw_src: { value: '10.0.0.0', mask: '255.0.0.0' }, eth_type: 0x0800 },
+      instructions: drop,
+    }),
+  },
   {
     text: 'pkt_mark=0x10/0xff,conj_id=7,dp_hash=0x5/0xf,recirc_id=3,actions=drop',
     flow: add({

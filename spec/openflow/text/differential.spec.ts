@@ -82,6 +82,10 @@ const L3: Array<[string, Gen[]]> = [
   ['ip,ct_state=+trk-inv', [(r) => `ct_nw_src=${ip4(r)}/${r.int(33)}`, (r) => `ct_nw_dst=${ip4(r)}`, (r) => `ct_nw_proto=${1 + r.int(255)}`,
     (r) => `ct_nw_proto=6,ct_tp_src=${r.int(65536)},ct_tp_dst=${r.hex(r.int(65536))}/0xff00`]],
   ['ipv6,ct_state=+trk-inv', [(r) => `ct_ipv6_src=${ip6(r)}/${r.int(129)}`, (r) => `ct_ipv6_dst=${ip6(r)}`]],
+  // Any state bit that implies a valid connection also allows the tuple (OVS's is_ct_valid).
+  ['ipv6,ct_state=+est+trk', [(r) => `ct_ipv6_src=${ip6(r)}`, (r) => `ct_nw_proto=${1 + r.int(255)}`]],
+  ['ip,ct_state=+new', [(r) => `ct_nw_dst=${ip4(r)}/${r.int(33)}`, (r) => `ct_nw_proto=17,ct_tp_dst=${r.int(65536)}`]],
+  ['ip,ct_state=+rpl+trk-rel', [(r) => `ct_nw_src=${ip4(r)}`]],
   ['ip', [(r) => `ip_dscp=${r.int(64)}`, (r) => `ip_ecn=${r.int(4)}`]],
   ['arp', [(r) => `arp_spa=${ip4(r)}/${r.int(33)}`, (r) => `arp_tpa=${ip4(r)}`, (r) => `arp_op=${r.int(5)}`,
     (r) => `arp_sha=${mac(r)}`, (r) => `arp_tha=${mac(r)}/ff:ff:ff:00:00:00`]],
