@@ -7,6 +7,7 @@
  * Parsers return `undefined` on malformed input; callers turn that into a
  * FlowSyntaxError that names the token.
  */
+import { formatMac as formatMacAt } from '../addr.js';
 
 const ZERO = 48;
 const NINE = 57;
@@ -93,7 +94,7 @@ export function parseMac(s: string): Uint8Array | undefined {
 const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export function formatMac(b: Uint8Array): string {
-  return `${HEX2[b[0]]}:${HEX2[b[1]]}:${HEX2[b[2]]}:${HEX2[b[3]]}:${HEX2[b[4]]}:${HEX2[b[5]]}`;
+  return formatMacAt(b, 0);
 }
 
 /** Dotted quad → unsigned 32-bit number. */
