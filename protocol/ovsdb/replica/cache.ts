@@ -173,17 +173,25 @@ function rowFactory(template: Record<string, Value>): (uuid: Uuid) => Record<str
   return new Function('T', `return function (u) { return { _uuid: u${body ? `, ${body}` : ''} }; };`)(template) as (uuid: Uuid) => Record<string, Value>;
 }
 
-/** A decoded row change, ready to apply. */
-type Change<R> =
-  | { kind: 'insert'; table: TableCache<R & { _uuid: Uuid }>; row: R }
-  | { kind: 'update'; table: TableCache<R & { _uuid: Uuid }>; row: R; old: R }
-  | { kind: 'delete'; table: TableCache<R & { _uuid: Uuid }>; row: R };
-
 function asObject(v: unknown, what: string): Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {
     throw new OvsdbProtocolError(`server sent ${what} that is not a JSON object`);
   }
   return v as Record<string, unknown>;
+}
+
+/**
+ * Row changes decoded from one notification, waiting to be applied: each is
+ * already the event it will be reported as, with its table beside it.
+ */
+class Pending {
+  readonly events: RowEvent[] = [];
+  readonly tables: TableCache[] = [];
+
+  add(table: TableCache, event: RowEvent): void {
+    this.events.push(event);
+    this.tables.push(table);
+  }
 }
 
 /**
@@ -208,50 +216,58 @@ export class ReplicaCache {
     return t;
   }
 
+  // Both appliers walk the notification with `for...in` (not Object.entries,
+  // which allocates a pair per row of a dump of tens of thousands).
+
   /** Applies an RFC 7047 `update` (`<table-updates>`: old/new rows). */
   applyUpdate(json: unknown, events: RowEvent[] = []): RowEvent[] {
-    const changes: Change<ReplicaRow>[] = [];
-    for (const [tname, rowsJson] of Object.entries(asObject(json, 'an update'))) {
+    const pending = new Pending();
+    const tu = asObject(json, 'an update');
+    for (const tname in tu) {
       const table = this.table(tname);
-      for (const [uuid, ru] of Object.entries(asObject(rowsJson, `the ${tname} updates`))) {
-        const u = asObject(ru, `the ${tname} update of ${uuid}`);
+      const rows = asObject(tu[tname], `the ${tname} updates`);
+      for (const uuid in rows) {
+        const u = asObject(rows[uuid], `the ${tname} update of ${uuid}`);
         const old = table.get(uuid);
         if (u.new === undefined || u.new === null) {
-          if (old) changes.push({ kind: 'delete', table, row: old });
+          if (old) pending.add(table, { kind: 'delete', table: tname, row: old });
           else throw new OvsdbProtocolError(`server deleted ${tname} row ${uuid}, which the replica does not hold`);
         } else if (old) {
-          changes.push({ kind: 'update', table, row: table.decodeNew(uuid, u.new), old });
+          pending.add(table, { kind: 'update', table: tname, row: table.decodeNew(uuid, u.new), old });
         } else {
-          changes.push({ kind: 'insert', table, row: table.decodeNew(uuid, u.new) });
+          pending.add(table, { kind: 'insert', table: tname, row: table.decodeNew(uuid, u.new) });
         }
       }
     }
-    return this.commit(changes, events);
+    return this.commit(pending, events);
   }
 
   /** Applies an OVS `update2`/`update3` `<table-updates2>` (initial/insert/modify/delete). */
   applyUpdate2(json: unknown, events: RowEvent[] = []): RowEvent[] {
-    const changes: Change<ReplicaRow>[] = [];
-    for (const [tname, rowsJson] of Object.entries(asObject(json, 'an update2'))) {
+    const pending = new Pending();
+    const tu = asObject(json, 'an update2');
+    for (const tname in tu) {
       const table = this.table(tname);
-      for (const [uuid, ru] of Object.entries(asObject(rowsJson, `the ${tname} updates`))) {
-        const u = asObject(ru, `the ${tname} update2 of ${uuid}`);
+      const rows = asObject(tu[tname], `the ${tname} updates`);
+      for (const uuid in rows) {
+        const u = asObject(rows[uuid], `the ${tname} update2 of ${uuid}`);
         const old = table.get(uuid);
-        if ('modify' in u) {
+        const fresh = u.initial ?? u.insert;
+        if (fresh !== undefined) {
+          const row = table.decodeNew(uuid, fresh);
+          pending.add(table, old ? { kind: 'update', table: tname, row, old } : { kind: 'insert', table: tname, row });
+        } else if (u.modify !== undefined) {
           if (!old) throw new OvsdbProtocolError(`server modified ${tname} row ${uuid}, which the replica does not hold`);
-          changes.push({ kind: 'update', table, row: table.decodeModify(old, u.modify), old });
-        } else if ('initial' in u || 'insert' in u) {
-          const row = table.decodeNew(uuid, 'initial' in u ? u.initial : u.insert);
-          changes.push(old ? { kind: 'update', table, row, old } : { kind: 'insert', table, row });
+          pending.add(table, { kind: 'update', table: tname, row: table.decodeModify(old, u.modify), old });
         } else if ('delete' in u) {
-          if (old) changes.push({ kind: 'delete', table, row: old });
+          if (old) pending.add(table, { kind: 'delete', table: tname, row: old });
           else throw new OvsdbProtocolError(`server deleted ${tname} row ${uuid}, which the replica does not hold`);
         } else {
           throw new OvsdbProtocolError(`server sent a ${tname} update2 of ${uuid} with none of initial/insert/modify/delete`);
         }
       }
     }
-    return this.commit(changes, events);
+    return this.commit(pending, events);
   }
 
   /**
@@ -266,17 +282,17 @@ export class ReplicaCache {
     const fresh = new ReplicaCache(this.schema, new Map([...this.tables].map(([n, t]) => [n, t.columns])));
     if (format === 'update') fresh.applyUpdate(json);
     else fresh.applyUpdate2(json);
-    const changes: Change<ReplicaRow>[] = [];
+    const pending = new Pending();
     for (const [name, table] of this.tables) {
       const next = fresh.tables.get(name)!;
       for (const row of next.values()) {
         const old = table.get(row._uuid);
-        if (!old) changes.push({ kind: 'insert', table, row });
-        else if (!table.rowsEqual(old, row)) changes.push({ kind: 'update', table, row, old });
+        if (!old) pending.add(table, { kind: 'insert', table: name, row });
+        else if (!table.rowsEqual(old, row)) pending.add(table, { kind: 'update', table: name, row, old });
       }
-      for (const old of table.values()) if (!next.has(old._uuid)) changes.push({ kind: 'delete', table, row: old });
+      for (const old of table.values()) if (!next.has(old._uuid)) pending.add(table, { kind: 'delete', table: name, row: old });
     }
-    return this.commit(changes, events);
+    return this.commit(pending, events);
   }
 
   /**
@@ -314,23 +330,16 @@ export class ReplicaCache {
     }
   }
 
-  private commit(changes: Change<ReplicaRow>[], events: RowEvent[]): RowEvent[] {
-    for (const c of changes) {
-      switch (c.kind) {
-        case 'insert':
-          c.table.put(c.row);
-          events.push({ kind: 'insert', table: c.table.name, row: c.row });
-          break;
-        case 'update':
-          c.table.replace(c.old, c.row);
-          events.push({ kind: 'update', table: c.table.name, row: c.row, old: c.old });
-          break;
-        case 'delete':
-          c.table.remove(c.row);
-          events.push({ kind: 'delete', table: c.table.name, row: c.row });
-          break;
-      }
+  private commit(pending: Pending, events: RowEvent[]): RowEvent[] {
+    const { events: done, tables } = pending;
+    for (let i = 0; i < done.length; i++) {
+      const e = done[i];
+      const table = tables[i];
+      if (e.kind === 'insert') table.put(e.row);
+      else if (e.kind === 'update') table.replace(e.old, e.row);
+      else table.remove(e.row);
     }
+    for (const e of done) events.push(e);
     return events;
   }
 }

@@ -34,6 +34,26 @@ function atomDecoder(base: BaseType): (json: unknown) => Atom | undefined {
   }
 }
 
+/**
+ * Distinct map keys remembered per column. Keys repeat in every row
+ * (`external_ids:iface-id`, `attached-mac`, `other_config:...`), and each row
+ * of a dump would otherwise hold its own copy of each key string (JSON.parse
+ * makes a new string for every occurrence). The bound keeps a column whose
+ * keys are all different from growing the table without limit.
+ */
+const MAX_INTERNED_KEYS = 1024;
+
+/** Returns one shared string per distinct value (up to the bound). */
+function interner(): (s: string) => string {
+  const seen = new Map<string, string>();
+  return (s) => {
+    const hit = seen.get(s);
+    if (hit !== undefined) return hit;
+    if (seen.size < MAX_INTERNED_KEYS) seen.set(s, s);
+    return s;
+  };
+}
+
 /** A decoder for a column's full value (initial/insert rows, RFC 7047 update rows). */
 export function columnDecoder(table: string, col: ColumnSchema): ColumnDecoder {
   const type = col.type;
@@ -42,6 +62,7 @@ export function columnDecoder(table: string, col: ColumnSchema): ColumnDecoder {
   const key = atomDecoder(type.key);
   if (type.value !== undefined) {
     const value = atomDecoder(type.value);
+    const intern = type.key.type === 'string' ? interner() : undefined;
     return (json) => {
       if (!Array.isArray(json) || json.length !== 2 || json[0] !== 'map' || !Array.isArray(json[1])) return slow(json);
       const pairs = json[1] as unknown[];
@@ -52,7 +73,7 @@ export function columnDecoder(table: string, col: ColumnSchema): ColumnDecoder {
         const k = key(p[0]);
         const v = value(p[1]);
         if (k === undefined || v === undefined) return slow(json);
-        m.set(k, v);
+        m.set(intern === undefined ? k : intern(k as string), v);
       }
       return m;
     };

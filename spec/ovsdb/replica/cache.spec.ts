@@ -5,6 +5,7 @@ import { ReplicaCache } from '../../../protocol/ovsdb/replica/cache.js';
 import type { ReplicaRow } from '../../../protocol/ovsdb/replica/cache.js';
 import { parseSchema } from '../../../protocol/ovsdb/schema.js';
 import type { ColumnSchema } from '../../../protocol/ovsdb/schema.js';
+import { applyDiff } from '../../../protocol/ovsdb/replica/values.js';
 
 const schema = parseSchema(JSON.parse(readFileSync('/usr/share/openvswitch/vswitch.ovsschema', 'utf8')));
 const U1 = '11111111-1111-1111-1111-111111111111';
@@ -154,5 +155,41 @@ describe('ovsdb replica cache (update/update2 application)', () => {
     expect(c.tables.get('Port')!.get(P1)).to.equal(keep);
     const ev2 = c.resync({ Port: { [P3]: { initial: { name: 'c' } } } }, 'update2');
     expect(ev2.map((e) => `${e.kind}:${(e.row as ReplicaRow).name}`).sort()).to.deep.equal(['delete:a', 'delete:b']);
+  });
+
+  it('applies set diffs of every size (linear scan for short ones, hashing for long ones) as toggles', () => {
+    const setType = schema.tables.get('Bridge')!.columns.get('ports')!.type;
+    // A seeded generator: the same cases every run.
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return (seed >>> 8) % n;
+    };
+    const id = (i: number): string => `00000000-0000-0000-0000-${i.toString(16).padStart(12, '0')}`;
+    for (const size of [0, 1, 5, 100, 3000]) {
+      const cur = Array.from({ length: size }, (_, i) => id(i * 2));
+      for (const diffLen of [1, 2, 15, 16, 17, 40]) {
+        const toggles: string[] = [];
+        for (let tries = 0; toggles.length < diffLen; tries++) {
+          // Present elements (even ids, removed) and absent ones (odd ids, added), mixed.
+          const e = tries > 1000 ? id(size * 2 + 2 * tries + 1) : rnd(2) === 0 && size > 0 ? id(rnd(size) * 2) : id(rnd(size + 50) * 2 + 1);
+          if (!toggles.includes(e)) toggles.push(e);
+        }
+        const got = applyDiff(setType, cur, toggles) as string[];
+        const expected = new Set(cur);
+        for (const e of toggles) {
+          if (expected.has(e)) expected.delete(e);
+          else expected.add(e);
+        }
+        expect(new Set(got), `size ${size}, diff ${diffLen}`).to.deep.equal(expected);
+        expect(got, `size ${size}, diff ${diffLen}: no duplicates`).to.have.length(expected.size);
+        // Kept elements keep their order, added ones follow; the old value is untouched.
+        expect(got.slice(0, cur.length - toggles.filter((e) => cur.includes(e)).length)).to.deep.equal(cur.filter((e) => !toggles.includes(e)));
+        expect(cur).to.have.length(size);
+      }
+    }
+    // An empty diff returns the old value itself.
+    const same = [id(1)];
+    expect(applyDiff(setType, same, [])).to.equal(same);
   });
 });
