@@ -70,6 +70,8 @@ export interface AgentStatus {
   lastSync?: { at: string; durationMs: number; ports: number; ok: boolean };
   firstSyncDone: boolean;
   passes: number;
+  /** Flow-mods sent since start (all bridges). */
+  flowModsSent: number;
   ancillaryBridges: string[];
 }
 
@@ -160,6 +162,7 @@ export class OvsAgent {
   private restartHandling: Promise<void> | undefined;
   private startFlag = true;
   private passCount = 0;
+  private flowModsSent = 0;
   private lastSync: AgentStatus['lastSync'];
   private readonly startedAt = new Date();
   private readonly host: string;
@@ -917,6 +920,7 @@ export class OvsAgent {
       await ch.commit(changes, table.cookie);
       table.commit(changes);
       count += n;
+      this.flowModsSent += n;
       this.log.debug(`${table.bridge}: bundle of ${n} flow mods committed (${why})`);
     }));
     if (why === 'setup') await this.peerPhysicalPatches();
@@ -927,7 +931,12 @@ export class OvsAgent {
   private async afterFirstSync(): Promise<number> {
     this.firstSyncDone = true;
     this.vlans.releaseUnusedHints();
-    return this.cleanupStaleFlows();
+    const n = await this.cleanupStaleFlows();
+    this.log.info('first full sync done', {
+      ms: Date.now() - this.startedAt.getTime(), ports: this.portCounts(), flowModsSent: this.flowModsSent,
+      flows: Object.fromEntries(this.flowTables().map((t) => [t.bridge, t.size])),
+    });
+    return n;
   }
 
   /**
@@ -1139,6 +1148,7 @@ export class OvsAgent {
       lastSync: this.lastSync,
       firstSyncDone: this.firstSyncDone,
       passes: this.passCount,
+      flowModsSent: this.flowModsSent,
       ancillaryBridges: this.ancillary,
     };
   }

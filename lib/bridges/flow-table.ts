@@ -25,16 +25,22 @@ export interface FlowChanges {
   deletes: Flow[];
 }
 
+interface Desired {
+  flow: Flow;
+  owner: string;
+  more?: Set<string>;
+}
+
 /** The keys of what takeChanges() returned, so commit() does not rebuild (and rehash) them. */
 const changeKeys = new WeakMap<FlowChanges, { adds: string[]; deletes: string[] }>();
 
 export class FlowTable {
   /** owner → key → flow */
   private readonly owners = new Map<string, Map<string, Flow>>();
-  /** key → owners that want it; the last writer's flow wins. */
-  private readonly desired = new Map<string, { flow: Flow; owners: Set<string> }>();
-  /** key → the flow we installed (or adopted under that key) and its cookie. */
-  private readonly installed = new Map<string, { flow: Flow; cookie: bigint }>();
+  /** key → what is wanted and by whom (nearly always one owner: others only then get a set); the last writer's flow wins. */
+  private readonly desired = new Map<string, Desired>();
+  /** key → the flow we installed (or adopted under that key), with our cookie. */
+  private readonly installed = new Map<string, Flow>();
   /** Canonical key → flows the switch had when we looked, not yet matched to a desired flow. */
   private readonly adopted = new Map<string, { flow: Flow; cookie: bigint }>();
   /** Whether adopted flows nobody wants are to be deleted by the next changes. */
@@ -42,7 +48,7 @@ export class FlowTable {
   /** Keys changed since the last takeChanges(). */
   private readonly dirty = new Set<string>();
 
-  constructor(readonly bridge: string, public cookie: bigint) {}
+  constructor(readonly bridge: string, readonly cookie: bigint) {}
 
   /** Sets an owner's flows to exactly `flows`. */
   replace(owner: string, flows: readonly Flow[]): void {
@@ -115,13 +121,13 @@ export class FlowTable {
   private claim(owner: string, key: string, f: Flow): void {
     const d = this.desired.get(key);
     if (d) {
-      d.owners.add(owner);
+      if (d.owner !== owner) (d.more ??= new Set()).add(owner);
       if (d.flow.actions !== f.actions) {
         d.flow = f;
         this.dirty.add(key);
       }
     } else {
-      this.desired.set(key, { flow: f, owners: new Set([owner]) });
+      this.desired.set(key, { flow: f, owner });
       this.dirty.add(key);
     }
   }
@@ -129,18 +135,24 @@ export class FlowTable {
   private release(owner: string, key: string): void {
     const d = this.desired.get(key);
     if (!d) return;
-    d.owners.delete(owner);
-    if (d.owners.size) {
-      // Another owner still wants this key: fall back to its version.
-      const other = this.owners.get(d.owners.values().next().value!)?.get(key);
-      if (other && other.actions !== d.flow.actions) {
-        d.flow = other;
+    if (d.owner === owner) {
+      const next = d.more?.values().next().value;
+      if (next === undefined) {
+        this.desired.delete(key);
         this.dirty.add(key);
+        return;
       }
+      d.more!.delete(next);
+      d.owner = next;
+    } else if (!d.more?.delete(owner)) {
       return;
     }
-    this.desired.delete(key);
-    this.dirty.add(key);
+    // Another owner still wants this key: fall back to its version.
+    const other = this.owners.get(d.owner)?.get(key);
+    if (other && other.actions !== d.flow.actions) {
+      d.flow = other;
+      this.dirty.add(key);
+    }
   }
 
   /**
@@ -157,12 +169,12 @@ export class FlowTable {
       const d = this.desired.get(key);
       const inst = this.installed.get(key);
       if (d) {
-        if (inst && inst.flow.actions === d.flow.actions && inst.cookie === this.cookie) continue;
+        if (inst && inst.actions === d.flow.actions) continue;
         if (!inst && this.adopted.size && this.adopt(key, d.flow)) continue;
         adds.push(d.flow);
         keys.adds.push(key);
       } else if (inst) {
-        deletes.push(inst.flow);
+        deletes.push(inst);
         keys.deletes.push(key);
       }
     }
@@ -186,7 +198,7 @@ export class FlowTable {
     // Whatever happens next, this flow on the switch is accounted for: kept, or replaced by our add.
     this.adopted.delete(ckey);
     if (a.flow.actions !== c.actions || a.cookie !== this.cookie) return false;
-    this.installed.set(key, { flow: f, cookie: a.cookie });
+    this.installed.set(key, f);
     this.dirty.delete(key);
     return true;
   }
@@ -196,16 +208,15 @@ export class FlowTable {
     const keys = changeKeys.get(changes);
     changes.deletes.forEach((f, i) => {
       const key = keys?.deletes[i] ?? flowKey(f);
-      if (this.installed.get(key)?.flow === f) this.installed.delete(key);
+      if (this.installed.get(key) === f) this.installed.delete(key);
       else this.adopted.delete(key);
       if (!this.desired.has(key)) this.dirty.delete(key);
     });
-    const cookie = this.cookie;
     changes.adds.forEach((f, i) => {
       const key = keys?.adds[i] ?? flowKey(f);
       // Sent: the parse is not needed any more (a re-send after a switch restart parses again).
       f.mod = undefined;
-      this.installed.set(key, { flow: f, cookie });
+      this.installed.set(key, f);
       if (this.desired.get(key)?.flow === f) this.dirty.delete(key);
     });
     if (!this.adopted.size) this.deleteAdopted = false;

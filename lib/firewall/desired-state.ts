@@ -130,7 +130,8 @@ export function parseAddressGroups(json: unknown, file: string): Map<string, str
  */
 export function securityGroupInfoFor(
   devices: readonly MemberPort[],
-  allPorts: readonly MemberPort[],
+  /** Iterated once per remote group the devices' rules name (not at all without remote groups). */
+  allPorts: Iterable<MemberPort>,
   groups: ReadonlyMap<string, LocalSecurityGroup>,
   addressGroups: ReadonlyMap<string, readonly string[]> = new Map(),
 ): SecurityGroupInfo {

@@ -140,8 +140,10 @@ export class LocalControlPlane implements ControlPlane {
   }
 
   async securityGroupInfo(devices: string[]): Promise<SecurityGroupInfo> {
-    const all = [...this.state.ports.values()];
-    const wanted = devices.length ? devices.map((d) => this.state.ports.get(d)).filter((p) => p !== undefined) : all;
+    const ports = this.state.ports;
+    // Every port is looked at only for remote-group members: a pass about a few ports stays that small.
+    const all = { [Symbol.iterator]: () => ports.values() };
+    const wanted = devices.length ? devices.map((d) => ports.get(d)).filter((p) => p !== undefined) : [...ports.values()];
     return securityGroupInfoFor(wanted, all, this.loaded.groups, this.loaded.addressGroups);
   }
 
