@@ -5,29 +5,49 @@
  * build, by Debian's neutron-openvswitch-agent 21.0.0 (native OpenFlow and
  * OVSDB, openvswitch firewall). Both agents run as processes of their own
  * from the same openvswitch_agent.ini, each on a fresh OVS sandbox and a
- * host name of its own per run.
+ * host name of its own per run; ours runs the compiled JavaScript (tsc
+ * output, plain `node`, no loader).
  *
- * Measured per run: plug → ACTIVE per port (p50/p99, from polling the API's
- * port list every 250 ms), time until all are ACTIVE, the agent's RSS once
- * done, then a restart of the agent with those ports plugged until it
- * reports them all up again: with the agent stopped the ports are reported
- * DOWN for its host (as a server sees them after a reboot), then the agent
- * is started and the time until all are ACTIVE again is taken.
+ * One oracle serves both agents: RabbitMQ's firehose (`rabbitmqctl
+ * trace_on`) gives every RPC request and reply with the time the broker saw
+ * it, and `ovsdb-client monitor` gives the time each port got its ofport. So:
+ *
+ * - agent time of a port: ofport assigned in OVSDB → the first
+ *   `update_device_list` naming it in `devices_up` published;
+ * - server time: the time neutron-server had an `update_device_list` call of
+ *   that agent outstanding (union of request → reply intervals);
+ * - plug → ACTIVE per port (status read from neutron's database every 250 ms)
+ *   and until all are ACTIVE;
+ * - RSS of the agent process once all are ACTIVE;
+ * - warm restart (the server still has every port ACTIVE, as after an agent
+ *   restart or upgrade): agent started again with the ports plugged, until it
+ *   says its first full pass is done (ours: status socket; reference: its
+ *   "rpc_loop - iteration:N completed" log line having processed all ports)
+ *   with every port still ACTIVE; the calls it made meanwhile are counted;
+ * - cold restart (the ports marked DOWN first, as a server sees them after a
+ *   host reboot): until all are ACTIVE again (quick and 100-port runs only).
+ *
+ * NEUTRON_BENCH_SIZES=20,100 and NEUTRON_BENCH_RUNS=3 narrow a run (the
+ * results of other sizes already in bench/results/neutron.json are kept, with
+ * their date, so the long 500-port run can hold the bench lock on its own).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connect as amqpConnect, type ChannelModel } from 'amqplib';
 import { NeutronEnv, descendants, freePort } from '../testing/neutron-env.js';
 import { OvsSandbox, pidAlive } from '../testing/sandbox.js';
 import { NeutronControlPlane } from '../lib/control-plane/neutron/index.js';
 import { silentLogger } from '../lib/control-plane/neutron/logger.js';
-import type { BenchSuite } from './report.js';
-import { metric, newResult, percentile } from './report.js';
+import { readStatus } from '../lib/agent/status-socket.js';
+import type { BenchSuite, Metric } from './report.js';
+import { metric, newResult, percentile, round } from './report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const PEER = 'neutron-openvswitch-agent 21.0.0';
 
 type Kind = 'ours' | 'peer';
 
@@ -35,13 +55,175 @@ interface RunFigures {
   allActive: number;
   p50: number;
   p99: number;
-  restart: number;
+  /** Per port, ofport assigned → first update_device_list naming it published (s). */
+  agentP50: number;
+  agentP99: number;
+  /** update_device_list outstanding at the server, from plug until settled (s). */
+  serverTime: number;
+  /** The plug phase's calls: method → count, and devices reported up in total. */
+  calls: Record<string, number>;
+  devicesUp: number;
   rssMiB: number;
+  warmRestart: number;
+  warmCalls: Record<string, number>;
+  warmDevicesUp: number;
+  coldRestart?: number;
 }
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+// ------------------------------------------------------------------ the RPC oracle
+
+interface TracedCall {
+  method: string;
+  topic: string;
+  args: Record<string, unknown>;
+  /** performance.now() when the broker traced the request and its reply. */
+  sentAt: number;
+  repliedAt?: number;
+}
+
+/** Every RPC call through the broker, from RabbitMQ's firehose (amq.rabbitmq.trace, `publish.#`). */
+class RpcTrace {
+  readonly calls: TracedCall[] = [];
+  private readonly byMsgId = new Map<string, TracedCall>();
+
+  private constructor(private readonly conn: ChannelModel) {}
+
+  static async start(env: NeutronEnv): Promise<RpcTrace> {
+    env.rabbit.ctl('trace_on');
+    const conn = await amqpConnect(`amqp://guest:guest@127.0.0.1:${env.rabbit.port}/`);
+    const trace = new RpcTrace(conn);
+    const ch = await conn.createChannel();
+    const q = await ch.assertQueue('', { exclusive: true, autoDelete: true });
+    await ch.bindQueue(q.queue, 'amq.rabbitmq.trace', 'publish.#');
+    await ch.consume(q.queue, (m) => {
+      if (!m) return;
+      const now = performance.now();
+      const headers = m.properties.headers ?? {};
+      const exchange = String(headers.exchange_name ?? '');
+      const key = String((headers.routing_keys as unknown[] | undefined)?.[0] ?? '');
+      let msg: Record<string, unknown>;
+      try {
+        const outer = JSON.parse(m.content.toString('utf8')) as Record<string, unknown>;
+        msg = JSON.parse(String(outer['oslo.message'])) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      const msgId = typeof msg._msg_id === 'string' ? msg._msg_id : undefined;
+      if (!msgId) return;
+      if (exchange === '' && key.startsWith('reply_')) {
+        const call = trace.byMsgId.get(msgId);
+        if (call && call.repliedAt === undefined) call.repliedAt = now;
+      } else if (typeof msg.method === 'string') {
+        const call: TracedCall = { method: msg.method, topic: key, args: (msg.args ?? {}) as Record<string, unknown>, sentAt: now };
+        trace.calls.push(call);
+        trace.byMsgId.set(msgId, call);
+      }
+    }, { noAck: true });
+    return trace;
+  }
+
+  between(t0: number, t1: number): TracedCall[] {
+    return this.calls.filter((c) => c.sentAt >= t0 && c.sentAt <= t1);
+  }
+
+  async stop(): Promise<void> {
+    await this.conn.close().catch(() => undefined);
+  }
+}
+
+/** Calls per method (report_state and has_alive_neutron_server left out: timers, not ports). */
+function countCalls(calls: TracedCall[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of calls) {
+    if (c.method === 'report_state' || c.method === 'has_alive_neutron_server') continue;
+    out[c.method] = (out[c.method] ?? 0) + 1;
+  }
+  return out;
+}
+
+function devicesUp(calls: TracedCall[]): string[] {
+  return calls.filter((c) => c.method === 'update_device_list').flatMap((c) => (c.args.devices_up as string[] | undefined) ?? []);
+}
+
+/** Seconds during which at least one of these calls was waiting for its reply. */
+function busyTime(calls: TracedCall[], end: number): number {
+  const iv = calls.map((c) => [c.sentAt, c.repliedAt ?? end] as const).sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let [s, e] = [-Infinity, -Infinity];
+  for (const [a, b] of iv) {
+    if (a > e) {
+      if (e > s) total += e - s;
+      [s, e] = [a, b];
+    } else e = Math.max(e, b);
+  }
+  if (e > s) total += e - s;
+  return total / 1000;
+}
+
+// ------------------------------------------------------------------ OVSDB: when each port got its ofport
+
+/** `ovsdb-client monitor Interface name,ofport`: performance.now() when each interface first had an ofport. */
+class OfportWatch {
+  readonly readyAt = new Map<string, number>();
+  private buf = '';
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      const now = performance.now();
+      this.buf += chunk;
+      let nl;
+      while ((nl = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, nl);
+        this.buf = this.buf.slice(nl + 1);
+        try {
+          const t = JSON.parse(line) as { headings: string[]; data: unknown[][] };
+          const [iName, iOfport] = [t.headings.indexOf('name'), t.headings.indexOf('ofport')];
+          for (const row of t.data) {
+            const name = row[iName];
+            if (typeof name === 'string' && typeof row[iOfport] === 'number' && (row[iOfport] as number) > 0 && !this.readyAt.has(name)) {
+              this.readyAt.set(name, now);
+            }
+          }
+        } catch {
+          // not a table update
+        }
+      }
+    });
+  }
+
+  static async start(sb: OvsSandbox): Promise<OfportWatch> {
+    const child = spawn('ovsdb-client', ['monitor', sb.dbRemote, 'Open_vSwitch', 'Interface', 'name,ofport', '--format=json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const w = new OfportWatch(child);
+    const deadline = Date.now() + 10_000;
+    while (w.readyAt.size === 0 && Date.now() < deadline) await sleep(20); // the initial table holds br-int's own port
+    return w;
+  }
+
+  stop(): void {
+    if (this.child.pid && pidAlive(this.child.pid)) this.child.kill('SIGKILL');
+  }
+}
+
+// ------------------------------------------------------------------ agents
+
+/** Ours compiled with tsc into a private dir (the shared dist/ may be mid-build by others). */
+function buildOurs(): string {
+  const out = mkdtempSync(join(tmpdir(), 'bench-neutron-dist-'));
+  try {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out,
+      '--declaration', 'false', '--sourceMap', 'false'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch {
+    // Type errors elsewhere in a shared checkout still emit JavaScript; what matters is that the agent was emitted.
+  }
+  if (!existsSync(join(out, 'bin/ovs-agent.js'))) throw new Error('tsc emitted no bin/ovs-agent.js');
+  writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
+  symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules'));
+  return out;
 }
 
 function agentIni(env: NeutronEnv, sb: OvsSandbox, host: string, ofPort: number): string {
@@ -63,17 +245,19 @@ firewall_driver = openvswitch
 [ovs_agent]
 control_plane = neutron
 ovs_rundir = ${sb.rundir}
-status_socket = ${join(sb.dir, 'ovs-agent-status.sock')}
+status_socket = ${statusSocket(sb)}
 `;
 }
 
-function startAgent(kind: Kind, ini: string, sb: OvsSandbox, log: string): ChildProcess {
+const statusSocket = (sb: OvsSandbox) => join(sb.dir, 'ovs-agent-status.sock');
+
+function startAgent(kind: Kind, dist: string, ini: string, sb: OvsSandbox, log: string): ChildProcess {
   const fd = openSync(log, 'a');
   try {
     const env = { ...process.env, OVS_RUNDIR: sb.rundir, OVS_DBDIR: sb.dir };
     const [prog, args] =
       kind === 'ours'
-        ? [process.execPath, ['--import', 'tsx', join(ROOT, 'bin/ovs-agent.ts'), 'run', '--config-file', ini]]
+        ? [process.execPath, [join(dist, 'bin/ovs-agent.js'), 'run', '--config-file', ini]]
         : ['/usr/bin/python3', ['/usr/bin/neutron-openvswitch-agent', '--config-file', ini]];
     return spawn(prog, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
   } finally {
@@ -92,68 +276,137 @@ async function stopAgent(child: ChildProcess): Promise<void> {
   while (family.some(pidAlive)) await sleep(20);
 }
 
+/** Resolves when the agent says its first full pass over `n` ports is done. */
+async function waitFirstSync(kind: Kind, sb: OvsSandbox, log: string, logOffset: number, n: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (Date.now() > deadline) throw new Error(`${kind} agent: first sync over ${n} ports not done after ${timeoutMs / 1000} s`);
+    if (kind === 'ours') {
+      const s = await readStatus(statusSocket(sb), 2000).catch(() => undefined);
+      if (s?.firstSyncDone && s.ports.filter((p) => p.state === 'ACTIVE').length >= n) return;
+    } else {
+      // "Agent rpc_loop - iteration:0 completed. Processed ports statistics: {'regular': {'updated': 0, 'added': 20, 'removed': 0}}."
+      const text = readFileSync(log, 'utf8').slice(logOffset);
+      let added = 0;
+      for (const m of text.matchAll(/rpc_loop - iteration:\d+ completed\. Processed ports statistics: .*?'added': (\d+)/g)) added += Number(m[1]);
+      if (added >= n) return;
+    }
+    await sleep(100);
+  }
+}
+
+// ------------------------------------------------------------------ one run
+
 interface ApiPort {
   id: string;
   status: string;
   mac_address: string;
 }
 
-/** Polls the port list until every id is ACTIVE; returns when each was first seen ACTIVE (ms since `t0`). */
-async function waitAllActive(env: NeutronEnv, ids: string[], t0: number, timeoutMs: number): Promise<Map<string, number>> {
+/** Port status from neutron's database: polling the API would load the server both agents wait for (reference §9). */
+async function portStatuses(env: NeutronEnv, network: string): Promise<Map<string, string>> {
+  if (!/^[0-9a-f-]{36}$/.test(network)) throw new Error(`not a network id: ${network}`);
+  const rows = await env.sql(`SELECT id, status FROM ports WHERE network_id = '${network}'`);
+  return new Map(rows.map(([id, status]) => [id, status]));
+}
+
+/** Polls the port list until every id is ACTIVE; returns when each was first seen ACTIVE (performance.now()). */
+async function waitAllActive(env: NeutronEnv, network: string, ids: string[], timeoutMs: number): Promise<Map<string, number>> {
   const seen = new Map<string, number>();
-  const want = new Set(ids);
   const deadline = Date.now() + timeoutMs;
-  while (seen.size < want.size) {
-    if (Date.now() > deadline) throw new Error(`only ${seen.size}/${want.size} ports ACTIVE after ${timeoutMs / 1000} s`);
-    const { ports } = await env.api.get<{ ports: ApiPort[] }>(`/ports?network_id=${encodeURIComponent(currentNetwork)}&fields=id&fields=status`);
+  while (seen.size < ids.length) {
+    if (Date.now() > deadline) throw new Error(`only ${seen.size}/${ids.length} ports ACTIVE after ${timeoutMs / 1000} s`);
+    const st = await portStatuses(env, network);
     const now = performance.now();
-    for (const p of ports) if (want.has(p.id) && p.status === 'ACTIVE' && !seen.has(p.id)) seen.set(p.id, now - t0);
+    for (const id of ids) if (st.get(id) === 'ACTIVE' && !seen.has(id)) seen.set(id, now);
     await sleep(250);
   }
   return seen;
 }
 
-let currentNetwork = '';
-
-async function waitAllStatus(env: NeutronEnv, ids: string[], status: string, timeoutMs: number): Promise<void> {
+async function waitAllStatus(env: NeutronEnv, network: string, ids: string[], status: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { ports } = await env.api.get<{ ports: ApiPort[] }>(`/ports?network_id=${encodeURIComponent(currentNetwork)}&fields=id&fields=status`);
-    const done = ids.filter((id) => ports.find((p) => p.id === id)?.status === status).length;
+    const st = await portStatuses(env, network);
+    const done = ids.filter((id) => st.get(id) === status).length;
     if (done === ids.length) return;
     if (Date.now() > deadline) throw new Error(`only ${done}/${ids.length} ports ${status} after ${timeoutMs / 1000} s`);
     await sleep(250);
   }
 }
 
-async function oneRun(env: NeutronEnv, kind: Kind, n: number, run: number): Promise<RunFigures> {
+/** Waits until the agent has made no port call (anything but report_state) for `quietMs`. */
+async function settle(trace: RpcTrace, quietMs: number, maxMs: number): Promise<void> {
+  const deadline = performance.now() + maxMs;
+  for (;;) {
+    const last = [...trace.calls].reverse().find((c) => c.method !== 'report_state');
+    const lastAt = Math.max(last?.sentAt ?? 0, last?.repliedAt ?? 0);
+    if (performance.now() - lastAt >= quietMs && (!last || last.repliedAt !== undefined)) return;
+    if (performance.now() > deadline) return;
+    await sleep(200);
+  }
+}
+
+/** Marks the ports DOWN for the agent's host (as after a host reboot), again while queued calls flip them back. */
+async function markDown(env: NeutronEnv, network: string, host: string, ids: string[]): Promise<void> {
+  const marker = new NeutronControlPlane({ transportUrl: env.transportUrl, rpcResponseTimeout: 300, logger: silentLogger });
+  await marker.start({ host, agentId: `ovs-agent-${host}`, binary: 'neutron-openvswitch-agent' });
+  try {
+    for (let round = 0; ; round++) {
+      const st = await portStatuses(env, network);
+      const up = ids.filter((id) => st.get(id) !== 'DOWN');
+      if (up.length === 0) return;
+      if (round === 10) throw new Error(`${up.length}/${ids.length} ports still not DOWN after 10 markings`);
+      await marker.updateDeviceList([], up);
+      await waitAllStatus(env, network, ids, 'DOWN', 30_000).catch(() => undefined);
+    }
+  } finally {
+    await marker.stop();
+  }
+}
+
+async function oneRun(env: NeutronEnv, trace: RpcTrace, dist: string, kind: Kind, n: number, run: number, cold: boolean): Promise<RunFigures> {
   const sb = await OvsSandbox.start();
   const dir = mkdtempSync(join(tmpdir(), `bench-neutron-${kind}-`));
-  const host = `bench-${kind}-${run}-${process.pid}`;
+  const host = `bench-${kind}-${n}-${run}-${process.pid}`;
+  const log = join(dir, 'agent.log');
   let child: ChildProcess | undefined;
+  let watch: OfportWatch | undefined;
+  let network: string | undefined;
+  let ids: string[] = [];
   try {
     const ini = join(dir, 'agent.ini');
     // A VLAN network: the reference agent insists on a local_ip configured on an interface for tunnels.
     await sb.vsctl('add-br', 'br-eth1', '--', 'set', 'bridge', 'br-eth1', 'datapath_type=netdev');
     writeFileSync(ini, agentIni(env, sb, host, await freePort()));
-    child = startAgent(kind, ini, sb, join(dir, 'agent.log'));
+    child = startAgent(kind, dist, ini, sb, log);
     const alive = Date.now() + 120_000;
     for (;;) {
       const { agents } = await env.api.get<{ agents: Array<{ alive: boolean }> }>(`/agents?host=${host}`);
       if (agents.some((a) => a.alive)) break;
-      if (Date.now() > alive || !pidAlive(child.pid!)) throw new Error(`${kind} agent never reported alive:\n${readFileSync(join(dir, 'agent.log'), 'utf8').slice(-3000)}`);
+      if (Date.now() > alive || !pidAlive(child.pid!)) throw new Error(`${kind} agent never reported alive:\n${readFileSync(log, 'utf8').slice(-3000)}`);
       await sleep(500);
     }
     // Both agents create br-int themselves; wait for it.
     while (!(await sb.vsctl('list-br')).includes('br-int')) await sleep(200);
     await sleep(2000);
 
-    const { network } = await env.api.post<{ network: { id: string } }>('/networks', { network: { name: host, 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1' } });
-    currentNetwork = network.id;
-    await env.api.post('/subnets', { subnet: { network_id: network.id, cidr: '10.200.0.0/16', ip_version: 4, enable_dhcp: false } });
-    const { ports } = await env.api.post<{ ports: ApiPort[] }>('/ports', {
-      ports: Array.from({ length: n }, (_, i) => ({ network_id: network.id, 'binding:host_id': host, device_owner: 'compute:nova', device_id: `vm-${i}` })),
-    });
+    const net = await env.api.post<{ network: { id: string } }>('/networks', { network: { name: host, 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1' } });
+    network = net.network.id;
+    await env.api.post('/subnets', { subnet: { network_id: network, cidr: '10.200.0.0/16', ip_version: 4, enable_dhcp: false } });
+    const ports: ApiPort[] = [];
+    for (let i = 0; i < n; i += 100) {
+      const chunk = Array.from({ length: Math.min(100, n - i) }, (_, j) => ({
+        network_id: network, 'binding:host_id': host, device_owner: 'compute:nova', device_id: `vm-${i + j}`,
+      }));
+      ports.push(...(await env.api.post<{ ports: ApiPort[] }>('/ports', { ports: chunk })).ports);
+    }
+    ids = ports.map((p) => p.id);
+    const tapOf = new Map(ports.map((p, i) => [p.id, `tap${i}`]));
+    // Let the creation's pushes and the server's own work drain before the clock starts.
+    await sleep(3000);
+    watch = await OfportWatch.start(sb);
+
     const args: string[] = [];
     ports.forEach((p, i) => {
       args.push('--', 'add-port', 'br-int', `tap${i}`, '--', 'set', 'Interface', `tap${i}`, `external_ids:iface-id=${p.id}`,
@@ -161,71 +414,153 @@ async function oneRun(env: NeutronEnv, kind: Kind, n: number, run: number): Prom
     });
     const t0 = performance.now();
     await sb.vsctl(...args.slice(1));
-    const seen = await waitAllActive(env, ports.map((p) => p.id), t0, 900_000);
-    const times = [...seen.values()].map((ms) => ms / 1000);
+    const seen = await waitAllActive(env, network, ids, 1_800_000);
+    const times = [...seen.values()].map((t) => (t - t0) / 1000);
     const allActive = Math.max(...times);
-    await sleep(1000);
+    await settle(trace, 3000, 60_000);
+    const t1 = performance.now();
+    const plugCalls = trace.between(t0, t1);
+    const agentTimes: number[] = [];
+    for (const id of ids) {
+      const ready = watch.readyAt.get(tapOf.get(id)!);
+      const sent = plugCalls.find((c) => c.method === 'update_device_list' && ((c.args.devices_up as string[] | undefined) ?? []).includes(id));
+      if (ready !== undefined && sent) agentTimes.push((sent.sentAt - ready) / 1000);
+    }
+    if (agentTimes.length < ids.length) throw new Error(`${kind}: agent time known for only ${agentTimes.length}/${ids.length} ports`);
+    const udl = plugCalls.filter((c) => c.method === 'update_device_list');
     const rss = rssMiB(child.pid!);
+    if (process.env.NEUTRON_BENCH_HEAP_SNAPSHOT && kind === 'ours') {
+      // Diagnostics: run with NODE_OPTIONS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR".
+      child.kill('SIGUSR2');
+      await sleep(8000);
+    }
 
-    // Restart: with the agent stopped, the ports are reported DOWN for its host (as the server would see them after
-    // a host reboot), then the agent restarts with the ports still plugged and must report them all up again.
+    // Warm restart: the server keeps every port ACTIVE; the agent comes back with them plugged.
     await stopAgent(child);
     child = undefined;
-    const ids = ports.map((p) => p.id);
-    const marker = new NeutronControlPlane({ transportUrl: env.transportUrl, rpcResponseTimeout: 300, logger: silentLogger });
-    await marker.start({ host, agentId: `ovs-agent-${host}`, binary: 'neutron-openvswitch-agent' });
-    // The reference agent's last update_device_list calls (it repeats them for the status pushes its own reports cause)
-    // may still be queued on q-plugin and flip ports back to ACTIVE after our marking: mark again until all stay DOWN.
-    for (let round = 0; ; round++) {
-      const { ports: now } = await env.api.get<{ ports: ApiPort[] }>(`/ports?network_id=${encodeURIComponent(currentNetwork)}&fields=id&fields=status`);
-      const up = ids.filter((id) => now.find((p) => p.id === id)?.status !== 'DOWN');
-      if (up.length === 0) break;
-      if (round === 10) throw new Error(`${up.length}/${ids.length} ports still not DOWN after 10 markings`);
-      await marker.updateDeviceList([], up);
-      await waitAllStatus(env, ids, 'DOWN', 30_000).catch(() => undefined);
-    }
-    await marker.stop();
-    const t1 = performance.now();
-    child = startAgent(kind, ini, sb, join(dir, 'agent.log'));
-    const again = await waitAllActive(env, ids, t1, 900_000);
-    const restart = Math.max(...again.values()) / 1000;
+    const offset = readFileSync(log, 'utf8').length;
+    const t2 = performance.now();
+    child = startAgent(kind, dist, ini, sb, log);
+    await waitFirstSync(kind, sb, log, offset, n, 1_800_000);
+    await waitAllActive(env, network, ids, 1_800_000);
+    const warmRestart = (performance.now() - t2) / 1000;
+    await settle(trace, 3000, 60_000);
+    const warm = trace.between(t2, performance.now());
 
-    for (const id of ids) await env.api.delete(`/ports/${id}`).catch(() => undefined);
-    await env.api.delete(`/networks/${network.id}`).catch(() => undefined);
-    return { allActive, p50: percentile(times, 50), p99: percentile(times, 99), restart, rssMiB: rss };
+    let coldRestart: number | undefined;
+    if (cold) {
+      // Cold: the server forgot (ports DOWN, as after a host reboot); every port must be reported up again.
+      await stopAgent(child);
+      child = undefined;
+      await markDown(env, network, host, ids);
+      const t3 = performance.now();
+      child = startAgent(kind, dist, ini, sb, log);
+      const again = await waitAllActive(env, network, ids, 1_800_000);
+      coldRestart = (Math.max(...again.values()) - t3) / 1000;
+    }
+    return {
+      allActive, p50: percentile(times, 50), p99: percentile(times, 99),
+      agentP50: percentile(agentTimes, 50), agentP99: percentile(agentTimes, 99),
+      serverTime: busyTime(udl, t1), calls: countCalls(plugCalls), devicesUp: devicesUp(plugCalls).length, rssMiB: rss,
+      warmRestart, warmCalls: countCalls(warm), warmDevicesUp: devicesUp(warm).length, coldRestart,
+    };
+  } catch (err) {
+    if (existsSync(log)) process.stderr.write(`--- ${kind} agent log tail ---\n${readFileSync(log, 'utf8').slice(-4000)}\n`);
+    throw err;
   } finally {
+    watch?.stop();
     if (child) await stopAgent(child);
+    if (network) {
+      for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map((id) => env.api.delete(`/ports/${id}`).catch(() => undefined)));
+      await env.api.delete(`/networks/${network}`).catch(() => undefined);
+    }
     await sb.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.NEUTRON_BENCH_KEEP_LOGS) process.stderr.write(`kept ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// ------------------------------------------------------------------ the suite
+
+function callsNote(kind: Kind, figs: RunFigures[], key: 'calls' | 'warmCalls'): string {
+  return figs.map((f) => JSON.stringify(f[key])).join(' / ') + ` (${kind})`;
+}
+
+function metricsFor(n: number, figs: Record<Kind, RunFigures[]>): Metric[] {
+  const pick = (kind: Kind, f: (r: RunFigures) => number) => figs[kind].map(f);
+  const m = (name: string, unit: string, f: (r: RunFigures) => number, target?: string, note?: string) =>
+    metric({ metric: `${name}_${n}_ports`, unit, ours: pick('ours', f), peer: { name: PEER, samples: pick('peer', f) }, target, note });
+  const udl = (kind: Kind) => figs[kind].map((f) => `${f.calls.update_device_list ?? 0} calls/${f.devicesUp} ports`).join(', ');
+  const out = [
+    m('agent_time_p50', 's', (f) => f.agentP50, '<= 0.02', 'ofport assigned → first update_device_list naming the port published (RabbitMQ firehose)'),
+    m('agent_time_p99', 's', (f) => f.agentP99, '<= 0.02'),
+    m('server_time_update_device_list', 's', (f) => f.serverTime, undefined,
+      `time an update_device_list was outstanding at neutron-server; ours ${udl('ours')}; reference ${udl('peer')}`),
+    m('plug_to_active_p50', 's', (f) => f.p50, '<= 0.5'),
+    m('plug_to_active_p99', 's', (f) => f.p99, '<= 0.5'),
+    m('all_active', 's', (f) => f.allActive, '<= 0.5'),
+    m('warm_restart', 's', (f) => f.warmRestart, '<= 0.1',
+      `server still has every port ACTIVE; update_device_list devices up reported: ours ${figs.ours.map((f) => f.warmDevicesUp).join('/')}, reference ${figs.peer.map((f) => f.warmDevicesUp).join('/')}`),
+    m('agent_rss', 'MiB', (f) => f.rssMiB, '<= 0.34', 'VmRSS of the agent process once all ports are ACTIVE (ours: node running tsc output)'),
+  ];
+  if (figs.ours.every((f) => f.coldRestart !== undefined)) {
+    out.push(m('cold_restart_all_active', 's', (f) => f.coldRestart!, undefined, 'ports marked DOWN first (host reboot): every port must be reported up again'));
+  }
+  return out;
+}
+
+/** Keeps the figures of the sizes this run did not measure from the results file, saying when they were taken. */
+function carryOver(sizes: number[], metrics: Metric[], notes: string[]): void {
+  const file = join(ROOT, 'bench/results/neutron.json');
+  if (!existsSync(file)) return;
+  const old = JSON.parse(readFileSync(file, 'utf8')) as { date: string; metrics: Metric[]; notes?: string[] };
+  const sizeOf = (text: string) => Number(/(?:_|^)(\d+)(?:_ports| ports)/.exec(text)?.[1]);
+  const kept = old.metrics.filter((m) => Number.isFinite(sizeOf(m.metric)) && !sizes.includes(sizeOf(m.metric)));
+  if (kept.length === 0) return;
+  metrics.unshift(...kept.map((m) => (m.note?.includes('measured ') ? m : { ...m, note: `${m.note ? `${m.note}; ` : ''}measured ${old.date}` })));
+  notes.unshift(...(old.notes ?? []).filter((n) => Number.isFinite(sizeOf(n)) && !sizes.includes(sizeOf(n))));
 }
 
 const suite: BenchSuite = {
   async run({ quick }) {
-    const n = quick ? 20 : 100;
-    const runs = 3;
+    const sizes = process.env.NEUTRON_BENCH_SIZES?.split(',').map(Number) ?? (quick ? [20] : [100, 500]);
+    const runsFor = (n: number) => Number(process.env.NEUTRON_BENCH_RUNS ?? (n >= 500 ? 1 : 3));
+    const kinds = (process.env.NEUTRON_BENCH_KINDS?.split(',') ?? ['ours', 'peer']) as Kind[];
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'bin', 'protocol'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+    const dist = buildOurs();
     const env = await NeutronEnv.start();
-    const figs: Record<Kind, RunFigures[]> = { ours: [], peer: [] };
+    const metrics: Metric[] = [];
+    const built = `ovs-agent built from ${head}${dirty ? ` plus ${dirty} uncommitted file(s) in lib/bin/protocol` : ''}`;
+    const notes: string[] = sizes.map((n) => `${n} ports: ${built}, ${new Date().toISOString()}`);
+    let trace: RpcTrace | undefined;
     try {
-      for (let r = 0; r < runs; r++) {
-        for (const kind of ['ours', 'peer'] as const) {
-          const f = await oneRun(env, kind, n, r);
-          process.stderr.write(`neutron bench run ${r} ${kind}: ${JSON.stringify(f)}\n`);
-          figs[kind].push(f);
+      trace = await RpcTrace.start(env);
+      for (const n of sizes) {
+        const figs: Record<Kind, RunFigures[]> = { ours: [], peer: [] };
+        for (let r = 0; r < runsFor(n); r++) {
+          for (const kind of kinds) {
+            const f = await oneRun(env, trace, dist, kind, n, r, n <= 100);
+            process.stderr.write(`neutron bench ${n} ports run ${r} ${kind}: ${JSON.stringify(f)}\n`);
+            figs[kind].push(f);
+          }
         }
+        if (kinds.length < 2) {
+          for (const f of figs[kinds[0]]) notes.push(`${n} ports ${kinds[0]}: ${JSON.stringify(f)}`);
+          continue;
+        }
+        metrics.push(...metricsFor(n, figs));
+        notes.push(`${n} ports, calls while plugging: ${callsNote('ours', figs.ours, 'calls')}; ${callsNote('peer', figs.peer, 'calls')}`);
+        notes.push(`${n} ports, calls during the warm restart: ${callsNote('ours', figs.ours, 'warmCalls')}; ${callsNote('peer', figs.peer, 'warmCalls')}`);
       }
     } finally {
+      await trace?.stop();
       await env.stop();
+      rmSync(dist, { recursive: true, force: true });
     }
-    const pick = (kind: Kind, k: keyof RunFigures) => figs[kind].map((f) => f[k]);
-    const peer = 'neutron-openvswitch-agent 21.0.0';
-    return newResult('neutron', [
-      metric({ metric: `all_active_${n}_ports`, unit: 's', ours: pick('ours', 'allActive'), peer: { name: peer, samples: pick('peer', 'allActive') }, target: '<= 0.5' }),
-      metric({ metric: `plug_to_active_p50_${n}_ports`, unit: 's', ours: pick('ours', 'p50'), peer: { name: peer, samples: pick('peer', 'p50') }, target: '<= 0.5' }),
-      metric({ metric: `plug_to_active_p99_${n}_ports`, unit: 's', ours: pick('ours', 'p99'), peer: { name: peer, samples: pick('peer', 'p99') }, target: '<= 0.5' }),
-      metric({ metric: `restart_all_active_${n}_ports`, unit: 's', ours: pick('ours', 'restart'), peer: { name: peer, samples: pick('peer', 'restart') }, target: '<= 0.1' }),
-      metric({ metric: `agent_rss_${n}_ports`, unit: 'MiB', ours: pick('ours', 'rssMiB'), peer: { name: peer, samples: pick('peer', 'rssMiB') }, target: '<= 0.34' }),
-    ]);
+    if (metrics.length === 0) metrics.push(metric({ metric: 'runs', unit: 'count', ours: [notes.length] }));
+    if (process.env.NEUTRON_BENCH_SIZES) carryOver(sizes, metrics, notes);
+    return newResult('neutron', metrics.map((x) => ({ ...x, ...(x.ratio !== undefined ? { ratio: round(x.ratio, 4) } : {}) })), notes);
   },
 };
 export default suite;

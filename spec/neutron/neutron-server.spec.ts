@@ -109,6 +109,19 @@ class Agent {
   }
 }
 
+/** Copies of every call on q-plugin, from a queue of our own on the same binding (the server still gets them). */
+async function spyOnPlugin(port: number): Promise<{ calls: Array<{ method: string; args: Record<string, unknown> }>; close(): Promise<void> }> {
+  const conn: ChannelModel = await amqpConnect(`amqp://guest:guest@127.0.0.1:${port}/`);
+  const ch = await conn.createChannel();
+  const q = await ch.assertQueue('', { exclusive: true });
+  await ch.bindQueue(q.queue, 'neutron', 'q-plugin');
+  const calls: Array<{ method: string; args: Record<string, unknown> }> = [];
+  await ch.consume(q.queue, (m) => {
+    calls.push(JSON.parse(String(JSON.parse(m!.content.toString())['oslo.message'])) as { method: string; args: Record<string, unknown> });
+  }, { noAck: true });
+  return { calls, close: () => conn.close() };
+}
+
 function portsUpdated(id: string) {
   return (e: ControlPlaneEvent): e is Extract<ControlPlaneEvent, { type: 'ports_updated' }> => e.type === 'ports_updated' && e.portIds.includes(id);
 }
@@ -353,25 +366,21 @@ describe('Neutron control plane against neutron-server 21 @integration', functio
       return true;
     }, 'all ports ACTIVE');
 
-    // Every update_device_list the server gets, as copies from a queue of our own on the same binding.
-    const spy: ChannelModel = await amqpConnect(`amqp://guest:guest@127.0.0.1:${env!.rabbit.port}/`);
+    const spy = await spyOnPlugin(env!.rabbit.port);
+    const calls: Array<Record<string, unknown>> = [];
+    const udl = () => {
+      calls.length = 0;
+      for (const c of spy.calls) if (c.method === 'update_device_list') calls.push(c.args);
+      return calls;
+    };
     try {
-      const ch = await spy.createChannel();
-      const q = await ch.assertQueue('', { exclusive: true });
-      await ch.bindQueue(q.queue, 'neutron', 'q-plugin');
-      const calls: Array<Record<string, unknown>> = [];
-      await ch.consume(q.queue, (m) => {
-        const msg = JSON.parse(String(JSON.parse(m!.content.toString())['oslo.message'])) as { method: string; args: Record<string, unknown> };
-        if (msg.method === 'update_device_list') calls.push(msg.args);
-      }, { noAck: true });
-
       // B restarted: a new process, an empty cache, the same ports plugged.
       await b.cp.stop();
       const restarted = newAgent(HOST_B, IP_B);
       await restarted.start();
       expect((await restarted.cp.getDevicesDetails(ids)).failed).to.deep.equal([]);
       expect(await restarted.cp.updateDeviceList(ids, [])).to.deep.equal({ failedUp: [], failedDown: [] });
-      await until(() => calls.length >= 1, 'the representative update_device_list');
+      await until(() => udl().length >= 1, 'the representative update_device_list');
       const toB = await restarted.waitEvent('full fdb table on the restarted B', (e): e is Extract<ControlPlaneEvent, { type: 'fdb_add' }> =>
         e.type === 'fdb_add' && e.entries[net.id]?.ports[IP_A] !== undefined,
       );
@@ -385,16 +394,37 @@ describe('Neutron control plane against neutron-server 21 @integration', functio
       // What the server does not have right yet is reported: a new port (DOWN) up, and one of the old ones down.
       const fresh = await createPort(net.id, HOST_B);
       await restarted.cp.getDevicesDetails([fresh.id]);
-      calls.length = 0;
+      spy.calls.length = 0;
       expect(await restarted.cp.updateDeviceList([fresh.id], [ids[1]])).to.deep.equal({ failedUp: [], failedDown: [] });
       await until(async () => (await getPort(fresh.id)).status === 'ACTIVE' && (await getPort(ids[1])).status === 'DOWN', 'new port ACTIVE, old one DOWN');
-      expect(calls.map((c) => [c.devices_up, c.devices_down, c.refresh_tunnels])).to.deep.equal([[[fresh.id], [ids[1]], false]]);
+      expect(udl().map((c) => [c.devices_up, c.devices_down, c.refresh_tunnels])).to.deep.equal([[[fresh.id], [ids[1]], false]]);
       // Reported by this process once, a port is reported again whatever the cache says.
-      calls.length = 0;
+      spy.calls.length = 0;
       await restarted.cp.updateDeviceList([ids[1]], []);
-      await until(() => calls.length >= 1, 'the copy of the call');
-      expect(calls.map((c) => c.devices_up)).to.deep.equal([[ids[1]]]);
+      await until(() => udl().length >= 1, 'the copy of the call');
+      expect(udl().map((c) => c.devices_up)).to.deep.equal([[ids[1]]]);
       await restarted.cp.stop();
+    } finally {
+      await spy.close();
+    }
+  });
+
+  it('pulls what a port bound here needs (its group\'s rules and members) when it is pushed, before anyone asks', async () => {
+    const sg = (await api().post<{ security_group: { id: string } }>('/security-groups', { security_group: { name: 'warm' } })).security_group;
+    await api().post('/security-group-rules', {
+      security_group_rule: { security_group_id: sg.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', remote_group_id: sg.id },
+    });
+    const spy = await spyOnPlugin(env!.rabbit.port);
+    try {
+      const port = await createPort(network.id, HOST_A, { security_groups: [sg.id] });
+      const pulled = (key: string) => spy.calls.some((c) => c.method === 'bulk_pull' && JSON.stringify((c.args.filter_kwargs as Record<string, unknown>)[key]) === JSON.stringify([sg.id]));
+      await until(() => pulled('security_group_id') && pulled('security_group_ids'), 'the rules and members of the port\'s group pulled on the push');
+      await until(() => a.cp.isCached('Port', port.id), 'the port cached');
+      spy.calls.length = 0;
+      const info = await a.cp.securityGroupInfo([port.id]);
+      expect(info.rules[sg.id].some((r) => r.remoteGroupId === sg.id)).to.equal(true);
+      expect(info.members[sg.id].IPv4).to.deep.include([port.fixed_ips[0].ip_address, port.mac_address]);
+      expect(spy.calls.filter((c) => c.method === 'bulk_pull'), 'no pull left for securityGroupInfo').to.deep.equal([]);
     } finally {
       await spy.close();
     }
