@@ -76,8 +76,15 @@ async function oursEach(r: Rep, n: number, prefix: string): Promise<void> {
   await Promise.all(all);
 }
 
-async function python(sb: OvsSandbox, ...args: string[]): Promise<{ seconds: number; rss_kib: number; rows?: number }> {
-  const { stdout } = await run('/usr/bin/python3', [join(here, 'peers/ovsdb_idl_peer.py'), sb.dbRemote, VSWITCH_SCHEMA, ...args], { maxBuffer: 1 << 20 });
+/** The Interface columns the agent replicates (lib/agent/ovs/replica-database.ts). */
+const AGENT_COLUMNS = 'name,type,ofport,external_ids,options';
+
+async function python(sb: OvsSandbox, ...args: string[]): Promise<{ seconds: number; rss_kib: number; rows?: number; rss_idle_kib?: number }> {
+  return pythonWith({}, sb, ...args);
+}
+
+async function pythonWith(env: Record<string, string>, sb: OvsSandbox, ...args: string[]): Promise<{ seconds: number; rss_kib: number; rows?: number; rss_idle_kib?: number }> {
+  const { stdout } = await run('/usr/bin/python3', [join(here, 'peers/ovsdb_idl_peer.py'), sb.dbRemote, VSWITCH_SCHEMA, ...args], { maxBuffer: 1 << 20, env: { ...process.env, ...env } });
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }
 
@@ -98,9 +105,48 @@ async function bundleOurPeer(dir: string): Promise<string> {
   return outfile;
 }
 
-async function ourFreshDump(script: string, remote: string, expected: number): Promise<{ seconds: number; cpu_seconds: number; rss_kib: number; heap_used_kib: number; heap_total_kib: number }> {
-  const { stdout } = await run(process.execPath, ['--expose-gc', script, remote, String(expected)], { maxBuffer: 1 << 20 });
+interface OurDump {
+  seconds: number;
+  cpu_seconds: number;
+  rss_kib: number;
+  heap_used_kib: number;
+  heap_total_kib: number;
+  rss_idle_kib?: number;
+}
+
+async function ourFreshDump(script: string, remote: string, expected: number, idleSeconds?: number, env: Record<string, string> = {}): Promise<OurDump> {
+  const args = ['--expose-gc', script, remote, String(expected), ...(idleSeconds === undefined ? [] : [String(idleSeconds)])];
+  const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20, env: { ...process.env, ...env } });
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
+}
+
+/** Seconds both peers idle after their dump before the steady-state RSS is read (V8's memory reducer acts after ~8-16 s). */
+const IDLE_SECONDS = 30;
+
+/** RSS (MiB) of our peer holding a replica of the one-row Open_vSwitch table after idling: the runtime plus our code. */
+async function ourLibraryBaseline(script: string, remote: string, idleSeconds: number): Promise<number> {
+  const baseline = join(dirname(script), 'ovsdb_replica_baseline.mjs');
+  await build({
+    stdin: {
+      contents: `import { readFileSync } from 'node:fs';
+import { Replica } from ${JSON.stringify(join(here, '../protocol/ovsdb/replica/index.js'))};
+const r = await Replica.start({ remote: process.argv[2], tables: { Open_vSwitch: true } });
+await new Promise((res) => setTimeout(res, Number(process.argv[3]) * 1000));
+console.log(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+await r.close();
+process.exit(0);`,
+      resolveDir: here,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: baseline,
+    logLevel: 'error',
+  });
+  const { stdout } = await run(process.execPath, [baseline, remote, String(idleSeconds)]);
+  return Number(stdout.trim()) / 1024;
 }
 
 /** VmRSS (MiB) of a bare node process and of python3 with ovs.db.idl imported: the runtimes' own share. */
@@ -215,16 +261,49 @@ const suite: BenchSuite = {
         d.py.push(p.seconds);
         d.pyRss.push(p.rss_kib / 1024);
       }
+      // The same with only the columns the agent replicates, both sides.
+      const cols = { OVSDB_PEER_COLUMNS: AGENT_COLUMNS };
+      const dc = { ours: [] as number[], py: [] as number[] };
+      for (let i = 0; i < RUNS; i++) {
+        dc.ours.push((await ourFreshDump(script, sb.dbRemote, nDump, undefined, cols)).seconds);
+        dc.py.push((await pythonWith(cols, sb, 'dump', String(nDump))).seconds);
+      }
+      // Steady state: fresh processes of both, started together (their dumps are not timed here),
+      // each idle for IDLE_SECONDS after its dump, then their RSS. Run concurrently to keep the suite short.
+      const idle = quick ? 12 : IDLE_SECONDS;
+      const steady = await Promise.all([
+        ...Array.from({ length: RUNS }, () => ourFreshDump(script, sb.dbRemote, nDump, idle)),
+        ...Array.from({ length: RUNS }, () => python(sb, 'dump', String(nDump), String(idle))),
+      ]);
+      const oursIdle = steady.slice(0, RUNS).map((o) => o.rss_idle_kib! / 1024);
+      const pyIdle = steady.slice(RUNS).map((p) => p.rss_idle_kib! / 1024);
+      const libBase = await ourLibraryBaseline(script, sb.dbRemote, idle);
       metrics.push(
         metric({ metric: `initial_dump_${nDump}_interfaces`, unit: 's', ours: d.ours, target: '< 0.3', note: `fresh process: connect, get_schema, monitor, decode; our process's CPU time (user+sys) median ${round(percentile(d.cpu, 50), 3)} s, the rest is waiting for ovsdb-server and the shared CPUs; Python IDL median ${round(percentile(d.py, 50), 3)} s` }),
         metric({ metric: `initial_dump_${nDump}_interfaces_vs_python`, unit: 's', ours: d.ours, peer: { name: py, samples: d.py }, target: '<= 1' }),
+        metric({
+          metric: `initial_dump_${nDump}_interfaces_agent_columns`,
+          unit: 's',
+          ours: dc.ours,
+          peer: { name: `${py} (same columns)`, samples: dc.py },
+          target: '<= 1',
+          note: `only the Interface columns the agent replicates (${AGENT_COLUMNS}), both sides; ours median ${round(percentile(dc.ours, 50), 3)} s`,
+        }),
         metric({
           metric: `rss_holding_${nDump}_interfaces`,
           unit: 'MiB',
           ours: d.oursRss,
           peer: { name: py, samples: d.pyRss },
           target: '<= 0.5',
-          note: `ours: V8 heap in use ${round(percentile(d.heapUsed, 50), 1)} MiB of ${round(percentile(d.heapTotal, 50), 1)} MiB committed; RSS of a bare node process ${round(base.node, 1)} MiB, of python3 with ovs.db.idl imported ${round(base.python, 1)} MiB`,
+          note: `right after the dump (ours after one gc()): ours V8 heap in use ${round(percentile(d.heapUsed, 50), 1)} MiB of ${round(percentile(d.heapTotal, 50), 1)} MiB committed (the young generation grown by the dump); RSS of a bare node process ${round(base.node, 1)} MiB, of python3 with ovs.db.idl imported ${round(base.python, 1)} MiB`,
+        }),
+        metric({
+          metric: `rss_holding_${nDump}_interfaces_idle_${idle}s`,
+          unit: 'MiB',
+          ours: oursIdle,
+          peer: { name: py, samples: pyIdle },
+          target: '<= 0.5',
+          note: `the same processes' steady state: each idle ${idle} s after its dump, no forced GC (V8's memory reducer returns the dump's transient heap); our library's own floor (node + our code + a replica of the one-row Open_vSwitch table, idle as long) ${round(libBase, 1)} MiB`,
         }),
       );
 
@@ -238,7 +317,7 @@ const suite: BenchSuite = {
       notes.push(
         `${nPorts} ports = ${nPorts} Port + ${nPorts} Interface rows with external_ids, added to a netdev bridge; ovs-vswitchd stopped; medians of ${RUNS} runs, alternating ours and the peers.`,
         'Ours per-port: all transactions in flight at once on one connection; Python IDL: commit_block() one after another (what ovsdbapp does).',
-        'RSS: VmRSS of a fresh process after the initial dump (ours: bundled JS on node --expose-gc, after one gc(); Python: as is).',
+        'RSS: VmRSS of a fresh process after the initial dump (ours: esbuild-bundled plain JS on node --expose-gc, not under tsx, after one gc(); Python: as is), and of the same kind of processes after idling (steady state, no forced GC).',
       );
     } finally {
       rmSync(tmp, { recursive: true, force: true });

@@ -7,9 +7,14 @@ run one job and print one JSON line with the timings and the process's RSS.
 
   ovsdb_idl_peer.py REMOTE SCHEMA ports-one BRIDGE COUNT PREFIX
   ovsdb_idl_peer.py REMOTE SCHEMA ports-each BRIDGE COUNT PREFIX
-  ovsdb_idl_peer.py REMOTE SCHEMA dump EXPECTED_INTERFACES
+  ovsdb_idl_peer.py REMOTE SCHEMA dump EXPECTED_INTERFACES [IDLE_SECONDS]
+
+With OVSDB_PEER_COLUMNS=a,b,c in the environment, the dump job registers only
+those Interface columns. With IDLE_SECONDS, the dump job then sleeps that long and reports the RSS
+again (rss_idle_kib), as our peer does.
 """
 import json
+import os
 import resource
 import sys
 import time
@@ -36,10 +41,13 @@ def run_until(idl, done):
         poller.block()
 
 
-def connect(remote, schema, tables):
+def connect(remote, schema, tables, columns=None):
     helper = ovs.db.idl.SchemaHelper(location=schema)
     for t in tables:
-        helper.register_table(t)
+        if columns and t in columns:
+            helper.register_columns(t, columns[t])
+        else:
+            helper.register_table(t)
     idl = ovs.db.idl.Idl(remote, helper)
     run_until(idl, lambda: idl.has_ever_connected())
     return idl
@@ -94,13 +102,19 @@ def main():
     elif job == 'dump':
         expected = int(sys.argv[4])
         t0 = time.perf_counter()
-        idl = connect(remote, schema, ['Interface'])
+        # OVSDB_PEER_COLUMNS=a,b,c: only those Interface columns (as an agent registers them).
+        cols = os.environ.get('OVSDB_PEER_COLUMNS')
+        idl = connect(remote, schema, ['Interface'], {'Interface': cols.split(',')} if cols else None)
         run_until(idl, lambda: len(idl.tables['Interface'].rows) >= expected)
         out['seconds'] = time.perf_counter() - t0
         out['rows'] = len(idl.tables['Interface'].rows)
+        if len(sys.argv) > 5:
+            out['rss_kib'] = rss_kib()
+            time.sleep(float(sys.argv[5]))
+            out['rss_idle_kib'] = rss_kib()
     else:
         raise SystemExit('unknown job %s' % job)
-    out['rss_kib'] = rss_kib()
+    out.setdefault('rss_kib', rss_kib())
     out['maxrss_kib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps(out))
 
