@@ -6,6 +6,7 @@
  * would; the oracles are the API's port status and ovs-vsctl/ovs-ofctl.
  */
 import { expect } from 'chai';
+import { connect as amqpConnect } from 'amqplib';
 import { runAgent, type RunningAgent } from '../../lib/agent/run.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { silentLogger } from '../../lib/log.js';
@@ -45,10 +46,12 @@ describe('ovs-agent with neutron-server 21 end to end @integration', function ()
   const sandboxes: OvsSandbox[] = [];
   const agents: RunningAgent[] = [];
 
-  async function startAgent(host: string, localIp: string): Promise<{ sb: OvsSandbox; running: RunningAgent }> {
-    const sb = await OvsSandbox.start();
-    sandboxes.push(sb);
-    await sb.vsctl('add-br', 'br-eth1', '--', 'set', 'bridge', 'br-eth1', 'datapath_type=netdev');
+  async function startAgent(host: string, localIp: string, existing?: OvsSandbox): Promise<{ sb: OvsSandbox; running: RunningAgent }> {
+    const sb = existing ?? (await OvsSandbox.start());
+    if (!existing) {
+      sandboxes.push(sb);
+      await sb.vsctl('add-br', 'br-eth1', '--', 'set', 'bridge', 'br-eth1', 'datapath_type=netdev');
+    }
     const config = loadConfig({
       env: {},
       overrides: {
@@ -134,5 +137,54 @@ describe('ovs-agent with neutron-server 21 end to end @integration', function ()
     await until(async () => (await first.vsctl('list-ports', 'br-tun')).includes(tunnelPortName('vxlan', '127.0.0.22')), 'tunnel on the first host');
     const opts = await first.vsctl('get', 'Interface', tunnelPortName('vxlan', '127.0.0.22'), 'options');
     expect(opts).to.include('remote_ip="127.0.0.22"').and.to.include('local_ip="127.0.0.21"');
+  });
+
+  it('restarted, wires its ports again without one update_device_list: the server already has them ACTIVE', async () => {
+    const host = 'e2e-c';
+    const api = env!.api;
+    const { sb, running } = await startAgent(host, '127.0.0.23');
+    await until(async () => {
+      const { agents: rows } = await api.get<{ agents: Array<{ alive: boolean }> }>(`/agents?host=${host}`);
+      return rows.some((r) => r.alive);
+    }, 'the agent alive');
+    const { network } = await api.post<{ network: { id: string } }>('/networks', { network: { name: 'e2e-restart', 'provider:network_type': 'vxlan' } });
+    await api.post('/subnets', { subnet: { network_id: network.id, cidr: '10.8.0.0/24', ip_version: 4, enable_dhcp: false } });
+    const { ports } = await api.post<{ ports: ApiPort[] }>('/ports', {
+      ports: [0, 1].map((i) => ({ network_id: network.id, 'binding:host_id': host, device_owner: 'compute:nova', device_id: `vm-r${i}` })),
+    });
+    for (const [i, p] of ports.entries()) {
+      await sb.vsctl('add-port', 'br-int', `tap-r${i}`, '--', 'set', 'Interface', `tap-r${i}`,
+        `external_ids:iface-id=${p.id}`, `external_ids:attached-mac=${p.mac_address}`, 'external_ids:iface-status=active');
+    }
+    const statuses = async () => Promise.all(ports.map(async (p) => (await api.get<{ port: ApiPort }>(`/ports/${p.id}`)).port.status));
+    await until(async () => (await statuses()).every((st) => st === 'ACTIVE'), 'both ports ACTIVE');
+    const tags = async () => Promise.all([0, 1].map(async (i) => (await sb.vsctl('get', 'Port', `tap-r${i}`, 'tag')).trim()));
+    const tagsBefore = await tags();
+
+    await running.stop();
+    agents.splice(agents.indexOf(running), 1);
+    // Copies of every call the server gets on q-plugin while the agent comes back.
+    const spy = await amqpConnect(`amqp://guest:guest@127.0.0.1:${env!.rabbit.port}/`);
+    try {
+      const ch = await spy.createChannel();
+      const q = await ch.assertQueue('', { exclusive: true });
+      await ch.bindQueue(q.queue, 'neutron', 'q-plugin');
+      const methods: string[] = [];
+      await ch.consume(q.queue, (m) => {
+        methods.push((JSON.parse(String(JSON.parse(m!.content.toString())['oslo.message'])) as { method: string }).method);
+      }, { noAck: true });
+      const again = await startAgent(host, '127.0.0.23', sb);
+      await until(() => {
+        const st = again.running.agent.status();
+        return st.firstSyncDone && ports.every((p) => again.running.agent.port(p.id)?.state === 'ACTIVE');
+      }, 'the restarted agent done with both ports');
+      await again.running.agent.whenIdle();
+      expect(methods, 'calls on q-plugin during the restart').to.include('bulk_pull');
+      expect(methods).to.not.include('update_device_list');
+      expect(await statuses()).to.deep.equal(['ACTIVE', 'ACTIVE']);
+      expect(await tags()).to.deep.equal(tagsBefore);
+    } finally {
+      await spy.close();
+    }
   });
 });
