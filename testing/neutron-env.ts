@@ -8,6 +8,8 @@
  *   const env = await NeutronEnv.start();          // ~12 s on 2 cores
  *   env.transportUrl                               // rabbit://guest:guest@127.0.0.1:PORT/
  *   await env.api.post('/networks', {...})          // the REST API, admin (no X-Project-Id)
+ *   await env.sql("SELECT id, status FROM ports")  // rows of fields, straight from PostgreSQL
+ *   env.rabbit.ctl('trace_on')                     // rabbitmqctl against the private node
  *   await env.restartRabbit(); await env.restartServer();
  *   await env.stop();                              // kills by pid, removes the dir
  *
