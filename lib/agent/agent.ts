@@ -692,7 +692,8 @@ export class OvsAgent {
     for (const lookup of lookups) {
       const id = lookup.kind === 'bound' ? lookup.details.portId : lookup.device;
       const p = this.ports.get(id);
-      if (!p) continue;
+      // Unplugged while the control plane was asked: the next pass unbinds it and reports it down.
+      if (!p || !this.isPresent(id)) continue;
       const vif = this.db.vif(p.name);
       if (lookup.kind === 'no_active_binding') continue;
       if (lookup.kind === 'unknown') {

@@ -5,19 +5,27 @@ import { AgentHarness } from './support/harness.js';
 const NET_VLAN = 'net-vlan-0001';
 const NET_FLAT = 'net-flat-0002';
 const NET_VX = 'net-vxlan-003';
+const NET_GRE = 'net-gre-0005';
+const NET_GENEVE = 'net-geneve-06';
 const state = {
   networks: [
     { id: NET_VLAN, type: 'vlan', segmentationId: 100, physicalNetwork: 'physnet1' },
     { id: NET_FLAT, type: 'flat', physicalNetwork: 'physnet1' },
     { id: NET_VX, type: 'vxlan', segmentationId: 1001 },
+    { id: NET_GRE, type: 'gre', segmentationId: 2001 },
+    { id: NET_GENEVE, type: 'geneve', segmentationId: 3001 },
   ],
   ports: [
     { id: 'port-vlan-1', mac: 'fa:16:3e:00:00:01', network: NET_VLAN },
     { id: 'port-flat-1', mac: 'fa:16:3e:00:00:02', network: NET_FLAT },
     { id: 'port-vx-1', mac: 'fa:16:3e:00:00:03', network: NET_VX },
     { id: 'port-down-1', mac: 'fa:16:3e:00:00:04', network: NET_VX, adminStateUp: false },
+    { id: 'port-gre-1', mac: 'fa:16:3e:00:00:05', network: NET_GRE },
+    { id: 'port-geneve-1', mac: 'fa:16:3e:00:00:06', network: NET_GENEVE },
   ],
-  tunnelEndpoints: [{ ipAddress: '192.0.2.2', type: 'vxlan' }],
+  tunnelEndpoints: [
+    { ipAddress: '192.0.2.2', type: 'vxlan' }, { ipAddress: '192.0.2.3', type: 'gre' }, { ipAddress: '192.0.2.4', type: 'geneve' },
+  ],
 };
 
 describe('agent pipeline on a real switch @integration', function () {
@@ -29,7 +37,7 @@ describe('agent pipeline on a real switch @integration', function () {
     sb = await OvsSandbox.start();
     await sb.vsctl('add-br', 'br-eth1', '--', 'set', 'bridge', 'br-eth1', 'datapath_type=netdev');
     h = new AgentHarness(sb, {
-      overrides: { 'ovs.bridge_mappings': 'physnet1:br-eth1', 'agent.tunnel_types': 'vxlan', 'ovs.local_ip': '192.0.2.1' },
+      overrides: { 'ovs.bridge_mappings': 'physnet1:br-eth1', 'agent.tunnel_types': 'vxlan,gre,geneve', 'ovs.local_ip': '192.0.2.1' },
     });
     h.writeState(state);
     await h.start();
@@ -122,6 +130,32 @@ describe('agent pipeline on a real switch @integration', function () {
       `table=4, priority=1,tun_id=0x3e9 actions=push_vlan:0x8100,set_field:${4096 + vVx}->vlan_vid,goto_table:10`,
       `table=22, priority=1,dl_vlan=${vVx} actions=pop_vlan,set_field:0x3e9->tun_id,output:${tun}`,
     ]);
+  });
+
+  it('wires a GRE and a Geneve port: tunnel ports named as Neutron does, their tables, exactly the provisioning flows', async () => {
+    await h.plug('tap-gre', 'port-gre-1', 'fa:16:3e:00:00:05');
+    await h.plug('tap-geneve', 'port-geneve-1', 'fa:16:3e:00:00:06');
+    await h.until(() => ['port-gre-1', 'port-geneve-1'].every((id) => h.portState(id) === 'ACTIVE'), 'GRE and Geneve ports ACTIVE');
+    await h.agent.whenIdle();
+    const lvid = (net: string) => h.agent.status().localVlans.find((v) => v.networkId === net)!.lvid;
+    const [vGre, vGeneve] = [lvid(NET_GRE), lvid(NET_GENEVE)];
+    expect(Number((await sb.vsctl('get', 'Port', 'tap-gre', 'tag')).trim())).to.equal(vGre);
+    expect(await sb.vsctl('get', 'Port', 'tap-geneve', 'other_config')).to.include('network_type=geneve').and.include('segmentation_id="3001"');
+    expect((await sb.vsctl('get', 'Interface', 'gre-c0000203', 'type')).trim()).to.equal('gre');
+    expect((await sb.vsctl('get', 'Interface', 'geneve-c0000204', 'type')).trim()).to.equal('geneve');
+    const gre = await h.ofport('gre-c0000203');
+    const geneve = await h.ofport('geneve-c0000204');
+    const tun = await h.flowTexts('br-tun');
+    expect(tun).to.include.members([
+      `table=0, priority=1,in_port=${gre} actions=goto_table:3`,
+      `table=0, priority=1,in_port=${geneve} actions=goto_table:6`,
+      `table=3, priority=1,tun_id=0x7d1 actions=push_vlan:0x8100,set_field:${4096 + vGre}->vlan_vid,goto_table:10`,
+      `table=6, priority=1,tun_id=0xbb9 actions=push_vlan:0x8100,set_field:${4096 + vGeneve}->vlan_vid,goto_table:10`,
+      `table=22, priority=1,dl_vlan=${vGre} actions=pop_vlan,set_field:0x7d1->tun_id,output:${gre}`,
+      `table=22, priority=1,dl_vlan=${vGeneve} actions=pop_vlan,set_field:0xbb9->tun_id,output:${geneve}`,
+    ]);
+    // Each network floods only to the tunnels of its own type.
+    expect(tun.filter((t) => t.startsWith('table=22, priority=1,')).length).to.equal(3);
   });
 
   it('puts an admin-down port and a port the control plane does not know on the dead VLAN with a drop flow', async () => {

@@ -202,6 +202,55 @@ describe('agent restarts and recovery @integration', function () {
     expect((await a.flowTexts('br-tun')).some((t) => t.includes('tun_id=0x3ea'))).to.equal(false);
   });
 
+  it('a port unplugged while its pass waits for the control plane is never reported up, gets no flows, and its VLAN is reclaimed', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let asked = false;
+    const up: string[] = [];
+    const down: string[] = [];
+    const a = new AgentHarness(sb, {
+      overrides,
+      // The control plane answers about p-vx2 only once the test has unplugged it.
+      wrapControlPlane: (cp) => new Proxy(cp, {
+        get(target, key) {
+          if (key === 'getDevicesDetails') {
+            return async (ids: string[]) => {
+              if (ids.includes('p-vx2')) {
+                asked = true;
+                await gate;
+              }
+              return target.getDevicesDetails(ids);
+            };
+          }
+          if (key === 'updateDeviceList') {
+            return (u: string[], d: string[]) => {
+              up.push(...u);
+              down.push(...d);
+              return target.updateDeviceList(u, d);
+            };
+          }
+          const v: unknown = Reflect.get(target, key);
+          return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+        },
+      }),
+    });
+    harnesses.push(a);
+    a.writeState(baseState);
+    await a.start();
+    await a.agent.whenIdle();
+    await a.plug('tap3', 'p-vx2', 'fa:16:3e:00:00:05');
+    await a.until(() => asked, 'the pass asking the control plane about p-vx2');
+    await a.unplug('tap3');
+    await a.until(() => a.db.vif('tap3') === undefined, 'the agent seeing the unplug');
+    release();
+    await a.until(() => down.includes('p-vx2'), 'p-vx2 reported down');
+    await a.agent.whenIdle();
+    expect(up, 'never reported up').to.not.include('p-vx2');
+    expect(a.agent.port('p-vx2'), 'forgotten').to.equal(undefined);
+    expect(a.agent.status().localVlans.some((v) => v.networkId === NET_VX2), 'VLAN reclaimed').to.equal(false);
+    expect((await a.flowTexts('br-tun')).some((t) => t.includes('tun_id=0x3ea')), 'no flows of its network').to.equal(false);
+  });
+
   it('an invalid control-plane file is reported and the current wiring kept', async () => {
     const a = harness();
     a.writeState(baseState);
