@@ -9,6 +9,7 @@ import { AgentHarness } from './support/harness.js';
 const NET_A = 'net-vx-a';
 const NET_B = 'net-vx-b';
 const NET_V = 'net-vlan-v';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function hostState(remoteIp: string) {
   return {
@@ -121,5 +122,102 @@ describe('agent traffic (ofproto/trace) @integration', function () {
     const unknown = await trace(hv2, 'br-tun',
       `in_port=${tunOfport},tun_id=0x999,tun_src=192.0.2.1,tun_dst=192.0.2.2,dl_src=fa:16:3e:00:0b:01,dl_dst=ff:ff:ff:ff:ff:ff`);
     expect(unknown.outputs.size, 'an unknown VNI is dropped').to.equal(0);
+  });
+});
+
+/**
+ * Real frames through a real VXLAN tunnel: two agents on one ovs-vswitchd,
+ * each with its own br-int/br-tun standing for a hypervisor (local_ip
+ * 10.1.0.1 and 10.2.0.1). A frame injected on a VM port of "hv1" is
+ * encapsulated by ovs-vswitchd's native tunnelling (tnl_push), decapsulated
+ * (tnl_pop) into hv2's tunnel port and delivered by hv2's pipeline.
+ *
+ * The wire: each tunnel IP sits on an underlay bridge's internal port (in the
+ * sandbox's own network namespace), and an underlay flow hands VXLAN from
+ * that port straight back to it, where ovs-vswitchd terminates the tunnel.
+ * VM ports are netdev-dummy ports, so frames can be injected and counted.
+ */
+describe('agent traffic through a VXLAN tunnel between two hypervisors @integration', function () {
+  this.timeout(60_000);
+  let sb: OvsSandbox;
+  const agents: AgentHarness[] = [];
+  const state = (remoteIp: string) => ({
+    networks: [{ id: NET_A, type: 'vxlan', segmentationId: 1001 }, { id: NET_B, type: 'vxlan', segmentationId: 1002 }],
+    ports: [
+      { id: 'a1', mac: 'fa:16:3e:00:0a:01', network: NET_A }, { id: 'a2', mac: 'fa:16:3e:00:0a:02', network: NET_A },
+      { id: 'b1', mac: 'fa:16:3e:00:0b:01', network: NET_B }, { id: 'a3', mac: 'fa:16:3e:00:0a:03', network: NET_A },
+      { id: 'b3', mac: 'fa:16:3e:00:0b:03', network: NET_B },
+    ],
+    tunnelEndpoints: [{ ipAddress: remoteIp, type: 'vxlan' }],
+  });
+  const plug = (bridge: string, tap: string, id: string, mac: string) => sb.vsctl('add-port', bridge, tap, '--', 'set', 'Interface', tap,
+    'type=dummy', `external_ids:iface-id=${id}`, `external_ids:attached-mac=${mac}`);
+  const txPackets = async (bridge: string, port: string): Promise<number> =>
+    Number(/tx pkts=(\d+)/.exec(await sb.ofctl('-O', 'OpenFlow13', 'dump-ports', bridge, port))?.[1] ?? NaN);
+  /** Frames sent out of each port since `before`, once the ports in `expected` got theirs (the datapath is asynchronous). */
+  async function delivered(ports: ReadonlyArray<readonly [string, string]>, before: number[], expected: string[]): Promise<Record<string, number>> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const after = await Promise.all(ports.map(([br, p]) => txPackets(br, p)));
+      const got = Object.fromEntries(ports.map(([, p], i) => [p, after[i] - before[i]]));
+      if (expected.every((p) => got[p] > 0) || Date.now() > deadline) return got;
+      await sleep(20);
+    }
+  }
+
+  before(async () => {
+    sb = await OvsSandbox.start({ devices: 'netns', vswitchdArgs: ['--enable-dummy'] });
+    for (const [br, ip] of [['br-phy1', '10.1.0.1/24'], ['br-phy2', '10.2.0.1/24']]) {
+      await sb.vsctl('add-br', br, '--', 'set', 'bridge', br, 'datapath_type=netdev');
+      await sb.run('ip', ['addr', 'add', ip, 'dev', br]);
+      await sb.run('ip', ['link', 'set', br, 'up']);
+      await sb.ofctl('add-flow', br, 'priority=10,in_port=LOCAL,udp,tp_dst=4789,actions=in_port');
+      const mac = (await sb.vsctl('get', 'Interface', br, 'mac_in_use')).trim().replace(/"/g, '');
+      await sb.appctl('ovs-vswitchd', 'tnl/arp/set', br, ip.split('/')[0], mac);
+    }
+    const hv = (n: 1 | 2) => new AgentHarness(sb, {
+      overrides: {
+        'agent.tunnel_types': 'vxlan', 'ovs.local_ip': n === 1 ? '10.1.0.1' : '10.2.0.1', 'DEFAULT.host': `hv${n}`,
+        'ovs.integration_bridge': n === 1 ? 'br-int' : 'br-int2', 'ovs.tunnel_bridge': n === 1 ? 'br-tun' : 'br-tun2',
+        'ovs.int_peer_patch_port': n === 1 ? 'patch-tun' : 'patch-tun2', 'ovs.tun_peer_patch_port': n === 1 ? 'patch-int' : 'patch-int2',
+      },
+    });
+    const [hv1, hv2] = [hv(1), hv(2)];
+    agents.push(hv1, hv2);
+    hv1.writeState(state('10.2.0.1'));
+    hv2.writeState(state('10.1.0.1'));
+    await hv1.start();
+    await hv2.start();
+    for (const [tap, id, mac] of [['tap-a1', 'a1', '0a:01'], ['tap-a2', 'a2', '0a:02'], ['tap-b1', 'b1', '0b:01']]) {
+      await plug('br-int', tap, id, `fa:16:3e:00:${mac}`);
+    }
+    for (const [tap, id, mac] of [['tap-a3', 'a3', '0a:03'], ['tap-b3', 'b3', '0b:03']]) await plug('br-int2', tap, id, `fa:16:3e:00:${mac}`);
+    await hv1.until(() => ['a1', 'a2', 'b1'].every((id) => hv1.portState(id) === 'ACTIVE'), 'hv1 ports');
+    await hv2.until(() => ['a3', 'b3'].every((id) => hv2.portState(id) === 'ACTIVE'), 'hv2 ports');
+    await hv1.agent.whenIdle();
+    await hv2.agent.whenIdle();
+  });
+  after(async () => {
+    for (const a of agents.splice(0).reverse()) await a.stop();
+    await sb?.stop();
+  });
+
+  it('a broadcast of network A on hv1 reaches A\'s ports on both hypervisors and no port of network B', async () => {
+    const ports = [['br-int', 'tap-a2'], ['br-int', 'tap-b1'], ['br-int2', 'tap-a3'], ['br-int2', 'tap-b3']] as const;
+    const before = await Promise.all(ports.map(([br, p]) => txPackets(br, p)));
+    const tunBefore = await txPackets('br-tun', 'vxlan-0a020001');
+    await sb.appctl('ovs-vswitchd', 'netdev-dummy/receive', 'tap-a1',
+      'eth(src=fa:16:3e:00:0a:01,dst=ff:ff:ff:ff:ff:ff),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.255,proto=17,tos=0,ttl=64,frag=no),udp(src=68,dst=67)');
+    const got = await delivered(ports, before, ['tap-a2', 'tap-a3']);
+    expect(await txPackets('br-tun', 'vxlan-0a020001') - tunBefore, 'frames out of hv1\'s tunnel port').to.be.greaterThan(0);
+    expect(got).to.deep.equal({ 'tap-a2': 1, 'tap-b1': 0, 'tap-a3': 1, 'tap-b3': 0 });
+  });
+
+  it('a broadcast of network B from hv2 reaches B on hv1 only', async () => {
+    const ports = [['br-int', 'tap-a1'], ['br-int', 'tap-a2'], ['br-int', 'tap-b1'], ['br-int2', 'tap-a3']] as const;
+    const before = await Promise.all(ports.map(([br, p]) => txPackets(br, p)));
+    await sb.appctl('ovs-vswitchd', 'netdev-dummy/receive', 'tap-b3',
+      'eth(src=fa:16:3e:00:0b:03,dst=ff:ff:ff:ff:ff:ff),eth_type(0x0800),ipv4(src=10.0.1.3,dst=10.0.1.255,proto=17,tos=0,ttl=64,frag=no),udp(src=68,dst=67)');
+    expect(await delivered(ports, before, ['tap-b1'])).to.deep.equal({ 'tap-a1': 0, 'tap-a2': 0, 'tap-b1': 1, 'tap-a3': 0 });
   });
 });
