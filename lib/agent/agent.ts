@@ -113,7 +113,6 @@ interface KnownVif {
 }
 
 interface PortRecord extends WiredPort {
-  details?: PortDetails;
   /** performance.now() when the interface became ready: sub-millisecond wiring times. */
   readyPerf: number;
 }
@@ -706,7 +705,6 @@ export class OvsAgent {
       const d = lookup.details;
       if (!d.adminStateUp) {
         this.portDead(p);
-        p.details = d;
         deadTag(p, vif);
         fwRemove.push(id);
         down.push(id);
@@ -827,7 +825,6 @@ export class OvsAgent {
     p.networkId = d.networkId;
     p.networkType = d.networkType;
     p.lvid = m.lvid;
-    p.details = d;
     p.mac = d.macAddress;
     return m;
   }
@@ -1123,7 +1120,7 @@ export class OvsAgent {
   port(portId: string): WiredPort | undefined {
     const p = this.ports.get(portId);
     if (!p) return undefined;
-    const { details: _d, readyPerf: _r, ...rest } = p;
+    const { readyPerf: _r, ...rest } = p;
     return rest;
   }
 
@@ -1139,7 +1136,7 @@ export class OvsAgent {
       host: this.host,
       startedAt: this.startedAt.toISOString(),
       ovsState: this.ovsState,
-      ports: [...this.ports.values()].map(({ details: _d, readyPerf: _r, ...p }) => ({ ...p })),
+      ports: [...this.ports.values()].map(({ readyPerf: _r, ...p }) => ({ ...p })),
       localVlans: [...this.vlans.mappings()].map((m) => ({
         networkId: m.networkId, lvid: m.lvid, networkType: m.networkType, segmentationId: m.segmentationId,
         physicalNetwork: m.physicalNetwork, ports: m.ports.size,
