@@ -303,7 +303,7 @@ const suite: BenchSuite = {
           ours: oursIdle,
           peer: { name: py, samples: pyIdle },
           target: '<= 0.5',
-          note: `the same processes' steady state: each idle ${idle} s after its dump, no forced GC (V8's memory reducer returns the dump's transient heap); our library's own floor (node + our code + a replica of the one-row Open_vSwitch table, idle as long) ${round(libBase, 1)} MiB`,
+          note: `steady state of fresh processes of both (3 each, started together, dumps not timed): each idle ${idle} s after its dump, no forced GC (V8's memory reducer returns the dump's transient heap); our library's own floor (node + our code + a replica of the one-row Open_vSwitch table, idle as long) ${round(libBase, 1)} MiB`,
         }),
       );
 
