@@ -8,6 +8,9 @@
  *    barrier. It measures ovs-vswitchd alone; our target is 1.2x of it.
  *  - `ovs-ofctl -O OpenFlow13 [--bundle] add-flows` on the same flows, written
  *    to a file in ovs-ofctl syntax.
+ *  - os-ken 2.5 (Debian's, bench/peers/osken_install.py) as a second
+ *    controller of the bridge, sending the same flow-mods back to back and one
+ *    barrier: os-ken as fast as it goes.
  *
  * Also deleting by cookie, modifying 10,000 flows, and the codec alone.
  * Every install is checked by flow count; the first run also checks that our
@@ -26,6 +29,7 @@ import { parseFlow } from '../protocol/openflow/text/index.js';
 import { OvsSandbox } from '../testing/sandbox.js';
 import type { BenchSuite, Metric } from './report.js';
 import { metric, newResult, timeIt } from './report.js';
+import { OskenPeer, writeOskenFlows } from './peers/osken.js';
 
 const BRIDGE = 'br0';
 const VLAN_PRESENT = 0x1000;
@@ -237,14 +241,21 @@ const suite: BenchSuite = {
     const dir = mkdtempSync(join(tmpdir(), 'of-bench-'));
     let sw: OpenFlowSwitch | undefined;
     let raw: Awaited<ReturnType<typeof rawClient>> | undefined;
+    let osken: OskenPeer | undefined;
     try {
+      // No in-band control: the bridge's hidden flows for it would be noise beside os-ken's TCP connection.
       await sb.vsctl('add-br', BRIDGE, '--', 'set', 'bridge', BRIDGE, 'datapath_type=netdev', 'fail_mode=secure',
-        'protocols=OpenFlow13,OpenFlow14');
+        'protocols=OpenFlow13,OpenFlow14', 'other_config:disable-in-band=true');
+      // os-ken starts (imports, reads the flows) while the rest is set up; its startup is never timed.
+      const oskenFlows = join(dir, 'osken-flows.json');
+      writeOskenFlows(oskenFlows, flowMods);
+      osken = await OskenPeer.start(oskenFlows);
       // Everyone talks OpenFlow 1.3 over TCP to the bridge's own listener.
       const probe = (await import('node:net')).createServer();
       const port = await new Promise<number>((r) => probe.listen(0, '127.0.0.1', () => r((probe.address() as { port: number }).port)));
       await new Promise((r) => probe.close(r));
-      await sb.vsctl('set-controller', BRIDGE, `ptcp:${port}:127.0.0.1`);
+      // The bridge listens for us and the wire client, and connects to os-ken.
+      await sb.vsctl('set-controller', BRIDGE, `ptcp:${port}:127.0.0.1`, `tcp:127.0.0.1:${osken.port}`);
       const target = `tcp:127.0.0.1:${port}`;
       for (let i = 0; ; i++) {
         try {
@@ -289,9 +300,19 @@ const suite: BenchSuite = {
       notes.push(`same flows: dump-flows after our install equals dump-flows after ovs-ofctl add-flows (${n} flows)`);
       await clearFlows(sw, sb);
 
+      // os-ken: connected and its flow-mods built (untimed), then one untimed
+      // install checked against our table, which also warms it up.
+      const oskenReady = await osken.ready();
+      if (oskenReady.flows !== n) throw new Error(`os-ken built ${oskenReady.flows} flow-mods, expected ${n}`);
+      await osken.install();
+      await expectCount(sb, n, 'os-ken');
+      if (await sortedDump(sb) !== oursDump) throw new Error('the flows os-ken installs differ from ours');
+      notes.push(`same flows: dump-flows after os-ken's install equals dump-flows after ours (${n} flows)`);
+      await clearFlows(sw, sb);
+
       const series: Record<string, number[]> = {
         ours: [], oursBundle: [], wire: [], wireBundle: [], ofctl: [], ofctlBundle: [],
-        oursDelete: [], ofctlDelete: [], oursModify: [], ofctlModify: [],
+        oursDelete: [], ofctlDelete: [], oursModify: [], ofctlModify: [], osken: [],
       };
       // Modify: the first nModify flows get a new action; cookies dropped (no cookie match on modify).
       const modifyLines = lines.slice(0, nModify).map((l) => l.replace(/^cookie=[^,]*,/, '').replace(/actions=.*$/, 'actions=output:99'));
@@ -342,12 +363,19 @@ const suite: BenchSuite = {
         await clearFlows(sw!, sb);
       };
 
+      const oskenPeer = async (): Promise<void> => {
+        series.osken.push((await osken!.install()).seconds);
+        await expectCount(sb, n, 'os-ken');
+        await clearFlows(sw!, sb);
+      };
+
       // Each pair side by side, the order flipped every run, so drift and
       // ovs-vswitchd's deferred cleanup of the previous table hit both alike.
       for (let r = 0; r < runs; r++) {
         const pairs = r % 2 === 0 ? [wirePlain, oursPlain, wireBundle, oursBundle] : [oursPlain, wirePlain, oursBundle, wireBundle];
         for (const step of pairs) await step();
         await ofctlPeers();
+        await oskenPeer();
       }
 
       const loadBefore = loadavg()[0];
@@ -363,6 +391,8 @@ const suite: BenchSuite = {
           peer: { name: 'ovs-ofctl -O OpenFlow13 add-flows', samples: series.ofctl }, target: '< 1' }),
         metric({ metric: `install_${k}k_flows_bundle_vs_ofctl`, unit: 's', ours: series.oursBundle,
           peer: { name: 'ovs-ofctl -O OpenFlow13 --bundle add-flows', samples: series.ofctlBundle }, target: '< 1' }),
+        metric({ metric: `install_${k}k_flows_vs_osken`, unit: 's', ours: series.ours,
+          peer: { name: 'os-ken 2.5.0 (send all, one barrier)', samples: series.osken }, target: '<= 0.1' }),
         metric({ metric: `delete_${Math.ceil(n / 2000)}k_flows_by_cookie`, unit: 's', ours: series.oursDelete,
           peer: { name: 'ovs-ofctl del-flows cookie=X/-1', samples: series.ofctlDelete }, target: '<= 1.2' }),
         metric({ metric: `modify_${nModify / 1000}k_flows`, unit: 's', ours: series.oursModify,
@@ -378,10 +408,14 @@ const suite: BenchSuite = {
       notes.push(`${n} flows, ${runs} runs, OpenFlow 1.3 over TCP to the bridge's ptcp listener; times include the final barrier (bundle: commit and barrier)`);
       notes.push(`codec: ${codec.encode.length} samples of ${CODEC_SAMPLE.toLocaleString('en')}+ flow-mods each (the ${n} flows cycled, ` +
         `${codec.bytesPerFlowMod.toFixed(0)} bytes each) after a warm-up sample, in the bench process; load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after`);
+      notes.push(`os-ken: ${oskenReady.buildSeconds.toFixed(2)} s to build its ${n} OFPFlowMod objects from the JSON, and its process startup and ` +
+        'the bridge\'s connection to it, all before and outside the timing (as our parse of the flows is); its time runs from just before ' +
+        'its first send_msg to its handler seeing the barrier reply, timed in the app (serializing included, as our encoding is)');
       notes.push(`socket writes for our last plain install: ${sw.connection!.stats.socketWrites} in total on the session`);
       return newResult('openflow', metrics, notes);
     } finally {
       raw?.socket.destroy();
+      await osken?.stop().catch(() => undefined);
       await sw?.close().catch(() => undefined);
       await sb.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -26,6 +26,7 @@ NEEDS=(
   "neutron-server /usr/bin/neutron-server"
   "python3-psycopg2 /usr/lib/python3/dist-packages/psycopg2/__init__.py"
   "neutron-openvswitch-agent /usr/bin/neutron-openvswitch-agent"
+  "python3-os-ken /usr/bin/osken-manager"
 )
 
 have() {
