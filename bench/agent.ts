@@ -21,7 +21,8 @@
  *    which the benchmark plays ovs-vswitchd's part of assigning ofports; the
  *    agent's flows go to a real ovs-vswitchd (another sandbox) over OpenFlow.
  *    The agent runs as its own process (the compiled `dist/bin/ovs-agent.js`,
- *    built first), so its RSS is the agent's alone; the time runs from
+ *    built first, executed through its interpreter line as an installed
+ *    `ovs-agent` is), so its RSS is the agent's alone; the time runs from
  *    spawning it to its "first full sync done" log line (every port reported
  *    ACTIVE, stale-flow cleanup done).
  *
@@ -29,7 +30,7 @@
  * plane, and is measured in the Neutron suite (bench/neutron.ts).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -50,6 +51,7 @@ import { metric, newResult, percentile, round } from './report.js';
 
 const NET = 'bench-net-vlan';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const AGENT_BIN = join(ROOT, 'dist/bin/ovs-agent.js');
 const SG_RULES = [
   { direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portRangeMin: 22, portRangeMax: 22 },
   { direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' },
@@ -322,7 +324,8 @@ function rssOf(pid: number): number {
  */
 async function agentProcessSync(args: string[], timeoutMs: number): Promise<FirstSync> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(ROOT, 'dist/bin/ovs-agent.js'), 'run', '--log-json', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Executed as an installed `ovs-agent` is: through its own interpreter line (which sets node's flags).
+  const child = spawn(AGENT_BIN, ['run', '--log-json', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   const tail: string[] = [];
   try {
     return await new Promise<FirstSync>((resolve, reject) => {
@@ -370,6 +373,8 @@ async function resyncPart(quick: boolean, notes: string[]): Promise<Metric[]> {
     // Type errors elsewhere in the tree still emit JavaScript; say so rather than stop.
     notes.push(`build: tsc reported errors (JavaScript emitted anyway): ${String((err as { stdout?: Buffer }).stdout ?? '').split('\n').slice(0, 3).join(' | ')}`);
   }
+  // npm makes a package's bin executable when it installs it; the build output is not.
+  chmodSync(AGENT_BIN, 0o755);
   const flowsSb = await OvsSandbox.start();
   const dbSb = await OvsSandbox.start();
   const dir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
@@ -419,7 +424,7 @@ async function resyncPart(quick: boolean, notes: string[]): Promise<Metric[]> {
         note: 'from spawning the agent process (dist/, node start included) to its "first full sync done" line: every port reported ACTIVE and stale-flow cleanup done; ovs-vswitchd simulated on the OVSDB side' }),
       metric({ metric: `resync_${count}_flow_mods_sent`, unit: 'flow-mods', ours: [flowMods], target: '<= 0' }),
       metric({ metric: `rss_after_resync_${count}_ports`, unit: 'MB', ours: rss, target: '< 150',
-        note: 'VmRSS of the agent process alone (compiled dist/ code, no harness, no tsx), read at its first full sync after a restart' }),
+        note: 'VmRSS of the agent process alone (compiled dist/ code run as the ovs-agent executable, no harness, no tsx), read at its first full sync after a restart' }),
     ];
   } finally {
     await assigner?.stop();

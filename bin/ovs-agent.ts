@@ -1,10 +1,14 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * ovs-agent: the Open vSwitch L2 agent for OpenStack Neutron.
  *
  *   ovs-agent [run]    wire ports (the default)
  *   ovs-agent cleanup  what neutron-ovs-cleanup does
  *   ovs-agent status   what the running agent has wired
+ *
+ * The interpreter line caps V8's young generation (4 MB per semi-space
+ * instead of 16): a pass's garbage is short-lived and small, and a daemon
+ * that has wired 10,000 ports keeps ~20 MB less resident (docs/agent.md).
  */
 import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
