@@ -73,7 +73,8 @@ describe('ovs-agent command line @integration', function () {
     agent = cli(['--config-file', ini]);
     const logs = output(agent);
     // br-int exists once the agent created it: keep plugging (idempotently) until both ports are ACTIVE.
-    const deadline = Date.now() + 20_000;
+    // Generous: under load, tsx compiling the agent at start-up alone can take several seconds.
+    const deadline = Date.now() + 45_000;
     let status;
     for (;;) {
       try {
