@@ -9,7 +9,9 @@
  * ordered atomic bundle closed by one barrier, write all Port tags in ONE
  * OVSDB transaction, and report the ports up only after both were confirmed
  * (ovn-controller's one-bundle-per-iteration, ofctrl.c). Events arriving
- * during a pass are coalesced into the next one.
+ * during a pass are coalesced into the next one. The report itself runs
+ * behind the passes (device-reporter.ts): the next pass need not wait for
+ * the server's answer.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -25,6 +27,7 @@ import type {
 import { silentLogger, type Logger } from '../log.js';
 import { firewallPortFrom, type Firewall, type FirewallPort, type FlowChange } from '../firewall/index.js';
 import { L2Population, applyToTunnelBridge, type L2popAction } from '../l2pop/index.js';
+import { DeviceReporter, type ReportedBatch } from './device-reporter.js';
 import { LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
 import type { FlowChannel, SwitchDatabase, VifRow } from './switch.js';
 
@@ -91,7 +94,9 @@ export interface AgentOptions {
 export interface PassSummary {
   ok: boolean;
   durationMs: number;
+  /** Wired by this pass (flows and tag confirmed) and handed to the report; ACTIVE once the control plane has it. */
   up: string[];
+  /** Removed or dead, handed to the report. */
   down: string[];
   dead: string[];
   removed: string[];
@@ -99,7 +104,8 @@ export interface PassSummary {
   flowMods: number;
   /**
    * Where the pass spent its time (ms): control-plane lookup, computing flows, the firewall's flows,
-   * the bundle to its barrier (`flows`), the OVSDB transaction with the tags (`tags`), reporting.
+   * the bundle to its barrier (`flows`), the OVSDB transaction with the tags (`tags`), handing
+   * the ports to the report (`report`; the call itself runs behind the pass).
    */
   phases: { details: number; compute: number; firewall: number; flows: number; tags: number; report: number };
   error?: Error;
@@ -171,6 +177,9 @@ export class OvsAgent {
   private readonly firewall?: Firewall;
   private l2pop: L2Population | undefined;
   private readonly openChannel: (bridge: string) => Promise<FlowChannel>;
+  private readonly reporter: DeviceReporter;
+  /** Ports wired and reported up, not yet confirmed: ACTIVE on the answer unless they went dead or away meanwhile. */
+  private readonly awaitingUp = new Set<string>();
 
   constructor(opts: AgentOptions) {
     this.config = opts.config;
@@ -181,6 +190,15 @@ export class OvsAgent {
     this.firewall = opts.firewall;
     this.openChannel = opts.openFlowChannel;
     this.host = opts.config.DEFAULT.host || hostname();
+    this.reporter = new DeviceReporter({
+      send: (up, down) => this.cp.updateDeviceList(up, down),
+      onReported: (batch) => this.onReported(batch),
+      onFailed: (err, ports, retryInMs) => {
+        this.log.warn('reporting ports to the control plane failed; retrying', { error: err.message, ports, retryInMs });
+      },
+      retryBaseMs: RETRY_BASE_MS,
+      retryMaxMs: RETRY_MAX_MS,
+    });
   }
 
   private get tunnelTypes(): TunnelType[] {
@@ -546,7 +564,7 @@ export class OvsAgent {
   }
 
   private isIdle(): boolean {
-    return !this.passRunning && !this.passTimer && !this.passAgain && this.pending.size === 0 &&
+    return !this.passRunning && !this.passTimer && !this.passAgain && this.pending.size === 0 && this.reporter.idle &&
       this.ancillaryUp.size === 0 && this.ancillaryDown.size === 0 &&
       this.pendingRemoved.size === 0 && !this.restartHandling;
   }
@@ -637,7 +655,7 @@ export class OvsAgent {
     }, Math.max(0, next - Date.now()));
   }
 
-  private failDevice(id: string, err: Error, summary: PassSummary): void {
+  private failDevice(id: string, err: Error, summary?: PassSummary): void {
     const r = this.retries.get(id) ?? { attempts: 0, notBefore: 0 };
     r.attempts++;
     const p = this.ports.get(id);
@@ -649,7 +667,7 @@ export class OvsAgent {
     }
     r.notBefore = Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (r.attempts - 1));
     this.retries.set(id, r);
-    summary.failed.push(id);
+    summary?.failed.push(id);
     if (p) p.error = err.message;
     if (this.isPresent(id)) this.pending.add(id);
   }
@@ -761,23 +779,9 @@ export class OvsAgent {
     if (tags.length) await this.db.setPortTags(tags);
     phase('tags');
 
-    const reportable = new Set([...up, ...down]);
-    if (reportable.size) {
-      const reply = await this.cp.updateDeviceList(up, down);
-      for (const id of [...reply.failedUp, ...reply.failedDown]) {
-        reportable.delete(id);
-        this.failDevice(id, new Error('control plane refused the status update'), summary);
-      }
-    }
-    phase('report');
-    const doneAt = performance.now();
     for (const id of up) {
-      const p = this.ports.get(id);
-      if (!p || !reportable.has(id)) continue;
-      p.state = 'ACTIVE';
-      p.error = undefined;
-      p.wiredInMs = Math.round((doneAt - p.readyPerf) * 100) / 100;
-      this.retries.delete(id);
+      this.awaitingUp.add(id);
+      this.reporter.report(id, 'up');
       summary.up.push(id);
     }
     for (const id of down) {
@@ -785,6 +789,7 @@ export class OvsAgent {
       if (p && p.state !== 'FAILED') p.state = summary.removed.includes(id) ? 'DOWN' : 'DEAD';
       if (summary.removed.includes(id)) this.ports.delete(id);
       this.retries.delete(id);
+      this.reporter.report(id, 'down');
       summary.down.push(id);
     }
     for (const id of summary.dead) {
@@ -792,6 +797,25 @@ export class OvsAgent {
       if (p && p.state !== 'FAILED') p.state = 'DEAD';
       this.retries.delete(id);
     }
+    phase('report');
+  }
+
+  /** The control plane has a batch of statuses: wired ports become ACTIVE, refused ones are retried. */
+  private onReported(batch: ReportedBatch): void {
+    const refused = new Set([...batch.failedUp, ...batch.failedDown]);
+    for (const id of refused) this.failDevice(id, new Error('control plane refused the status update'));
+    const doneAt = performance.now();
+    for (const id of batch.up) {
+      const p = this.ports.get(id);
+      // Gone, dead or unplugged since: a newer status is on its way and this one is stale.
+      if (!this.awaitingUp.delete(id) || !p || refused.has(id) || !this.isPresent(id) || this.reporter.superseded(id, 'up')) continue;
+      p.state = 'ACTIVE';
+      p.error = undefined;
+      p.wiredInMs = Math.round((doneAt - p.readyPerf) * 100) / 100;
+      this.retries.delete(id);
+    }
+    if (refused.size) this.scheduleRetries();
+    this.notifyIdle();
   }
 
   /** §4.3 i: ancillary bridges' VIFs are only reported up and down. */
@@ -879,6 +903,7 @@ export class OvsAgent {
   private unbindPort(id: string, opts: { keepRecord?: boolean } = {}): void {
     const p = this.ports.get(id);
     this.brInt.removeDeadPortDrop(id);
+    this.awaitingUp.delete(id);
     if (!p) return;
     if (p.networkId) {
       const m = this.vlans.get(p.networkId);
@@ -892,6 +917,7 @@ export class OvsAgent {
 
   /** port_dead: VLAN 4095 and a drop flow (§3.6). */
   private portDead(p: PortRecord): void {
+    this.awaitingUp.delete(p.portId);
     if (p.networkId) this.unbindPort(p.portId, { keepRecord: true });
     this.brInt.installDeadPortDrop(p.portId, p.ofport);
   }
@@ -1158,6 +1184,7 @@ export class OvsAgent {
     if (this.passTimer) clearImmediate(this.passTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const t of [this.pollTimer, this.reportTimer]) if (t) clearInterval(t);
+    this.reporter.stop();
     for (const u of this.unsubscribe) u();
     while (this.passRunning || this.restartHandling) await new Promise((r) => setTimeout(r, 10));
     await this.cp.stop().catch(() => undefined);
