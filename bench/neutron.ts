@@ -6,7 +6,8 @@
  * OVSDB, openvswitch firewall). Both agents run as processes of their own
  * from the same openvswitch_agent.ini, each on a fresh OVS sandbox and a
  * host name of its own per run; ours runs the compiled JavaScript (tsc
- * output, plain `node`, no loader).
+ * output, no loader) as an installed `ovs-agent` runs: the executable
+ * itself, so its interpreter line's V8 flags apply.
  *
  * One oracle serves both agents: RabbitMQ's firehose (`rabbitmqctl
  * trace_on`) gives every RPC request and reply with the time the broker saw
@@ -32,7 +33,7 @@
  * their date, so the long 500-port run can hold the bench lock on its own).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -221,6 +222,8 @@ function buildOurs(): string {
     // Type errors elsewhere in a shared checkout still emit JavaScript; what matters is that the agent was emitted.
   }
   if (!existsSync(join(out, 'bin/ovs-agent.js'))) throw new Error('tsc emitted no bin/ovs-agent.js');
+  // Run as npm installs it: executable, so its interpreter line (with its V8 flags) applies.
+  chmodSync(join(out, 'bin/ovs-agent.js'), 0o755);
   writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
   symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules'));
   return out;
@@ -257,7 +260,7 @@ function startAgent(kind: Kind, dist: string, ini: string, sb: OvsSandbox, log: 
     const env = { ...process.env, OVS_RUNDIR: sb.rundir, OVS_DBDIR: sb.dir };
     const [prog, args] =
       kind === 'ours'
-        ? [process.execPath, [join(dist, 'bin/ovs-agent.js'), 'run', '--config-file', ini]]
+        ? [join(dist, 'bin/ovs-agent.js'), ['run', '--config-file', ini]]
         : ['/usr/bin/python3', ['/usr/bin/neutron-openvswitch-agent', '--config-file', ini]];
     return spawn(prog, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
   } finally {
