@@ -9,6 +9,7 @@ import { FIELD_BY_KEY, FIELDS, fieldKey } from './oxm-fields.js';
 import type { AnyFieldValue, FieldDef, FieldName, Match, Masked } from './oxm-fields.js';
 import type { OfReader } from './reader.js';
 import type { OfWriter } from './writer.js';
+import { putU64 } from './u64.js';
 
 const CT_TRK = 0x20;
 const CT_INV = 0x10;
@@ -25,8 +26,6 @@ function badValue(def: FieldDef, v: unknown, why: string): never {
 
 /** The most bytes one OXM TLV takes: header, experimenter id, a 16-byte value and its mask. */
 export const MAX_OXM_BYTES = 40;
-const U32_MAX = 0xffffffffn;
-const U64_MAX = 0xffffffffffffffffn;
 
 /**
  * Writes one value of `def` at `p` in `b`, which the caller made long enough
@@ -58,25 +57,9 @@ function putValue(b: Buffer, p: number, def: FieldDef, v: AnyFieldValue): number
       if (typeof v !== 'number' || (v & 0xff) !== v) badValue(def, v, 'is not an unsigned 8-bit integer');
       b[p] = v;
       return p + 1;
-    case 'u64': {
-      // One conversion decides the common case: exact below 2^53, so 0..2^32-1 is the value itself.
-      let hi = 0;
-      let lo = typeof v === 'bigint' ? Number(v) : -1;
-      if (!(lo >= 0 && lo <= 0xffffffff)) {
-        if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) badValue(def, v, 'is not an unsigned 64-bit bigint');
-        hi = Number(v >> 32n);
-        lo = Number(v & U32_MAX);
-      }
-      b[p] = hi >>> 24;
-      b[p + 1] = hi >>> 16;
-      b[p + 2] = hi >>> 8;
-      b[p + 3] = hi;
-      b[p + 4] = lo >>> 24;
-      b[p + 5] = lo >>> 16;
-      b[p + 6] = lo >>> 8;
-      b[p + 7] = lo;
+    case 'u64':
+      if (!putU64(b, p, v)) badValue(def, v, 'is not an unsigned 64-bit bigint');
       return p + 8;
-    }
     case 'ipv6':
       writeIpv6(b, p, v as string, def.name);
       return p + 16;

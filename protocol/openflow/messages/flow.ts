@@ -7,6 +7,7 @@ import { decodeActions, encodeActions } from '../actions.js';
 import { decodeInstructions, encodeInstructions } from '../instructions.js';
 import { decodeMatch, encodeMatch } from '../match.js';
 import type { OfReader } from '../reader.js';
+import { putU64 } from '../u64.js';
 import type { OfWriter } from '../writer.js';
 import type { FlowMod, FlowModCommand, FlowRemoved, PacketIn, PacketOut } from '../types.js';
 
@@ -22,30 +23,9 @@ function commandCode(c: FlowModCommand): number {
   throw new OpenFlowEncodeError('OF_ENCODE_BAD_VALUE', `unknown flow_mod command ${JSON.stringify(c)}`);
 }
 
-const U32_MAX = 0xffffffffn;
-
-/**
- * A 64-bit field at `p`. One BigInt-to-Number conversion decides the common
- * case (cookies and masks that fit 32 bits): below 2^53 the conversion is
- * exact, so a result within 0..2^32-1 is the value itself. BigInt
- * comparisons and shifts cost several times more, so only wider values pay them.
- */
-function putU64(b: Buffer, p: number, v: bigint, what: string): void {
-  let hi = 0;
-  let lo = typeof v === 'bigint' ? Number(v) : -1;
-  if (!(lo >= 0 && lo <= 0xffffffff)) {
-    check.u64(v, what);
-    hi = Number(v >> 32n);
-    lo = Number(v & U32_MAX);
-  }
-  b[p] = hi >>> 24;
-  b[p + 1] = hi >>> 16;
-  b[p + 2] = hi >>> 8;
-  b[p + 3] = hi;
-  b[p + 4] = lo >>> 24;
-  b[p + 5] = lo >>> 16;
-  b[p + 6] = lo >>> 8;
-  b[p + 7] = lo;
+/** A 64-bit field at `p`, or the checker's error naming it. */
+function putU64Field(b: Buffer, p: number, v: bigint, what: string): void {
+  if (!putU64(b, p, v)) check.u64(v, what);
 }
 
 /** ofp_header + the fixed part of ofp_flow_mod. */
@@ -68,8 +48,8 @@ export function encodeFlowModMessage(w: OfWriter, m: FlowMod, version: number, x
   b[p + 5] = xid >>> 16;
   b[p + 6] = xid >>> 8;
   b[p + 7] = xid;
-  putU64(b, p + 8, m.cookie, 'cookie');
-  putU64(b, p + 16, m.cookieMask, 'cookie_mask');
+  putU64Field(b, p + 8, m.cookie, 'cookie');
+  putU64Field(b, p + 16, m.cookieMask, 'cookie_mask');
   b[p + 24] = check.u8(m.tableId, 'table_id');
   b[p + 25] = command;
   const idle = check.u16(m.idleTimeout, 'idle_timeout');
