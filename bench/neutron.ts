@@ -28,6 +28,8 @@
  * - cold restart (the ports marked DOWN first, as a server sees them after a
  *   host reboot): until all are ACTIVE again (quick and 100-port runs only).
  *
+ * NEUTRON_BENCH_DEBUG=1 runs both agents with `debug = true` and, with
+ * NEUTRON_BENCH_KEEP_LOGS=1, keeps their logs (diagnostics, not for figures).
  * NEUTRON_BENCH_SIZES=20,100 and NEUTRON_BENCH_RUNS=3 narrow a run (the
  * results of other sizes already in bench/results/neutron.json are kept, with
  * their date, so the long 500-port run can hold the bench lock on its own).
@@ -232,6 +234,7 @@ function buildOurs(): string {
 function agentIni(env: NeutronEnv, sb: OvsSandbox, host: string, ofPort: number): string {
   return `[DEFAULT]
 host = ${host}
+debug = ${process.env.NEUTRON_BENCH_DEBUG ? 'true' : 'false'}
 transport_url = ${env.transportUrl}
 rpc_response_timeout = 120
 [ovs]

@@ -27,6 +27,7 @@ import { stderrLogger, type Logger } from './logger.js';
 import { CACHED_TYPES, RESOURCE_VERSIONS, type CachedType, type NetworkRecord, type PortRecord } from './ovo.js';
 import { deviceLookup } from './port-details.js';
 import { ResourceCache, type Change } from './resource-cache.js';
+import { ReportWindow } from './report-window.js';
 import { RpcClient } from './rpc-client.js';
 import { RpcServer, type Endpoint } from './rpc-server.js';
 import { securityGroupInfo, warmSecurityGroups } from './security-groups.js';
@@ -87,8 +88,6 @@ export interface NeutronControlPlaneOptions {
   rabbit?: RabbitOptions;
   /** Extra attempts of an idempotent call after an RPC timeout, each with a doubled timeout (2). */
   callRetries?: number;
-  /** update_device_list chunks in flight at once (4). */
-  maxConcurrentCalls?: number;
   logger?: Logger;
 }
 
@@ -110,6 +109,8 @@ export class NeutronControlPlane implements ControlPlane {
   /** Networks whose full l2pop fdb table was asked for since start or the last reconnect (Neutron: iter_num == 0). */
   private readonly refreshedNetworks = new Set<string>();
   private running = false;
+  /** update_device_list chunks out at the server (see report-window.ts). */
+  private readonly reportWindow: ReportWindow;
   private readonly opts: Required<Omit<NeutronControlPlaneOptions, 'rabbit' | 'logger'>>;
 
   constructor(options: NeutronControlPlaneOptions) {
@@ -123,8 +124,8 @@ export class NeutronControlPlane implements ControlPlane {
       reportInterval: options.reportInterval ?? 30,
       l2Population: options.l2Population ?? false,
       callRetries: options.callRetries ?? 2,
-      maxConcurrentCalls: positive(options.maxConcurrentCalls ?? 4, 'maxConcurrentCalls'),
     };
+    this.reportWindow = new ReportWindow(this.opts.rpcResponseTimeout);
     const rabbit = options.rabbit ?? {};
     const ttl = rabbit.transientQueuesTtl ?? 1800;
     this.conn = new BrokerConnection({
@@ -278,7 +279,10 @@ export class NeutronControlPlane implements ControlPlane {
       chunks.push({ up: sendUp.slice(i, i + step), down: sendDown.slice(i, i + step), refresh });
     }
     const reply: UpdateDeviceListReply = { failedUp: [], failedDown: [] };
-    await mapLimited(chunks, this.opts.maxConcurrentCalls, async (chunk) => {
+    // Every chunk asks the window at once, so they go out in order as soon as the server can take them.
+    await Promise.all(chunks.map(async (chunk) => {
+      const ticket = await this.reportWindow.acquire(Math.max(chunk.up.length, chunk.down.length, 1));
+      let answered = false;
       try {
         const r = await this.callWithRetries<Record<string, unknown>>(TOPIC_PLUGIN, 'update_device_list', {
           devices_up: chunk.up,
@@ -287,6 +291,7 @@ export class NeutronControlPlane implements ControlPlane {
           host,
           refresh_tunnels: chunk.refresh,
         }, '1.9');
+        answered = true;
         const failedUp = stringList(r?.failed_devices_up);
         const failedDown = stringList(r?.failed_devices_down);
         reply.failedUp.push(...failedUp);
@@ -301,8 +306,10 @@ export class NeutronControlPlane implements ControlPlane {
         if (!(err instanceof ControlPlaneError) || !err.retriable) this.logger.error(`update_device_list: ${(err as Error).message}`);
         reply.failedUp.push(...chunk.up);
         reply.failedDown.push(...chunk.down);
+      } finally {
+        this.reportWindow.release(ticket, answered);
       }
-    });
+    }));
     return reply;
   }
 
@@ -576,12 +583,4 @@ export function fdbChanges(v: unknown): FdbIpChanges {
     }
   }
   return out;
-}
-
-async function mapLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
