@@ -618,7 +618,8 @@ export class OvsAgent {
       if (ids.length || removed.length || !summary.ok) {
         this.lastSync = { at: new Date(t0).toISOString(), durationMs: summary.durationMs, ports: ids.length + removed.length, ok: summary.ok };
         this.log.debug('pass done', { ms: summary.durationMs, up: summary.up.length, dead: summary.dead.length,
-          removed: summary.removed.length, flowMods: summary.flowMods, ok: summary.ok });
+          removed: summary.removed.length, flowMods: summary.flowMods, ok: summary.ok,
+          phasesMs: Object.fromEntries(Object.entries(summary.phases).map(([k, v]) => [k, Math.round(v)])) });
       }
       this.passRunning = false;
       this.onPass?.(summary);
