@@ -67,14 +67,17 @@ interface RunFigures {
   calls: Record<string, number>;
   devicesUp: number;
   rssMiB: number;
+  /** RssAnon: the process's private memory, without the interpreter's and libraries' file pages (shared). */
+  rssAnonMiB: number;
   warmRestart: number;
   warmCalls: Record<string, number>;
   warmDevicesUp: number;
   coldRestart?: number;
 }
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+/** A `/proc/PID/status` memory line (VmRSS, RssAnon, …) in MiB. */
+function statusMiB(pid: number, field: string): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
@@ -434,7 +437,8 @@ async function oneRun(env: NeutronEnv, trace: RpcTrace, dist: string, kind: Kind
     }
     if (agentTimes.length < ids.length) throw new Error(`${kind}: agent time known for only ${agentTimes.length}/${ids.length} ports`);
     const udl = plugCalls.filter((c) => c.method === 'update_device_list');
-    const rss = rssMiB(child.pid!);
+    const rss = statusMiB(child.pid!, 'VmRSS');
+    const rssAnon = statusMiB(child.pid!, 'RssAnon');
     if (process.env.NEUTRON_BENCH_HEAP_SNAPSHOT && kind === 'ours') {
       // Diagnostics: run with NODE_OPTIONS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR".
       child.kill('SIGUSR2');
@@ -467,7 +471,7 @@ async function oneRun(env: NeutronEnv, trace: RpcTrace, dist: string, kind: Kind
     return {
       allActive, p50: percentile(times, 50), p99: percentile(times, 99),
       agentP50: percentile(agentTimes, 50), agentP99: percentile(agentTimes, 99),
-      serverTime: busyTime(udl, t1), calls: countCalls(plugCalls), devicesUp: devicesUp(plugCalls).length, rssMiB: rss,
+      serverTime: busyTime(udl, t1), calls: countCalls(plugCalls), devicesUp: devicesUp(plugCalls).length, rssMiB: rss, rssAnonMiB: rssAnon,
       warmRestart, warmCalls: countCalls(warm), warmDevicesUp: devicesUp(warm).length, coldRestart,
     };
   } catch (err) {
@@ -508,6 +512,7 @@ function metricsFor(n: number, figs: Record<Kind, RunFigures[]>): Metric[] {
     m('warm_restart', 's', (f) => f.warmRestart, '<= 0.1',
       `server still has every port ACTIVE; update_device_list devices up reported: ours ${figs.ours.map((f) => f.warmDevicesUp).join('/')}, reference ${figs.peer.map((f) => f.warmDevicesUp).join('/')}`),
     m('agent_rss', 'MiB', (f) => f.rssMiB, '<= 0.34', 'VmRSS of the agent process once all ports are ACTIVE (ours: node running tsc output)'),
+    m('agent_rss_anon', 'MiB', (f) => f.rssAnonMiB, undefined, 'RssAnon at the same moment: VmRSS less the file-backed pages of the interpreter and its libraries, which every process running them shares (context, not a target)'),
   ];
   if (figs.ours.every((f) => f.coldRestart !== undefined)) {
     out.push(m('cold_restart_all_active', 's', (f) => f.coldRestart!, undefined, 'ports marked DOWN first (host reboot): every port must be reported up again'));
