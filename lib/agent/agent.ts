@@ -161,6 +161,8 @@ export class OvsAgent {
   private reportTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private firstSyncDone = false;
+  /** start() has noted the VIFs already on br-int: passes may run. */
+  private started = false;
   private fullSyncPending = true;
   private tunnelSyncPending = true;
   private ovsState: AgentStatus['ovsState'] = 'NORMAL';
@@ -234,6 +236,7 @@ export class OvsAgent {
       tunnelTypes: this.tunnelTypes, vifs: this.pending.size, ms: Date.now() - t0,
     });
     this.startTimers();
+    this.started = true;
     this.schedulePass();
   }
 
@@ -543,7 +546,9 @@ export class OvsAgent {
 
   /** Coalesces: events of the same tick, and those arriving during a pass, make one pass. */
   private schedulePass(): void {
-    if (this.stopped) return;
+    // Until start() has noted every VIF on br-int, a pass would find none and conclude the first sync,
+    // deleting their flows as stale. Events meanwhile only mark work; start() schedules the first pass.
+    if (this.stopped || !this.started) return;
     if (this.passRunning) {
       this.passAgain = true;
       return;

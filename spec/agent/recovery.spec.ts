@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { OvsSandbox } from '../../testing/sandbox.js';
 import { createFirewall } from '../../lib/firewall/index.js';
+import type { ControlPlane, ControlPlaneEvent, ControlPlaneListener } from '../../lib/control-plane/types.js';
+import type { LocalControlPlane } from '../../lib/control-plane/local/index.js';
 import { AgentHarness } from './support/harness.js';
 
 const NET_VLAN = 'net-vlan-0001';
@@ -22,6 +24,34 @@ const baseState = {
 };
 const overrides = { 'ovs.bridge_mappings': 'physnet1:br-eth1', 'agent.tunnel_types': 'vxlan', 'ovs.local_ip': '192.0.2.1' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The control plane announcing `event` from inside its start(), which then
+ * takes a while longer to return: as the Neutron one tells the agent to
+ * resync once connected, then waits for the server's first answers.
+ */
+function eventDuringStart(cp: LocalControlPlane, event: ControlPlaneEvent): ControlPlane {
+  const listeners: ControlPlaneListener[] = [];
+  return new Proxy(cp, {
+    get: (target, prop, receiver) => {
+      if (prop === 'onEvent') {
+        return (l: ControlPlaneListener) => {
+          listeners.push(l);
+          return target.onEvent(l);
+        };
+      }
+      if (prop === 'start') {
+        return async (...args: Parameters<ControlPlane['start']>) => {
+          await target.start(...args);
+          for (const l of listeners) l(event);
+          await sleep(500);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
 
 async function wired(h: AgentHarness, ids: string[]): Promise<void> {
   await h.until(() => ids.every((id) => h.portState(id) === 'ACTIVE'), `${ids.join(', ')} ACTIVE`);
@@ -119,8 +149,9 @@ describe('agent restarts and recovery @integration', function () {
       await a.plug(tap, id, `fa:16:3e:00:00:${mac}`);
     }
     await wired(a, ['p-vlan', 'p-vx', 'p-gone']);
-    const bridges = ['br-int', 'br-tun', 'br-eth1'];
-    const dump = async (h: AgentHarness) => (await Promise.all(bridges.map((br) => h.flows(br)))).flat();
+    // Keyed by bridge and text: the same text on two bridges is two flows.
+    const dump = async (h: AgentHarness) =>
+      (await Promise.all(['br-int', 'br-tun', 'br-eth1'].map(async (br) => (await h.flows(br)).map((f) => ({ ...f, text: `${br} ${f.text}` }))))).flat();
     const before = new Map((await dump(a)).map((f) => [f.text, f]));
     const goneOfport = await a.ofport('tap4');
     const goneLvid = a.agent.status().localVlans.find((v) => v.networkId === NET_VX2)!.lvid;
@@ -142,6 +173,37 @@ describe('agent restarts and recovery @integration', function () {
     const ofGone = new RegExp(`(in_port=${goneOfport}|reg5=0x${goneOfport.toString(16)}|reg6=0x${goneLvid.toString(16)}|dl_vlan=${goneLvid}|tun_id=0x3ea)[, ]|fa:16:3e:00:00:06|10\\.0\\.0\\.6 `);
     expect(removed.filter((t) => !ofGone.test(t)), 'flows removed that were not the unplugged port\'s').to.deep.equal([]);
     expect(b.passes.reduce((n, p) => n + p.flowMods, 0), 'flow-mods sent by the restarted agent: the deletions only').to.equal(removed.length);
+  });
+
+  it('a control-plane event while the restarted agent starts does not end its first sync before it knows its ports', async () => {
+    const a = harness();
+    a.writeState(baseState);
+    await a.start();
+    await a.plug('tap1', 'p-vlan', 'fa:16:3e:00:00:01');
+    await a.plug('tap2', 'p-vx', 'fa:16:3e:00:00:03');
+    await wired(a, ['p-vlan', 'p-vx']);
+    const dump = async (h: AgentHarness) =>
+      (await Promise.all(['br-int', 'br-tun', 'br-eth1'].map(async (br) => (await h.flows(br)).map((f) => ({ ...f, text: `${br} ${f.text}` }))))).flat();
+    const before = new Map((await dump(a)).map((f) => [f.text, f]));
+    await a.stopAgent();
+    await sleep(1100);
+
+    const b = new AgentHarness(sb, {
+      overrides, stateFile: a.stateFile,
+      wrapControlPlane: (cp) => eventDuringStart(cp, { type: 'resync', reason: 'connected' }),
+    });
+    harnesses.push(b);
+    await b.start();
+    await b.until(() => b.agent.status().firstSyncDone, 'first full sync');
+    await b.agent.whenIdle();
+    const after = await dump(b);
+    // A first sync concluded before the ports were known deletes their flows as stale, and the next pass
+    // adds them back: the same flows in the end, but traffic cut in between and every duration reset.
+    expect(b.passes.reduce((n, p) => n + p.flowMods, 0), 'flow-mods sent by the restarted agent').to.equal(0);
+    expect(after.map((f) => f.text).sort()).to.deep.equal([...before.keys()].sort());
+    for (const f of after) expect(f.duration, `${f.text} was not re-added`).to.be.greaterThan(before.get(f.text)!.duration);
+    expect(b.portState('p-vlan')).to.equal('ACTIVE');
+    expect(b.portState('p-vx')).to.equal('ACTIVE');
   });
 
   it('ovs-vswitchd restarted: canary gone, bridges set up again and every port re-wired', async () => {
