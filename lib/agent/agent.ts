@@ -603,6 +603,10 @@ export class OvsAgent {
     for (const id of ids) this.pending.delete(id);
     const removed = [...this.pendingRemoved];
     this.pendingRemoved.clear();
+    // Diagnostics: how long the port seen first had waited for this pass.
+    let oldest = Infinity;
+    for (const id of ids) oldest = Math.min(oldest, this.ports.get(id)?.readyPerf ?? Infinity);
+    const waitedMs = oldest === Infinity ? 0 : Math.round(performance.now() - oldest);
     try {
       if (this.tunnelSyncPending && this.brTun) await this.tunnelSync();
       await this.syncTunnelPorts();
@@ -623,7 +627,7 @@ export class OvsAgent {
       if (ids.length || removed.length || !summary.ok) {
         this.lastSync = { at: new Date(t0).toISOString(), durationMs: summary.durationMs, ports: ids.length + removed.length, ok: summary.ok };
         this.log.debug('pass done', { ms: summary.durationMs, up: summary.up.length, dead: summary.dead.length,
-          removed: summary.removed.length, flowMods: summary.flowMods, ok: summary.ok,
+          removed: summary.removed.length, flowMods: summary.flowMods, ok: summary.ok, waitedMs,
           phasesMs: Object.fromEntries(Object.entries(summary.phases).map(([k, v]) => [k, Math.round(v)])) });
       }
       this.passRunning = false;
