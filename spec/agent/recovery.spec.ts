@@ -53,6 +53,12 @@ function eventDuringStart(cp: LocalControlPlane, event: ControlPlaneEvent): Cont
   });
 }
 
+/** Every flow of the three bridges, its text prefixed with its bridge: the same text on two bridges is two flows. */
+async function dumpAll(h: AgentHarness) {
+  const per = await Promise.all(['br-int', 'br-tun', 'br-eth1'].map(async (br) => (await h.flows(br)).map((f) => ({ ...f, text: `${br} ${f.text}` }))));
+  return per.flat();
+}
+
 async function wired(h: AgentHarness, ids: string[]): Promise<void> {
   await h.until(() => ids.every((id) => h.portState(id) === 'ACTIVE'), `${ids.join(', ')} ACTIVE`);
   await h.agent.whenIdle();
@@ -149,10 +155,7 @@ describe('agent restarts and recovery @integration', function () {
       await a.plug(tap, id, `fa:16:3e:00:00:${mac}`);
     }
     await wired(a, ['p-vlan', 'p-vx', 'p-gone']);
-    // Keyed by bridge and text: the same text on two bridges is two flows.
-    const dump = async (h: AgentHarness) =>
-      (await Promise.all(['br-int', 'br-tun', 'br-eth1'].map(async (br) => (await h.flows(br)).map((f) => ({ ...f, text: `${br} ${f.text}` }))))).flat();
-    const before = new Map((await dump(a)).map((f) => [f.text, f]));
+    const before = new Map((await dumpAll(a)).map((f) => [f.text, f]));
     const goneOfport = await a.ofport('tap4');
     const goneLvid = a.agent.status().localVlans.find((v) => v.networkId === NET_VX2)!.lvid;
     expect([...before.keys()].filter((t) => t.includes(`reg5=0x${goneOfport.toString(16)},`)), 'the port\'s firewall flows').to.have.length.greaterThan(0);
@@ -164,7 +167,7 @@ describe('agent restarts and recovery @integration', function () {
     await b.start();
     await b.until(() => b.agent.status().firstSyncDone, 'first full sync');
     await b.agent.whenIdle();
-    const after = await dump(b);
+    const after = await dumpAll(b);
     expect(after.filter((f) => !before.has(f.text)).map((f) => f.text), 'flows the restart added').to.deep.equal([]);
     for (const f of after) expect(f.duration, `${f.text} was not re-added`).to.be.greaterThan(before.get(f.text)!.duration);
     const removed = [...before.keys()].filter((t) => !after.some((f) => f.text === t));
@@ -182,9 +185,7 @@ describe('agent restarts and recovery @integration', function () {
     await a.plug('tap1', 'p-vlan', 'fa:16:3e:00:00:01');
     await a.plug('tap2', 'p-vx', 'fa:16:3e:00:00:03');
     await wired(a, ['p-vlan', 'p-vx']);
-    const dump = async (h: AgentHarness) =>
-      (await Promise.all(['br-int', 'br-tun', 'br-eth1'].map(async (br) => (await h.flows(br)).map((f) => ({ ...f, text: `${br} ${f.text}` }))))).flat();
-    const before = new Map((await dump(a)).map((f) => [f.text, f]));
+    const before = new Map((await dumpAll(a)).map((f) => [f.text, f]));
     await a.stopAgent();
     await sleep(1100);
 
@@ -196,7 +197,7 @@ describe('agent restarts and recovery @integration', function () {
     await b.start();
     await b.until(() => b.agent.status().firstSyncDone, 'first full sync');
     await b.agent.whenIdle();
-    const after = await dump(b);
+    const after = await dumpAll(b);
     // A first sync concluded before the ports were known deletes their flows as stale, and the next pass
     // adds them back: the same flows in the end, but traffic cut in between and every duration reset.
     expect(b.passes.reduce((n, p) => n + p.flowMods, 0), 'flow-mods sent by the restarted agent').to.equal(0);
