@@ -82,6 +82,16 @@ describe('agent restarts and recovery @integration', function () {
     for (const h of harnesses.splice(0).reverse()) await h.stop();
     await sb.stop();
   });
+  /** An agent on the base state with p-vlan (tap1) and p-vx (tap2) plugged and ACTIVE. */
+  const withTwoPortsWired = async () => {
+    const a = harness();
+    a.writeState(baseState);
+    await a.start();
+    await a.plug('tap1', 'p-vlan', 'fa:16:3e:00:00:01');
+    await a.plug('tap2', 'p-vx', 'fa:16:3e:00:00:03');
+    await wired(a, ['p-vlan', 'p-vx']);
+    return a;
+  };
 
   it('an agent restart keeps VLANs and leaves unchanged flows untouched; stale flows go after the first sync', async () => {
     const a = harness();
@@ -179,12 +189,7 @@ describe('agent restarts and recovery @integration', function () {
   });
 
   it('a control-plane event while the restarted agent starts does not end its first sync before it knows its ports', async () => {
-    const a = harness();
-    a.writeState(baseState);
-    await a.start();
-    await a.plug('tap1', 'p-vlan', 'fa:16:3e:00:00:01');
-    await a.plug('tap2', 'p-vx', 'fa:16:3e:00:00:03');
-    await wired(a, ['p-vlan', 'p-vx']);
+    const a = await withTwoPortsWired();
     const before = new Map((await dumpAll(a)).map((f) => [f.text, f]));
     await a.stopAgent();
     await sleep(1100);
@@ -208,12 +213,7 @@ describe('agent restarts and recovery @integration', function () {
   });
 
   it('ovs-vswitchd restarted: canary gone, bridges set up again and every port re-wired', async () => {
-    const a = harness();
-    a.writeState(baseState);
-    await a.start();
-    await a.plug('tap1', 'p-vlan', 'fa:16:3e:00:00:01');
-    await a.plug('tap2', 'p-vx', 'fa:16:3e:00:00:03');
-    await wired(a, ['p-vlan', 'p-vx']);
+    const a = await withTwoPortsWired();
     const before = { int: await a.flowTexts('br-int'), tun: await a.flowTexts('br-tun'), eth: await a.flowTexts('br-eth1') };
     await sb.restartVswitchd();
     // The switch comes back with empty tables (secure fail mode); the OpenFlow channels reconnect by
@@ -231,12 +231,7 @@ describe('agent restarts and recovery @integration', function () {
   });
 
   it('ovsdb-server restarted: the replica resyncs and nothing is re-wired', async () => {
-    const a = harness();
-    a.writeState(baseState);
-    await a.start();
-    await a.plug('tap1', 'p-vlan', 'fa:16:3e:00:00:01');
-    await a.plug('tap2', 'p-vx', 'fa:16:3e:00:00:03');
-    await wired(a, ['p-vlan', 'p-vx']);
+    const a = await withTwoPortsWired();
     const passes = a.passes.length;
     const flows = new Map((await a.flows('br-int')).map((f) => [f.text, f.duration]));
     await sb.restartOvsdbServer();
