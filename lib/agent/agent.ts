@@ -603,10 +603,7 @@ export class OvsAgent {
     for (const id of ids) this.pending.delete(id);
     const removed = [...this.pendingRemoved];
     this.pendingRemoved.clear();
-    // Diagnostics: how long the port seen first had waited for this pass.
-    let oldest = Infinity;
-    for (const id of ids) oldest = Math.min(oldest, this.ports.get(id)?.readyPerf ?? Infinity);
-    const waitedMs = oldest === Infinity ? 0 : Math.round(performance.now() - oldest);
+    const startPerf = performance.now();
     try {
       if (this.tunnelSyncPending && this.brTun) await this.tunnelSync();
       await this.syncTunnelPorts();
@@ -626,6 +623,10 @@ export class OvsAgent {
       summary.durationMs = Date.now() - t0;
       if (ids.length || removed.length || !summary.ok) {
         this.lastSync = { at: new Date(t0).toISOString(), durationMs: summary.durationMs, ports: ids.length + removed.length, ok: summary.ok };
+        // Diagnostics: how long the port seen first had waited for this pass.
+        let oldest = startPerf;
+        for (const id of ids) oldest = Math.min(oldest, this.ports.get(id)?.readyPerf ?? startPerf);
+        const waitedMs = Math.round(startPerf - oldest);
         this.log.debug('pass done', { ms: summary.durationMs, up: summary.up.length, dead: summary.dead.length,
           removed: summary.removed.length, flowMods: summary.flowMods, ok: summary.ok, waitedMs,
           phasesMs: Object.fromEntries(Object.entries(summary.phases).map(([k, v]) => [k, Math.round(v)])) });
