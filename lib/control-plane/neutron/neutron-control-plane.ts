@@ -281,7 +281,7 @@ export class NeutronControlPlane implements ControlPlane {
     const reply: UpdateDeviceListReply = { failedUp: [], failedDown: [] };
     // Every chunk asks the window at once, so they go out in order as soon as the server can take them.
     await Promise.all(chunks.map(async (chunk) => {
-      const ticket = await this.reportWindow.acquire(Math.max(chunk.up.length, chunk.down.length, 1));
+      const ticket = await this.reportWindow.acquire(Math.max(chunk.up.length + chunk.down.length, 1));
       let answered = false;
       try {
         const r = await this.callWithRetries<Record<string, unknown>>(TOPIC_PLUGIN, 'update_device_list', {
