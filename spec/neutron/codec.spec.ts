@@ -237,6 +237,32 @@ describe('Neutron control plane codecs', () => {
       expect(pulls.length).to.equal(3);
     });
 
+    it('tells about an object a pull replaced with other content, not about one it added', async () => {
+      // The server pushes a port unbound (rev 1), the agent wires it dead; a pull made for something else
+      // (the security group warm-up) then brings the bound rev 2, and the push of rev 2 comes after it.
+      const pulled: string[] = [];
+      let serverRev = 2;
+      const cache = new ResourceCache(
+        async (_type, filter) => (filter.id ? [portPrimitive({ revision_number: 1, id: 'p9' })] : [portPrimitive({ revision_number: serverRev, admin_state_up: serverRev !== 2 })]),
+        silentLogger,
+        (changes) => pulled.push(...changes.map((c) => `${c.id}:${(c.old as { revision: number }).revision}->${(c.new as { revision: number }).revision}`)),
+      );
+      expect(cache.applyPush([portPrimitive({ revision_number: 1 })], 'updated').map((c) => c.id)).to.deep.equal(['p1']);
+      await cache.find('Port', 'security_group_ids', ['sg1'], () => true);
+      expect(pulled, 'the pull replaced rev 1').to.deep.equal(['p1:1->2']);
+      expect(cache.peek('Port', 'p1')!.adminStateUp).to.equal(false);
+      expect(cache.applyPush([portPrimitive({ revision_number: 2, admin_state_up: false })], 'updated'), 'the push then brings nothing new').to.deep.equal([]);
+      // A pull that adds an object the agent asked for, or brings the same content again, tells nothing.
+      await cache.getMany('Port', ['p9']);
+      serverRev = 3;
+      await cache.find('Port', 'security_group_ids', ['sg2'], () => true);
+      expect(pulled).to.deep.equal(['p1:1->2', 'p1:2->3']);
+      serverRev = 4;
+      const before = pulled.length;
+      await cache.find('Port', 'security_group_ids', ['sg3'], () => true);
+      expect(pulled.length, 'rev 4 has rev 3\'s content').to.equal(before);
+    });
+
     it('does not keep a pull answered across an invalidate, and asks again', async () => {
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));

@@ -151,7 +151,7 @@ export class NeutronControlPlane implements ControlPlane {
       transientQueueTtl: ttl,
       logger: this.logger,
     });
-    this.cache = new ResourceCache((type, filter) => this.bulkPull(type, filter), this.logger);
+    this.cache = new ResourceCache((type, filter) => this.bulkPull(type, filter), this.logger, (changes) => this.emitChanges(changes));
     this.conn.onUp((reconnected) => {
       if (!reconnected) return;
       // Pushes may have been lost while we were away: forget, refetch on demand, and let the agent resync.

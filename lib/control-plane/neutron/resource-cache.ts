@@ -4,7 +4,11 @@
  * Neutron's RemoteResourceCache: an update older than the cached revision is
  * ignored, a delete is final, and each distinct query is asked of the server
  * once. Unlike it, a lookup for many ids is one `bulk_pull` (ids OR-ed), and
- * objects filled by a pull raise no change: the agent asked for them.
+ * an object a pull adds raises no change: the agent asked for it. An object
+ * a pull *replaces* does (`onPulledChanges`): the agent may have acted on
+ * the older copy, and the push carrying the newer one will then find
+ * nothing new — a port wired dead from its unbound first revision would
+ * stay dead once a pull had brought in its bound one.
  */
 import { decodeDeletedId, decodeResource, type CachedType, type ResourceRecord, type RuleRecord } from './ovo.js';
 import type { Logger } from './logger.js';
@@ -33,6 +37,8 @@ export class ResourceCache {
   constructor(
     private readonly puller: Puller,
     private readonly logger: Logger,
+    /** Changes to objects that were cached when a pull replaced them. */
+    private readonly onPulledChanges: (changes: Change[]) => void = () => undefined,
   ) {}
 
   /** What is cached, without asking the server. */
@@ -117,12 +123,12 @@ export class ResourceCache {
     return existing !== undefined && existing.revision > rec.revision;
   }
 
-  private record(rec: ResourceRecord, changes: Change[] | undefined): void {
+  private record(rec: ResourceRecord, changes: Change[]): void {
     if (this.isStale(rec)) return;
     const table = this.table(rec.kind);
     const old = table.get(rec.id);
     table.set(rec.id, rec);
-    if (changes && (old === undefined || !sameContent(old, rec))) changes.push({ type: rec.kind, id: rec.id, old, new: rec });
+    if (old === undefined || !sameContent(old, rec)) changes.push({ type: rec.kind, id: rec.id, old, new: rec });
     if (rec.kind === 'SecurityGroup') {
       // The server sends no rule pushes when a group is created with rules: its rules arrive inside it.
       for (const rule of rec.rules) this.record(rule, changes);
@@ -169,14 +175,17 @@ export class ResourceCache {
       const satisfied = this.satisfied;
       const pull = this.puller(type, { [field]: chunk }).then((objects) => {
         if (satisfied !== this.satisfied) return;
+        const changes: Change[] = [];
         for (const obj of objects) {
           try {
-            this.record(decodeResource(obj), undefined);
+            this.record(decodeResource(obj), changes);
           } catch (err) {
             this.logger.error(`skipped an object pulled for ${type} ${field}: ${(err as Error).message}`);
           }
         }
         for (const v of chunk) satisfied.add(queryKey(type, field, v));
+        const replaced = changes.filter((c) => c.old !== undefined);
+        if (replaced.length > 0) this.onPulledChanges(replaced);
       });
       const done = pull.finally(() => {
         for (const v of chunk) if (this.inflight.get(queryKey(type, field, v)) === done) this.inflight.delete(queryKey(type, field, v));
