@@ -5,11 +5,13 @@
  * are created through the Neutron API and plugged on br-int as nova/os-vif
  * would; the oracles are the API's port status and ovs-vsctl/ovs-ofctl.
  */
+import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
 import { connect as amqpConnect } from 'amqplib';
 import { runAgent, type RunningAgent } from '../../lib/agent/run.js';
 import { loadConfig } from '../../lib/config/index.js';
-import { silentLogger } from '../../lib/log.js';
+import { createLogger } from '../../lib/log.js';
 import type { NeutronEnv } from '../../testing/neutron-env.js';
 import { sharedNeutronEnv } from './helpers/shared-env.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
@@ -45,6 +47,18 @@ describe('ovs-agent with neutron-server 21 end to end @integration', function ()
   let env: NeutronEnv | undefined;
   const sandboxes: OvsSandbox[] = [];
   const agents: RunningAgent[] = [];
+  // Each agent's debug log, kept in memory and printed only when a test fails:
+  // these tests run against a real server whose timing we don't control, and
+  // a failure in CI is otherwise a bare "timed out".
+  const agentLogs: Array<{ host: string; lines: string[] }> = [];
+
+  function memoryLogger(host: string) {
+    const lines: string[] = [];
+    agentLogs.push({ host, lines });
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter((l) => l !== '')));
+    return createLogger({ debug: true, json: true, stream });
+  }
 
   async function startAgent(host: string, localIp: string, existing?: OvsSandbox): Promise<{ sb: OvsSandbox; running: RunningAgent }> {
     const sb = existing ?? (await OvsSandbox.start());
@@ -70,7 +84,7 @@ describe('ovs-agent with neutron-server 21 end to end @integration', function ()
         'securitygroup.firewall_driver': 'openvswitch',
       },
     }).config;
-    const running = await runAgent({ config, logger: silentLogger, statusSocket: false });
+    const running = await runAgent({ config, logger: memoryLogger(host), statusSocket: false });
     agents.push(running);
     return { sb, running };
   }
@@ -78,6 +92,20 @@ describe('ovs-agent with neutron-server 21 end to end @integration', function ()
   before(async function () {
     this.timeout(180_000);
     env = await sharedNeutronEnv();
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state !== 'failed') return;
+    for (const { host, lines } of agentLogs) {
+      console.error(`--- agent ${host}: last ${Math.min(lines.length, 150)} of ${lines.length} log lines ---\n${lines.slice(-150).join('\n')}`);
+    }
+    let serverLog = '';
+    try {
+      serverLog = readFileSync(env!.serverLog, 'utf8');
+    } catch { /* not started */ }
+    // The access log is mostly this test's own polling.
+    const serverLines = serverLog.split('\n').filter((l) => !l.includes(' neutron.wsgi '));
+    console.error(`--- neutron-server: last 150 log lines but the access log ---\n${serverLines.slice(-150).join('\n')}`);
   });
 
   after(async function () {
