@@ -16,10 +16,12 @@
  * Every install is checked by flow count; the first run also checks that our
  * flows and ovs-ofctl's are the same flows (`dump-flows` compared).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { OFP_VERSION, OFPBF } from '../protocol/openflow/constants.js';
 import { decodeMessage, encodeMessage } from '../protocol/openflow/messages.js';
 import type { FlowMod, OpenFlowMessage } from '../protocol/openflow/types.js';
@@ -30,6 +32,9 @@ import { OvsSandbox } from '../testing/sandbox.js';
 import type { BenchSuite, Metric } from './report.js';
 import { metric, newResult, timeIt } from './report.js';
 import { OskenPeer, writeOskenFlows } from './peers/osken.js';
+import { CODEC_SAMPLE, type CodecRates } from './_codec-sample.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
 
 const BRIDGE = 'br0';
 const VLAN_PRESENT = 0x1000;
@@ -170,61 +175,6 @@ async function installOurs(sw: OpenFlowSwitch, flows: FlowMod[], bundle: boolean
   }
   await sw.sendAll(flows);
   await sw.barrier();
-}
-
-/** Rates of one codec sample: flow-mods per second of wall time and per second of this process's CPU time. */
-interface CodecSample {
-  wall: number;
-  cpu: number;
-}
-
-/**
- * The codec alone, in process: each sample encodes CODEC_SAMPLE flow-mods
- * (the install's flows, cycled) into one reused writer, then decodes as many
- * from views of it; an untimed sample first warms the compiler up. Timed by
- * the wall clock and by the process's CPU time (`process.cpuUsage`: on this
- * shared 2-core machine a neighbour's load stretches wall time, not CPU time;
- * the CPU time includes the collector's threads).
- */
-const CODEC_SAMPLE = 1_000_000;
-
-function codecRates(flows: FlowMod[], samples: number): { encode: CodecSample[]; decode: CodecSample[]; bytesPerFlowMod: number } {
-  const w = new OfWriter(flows.length * 160);
-  const encode: CodecSample[] = [];
-  const decode: CodecSample[] = [];
-  const cpuSeconds = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1e6;
-  const passes = Math.ceil(CODEC_SAMPLE / flows.length);
-  const count = passes * flows.length;
-  let bytesPerFlowMod = 0;
-  for (let r = -1; r < samples; r++) {
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    for (let pass = 0; pass < passes; pass++) {
-      w.reset();
-      for (let i = 0; i < flows.length; i++) encodeMessage(w, flows[i], OFP_VERSION.OF13);
-    }
-    const t1 = process.hrtime.bigint();
-    const c1 = process.cpuUsage(c0);
-    const bytes = w.view();
-    bytesPerFlowMod = bytes.length / flows.length;
-    let decoded = 0;
-    const c2 = process.cpuUsage();
-    const t2 = process.hrtime.bigint();
-    for (let pass = 0; pass < passes; pass++) {
-      for (let pos = 0; pos < bytes.length; decoded++) {
-        const len = bytes.readUInt16BE(pos + 2);
-        decodeMessage(bytes.subarray(pos, pos + len));
-        pos += len;
-      }
-    }
-    const t3 = process.hrtime.bigint();
-    const c3 = process.cpuUsage(c2);
-    if (decoded !== count) throw new Error(`decoded ${decoded} of ${count} flow-mods`);
-    if (r < 0) continue;
-    encode.push({ wall: count / (Number(t1 - t0) / 1e9), cpu: count / cpuSeconds(c1) });
-    decode.push({ wall: count / (Number(t3 - t2) / 1e9), cpu: count / cpuSeconds(c3) });
-  }
-  return { encode, decode, bytesPerFlowMod };
 }
 
 const suite: BenchSuite = {
@@ -379,7 +329,9 @@ const suite: BenchSuite = {
       }
 
       const loadBefore = loadavg()[0];
-      const codec = codecRates(flowMods, Math.max(runs, 5));
+      const codec = JSON.parse(execFileSync(process.execPath, ['--expose-gc', ...process.execArgv, join(HERE, '_codec-sample.ts'), flowFile, String(Math.max(runs, 5))], {
+        encoding: 'utf8', maxBuffer: 1 << 20,
+      })) as CodecRates;
       const loadAfter = loadavg()[0];
       const k = n / 1000;
       const metrics: Metric[] = [
@@ -407,7 +359,7 @@ const suite: BenchSuite = {
       ];
       notes.push(`${n} flows, ${runs} runs, OpenFlow 1.3 over TCP to the bridge's ptcp listener; times include the final barrier (bundle: commit and barrier)`);
       notes.push(`codec: ${codec.encode.length} samples of ${CODEC_SAMPLE.toLocaleString('en')}+ flow-mods each (the ${n} flows cycled, ` +
-        `${codec.bytesPerFlowMod.toFixed(0)} bytes each) after a warm-up sample, in the bench process; load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after`);
+        `${codec.bytesPerFlowMod.toFixed(0)} bytes each) after a warm-up sample, in a fresh process (bench/_codec-sample.ts) reading the same flow file; load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after`);
       notes.push(`os-ken: ${oskenReady.buildSeconds.toFixed(2)} s to build its ${n} OFPFlowMod objects from the JSON, and its process startup and ` +
         'the bridge\'s connection to it, all before and outside the timing (as our parse of the flows is); its time runs from just before ' +
         'its first send_msg to its handler seeing the barrier reply, timed in the app (serializing included, as our encoding is)');
