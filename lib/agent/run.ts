@@ -50,6 +50,12 @@ export async function createControlPlane(config: AgentConfig, log: Logger): Prom
         ssl: r.ssl, sslCaFile: r.ssl_ca_file, sslCertFile: r.ssl_cert_file, sslKeyFile: r.ssl_key_file,
         heartbeatTimeoutThreshold: r.heartbeat_timeout_threshold, retryInterval: r.rabbit_retry_interval,
         retryBackoff: r.rabbit_retry_backoff, intervalMax: r.rabbit_interval_max,
+        transientQueuesTtl: r.rabbit_transient_queues_ttl,
+        topics: {
+          durableQueues: r.amqp_durable_queues, autoDelete: r.amqp_auto_delete, haQueues: r.rabbit_ha_queues,
+          quorumQueue: r.rabbit_quorum_queue, quorumDeliveryLimit: r.rabbit_quorum_delivery_limit,
+          quorumMaxMemoryLength: r.rabbit_quorum_max_memory_length, quorumMaxMemoryBytes: r.rabbit_quorum_max_memory_bytes,
+        },
       },
       logger: {
         debug: (m) => log.debug(m), info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m),

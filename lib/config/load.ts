@@ -37,6 +37,9 @@ export interface AgentConfig {
   oslo_messaging_rabbit: {
     ssl: boolean; ssl_ca_file: string | undefined; ssl_cert_file: string | undefined; ssl_key_file: string | undefined;
     heartbeat_timeout_threshold: number; rabbit_retry_interval: number; rabbit_retry_backoff: number; rabbit_interval_max: number;
+    rabbit_transient_queues_ttl: number; amqp_durable_queues: boolean; amqp_auto_delete: boolean; rabbit_ha_queues: boolean;
+    rabbit_quorum_queue: boolean; rabbit_quorum_delivery_limit: number; rabbit_quorum_max_memory_length: number;
+    rabbit_quorum_max_memory_bytes: number;
   };
   ovs_agent: {
     control_plane: 'local' | 'neutron'; state_file: string; status_socket: string; ovs_rundir: string;

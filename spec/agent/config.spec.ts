@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createControlPlane } from '../../lib/agent/run.js';
 import { ConfigError, loadConfig, parseIni } from '../../lib/config/index.js';
+import { silentLogger } from '../../lib/log.js';
 
 describe('agent config (openvswitch_agent.ini)', () => {
   let dir: string;
@@ -43,6 +45,28 @@ describe('agent config (openvswitch_agent.ini)', () => {
     expect(config.ovs.bridge_mappings).to.deep.equal({ physnet1: 'br-eth1', physnet2: 'br-eth2' });
     expect(config.securitygroup.firewall_driver).to.equal('openvswitch');
     expect(config.securitygroup.enable_ipset).to.equal(false);
+  });
+
+  it('reads the [oslo_messaging_rabbit] queue options the servers of a cloud share, and hands them to the Neutron control plane', async () => {
+    const f = file('rabbit.ini', [
+      '[DEFAULT]', 'transport_url = rabbit://u:p@127.0.0.1:1/', '[ovs_agent]', 'control_plane = neutron',
+      '[oslo_messaging_rabbit]', 'rabbit_quorum_queue = true', 'rabbit_quorum_delivery_limit = 4', 'rabbit_transient_queues_ttl = 600', '',
+    ].join('\n'));
+    const { config, warnings } = loadConfig({ files: [f], env: {} });
+    expect(warnings).to.deep.equal([]);
+    expect(config.oslo_messaging_rabbit).to.include({
+      rabbit_quorum_queue: true, rabbit_quorum_delivery_limit: 4, rabbit_transient_queues_ttl: 600, amqp_durable_queues: false, rabbit_ha_queues: false,
+    });
+    const cp = await createControlPlane(config, silentLogger);
+    expect((cp as unknown as { declaration: unknown }).declaration).to.deep.equal({
+      exchange: { durable: true, autoDelete: false },
+      queue: { durable: true, autoDelete: false, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 4 } },
+    });
+    const both = file('both.ini', ['[DEFAULT]', 'transport_url = rabbit://u:p@127.0.0.1:1/', '[oslo_messaging_rabbit]', 'rabbit_quorum_queue = true', 'rabbit_ha_queues = true', ''].join('\n'));
+    const bad = loadConfig({ files: [both], env: {} }).config;
+    bad.ovs_agent.control_plane = 'neutron';
+    const err = await createControlPlane(bad, silentLogger).catch((e: unknown) => e);
+    expect((err as Error).message).to.match(/rabbit_quorum_queue and rabbit_ha_queues are both enabled/);
   });
 
   it('merges several files in order, then environment, then command line', () => {

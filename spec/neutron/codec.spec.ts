@@ -317,12 +317,14 @@ describe('Neutron control plane codecs', () => {
     it('reads [DEFAULT], [agent] and [oslo_messaging_rabbit], naming a bad value by file and line', () => {
       const doc = parseIni(
         ['[DEFAULT]', 'transport_url = rabbit://a:b@h1:5672,a:b@h2:5672/nova', 'rpc_response_timeout = 30', '[agent]', 'report_interval = 10', 'l2_population = True',
-          '[oslo_messaging_rabbit]', 'ssl = true', 'ssl_ca_file = /etc/ca.pem', 'heartbeat_timeout_threshold = 20'].join('\n'),
+          '[oslo_messaging_rabbit]', 'ssl = true', 'ssl_ca_file = /etc/ca.pem', 'heartbeat_timeout_threshold = 20', 'rabbit_quorum_queue = true',
+          'rabbit_quorum_delivery_limit = 3'].join('\n'),
         'agent.ini',
       );
       const o = neutronOptionsFromIni(doc);
       expect(o).to.deep.include({ transportUrl: 'rabbit://a:b@h1:5672,a:b@h2:5672/nova', rpcResponseTimeout: 30, reportInterval: 10, l2Population: true });
       expect(o.rabbit).to.deep.include({ ssl: true, sslCaFile: '/etc/ca.pem', heartbeatTimeoutThreshold: 20 });
+      expect(o.rabbit?.topics).to.deep.include({ quorumQueue: true, quorumDeliveryLimit: 3, durableQueues: undefined });
       expect(() => neutronOptionsFromIni(parseIni('[agent]\nreport_interval = soon\n', 'x.ini'))).to.throw(/x.ini:2: \[agent\] report_interval = "soon" is not a number/);
     });
   });

@@ -6,6 +6,9 @@
  */
 import { expect } from 'chai';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -17,6 +20,7 @@ import { RpcClient } from '../../lib/control-plane/neutron/rpc-client.js';
 import { RpcServer } from '../../lib/control-plane/neutron/rpc-server.js';
 import { parseTransportUrl } from '../../lib/control-plane/neutron/transport-url.js';
 import { RemoteError } from '../../lib/control-plane/neutron/errors.js';
+import { topicDeclaration } from '../../lib/control-plane/neutron/topic-declaration.js';
 import type { Logger } from '../../lib/control-plane/neutron/logger.js';
 
 const PEER = fileURLToPath(new URL('./helpers/oslo_peer.py', import.meta.url));
@@ -53,15 +57,19 @@ interface PeerRequest {
   kind?: 'call' | 'cast' | 'fanout';
 }
 
-/** Requests from Debian's oslo.messaging client, in order, in one process; their results. */
-async function pythonRequests(url: string, topic: string, requests: PeerRequest[]): Promise<Array<Record<string, unknown>>> {
-  const { stdout } = await execFileAsync(PYTHON, [PEER, 'call', url, topic, JSON.stringify(requests)], { timeout: 50_000 });
+/** Requests from Debian's oslo.messaging client, in order, in one process; their results. `config`: an oslo config file. */
+async function pythonRequests(url: string, topic: string, requests: PeerRequest[], config?: string): Promise<Array<Record<string, unknown>>> {
+  const { stdout } = await execFileAsync(PYTHON, [PEER, 'call', url, topic, JSON.stringify(requests)], { timeout: 50_000, env: peerEnv(config) });
   return JSON.parse(stdout.trim().split('\n').pop()!) as Array<Record<string, unknown>>;
 }
 
+function peerEnv(config: string | undefined): NodeJS.ProcessEnv {
+  return config ? { ...process.env, OSLO_PEER_CONFIG: config } : process.env;
+}
+
 /** Debian's oslo.messaging RPC server on `topic`, until stopped. */
-async function pythonServer(url: string, topic: string, host: string): Promise<ChildProcess> {
-  const child = spawn(PYTHON, [PEER, 'server', url, topic, host], { stdio: ['pipe', 'pipe', 'pipe'] });
+async function pythonServer(url: string, topic: string, host: string, config?: string): Promise<ChildProcess> {
+  const child = spawn(PYTHON, [PEER, 'server', url, topic, host], { stdio: ['pipe', 'pipe', 'pipe'], env: peerEnv(config) });
   const lines = createInterface({ input: child.stdout! });
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`oslo peer exited with ${code}`)));
@@ -180,6 +188,80 @@ describe('oslo.messaging rabbit driver against RabbitMQ and Debian oslo.messagin
     expect(received.filter((r) => r.value === 'to-all').map((r) => r.host).sort()).to.deep.equal(['host1', 'host2']);
     expect(err).to.include({ error: 'RemoteError', exc_type: 'RangeError' });
     expect(String(err.value)).to.include('no way');
+  });
+
+  for (const [name, ini, topics] of [
+    ['quorum', 'rabbit_quorum_queue = true', { quorumQueue: true }],
+    ['durable', 'amqp_durable_queues = true', { durableQueues: true }],
+  ] as const) {
+    it(`declares the control exchange and topic queues as oslo.messaging does with ${ini}, and talks to it both ways`, async () => {
+      // A cloud whose servers use these settings: Debian's oslo.messaging declares first, on its own control exchange.
+      const exchange = `ex-${name}`;
+      const dir = mkdtempSync(join(tmpdir(), 'oslo-peer-'));
+      const config = join(dir, 'peer.conf');
+      writeFileSync(config, `[DEFAULT]\ncontrol_exchange = ${exchange}\n[oslo_messaging_rabbit]\n${ini}\n`);
+      try {
+        peer = await pythonServer(broker!.transportUrl, `peer-${name}`, 'peerhost', config);
+        const declaration = topicDeclaration(topics);
+
+        // At oslo's defaults we cannot even publish there; the log says which settings to look at.
+        const plain = newConnection();
+        const plainClient = new RpcClient(plain, { exchange, responseTimeout: 20, responseMaxTimeout: 600, transientQueueTtl: 1800, logger: log });
+        await plain.start();
+        const refused = await plainClient.call(`peer-${name}`, 'echo', { value: 0 }, { version: '1.3', timeout: 3 }).catch((e: unknown) => e);
+        expect(refused).to.be.instanceOf(Error);
+        await until(() => log.lines.some((l) => l.startsWith('ERROR') && l.includes(`exchange '${exchange}'`) && l.includes('amqp_durable_queues')), 'the hint in the log');
+        plainClient.stop();
+        await plain.stop();
+
+        const conn = newConnection();
+        const client = new RpcClient(conn, {
+          exchange, responseTimeout: 20, responseMaxTimeout: 600, transientQueueTtl: 1800, exchangeDeclaration: declaration.exchange, logger: log,
+        });
+        new RpcServer(conn, {
+          exchange, topic: `ours-${name}`, host: 'h1', transientQueueTtl: 1800, declaration, logger: log,
+          endpoints: [{ version: '1.0', methods: { ping: (args) => ({ pong: args.value }) } }],
+        });
+        await conn.start();
+        expect(await client.call(`peer-${name}`, 'echo', { value: 1 }, { version: '1.3' })).to.have.property('value', 1);
+        expect(await pythonRequests(broker!.transportUrl, `ours-${name}`, [{ method: 'ping', args: { value: 2 } }], config))
+          .to.deep.equal([{ result: { pong: 2 } }]);
+
+        // RabbitMQ holds our topic queues as oslo declares them: the same declaration is accepted, oslo's default refused.
+        const probe = await amqpConnect(`amqp://guest:guest@127.0.0.1:${broker!.port}/`);
+        try {
+          for (const queue of [`ours-${name}`, `ours-${name}.h1`, `peer-${name}`]) {
+            const same = await probe.createChannel();
+            await same.assertQueue(queue, declaration.queue);
+            await same.close();
+            const other = await probe.createChannel();
+            other.on('error', () => {});
+            const err = await other.assertQueue(queue, { durable: false }).then(() => undefined, (e: Error) => e);
+            expect(err?.message, queue).to.match(/PRECONDITION_FAILED/);
+            if (name === 'quorum') {
+              // A quorum queue, not a durable classic one.
+              const classic = await probe.createChannel();
+              classic.on('error', () => {});
+              const e2 = await classic.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'classic' } }).then(() => undefined, (e: Error) => e);
+              expect(e2?.message, queue).to.match(/PRECONDITION_FAILED.*x-queue-type/);
+            }
+          }
+        } finally {
+          await probe.close();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('refuses rabbit_quorum_queue with rabbit_ha_queues, as oslo.messaging does', () => {
+    expect(() => topicDeclaration({ quorumQueue: true, haQueues: true })).to.throw(/rabbit_quorum_queue and rabbit_ha_queues/);
+    expect(topicDeclaration({ haQueues: true }).queue.arguments).to.deep.equal({ 'x-ha-policy': 'all' });
+    expect(topicDeclaration({ quorumQueue: true, quorumDeliveryLimit: 5 })).to.deep.equal({
+      exchange: { durable: true, autoDelete: false },
+      queue: { durable: true, autoDelete: false, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 5 } },
+    });
   });
 
   it('logs an undecodable message with its routing key, acks it, and keeps serving', async () => {

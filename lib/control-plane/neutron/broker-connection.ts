@@ -15,6 +15,7 @@ import { notConnectedError, stoppedError } from './errors.js';
 import type { Logger } from './logger.js';
 import { brokerName, type BrokerHost, type TransportUrl } from './transport-url.js';
 import { uuidHex } from './envelope.js';
+import { INEQUIVALENT_HINT } from './topic-declaration.js';
 
 export interface TlsOptions {
   /** PEM file of the CA that signed the broker's certificate: the chain is then verified. */
@@ -145,7 +146,7 @@ export class BrokerConnection {
    * would close the channel).
    */
   async publish(
-    exchange: { name: string; type: 'topic' | 'fanout' | 'default'; autoDelete?: boolean },
+    exchange: { name: string; type: 'topic' | 'fanout' | 'default'; durable?: boolean; autoDelete?: boolean },
     routingKey: string,
     body: Buffer,
     options: Options.Publish,
@@ -156,7 +157,7 @@ export class BrokerConnection {
     const ch = this.publishCh;
     if (!ch) throw notConnectedError(what);
     if (exchange.type !== 'default' && !this.declaredExchanges.has(exchange.name)) {
-      await ch.assertExchange(exchange.name, exchange.type, { durable: false, autoDelete: exchange.autoDelete ?? false });
+      await ch.assertExchange(exchange.name, exchange.type, { durable: exchange.durable ?? false, autoDelete: exchange.autoDelete ?? false });
       this.declaredExchanges.add(exchange.name);
     }
     await new Promise<void>((resolve, reject) => {
@@ -190,7 +191,10 @@ export class BrokerConnection {
       const consumeCh = await model.createChannel();
       const publishCh = await model.createConfirmChannel();
       for (const ch of [consumeCh, publishCh]) {
-        ch.on('error', (err: Error) => this.opts.logger.warn(`RabbitMQ ${brokerName(host)} channel error: ${err.message}`));
+        ch.on('error', (err: Error) => {
+          if (err.message.includes('inequivalent arg')) this.opts.logger.error(`RabbitMQ ${brokerName(host)} refused a declaration: ${err.message}. ${INEQUIVALENT_HINT}`);
+          else this.opts.logger.warn(`RabbitMQ ${brokerName(host)} channel error: ${err.message}`);
+        });
         // A channel the broker closed (404, 406…) leaves us half working: start over on a new connection.
         ch.on('close', () => {
           if (gen === this.generation && this.model === model) void model?.close().catch(() => {});

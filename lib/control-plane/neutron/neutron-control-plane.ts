@@ -32,6 +32,7 @@ import { RpcClient } from './rpc-client.js';
 import { RpcServer, type Endpoint } from './rpc-server.js';
 import { securityGroupInfo, warmSecurityGroups } from './security-groups.js';
 import { reportStateArgs } from './state-report.js';
+import { topicDeclaration, type TopicDeclaration, type TopicOptions } from './topic-declaration.js';
 import { parseTransportUrl, redact } from './transport-url.js';
 import { isObject } from './envelope.js';
 import {
@@ -68,6 +69,12 @@ export interface RabbitOptions {
   intervalMax?: number;
   /** Seconds unused reply and fanout queues live (1800). */
   transientQueuesTtl?: number;
+  /**
+   * How the control exchange and topic queues are declared: amqp_durable_queues,
+   * amqp_auto_delete, rabbit_ha_queues, rabbit_quorum_queue and its limits
+   * (topic-declaration.ts). They must be what the servers use.
+   */
+  topics?: TopicOptions;
 }
 
 export interface NeutronControlPlaneOptions {
@@ -112,6 +119,9 @@ export class NeutronControlPlane implements ControlPlane {
   /** update_device_list chunks out at the server (see report-window.ts). */
   private readonly reportWindow: ReportWindow;
   private readonly opts: Required<Omit<NeutronControlPlaneOptions, 'rabbit' | 'logger'>>;
+  private readonly declaration: TopicDeclaration;
+  /** rabbit_transient_queues_ttl (s): the fanout queues' x-expires. */
+  private readonly transientTtl: number;
 
   constructor(options: NeutronControlPlaneOptions) {
     this.logger = options.logger ?? stderrLogger;
@@ -128,6 +138,8 @@ export class NeutronControlPlane implements ControlPlane {
     this.reportWindow = new ReportWindow(this.opts.rpcResponseTimeout);
     const rabbit = options.rabbit ?? {};
     const ttl = rabbit.transientQueuesTtl ?? 1800;
+    this.declaration = topicDeclaration(rabbit.topics);
+    this.transientTtl = ttl;
     this.conn = new BrokerConnection({
       url: parseTransportUrl(options.transportUrl),
       tls: rabbit.ssl
@@ -149,6 +161,7 @@ export class NeutronControlPlane implements ControlPlane {
       responseTimeout: this.opts.rpcResponseTimeout,
       responseMaxTimeout: this.opts.rpcResponseMaxTimeout,
       transientQueueTtl: ttl,
+      exchangeDeclaration: this.declaration.exchange,
       logger: this.logger,
     });
     this.cache = new ResourceCache((type, filter) => this.bulkPull(type, filter), this.logger, (changes) => this.emitChanges(changes));
@@ -414,7 +427,8 @@ export class NeutronControlPlane implements ControlPlane {
           topic,
           host,
           endpoints,
-          transientQueueTtl: 1800,
+          transientQueueTtl: this.transientTtl,
+          declaration: this.declaration,
           logger: this.logger,
         }),
       );

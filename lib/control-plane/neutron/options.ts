@@ -46,6 +46,15 @@ export function neutronOptionsFromIni(doc: IniDocument): NeutronControlPlaneOpti
       retryBackoff: num(R, 'rabbit_retry_backoff'),
       intervalMax: num(R, 'rabbit_interval_max'),
       transientQueuesTtl: num(R, 'rabbit_transient_queues_ttl'),
+      topics: {
+        durableQueues: bool(R, 'amqp_durable_queues'),
+        autoDelete: bool(R, 'amqp_auto_delete'),
+        haQueues: bool(R, 'rabbit_ha_queues'),
+        quorumQueue: bool(R, 'rabbit_quorum_queue'),
+        quorumDeliveryLimit: num(R, 'rabbit_quorum_delivery_limit'),
+        quorumMaxMemoryLength: num(R, 'rabbit_quorum_max_memory_length'),
+        quorumMaxMemoryBytes: num(R, 'rabbit_quorum_max_memory_bytes'),
+      },
     },
   };
 }

@@ -14,6 +14,7 @@ import type { BrokerConnection } from './broker-connection.js';
 import { decodeBody, encodeRequest, readReply, uuidHex } from './envelope.js';
 import { NeutronErrorCode, RemoteError, stoppedError, timeoutError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { TopicDeclaration } from './topic-declaration.js';
 
 export interface RpcClientOptions {
   exchange: string;
@@ -23,6 +24,8 @@ export interface RpcClientOptions {
   responseMaxTimeout: number;
   /** Seconds the reply queue lives unused (rabbit_transient_queues_ttl). */
   transientQueueTtl: number;
+  /** How the control exchange is declared (durable/auto-delete as the servers declare it). */
+  exchangeDeclaration?: TopicDeclaration['exchange'];
   logger: Logger;
 }
 
@@ -85,7 +88,7 @@ export class RpcClient {
     reply.catch(() => {});
     try {
       await this.conn.publish(
-        { name: this.opts.exchange, type: 'topic' },
+        { name: this.opts.exchange, type: 'topic', ...this.opts.exchangeDeclaration },
         routingKey,
         body,
         { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2, expiration: String(timeoutS * 1000) },
@@ -109,7 +112,7 @@ export class RpcClient {
     if (this.stopped) throw stoppedError(method);
     const routingKey = options.server ? `${topic}.${options.server}` : topic;
     await this.conn.publish(
-      { name: this.opts.exchange, type: 'topic' },
+      { name: this.opts.exchange, type: 'topic', ...this.opts.exchangeDeclaration },
       routingKey,
       encodeRequest({ method, args, version: options.version }),
       { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2 },

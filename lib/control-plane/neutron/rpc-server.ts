@@ -12,6 +12,7 @@ import type { BrokerConnection } from './broker-connection.js';
 import { decodeBody, encodeReply, readRequest, uuidHex, versionCompatible, type RpcRequest } from './envelope.js';
 import type { RemoteFailure } from './errors.js';
 import type { Logger } from './logger.js';
+import { topicDeclaration, type TopicDeclaration } from './topic-declaration.js';
 
 /** Methods of one endpoint: called with the request's args; a call's reply is the returned value. */
 export interface Endpoint {
@@ -26,6 +27,8 @@ export interface RpcServerOptions {
   endpoints: Endpoint[];
   /** Seconds an unused fanout queue lives (rabbit_transient_queues_ttl). */
   transientQueueTtl: number;
+  /** How the control exchange and the topic queues are declared (default: oslo's defaults). */
+  declaration?: TopicDeclaration;
   logger: Logger;
 }
 
@@ -45,9 +48,10 @@ export class RpcServer {
 
   private async declare(ch: Channel): Promise<void> {
     const { exchange, topic, host, transientQueueTtl } = this.opts;
-    await ch.assertExchange(exchange, 'topic', { durable: false, autoDelete: false });
+    const declaration = this.opts.declaration ?? topicDeclaration();
+    await ch.assertExchange(exchange, 'topic', declaration.exchange);
     for (const queue of [topic, `${topic}.${host}`]) {
-      await ch.assertQueue(queue, { durable: false, autoDelete: false });
+      await ch.assertQueue(queue, declaration.queue);
       await ch.bindQueue(queue, exchange, queue);
       await ch.consume(queue, (msg) => this.onMessage(ch, msg), { noAck: false });
     }

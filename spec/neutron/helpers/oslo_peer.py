@@ -2,6 +2,7 @@
 
 server TRANSPORT_URL TOPIC HOST   serves echo/fail/note (version 1.3) until stdin closes
 call   TRANSPORT_URL TOPIC JSON   requests [{method, args, kind: call|cast|fanout}], prints their results as a JSON list
+OSLO_PEER_CONFIG=FILE             an oslo config file to read (e.g. [oslo_messaging_rabbit] rabbit_quorum_queue)
 """
 import json
 import os
@@ -27,8 +28,10 @@ class Endpoint:
 
 def transport(url):
     # The global config: the client reads options (metrics) registered only there.
+    # OSLO_PEER_CONFIG names an oslo config file (control_exchange, [oslo_messaging_rabbit] queue options).
     conf = cfg.CONF
-    conf([], project='ovs-agent-test')
+    path = os.environ.get('OSLO_PEER_CONFIG')
+    conf(['--config-file', path] if path else [], project='ovs-agent-test')
     om.set_transport_defaults(control_exchange='neutron')
     return om.get_rpc_transport(conf, url=url)
 
