@@ -408,7 +408,17 @@ export class OvsAgent {
     }
     if (vif.ofport === undefined || vif.ofport <= 0) return; // not ready yet; its ofport event will come
     const now: KnownVif = { portId: vif.ifaceId!, name: vif.name, ofport: vif.ofport, mac: vif.attachedMac! };
-    if (known && known.portId === now.portId && known.ofport === now.ofport && known.mac === now.mac) return;
+    if (known && known.portId === now.portId && known.ofport === now.ofport && known.mac === now.mac) {
+      // Neutron's check_changed_vlans: a wired port's tag changed behind our back (another tool, a typo in
+      // ovs-vsctl) puts its VM on another network's VLAN; the next pass writes the tag back.
+      const p = this.ports.get(now.portId);
+      const want = p?.state === 'ACTIVE' ? p.lvid : p?.state === 'DEAD' ? DEAD_VLAN_TAG : undefined;
+      if (want !== undefined && vif.tag !== want && !this.pending.has(now.portId)) {
+        this.log.warn('a port\'s VLAN tag was changed outside the agent: setting it back', { port: now.portId, name: vif.name, tag: vif.tag ?? null, want });
+        this.pending.add(now.portId);
+      }
+      return;
+    }
     if (known && known.portId !== now.portId) this.pendingRemoved.add(known.portId);
     this.seen.set(vif.name, now);
     this.pending.add(now.portId);

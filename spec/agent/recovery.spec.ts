@@ -246,6 +246,33 @@ describe('agent restarts and recovery @integration', function () {
     await wired(a, ['p-vx2']);
   });
 
+  it('a port whose VLAN tag is changed outside the agent gets it back, a dead one too, with no flow touched', async () => {
+    const a = await withTwoPortsWired();
+    await a.plug('tap9', 'p-unknown', 'fa:16:3e:00:00:09');
+    await a.until(() => a.portState('p-unknown') === 'DEAD', 'the unknown port dead');
+    await a.agent.whenIdle();
+    const tag = async (name: string) => (await sb.vsctl('get', 'Port', name, 'tag')).trim();
+    const lvid = await tag('tap1');
+    expect(Number(lvid)).to.be.within(1, 4094);
+    expect(await tag('tap9')).to.equal('4095');
+    const flows = new Map((await dumpAll(a)).map((f) => [f.text, f.duration]));
+    const spare = lvid === '7' ? '8' : '7';
+    await sb.vsctl('set', 'Port', 'tap1', `tag=${spare}`, '--', 'set', 'Port', 'tap9', `tag=${spare}`);
+    for (const [name, want] of [['tap1', lvid], ['tap9', '4095']]) {
+      const deadline = Date.now() + 15_000;
+      while ((await tag(name)) !== want) {
+        if (Date.now() > deadline) throw new Error(`${name} still has tag ${await tag(name)}, not ${want}`);
+        await sleep(50);
+      }
+    }
+    await a.agent.whenIdle();
+    const after = await dumpAll(a);
+    expect(after.map((f) => f.text).sort()).to.deep.equal([...flows.keys()].sort());
+    // Not re-added: every flow older now than when it was read.
+    for (const f of after) expect(f.duration, f.text).to.be.greaterThan(flows.get(f.text)!);
+    expect(a.portState('p-vlan')).to.equal('ACTIVE');
+  });
+
   it('a port removed while it is being wired ends unwired and its network reclaimed', async () => {
     const a = harness();
     a.writeState(baseState);
