@@ -121,6 +121,11 @@ interface KnownVif {
 interface PortRecord extends WiredPort {
   /** performance.now() when the interface became ready: sub-millisecond wiring times. */
   readyPerf: number;
+  /**
+   * The tag this agent gives the Port row (its network's local VLAN, or 4095
+   * dead), set before it is written: a tag anyone else sets is set back.
+   */
+  tag?: number;
 }
 
 /** Bridge external_ids marking an ancillary bridge (e.g. br-ex) whose VIFs are only reported (§3.6). */
@@ -411,8 +416,7 @@ export class OvsAgent {
     if (known && known.portId === now.portId && known.ofport === now.ofport && known.mac === now.mac) {
       // Neutron's check_changed_vlans: a wired port's tag changed behind our back (another tool, a typo in
       // ovs-vsctl) puts its VM on another network's VLAN; the next pass writes the tag back.
-      const p = this.ports.get(now.portId);
-      const want = p?.state === 'ACTIVE' ? p.lvid : p?.state === 'DEAD' ? DEAD_VLAN_TAG : undefined;
+      const want = this.ports.get(now.portId)?.tag;
       if (want !== undefined && vif.tag !== want && !this.pending.has(now.portId)) {
         this.log.warn('a port\'s VLAN tag was changed outside the agent: setting it back', { port: now.portId, name: vif.name, tag: vif.tag ?? null, want });
         this.pending.add(now.portId);
@@ -724,6 +728,7 @@ export class OvsAgent {
 
     phase('details');
     const deadTag = (p: PortRecord, vif: VifRow | undefined) => {
+      p.tag = DEAD_VLAN_TAG;
       if (vif?.tag !== DEAD_VLAN_TAG) tags.push({ name: p.name, tag: DEAD_VLAN_TAG });
     };
 
@@ -762,6 +767,7 @@ export class OvsAgent {
         summary.dead.push(id);
         continue;
       }
+      p.tag = mapping.lvid;
       if (vif?.tag !== mapping.lvid || vif.portOtherConfig.net_uuid !== d.networkId) {
         tags.push({
           name: p.name, tag: mapping.lvid, clearTrunks: true,

@@ -271,6 +271,19 @@ describe('agent restarts and recovery @integration', function () {
     // Not re-added: every flow older now than when it was read.
     for (const f of after) expect(f.duration, f.text).to.be.greaterThan(flows.get(f.text)!);
     expect(a.portState('p-vlan')).to.equal('ACTIVE');
+
+    // The agent's own tag changes are not taken for someone else's: admin down then up, one pass each way.
+    const ports = (admin: boolean) => baseState.ports.map((p) => (p.id === 'p-vlan' ? { ...p, adminStateUp: admin } : p));
+    for (const [admin, want] of [[false, '4095'], [true, lvid]] as const) {
+      const from = a.passes.length;
+      a.writeState({ ...baseState, ports: ports(admin) });
+      await a.until(() => a.portState('p-vlan') === (admin ? 'ACTIVE' : 'DEAD'), `p-vlan ${admin ? 'up' : 'down'}`);
+      await sleep(200);
+      await a.agent.whenIdle();
+      expect(await tag('tap1')).to.equal(want);
+      const touching = a.passes.slice(from).filter((p) => [...p.up, ...p.down, ...p.dead].includes('p-vlan'));
+      expect(touching, `passes that handled p-vlan after admin ${admin ? 'up' : 'down'}`).to.have.length(1);
+    }
   });
 
   it('a port removed while it is being wired ends unwired and its network reclaimed', async () => {
