@@ -146,6 +146,8 @@ export class OvsAgent {
   /** Interface name → what we last saw of it, to tell real changes from noise. */
   private readonly seen = new Map<string, KnownVif>();
   private readonly pending = new Set<string>();
+  /** Ports the running pass is wiring (their tags are decided before they are written). */
+  private readonly inPass = new Set<string>();
   private readonly pendingRemoved = new Set<string>();
   private readonly retries = new Map<string, { attempts: number; notBefore: number }>();
   private readonly tunnels = new Map<string, TunnelPort>();
@@ -416,11 +418,8 @@ export class OvsAgent {
     if (known && known.portId === now.portId && known.ofport === now.ofport && known.mac === now.mac) {
       // Neutron's check_changed_vlans: a wired port's tag changed behind our back (another tool, a typo in
       // ovs-vsctl) puts its VM on another network's VLAN; the next pass writes the tag back.
-      const want = this.ports.get(now.portId)?.tag;
-      if (want !== undefined && vif.tag !== want && !this.pending.has(now.portId)) {
-        this.log.warn('a port\'s VLAN tag was changed outside the agent: setting it back', { port: now.portId, name: vif.name, tag: vif.tag ?? null, want });
-        this.pending.add(now.portId);
-      }
+      // A port in the running pass has its new tag decided but maybe not written yet: the pass checks it after writing.
+      if (!this.inPass.has(now.portId)) this.checkTag(now.portId, vif);
       return;
     }
     if (known && known.portId !== now.portId) this.pendingRemoved.add(known.portId);
@@ -458,6 +457,14 @@ export class OvsAgent {
       this.ancillaryDown.add(known);
     }
     return false;
+  }
+
+  /** Marks a port whose Port tag is not the one this agent gave it for the next pass. */
+  private checkTag(portId: string, vif: VifRow | undefined): void {
+    const want = this.ports.get(portId)?.tag;
+    if (want === undefined || vif === undefined || vif.tag === want || this.pending.has(portId)) return;
+    this.log.warn('a port\'s VLAN tag was changed outside the agent: setting it back', { port: portId, name: vif.name, tag: vif.tag ?? null, want });
+    this.pending.add(portId);
   }
 
   private forgetVif(name: string): void {
@@ -617,6 +624,7 @@ export class OvsAgent {
     for (const id of ids) this.pending.delete(id);
     const removed = [...this.pendingRemoved];
     this.pendingRemoved.clear();
+    for (const id of ids) this.inPass.add(id);
     const startPerf = performance.now();
     try {
       if (this.tunnelSyncPending && this.brTun) await this.tunnelSync();
@@ -646,6 +654,7 @@ export class OvsAgent {
           phasesMs: Object.fromEntries(Object.entries(summary.phases).map(([k, v]) => [k, Math.round(v)])) });
       }
       this.passRunning = false;
+      this.inPass.clear();
       this.onPass?.(summary);
       if (this.passAgain || this.pending.size - this.waitingRetries() > 0 || this.pendingRemoved.size) {
         this.passAgain = false;
@@ -804,6 +813,11 @@ export class OvsAgent {
     summary.flowMods = await this.commitFlows('pass');
     phase('flows');
     if (tags.length) await this.db.setPortTags(tags);
+    // The replica holds our write now; a tag that differs was changed by someone else during the pass.
+    for (const id of ready) {
+      const p = this.ports.get(id);
+      if (p && this.isPresent(id)) this.checkTag(id, this.db.vif(p.name));
+    }
     phase('tags');
 
     for (const id of up) {
