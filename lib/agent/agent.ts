@@ -148,6 +148,8 @@ export class OvsAgent {
   private readonly pending = new Set<string>();
   /** Ports the running pass is wiring (their tags are decided before they are written). */
   private readonly inPass = new Set<string>();
+  /** Ports of the running pass whose row changed during it: their tags are checked when it ends. */
+  private readonly recheckTags = new Set<string>();
   private readonly pendingRemoved = new Set<string>();
   private readonly retries = new Map<string, { attempts: number; notBefore: number }>();
   private readonly tunnels = new Map<string, TunnelPort>();
@@ -418,8 +420,9 @@ export class OvsAgent {
     if (known && known.portId === now.portId && known.ofport === now.ofport && known.mac === now.mac) {
       // Neutron's check_changed_vlans: a wired port's tag changed behind our back (another tool, a typo in
       // ovs-vsctl) puts its VM on another network's VLAN; the next pass writes the tag back.
-      // A port in the running pass has its new tag decided but maybe not written yet: the pass checks it after writing.
-      if (!this.inPass.has(now.portId)) this.checkTag(now.portId, vif);
+      // A port in the running pass has its new tag decided but maybe not written yet: checked when the pass ends.
+      if (this.inPass.has(now.portId)) this.recheckTags.add(now.portId);
+      else this.checkTag(now.portId, vif);
       return;
     }
     if (known && known.portId !== now.portId) this.pendingRemoved.add(known.portId);
@@ -655,6 +658,16 @@ export class OvsAgent {
       }
       this.passRunning = false;
       this.inPass.clear();
+      // The replica holds the pass's tag writes now: a port of the pass whose row changed meanwhile and whose
+      // tag is not the one the pass gave it was changed by someone else.
+      // Not after a failed pass: its tags may not be written, and its ports are retried anyway.
+      if (summary.ok) {
+        for (const id of this.recheckTags) {
+          const p = this.ports.get(id);
+          if (p && this.isPresent(id)) this.checkTag(id, this.db.vif(p.name));
+        }
+      }
+      this.recheckTags.clear();
       this.onPass?.(summary);
       if (this.passAgain || this.pending.size - this.waitingRetries() > 0 || this.pendingRemoved.size) {
         this.passAgain = false;
@@ -813,11 +826,6 @@ export class OvsAgent {
     summary.flowMods = await this.commitFlows('pass');
     phase('flows');
     if (tags.length) await this.db.setPortTags(tags);
-    // The replica holds our write now; a tag that differs was changed by someone else during the pass.
-    for (const id of ready) {
-      const p = this.ports.get(id);
-      if (p && this.isPresent(id)) this.checkTag(id, this.db.vif(p.name));
-    }
     phase('tags');
 
     for (const id of up) {
