@@ -20,7 +20,7 @@ import { RpcClient } from '../../lib/control-plane/neutron/rpc-client.js';
 import { RpcServer } from '../../lib/control-plane/neutron/rpc-server.js';
 import { parseTransportUrl } from '../../lib/control-plane/neutron/transport-url.js';
 import { RemoteError } from '../../lib/control-plane/neutron/errors.js';
-import { topicDeclaration } from '../../lib/control-plane/neutron/topic-declaration.js';
+import { topicDeclaration, type TopicDeclaration } from '../../lib/control-plane/neutron/topic-declaration.js';
 import type { Logger } from '../../lib/control-plane/neutron/logger.js';
 
 const PEER = fileURLToPath(new URL('./helpers/oslo_peer.py', import.meta.url));
@@ -107,8 +107,8 @@ describe('oslo.messaging rabbit driver against RabbitMQ and Debian oslo.messagin
     conns.push(conn);
     return conn;
   };
-  const newClient = (conn: BrokerConnection, responseTimeout = 20) =>
-    new RpcClient(conn, { exchange: 'neutron', responseTimeout, responseMaxTimeout: 600, transientQueueTtl: 1800, logger: log });
+  const newClient = (conn: BrokerConnection, responseTimeout = 20, exchange = 'neutron', exchangeDeclaration?: TopicDeclaration['exchange']) =>
+    new RpcClient(conn, { exchange, responseTimeout, responseMaxTimeout: 600, transientQueueTtl: 1800, exchangeDeclaration, logger: log });
 
   before(async function () {
     this.timeout(90_000);
@@ -206,7 +206,7 @@ describe('oslo.messaging rabbit driver against RabbitMQ and Debian oslo.messagin
 
         // At oslo's defaults we cannot even publish there; the log says which settings to look at.
         const plain = newConnection();
-        const plainClient = new RpcClient(plain, { exchange, responseTimeout: 20, responseMaxTimeout: 600, transientQueueTtl: 1800, logger: log });
+        const plainClient = newClient(plain, 20, exchange);
         await plain.start();
         const refused = await plainClient.call(`peer-${name}`, 'echo', { value: 0 }, { version: '1.3', timeout: 3 }).catch((e: unknown) => e);
         expect(refused).to.be.instanceOf(Error);
@@ -215,9 +215,7 @@ describe('oslo.messaging rabbit driver against RabbitMQ and Debian oslo.messagin
         await plain.stop();
 
         const conn = newConnection();
-        const client = new RpcClient(conn, {
-          exchange, responseTimeout: 20, responseMaxTimeout: 600, transientQueueTtl: 1800, exchangeDeclaration: declaration.exchange, logger: log,
-        });
+        const client = newClient(conn, 20, exchange, declaration.exchange);
         new RpcServer(conn, {
           exchange, topic: `ours-${name}`, host: 'h1', transientQueueTtl: 1800, declaration, logger: log,
           endpoints: [{ version: '1.0', methods: { ping: (args) => ({ pong: args.value }) } }],

@@ -120,7 +120,7 @@ export class NeutronControlPlane implements ControlPlane {
   private readonly reportWindow: ReportWindow;
   private readonly opts: Required<Omit<NeutronControlPlaneOptions, 'rabbit' | 'logger'>>;
   private readonly declaration: TopicDeclaration;
-  /** rabbit_transient_queues_ttl (s): the fanout queues' x-expires. */
+  /** rabbit_transient_queues_ttl (s): the reply and fanout queues' x-expires. */
   private readonly transientTtl: number;
 
   constructor(options: NeutronControlPlaneOptions) {
@@ -137,9 +137,8 @@ export class NeutronControlPlane implements ControlPlane {
     };
     this.reportWindow = new ReportWindow(this.opts.rpcResponseTimeout);
     const rabbit = options.rabbit ?? {};
-    const ttl = rabbit.transientQueuesTtl ?? 1800;
     this.declaration = topicDeclaration(rabbit.topics);
-    this.transientTtl = ttl;
+    this.transientTtl = rabbit.transientQueuesTtl ?? 1800;
     this.conn = new BrokerConnection({
       url: parseTransportUrl(options.transportUrl),
       tls: rabbit.ssl
@@ -160,7 +159,7 @@ export class NeutronControlPlane implements ControlPlane {
       exchange: this.opts.controlExchange,
       responseTimeout: this.opts.rpcResponseTimeout,
       responseMaxTimeout: this.opts.rpcResponseMaxTimeout,
-      transientQueueTtl: ttl,
+      transientQueueTtl: this.transientTtl,
       exchangeDeclaration: this.declaration.exchange,
       logger: this.logger,
     });
