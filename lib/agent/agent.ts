@@ -971,10 +971,10 @@ export class OvsAgent {
     this.brInt.installDeadPortDrop(p.portId, p.ofport);
   }
 
-  /** An extension's flow-mod (ovs-ofctl text) into a desired table: parsed once here, sent as parsed. */
+  /** An extension's flow-mod into a desired table: its OpenFlow form if it built one, else its text parsed once here. */
   private applyExternalChange(table: FlowTable, owner: string, change: FlowChange): void {
     try {
-      if (change.op === 'add') table.add(owner, [extensionFlow(change.text)]);
+      if (change.op === 'add') table.add(owner, [extensionFlow(change.text, change.of)]);
       else table.removeKeys(owner, [extensionFlowKey(change.text)]);
     } catch (err) {
       this.log.warn(`ignoring unparsable flow from ${owner}: ${(err as Error).message}`, { flow: change.text });

@@ -13,6 +13,7 @@
  * from it (a VLAN tag present, the Ethernet type, the IP protocol), so that
  * is part of the cache key.
  */
+import { flowMod } from '../../protocol/openflow/builders.js';
 import { formatFlow, parseActions, parseFlow } from '../../protocol/openflow/text/index.js';
 import type { FlowMod, Instruction, Match } from '../../protocol/openflow/types.js';
 import { flowKey, flowModText, parseDumpLine, type Flow } from './flow.js';
@@ -75,14 +76,22 @@ export function parseExtensionFlow(text: string): FlowMod {
   return fm;
 }
 
+/** An extension's flow in OpenFlow terms, when it built one with its text (table and priority are the text's). */
+export interface PrebuiltFlow {
+  readonly match: Match;
+  readonly instructions: Instruction[];
+}
+
 /**
  * An extension's `add` text as a desired flow: its own spelling as identity,
- * its FlowMod attached. Throws the parser's FlowSyntaxError for bad text.
+ * its FlowMod attached: the one given, else parsed from the text. Throws the
+ * parser's FlowSyntaxError for bad text.
  */
-export function extensionFlow(text: string): Flow {
+export function extensionFlow(text: string, of?: PrebuiltFlow): Flow {
   const id = identity(text);
   if (id?.actions !== undefined) {
-    const mod = parseExtensionFlow(text);
+    // Built alongside its text (lib/firewall/flow-parts.ts): nothing to parse.
+    const mod = of ? flowMod({ tableId: id.table, priority: id.priority, match: of.match, instructions: of.instructions }) : parseExtensionFlow(text);
     if (mod.tableId === id.table && mod.priority === id.priority) {
       return { table: id.table, priority: id.priority, match: id.match, actions: id.actions, extension: true, mod };
     }

@@ -5,7 +5,6 @@
  * bridge-wide flows installed once (§5.2).
  */
 import {
-  CT_ZONE,
   CtMark,
   CtState,
   EtherType,
@@ -19,6 +18,36 @@ import {
   Table,
 } from './constants.js';
 import { flow, type Flow } from './flow.js';
+import {
+  actions,
+  address,
+  CT_CLEAR,
+  ctCommit,
+  ctMark,
+  ctState,
+  ctTrack,
+  ctZone,
+  dlDst,
+  dlSrc,
+  dlType,
+  dlVlan,
+  DROP,
+  icmpType,
+  inPort,
+  netReg,
+  NORMAL,
+  nwProto,
+  output,
+  portReg,
+  resubmit,
+  setReg,
+  STRIP_VLAN,
+  tpDst,
+  tpSrc,
+  UNTAGGED,
+  type ActionPart,
+  type Actions,
+} from './flow-parts.js';
 import { portAddresses, type FirewallPort } from './port.js';
 
 export interface BaseFlowOptions {
@@ -34,32 +63,60 @@ export interface BaseFlowOptions {
  */
 export type PortMode = 'stateful' | 'stateless';
 
-const setRegs = (p: FirewallPort): string => `set_field:${p.ofport}->reg${Reg.PORT},set_field:${p.lvid}->reg${Reg.NET}`;
-const goTo = (t: number): string => `resubmit(,${t})`;
-const IP_TYPES = [EtherType.IPV4, EtherType.IPV6] as const;
+const setRegs = (p: FirewallPort): ActionPart[] => [setReg(Reg.PORT, p.ofport), setReg(Reg.NET, p.lvid)];
+const IPV4 = dlType(EtherType.IPV4);
+const IPV6 = dlType(EtherType.IPV6);
+const ARP = dlType(EtherType.ARP);
+const IP_TYPES = [IPV4, IPV6] as const;
+const UDP = nwProto(Proto.UDP);
+const ICMPV6 = nwProto(Proto.ICMPV6);
+const CT = {
+  TRACKED: ctState(CtState.TRACKED),
+  NOT_TRACKED: ctState(CtState.NOT_TRACKED),
+  ESTABLISHED: ctState(CtState.ESTABLISHED),
+  NOT_ESTABLISHED: ctState(CtState.NOT_ESTABLISHED),
+  RELATED: ctState(CtState.RELATED),
+  ESTABLISHED_REPLY: ctState(CtState.ESTABLISHED_REPLY),
+  NEW_NOT_ESTABLISHED: ctState(CtState.NEW_NOT_ESTABLISHED),
+  INVALID: ctState(CtState.INVALID),
+};
+const MARK_NORMAL = ctMark(CtMark.NORMAL);
+const MARK_INVALID = ctMark(CtMark.INVALID);
+const go = (t: number): Actions => actions(resubmit(t));
+const TO_NORMAL = go(Table.ACCEPTED_EGRESS_NORMAL);
+const TO_DROPPED = go(Table.DROPPED);
+const DHCP4_REQUEST = [UDP, tpSrc(Proto.UDP, 68), tpDst(Proto.UDP, 67)];
+const DHCP6_REQUEST = [UDP, tpSrc(Proto.UDP, 546), tpDst(Proto.UDP, 547)];
+const DHCP4_REPLY = [UDP, tpSrc(Proto.UDP, 67), tpDst(Proto.UDP, 68)];
+const DHCP6_REPLY = [UDP, tpSrc(Proto.UDP, 547), tpDst(Proto.UDP, 546)];
 
 /** Bridge-wide defaults (§5.2): drops at the bottom of the firewall tables, T94 NORMAL, T91 → 94. */
 export function initFlows(): Flow[] {
-  const out: Flow[] = FIREWALL_TABLES.map((t) => flow(t, 0, [], 'drop'));
-  out.push(flow(Table.BASE_EGRESS, 110, [`ct_state=${CtState.TRACKED}`], `ct_clear,${goTo(Table.BASE_EGRESS)}`));
-  out.push(flow(Table.ACCEPTED_EGRESS_NORMAL, 1, [], 'normal'));
-  out.push(flow(Table.ACCEPTED_EGRESS, 1, [], goTo(Table.ACCEPTED_EGRESS_NORMAL)));
-  out.push(flow(Table.ACCEPTED_INGRESS, 0, [], 'drop'));
-  out.push(flow(Table.DROPPED, 0, [], 'drop'));
+  const out: Flow[] = FIREWALL_TABLES.map((t) => flow(t, 0, [], DROP));
+  out.push(flow(Table.BASE_EGRESS, 110, [CT.TRACKED], actions(CT_CLEAR, resubmit(Table.BASE_EGRESS))));
+  out.push(flow(Table.ACCEPTED_EGRESS_NORMAL, 1, [], actions(NORMAL)));
+  out.push(flow(Table.ACCEPTED_EGRESS, 1, [], TO_NORMAL));
+  out.push(flow(Table.ACCEPTED_INGRESS, 0, [], DROP));
+  out.push(flow(Table.DROPPED, 0, [], DROP));
   return out;
 }
 
 /** T60: classify a port's egress (by in_port) and ingress (by destination MAC) traffic. */
 function classificationFlows(p: FirewallPort, macs: readonly string[]): Flow[] {
-  const out = [flow(Table.TRANSIENT, 100, [`in_port=${p.ofport}`], `${setRegs(p)},${goTo(Table.BASE_EGRESS)}`)];
+  const regs = setRegs(p);
+  const out = [flow(Table.TRANSIENT, 100, [inPort(p.ofport)], actions(...regs, resubmit(Table.BASE_EGRESS)))];
+  const toIngress = actions(...regs, resubmit(Table.BASE_INGRESS));
+  const untagToIngress = actions(...regs, STRIP_VLAN, resubmit(Table.BASE_INGRESS));
+  const localVlan = dlVlan(p.lvid);
   for (const mac of macs) {
+    const dst = dlDst(mac);
     // Frames arriving from br-phys that were not translated to the local VLAN.
     if (p.networkType === 'vlan' && p.segmentationId !== undefined) {
-      out.push(flow(Table.TRANSIENT, 90, [`dl_vlan=${p.segmentationId}`, `dl_dst=${mac}`], `${setRegs(p)},strip_vlan,${goTo(Table.BASE_INGRESS)}`));
+      out.push(flow(Table.TRANSIENT, 90, [dlVlan(p.segmentationId), dst], untagToIngress));
     } else if (p.networkType === 'flat') {
-      out.push(flow(Table.TRANSIENT, 90, ['vlan_tci=0x0000/0x1fff', `dl_dst=${mac}`], `${setRegs(p)},${goTo(Table.BASE_INGRESS)}`));
+      out.push(flow(Table.TRANSIENT, 90, [UNTAGGED, dst], toIngress));
     }
-    out.push(flow(Table.TRANSIENT, 90, [`dl_vlan=${p.lvid}`, `dl_dst=${mac}`], `${setRegs(p)},strip_vlan,${goTo(Table.BASE_INGRESS)}`));
+    out.push(flow(Table.TRANSIENT, 90, [localVlan, dst], untagToIngress));
   }
   return out;
 }
@@ -68,92 +125,98 @@ function classificationFlows(p: FirewallPort, macs: readonly string[]): Flow[] {
 function egressBaseFlows(p: FirewallPort, opts: BaseFlowOptions, mode: PortMode): Flow[] {
   const { mac, macs, pairs4, pairs6 } = portAddresses(p);
   const P = p.ofport;
-  const port = [`in_port=${P}`, `reg${Reg.PORT}=${P}`];
-  const toRules = mode === 'stateless' ? goTo(Table.RULES_EGRESS) : `ct(table=${Table.RULES_EGRESS},zone=${CT_ZONE})`;
+  const reg = portReg(P);
+  const port = [inPort(P), reg];
+  const toRules = mode === 'stateless' ? go(Table.RULES_EGRESS) : actions(ctTrack(Table.RULES_EGRESS));
   const out: Flow[] = [];
   for (const [m, ip] of pairs4) {
-    out.push(flow(Table.BASE_EGRESS, 95, [...port, `dl_type=${EtherType.ARP}`, `dl_src=${m}`, `arp_spa=${ip}`], goTo(Table.ACCEPTED_EGRESS_NORMAL)));
-    out.push(flow(Table.BASE_EGRESS, 65, [...port, `dl_type=${EtherType.IPV4}`, `dl_src=${m}`, `nw_src=${ip}`], toRules));
+    const src = dlSrc(m);
+    out.push(flow(Table.BASE_EGRESS, 95, [...port, ARP, src, address('arp_spa', ip)], TO_NORMAL));
+    out.push(flow(Table.BASE_EGRESS, 65, [...port, IPV4, src, address('nw_src', ip)], toRules));
   }
-  const icmp6 = [...port, `dl_type=${EtherType.IPV6}`, `nw_proto=${Proto.ICMPV6}`];
+  const icmp6 = [...port, IPV6, ICMPV6];
   for (const [m, ip] of pairs6) {
+    const src = dlSrc(m);
+    const ip6 = address('ipv6_src', ip);
     for (const t of ICMPV6_ALLOWED_EGRESS_TYPES) {
-      out.push(flow(Table.BASE_EGRESS, 95, [...icmp6, `icmp_type=${t}`, `dl_src=${m}`, `ipv6_src=${ip}`], goTo(Table.ACCEPTED_EGRESS_NORMAL)));
+      out.push(flow(Table.BASE_EGRESS, 95, [...icmp6, icmpType(true, t), src, ip6], TO_NORMAL));
     }
     for (const t of ICMPV6_RESTRICTED_EGRESS_TYPES) {
-      out.push(flow(Table.BASE_EGRESS, 95, [...icmp6, `icmp_type=${t}`, `nd_target=${ip}`], goTo(Table.ACCEPTED_EGRESS_NORMAL)));
+      out.push(flow(Table.BASE_EGRESS, 95, [...icmp6, icmpType(true, t), address('nd_target', ip)], TO_NORMAL));
     }
   }
   for (const [m, ip] of pairs6) {
-    out.push(flow(Table.BASE_EGRESS, 65, [...port, `dl_type=${EtherType.IPV6}`, `dl_src=${m}`, `ipv6_src=${ip}`], toRules));
+    out.push(flow(Table.BASE_EGRESS, 65, [...port, IPV6, dlSrc(m), address('ipv6_src', ip)], toRules));
   }
   // DHCP requests from the port's own addresses (and 0.0.0.0 before it has one) skip the rules.
-  const udp = `nw_proto=${Proto.UDP}`;
+  const toAcceptOrIngress = go(Table.ACCEPT_OR_INGRESS);
   for (const [m, ip] of [...pairs4, [mac, '0.0.0.0'] as [string, string]]) {
-    out.push(flow(Table.BASE_EGRESS, 80, [...port, `dl_type=${EtherType.IPV4}`, `dl_src=${m}`, `nw_src=${ip}`, udp, 'tp_src=68', 'tp_dst=67'], goTo(Table.ACCEPT_OR_INGRESS)));
+    out.push(flow(Table.BASE_EGRESS, 80, [...port, IPV4, dlSrc(m), address('nw_src', ip), ...DHCP4_REQUEST], toAcceptOrIngress));
   }
   for (const [m, ip] of pairs6) {
-    out.push(flow(Table.BASE_EGRESS, 80, [...port, `dl_type=${EtherType.IPV6}`, `dl_src=${m}`, `ipv6_src=${ip}`, udp, 'tp_src=546', 'tp_dst=547'], goTo(Table.ACCEPT_OR_INGRESS)));
+    out.push(flow(Table.BASE_EGRESS, 80, [...port, IPV6, dlSrc(m), address('ipv6_src', ip), ...DHCP6_REQUEST], toAcceptOrIngress));
   }
   // A VM must not act as a DHCP server or a router.
-  out.push(flow(Table.BASE_EGRESS, 70, [...port, `dl_type=${EtherType.IPV4}`, udp, 'tp_src=67', 'tp_dst=68'], goTo(Table.DROPPED)));
-  out.push(flow(Table.BASE_EGRESS, 70, [...port, `dl_type=${EtherType.IPV6}`, udp, 'tp_src=547', 'tp_dst=546'], goTo(Table.DROPPED)));
-  out.push(flow(Table.BASE_EGRESS, 70, [...icmp6, `icmp_type=${ICMPV6_TYPE_RA}`], goTo(Table.DROPPED)));
+  out.push(flow(Table.BASE_EGRESS, 70, [...port, IPV4, ...DHCP4_REPLY], TO_DROPPED));
+  out.push(flow(Table.BASE_EGRESS, 70, [...port, IPV6, ...DHCP6_REPLY], TO_DROPPED));
+  out.push(flow(Table.BASE_EGRESS, 70, [...icmp6, icmpType(true, ICMPV6_TYPE_RA)], TO_DROPPED));
   for (const et of opts.permittedEthertypes) {
-    out.push(flow(Table.BASE_EGRESS, 95, [`reg${Reg.PORT}=${P}`, `dl_type=${et}`], goTo(Table.ACCEPTED_EGRESS_NORMAL)));
+    out.push(flow(Table.BASE_EGRESS, 95, [reg, dlType(et)], TO_NORMAL));
   }
-  out.push(flow(Table.BASE_EGRESS, 10, port, `ct_clear,${goTo(Table.DROPPED)}`));
+  out.push(flow(Table.BASE_EGRESS, 10, port, actions(CT_CLEAR, resubmit(Table.DROPPED))));
 
   // T73: traffic to another local port on the same network goes through that port's ingress pipeline.
+  const toPortIngress = actions(setReg(Reg.PORT, P), resubmit(Table.BASE_INGRESS));
+  const net = netReg(p.lvid);
   for (const m of macs) {
-    out.push(flow(Table.ACCEPT_OR_INGRESS, 100, [`reg${Reg.NET}=${p.lvid}`, `dl_dst=${m}`], `set_field:${P}->reg${Reg.PORT},${goTo(Table.BASE_INGRESS)}`));
+    out.push(flow(Table.ACCEPT_OR_INGRESS, 100, [net, dlDst(m)], toPortIngress));
   }
   // Commit new connections leaving the port (a stateless port's packets are never tracked).
-  for (const et of mode === 'stateless' ? [] : IP_TYPES) {
-    out.push(
-      flow(Table.ACCEPT_OR_INGRESS, 90, [`reg${Reg.PORT}=${P}`, `dl_type=${et}`, `ct_state=${CtState.NEW_NOT_ESTABLISHED}`], `ct(commit,zone=${CT_ZONE}),${goTo(Table.ACCEPTED_EGRESS)}`),
-    );
+  if (mode !== 'stateless') {
+    const commit = actions(ctCommit(), resubmit(Table.ACCEPTED_EGRESS));
+    for (const et of IP_TYPES) out.push(flow(Table.ACCEPT_OR_INGRESS, 90, [reg, et, CT.NEW_NOT_ESTABLISHED], commit));
   }
-  out.push(flow(Table.ACCEPT_OR_INGRESS, 80, [`reg${Reg.PORT}=${P}`], goTo(Table.ACCEPTED_EGRESS_NORMAL)));
+  out.push(flow(Table.ACCEPT_OR_INGRESS, 80, [reg], TO_NORMAL));
   return out;
 }
 
 /** T81: what a port always accepts (ARP, ND, DHCP replies), then conntrack and the ingress rules. */
 function ingressBaseFlows(p: FirewallPort, opts: BaseFlowOptions, mode: PortMode): Flow[] {
   const P = p.ofport;
-  const reg = `reg${Reg.PORT}=${P}`;
-  const out = [flow(Table.BASE_INGRESS, 100, [reg, `dl_type=${EtherType.ARP}`], `output:${P}`)];
-  for (const et of opts.permittedEthertypes) out.push(flow(Table.BASE_INGRESS, 100, [reg, `dl_type=${et}`], `output:${P}`));
+  const reg = portReg(P);
+  const deliver = actions(output(P));
+  const out = [flow(Table.BASE_INGRESS, 100, [reg, ARP], deliver)];
+  for (const et of opts.permittedEthertypes) out.push(flow(Table.BASE_INGRESS, 100, [reg, dlType(et)], deliver));
   for (const t of ICMPV6_ALLOWED_INGRESS_TYPES) {
-    out.push(flow(Table.BASE_INGRESS, 100, [reg, `dl_type=${EtherType.IPV6}`, `nw_proto=${Proto.ICMPV6}`, `icmp_type=${t}`], `output:${P}`));
+    out.push(flow(Table.BASE_INGRESS, 100, [reg, IPV6, ICMPV6, icmpType(true, t)], deliver));
   }
-  out.push(flow(Table.BASE_INGRESS, 95, [reg, `dl_type=${EtherType.IPV4}`, `nw_proto=${Proto.UDP}`, 'tp_src=67', 'tp_dst=68'], `output:${P}`));
-  out.push(flow(Table.BASE_INGRESS, 95, [reg, `dl_type=${EtherType.IPV6}`, `nw_proto=${Proto.UDP}`, 'tp_src=547', 'tp_dst=546'], `output:${P}`));
-  const track = mode === 'stateless' ? goTo(Table.RULES_INGRESS) : `ct(table=${Table.RULES_INGRESS},zone=${CT_ZONE})`;
+  out.push(flow(Table.BASE_INGRESS, 95, [reg, IPV4, ...DHCP4_REPLY], deliver));
+  out.push(flow(Table.BASE_INGRESS, 95, [reg, IPV6, ...DHCP6_REPLY], deliver));
+  const track = mode === 'stateless' ? go(Table.RULES_INGRESS) : actions(ctTrack(Table.RULES_INGRESS));
   for (const et of IP_TYPES) {
-    out.push(flow(Table.BASE_INGRESS, 90, [reg, `dl_type=${et}`, `ct_state=${CtState.NOT_TRACKED}`], track));
+    out.push(flow(Table.BASE_INGRESS, 90, [reg, et, CT.NOT_TRACKED], track));
   }
   // Tracked here means it came from a local stateful port's egress.
-  const tracked = mode === 'stateless' ? `ct_clear,${goTo(Table.RULES_INGRESS)}` : goTo(Table.RULES_INGRESS);
-  out.push(flow(Table.BASE_INGRESS, 80, [reg, `ct_state=${CtState.TRACKED}`], tracked));
+  const tracked = mode === 'stateless' ? actions(CT_CLEAR, resubmit(Table.RULES_INGRESS)) : go(Table.RULES_INGRESS);
+  out.push(flow(Table.BASE_INGRESS, 80, [reg, CT.TRACKED], tracked));
   return out;
 }
 
 /** T72/T82 conntrack verdicts shared by every rule: invalid and revoked dropped, replies and related accepted. */
-function trackedFlows(p: FirewallPort, table: number, accept: string): Flow[] {
-  const reg = `reg${Reg.PORT}=${p.ofport}`;
+function trackedFlows(p: FirewallPort, table: number, accept: Actions): Flow[] {
+  const reg = portReg(p.ofport);
+  const zone = ctZone(p.lvid);
   const out = [
-    flow(table, 50, [`ct_state=${CtState.INVALID}`], goTo(Table.DROPPED)),
-    flow(table, 50, [reg, `ct_mark=${CtMark.INVALID}`], goTo(Table.DROPPED)),
+    flow(table, 50, [CT.INVALID], TO_DROPPED),
+    flow(table, 50, [reg, MARK_INVALID], TO_DROPPED),
   ];
-  for (const state of [CtState.ESTABLISHED_REPLY, CtState.RELATED]) {
-    out.push(flow(table, 50, [reg, `ct_state=${state}`, `ct_mark=${CtMark.NORMAL}`, `ct_zone=${p.lvid}`], accept));
+  for (const state of [CT.ESTABLISHED_REPLY, CT.RELATED]) {
+    out.push(flow(table, 50, [reg, state, MARK_NORMAL, zone], accept));
   }
-  out.push(flow(table, 40, [reg, `ct_state=${CtState.NOT_ESTABLISHED}`], goTo(Table.DROPPED)));
-  for (const et of IP_TYPES) {
-    // An established connection no rule accepts any more is marked, so its next packets hit the p50 ct_mark drop.
-    out.push(flow(table, 40, [reg, `dl_type=${et}`, `ct_state=${CtState.ESTABLISHED}`], `ct(commit,zone=${CT_ZONE},exec(set_field:${CtMark.INVALID}->ct_mark))`));
-  }
+  out.push(flow(table, 40, [reg, CT.NOT_ESTABLISHED], TO_DROPPED));
+  // An established connection no rule accepts any more is marked, so its next packets hit the p50 ct_mark drop.
+  const revoke = actions(ctCommit(CtMark.INVALID));
+  for (const et of IP_TYPES) out.push(flow(table, 40, [reg, et, CT.ESTABLISHED], revoke));
   return out;
 }
 
@@ -164,15 +227,21 @@ export function filteredPortBaseFlows(p: FirewallPort, opts: BaseFlowOptions, mo
     ...classificationFlows(p, macs),
     ...egressBaseFlows(p, opts, mode),
     ...ingressBaseFlows(p, opts, mode),
-    ...trackedFlows(p, Table.RULES_INGRESS, `output:${p.ofport}`),
-    ...trackedFlows(p, Table.RULES_EGRESS, goTo(Table.ACCEPTED_EGRESS_NORMAL)),
+    ...trackedFlows(p, Table.RULES_INGRESS, actions(output(p.ofport))),
+    ...trackedFlows(p, Table.RULES_EGRESS, TO_NORMAL),
   ];
 }
 
 /** port_security_enabled=false (§5.6): egress skips filtering; other ports' ingress still applies. */
 export function unfilteredPortFlows(p: FirewallPort): Flow[] {
   return [
-    flow(Table.TRANSIENT, 100, [`in_port=${p.ofport}`], `${setRegs(p)},${goTo(Table.ACCEPT_OR_INGRESS)}`),
-    flow(Table.ACCEPT_OR_INGRESS, 80, [`reg${Reg.PORT}=${p.ofport}`], goTo(Table.ACCEPTED_EGRESS_NORMAL)),
+    flow(Table.TRANSIENT, 100, [inPort(p.ofport)], actions(...setRegs(p), resubmit(Table.ACCEPT_OR_INGRESS))),
+    flow(Table.ACCEPT_OR_INGRESS, 80, [portReg(p.ofport)], TO_NORMAL),
   ];
 }
+
+/** The flow that blocks a port whose filter could not be built: its egress meets T71's default drop. */
+export function blockedPortFlow(p: FirewallPort): Flow {
+  return flow(Table.TRANSIENT, 100, [inPort(p.ofport)], actions(...setRegs(p), resubmit(Table.BASE_EGRESS)));
+}
+

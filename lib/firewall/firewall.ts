@@ -21,10 +21,11 @@
  */
 import type { SecurityGroupInfo } from '../control-plane/types.js';
 import { parseCidr } from './addresses.js';
-import { filteredPortBaseFlows, initFlows, unfilteredPortFlows, type BaseFlowOptions } from './base-flows.js';
+import { blockedPortFlow, filteredPortBaseFlows, initFlows, unfilteredPortFlows, type BaseFlowOptions } from './base-flows.js';
 import { ConjIdMap } from './conj-ids.js';
-import { PORT_PROTOCOLS, Reg, Table } from './constants.js';
-import { flow, FlowLedger, type Flow, type FlowChange } from './flow.js';
+import { PORT_PROTOCOLS } from './constants.js';
+import { FlowLedger, type Flow, type FlowChange } from './flow.js';
+import { dlType } from './flow-parts.js';
 import type { FirewallPort } from './port.js';
 import {
   conjunctionAcceptFlows,
@@ -116,8 +117,19 @@ export class OvsFirewall implements Firewall {
   constructor(options: FirewallOptions = {}) {
     this.ledger = new FlowLedger(options.cookie);
     this.conjIds = new ConjIdMap(options.highestConjId ?? 0);
-    this.baseOptions = { permittedEthertypes: options.permittedEthertypes ?? [] };
     this.onError = options.onError ?? (() => {});
+    this.baseOptions = { permittedEthertypes: (options.permittedEthertypes ?? []).filter((et) => this.usableEthertype(et)) };
+  }
+
+  /** As Neutron: a permitted ethertype that is not a hex number is reported and left out, the others still apply. */
+  private usableEthertype(et: string): boolean {
+    try {
+      dlType(et);
+      return true;
+    } catch (err) {
+      this.onError(new FirewallConfigError(`[securitygroup] permitted_ethertypes: ${(err as Error).message}; ignored`), {});
+      return false;
+    }
   }
 
   initialize(): FlowChange[] {
@@ -253,7 +265,7 @@ export class OvsFirewall implements Firewall {
       this.failed.add(portId);
       this.onError(err as Error, { portId });
       // Egress goes to T71, which has nothing for this port but its default drop.
-      return [flow(Table.TRANSIENT, 100, [`in_port=${port.ofport}`], `set_field:${port.ofport}->reg${Reg.PORT},set_field:${port.lvid}->reg${Reg.NET},resubmit(,${Table.BASE_EGRESS})`)];
+      return [blockedPortFlow(port)];
     }
   }
 

@@ -9,37 +9,49 @@
  * match), so the ledger counts claims and only deletes a flow once nobody
  * wants it.
  */
+import type { Instruction, Match } from '../../protocol/openflow/types.js';
+import { buildMatch, type Actions, type MatchPart } from './flow-parts.js';
 
-/** One flow in ovs-ofctl terms: `match` is the comma-joined match text (may be empty). */
+/**
+ * One flow: `match` is the comma-joined match text (may be empty) and, with
+ * `actions`, its identity and the ovs-ofctl spelling; `of` is the same flow
+ * as the switch gets it, built alongside the text (flow-parts.ts) so nothing
+ * parses the text back. l2pop's flows are text only.
+ */
 export interface Flow {
   table: number;
   priority: number;
   match: string;
   actions: string;
+  of?: OfFlow;
+}
+
+/** A flow's OpenFlow match and instructions (table, priority and cookie are the flow-mod's). */
+export interface OfFlow {
+  readonly match: Match;
+  readonly instructions: Instruction[];
 }
 
 /**
  * One flow-mod, as ovs-ofctl text: `add` lines carry actions, `delete_strict`
  * lines only the identity. The same text works as a line of
- * `ovs-ofctl --bundle add-flows BR FILE` when prefixed with `op`.
+ * `ovs-ofctl --bundle add-flows BR FILE` when prefixed with `op`. An add
+ * built from flow parts also carries its OpenFlow form.
  */
 export interface FlowChange {
   op: 'add' | 'delete_strict';
   text: string;
+  of?: OfFlow;
 }
 
 export function flowKey(f: Flow): string {
   return f.match === '' ? `table=${f.table},priority=${f.priority}` : `table=${f.table},priority=${f.priority},${f.match}`;
 }
 
-/** Builds a flow from match parts, skipping empty ones. */
-export function flow(table: number, priority: number, match: Array<string | false | undefined>, actions: string): Flow {
-  let m = '';
-  for (const part of match) {
-    if (!part) continue;
-    m = m === '' ? part : `${m},${part}`;
-  }
-  return { table, priority, match: m, actions };
+/** Builds a flow from match parts (false/undefined skipped) and an action list, both spellings at once. */
+export function flow(table: number, priority: number, match: ReadonlyArray<MatchPart | false | undefined>, actions: Actions): Flow {
+  const m = buildMatch(match);
+  return { table, priority, match: m.text, actions: actions.text, of: { match: m.match, instructions: actions.instructions } };
 }
 
 /** `cookie=0x…` text for a 64-bit cookie. */
@@ -147,7 +159,7 @@ export class FlowLedger {
       const have = this.installed.get(key);
       if (want) {
         if (!have || have.actions !== want.actions) {
-          adds.push({ op: 'add', text: `${this.addPrefix}${key} actions=${want.actions}` });
+          adds.push({ op: 'add', text: `${this.addPrefix}${key} actions=${want.actions}`, of: want.of });
           this.installed.set(key, want);
         }
       } else if (have) {
@@ -162,7 +174,7 @@ export class FlowLedger {
   /** Every flow we believe installed, as adds (after the switch lost its tables). */
   reinstall(): FlowChange[] {
     const out: FlowChange[] = [];
-    for (const [key, f] of this.installed) out.push({ op: 'add', text: `${this.addPrefix}${key} actions=${f.actions}` });
+    for (const [key, f] of this.installed) out.push({ op: 'add', text: `${this.addPrefix}${key} actions=${f.actions}`, of: f.of });
     return out;
   }
 

@@ -4,8 +4,29 @@
  */
 import type { SecurityGroupRule } from '../control-plane/types.js';
 import { ipVersion, isAnyPrefix, matchAddress } from './addresses.js';
-import { CT_ZONE, CtState, EtherType, IP_PROTOCOL_MAP, PORT_PROTOCOLS, Proto, Reg, Table } from './constants.js';
+import { CtState, EtherType, IP_PROTOCOL_MAP, PORT_PROTOCOLS, Proto, Reg, Table } from './constants.js';
 import { flow, type Flow } from './flow.js';
+import {
+  actions,
+  address,
+  conjId as conjIdPart,
+  conjunction,
+  ctCommit,
+  ctState,
+  dlSrc,
+  dlType as dlTypePart,
+  icmpCode,
+  icmpType,
+  netReg,
+  nwProto,
+  output,
+  portBlock,
+  portReg,
+  resubmit,
+  setReg,
+  type ActionPart,
+  type MatchPart,
+} from './flow-parts.js';
 import { portRangeMasks } from './port-range.js';
 
 export class RuleError extends Error {
@@ -79,83 +100,87 @@ export function priorityOffset(rule: NormalizedRule, conjunction: boolean): numb
   return base + 3;
 }
 
-export const dlType = (e: Ethertype): string => (e === 'IPv4' ? EtherType.IPV4 : EtherType.IPV6);
+const ETH_TYPE = { IPv4: dlTypePart(EtherType.IPV4), IPv6: dlTypePart(EtherType.IPV6) } as const;
+const CT = {
+  NOT_TRACKED: ctState(CtState.NOT_TRACKED),
+  ESTABLISHED_NOT_REPLY: ctState(CtState.ESTABLISHED_NOT_REPLY),
+  NEW_NOT_ESTABLISHED: ctState(CtState.NEW_NOT_ESTABLISHED),
+};
 
-function addressField(version: 4 | 6, direction: Direction): string {
+function addressField(version: 4 | 6, direction: Direction): 'nw_src' | 'ipv6_src' | 'nw_dst' | 'ipv6_dst' {
   if (direction === 'ingress') return version === 4 ? 'nw_src' : 'ipv6_src';
   return version === 4 ? 'nw_dst' : 'ipv6_dst';
 }
 
 /** The rule's table and the action that accepts a matching packet there. */
-export function ruleTableAndAction(direction: Direction, ofport: number): { table: number; action: string } {
+export function ruleTableAndAction(direction: Direction, ofport: number): { table: number; action: ActionPart } {
   return direction === 'ingress'
-    ? { table: Table.RULES_INGRESS, action: `output:${ofport}` }
-    : { table: Table.RULES_EGRESS, action: `resubmit(,${Table.ACCEPT_OR_INGRESS})` };
+    ? { table: Table.RULES_INGRESS, action: output(ofport) }
+    : { table: Table.RULES_EGRESS, action: resubmit(Table.ACCEPT_OR_INGRESS) };
 }
 
 /**
- * The match of one rule with the port left out, as text either side of
+ * The match of one rule with the port left out, as the parts either side of
  * `reg5=<ofport>`: computed once per rule, reused for every port (a group
  * with thousands of ports would otherwise redo the port-range expansion per
  * port).
  */
-const templates = new WeakMap<NormalizedRule, Array<[string, string]>>();
+const templates = new WeakMap<NormalizedRule, Array<[MatchPart[], MatchPart[]]>>();
 
-function ruleTemplates(rule: NormalizedRule): Array<[string, string]> {
+function ruleTemplates(rule: NormalizedRule): Array<[MatchPart[], MatchPart[]]> {
   let t = templates.get(rule);
   if (!t) {
-    t = ruleMatches(rule, -1).map((parts) => {
-      const text = parts.join(',');
-      const at = text.indexOf(`reg${Reg.PORT}=-1`);
-      return [text.slice(0, at), text.slice(at + `reg${Reg.PORT}=-1`.length)];
-    });
+    t = ruleMatchesAround(rule);
     templates.set(rule, t);
   }
   return t;
 }
 
-/** The match parts of one rule for one port, without ct_state: one entry per port-range block. */
-export function ruleMatches(rule: NormalizedRule, ofport: number): string[][] {
-  const common = [`dl_type=${dlType(rule.ethertype)}`, `reg${Reg.PORT}=${ofport}`];
+/** The match parts of one rule, without ct_state, either side of the port: one entry per port-range block. */
+function ruleMatchesAround(rule: NormalizedRule): Array<[MatchPart[], MatchPart[]]> {
+  const before = [ETH_TYPE[rule.ethertype]];
+  const after: MatchPart[] = [];
   if (rule.prefix !== undefined) {
-    common.push(`${addressField(ipVersion(rule.prefix), rule.direction)}=${matchAddress(rule.prefix)}`);
+    after.push(address(addressField(ipVersion(rule.prefix), rule.direction), matchAddress(rule.prefix)));
   }
-  if (rule.protocol === undefined) return [common];
-  common.push(`nw_proto=${rule.protocol}`);
+  if (rule.protocol === undefined) return [[before, after]];
+  after.push(nwProto(rule.protocol));
   if (isIcmp(rule.protocol)) {
-    if (rule.portRangeMin === undefined) return [common];
-    const m = [...common, `icmp_type=${rule.portRangeMin}`];
-    if (rule.portRangeMax !== undefined) m.push(`icmp_code=${rule.portRangeMax}`);
-    return [m];
+    if (rule.portRangeMin === undefined) return [[before, after]];
+    const v6 = rule.ethertype === 'IPv6';
+    const m = [...after, icmpType(v6, rule.portRangeMin)];
+    if (rule.portRangeMax !== undefined) m.push(icmpCode(v6, rule.portRangeMax));
+    return [[before, m]];
   }
   const name = PORT_PROTOCOLS[rule.protocol];
   // Neutron only matches ports when both ends are set (and non-zero).
-  if (name === undefined || !rule.portRangeMin || !rule.portRangeMax) return [common];
-  return portRangeMasks(rule.portRangeMin, rule.portRangeMax).map((v) => [...common, `${name}_dst=${v}`]);
+  if (name === undefined || !rule.portRangeMin || !rule.portRangeMax) return [[before, after]];
+  const proto = rule.protocol;
+  return portRangeMasks(rule.portRangeMin, rule.portRangeMax).map((v) => [before, [...after, portBlock(proto, name, v)]]);
 }
 
-/** The `+new-est` accept action: ingress commits the connection here, egress commits in T73. */
-function newConnectionAction(direction: Direction, action: string): string {
-  return direction === 'ingress'
-    ? `ct(commit,zone=${CT_ZONE}),${action},resubmit(,${Table.ACCEPTED_INGRESS})`
-    : action;
+/** The match parts of one rule for one port, without ct_state: one entry per port-range block. */
+export function ruleMatches(rule: NormalizedRule, ofport: number): MatchPart[][] {
+  const reg = portReg(ofport);
+  return ruleTemplates(rule).map(([before, after]) => [...before, reg, ...after]);
+}
+
+/** The `+new-est` accept actions: ingress commits the connection here, egress commits in T73. */
+function newConnectionParts(direction: Direction, action: ActionPart): ActionPart[] {
+  return direction === 'ingress' ? [ctCommit(), action, resubmit(Table.ACCEPTED_INGRESS)] : [action];
 }
 
 /** The flows of a plain rule (no remote group): each match twice, for established and for new connections. */
 export function plainRuleFlows(rule: NormalizedRule, ofport: number, stateless = false): Flow[] {
   const { table, action } = ruleTableAndAction(rule.direction, ofport);
   const priority = 70 + priorityOffset(rule, false);
-  if (stateless) {
-    return ruleTemplates(rule).map(([before, after]) => ({
-      table, priority, match: `${before}reg${Reg.PORT}=${ofport}${after},ct_state=${CtState.NOT_TRACKED}`, actions: action,
-    }));
-  }
-  const newAction = newConnectionAction(rule.direction, action);
+  const accept = actions(action);
+  if (stateless) return ruleMatches(rule, ofport).map((m) => flow(table, priority, [...m, CT.NOT_TRACKED], accept));
+  const newAction = actions(...newConnectionParts(rule.direction, action));
   const out: Flow[] = [];
-  for (const [before, after] of ruleTemplates(rule)) {
-    const m = `${before}reg${Reg.PORT}=${ofport}${after}`;
-    out.push({ table, priority, match: `${m},ct_state=${CtState.ESTABLISHED_NOT_REPLY}`, actions: action });
-    out.push({ table, priority, match: `${m},ct_state=${CtState.NEW_NOT_ESTABLISHED}`, actions: newAction });
+  for (const m of ruleMatches(rule, ofport)) {
+    out.push(flow(table, priority, [...m, CT.ESTABLISHED_NOT_REPLY], accept));
+    out.push(flow(table, priority, [...m, CT.NEW_NOT_ESTABLISHED], newAction));
   }
   return out;
 }
@@ -218,14 +243,14 @@ export function conjunctionPortFlows(cr: ConjRule, ofport: number, stateless = f
   const { table } = ruleTableAndAction(cr.rule.direction, ofport);
   const priority = 70 + priorityOffset(cr.rule, true);
   const out: Flow[] = [];
-  const est = cr.conjIds.map((id) => `conjunction(${id},2/2)`).join(',');
+  const est = actions(...cr.conjIds.map((id) => conjunction(id, 2, 2)));
   if (stateless) {
-    return ruleMatches(cr.rule, ofport).map((m) => flow(table, priority, [...m, `ct_state=${CtState.NOT_TRACKED}`], est));
+    return ruleMatches(cr.rule, ofport).map((m) => flow(table, priority, [...m, CT.NOT_TRACKED], est));
   }
-  const nw = cr.conjIds.map((id) => `conjunction(${id + 1},2/2)`).join(',');
+  const nw = actions(...cr.conjIds.map((id) => conjunction(id + 1, 2, 2)));
   for (const m of ruleMatches(cr.rule, ofport)) {
-    out.push(flow(table, priority, [...m, `ct_state=${CtState.ESTABLISHED_NOT_REPLY}`], est));
-    out.push(flow(table, priority, [...m, `ct_state=${CtState.NEW_NOT_ESTABLISHED}`], nw));
+    out.push(flow(table, priority, [...m, CT.ESTABLISHED_NOT_REPLY], est));
+    out.push(flow(table, priority, [...m, CT.NEW_NOT_ESTABLISHED], nw));
   }
   return out;
 }
@@ -237,16 +262,12 @@ export const offsetOfConjId = (id: number): number => Math.floor((id % 8) / 2);
 export function conjunctionAcceptFlows(conjId: number, direction: Direction, ethertype: Ethertype, ofport: number, stateless = false): Flow[] {
   const { table, action } = ruleTableAndAction(direction, ofport);
   const priority = 70 + offsetOfConjId(conjId);
-  const m = (id: number, state: string): string[] => [`conj_id=${id}`, `dl_type=${dlType(ethertype)}`, `reg${Reg.PORT}=${ofport}`, `ct_state=${state}`];
-  if (stateless) return [flow(table, priority, m(conjId, CtState.NOT_TRACKED), `set_field:${conjId}->reg${Reg.REMOTE_GROUP},${action}`)];
+  const reg = portReg(ofport);
+  const m = (id: number, state: MatchPart): MatchPart[] => [conjIdPart(id), ETH_TYPE[ethertype], reg, state];
+  if (stateless) return [flow(table, priority, m(conjId, CT.NOT_TRACKED), actions(setReg(Reg.REMOTE_GROUP, conjId), action))];
   return [
-    flow(table, priority, m(conjId, CtState.ESTABLISHED_NOT_REPLY), `set_field:${conjId}->reg${Reg.REMOTE_GROUP},${action}`),
-    flow(
-      table,
-      priority,
-      m(conjId + 1, CtState.NEW_NOT_ESTABLISHED),
-      `set_field:${conjId + 1}->reg${Reg.REMOTE_GROUP},${newConnectionAction(direction, action)}`,
-    ),
+    flow(table, priority, m(conjId, CT.ESTABLISHED_NOT_REPLY), actions(setReg(Reg.REMOTE_GROUP, conjId), action)),
+    flow(table, priority, m(conjId + 1, CT.NEW_NOT_ESTABLISHED), actions(setReg(Reg.REMOTE_GROUP, conjId + 1), ...newConnectionParts(direction, action))),
   ];
 }
 
@@ -270,17 +291,18 @@ export function conjunctionAddressFlows(
   const byOffset: number[][] = [[], [], [], []];
   for (const id of conjIds) byOffset[offsetOfConjId(id)].push(id);
   const anySource = cidr.endsWith('/0');
+  const base = [ETH_TYPE[ethertype], netReg(lvid), address(field, cidr), anySource && mac ? dlSrc(mac) : undefined];
   const out: Flow[] = [];
   for (let offset = 0; offset < 4; offset++) {
     const ids = byOffset[offset];
     if (ids.length === 0) continue;
-    const base = [`dl_type=${dlType(ethertype)}`, `reg${Reg.NET}=${lvid}`, `${field}=${cidr}`, anySource && mac ? `dl_src=${mac}` : ''];
+    const est = actions(...ids.map((i) => conjunction(i, 1, 2)));
     if (stateless) {
-      out.push(flow(table, 70 + offset, [...base, `ct_state=${CtState.NOT_TRACKED}`], ids.map((i) => `conjunction(${i},1/2)`).join(',')));
+      out.push(flow(table, 70 + offset, [...base, CT.NOT_TRACKED], est));
       continue;
     }
-    out.push(flow(table, 70 + offset, [...base, `ct_state=${CtState.ESTABLISHED_NOT_REPLY}`], ids.map((i) => `conjunction(${i},1/2)`).join(',')));
-    out.push(flow(table, 70 + offset, [...base, `ct_state=${CtState.NEW_NOT_ESTABLISHED}`], ids.map((i) => `conjunction(${i + 1},1/2)`).join(',')));
+    out.push(flow(table, 70 + offset, [...base, CT.ESTABLISHED_NOT_REPLY], est));
+    out.push(flow(table, 70 + offset, [...base, CT.NEW_NOT_ESTABLISHED], actions(...ids.map((i) => conjunction(i + 1, 1, 2)))));
   }
   return out;
 }
