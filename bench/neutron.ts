@@ -30,6 +30,8 @@
  *
  * NEUTRON_BENCH_DEBUG=1 runs both agents with `debug = true` and, with
  * NEUTRON_BENCH_KEEP_LOGS=1, keeps their logs (diagnostics, not for figures).
+ * NEUTRON_BENCH_CPU_PROF=DIR writes a V8 CPU profile of each of our agent
+ * processes there (diagnostics).
  * NEUTRON_BENCH_SIZES=20,100 and NEUTRON_BENCH_RUNS=3 narrow a run (the
  * results of other sizes already in bench/results/neutron.json are kept, with
  * their date, so the long 500-port run can hold the bench lock on its own).
@@ -264,9 +266,12 @@ function startAgent(kind: Kind, dist: string, ini: string, sb: OvsSandbox, log: 
   const fd = openSync(log, 'a');
   try {
     const env = { ...process.env, OVS_RUNDIR: sb.rundir, OVS_DBDIR: sb.dir };
+    const prof = process.env.NEUTRON_BENCH_CPU_PROF;
     const [prog, args] =
       kind === 'ours'
-        ? [join(dist, 'bin/ovs-agent.js'), ['run', '--config-file', ini]]
+        ? prof
+          ? [process.execPath, ['--max-semi-space-size=4', '--cpu-prof', `--cpu-prof-dir=${prof}`, join(dist, 'bin/ovs-agent.js'), 'run', '--config-file', ini]]
+          : [join(dist, 'bin/ovs-agent.js'), ['run', '--config-file', ini]]
         : ['/usr/bin/python3', ['/usr/bin/neutron-openvswitch-agent', '--config-file', ini]];
     return spawn(prog, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
   } finally {
