@@ -1,15 +1,15 @@
 /**
- * The firewall hands its flows over as ovs-ofctl text. They become desired
- * flows in the firewall's own spelling, parsed once when they arrive (a bad
- * flow is refused there, not in the middle of a bundle); the parse is what is
- * sent, and nothing is formatted back to text on the way (the canonical
- * spelling is worked out only if a restart must compare them with a dump,
- * canonical.ts).
+ * Flows an extension hands over: the firewall's come with their OpenFlow
+ * match and instructions built alongside the text (lib/firewall/flow-parts.ts);
+ * a `Firewall` implementation may give ovs-ofctl text only. Either way they become desired flows in the
+ * extension's own spelling, with a FlowMod attached when they arrive: the one
+ * built, else the text parsed once (a bad flow is refused there, not in the
+ * middle of a bundle). Nothing is formatted back to text on the way (the
+ * canonical spelling is worked out only if a restart must compare them with a
+ * dump, canonical.ts).
  *
- * Parsing is the cost of a firewall port (~47 flows), so the action lists,
- * which repeat across flows and ports (`resubmit(,73)`, the conntrack
- * commits, `output:N` per port), are parsed once per distinct text. An
- * action list's meaning depends on the match only through what OVS reads
+ * Action lists repeat across flows, so a parse keeps them per distinct text.
+ * An action list's meaning depends on the match only through what OVS reads
  * from it (a VLAN tag present, the Ethernet type, the IP protocol), so that
  * is part of the cache key.
  */

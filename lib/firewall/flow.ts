@@ -16,7 +16,7 @@ import { buildMatch, type Actions, type MatchPart } from './flow-parts.js';
  * One flow: `match` is the comma-joined match text (may be empty) and, with
  * `actions`, its identity and the ovs-ofctl spelling; `of` is the same flow
  * as the switch gets it, built alongside the text (flow-parts.ts) so nothing
- * parses the text back. l2pop's flows are text only.
+ * parses the text back.
  */
 export interface Flow {
   table: number;
