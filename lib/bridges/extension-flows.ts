@@ -82,16 +82,29 @@ export interface PrebuiltFlow {
   readonly instructions: Instruction[];
 }
 
+/** An extension's add as it hands it over (lib/firewall's FlowChange): the flow and its OpenFlow form, or text only. */
+export interface ExtensionAdd {
+  readonly text: string;
+  readonly flow?: { readonly table: number; readonly priority: number; readonly match: string; readonly actions: string };
+  readonly of?: PrebuiltFlow;
+}
+
+/** An extension's add as a desired flow: as built when it comes with its OpenFlow form, else parsed from its text. */
+export function extensionAdd(change: ExtensionAdd): Flow {
+  const { flow: f, of } = change;
+  if (!f || !of) return extensionFlow(change.text);
+  const mod = flowMod({ tableId: f.table, priority: f.priority, match: of.match, instructions: of.instructions });
+  return { table: f.table, priority: f.priority, match: f.match, actions: f.actions, extension: true, mod };
+}
+
 /**
  * An extension's `add` text as a desired flow: its own spelling as identity,
- * its FlowMod attached: the one given, else parsed from the text. Throws the
- * parser's FlowSyntaxError for bad text.
+ * its FlowMod attached. Throws the parser's FlowSyntaxError for bad text.
  */
-export function extensionFlow(text: string, of?: PrebuiltFlow): Flow {
+export function extensionFlow(text: string): Flow {
   const id = identity(text);
   if (id?.actions !== undefined) {
-    // Built alongside its text (lib/firewall/flow-parts.ts): nothing to parse.
-    const mod = of ? flowMod({ tableId: id.table, priority: id.priority, match: of.match, instructions: of.instructions }) : parseExtensionFlow(text);
+    const mod = parseExtensionFlow(text);
     if (mod.tableId === id.table && mod.priority === id.priority) {
       return { table: id.table, priority: id.priority, match: id.match, actions: id.actions, extension: true, mod };
     }

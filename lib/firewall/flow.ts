@@ -36,12 +36,30 @@ export interface OfFlow {
  * One flow-mod, as ovs-ofctl text: `add` lines carry actions, `delete_strict`
  * lines only the identity. The same text works as a line of
  * `ovs-ofctl --bundle add-flows BR FILE` when prefixed with `op`. An add
- * built from flow parts also carries its OpenFlow form.
+ * built from flow parts also carries the flow (table, priority, match and
+ * actions text) and its OpenFlow form, so a consumer needs neither the text
+ * nor a parse.
  */
 export interface FlowChange {
-  op: 'add' | 'delete_strict';
-  text: string;
-  of?: OfFlow;
+  readonly op: 'add' | 'delete_strict';
+  readonly text: string;
+  readonly flow?: Flow;
+  readonly of?: OfFlow;
+}
+
+/** An add from the ledger: its text is only written if someone reads it (the agent does not). */
+class AddChange implements FlowChange {
+  readonly op = 'add';
+  constructor(
+    private readonly prefix: string,
+    private readonly key: string,
+    readonly flow: Flow,
+    readonly of: OfFlow | undefined,
+  ) {}
+
+  get text(): string {
+    return `${this.prefix}${this.key} actions=${this.flow.actions}`;
+  }
 }
 
 export function flowKey(f: Flow): string {
@@ -159,7 +177,9 @@ export class FlowLedger {
       const have = this.installed.get(key);
       if (want) {
         if (!have || have.actions !== want.actions) {
-          adds.push({ op: 'add', text: `${this.addPrefix}${key} actions=${want.actions}`, of: want.of });
+          adds.push(new AddChange(this.addPrefix, key, want, want.of));
+          // The OpenFlow form is for sending; the ledger keeps text only (a reinstall parses it again).
+          want.of = undefined;
           this.installed.set(key, want);
         }
       } else if (have) {
@@ -174,7 +194,7 @@ export class FlowLedger {
   /** Every flow we believe installed, as adds (after the switch lost its tables). */
   reinstall(): FlowChange[] {
     const out: FlowChange[] = [];
-    for (const [key, f] of this.installed) out.push({ op: 'add', text: `${this.addPrefix}${key} actions=${f.actions}`, of: f.of });
+    for (const [key, f] of this.installed) out.push(new AddChange(this.addPrefix, key, f, undefined));
     return out;
   }
 
