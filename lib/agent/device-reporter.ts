@@ -16,6 +16,8 @@ import type { UpdateDeviceListReply } from '../control-plane/types.js';
 
 export type DeviceStatus = 'up' | 'down';
 
+const DEFAULT_MAX_IN_FLIGHT = 16;
+
 export interface ReportedBatch extends UpdateDeviceListReply {
   up: string[];
   down: string[];
@@ -29,7 +31,12 @@ export interface DeviceReporterOptions {
   onFailed(err: Error, ports: number, retryInMs: number): void;
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** Calls out at once (default 4): beyond a few, the server only queues them. */
+  /**
+   * Calls out at once (default 16). A pass hands over a batch per bundle, so a
+   * burst is a few calls; the pacing towards the server is the control
+   * plane's (the Neutron plane's report window), this only bounds a plane
+   * that has none.
+   */
   maxInFlight?: number;
 }
 
@@ -79,7 +86,7 @@ export class DeviceReporter {
 
   private kick(): void {
     if (this.stopped || this.retryTimer || this.queued.size === 0) return;
-    if (this.calls >= (this.opts.maxInFlight ?? 4)) return;
+    if (this.calls >= (this.opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT)) return;
     const batch = new Map<string, DeviceStatus>();
     for (const [id, status] of this.queued) {
       if (this.inFlight.has(id)) continue;
