@@ -43,4 +43,22 @@ describe('openflow connection: SentWindow', () => {
     w.release(0xfffffffd, 1);
     expect(xids.map((x) => w.get(x))).to.deep.equal([undefined, undefined, undefined, 2]);
   });
+
+  it('starts small and grows to N only while unconfirmed messages fill it', () => {
+    const w = new SentWindow<number>(64, 4);
+    expect(w.capacity).to.equal(64);
+    // Confirmed as they go: the ring never needs more than its 4 slots, and still answers for the recent ones.
+    for (let xid = 1; xid <= 100; xid++) {
+      w.record(xid, xid);
+      w.release(xid - 2, xid - 1);
+    }
+    expect([w.get(100), w.get(99)]).to.deep.equal([100, undefined]);
+    // 50 unconfirmed: all remembered (grown to 64), across the wrap at 2^32 too.
+    const start = 0xffffffff - 20;
+    for (let i = 0; i < 50; i++) w.record((start + i) >>> 0, i);
+    expect(Array.from({ length: 50 }, (_, i) => w.get((start + i) >>> 0))).to.deep.equal(Array.from({ length: 50 }, (_, i) => i));
+    // Past N unconfirmed, the oldest are overwritten as before.
+    for (let i = 50; i < 80; i++) w.record((start + i) >>> 0, i);
+    expect([w.get(start), w.get((start + 15) >>> 0), w.get((start + 16) >>> 0), w.get((start + 79) >>> 0)]).to.deep.equal([undefined, undefined, 16, 79]);
+  });
 });
