@@ -33,7 +33,8 @@ export class SentWindow<T> {
 
   record(xid: number, item: T): void {
     let slot = xid & this.mask;
-    if (this.items[slot] !== undefined && this.xids[slot] !== xid && this.mask < this.maxMask) {
+    // Until the ring is full size, an unconfirmed message is never overwritten: grow until its slot is free.
+    while (this.items[slot] !== undefined && this.xids[slot] !== xid && this.mask < this.maxMask) {
       this.grow();
       slot = xid & this.mask;
     }

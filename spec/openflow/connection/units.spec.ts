@@ -61,4 +61,11 @@ describe('openflow connection: SentWindow', () => {
     for (let i = 50; i < 80; i++) w.record((start + i) >>> 0, i);
     expect([w.get(start), w.get((start + 15) >>> 0), w.get((start + 16) >>> 0), w.get((start + 79) >>> 0)]).to.deep.equal([undefined, undefined, 16, 79]);
   });
+
+  it('grows as many times as a slot needs: two unconfirmed xids 8 apart in a ring of 4', () => {
+    const w = new SentWindow<string>(64, 4);
+    w.record(1, 'a');
+    w.record(9, 'b');
+    expect([w.get(1), w.get(9)]).to.deep.equal(['a', 'b']);
+  });
 });
