@@ -138,8 +138,6 @@ const FLOW_MODS_PER_BATCH = 1000;
 
 /** What a batch of a pass asks of OVS and the control plane. */
 interface WiringBatch {
-  /** The firewall's flow-mods for the batch's ports (nearly all of a batch's). */
-  flowMods: number;
   tags: PortTagUpdate[];
   up: string[];
   down: string[];
@@ -148,7 +146,7 @@ interface WiringBatch {
   fwRemove: string[];
 }
 
-const newWiringBatch = (): WiringBatch => ({ flowMods: 0, tags: [], up: [], down: [], dead: [], fwSetup: [], fwRemove: [] });
+const newWiringBatch = (): WiringBatch => ({ tags: [], up: [], down: [], dead: [], fwSetup: [], fwRemove: [] });
 
 export class OvsAgent {
   readonly config: AgentConfig;
@@ -766,40 +764,21 @@ export class OvsAgent {
     phase('details');
 
     // A burst is wired in batches: once a batch's ports add up to FLOW_MODS_PER_BATCH flow-mods, they are
-    // committed, tagged and reported while the next ports are computed, so the first VMs of a burst get
-    // their network after a share of its work rather than all of it, the switch's and OVSDB's work
-    // overlaps with ours, and no bundle holds ovs-vswitchd for long. Batches go out strictly in order.
-    // A pass that changes few flows (a restart, the noop firewall) stays one batch.
-    let ahead: Promise<void> = Promise.resolve();
-    let from = 0;
-    try {
-      for (let i = 0; i < lookups.length || i === 0; i += PORTS_PER_STEP) {
-        for (const lookup of lookups.slice(i, i + PORTS_PER_STEP)) this.wirePort(lookup, batch);
-        phase('compute');
-        await this.applyFirewall(batch);
-        phase('firewall');
-        const to = i + PORTS_PER_STEP;
-        if (to < lookups.length && batch.flowMods < FLOW_MODS_PER_BATCH) continue;
-        const finished = batch;
-        const ports = lookups.slice(from, to).map((l) => (l.kind === 'bound' ? l.details.portId : l.device));
-        if (from === 0) ports.push(...removed);
-        ahead = this.finishAfter(ahead, finished, summary, ports, done);
-        // Awaited by the next batch or below; until then a failure must not count as unhandled.
-        ahead.catch(() => {});
-        batch = newWiringBatch();
-        from = to;
-      }
-    } finally {
-      // The batches ahead finish (or fail the pass) before it ends, also when computing one failed.
-      await ahead;
+    // committed, tagged and reported before the next ports are looked at, so the first VMs of a burst get
+    // their network after a share of its work rather than all of it, and no bundle holds ovs-vswitchd for
+    // long. A pass that changes few flows (a restart, the noop firewall) stays one batch.
+    for (let i = 0; i < lookups.length || i === 0; i += PORTS_PER_STEP) {
+      for (const lookup of lookups.slice(i, i + PORTS_PER_STEP)) this.wirePort(lookup, batch);
+      phase('compute');
+      await this.applyFirewall(batch);
+      phase('firewall');
+      const last = i + PORTS_PER_STEP >= lookups.length;
+      if (!last && this.pendingFlowMods() < FLOW_MODS_PER_BATCH) continue;
+      await this.finishBatch(batch, summary, phase);
+      for (const id of removed) done.add(id);
+      for (const lookup of lookups.slice(0, i + PORTS_PER_STEP)) done.add(lookup.kind === 'bound' ? lookup.details.portId : lookup.device);
+      batch = newWiringBatch();
     }
-  }
-
-  /** Finishes `batch` once the batches before it are (their failure fails it, unsent). */
-  private async finishAfter(ahead: Promise<void>, batch: WiringBatch, summary: PassSummary, ports: string[], done: Set<string>): Promise<void> {
-    await ahead;
-    await this.finishBatch(batch, summary);
-    for (const id of ports) done.add(id);
   }
 
   /** port_bound / port_dead for one looked-up port: its tag, firewall set-up and report go into `batch`. */
@@ -875,22 +854,24 @@ export class OvsAgent {
     }
     batch.fwRemove = [];
     batch.fwSetup = [];
-    const changes = fw.flush();
-    batch.flowMods += changes.length;
-    for (const change of changes) this.applyExternalChange(this.brInt.flows, 'fw', change);
+    for (const change of fw.flush()) this.applyExternalChange(this.brInt.flows, 'fw', change);
+  }
+
+  /** Flow-mods waiting in the desired tables. */
+  private pendingFlowMods(): number {
+    let n = 0;
+    for (const t of this.flowTables()) n += t.pending;
+    return n;
   }
 
   /** Commits a batch's flows, then its tags, then hands its ports to the report. */
-  private async finishBatch(batch: WiringBatch, summary: PassSummary): Promise<void> {
+  private async finishBatch(batch: WiringBatch, summary: PassSummary, phase: (name: keyof PassSummary['phases']) => void): Promise<void> {
     // Flows first, then tags: a tag change makes ovs-vswitchd reconfigure the bridge, which would
     // hold up the bundle if it arrived first; the OVSDB write itself is answered by ovsdb-server at once.
-    const t0 = performance.now();
     summary.flowMods += await this.commitFlows('pass');
-    const t1 = performance.now();
+    phase('flows');
     if (batch.tags.length) await this.db.setPortTags(batch.tags);
-    const t2 = performance.now();
-    summary.phases.flows += t1 - t0;
-    summary.phases.tags += t2 - t1;
+    phase('tags');
 
     for (const id of batch.up) {
       this.awaitingUp.add(id);
@@ -912,7 +893,7 @@ export class OvsAgent {
       this.retries.delete(id);
       summary.dead.push(id);
     }
-    summary.phases.report += performance.now() - t2;
+    phase('report');
   }
 
   /** The control plane has a batch of statuses: wired ports become ACTIVE, refused ones are retried. */

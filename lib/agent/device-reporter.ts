@@ -16,8 +16,6 @@ import type { UpdateDeviceListReply } from '../control-plane/types.js';
 
 export type DeviceStatus = 'up' | 'down';
 
-const DEFAULT_MAX_IN_FLIGHT = 16;
-
 export interface ReportedBatch extends UpdateDeviceListReply {
   up: string[];
   down: string[];
@@ -31,12 +29,7 @@ export interface DeviceReporterOptions {
   onFailed(err: Error, ports: number, retryInMs: number): void;
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /**
-   * Calls out at once (default 16). A pass hands over a batch per bundle, so a
-   * burst is a few calls; the pacing towards the server is the control
-   * plane's (the Neutron plane's report window), this only bounds a plane
-   * that has none.
-   */
+  /** Calls out at once (default 4): beyond a few, the server only queues them. */
   maxInFlight?: number;
 }
 
@@ -86,7 +79,7 @@ export class DeviceReporter {
 
   private kick(): void {
     if (this.stopped || this.retryTimer || this.queued.size === 0) return;
-    if (this.calls >= (this.opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT)) return;
+    if (this.calls >= (this.opts.maxInFlight ?? 4)) return;
     const batch = new Map<string, DeviceStatus>();
     for (const [id, status] of this.queued) {
       if (this.inFlight.has(id)) continue;
