@@ -29,7 +29,7 @@ import { firewallPortFrom, type Firewall, type FirewallPort, type FlowChange } f
 import { L2Population, applyToTunnelBridge, type L2popAction } from '../l2pop/index.js';
 import { DeviceReporter, type ReportedBatch } from './device-reporter.js';
 import { LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
-import type { FlowChannel, PortTagUpdate, SwitchDatabase, VifRow } from './switch.js';
+import type { FlowChannel, SwitchDatabase, VifRow } from './switch.js';
 
 export const MAX_DEVICE_RETRIES = 5;
 const OFPORT_TIMEOUT_MS = 10_000;
@@ -130,23 +130,6 @@ interface PortRecord extends WiredPort {
 
 /** Bridge external_ids marking an ancillary bridge (e.g. br-ex) whose VIFs are only reported (§3.6). */
 const BRIDGE_ID_KEY = 'bridge-id';
-
-/** Ports looked at between two checks of how many flow-mods a pass has pending (see processPorts). */
-const PORTS_PER_STEP = 20;
-/** Pending flow-mods at which the ports wired so far are committed and reported before the next are looked at. */
-const FLOW_MODS_PER_BATCH = 1000;
-
-/** What a batch of a pass asks of OVS and the control plane. */
-interface WiringBatch {
-  tags: PortTagUpdate[];
-  up: string[];
-  down: string[];
-  dead: string[];
-  fwSetup: FirewallPort[];
-  fwRemove: string[];
-}
-
-const newWiringBatch = (): WiringBatch => ({ tags: [], up: [], down: [], dead: [], fwSetup: [], fwRemove: [] });
 
 export class OvsAgent {
   readonly config: AgentConfig;
@@ -645,12 +628,11 @@ export class OvsAgent {
     const removed = [...this.pendingRemoved];
     this.pendingRemoved.clear();
     for (const id of ids) this.inPass.add(id);
-    const done = new Set<string>();
     const startPerf = performance.now();
     try {
       if (this.tunnelSyncPending && this.brTun) await this.tunnelSync();
       await this.syncTunnelPorts();
-      await this.processPorts(ids, removed, summary, done);
+      await this.processPorts(ids, removed, summary);
       await this.reportAncillary();
       // Provisioning may have asked for tunnels (l2pop entries waiting for their network).
       if (await this.syncTunnelPorts()) summary.flowMods += await this.commitFlows('tunnels');
@@ -660,9 +642,8 @@ export class OvsAgent {
       summary.ok = false;
       summary.error = err as Error;
       this.log.error('pass failed; its ports will be retried', { error: (err as Error).message, ports: ids.length });
-      // Ports of batches already committed and reported are done; the rest are retried.
-      for (const id of ids) if (!done.has(id)) this.failDevice(id, err as Error, summary);
-      for (const id of removed) if (!done.has(id)) this.pendingRemoved.add(id);
+      for (const id of ids) this.failDevice(id, err as Error, summary);
+      for (const id of removed) this.pendingRemoved.add(id);
     } finally {
       summary.durationMs = Date.now() - t0;
       if (ids.length || removed.length || !summary.ok) {
@@ -738,13 +719,18 @@ export class OvsAgent {
     if (this.isPresent(id)) this.pending.add(id);
   }
 
-  private async processPorts(ids: string[], removed: string[], summary: PassSummary, done: Set<string>): Promise<void> {
-    let batch = newWiringBatch();
+  private async processPorts(ids: string[], removed: string[], summary: PassSummary): Promise<void> {
+    const tags: import('./switch.js').PortTagUpdate[] = [];
+    const up: string[] = [];
+    const down: string[] = [];
+    const fwSetup: FirewallPort[] = [];
+    const fwRemove: string[] = [];
+
     for (const id of removed) {
       if (this.isPresent(id)) continue; // re-added under the same id
       this.unbindPort(id);
-      batch.fwRemove.push(id);
-      batch.down.push(id);
+      fwRemove.push(id);
+      down.push(id);
       summary.removed.push(id);
     }
 
@@ -761,137 +747,104 @@ export class OvsAgent {
       lookups = reply.devices;
       for (const id of reply.failed) this.failDevice(id, new Error('control plane could not look the port up'), summary);
     }
+
     phase('details');
-
-    // A burst is wired in batches: once a batch's ports add up to FLOW_MODS_PER_BATCH flow-mods, they are
-    // committed, tagged and reported before the next ports are looked at, so the first VMs of a burst get
-    // their network after a share of its work rather than all of it, and no bundle holds ovs-vswitchd for
-    // long. A pass that changes few flows (a restart, the noop firewall) stays one batch.
-    for (let i = 0; i < lookups.length || i === 0; i += PORTS_PER_STEP) {
-      for (const lookup of lookups.slice(i, i + PORTS_PER_STEP)) this.wirePort(lookup, batch);
-      phase('compute');
-      await this.applyFirewall(batch);
-      phase('firewall');
-      const last = i + PORTS_PER_STEP >= lookups.length;
-      if (!last && this.pendingFlowMods() < FLOW_MODS_PER_BATCH) continue;
-      await this.finishBatch(batch, summary, phase);
-      for (const id of removed) done.add(id);
-      for (const lookup of lookups.slice(0, i + PORTS_PER_STEP)) done.add(lookup.kind === 'bound' ? lookup.details.portId : lookup.device);
-      batch = newWiringBatch();
-    }
-  }
-
-  /** port_bound / port_dead for one looked-up port: its tag, firewall set-up and report go into `batch`. */
-  private wirePort(lookup: DeviceLookup, batch: WiringBatch): void {
-    const { tags, fwSetup, fwRemove, up, down } = batch;
     const deadTag = (p: PortRecord, vif: VifRow | undefined) => {
       p.tag = DEAD_VLAN_TAG;
       if (vif?.tag !== DEAD_VLAN_TAG) tags.push({ name: p.name, tag: DEAD_VLAN_TAG });
     };
 
-    const id = lookup.kind === 'bound' ? lookup.details.portId : lookup.device;
-    const p = this.ports.get(id);
-    // Unplugged while the control plane was asked: the next pass unbinds it and reports it down.
-    if (!p || !this.isPresent(id)) return;
-    const vif = this.db.vif(p.name);
-    if (lookup.kind === 'no_active_binding') return;
-    if (lookup.kind === 'unknown') {
-      this.portDead(p);
-      deadTag(p, vif);
-      fwRemove.push(id);
-      batch.dead.push(id);
-      return;
+    for (const lookup of lookups) {
+      const id = lookup.kind === 'bound' ? lookup.details.portId : lookup.device;
+      const p = this.ports.get(id);
+      // Unplugged while the control plane was asked: the next pass unbinds it and reports it down.
+      if (!p || !this.isPresent(id)) continue;
+      const vif = this.db.vif(p.name);
+      if (lookup.kind === 'no_active_binding') continue;
+      if (lookup.kind === 'unknown') {
+        this.portDead(p);
+        deadTag(p, vif);
+        fwRemove.push(id);
+        summary.dead.push(id);
+        continue;
+      }
+      const d = lookup.details;
+      if (!d.adminStateUp) {
+        this.portDead(p);
+        deadTag(p, vif);
+        fwRemove.push(id);
+        down.push(id);
+        summary.dead.push(id);
+        continue;
+      }
+      let mapping: LocalVlanMapping;
+      try {
+        mapping = this.bindPort(p, d);
+      } catch (err) {
+        this.portDead(p);
+        deadTag(p, vif);
+        p.state = 'FAILED';
+        p.error = (err as Error).message;
+        this.log.error(`cannot wire port ${id}: ${(err as Error).message}`, { port: id, network: d.networkId });
+        summary.dead.push(id);
+        continue;
+      }
+      p.tag = mapping.lvid;
+      if (vif?.tag !== mapping.lvid || vif.portOtherConfig.net_uuid !== d.networkId) {
+        tags.push({
+          name: p.name, tag: mapping.lvid, clearTrunks: true,
+          otherConfig: {
+            net_uuid: d.networkId, network_type: d.networkType,
+            physical_network: d.physicalNetwork ?? 'None', tag: String(mapping.lvid),
+            ...(d.segmentationId !== undefined ? { segmentation_id: String(d.segmentationId) } : {}),
+          },
+        });
+      }
+      // Ports without port security get the firewall's pass-through flows (§5.6), so they are set up too.
+      fwSetup.push(firewallPortFrom(d, p.ofport, mapping.lvid));
+      up.push(id);
     }
-    const d = lookup.details;
-    if (!d.adminStateUp) {
-      this.portDead(p);
-      deadTag(p, vif);
-      fwRemove.push(id);
-      down.push(id);
-      batch.dead.push(id);
-      return;
-    }
-    let mapping: LocalVlanMapping;
-    try {
-      mapping = this.bindPort(p, d);
-    } catch (err) {
-      this.portDead(p);
-      deadTag(p, vif);
-      p.state = 'FAILED';
-      p.error = (err as Error).message;
-      this.log.error(`cannot wire port ${id}: ${(err as Error).message}`, { port: id, network: d.networkId });
-      batch.dead.push(id);
-      return;
-    }
-    p.tag = mapping.lvid;
-    if (vif?.tag !== mapping.lvid || vif.portOtherConfig.net_uuid !== d.networkId) {
-      tags.push({
-        name: p.name, tag: mapping.lvid, clearTrunks: true,
-        otherConfig: {
-          net_uuid: d.networkId, network_type: d.networkType,
-          physical_network: d.physicalNetwork ?? 'None', tag: String(mapping.lvid),
-          ...(d.segmentationId !== undefined ? { segmentation_id: String(d.segmentationId) } : {}),
-        },
-      });
-    }
-    // Ports without port security get the firewall's pass-through flows (§5.6), so they are set up too.
-    fwSetup.push(firewallPortFrom(d, p.ofport, mapping.lvid));
-    up.push(id);
-  }
 
-  /** The firewall's part of a batch: filters of its ports set up, updated or removed, flows into br-int's table. */
-  private async applyFirewall(batch: WiringBatch): Promise<void> {
-    if (!this.firewall || this.firewall.driver === 'noop') return;
-    const fw = this.firewall;
-    const gone = batch.fwRemove.filter((id) => fw.isPortManaged(id));
-    if (gone.length) fw.removePortFilters(gone);
-    if (batch.fwSetup.length) {
-      fw.updateSecurityGroupInfo(await this.cp.securityGroupInfo(batch.fwSetup.map((f) => f.portId)));
-      const fresh = batch.fwSetup.filter((f) => !fw.isPortManaged(f.portId));
-      const known = batch.fwSetup.filter((f) => fw.isPortManaged(f.portId));
-      if (fresh.length) fw.setupPortFilters(fresh);
-      if (known.length) fw.updatePortFilters(known);
+    phase('compute');
+    if (this.firewall && this.firewall.driver !== 'noop') {
+      const fw = this.firewall;
+      const gone = fwRemove.filter((id) => fw.isPortManaged(id));
+      if (gone.length) fw.removePortFilters(gone);
+      if (fwSetup.length) {
+        fw.updateSecurityGroupInfo(await this.cp.securityGroupInfo(fwSetup.map((f) => f.portId)));
+        const fresh = fwSetup.filter((f) => !fw.isPortManaged(f.portId));
+        const known = fwSetup.filter((f) => fw.isPortManaged(f.portId));
+        if (fresh.length) fw.setupPortFilters(fresh);
+        if (known.length) fw.updatePortFilters(known);
+      }
+      for (const change of fw.flush()) this.applyExternalChange(this.brInt.flows, 'fw', change);
+      phase('firewall');
     }
-    batch.fwRemove = [];
-    batch.fwSetup = [];
-    for (const change of fw.flush()) this.applyExternalChange(this.brInt.flows, 'fw', change);
-  }
 
-  /** Flow-mods waiting in the desired tables. */
-  private pendingFlowMods(): number {
-    let n = 0;
-    for (const t of this.flowTables()) n += t.pending;
-    return n;
-  }
-
-  /** Commits a batch's flows, then its tags, then hands its ports to the report. */
-  private async finishBatch(batch: WiringBatch, summary: PassSummary, phase: (name: keyof PassSummary['phases']) => void): Promise<void> {
     // Flows first, then tags: a tag change makes ovs-vswitchd reconfigure the bridge, which would
     // hold up the bundle if it arrived first; the OVSDB write itself is answered by ovsdb-server at once.
-    summary.flowMods += await this.commitFlows('pass');
+    summary.flowMods = await this.commitFlows('pass');
     phase('flows');
-    if (batch.tags.length) await this.db.setPortTags(batch.tags);
+    if (tags.length) await this.db.setPortTags(tags);
     phase('tags');
 
-    for (const id of batch.up) {
+    for (const id of up) {
       this.awaitingUp.add(id);
       this.reporter.report(id, 'up');
       summary.up.push(id);
     }
-    for (const id of batch.down) {
+    for (const id of down) {
       const p = this.ports.get(id);
-      const gone = summary.removed.includes(id);
-      if (p && p.state !== 'FAILED') p.state = gone ? 'DOWN' : 'DEAD';
-      if (gone) this.ports.delete(id);
+      if (p && p.state !== 'FAILED') p.state = summary.removed.includes(id) ? 'DOWN' : 'DEAD';
+      if (summary.removed.includes(id)) this.ports.delete(id);
       this.retries.delete(id);
       this.reporter.report(id, 'down');
       summary.down.push(id);
     }
-    for (const id of batch.dead) {
+    for (const id of summary.dead) {
       const p = this.ports.get(id);
       if (p && p.state !== 'FAILED') p.state = 'DEAD';
       this.retries.delete(id);
-      summary.dead.push(id);
     }
     phase('report');
   }

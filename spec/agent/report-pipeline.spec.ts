@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { ControlPlaneError, type ControlPlane, type UpdateDeviceListReply } from '../../lib/control-plane/types.js';
 import type { LocalControlPlane } from '../../lib/control-plane/local/index.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
-import { createFirewall } from '../../lib/firewall/index.js';
 import { AgentHarness } from './support/harness.js';
 
 interface Call { up: string[]; down: string[] }
@@ -121,72 +120,5 @@ describe('agent reports ports behind the wiring @integration', function () {
     expect(slow.calls).to.deep.equal([{ up: ['p1'], down: [] }, { up: ['p1'], down: [] }]);
     expect(h!.passes.filter((p) => p.up.includes('p1')), 'wired in one pass').to.have.length(1);
     expect(h!.passes.filter((p) => !p.ok), 'no pass failed: only the report was retried').to.have.length(0);
-  });
-});
-
-describe('agent wires a burst of firewall ports in batches @integration', function () {
-  this.timeout(120_000);
-  let sb: OvsSandbox | undefined;
-  let h: AgentHarness | undefined;
-  afterEach(async () => {
-    await h?.stop();
-    h = undefined;
-    await sb?.stop();
-  });
-
-  it('commits and reports the first ports of one pass while the rest are still to be wired', async () => {
-    sb = await OvsSandbox.start();
-    const N = 60;
-    const ids = Array.from({ length: N }, (_, i) => `b${i + 1}`);
-    const mac = (i: number) => `fa:16:3e:00:01:${(i + 1).toString(16).padStart(2, '0')}`;
-    // At each update_device_list: which of the burst's ports a finished pass had reported by then.
-    const seenAtCall: number[] = [];
-    const calls: string[][] = [];
-    h = new AgentHarness(sb, {
-      firewall: () => createFirewall('openvswitch'),
-      wrapControlPlane: (cp) => new Proxy(cp, {
-        get: (target, prop, receiver) => {
-          if (prop === 'updateDeviceList') {
-            return (up: string[], down: string[]) => {
-              calls.push(up);
-              seenAtCall.push(h!.passes.reduce((n, p) => n + p.up.filter((id) => ids.includes(id)).length, 0));
-              return target.updateDeviceList(up, down);
-            };
-          }
-          const v = Reflect.get(target, prop, receiver) as unknown;
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-        },
-      }),
-    });
-    h.writeState({
-      networks: [{ id: 'n1', type: 'local' }],
-      ports: ids.map((id, i) => ({ id, mac: mac(i), network: 'n1', fixedIps: [{ ipAddress: `10.0.1.${i + 1}` }], securityGroups: ['sg'], portSecurityEnabled: true })),
-      securityGroups: { sg: { rules: [
-        { direction: 'ingress', ethertype: 'IPv4', remoteGroupId: 'sg' },
-        { direction: 'egress', ethertype: 'IPv4' },
-        { direction: 'egress', ethertype: 'IPv6' },
-      ] } },
-    });
-    await h.start();
-    // One OVSDB transaction, as a host evacuation lands: one pass gets every port.
-    const args: string[] = [];
-    ids.forEach((id, i) => args.push('--', 'add-port', 'br-int', `tb${i}`, '--', 'set', 'Interface', `tb${i}`,
-      `external_ids:iface-id=${id}`, `external_ids:attached-mac=${mac(i)}`, 'external_ids:iface-status=active'));
-    await sb.vsctl(...args.slice(1));
-    await h.until(() => ids.every((id) => h!.portState(id) === 'ACTIVE'), 'every port ACTIVE', 60_000);
-
-    const burst = h.passes.filter((p) => p.up.some((id) => ids.includes(id)));
-    expect(burst, 'one pass wired the burst').to.have.length(1);
-    expect(burst[0].up.filter((id) => ids.includes(id))).to.have.length(N);
-    expect(calls.length, 'reported in several calls').to.be.greaterThan(1);
-    expect(calls[0].length).to.be.lessThan(N);
-    expect(seenAtCall[0], 'the first report went out before the pass had ended').to.equal(0);
-    expect(calls.flat().sort()).to.deep.equal([...ids].sort());
-    // Each call's ports were on the switch when it went out: their firewall flows are all there now, once.
-    const flows = await h.flowTexts('br-int');
-    for (const i of [0, N - 1]) {
-      const ofport = await h.ofport(`tb${i}`);
-      expect(flows.filter((t) => t.includes(`in_port=${ofport} `) && t.startsWith('table=60,')), `tb${i}'s T60 flow`).to.have.length(1);
-    }
   });
 });
