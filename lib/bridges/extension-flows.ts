@@ -93,8 +93,7 @@ export interface ExtensionAdd {
 export function extensionAdd(change: ExtensionAdd): Flow {
   const { flow: f, of } = change;
   if (!f || !of) return extensionFlow(change.text);
-  const mod = flowMod({ tableId: f.table, priority: f.priority, match: of.match, instructions: of.instructions });
-  return { table: f.table, priority: f.priority, match: f.match, actions: f.actions, extension: true, mod };
+  return { table: f.table, priority: f.priority, match: f.match, actions: f.actions, extension: true, of };
 }
 
 /**
@@ -128,9 +127,15 @@ export function extensionFlowKey(text: string): string {
   return flowKey(identity(text) ?? canonicalSpelling(text));
 }
 
-/** The FlowMod that adds `f` (cookie 0: the channel puts the bridge's): its parse if kept, else parsed now. */
-export function flowModOf(f: Flow): FlowMod {
-  if (f.mod) return f.mod;
-  if (!f.extension) return parseFlow(flowModText(f, 0n));
-  return parseExtensionFlow(`table=${f.table},priority=${f.priority}${f.match ? `,${f.match}` : ''} actions=${f.actions}`);
+/**
+ * The FlowMod that adds `f` with `cookie`: from the OpenFlow form or the
+ * parse it came with while they are kept, else parsed now.
+ */
+export function flowModOf(f: Flow, cookie = 0n): FlowMod {
+  if (f.of) return flowMod({ cookie, tableId: f.table, priority: f.priority, match: f.of.match, instructions: f.of.instructions });
+  if (f.mod) return f.mod.cookie === cookie ? f.mod : { ...f.mod, cookie };
+  if (!f.extension) return parseFlow(flowModText(f, cookie));
+  const parsed = parseExtensionFlow(`table=${f.table},priority=${f.priority}${f.match ? `,${f.match}` : ''} actions=${f.actions}`);
+  parsed.cookie = cookie;
+  return parsed;
 }

@@ -214,8 +214,9 @@ export class FlowTable {
     });
     changes.adds.forEach((f, i) => {
       const key = keys?.adds[i] ?? flowKey(f);
-      // Sent: the parse is not needed any more (a re-send after a switch restart parses again).
+      // Sent: its OpenFlow form is not needed any more (a re-send after a switch restart parses again).
       f.mod = undefined;
+      f.of = undefined;
       this.installed.set(key, f);
       if (this.desired.get(key)?.flow === f) this.dirty.delete(key);
     });

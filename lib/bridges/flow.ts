@@ -1,4 +1,4 @@
-import type { FlowMod } from '../../protocol/openflow/types.js';
+import type { FlowMod, Instruction, Match } from '../../protocol/openflow/types.js';
 
 /**
  * One flow the agent wants on a bridge, in ovs-ofctl's own text.
@@ -10,8 +10,8 @@ import type { FlowMod } from '../../protocol/openflow/types.js';
  * codec turns the text into a FlowMod only when the flow is sent.
  *
  * Extensions (the firewall) write flows in their own spelling (`extension`):
- * the text is then only the flow's identity, the FlowMod parsed from it when
- * it arrived (`mod`) is what gets sent, and its canonical spelling is worked
+ * the text is then only the flow's identity, the OpenFlow form built with it
+ * (`of`) or the FlowMod parsed from it when it arrived (`mod`) is what gets sent, and its canonical spelling is worked
  * out only when it must be compared with a dump of the switch (restart).
  */
 export interface Flow {
@@ -25,6 +25,8 @@ export interface Flow {
   readonly extension?: boolean;
   /** The parsed flow-mod, kept until the flow is sent (cookie ignored: the bridge's is sent). */
   mod?: FlowMod;
+  /** Or the match and instructions the extension built with its text, kept until the flow is sent. */
+  of?: { readonly match: Match; readonly instructions: Instruction[] };
 }
 
 export function flow(table: number, priority: number, match: string, actions: string): Flow {

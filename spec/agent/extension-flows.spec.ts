@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { strictDeleteOf } from '../../lib/agent/ovs/openflow-channel.js';
 import {
-  FlowTable, canonicalOf, extensionFlow, extensionFlowKey, flowKey, flowModOf, flowText, parseDumpLine, parseExtensionFlow,
+  FlowTable, canonicalOf, extensionAdd, extensionFlow, extensionFlowKey, flowKey, flowModOf, flowText, parseDumpLine, parseExtensionFlow,
 } from '../../lib/bridges/index.js';
 import type { SecurityGroupRule } from '../../lib/control-plane/types.js';
 import { createFirewall, type FirewallPort, type FlowChange } from '../../lib/firewall/index.js';
@@ -92,6 +92,24 @@ describe('agent extension flows (the firewall\'s text, parsed once)', () => {
     flows.forEach((f, i) => expect({ ...flowModOf(f), cookie: 0n }, flowText(f)).to.deep.equal({ ...parsed[i], cookie: 0n }));
     t.forgetInstalled();
     expect(t.takeChanges().adds).to.have.length(30);
+  });
+
+  it('takes an add the firewall built with its OpenFlow form as it is: sent with the bridge cookie, equal to the parse of its text, dropped once committed', () => {
+    const t = new FlowTable('br-int', 0x5a5an);
+    const flows = adds.map((c) => extensionAdd(c));
+    expect(flows.every((f) => f.of !== undefined && f.mod === undefined), 'nothing parsed').to.equal(true);
+    flows.forEach((f, i) => {
+      expect(flowKey(f)).to.equal(flowKey(extensionFlow(adds[i].text)));
+      expect({ ...flowModOf(f, 0x77n), xid: 0 }, adds[i].text).to.deep.equal({ ...parseFlow(adds[i].text), cookie: 0x77n, xid: 0 });
+      expect(flowText(canonicalOf(f))).to.equal(flowText(parseDumpLine(formatFlow(parseFlow(adds[i].text)))!.flow));
+    });
+    t.add('fw', flows);
+    t.commit(t.takeChanges());
+    expect(flows.every((f) => f.of === undefined)).to.equal(true);
+    // A re-send (the switch lost its tables) parses the text: the same flow-mod.
+    for (const [i, f] of flows.slice(0, 30).entries()) {
+      expect({ ...flowModOf(f, 0x77n), xid: 0 }, adds[i].text).to.deep.equal({ ...parseFlow(adds[i].text), cookie: 0x77n, xid: 0 });
+    }
   });
 
   it('works out the canonical spelling only when asked, as the switch prints it', () => {

@@ -86,7 +86,7 @@ function* flowMods(changes: FlowChanges, cookie: bigint): Generator<FlowMod> {
   for (const f of changes.deletes) {
     yield f.mod ? strictDeleteOf(f.mod) : parseFlow(flowMatchText(f), { command: 'delete_strict' });
   }
-  for (const f of changes.adds) yield { ...flowModOf(f), cookie };
+  for (const f of changes.adds) yield flowModOf(f, cookie);
 }
 
 /** Canonical dump-flows text of a flow written in any ovs-ofctl spelling. */
