@@ -48,7 +48,7 @@ import {
   type ActionPart,
   type Actions,
 } from './flow-parts.js';
-import { portAddresses, type FirewallPort } from './port.js';
+import { portAddresses, type FirewallPort, type PortAddresses } from './port.js';
 
 export interface BaseFlowOptions {
   /** `[securitygroup] permitted_ethertypes`, e.g. `0x4008`. */
@@ -122,8 +122,8 @@ function classificationFlows(p: FirewallPort, macs: readonly string[]): Flow[] {
 }
 
 /** T71, T73: anti-spoofing, DHCP/RA guards and the hand-off to the egress rules (§5.3). */
-function egressBaseFlows(p: FirewallPort, opts: BaseFlowOptions, mode: PortMode): Flow[] {
-  const { mac, macs, pairs4, pairs6 } = portAddresses(p);
+function egressBaseFlows(p: FirewallPort, addresses: PortAddresses, opts: BaseFlowOptions, mode: PortMode): Flow[] {
+  const { mac, macs, pairs4, pairs6 } = addresses;
   const P = p.ofport;
   const reg = portReg(P);
   const port = [inPort(P), reg];
@@ -222,10 +222,10 @@ function trackedFlows(p: FirewallPort, table: number, accept: Actions): Flow[] {
 
 /** Every base flow of a filtered port. */
 export function filteredPortBaseFlows(p: FirewallPort, opts: BaseFlowOptions, mode: PortMode = 'stateful'): Flow[] {
-  const { macs } = portAddresses(p);
+  const addresses = portAddresses(p);
   return [
-    ...classificationFlows(p, macs),
-    ...egressBaseFlows(p, opts, mode),
+    ...classificationFlows(p, addresses.macs),
+    ...egressBaseFlows(p, addresses, opts, mode),
     ...ingressBaseFlows(p, opts, mode),
     ...trackedFlows(p, Table.RULES_INGRESS, actions(output(p.ofport))),
     ...trackedFlows(p, Table.RULES_EGRESS, TO_NORMAL),

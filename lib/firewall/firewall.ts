@@ -285,8 +285,7 @@ export class OvsFirewall implements Firewall {
       for (const r of this.groups.get(sgId)?.remote ?? []) {
         const base = this.conjIds.acquire(port.portId, sgId, r.remoteId!, r.direction, r.ethertype, held, stateless);
         const conjId = base + 2 * priorityOffset(r, true);
-        const rule: NormalizedRule = { ...r };
-        delete rule.remoteId;
+        const rule = withoutRemote(r);
         // Neutron merges by (direction, ethertype, protocol); the prefix is part of the key here so
         // rules that cannot be merged never are.
         const k = `${r.direction}|${r.ethertype}|${r.protocol ?? ''}|${r.prefix ?? ''}`;
@@ -404,6 +403,23 @@ export class OvsFirewall implements Firewall {
     else this.netAddresses.set(lvid, current);
   }
 
+}
+
+/**
+ * A remote-group rule without its remote id, the same object each time: the
+ * port side of the rule is then the same for every port, and rules.ts
+ * computes its matches once per rule rather than once per port.
+ */
+const strippedRules = new WeakMap<NormalizedRule, NormalizedRule>();
+
+function withoutRemote(r: NormalizedRule): NormalizedRule {
+  let s = strippedRules.get(r);
+  if (!s) {
+    const { remoteId: _remote, ...rest } = r;
+    s = rest;
+    strippedRules.set(r, s);
+  }
+  return s;
 }
 
 /** `[securitygroup] firewall_driver = noop`: no filtering; the agent applies its own ARP/MAC anti-spoofing. */

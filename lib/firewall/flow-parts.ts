@@ -211,6 +211,11 @@ export interface Actions {
   readonly instructions: Instruction[];
 }
 
+/**
+ * An action list. Its instructions are frozen, and so is every action in
+ * them: protocol/openflow encodes a frozen list once and copies its bytes
+ * after, and a port's lists are shared by many of its flows.
+ */
 export function actions(...list: ActionPart[]): Actions {
   if (list.length === 0) return DROP;
   let text = '';
@@ -219,21 +224,28 @@ export function actions(...list: ActionPart[]): Actions {
     text = text === '' ? a.text : `${text},${a.text}`;
     out.push(a.action);
   }
-  return { text, instructions: [{ type: 'apply_actions', actions: out }] };
+  const apply: Instruction = Object.freeze({ type: 'apply_actions', actions: Object.freeze(out) as Action[] });
+  return { text, instructions: Object.freeze([apply]) as Instruction[] };
+}
+
+/** Freezes an action and what it holds (a ct action's zone and nested actions). */
+function frozen<A extends Action>(a: A): A {
+  for (const v of Object.values(a)) if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) frozen(v as Action);
+  return Object.freeze(a);
 }
 
 /** No instructions at all, which is how OpenFlow drops. */
-export const DROP: Actions = { text: 'drop', instructions: [] };
+export const DROP: Actions = { text: 'drop', instructions: Object.freeze<Instruction[]>([]) as Instruction[] };
 
-export const resubmit = (table: number): ActionPart => ({ text: `resubmit(,${table})`, action: { type: 'resubmit', port: OFPP.IN_PORT, table, ct: false } });
-export const output = (ofport: number): ActionPart => ({ text: `output:${ofport}`, action: { type: 'output', port: ofport, maxLen: 0 } });
-export const NORMAL: ActionPart = { text: 'normal', action: { type: 'output', port: OFPP.NORMAL, maxLen: 0 } };
-export const STRIP_VLAN: ActionPart = { text: 'strip_vlan', action: { type: 'pop_vlan' } };
-export const CT_CLEAR: ActionPart = { text: 'ct_clear', action: { type: 'ct_clear' } };
-export const setReg = (n: number, v: number): ActionPart => ({ text: `set_field:${v}->reg${n}`, action: { type: 'set_field', field: `reg${n}` as FieldName, value: v } });
+export const resubmit = (table: number): ActionPart => ({ text: `resubmit(,${table})`, action: frozen({ type: 'resubmit', port: OFPP.IN_PORT, table, ct: false }) });
+export const output = (ofport: number): ActionPart => ({ text: `output:${ofport}`, action: frozen({ type: 'output', port: ofport, maxLen: 0 }) });
+export const NORMAL: ActionPart = { text: 'normal', action: frozen({ type: 'output', port: OFPP.NORMAL, maxLen: 0 }) };
+export const STRIP_VLAN: ActionPart = { text: 'strip_vlan', action: frozen({ type: 'pop_vlan' }) };
+export const CT_CLEAR: ActionPart = { text: 'ct_clear', action: frozen({ type: 'ct_clear' }) };
+export const setReg = (n: number, v: number): ActionPart => ({ text: `set_field:${v}->reg${n}`, action: frozen({ type: 'set_field', field: `reg${n}` as FieldName, value: v }) });
 export const conjunction = (id: number, clause: number, nClauses: number): ActionPart => ({
   text: `conjunction(${id},${clause}/${nClauses})`,
-  action: { type: 'conjunction', id, clause, nClauses },
+  action: frozen({ type: 'conjunction', id, clause, nClauses }),
 });
 
 /** The conntrack zone is the local VLAN, held in reg6 (CT_ZONE). */
@@ -243,16 +255,16 @@ const NO_RECIRC = 0xff;
 /** `ct(table=T,zone=…)`: send through conntrack, continue in table T. */
 export const ctTrack = (table: number): ActionPart => ({
   text: `ct(table=${table},zone=${CT_ZONE})`,
-  action: { type: 'ct', commit: false, force: false, zone: ZONE, recircTable: table, alg: 0, actions: [] },
+  action: frozen({ type: 'ct', commit: false, force: false, zone: ZONE, recircTable: table, alg: 0, actions: [] }),
 });
 
 /** `ct(commit,zone=…)`, optionally setting ct_mark on the committed connection. */
 export function ctCommit(mark?: string): ActionPart {
   if (mark === undefined) {
-    return { text: `ct(commit,zone=${CT_ZONE})`, action: { type: 'ct', commit: true, force: false, zone: ZONE, recircTable: NO_RECIRC, alg: 0, actions: [] } };
+    return { text: `ct(commit,zone=${CT_ZONE})`, action: frozen({ type: 'ct', commit: true, force: false, zone: ZONE, recircTable: NO_RECIRC, alg: 0, actions: [] }) };
   }
   return {
     text: `ct(commit,zone=${CT_ZONE},exec(set_field:${mark}->ct_mark))`,
-    action: { type: 'ct', commit: true, force: false, zone: ZONE, recircTable: NO_RECIRC, alg: 0, actions: [{ type: 'set_field', field: 'ct_mark', value: Number(mark) }] },
+    action: frozen({ type: 'ct', commit: true, force: false, zone: ZONE, recircTable: NO_RECIRC, alg: 0, actions: [{ type: 'set_field', field: 'ct_mark', value: Number(mark) }] }),
   };
 }

@@ -7,7 +7,28 @@ import type { OfReader } from './reader.js';
 import type { OfWriter } from './writer.js';
 import type { Instruction } from './types.js';
 
+/**
+ * The bytes of frozen instruction lists. A frozen list is taken as immutable,
+ * with everything in it, so it is encoded once and copied after: a
+ * controller that sends the same list with thousands of matches (a
+ * firewall's resubmits, outputs and conntrack commits) pays for it once.
+ * Weak: the bytes go with the list. Unfrozen lists are encoded every time.
+ */
+const frozenBytes = new WeakMap<readonly Instruction[], Uint8Array>();
+
 export function encodeInstructions(w: OfWriter, instructions: readonly Instruction[]): void {
+  if (instructions.length !== 0 && Object.isFrozen(instructions)) {
+    const bytes = frozenBytes.get(instructions);
+    if (bytes) {
+      w.bytes(bytes);
+      return;
+    }
+    const start = w.pos;
+    for (let i = 0; i < instructions.length; i++) encodeInstruction(w, instructions[i]);
+    // A copy: the writer's buffer is reused.
+    frozenBytes.set(instructions, new Uint8Array(w.buf.subarray(start, w.pos)));
+    return;
+  }
   for (let i = 0; i < instructions.length; i++) encodeInstruction(w, instructions[i]);
 }
 

@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeMessage, encodeMessage, OFP_VERSION, OfWriter, OpenFlowDecodeError, OpenFlowEncodeError } from '../../../protocol/openflow/index.js';
+import type { FlowMod } from '../../../protocol/openflow/types.js';
+import { FLOW_CASES } from './flow-cases.js';
 import { SAMPLES } from './samples.js';
 
 describe('openflow codec: round trip', () => {
@@ -144,5 +146,50 @@ describe('openflow codec: round trip', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('openflow codec: frozen instruction lists', () => {
+  /** The flow_mod samples and the ovs-ofctl oracle's flows (every kind of action), those with instructions. */
+  const mods = [
+    ...SAMPLES.filter((m): m is FlowMod => m.type === 'flow_mod'),
+    ...FLOW_CASES.map((c) => ({ ...c.flow, xid: 1 })),
+  ].filter((m) => m.instructions.length > 0);
+  // One writer, reset each time, as a connection reuses its buffer.
+  const w = new OfWriter(64);
+  const encode = (m: FlowMod): Buffer => {
+    w.reset();
+    encodeMessage(w, m);
+    return Buffer.from(w.view());
+  };
+  const deepFreeze = <T>(v: T): T => {
+    if (typeof v === 'object' && v !== null && !ArrayBuffer.isView(v)) {
+      for (const x of Object.values(v)) deepFreeze(x);
+      Object.freeze(v);
+    }
+    return v;
+  };
+
+  it('encodes a frozen list as the same bytes as an unfrozen copy, the first time and every time after, with any match around it', () => {
+    expect(mods.length).to.be.greaterThan(25);
+    for (const m of mods) {
+      const plain = encode(m);
+      const shared = deepFreeze(structuredClone(m.instructions));
+      for (let i = 0; i < 3; i++) expect(encode({ ...m, instructions: shared }).equals(plain), `${i}: ${JSON.stringify(m.instructions, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`).to.equal(true);
+      // The same frozen list after another flow's: its own bytes, not the other's.
+      const other = mods[(mods.indexOf(m) + 1) % mods.length];
+      const otherShared = deepFreeze(structuredClone(other.instructions));
+      expect(encode({ ...other, instructions: otherShared }).equals(encode(other))).to.equal(true);
+      expect(encode({ ...m, match: other.match, instructions: shared }).equals(encode({ ...m, match: other.match }))).to.equal(true);
+    }
+  });
+
+  it('encodes an unfrozen list afresh every time: a change to it is sent', () => {
+    const m = mods.find((x) => x.instructions[0].type === 'apply_actions' && x.instructions[0].actions.length > 0)!;
+    const list = structuredClone(m.instructions);
+    const before = encode({ ...m, instructions: list });
+    (list[0] as { actions: unknown[] }).actions.push({ type: 'output', port: 7, maxLen: 0 });
+    const after = encode({ ...m, instructions: list });
+    expect(after.length).to.equal(before.length + 16);
   });
 });
