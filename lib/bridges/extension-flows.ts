@@ -1,12 +1,13 @@
 /**
  * Flows an extension hands over: the firewall's come with their OpenFlow
  * match and instructions built alongside the text (lib/firewall/flow-parts.ts);
- * a `Firewall` implementation may give ovs-ofctl text only. Either way they become desired flows in the
- * extension's own spelling, with a FlowMod attached when they arrive: the one
- * built, else the text parsed once (a bad flow is refused there, not in the
- * middle of a bundle). Nothing is formatted back to text on the way (the
- * canonical spelling is worked out only if a restart must compare them with a
- * dump, canonical.ts).
+ * another `Firewall` implementation may give ovs-ofctl text only. Either way
+ * they become desired flows in the extension's own spelling, with what is
+ * to be sent attached: the OpenFlow form as built, else the text parsed once
+ * when it arrives (a bad flow is refused there, not in the middle of a
+ * bundle). Nothing is formatted back to text on the way (the canonical
+ * spelling is worked out only if a restart must compare them with a dump,
+ * canonical.ts).
  *
  * Action lists repeat across flows, so a parse keeps them per distinct text.
  * An action list's meaning depends on the match only through what OVS reads
@@ -16,7 +17,7 @@
 import { flowMod } from '../../protocol/openflow/builders.js';
 import { formatFlow, parseActions, parseFlow } from '../../protocol/openflow/text/index.js';
 import type { FlowMod, Instruction, Match } from '../../protocol/openflow/types.js';
-import { flowKey, flowModText, parseDumpLine, type Flow } from './flow.js';
+import { flowKey, flowModText, parseDumpLine, type Flow, type PrebuiltFlow } from './flow.js';
 
 const ACTIONS_CACHE_MAX = 20_000;
 const actionsCache = new Map<string, Instruction[]>();
@@ -74,12 +75,6 @@ export function parseExtensionFlow(text: string): FlowMod {
   }
   fm.instructions = instructions;
   return fm;
-}
-
-/** An extension's flow in OpenFlow terms, when it built one with its text (table and priority are the text's). */
-export interface PrebuiltFlow {
-  readonly match: Match;
-  readonly instructions: Instruction[];
 }
 
 /** An extension's add as it hands it over (lib/firewall's FlowChange): the flow and its OpenFlow form, or text only. */

@@ -10,9 +10,10 @@ import type { FlowMod, Instruction, Match } from '../../protocol/openflow/types.
  * codec turns the text into a FlowMod only when the flow is sent.
  *
  * Extensions (the firewall) write flows in their own spelling (`extension`):
- * the text is then only the flow's identity, the OpenFlow form built with it
- * (`of`) or the FlowMod parsed from it when it arrived (`mod`) is what gets sent, and its canonical spelling is worked
- * out only when it must be compared with a dump of the switch (restart).
+ * the text is then only the flow's identity; what gets sent is the OpenFlow
+ * form built with it (`of`) or the FlowMod parsed from it when it arrived
+ * (`mod`), and its canonical spelling is worked out only when it must be
+ * compared with a dump of the switch (restart).
  */
 export interface Flow {
   readonly table: number;
@@ -26,7 +27,13 @@ export interface Flow {
   /** The parsed flow-mod, kept until the flow is sent (cookie ignored: the bridge's is sent). */
   mod?: FlowMod;
   /** Or the match and instructions the extension built with its text, kept until the flow is sent. */
-  of?: { readonly match: Match; readonly instructions: Instruction[] };
+  of?: PrebuiltFlow;
+}
+
+/** An extension's flow in OpenFlow terms, built with its text (table and priority are the flow's). */
+export interface PrebuiltFlow {
+  readonly match: Match;
+  readonly instructions: Instruction[];
 }
 
 export function flow(table: number, priority: number, match: string, actions: string): Flow {
