@@ -291,7 +291,8 @@ export function conjunctionAddressFlows(
   const byOffset: number[][] = [[], [], [], []];
   for (const id of conjIds) byOffset[offsetOfConjId(id)].push(id);
   const anySource = cidr.endsWith('/0');
-  const base = [ETH_TYPE[ethertype], netReg(lvid), address(field, cidr), anySource && mac ? dlSrc(mac) : undefined];
+  // Lower case: the codec's spelling of a MAC, so the flow reads back from the switch as written.
+  const base = [ETH_TYPE[ethertype], netReg(lvid), address(field, cidr), anySource && mac ? dlSrc(mac.toLowerCase()) : undefined];
   const out: Flow[] = [];
   for (let offset = 0; offset < 4; offset++) {
     const ids = byOffset[offset];

@@ -90,7 +90,7 @@ function scenario(seed: number): { fw: OvsFirewall; changes: FlowChange[] } {
   const members: SecurityGroupInfo['members'] = {};
   for (const sg of groups) {
     members[sg] = {
-      IPv4: [...ports.slice(0, int(ports.length + 1)).map((p) => [p.fixedIps[0], p.macAddress] as [string, string]), ...(r() < 0.3 ? [['0.0.0.0/0', mac()] as [string, string]] : [])],
+      IPv4: [...ports.slice(0, int(ports.length + 1)).map((p) => [p.fixedIps[0], p.macAddress] as [string, string]), ...(r() < 0.3 ? [['0.0.0.0/0', mac().toUpperCase()] as [string, string]] : [])],
       IPv6: ports.filter((p) => p.fixedIps[1]).map((p) => [p.fixedIps[1], r() < 0.5 ? p.macAddress : null] as [string, string | null]),
     };
   }
