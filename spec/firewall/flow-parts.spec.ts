@@ -15,21 +15,10 @@ import { encodeMessage, OfWriter } from '../../protocol/openflow/index.js';
 import { flowMod } from '../../protocol/openflow/builders.js';
 import { parseFlow } from '../../protocol/openflow/text/index.js';
 import type { FlowMod } from '../../protocol/openflow/types.js';
-
-/** mulberry32: a seeded generator, so a failure names a seed that reproduces it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../support/prng.js';
 
 function scenario(seed: number): { fw: OvsFirewall; changes: FlowChange[] } {
-  const r = rng(seed);
+  const r = prng(seed);
   const int = (n: number): number => Math.floor(r() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
   const hex = (n: number): string => n.toString(16).padStart(2, '0');

@@ -10,18 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeMessage, encodeMessage, OFP_VERSION, OfWriter, OpenFlowDecodeError, OpenFlowEncodeError } from '../../../protocol/openflow/index.js';
 import { SAMPLES } from './samples.js';
-
-/** mulberry32: a small seeded PRNG, so every run tries the same inputs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../support/prng.js';
 
 function corpus(): Buffer[] {
   const out: Buffer[] = [];

@@ -9,21 +9,10 @@ import type { ResyncInfo, RowEvent } from '../../../protocol/ovsdb/replica/index
 import { OvsSandbox, VSWITCH_SCHEMA } from '../../../testing/sandbox.js';
 import { ClusteredServer } from './clustered-server.js';
 import { diffTable, dumpTable } from './dump.js';
+import { prng } from '../../support/prng.js';
 
 const TABLES = { Open_vSwitch: true, Bridge: true, Port: true, Interface: true } as const;
 const unq = (s: string): string => s.trim().replace(/^"(.*)"$/, '$1');
-
-/** Seeded PRNG (mulberry32): the random test is the same sequence every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Waits until the replica equals `ovsdb-client dump` on the given tables; fails with the differences. */
 async function expectEqualToDump(replica: Replica<OpenVSwitchTables>, dump: (...a: string[]) => Promise<string>, tables: (keyof OpenVSwitchTables)[]): Promise<void> {
