@@ -47,12 +47,13 @@ import {
   UNTAGGED,
   type ActionPart,
   type Actions,
+  type MatchPart,
 } from './flow-parts.js';
 import { portAddresses, type FirewallPort, type PortAddresses } from './port.js';
 
 export interface BaseFlowOptions {
-  /** `[securitygroup] permitted_ethertypes`, e.g. `0x4008`. */
-  permittedEthertypes: readonly string[];
+  /** `[securitygroup] permitted_ethertypes` as match parts (`dl_type=0x4008`), made once from the config. */
+  permittedEthertypes: readonly MatchPart[];
 }
 
 /**
@@ -161,7 +162,7 @@ function egressBaseFlows(p: FirewallPort, addresses: PortAddresses, opts: BaseFl
   out.push(flow(Table.BASE_EGRESS, 70, [...port, IPV6, ...DHCP6_REPLY], TO_DROPPED));
   out.push(flow(Table.BASE_EGRESS, 70, [...icmp6, icmpType(true, ICMPV6_TYPE_RA)], TO_DROPPED));
   for (const et of opts.permittedEthertypes) {
-    out.push(flow(Table.BASE_EGRESS, 95, [reg, dlType(et)], TO_NORMAL));
+    out.push(flow(Table.BASE_EGRESS, 95, [reg, et], TO_NORMAL));
   }
   out.push(flow(Table.BASE_EGRESS, 10, port, actions(CT_CLEAR, resubmit(Table.DROPPED))));
 
@@ -186,7 +187,7 @@ function ingressBaseFlows(p: FirewallPort, opts: BaseFlowOptions, mode: PortMode
   const reg = portReg(P);
   const deliver = actions(output(P));
   const out = [flow(Table.BASE_INGRESS, 100, [reg, ARP], deliver)];
-  for (const et of opts.permittedEthertypes) out.push(flow(Table.BASE_INGRESS, 100, [reg, dlType(et)], deliver));
+  for (const et of opts.permittedEthertypes) out.push(flow(Table.BASE_INGRESS, 100, [reg, et], deliver));
   for (const t of ICMPV6_ALLOWED_INGRESS_TYPES) {
     out.push(flow(Table.BASE_INGRESS, 100, [reg, IPV6, ICMPV6, icmpType(true, t)], deliver));
   }

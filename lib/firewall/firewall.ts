@@ -25,7 +25,7 @@ import { blockedPortFlow, filteredPortBaseFlows, initFlows, unfilteredPortFlows,
 import { ConjIdMap } from './conj-ids.js';
 import { PORT_PROTOCOLS } from './constants.js';
 import { FlowLedger, type Flow, type FlowChange } from './flow.js';
-import { dlType } from './flow-parts.js';
+import { dlType, type MatchPart } from './flow-parts.js';
 import type { FirewallPort } from './port.js';
 import {
   conjunctionAcceptFlows,
@@ -118,17 +118,16 @@ export class OvsFirewall implements Firewall {
     this.ledger = new FlowLedger(options.cookie);
     this.conjIds = new ConjIdMap(options.highestConjId ?? 0);
     this.onError = options.onError ?? (() => {});
-    this.baseOptions = { permittedEthertypes: (options.permittedEthertypes ?? []).filter((et) => this.usableEthertype(et)) };
+    this.baseOptions = { permittedEthertypes: (options.permittedEthertypes ?? []).flatMap((et) => this.ethertypePart(et)) };
   }
 
   /** As Neutron: a permitted ethertype that is not a hex number is reported and left out, the others still apply. */
-  private usableEthertype(et: string): boolean {
+  private ethertypePart(et: string): MatchPart[] {
     try {
-      dlType(et);
-      return true;
+      return [dlType(et)];
     } catch (err) {
       this.onError(new FirewallConfigError(`[securitygroup] permitted_ethertypes: ${(err as Error).message}; ignored`), {});
-      return false;
+      return [];
     }
   }
 
