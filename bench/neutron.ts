@@ -31,7 +31,8 @@
  * NEUTRON_BENCH_DEBUG=1 runs both agents with `debug = true` and, with
  * NEUTRON_BENCH_KEEP_LOGS=1, keeps their logs (diagnostics, not for figures).
  * NEUTRON_BENCH_CPU_PROF=DIR writes a V8 CPU profile of each of our agent
- * processes there (diagnostics).
+ * processes there (diagnostics); NEUTRON_BENCH_NODE_FLAGS="--trace-gc ..." adds
+ * node flags to ours (diagnostics).
  * NEUTRON_BENCH_SIZES=20,100 and NEUTRON_BENCH_RUNS=3 narrow a run (the
  * results of other sizes already in bench/results/neutron.json are kept, with
  * their date, so the long 500-port run can hold the bench lock on its own).
@@ -262,15 +263,29 @@ status_socket = ${statusSocket(sb)}
 
 const statusSocket = (sb: OvsSandbox) => join(sb.dir, 'ovs-agent-status.sock');
 
+/** The node flags of the executable's interpreter line (`#!/usr/bin/env -S node FLAGS`). */
+function interpreterFlags(dist: string): string[] {
+  const first = readFileSync(join(dist, 'bin/ovs-agent.js'), 'utf8').split('\n', 1)[0];
+  return first.replace(/^#!\S*env -S node\s*/, '').split(/\s+/).filter(Boolean);
+}
+
+/** Diagnostics asked for: the agent then runs as `node FLAGS agent.js` (node refuses these in NODE_OPTIONS). */
+function diagnosticNodeFlags(): string[] {
+  const prof = process.env.NEUTRON_BENCH_CPU_PROF;
+  return [
+    ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
+    ...(process.env.NEUTRON_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
+  ];
+}
+
 function startAgent(kind: Kind, dist: string, ini: string, sb: OvsSandbox, log: string): ChildProcess {
   const fd = openSync(log, 'a');
   try {
     const env = { ...process.env, OVS_RUNDIR: sb.rundir, OVS_DBDIR: sb.dir };
-    const prof = process.env.NEUTRON_BENCH_CPU_PROF;
     const [prog, args] =
       kind === 'ours'
-        ? prof
-          ? [process.execPath, ['--max-semi-space-size=4', '--cpu-prof', `--cpu-prof-dir=${prof}`, join(dist, 'bin/ovs-agent.js'), 'run', '--config-file', ini]]
+        ? diagnosticNodeFlags().length
+          ? [process.execPath, [...interpreterFlags(dist), ...diagnosticNodeFlags(), join(dist, 'bin/ovs-agent.js'), 'run', '--config-file', ini]]
           : [join(dist, 'bin/ovs-agent.js'), ['run', '--config-file', ini]]
         : ['/usr/bin/python3', ['/usr/bin/neutron-openvswitch-agent', '--config-file', ini]];
     return spawn(prog, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
