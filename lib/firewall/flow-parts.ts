@@ -36,6 +36,14 @@ const FIELD_ORDER = [
 
 const RANK = new Map<string, number>(FIELD_ORDER.map((f, i) => [f, i]));
 
+/**
+ * Texts are written with this tag rather than as plain templates: a plain
+ * template makes a rope of cons cells, and the ledger keeps a flow's text as
+ * long as the flow; String.raw writes one flat string. (No text here has a
+ * backslash, which is all String.raw would read differently.)
+ */
+const t = String.raw;
+
 /** One `name=value` of a match. `field` is absent for a part that matches everything (`nw_src=0.0.0.0/0`). */
 export interface MatchPart {
   readonly text: string;
@@ -55,26 +63,26 @@ function part(text: string, field: FieldName, value: Match[FieldName]): MatchPar
 
 const masked = (value: number, mask: number, full: number): Match[FieldName] => (mask === full ? value : { value, mask });
 
-export const inPort = (ofport: number): MatchPart => part(`in_port=${ofport}`, 'in_port', ofport);
-export const reg = (n: number, v: number): MatchPart => part(`reg${n}=${v}`, `reg${n}` as FieldName, v);
+export const inPort = (ofport: number): MatchPart => part(t`in_port=${ofport}`, 'in_port', ofport);
+export const reg = (n: number, v: number): MatchPart => part(t`reg${n}=${v}`, `reg${n}` as FieldName, v);
 export const portReg = (ofport: number): MatchPart => reg(Reg.PORT, ofport);
 export const netReg = (lvid: number): MatchPart => reg(Reg.NET, lvid);
-export const conjId = (id: number): MatchPart => part(`conj_id=${id}`, 'conj_id', id);
-export const ctZone = (zone: number): MatchPart => part(`ct_zone=${zone}`, 'ct_zone', zone);
-export const nwProto = (proto: number): MatchPart => part(`nw_proto=${proto}`, 'ip_proto', proto);
+export const conjId = (id: number): MatchPart => part(t`conj_id=${id}`, 'conj_id', id);
+export const ctZone = (zone: number): MatchPart => part(t`ct_zone=${zone}`, 'ct_zone', zone);
+export const nwProto = (proto: number): MatchPart => part(t`nw_proto=${proto}`, 'ip_proto', proto);
 /** `dl_vlan=N`: a tag with that VID (OpenFlow's vlan_vid carries the "present" bit). */
-export const dlVlan = (vid: number): MatchPart => part(`dl_vlan=${vid}`, 'vlan_vid', 0x1000 | vid);
+export const dlVlan = (vid: number): MatchPart => part(t`dl_vlan=${vid}`, 'vlan_vid', 0x1000 | vid);
 /** No VLAN tag. */
 export const UNTAGGED: MatchPart = part('vlan_tci=0x0000/0x1fff', 'vlan_vid', 0);
 /** MACs as the firewall normalises them (lower case, colons), which is also the codec's spelling. */
-export const dlSrc = (mac: string): MatchPart => part(`dl_src=${mac}`, 'eth_src', mac);
-export const dlDst = (mac: string): MatchPart => part(`dl_dst=${mac}`, 'eth_dst', mac);
+export const dlSrc = (mac: string): MatchPart => part(t`dl_src=${mac}`, 'eth_src', mac);
+export const dlDst = (mac: string): MatchPart => part(t`dl_dst=${mac}`, 'eth_dst', mac);
 
 /** `dl_type=0x0800`: the text is the hex spelling given, the value its number. */
 export function dlType(hex: string): MatchPart {
   const v = /^0x[0-9a-fA-F]{1,4}$/.test(hex) ? Number(hex) : NaN;
   if (Number.isNaN(v)) throw new FlowPartError(`ethertype ${JSON.stringify(hex)} is not a 16-bit hex number such as 0x0800`);
-  return part(`dl_type=${hex}`, 'eth_type', v);
+  return part(t`dl_type=${hex}`, 'eth_type', v);
 }
 
 /** ovs-fields(7) ct_state flags (OVS's CS_* bits). */
@@ -90,12 +98,12 @@ export function ctState(flags: string): MatchPart {
     mask |= bit;
     if (m[1] === '+') value |= bit;
   }
-  return part(`ct_state=${flags}`, 'ct_state', { value, mask });
+  return part(t`ct_state=${flags}`, 'ct_state', { value, mask });
 }
 
 /** `ct_mark=0x1`: the text as given, the value its number. */
 export function ctMark(hex: string): MatchPart {
-  return part(`ct_mark=${hex}`, 'ct_mark', Number(hex));
+  return part(t`ct_mark=${hex}`, 'ct_mark', Number(hex));
 }
 
 /** `tp_src=68` etc.: the transport field named after the protocol, as the parser resolves `tp_*`. */
@@ -111,20 +119,20 @@ function transport(proto: number): { src: FieldName; dst: FieldName } {
   return t;
 }
 
-export const tpSrc = (proto: number, port: number): MatchPart => part(`tp_src=${port}`, transport(proto).src, port);
-export const tpDst = (proto: number, port: number): MatchPart => part(`tp_dst=${port}`, transport(proto).dst, port);
+export const tpSrc = (proto: number, port: number): MatchPart => part(t`tp_src=${port}`, transport(proto).src, port);
+export const tpDst = (proto: number, port: number): MatchPart => part(t`tp_dst=${port}`, transport(proto).dst, port);
 
 /** `tcp_dst=0x1f40/0xffc0` (a block of port-range.ts's cover), under the protocol's own name. */
 export function portBlock(proto: number, name: string, block: string): MatchPart {
   const slash = block.indexOf('/');
   const value = Number(slash < 0 ? block : block.slice(0, slash));
   const mask = slash < 0 ? 0xffff : Number(block.slice(slash + 1));
-  return part(`${name}_dst=${block}`, transport(proto).dst, masked(value & mask, mask, 0xffff));
+  return part(t`${name}_dst=${block}`, transport(proto).dst, masked(value & mask, mask, 0xffff));
 }
 
 /** `icmp_type`/`icmp_code`: ICMPv6's own fields on IPv6 (ovs-ofctl spells both the same). */
-export const icmpType = (v6: boolean, type: number): MatchPart => part(`icmp_type=${type}`, v6 ? 'icmpv6_type' : 'icmp_type', type);
-export const icmpCode = (v6: boolean, code: number): MatchPart => part(`icmp_code=${code}`, v6 ? 'icmpv6_code' : 'icmp_code', code);
+export const icmpType = (v6: boolean, type: number): MatchPart => part(t`icmp_type=${type}`, v6 ? 'icmpv6_type' : 'icmp_type', type);
+export const icmpCode = (v6: boolean, code: number): MatchPart => part(t`icmp_code=${code}`, v6 ? 'icmpv6_code' : 'icmp_code', code);
 
 /**
  * Address parts (`nw_src=`, `ipv6_dst=`, `arp_spa=`, `nd_target=` …) with an
@@ -144,7 +152,7 @@ const ADDRESS_CACHE_MAX = 50_000;
 const addressCache = new Map<string, MatchPart>();
 
 export function address(name: keyof typeof ADDRESS_FIELDS, cidr: string): MatchPart {
-  const text = `${name}=${cidr}`;
+  const text = t`${name}=${cidr}`;
   let p = addressCache.get(text);
   if (!p) {
     p = addressPart(text, ADDRESS_FIELDS[name], cidr);
@@ -179,11 +187,13 @@ function addressPart(text: string, spec: { field: FieldName; v6: boolean }, cidr
 
 /** A match's text (parts joined in the order written) and its OpenFlow match (fields in the codec's order). */
 export function buildMatch(parts: ReadonlyArray<MatchPart | false | undefined>): { text: string; match: Match } {
-  let text = '';
+  // Joined, not concatenated: `a + b` makes a rope of cons cells that the ledger would keep for as long as the
+  // flow (a dozen 32-byte cells a flow); join writes one flat string.
+  const texts: string[] = [];
   const fields: MatchPart[] = [];
   for (const p of parts) {
     if (!p) continue;
-    text = text === '' ? p.text : `${text},${p.text}`;
+    texts.push(p.text);
     if (p.field === undefined) continue;
     // Insertion sort: a firewall match has at most ~8 fields.
     let i = fields.length;
@@ -196,7 +206,7 @@ export function buildMatch(parts: ReadonlyArray<MatchPart | false | undefined>):
   }
   const match: Record<string, unknown> = {};
   for (const f of fields) match[f.field!] = f.value;
-  return { text, match: match as Match };
+  return { text: texts.length === 1 ? texts[0] : texts.join(','), match: match as Match };
 }
 
 /** One action, both spellings. */
@@ -218,14 +228,15 @@ export interface Actions {
  */
 export function actions(...list: ActionPart[]): Actions {
   if (list.length === 0) return DROP;
-  let text = '';
+  const texts: string[] = [];
   const out: Action[] = [];
   for (const a of list) {
-    text = text === '' ? a.text : `${text},${a.text}`;
+    texts.push(a.text);
     out.push(a.action);
   }
   const apply: Instruction = Object.freeze({ type: 'apply_actions', actions: Object.freeze(out) as Action[] });
-  return { text, instructions: Object.freeze([apply]) as Instruction[] };
+  // Joined for the same reason as a match's text (buildMatch).
+  return { text: texts.length === 1 ? texts[0] : texts.join(','), instructions: Object.freeze([apply]) as Instruction[] };
 }
 
 /** Freezes an action and what it holds (a ct action's zone and nested actions). */
@@ -237,14 +248,14 @@ function frozen<A extends Action>(a: A): A {
 /** No instructions at all, which is how OpenFlow drops. */
 export const DROP: Actions = { text: 'drop', instructions: Object.freeze<Instruction[]>([]) as Instruction[] };
 
-export const resubmit = (table: number): ActionPart => ({ text: `resubmit(,${table})`, action: frozen({ type: 'resubmit', port: OFPP.IN_PORT, table, ct: false }) });
-export const output = (ofport: number): ActionPart => ({ text: `output:${ofport}`, action: frozen({ type: 'output', port: ofport, maxLen: 0 }) });
+export const resubmit = (table: number): ActionPart => ({ text: t`resubmit(,${table})`, action: frozen({ type: 'resubmit', port: OFPP.IN_PORT, table, ct: false }) });
+export const output = (ofport: number): ActionPart => ({ text: t`output:${ofport}`, action: frozen({ type: 'output', port: ofport, maxLen: 0 }) });
 export const NORMAL: ActionPart = { text: 'normal', action: frozen({ type: 'output', port: OFPP.NORMAL, maxLen: 0 }) };
 export const STRIP_VLAN: ActionPart = { text: 'strip_vlan', action: frozen({ type: 'pop_vlan' }) };
 export const CT_CLEAR: ActionPart = { text: 'ct_clear', action: frozen({ type: 'ct_clear' }) };
-export const setReg = (n: number, v: number): ActionPart => ({ text: `set_field:${v}->reg${n}`, action: frozen({ type: 'set_field', field: `reg${n}` as FieldName, value: v }) });
+export const setReg = (n: number, v: number): ActionPart => ({ text: t`set_field:${v}->reg${n}`, action: frozen({ type: 'set_field', field: `reg${n}` as FieldName, value: v }) });
 export const conjunction = (id: number, clause: number, nClauses: number): ActionPart => ({
-  text: `conjunction(${id},${clause}/${nClauses})`,
+  text: t`conjunction(${id},${clause}/${nClauses})`,
   action: frozen({ type: 'conjunction', id, clause, nClauses }),
 });
 
@@ -254,17 +265,17 @@ const NO_RECIRC = 0xff;
 
 /** `ct(table=T,zone=…)`: send through conntrack, continue in table T. */
 export const ctTrack = (table: number): ActionPart => ({
-  text: `ct(table=${table},zone=${CT_ZONE})`,
+  text: t`ct(table=${table},zone=${CT_ZONE})`,
   action: frozen({ type: 'ct', commit: false, force: false, zone: ZONE, recircTable: table, alg: 0, actions: [] }),
 });
 
 /** `ct(commit,zone=…)`, optionally setting ct_mark on the committed connection. */
 export function ctCommit(mark?: string): ActionPart {
   if (mark === undefined) {
-    return { text: `ct(commit,zone=${CT_ZONE})`, action: frozen({ type: 'ct', commit: true, force: false, zone: ZONE, recircTable: NO_RECIRC, alg: 0, actions: [] }) };
+    return { text: t`ct(commit,zone=${CT_ZONE})`, action: frozen({ type: 'ct', commit: true, force: false, zone: ZONE, recircTable: NO_RECIRC, alg: 0, actions: [] }) };
   }
   return {
-    text: `ct(commit,zone=${CT_ZONE},exec(set_field:${mark}->ct_mark))`,
+    text: t`ct(commit,zone=${CT_ZONE},exec(set_field:${mark}->ct_mark))`,
     action: frozen({ type: 'ct', commit: true, force: false, zone: ZONE, recircTable: NO_RECIRC, alg: 0, actions: [{ type: 'set_field', field: 'ct_mark', value: Number(mark) }] }),
   };
 }

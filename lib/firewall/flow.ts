@@ -63,7 +63,9 @@ class AddChange implements FlowChange {
 }
 
 export function flowKey(f: Flow): string {
-  return f.match === '' ? `table=${f.table},priority=${f.priority}` : `table=${f.table},priority=${f.priority},${f.match}`;
+  // Joined into one flat string: a template literal is a rope of cons cells, which the ledger's maps would
+  // keep beside the flat copy that hashing makes.
+  return f.match === '' ? ['table=', f.table, ',priority=', f.priority].join('') : ['table=', f.table, ',priority=', f.priority, ',', f.match].join('');
 }
 
 /** Builds a flow from match parts (false/undefined skipped) and an action list, both spellings at once. */
