@@ -117,9 +117,19 @@ function canonicalSpelling(text: string): Flow {
   return f;
 }
 
-/** The key (`flowKey`) an extension's `delete_strict` text names: the same spelling as its `add`. */
-export function extensionFlowKey(text: string): string {
-  return flowKey(identity(text) ?? canonicalSpelling(text));
+/**
+ * The desired-table key of an extension's add or delete: its identity in its
+ * own spelling, `table=T,priority=P[,MATCH]`, which is the firewall ledger's
+ * key, so a change that carries it (`key`) is used as it is and br-int's
+ * table neither builds nor hashes a second string for each firewall flow.
+ * A text of another shape is keyed by the switch's spelling of it. An add and
+ * the delete of the same flow get the same key.
+ */
+export function extensionKey(change: { readonly text: string; readonly key?: string }): string {
+  if (change.key !== undefined) return change.key;
+  const id = identity(change.text);
+  if (!id) return flowKey(canonicalSpelling(change.text));
+  return id.match === '' ? `table=${id.table},priority=${id.priority}` : `table=${id.table},priority=${id.priority},${id.match}`;
 }
 
 /**

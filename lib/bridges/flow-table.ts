@@ -78,7 +78,19 @@ export class FlowTable {
     }
   }
 
-  /** Removes some of an owner's flows, by key (`flowKey`). */
+  /**
+   * Adds one flow under a key its owner worked out (an extension's own
+   * spelling of the flow's identity, extension-flows.ts), without touching
+   * the owner's others. The owner must key the flow's delete the same way.
+   */
+  put(owner: string, key: string, f: Flow): void {
+    let mine = this.owners.get(owner);
+    if (!mine) this.owners.set(owner, (mine = new Map()));
+    mine.set(key, f);
+    this.claim(owner, key, f);
+  }
+
+  /** Removes some of an owner's flows, by key (`flowKey`, or the key they were `put` under). */
   removeKeys(owner: string, keys: Iterable<string>): void {
     const mine = this.owners.get(owner);
     if (!mine) return;

@@ -43,6 +43,8 @@ export interface OfFlow {
 export interface FlowChange {
   readonly op: 'add' | 'delete_strict';
   readonly text: string;
+  /** The flow's identity as the ledger keys it (`flowKey`), so a consumer keying flows need not build it again. */
+  readonly key?: string;
   readonly flow?: Flow;
   readonly of?: OfFlow;
 }
@@ -52,7 +54,7 @@ class AddChange implements FlowChange {
   readonly op = 'add';
   constructor(
     private readonly prefix: string,
-    private readonly key: string,
+    readonly key: string,
     readonly flow: Flow,
     readonly of: OfFlow | undefined,
   ) {}
@@ -185,7 +187,7 @@ export class FlowLedger {
           this.installed.set(key, want);
         }
       } else if (have) {
-        deletes.push({ op: 'delete_strict', text: `${this.deletePrefix}${key}` });
+        deletes.push({ op: 'delete_strict', text: `${this.deletePrefix}${key}`, key });
         this.installed.delete(key);
       }
     }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { strictDeleteOf } from '../../lib/agent/ovs/openflow-channel.js';
 import {
-  FlowTable, canonicalOf, extensionAdd, extensionFlow, extensionFlowKey, flowKey, flowModOf, flowText, parseDumpLine, parseExtensionFlow,
+  FlowTable, canonicalOf, extensionAdd, extensionFlow, extensionKey, flowKey, flowModOf, flowText, parseDumpLine, parseExtensionFlow,
 } from '../../lib/bridges/index.js';
 import type { SecurityGroupRule } from '../../lib/control-plane/types.js';
 import { createFirewall, type FirewallPort, type FlowChange } from '../../lib/firewall/index.js';
@@ -67,15 +67,36 @@ describe('agent extension flows (the firewall\'s text, parsed once)', () => {
   });
 
   it('keeps the firewall\'s spelling as identity: a delete names the key its add had', () => {
-    const added = new Set(adds.map((c) => flowKey(extensionFlow(c.text))));
+    const added = new Set(adds.map((c) => extensionKey(c)));
     expect(deletes.length).to.be.greaterThan(0);
-    for (const c of deletes) expect(added.has(extensionFlowKey(c.text)), c.text).to.equal(true);
+    for (const c of deletes) expect(added.has(extensionKey(c)), c.text).to.equal(true);
+  });
+
+  it('keys a change by the ledger\'s key when it carries one, the same key its text gives', () => {
+    for (const c of changes) {
+      expect(c.key, c.text).to.be.a('string');
+      expect(extensionKey(c), c.text).to.equal(c.key);
+      expect(extensionKey({ text: c.text }), c.text).to.equal(c.key);
+    }
+  });
+
+  it('removes from br-int\'s table, by the delete\'s key, the flow put under its add\'s key', () => {
+    const t = new FlowTable('br-int', 0x5a5an);
+    for (const c of adds) t.put('fw', extensionKey(c), extensionAdd(c));
+    const before = t.size;
+    t.commit(t.takeChanges());
+    for (const c of deletes) t.removeKeys('fw', [extensionKey(c)]);
+    const gone = t.takeChanges();
+    expect(gone.adds).to.deep.equal([]);
+    expect(gone.deletes.map((f) => extensionKey({ text: `table=${f.table},priority=${f.priority}${f.match ? `,${f.match}` : ''}` })))
+      .to.have.members(deletes.map((c) => c.key!));
+    expect(t.size).to.equal(before - new Set(deletes.map((c) => c.key)).size);
   });
 
   it('deletes strictly exactly what ovs-ofctl\'s delete_strict of the same text deletes', () => {
     for (const c of deletes) {
-      const key = extensionFlowKey(c.text);
-      const add = adds.find((a) => flowKey(extensionFlow(a.text)) === key)!;
+      const key = extensionKey(c);
+      const add = adds.find((a) => extensionKey(a) === key)!;
       const expected = parseFlow(c.text.replace(/^cookie=[^,]+,/, ''), { command: 'delete_strict' });
       expect(strictDeleteOf(extensionFlow(add.text).mod!), c.text).to.deep.equal(expected);
     }
