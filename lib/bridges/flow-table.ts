@@ -227,8 +227,10 @@ export class FlowTable {
     changes.adds.forEach((f, i) => {
       const key = keys?.adds[i] ?? flowKey(f);
       // Sent: its OpenFlow form is not needed any more (a re-send after a switch restart parses again).
-      f.mod = undefined;
-      f.of = undefined;
+      // Cleared only where set: writing a property the object was built without adds a property
+      // array to each of thousands of flows.
+      if (f.mod) f.mod = undefined;
+      if (f.of) f.of = undefined;
       this.installed.set(key, f);
       if (this.desired.get(key)?.flow === f) this.dirty.delete(key);
     });
