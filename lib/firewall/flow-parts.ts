@@ -42,7 +42,7 @@ const RANK = new Map<string, number>(FIELD_ORDER.map((f, i) => [f, i]));
  * long as the flow; String.raw writes one flat string. (No text here has a
  * backslash, which is all String.raw would read differently.)
  */
-const t = String.raw;
+const flat = String.raw;
 
 /** One `name=value` of a match. `field` is absent for a part that matches everything (`nw_src=0.0.0.0/0`). */
 export interface MatchPart {
@@ -63,26 +63,26 @@ function part(text: string, field: FieldName, value: Match[FieldName]): MatchPar
 
 const masked = (value: number, mask: number, full: number): Match[FieldName] => (mask === full ? value : { value, mask });
 
-export const inPort = (ofport: number): MatchPart => part(t`in_port=${ofport}`, 'in_port', ofport);
-export const reg = (n: number, v: number): MatchPart => part(t`reg${n}=${v}`, `reg${n}` as FieldName, v);
+export const inPort = (ofport: number): MatchPart => part(flat`in_port=${ofport}`, 'in_port', ofport);
+export const reg = (n: number, v: number): MatchPart => part(flat`reg${n}=${v}`, `reg${n}` as FieldName, v);
 export const portReg = (ofport: number): MatchPart => reg(Reg.PORT, ofport);
 export const netReg = (lvid: number): MatchPart => reg(Reg.NET, lvid);
-export const conjId = (id: number): MatchPart => part(t`conj_id=${id}`, 'conj_id', id);
-export const ctZone = (zone: number): MatchPart => part(t`ct_zone=${zone}`, 'ct_zone', zone);
-export const nwProto = (proto: number): MatchPart => part(t`nw_proto=${proto}`, 'ip_proto', proto);
+export const conjId = (id: number): MatchPart => part(flat`conj_id=${id}`, 'conj_id', id);
+export const ctZone = (zone: number): MatchPart => part(flat`ct_zone=${zone}`, 'ct_zone', zone);
+export const nwProto = (proto: number): MatchPart => part(flat`nw_proto=${proto}`, 'ip_proto', proto);
 /** `dl_vlan=N`: a tag with that VID (OpenFlow's vlan_vid carries the "present" bit). */
-export const dlVlan = (vid: number): MatchPart => part(t`dl_vlan=${vid}`, 'vlan_vid', 0x1000 | vid);
+export const dlVlan = (vid: number): MatchPart => part(flat`dl_vlan=${vid}`, 'vlan_vid', 0x1000 | vid);
 /** No VLAN tag. */
 export const UNTAGGED: MatchPart = part('vlan_tci=0x0000/0x1fff', 'vlan_vid', 0);
 /** MACs as the firewall normalises them (lower case, colons), which is also the codec's spelling. */
-export const dlSrc = (mac: string): MatchPart => part(t`dl_src=${mac}`, 'eth_src', mac);
-export const dlDst = (mac: string): MatchPart => part(t`dl_dst=${mac}`, 'eth_dst', mac);
+export const dlSrc = (mac: string): MatchPart => part(flat`dl_src=${mac}`, 'eth_src', mac);
+export const dlDst = (mac: string): MatchPart => part(flat`dl_dst=${mac}`, 'eth_dst', mac);
 
 /** `dl_type=0x0800`: the text is the hex spelling given, the value its number. */
 export function dlType(hex: string): MatchPart {
   const v = /^0x[0-9a-fA-F]{1,4}$/.test(hex) ? Number(hex) : NaN;
   if (Number.isNaN(v)) throw new FlowPartError(`ethertype ${JSON.stringify(hex)} is not a 16-bit hex number such as 0x0800`);
-  return part(t`dl_type=${hex}`, 'eth_type', v);
+  return part(flat`dl_type=${hex}`, 'eth_type', v);
 }
 
 /** ovs-fields(7) ct_state flags (OVS's CS_* bits). */
@@ -98,12 +98,12 @@ export function ctState(flags: string): MatchPart {
     mask |= bit;
     if (m[1] === '+') value |= bit;
   }
-  return part(t`ct_state=${flags}`, 'ct_state', { value, mask });
+  return part(flat`ct_state=${flags}`, 'ct_state', { value, mask });
 }
 
 /** `ct_mark=0x1`: the text as given, the value its number. */
 export function ctMark(hex: string): MatchPart {
-  return part(t`ct_mark=${hex}`, 'ct_mark', Number(hex));
+  return part(flat`ct_mark=${hex}`, 'ct_mark', Number(hex));
 }
 
 /** `tp_src=68` etc.: the transport field named after the protocol, as the parser resolves `tp_*`. */
@@ -119,20 +119,20 @@ function transport(proto: number): { src: FieldName; dst: FieldName } {
   return t;
 }
 
-export const tpSrc = (proto: number, port: number): MatchPart => part(t`tp_src=${port}`, transport(proto).src, port);
-export const tpDst = (proto: number, port: number): MatchPart => part(t`tp_dst=${port}`, transport(proto).dst, port);
+export const tpSrc = (proto: number, port: number): MatchPart => part(flat`tp_src=${port}`, transport(proto).src, port);
+export const tpDst = (proto: number, port: number): MatchPart => part(flat`tp_dst=${port}`, transport(proto).dst, port);
 
 /** `tcp_dst=0x1f40/0xffc0` (a block of port-range.ts's cover), under the protocol's own name. */
 export function portBlock(proto: number, name: string, block: string): MatchPart {
   const slash = block.indexOf('/');
   const value = Number(slash < 0 ? block : block.slice(0, slash));
   const mask = slash < 0 ? 0xffff : Number(block.slice(slash + 1));
-  return part(t`${name}_dst=${block}`, transport(proto).dst, masked(value & mask, mask, 0xffff));
+  return part(flat`${name}_dst=${block}`, transport(proto).dst, masked(value & mask, mask, 0xffff));
 }
 
 /** `icmp_type`/`icmp_code`: ICMPv6's own fields on IPv6 (ovs-ofctl spells both the same). */
-export const icmpType = (v6: boolean, type: number): MatchPart => part(t`icmp_type=${type}`, v6 ? 'icmpv6_type' : 'icmp_type', type);
-export const icmpCode = (v6: boolean, code: number): MatchPart => part(t`icmp_code=${code}`, v6 ? 'icmpv6_code' : 'icmp_code', code);
+export const icmpType = (v6: boolean, type: number): MatchPart => part(flat`icmp_type=${type}`, v6 ? 'icmpv6_type' : 'icmp_type', type);
+export const icmpCode = (v6: boolean, code: number): MatchPart => part(flat`icmp_code=${code}`, v6 ? 'icmpv6_code' : 'icmp_code', code);
 
 /**
  * Address parts (`nw_src=`, `ipv6_dst=`, `arp_spa=`, `nd_target=` …) with an
@@ -152,7 +152,7 @@ const ADDRESS_CACHE_MAX = 50_000;
 const addressCache = new Map<string, MatchPart>();
 
 export function address(name: keyof typeof ADDRESS_FIELDS, cidr: string): MatchPart {
-  const text = t`${name}=${cidr}`;
+  const text = flat`${name}=${cidr}`;
   let p = addressCache.get(text);
   if (!p) {
     p = addressPart(text, ADDRESS_FIELDS[name], cidr);
@@ -248,14 +248,14 @@ function frozen<A extends Action>(a: A): A {
 /** No instructions at all, which is how OpenFlow drops. */
 export const DROP: Actions = { text: 'drop', instructions: Object.freeze<Instruction[]>([]) as Instruction[] };
 
-export const resubmit = (table: number): ActionPart => ({ text: t`resubmit(,${table})`, action: frozen({ type: 'resubmit', port: OFPP.IN_PORT, table, ct: false }) });
-export const output = (ofport: number): ActionPart => ({ text: t`output:${ofport}`, action: frozen({ type: 'output', port: ofport, maxLen: 0 }) });
+export const resubmit = (table: number): ActionPart => ({ text: flat`resubmit(,${table})`, action: frozen({ type: 'resubmit', port: OFPP.IN_PORT, table, ct: false }) });
+export const output = (ofport: number): ActionPart => ({ text: flat`output:${ofport}`, action: frozen({ type: 'output', port: ofport, maxLen: 0 }) });
 export const NORMAL: ActionPart = { text: 'normal', action: frozen({ type: 'output', port: OFPP.NORMAL, maxLen: 0 }) };
 export const STRIP_VLAN: ActionPart = { text: 'strip_vlan', action: frozen({ type: 'pop_vlan' }) };
 export const CT_CLEAR: ActionPart = { text: 'ct_clear', action: frozen({ type: 'ct_clear' }) };
-export const setReg = (n: number, v: number): ActionPart => ({ text: t`set_field:${v}->reg${n}`, action: frozen({ type: 'set_field', field: `reg${n}` as FieldName, value: v }) });
+export const setReg = (n: number, v: number): ActionPart => ({ text: flat`set_field:${v}->reg${n}`, action: frozen({ type: 'set_field', field: `reg${n}` as FieldName, value: v }) });
 export const conjunction = (id: number, clause: number, nClauses: number): ActionPart => ({
-  text: t`conjunction(${id},${clause}/${nClauses})`,
+  text: flat`conjunction(${id},${clause}/${nClauses})`,
   action: frozen({ type: 'conjunction', id, clause, nClauses }),
 });
 
@@ -265,17 +265,17 @@ const NO_RECIRC = 0xff;
 
 /** `ct(table=T,zone=…)`: send through conntrack, continue in table T. */
 export const ctTrack = (table: number): ActionPart => ({
-  text: t`ct(table=${table},zone=${CT_ZONE})`,
+  text: flat`ct(table=${table},zone=${CT_ZONE})`,
   action: frozen({ type: 'ct', commit: false, force: false, zone: ZONE, recircTable: table, alg: 0, actions: [] }),
 });
 
 /** `ct(commit,zone=…)`, optionally setting ct_mark on the committed connection. */
 export function ctCommit(mark?: string): ActionPart {
   if (mark === undefined) {
-    return { text: t`ct(commit,zone=${CT_ZONE})`, action: frozen({ type: 'ct', commit: true, force: false, zone: ZONE, recircTable: NO_RECIRC, alg: 0, actions: [] }) };
+    return { text: flat`ct(commit,zone=${CT_ZONE})`, action: frozen({ type: 'ct', commit: true, force: false, zone: ZONE, recircTable: NO_RECIRC, alg: 0, actions: [] }) };
   }
   return {
-    text: t`ct(commit,zone=${CT_ZONE},exec(set_field:${mark}->ct_mark))`,
+    text: flat`ct(commit,zone=${CT_ZONE},exec(set_field:${mark}->ct_mark))`,
     action: frozen({ type: 'ct', commit: true, force: false, zone: ZONE, recircTable: NO_RECIRC, alg: 0, actions: [{ type: 'set_field', field: 'ct_mark', value: Number(mark) }] }),
   };
 }
