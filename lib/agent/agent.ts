@@ -30,6 +30,7 @@ import { L2Population, applyToTunnelBridge, type L2popAction } from '../l2pop/in
 import { DeviceReporter, type ReportedBatch } from './device-reporter.js';
 import { LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
 import type { FlowChannel, SwitchDatabase, VifRow } from './switch.js';
+import { warmUpFlowPath, type WarmUpResult } from './warm-up.js';
 
 export const MAX_DEVICE_RETRIES = 5;
 const OFPORT_TIMEOUT_MS = 10_000;
@@ -170,6 +171,7 @@ export class OvsAgent {
   private reportTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private firstSyncDone = false;
+  private warmUpResult: WarmUpResult | undefined;
   /** start() has noted the VIFs already on br-int: passes may run. */
   private started = false;
   private fullSyncPending = true;
@@ -1009,7 +1011,29 @@ export class OvsAgent {
       ms: Date.now() - this.startedAt.getTime(), ports: this.portCounts(), flowModsSent: this.flowModsSent,
       flows: Object.fromEntries(this.flowTables().map((t) => [t.bridge, t.size])),
     });
+    // Queued before any pass this one schedules on its way out: such a pass makes the agent busy, and it skips.
+    if (this.firewall?.driver === 'openvswitch') setImmediate(() => this.warmUp());
     return n;
+  }
+
+  /** The firewall's flow path run dry once, while the agent has nothing to do (warm-up.ts). */
+  private warmUp(): void {
+    if (this.stopped || !this.isIdle()) {
+      this.log.debug('flow path warm-up skipped: the agent is busy');
+      return;
+    }
+    try {
+      this.warmUpResult = warmUpFlowPath();
+      this.log.debug('flow path warmed up', { flows: this.warmUpResult.flows, ms: Math.round(this.warmUpResult.ms) });
+    } catch (err) {
+      // Only a bug could get here; the real path reports its own errors.
+      this.log.warn(`flow path warm-up failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** What the start-up warm-up did, once it ran (tests, diagnostics). */
+  get warmedUp(): WarmUpResult | undefined {
+    return this.warmUpResult;
   }
 
   /**
