@@ -37,6 +37,9 @@ const OFPORT_TIMEOUT_MS = 10_000;
 const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 10_000;
 const TUNNEL_TYPES: readonly TunnelType[] = ['vxlan', 'gre', 'geneve'];
+/** The start-up warm-up: rounds of made-up ports (warm-up.ts; measured in docs/agent.md). */
+const WARM_UP_ROUNDS = 3;
+const WARM_UP_PORTS = 10;
 
 export type PortState = 'ACTIVE' | 'DEAD' | 'DOWN' | 'FAILED' | 'WAITING';
 
@@ -1012,23 +1015,37 @@ export class OvsAgent {
       flows: Object.fromEntries(this.flowTables().map((t) => [t.bridge, t.size])),
     });
     // Queued before any pass this one schedules on its way out: such a pass makes the agent busy, and it skips.
-    if (this.firewall?.driver === 'openvswitch') setImmediate(() => this.warmUp());
+    if (this.firewall?.driver === 'openvswitch') setImmediate(() => void this.warmUp());
     return n;
   }
 
-  /** The firewall's flow path run dry once, while the agent has nothing to do (warm-up.ts). */
-  private warmUp(): void {
-    if (this.stopped || !this.isIdle()) {
-      this.log.debug('flow path warm-up skipped: the agent is busy');
-      return;
+  /**
+   * The firewall's flow path run dry, while the agent has nothing to do
+   * (warm-up.ts): a round at a time (~15–60 ms each), so that a port plugged
+   * meanwhile waits for one round at most; the agent gone busy ends it.
+   */
+  private async warmUp(rounds = WARM_UP_ROUNDS): Promise<void> {
+    let flows = 0;
+    let ms = 0;
+    for (let r = 0; r < rounds; r++) {
+      if (r > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (this.stopped || !this.isIdle()) {
+        this.log.debug('flow path warm-up ended: the agent is busy', { rounds: r });
+        break;
+      }
+      try {
+        const round = warmUpFlowPath(WARM_UP_PORTS, 1);
+        flows += round.flows;
+        ms += round.ms;
+      } catch (err) {
+        // Only a bug could get here; the real path reports its own errors.
+        this.log.warn(`flow path warm-up failed: ${(err as Error).message}`);
+        return;
+      }
     }
-    try {
-      this.warmUpResult = warmUpFlowPath();
-      this.log.debug('flow path warmed up', { flows: this.warmUpResult.flows, ms: Math.round(this.warmUpResult.ms) });
-    } catch (err) {
-      // Only a bug could get here; the real path reports its own errors.
-      this.log.warn(`flow path warm-up failed: ${(err as Error).message}`);
-    }
+    if (flows === 0) return;
+    this.warmUpResult = { flows, ms };
+    this.log.debug('flow path warmed up', { flows, ms: Math.round(ms) });
   }
 
   /** What the start-up warm-up did, once it ran (tests, diagnostics). */

@@ -12,8 +12,9 @@
  * So once the agent is idle after its first full sync, it builds the flows
  * of a few made-up ports with a firewall, a desired table and an outbox of
  * its own, the outbox writing into nothing: the same code, on private objects,
- * with no switch, control plane or agent state touched. It costs ~50 ms of
- * CPU once. A busy agent skips it (its real work warms the same code).
+ * with no switch, control plane or agent state touched. It costs ~50–120 ms
+ * of CPU once, in rounds; an agent that gets busy stops it (its real work
+ * warms the same code).
  */
 import { OvsFirewall, type FirewallPort } from '../firewall/index.js';
 import type { SecurityGroupInfo, SecurityGroupRule } from '../control-plane/types.js';
