@@ -1014,7 +1014,7 @@ export class OvsAgent {
       ms: Date.now() - this.startedAt.getTime(), ports: this.portCounts(), flowModsSent: this.flowModsSent,
       flows: Object.fromEntries(this.flowTables().map((t) => [t.bridge, t.size])),
     });
-    // Queued before any pass this one schedules on its way out: such a pass makes the agent busy, and it skips.
+    // Queued before any pass this one schedules on its way out: such a pass makes the agent busy, and the warm-up does not start.
     if (this.firewall?.driver === 'openvswitch') setImmediate(() => void this.warmUp());
     return n;
   }
