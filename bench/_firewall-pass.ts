@@ -15,7 +15,7 @@
  * to run on a shared machine. docs/agent.md quotes its figures.
  */
 import { OvsFirewall, type FirewallPort } from '../lib/firewall/index.js';
-import { FlowTable, extensionAdd, extensionKey, flowModOf } from '../lib/bridges/index.js';
+import { FlowTable, applyExtensionChange, flowModOf } from '../lib/bridges/index.js';
 import type { SecurityGroupInfo, SecurityGroupRule } from '../lib/control-plane/types.js';
 import { OpenFlowSwitch } from '../protocol/openflow/connection/index.js';
 import { OvsSandbox } from '../testing/sandbox.js';
@@ -54,7 +54,7 @@ try {
   const table = new FlowTable('br-int', COOKIE);
   const fw = new OvsFirewall();
   // As the agent does at start: the firewall's own flows, installed before any port.
-  for (const c of fw.initialize()) if (c.op === 'add') table.put('fw', extensionKey(c), extensionAdd(c));
+  for (const c of fw.initialize()) applyExtensionChange(table, 'fw', c);
   const send = async (): Promise<void> => {
     const changes = table.takeChanges();
     const bundle = sw.bundle();
@@ -72,8 +72,7 @@ try {
     let flows = 0;
     for (const c of fw.flush()) {
       flows++;
-      if (c.op === 'add') table.put('fw', extensionKey(c), extensionAdd(c));
-      else table.removeKeys('fw', [extensionKey(c)]);
+      applyExtensionChange(table, 'fw', c);
     }
     const t1 = performance.now();
     const changes = table.takeChanges();

@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import type { AgentConfig } from '../config/index.js';
 import {
   COOKIE_EXTERNAL_ID, DEAD_VLAN_TAG, IntegrationBridge, NONEXISTENT_PEER, PhysicalBridge, TunnelBridge,
-  Table, extensionAdd, extensionKey, formatCookie, type Flow, intPatchName, parseCookie, physPatchName, randomCookie, tunnelPortName,
+  Table, applyExtensionChange, formatCookie, type Flow, intPatchName, parseCookie, physPatchName, randomCookie, tunnelPortName,
   type FlowTable,
 } from '../bridges/index.js';
 import type {
@@ -979,8 +979,7 @@ export class OvsAgent {
   /** An extension's flow-mod into a desired table: its OpenFlow form if it built one, else its text parsed once here. */
   private applyExternalChange(table: FlowTable, owner: string, change: FlowChange): void {
     try {
-      if (change.op === 'add') table.put(owner, extensionKey(change), extensionAdd(change));
-      else table.removeKeys(owner, [extensionKey(change)]);
+      applyExtensionChange(table, owner, change);
     } catch (err) {
       this.log.warn(`ignoring unparsable flow from ${owner}: ${(err as Error).message}`, { flow: change.text });
     }

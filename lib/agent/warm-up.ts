@@ -18,7 +18,7 @@
  */
 import { OvsFirewall, type FirewallPort } from '../firewall/index.js';
 import type { SecurityGroupInfo, SecurityGroupRule } from '../control-plane/types.js';
-import { FlowTable, extensionAdd, extensionKey, flowModOf } from '../bridges/index.js';
+import { FlowTable, applyExtensionChange, flowModOf } from '../bridges/index.js';
 import { Outbox, type OutboxSink } from '../../protocol/openflow/connection/outbox.js';
 import { encodeMessage } from '../../protocol/openflow/messages.js';
 import { OFPBF } from '../../protocol/openflow/constants.js';
@@ -73,13 +73,10 @@ export function warmUpFlowPath(ports = 10, rounds = 3, sink: OutboxSink = nowher
     const firewall = new OvsFirewall();
     const table = new FlowTable('warm-up', 1n);
     const { ports: made, info } = madeUpPorts(ports);
-    for (const c of firewall.initialize()) table.put('fw', extensionKey(c), extensionAdd(c));
+    for (const c of firewall.initialize()) applyExtensionChange(table, 'fw', c);
     firewall.updateSecurityGroupInfo(info);
     firewall.setupPortFilters(made);
-    for (const c of firewall.flush()) {
-      if (c.op === 'add') table.put('fw', extensionKey(c), extensionAdd(c));
-      else table.removeKeys('fw', [extensionKey(c)]);
-    }
+    for (const c of firewall.flush()) applyExtensionChange(table, 'fw', c);
     const changes = table.takeChanges();
     for (const f of changes.adds) {
       outbox.begin();

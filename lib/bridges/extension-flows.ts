@@ -18,6 +18,7 @@ import { flowMod } from '../../protocol/openflow/builders.js';
 import { formatFlow, parseActions, parseFlow } from '../../protocol/openflow/text/index.js';
 import type { FlowMod, Instruction, Match } from '../../protocol/openflow/types.js';
 import { flowKey, flowModText, parseDumpLine, type Flow, type PrebuiltFlow } from './flow.js';
+import type { FlowTable } from './flow-table.js';
 
 const ACTIONS_CACHE_MAX = 20_000;
 const actionsCache = new Map<string, Instruction[]>();
@@ -82,6 +83,22 @@ export interface ExtensionAdd {
   readonly text: string;
   readonly flow?: { readonly table: number; readonly priority: number; readonly match: string; readonly actions: string };
   readonly of?: PrebuiltFlow;
+}
+
+/** An extension's add or delete as it hands it over (lib/firewall's FlowChange). */
+export interface ExtensionChange extends ExtensionAdd {
+  readonly op: 'add' | 'delete_strict';
+  readonly key?: string;
+}
+
+/**
+ * An extension's add or delete into a desired table: the add as `extensionAdd`
+ * makes it, both under `extensionKey`. Throws the parser's error for an add
+ * of bad text.
+ */
+export function applyExtensionChange(table: FlowTable, owner: string, change: ExtensionChange): void {
+  if (change.op === 'add') table.put(owner, extensionKey(change), extensionAdd(change));
+  else table.removeKeys(owner, [extensionKey(change)]);
 }
 
 /** An extension's add as a desired flow: as built when it comes with its OpenFlow form, else parsed from its text. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { strictDeleteOf } from '../../lib/agent/ovs/openflow-channel.js';
 import {
-  FlowTable, canonicalOf, extensionAdd, extensionFlow, extensionKey, flowKey, flowModOf, flowText, parseDumpLine, parseExtensionFlow,
+  FlowTable, applyExtensionChange, canonicalOf, extensionAdd, extensionFlow, extensionKey, flowKey, flowModOf, flowText, parseDumpLine, parseExtensionFlow,
 } from '../../lib/bridges/index.js';
 import type { SecurityGroupRule } from '../../lib/control-plane/types.js';
 import { createFirewall, type FirewallPort, type FlowChange } from '../../lib/firewall/index.js';
@@ -82,10 +82,10 @@ describe('agent extension flows (the firewall\'s text, parsed once)', () => {
 
   it('removes from br-int\'s table, by the delete\'s key, the flow put under its add\'s key', () => {
     const t = new FlowTable('br-int', 0x5a5an);
-    for (const c of adds) t.put('fw', extensionKey(c), extensionAdd(c));
+    for (const c of adds) applyExtensionChange(t, 'fw', c);
     const before = t.size;
     t.commit(t.takeChanges());
-    for (const c of deletes) t.removeKeys('fw', [extensionKey(c)]);
+    for (const c of deletes) applyExtensionChange(t, 'fw', c);
     const gone = t.takeChanges();
     expect(gone.adds).to.deep.equal([]);
     expect(gone.deletes.map((f) => extensionKey({ text: `table=${f.table},priority=${f.priority}${f.match ? `,${f.match}` : ''}` })))
