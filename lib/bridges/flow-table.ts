@@ -69,13 +69,8 @@ export class FlowTable {
 
   /** Adds flows to an owner without touching its others. */
   add(owner: string, flows: readonly Flow[]): void {
-    let mine = this.owners.get(owner);
-    if (!mine) this.owners.set(owner, (mine = new Map()));
-    for (const f of flows) {
-      const key = flowKey(f);
-      mine.set(key, f);
-      this.claim(owner, key, f);
-    }
+    if (!this.owners.has(owner)) this.owners.set(owner, new Map());
+    for (const f of flows) this.put(owner, flowKey(f), f);
   }
 
   /**
