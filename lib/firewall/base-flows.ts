@@ -6,8 +6,6 @@
  */
 import {
   CtMark,
-  CtState,
-  EtherType,
   FIREWALL_TABLES,
   ICMPV6_ALLOWED_EGRESS_TYPES,
   ICMPV6_ALLOWED_INGRESS_TYPES,
@@ -21,17 +19,17 @@ import { flow, type Flow } from './flow.js';
 import {
   actions,
   address,
+  CT,
   CT_CLEAR,
   ctCommit,
   ctMark,
-  ctState,
   ctTrack,
   ctZone,
   dlDst,
   dlSrc,
-  dlType,
   dlVlan,
   DROP,
+  ETH,
   icmpType,
   inPort,
   netReg,
@@ -65,22 +63,10 @@ export interface BaseFlowOptions {
 export type PortMode = 'stateful' | 'stateless';
 
 const setRegs = (p: FirewallPort): ActionPart[] => [setReg(Reg.PORT, p.ofport), setReg(Reg.NET, p.lvid)];
-const IPV4 = dlType(EtherType.IPV4);
-const IPV6 = dlType(EtherType.IPV6);
-const ARP = dlType(EtherType.ARP);
+const { IPV4, IPV6, ARP } = ETH;
 const IP_TYPES = [IPV4, IPV6] as const;
 const UDP = nwProto(Proto.UDP);
 const ICMPV6 = nwProto(Proto.ICMPV6);
-const CT = {
-  TRACKED: ctState(CtState.TRACKED),
-  NOT_TRACKED: ctState(CtState.NOT_TRACKED),
-  ESTABLISHED: ctState(CtState.ESTABLISHED),
-  NOT_ESTABLISHED: ctState(CtState.NOT_ESTABLISHED),
-  RELATED: ctState(CtState.RELATED),
-  ESTABLISHED_REPLY: ctState(CtState.ESTABLISHED_REPLY),
-  NEW_NOT_ESTABLISHED: ctState(CtState.NEW_NOT_ESTABLISHED),
-  INVALID: ctState(CtState.INVALID),
-};
 const MARK_NORMAL = ctMark(CtMark.NORMAL);
 const MARK_INVALID = ctMark(CtMark.INVALID);
 const go = (t: number): Actions => actions(resubmit(t));

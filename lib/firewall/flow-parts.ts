@@ -15,7 +15,7 @@
 import type { Action, Instruction, Match } from '../../protocol/openflow/types.js';
 import { OFPP } from '../../protocol/openflow/constants.js';
 import { formatIPv4, formatIPv6, ipv4PrefixMask, ipv6PrefixMask, parseIPv4, parseIPv6 } from '../../protocol/openflow/text/values.js';
-import { CT_ZONE, Reg } from './constants.js';
+import { CT_ZONE, CtState, EtherType, Reg } from './constants.js';
 
 type FieldName = keyof Match & string;
 
@@ -105,6 +105,12 @@ export function ctState(flags: string): MatchPart {
 export function ctMark(hex: string): MatchPart {
   return part(flat`ct_mark=${hex}`, 'ct_mark', Number(hex));
 }
+
+/** Every conntrack state the firewall matches (constants.ts), as a part made once for all flows. */
+export const CT = Object.fromEntries(Object.entries(CtState).map(([name, flags]) => [name, ctState(flags)])) as Record<keyof typeof CtState, MatchPart>;
+
+/** The Ethernet types the firewall matches, made once. */
+export const ETH = { IPV4: dlType(EtherType.IPV4), IPV6: dlType(EtherType.IPV6), ARP: dlType(EtherType.ARP) } as const;
 
 /** `tp_src=68` etc.: the transport field named after the protocol, as the parser resolves `tp_*`. */
 const TRANSPORT: Readonly<Record<number, { src: FieldName; dst: FieldName }>> = {

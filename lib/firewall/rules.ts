@@ -4,17 +4,17 @@
  */
 import type { SecurityGroupRule } from '../control-plane/types.js';
 import { ipVersion, isAnyPrefix, matchAddress } from './addresses.js';
-import { CtState, EtherType, IP_PROTOCOL_MAP, PORT_PROTOCOLS, Proto, Reg, Table } from './constants.js';
+import { IP_PROTOCOL_MAP, PORT_PROTOCOLS, Proto, Reg, Table } from './constants.js';
 import { flow, type Flow } from './flow.js';
 import {
   actions,
   address,
   conjId as conjIdPart,
   conjunction,
+  CT,
   ctCommit,
-  ctState,
   dlSrc,
-  dlType as dlTypePart,
+  ETH,
   icmpCode,
   icmpType,
   netReg,
@@ -100,12 +100,7 @@ export function priorityOffset(rule: NormalizedRule, conjunction: boolean): numb
   return base + 3;
 }
 
-const ETH_TYPE = { IPv4: dlTypePart(EtherType.IPV4), IPv6: dlTypePart(EtherType.IPV6) } as const;
-const CT = {
-  NOT_TRACKED: ctState(CtState.NOT_TRACKED),
-  ESTABLISHED_NOT_REPLY: ctState(CtState.ESTABLISHED_NOT_REPLY),
-  NEW_NOT_ESTABLISHED: ctState(CtState.NEW_NOT_ESTABLISHED),
-};
+const ETH_TYPE = { IPv4: ETH.IPV4, IPv6: ETH.IPV6 } as const;
 
 function addressField(version: 4 | 6, direction: Direction): 'nw_src' | 'ipv6_src' | 'nw_dst' | 'ipv6_dst' {
   if (direction === 'ingress') return version === 4 ? 'nw_src' : 'ipv6_src';
