@@ -91,7 +91,7 @@ export function initFlows(): Flow[] {
 /** T60: classify a port's egress (by in_port) and ingress (by destination MAC) traffic. */
 function classificationFlows(p: FirewallPort, macs: readonly string[]): Flow[] {
   const regs = setRegs(p);
-  const out = [flow(Table.TRANSIENT, 100, [inPort(p.ofport)], actions(...regs, resubmit(Table.BASE_EGRESS)))];
+  const out = [egressClassificationFlow(p)];
   const toIngress = actions(...regs, resubmit(Table.BASE_INGRESS));
   const untagToIngress = actions(...regs, STRIP_VLAN, resubmit(Table.BASE_INGRESS));
   const localVlan = dlVlan(p.lvid);
@@ -227,8 +227,12 @@ export function unfilteredPortFlows(p: FirewallPort): Flow[] {
   ];
 }
 
-/** The flow that blocks a port whose filter could not be built: its egress meets T71's default drop. */
-export function blockedPortFlow(p: FirewallPort): Flow {
+/**
+ * T60: a port's egress, tagged with its registers, to T71. Alone, it also
+ * blocks a port whose filter could not be built: its egress meets T71's
+ * default drop.
+ */
+export function egressClassificationFlow(p: FirewallPort): Flow {
   return flow(Table.TRANSIENT, 100, [inPort(p.ofport)], actions(...setRegs(p), resubmit(Table.BASE_EGRESS)));
 }
 

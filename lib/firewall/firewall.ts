@@ -21,7 +21,7 @@
  */
 import type { SecurityGroupInfo } from '../control-plane/types.js';
 import { parseCidr } from './addresses.js';
-import { blockedPortFlow, filteredPortBaseFlows, initFlows, unfilteredPortFlows, type BaseFlowOptions } from './base-flows.js';
+import { egressClassificationFlow, filteredPortBaseFlows, initFlows, unfilteredPortFlows, type BaseFlowOptions } from './base-flows.js';
 import { ConjIdMap } from './conj-ids.js';
 import { PORT_PROTOCOLS } from './constants.js';
 import { FlowLedger, type Flow, type FlowChange } from './flow.js';
@@ -264,7 +264,7 @@ export class OvsFirewall implements Firewall {
       this.failed.add(portId);
       this.onError(err as Error, { portId });
       // Egress goes to T71, which has nothing for this port but its default drop.
-      return [blockedPortFlow(port)];
+      return [egressClassificationFlow(port)];
     }
   }
 
