@@ -145,8 +145,12 @@ function canonicalSpelling(text: string): Flow {
 export function extensionKey(change: { readonly text: string; readonly key?: string }): string {
   if (change.key !== undefined) return change.key;
   const id = identity(change.text);
-  if (!id) return flowKey(canonicalSpelling(change.text));
-  return id.match === '' ? `table=${id.table},priority=${id.priority}` : `table=${id.table},priority=${id.priority},${id.match}`;
+  return id ? identityText(id) : flowKey(canonicalSpelling(change.text));
+}
+
+/** `table=T,priority=P[,MATCH]`: a flow's identity as the firewall spells it (its ledger's key). */
+function identityText(f: Pick<Flow, 'table' | 'priority' | 'match'>): string {
+  return f.match === '' ? `table=${f.table},priority=${f.priority}` : `table=${f.table},priority=${f.priority},${f.match}`;
 }
 
 /**
@@ -157,7 +161,7 @@ export function flowModOf(f: Flow, cookie = 0n): FlowMod {
   if (f.of) return flowMod({ cookie, tableId: f.table, priority: f.priority, match: f.of.match, instructions: f.of.instructions });
   if (f.mod) return f.mod.cookie === cookie ? f.mod : { ...f.mod, cookie };
   if (!f.extension) return parseFlow(flowModText(f, cookie));
-  const parsed = parseExtensionFlow(`table=${f.table},priority=${f.priority}${f.match ? `,${f.match}` : ''} actions=${f.actions}`);
+  const parsed = parseExtensionFlow(`${identityText(f)} actions=${f.actions}`);
   parsed.cookie = cookie;
   return parsed;
 }
