@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import type { SecurityGroupInfo, SecurityGroupRule } from '../lib/control-plane/types.js';
 import { changesToOfctlLines, OvsFirewall, type FirewallPort, type FlowChange } from '../lib/firewall/index.js';
 import { OpenFlowSwitch } from '../protocol/openflow/connection/index.js';
-import { flowMod } from '../protocol/openflow/builders.js';
+import { extensionAdd, flowModOf } from '../lib/bridges/index.js';
 import { parseFlow } from '../protocol/openflow/text/index.js';
 import { OvsSandbox } from '../testing/sandbox.js';
 import { runNeutron } from '../spec/firewall/oracle-helpers.js';
@@ -92,10 +92,7 @@ const withMember = (info: SecurityGroupInfo, extra: [string, string] | undefined
 async function installOurs(sw: OpenFlowSwitch, changes: readonly FlowChange[]): Promise<number> {
   // Everything is ready before the bundle opens: ovs-vswitchd discards a bundle left idle too long.
   const t = process.hrtime.bigint();
-  const mods = changes.map((c) =>
-    c.of && c.flow
-      ? flowMod({ cookie: BENCH_COOKIE, tableId: c.flow.table, priority: c.flow.priority, match: c.of.match, instructions: c.of.instructions })
-      : parseFlow(c.text, { command: c.op }));
+  const mods = changes.map((c) => (c.op === 'add' ? flowModOf(extensionAdd(c), BENCH_COOKIE) : parseFlow(c.text, { command: c.op })));
   const parsed = Number(process.hrtime.bigint() - t) / 1e9;
   const bundle = sw.bundle({ atomic: true, ordered: true });
   // addAll yields while the socket drains, so ovs-vswitchd never sees the bundle idle.
