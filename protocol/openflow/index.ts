@@ -17,7 +17,7 @@ export { OfReader } from './reader.js';
 export { decodeHeader, peekMessageLength, beginMessage, finishMessage } from './header.js';
 export type { OfHeader } from './header.js';
 export { encodeMessage, decodeMessage, decodeErrorRequest } from './messages.js';
-export { encodeMatch, decodeMatch, prerequisiteMet, fieldDef, writeFieldValue, readFieldValue } from './match.js';
+export { encodeMatch, decodeMatch, prerequisiteMet, fieldDef, writeFieldValue, readFieldValue, putOxm, MAX_OXM_BYTES } from './match.js';
 export { encodeActions, decodeActions, encodeAction, decodeAction } from './actions.js';
 export { encodeInstructions, decodeInstructions } from './instructions.js';
 export {

@@ -1,0 +1,246 @@
+/**
+ * The words flows are matched with. A part is one field = value of a match,
+ * kept in two forms made once when the part is made: the value the OpenFlow
+ * codec takes (`field`, `value`) and the field's OXM bytes (`oxm`), from
+ * which a flow's identity is spelled (flow.ts). A port's parts recur in
+ * dozens of its flows and are shared by them, so a flow costs a few
+ * pointers, not a parse or an encode per field.
+ *
+ * Field order: a match's fields are put in one canonical order (`rank`):
+ * the order the OXM encoder then writes them in, and the order in which a
+ * flow's identity lists them, so a flow read back from the switch (whatever
+ * order the switch reports its fields in) gets the same identity as the one
+ * built here.
+ */
+import { FIELDS, MAX_OXM_BYTES, fieldDef, putOxm, type FieldName, type Match } from '../../protocol/openflow/index.js';
+import { formatIPv4, formatIPv6, ipv4PrefixMask, ipv6PrefixMask, parseIPv4, parseIPv6 } from '../../protocol/openflow/text/values.js';
+
+/** One `field=value` of a match. */
+export interface MatchPart {
+  readonly field: FieldName;
+  readonly value: NonNullable<Match[FieldName]>;
+  /** Position in the canonical field order. */
+  readonly rank: number;
+  /** The field's OXM TLV (header, value, mask) as a one-byte-per-char string. */
+  readonly oxm: string;
+}
+
+/**
+ * The canonical order: the fields a flow is written with here first (the
+ * order ovs-ofctl's parser produces them in, prerequisites before the fields
+ * that need them), any other field after them, in the codec's table order.
+ */
+const LEADING: readonly FieldName[] = [
+  'in_port', 'eth_dst', 'eth_src', 'eth_type', 'vlan_vid', 'vlan_pcp',
+  'ip_src', 'ip_dst', 'ipv6_src', 'ipv6_dst', 'ip_proto', 'ip_dscp', 'ip_ecn',
+  'tcp_src', 'tcp_dst', 'udp_src', 'udp_dst', 'sctp_src', 'sctp_dst',
+  'icmp_type', 'icmp_code', 'icmpv6_type', 'icmpv6_code', 'nd_target',
+  'arp_op', 'arp_spa', 'arp_tpa', 'arp_sha', 'arp_tha', 'tun_id',
+  'reg0', 'reg1', 'reg2', 'reg3', 'reg4', 'reg5', 'reg6', 'reg7',
+  'conj_id', 'ct_state', 'ct_zone', 'ct_mark',
+] as FieldName[];
+
+const RANK = new Map<string, number>();
+LEADING.forEach((f, i) => RANK.set(f, i));
+Object.keys(FIELDS).forEach((name, i) => { if (!RANK.has(name)) RANK.set(name, LEADING.length + i); });
+
+export function rankOf(field: string): number {
+  const r = RANK.get(field);
+  if (r === undefined) throw new FlowMatchError(`unknown match field ${JSON.stringify(field)}`);
+  return r;
+}
+
+export class FlowMatchError extends Error {
+  override readonly name = 'FlowMatchError';
+  readonly code = 'FLOW_BAD_MATCH';
+}
+
+const scratch = Buffer.alloc(MAX_OXM_BYTES);
+
+/** A part for any field and codec value (a number, a MAC/IP string, `{ value, mask }`). */
+export function matchPart<F extends FieldName>(field: F, value: NonNullable<Match[F]>): MatchPart {
+  const v = value as MatchPart['value'];
+  let n: number;
+  try {
+    n = putOxm(scratch, 0, fieldDef(field), v);
+  } catch (err) {
+    throw new FlowMatchError(`${field}: ${(err as Error).message}`);
+  }
+  return { field, value: v, rank: rankOf(field), oxm: scratch.toString('latin1', 0, n) };
+}
+
+/**
+ * Parts that many flows share (registers, ports, VLANs) are made once per
+ * value. Bounded: values come from outside (ofports, VLAN ids), and a table
+ * that outgrew its bound is simply started again.
+ */
+const CACHE_MAX = 65_536;
+function cached<K>(make: (k: K) => MatchPart): (k: K) => MatchPart {
+  const cache = new Map<K, MatchPart>();
+  return (k) => {
+    let p = cache.get(k);
+    if (p === undefined) {
+      p = make(k);
+      if (cache.size >= CACHE_MAX) cache.clear();
+      cache.set(k, p);
+    }
+    return p;
+  };
+}
+
+/** 0x1000: the "a VLAN tag is present" bit OpenFlow 1.3 puts in vlan_vid values. */
+export const OFPVID_PRESENT = 0x1000;
+
+export const inPort = cached((ofport: number) => matchPart('in_port', ofport));
+/** A tag carrying this VLAN id (dl_vlan=N). */
+export const dlVlan = cached((vid: number) => matchPart('vlan_vid', OFPVID_PRESENT | vid));
+/** No VLAN tag (vlan_tci=0x0000/0x1fff). */
+export const UNTAGGED = matchPart('vlan_vid', 0);
+export const tunId = cached((id: number) => matchPart('tun_id', BigInt(id)));
+const registers = Array.from({ length: 8 }, (_, n) => cached((v: number) => matchPart(`reg${n}` as FieldName, v)));
+export const reg = (n: number, v: number): MatchPart => registers[n](v);
+export const conjId = cached((id: number) => matchPart('conj_id', id));
+export const ctZone = cached((zone: number) => matchPart('ct_zone', zone));
+export const ctMark = cached((mark: number) => matchPart('ct_mark', mark));
+export const ipProto = cached((proto: number) => matchPart('ip_proto', proto));
+export const ethType = cached((type: number) => matchPart('eth_type', type));
+export const ethSrc = cached((mac: string) => matchPart('eth_src', mac));
+export const ethDst = cached((mac: string) => matchPart('eth_dst', mac));
+
+/** Multicast/broadcast destinations (the group bit set), and unicast ones. */
+export const MULTICAST_DST = matchPart('eth_dst', { value: '01:00:00:00:00:00', mask: '01:00:00:00:00:00' });
+export const UNICAST_DST = matchPart('eth_dst', { value: '00:00:00:00:00:00', mask: '01:00:00:00:00:00' });
+export const BROADCAST_DST = matchPart('eth_dst', 'ff:ff:ff:ff:ff:ff');
+
+/** ovs-fields(7)'s ct_state flags (OVS's CS_* bits). */
+const CT_FLAGS: Readonly<Record<string, number>> = { new: 0x01, est: 0x02, rel: 0x04, rpl: 0x08, inv: 0x10, trk: 0x20, snat: 0x40, dnat: 0x80 };
+
+/** `+est-rel-rpl`: each named flag must be set (+) or clear (-); the others are not looked at. */
+export function ctState(flags: string): MatchPart {
+  let value = 0;
+  let mask = 0;
+  let matched = 0;
+  for (const m of flags.matchAll(/([+-])([a-z]+)/g)) {
+    const bit = CT_FLAGS[m[2]];
+    if (bit === undefined) throw new FlowMatchError(`unknown ct_state flag ${JSON.stringify(m[2])} in ${JSON.stringify(flags)}`);
+    mask |= bit;
+    if (m[1] === '+') value |= bit;
+    matched += m[0].length;
+  }
+  if (matched !== flags.length || mask === 0) throw new FlowMatchError(`ct_state ${JSON.stringify(flags)} is not a list of +flag / -flag`);
+  return matchPart('ct_state', { value, mask });
+}
+
+/** The transport fields of the protocols that have ports. */
+const TRANSPORT: Readonly<Record<number, { src: FieldName; dst: FieldName }>> = {
+  6: { src: 'tcp_src', dst: 'tcp_dst' },
+  17: { src: 'udp_src', dst: 'udp_dst' },
+  132: { src: 'sctp_src', dst: 'sctp_dst' },
+};
+
+function transport(proto: number): { src: FieldName; dst: FieldName } {
+  const t = TRANSPORT[proto];
+  if (!t) throw new FlowMatchError(`IP protocol ${proto} has no transport ports`);
+  return t;
+}
+
+export const srcPort = (proto: number, port: number): MatchPart => matchPart(transport(proto).src, port);
+export const dstPort = (proto: number, port: number, mask = 0xffff): MatchPart =>
+  matchPart(transport(proto).dst, mask === 0xffff ? port : { value: port & mask, mask });
+
+/** ICMP type and code: ICMPv6's own fields on IPv6. */
+export const icmpType = (v6: boolean, type: number): MatchPart => matchPart(v6 ? 'icmpv6_type' : 'icmp_type', type);
+export const icmpCode = (v6: boolean, code: number): MatchPart => matchPart(v6 ? 'icmpv6_code' : 'icmp_code', code);
+
+/** Match fields that hold an address, and whether they are IPv6. */
+const ADDRESS_FIELDS = {
+  ip_src: false, ip_dst: false, arp_spa: false, arp_tpa: false,
+  ipv6_src: true, ipv6_dst: true, nd_target: true,
+} as const satisfies Partial<Record<FieldName, boolean>>;
+export type AddressField = keyof typeof ADDRESS_FIELDS;
+
+const ADDRESS_CACHE_MAX = 50_000;
+const addressCache = new Map<string, MatchPart | null>();
+
+/**
+ * An address field matching an address or a CIDR block. A /0 block matches
+ * everything and so is no field at all (undefined), as ovs-ofctl does. Each
+ * distinct address is worked out once: a port's addresses recur in many of
+ * its flows.
+ */
+export function address(field: AddressField, cidr: string): MatchPart | undefined {
+  const k = `${field} ${cidr}`;
+  let p = addressCache.get(k);
+  if (p === undefined) {
+    p = addressPart(field, ADDRESS_FIELDS[field], cidr);
+    if (addressCache.size >= ADDRESS_CACHE_MAX) addressCache.clear();
+    addressCache.set(k, p);
+  }
+  return p ?? undefined;
+}
+
+function addressPart(field: AddressField, v6: boolean, cidr: string): MatchPart | null {
+  const slash = cidr.indexOf('/');
+  const addr = slash < 0 ? cidr : cidr.slice(0, slash);
+  const bits = v6 ? 128 : 32;
+  const lenText = slash < 0 ? String(bits) : cidr.slice(slash + 1);
+  const len = Number(lenText);
+  const bad = (): FlowMatchError => new FlowMatchError(`${field}=${cidr}: not an IPv${v6 ? 6 : 4} address or CIDR block`);
+  if (!/^\d{1,3}$/.test(lenText) || len > bits) throw bad();
+  if (len === 0) return null;
+  if (!v6) {
+    const v = parseIPv4(addr);
+    if (v === undefined) throw bad();
+    const mask = ipv4PrefixMask(len);
+    const value = formatIPv4((v & mask) >>> 0);
+    return matchPart(field, len === bits ? value : { value, mask: formatIPv4(mask) });
+  }
+  const bytes = parseIPv6(addr);
+  if (bytes === undefined) throw bad();
+  const mask = ipv6PrefixMask(len);
+  const v = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) v[i] = bytes[i] & mask[i];
+  const value = formatIPv6(v);
+  return matchPart(field, len === bits ? value : { value, mask: formatIPv6(mask) });
+}
+
+/**
+ * A match from parts (false and undefined skipped): the codec's match, fields
+ * in canonical order, and its OXM bytes in the same order. A field given
+ * twice is a mistake in the caller (OpenFlow has no "either" match).
+ */
+export function buildMatch(parts: ReadonlyArray<MatchPart | false | undefined>): { match: Match; oxm: string } {
+  const sorted: MatchPart[] = [];
+  for (const p of parts) {
+    if (!p) continue;
+    // Insertion sort: a match has a handful of fields.
+    let i = sorted.length;
+    sorted.push(p);
+    while (i > 0 && sorted[i - 1].rank > p.rank) {
+      sorted[i] = sorted[i - 1];
+      i--;
+    }
+    sorted[i] = p;
+    if (i > 0 && sorted[i - 1].rank === p.rank) throw new FlowMatchError(`match field ${p.field} given twice`);
+    if (i + 1 < sorted.length && sorted[i + 1].rank === p.rank) throw new FlowMatchError(`match field ${p.field} given twice`);
+  }
+  const match: Record<string, unknown> = {};
+  const oxm: string[] = [];
+  for (const p of sorted) {
+    match[p.field] = p.value;
+    oxm.push(p.oxm);
+  }
+  // Joined, not concatenated: `a + b` makes a rope of cons cells a table would keep for the flow's life.
+  return { match: match as Match, oxm: oxm.length === 1 ? oxm[0] : oxm.join('') };
+}
+
+/** The canonical OXM bytes of any match (one read back from the switch): its fields sorted as buildMatch sorts them. */
+export function canonicalOxm(match: Match): string {
+  const fields = Object.keys(match).filter((f) => match[f as FieldName] !== undefined).sort((a, b) => rankOf(a) - rankOf(b));
+  const out: string[] = [];
+  for (const f of fields) {
+    const n = putOxm(scratch, 0, fieldDef(f), match[f as FieldName]!);
+    out.push(scratch.toString('latin1', 0, n));
+  }
+  return out.join('');
+}

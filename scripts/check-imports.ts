@@ -1,0 +1,150 @@
+/**
+ * The architecture's import rules, checked on every `npm run lint`:
+ *
+ *  - no import cycle between files, counting type-only imports too (a type
+ *    cycle is still two modules that cannot be understood one without the
+ *    other);
+ *  - no cycle between the folders of lib/ and of protocol/ (lib/firewall →
+ *    lib/control-plane → lib/firewall would be one);
+ *  - layers point one way: protocol/ imports nothing of the project outside
+ *    protocol/; lib/ imports only lib/ and protocol/; testing/ never imports
+ *    spec/ or bench/; bench/ never imports spec/.
+ *
+ * Imports are read with the TypeScript compiler's own pre-processor (no
+ * regular expression guesses at the syntax) and resolved as Node resolves
+ * relative specifiers (`./x.js` is the file `./x.ts`).
+ *
+ *   node --import tsx scripts/check-imports.ts      exit 1 and the offending chains if any rule is broken
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const SOURCE_DIRS = ['protocol', 'lib', 'bin', 'testing', 'spec', 'bench', 'scripts'];
+const SKIP_DIRS = new Set(['node_modules', 'dist', 'generated', 'fixtures']);
+
+/** Which top-level folders each layer may import from (itself included). */
+const LAYERS: Readonly<Record<string, readonly string[]>> = {
+  protocol: ['protocol'],
+  lib: ['lib', 'protocol'],
+  bin: ['bin', 'lib', 'protocol'],
+  testing: ['testing', 'lib', 'protocol'],
+  bench: ['bench', 'testing', 'lib', 'protocol'],
+  spec: ['spec', 'testing', 'lib', 'protocol', 'bin', 'bench'],
+  scripts: ['scripts', 'testing', 'lib', 'protocol'],
+};
+
+function sourceFiles(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      if (!SKIP_DIRS.has(name)) sourceFiles(path, out);
+    } else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) {
+      out.push(path);
+    }
+  }
+  return out;
+}
+
+/** The project files a file imports (relative specifiers only), as paths from the root. */
+function importsOf(file: string): string[] {
+  const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+  const out: string[] = [];
+  for (const ref of info.importedFiles) {
+    const spec = ref.fileName;
+    if (!spec.startsWith('.')) continue;
+    const target = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
+    out.push(relative(ROOT, target));
+  }
+  return out;
+}
+
+/** Strongly connected components with more than one member (or a self-import): Tarjan's algorithm. */
+function cycles(graph: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const found: string[][] = [];
+  let next = 0;
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next);
+    next++;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const scc: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      scc.push(w);
+    } while (w !== v);
+    if (scc.length > 1 || graph.get(v)?.has(v)) found.push(scc.sort());
+  };
+  for (const v of [...graph.keys()].sort()) if (!index.has(v)) visit(v);
+  return found;
+}
+
+/** `lib/firewall/flow.ts` → `lib/firewall`; a file directly in lib/ or protocol/ is its own unit. */
+function folderOf(file: string): string {
+  const parts = file.split('/');
+  return parts.length > 2 ? `${parts[0]}/${parts[1]}` : file;
+}
+
+export function checkImports(): string[] {
+  const problems: string[] = [];
+  const files = SOURCE_DIRS.flatMap((d) => sourceFiles(join(ROOT, d)));
+  const fileGraph = new Map<string, Set<string>>();
+  const folderGraph = new Map<string, Set<string>>();
+  const folderEdges = new Map<string, string>();
+  for (const abs of files) {
+    const file = relative(ROOT, abs);
+    const layer = file.split('/')[0];
+    const deps = new Set(importsOf(abs));
+    fileGraph.set(file, deps);
+    for (const dep of deps) {
+      const target = dep.split('/')[0];
+      if (!LAYERS[layer]?.includes(target)) problems.push(`layering: ${file} imports ${dep} (${layer}/ may import only ${LAYERS[layer]?.join(', ')})`);
+      if ((layer === 'lib' || layer === 'protocol') && target === layer) {
+        const from = folderOf(file);
+        const to = folderOf(dep);
+        if (from === to) continue;
+        let set = folderGraph.get(from);
+        if (!set) folderGraph.set(from, (set = new Set()));
+        set.add(to);
+        if (!folderGraph.has(to)) folderGraph.set(to, new Set());
+        folderEdges.set(`${from}>${to}`, `${file} → ${dep}`);
+      }
+    }
+  }
+  for (const scc of cycles(fileGraph)) problems.push(`import cycle between files: ${scc.join(', ')}`);
+  for (const scc of cycles(folderGraph)) {
+    const members = new Set(scc);
+    const edges = [...folderEdges].filter(([k]) => {
+      const [a, b] = k.split('>');
+      return members.has(a) && members.has(b);
+    }).map(([, v]) => v);
+    problems.push(`import cycle between folders: ${scc.join(', ')} (${edges.join('; ')})`);
+  }
+  return problems;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const problems = checkImports();
+  for (const p of problems) process.stderr.write(`check-imports: ${p}\n`);
+  if (problems.length) process.exit(1);
+  process.stdout.write('check-imports: no import cycles, layers respected\n');
+}
