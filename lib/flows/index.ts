@@ -7,3 +7,4 @@ export * from './actions.js';
 export * from './flow.js';
 export * from './flow-table.js';
 export * from './match.js';
+export * from './installer.js';
