@@ -17,7 +17,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AgentConfig } from '../config/index.js';
 import {
-  COOKIE_EXTERNAL_ID, DEAD_VLAN_TAG, IntegrationBridge, NONEXISTENT_PEER, PhysicalBridge, TunnelBridge,
+  BRIDGE_PROTOCOLS, COOKIE_EXTERNAL_ID, DEAD_VLAN_TAG, IntegrationBridge, NONEXISTENT_PEER, OVS_FIREWALL_PROTOCOLS, PhysicalBridge, TunnelBridge,
+  integrationBridgeSnooping, patchPortSnooping,
   Table, applyExtensionChange, formatCookie, type Flow, intPatchName, parseCookie, physPatchName, randomCookie, tunnelPortName,
   type FlowTable,
 } from '../bridges/index.js';
@@ -29,7 +30,7 @@ import { firewallPortFrom, type Firewall, type FirewallPort, type FlowChange } f
 import { L2Population, applyToTunnelBridge, type L2popAction } from '../l2pop/index.js';
 import { DeviceReporter, type ReportedBatch } from './device-reporter.js';
 import { LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
-import type { FlowChannel, SwitchDatabase, VifRow } from './switch.js';
+import type { BridgeSettings, FlowChannel, SwitchDatabase, VifRow } from './switch.js';
 import { VifRegistry, startupOrder, type TrackedVif, type VifEvent, type VifPlace } from './vif-registry.js';
 import { warmUpFlowPath, type WarmUpResult } from './warm-up.js';
 
@@ -252,11 +253,23 @@ export class OvsAgent {
     this.schedulePass();
   }
 
-  private bridgeSettings(): { datapathType: string; otherConfig: Record<string, string> } {
-    return {
-      datapathType: this.config.ovs.datapath_type,
+  /** Neutron's columns for one of the agent's bridges (docs/agent.md, "Bridge settings"). */
+  private bridgeSettings(name: string): BridgeSettings {
+    const s: BridgeSettings = {
+      datapathType: this.config.ovs.datapath_type, failMode: 'secure', protocols: [...BRIDGE_PROTOCOLS],
       otherConfig: { 'mac-table-size': String(this.config.ovs.bridge_mac_table_size) },
     };
+    if (name !== this.config.ovs.integration_bridge) return s;
+    const snooping = integrationBridgeSnooping(this.config.ovs.igmp_snooping_enable);
+    return {
+      ...s, protocols: [...(this.firewall?.driver === 'openvswitch' ? OVS_FIREWALL_PROTOCOLS : BRIDGE_PROTOCOLS)],
+      otherConfig: { ...s.otherConfig, ...snooping.otherConfig }, mcastSnoopingEnable: snooping.mcastSnoopingEnable,
+    };
+  }
+
+  /** Port other_config of br-int's patch ports to br-tun and the physical bridges. */
+  private get patchPortConfig(): Record<string, string> {
+    return patchPortSnooping(this.config.ovs.igmp_snooping_enable);
   }
 
   /** Our cookie for a bridge: the previous run's (so its flows are adopted unchanged), or a new one. */
@@ -269,10 +282,7 @@ export class OvsAgent {
   }
 
   private async ensureAgentBridge(name: string): Promise<void> {
-    const s = this.bridgeSettings();
-    await this.db.ensureBridge(name, {
-      datapathType: s.datapathType, failMode: 'secure', protocols: ['OpenFlow10', 'OpenFlow13', 'OpenFlow14'], otherConfig: s.otherConfig,
-    });
+    await this.db.ensureBridge(name, this.bridgeSettings(name));
     if (this.config.ovs_agent.openflow_channel === 'controller') {
       const target = `tcp:${this.config.ovs.of_listen_address}:${this.config.ovs.of_listen_port}`;
       await this.db.setControllers(name, [target], {
@@ -310,7 +320,7 @@ export class OvsAgent {
     const phyName = physPatchName(br.name);
     const peered = this.db.vif(intName)?.ofport !== undefined && this.db.vif(phyName)?.ofport !== undefined;
     if (!peered) {
-      await this.db.ensurePort(this.brInt.name, intName, { type: 'patch', options: { peer: NONEXISTENT_PEER } });
+      await this.db.ensurePort(this.brInt.name, intName, { type: 'patch', options: { peer: NONEXISTENT_PEER }, portOtherConfig: this.patchPortConfig });
       await this.db.ensurePort(br.name, phyName, { type: 'patch', options: { peer: NONEXISTENT_PEER } });
     }
     const intOfport = await this.db.waitOfport(intName, OFPORT_TIMEOUT_MS);
@@ -327,7 +337,7 @@ export class OvsAgent {
     for (const br of this.brPhys.values()) {
       const intName = intPatchName(br.name);
       const phyName = physPatchName(br.name);
-      await this.db.ensurePort(this.brInt.name, intName, { type: 'patch', options: { peer: phyName } });
+      await this.db.ensurePort(this.brInt.name, intName, { type: 'patch', options: { peer: phyName }, portOtherConfig: this.patchPortConfig });
       await this.db.ensurePort(br.name, phyName, { type: 'patch', options: { peer: intName } });
     }
   }
@@ -344,7 +354,7 @@ export class OvsAgent {
     }
     const intPeer = this.config.ovs.int_peer_patch_port;
     const tunPeer = this.config.ovs.tun_peer_patch_port;
-    await this.db.ensurePort(this.brInt.name, intPeer, { type: 'patch', options: { peer: tunPeer } });
+    await this.db.ensurePort(this.brInt.name, intPeer, { type: 'patch', options: { peer: tunPeer }, portOtherConfig: this.patchPortConfig });
     await this.db.ensurePort(name, tunPeer, { type: 'patch', options: { peer: intPeer } });
     await this.db.waitOfport(intPeer, OFPORT_TIMEOUT_MS);
     this.patchIntOfport = await this.db.waitOfport(tunPeer, OFPORT_TIMEOUT_MS);
