@@ -8,7 +8,7 @@ export { runAgent, createControlPlane, openflowAddress, type RunningAgent, type 
 export { cleanupPorts, type CleanupResult } from './agent/cleanup.js';
 export { StatusServer, readStatus, formatStatus, StatusUnavailableError } from './agent/status-socket.js';
 export { LocalVlanManager, VlanPoolExhaustedError, type LocalVlanMapping } from './agent/local-vlans.js';
-export type { SwitchDatabase, FlowChannel, VifRow, BridgeRow, DbChange, FlowChannelEvent, PortTagUpdate } from './agent/switch.js';
+export type { SwitchDatabase, FlowChannel, VifRow, BridgeRow, DbChange, FlowChannelEvent, PortTagUpdate, PortSpec, BridgeSettings } from './agent/switch.js';
 export { ReplicaDatabase } from './agent/ovs/replica-database.js';
 export { OpenFlowBridgeChannel, canonicalFlowText } from './agent/ovs/openflow-channel.js';
 export * from './config/index.js';

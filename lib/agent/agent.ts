@@ -17,7 +17,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AgentConfig } from '../config/index.js';
 import {
-  COOKIE_EXTERNAL_ID, DEAD_VLAN_TAG, IntegrationBridge, NONEXISTENT_PEER, PhysicalBridge, TunnelBridge,
+  BRIDGE_PROTOCOLS, COOKIE_EXTERNAL_ID, DEAD_VLAN_TAG, IntegrationBridge, NONEXISTENT_PEER, OVS_FIREWALL_PROTOCOLS, PhysicalBridge, TunnelBridge,
+  integrationBridgeSnooping, patchPortSnooping,
   Table, applyExtensionChange, formatCookie, type Flow, intPatchName, parseCookie, physPatchName, randomCookie, tunnelPortName,
   type FlowTable,
 } from '../bridges/index.js';
@@ -29,7 +30,8 @@ import { firewallPortFrom, type Firewall, type FirewallPort, type FlowChange } f
 import { L2Population, applyToTunnelBridge, type L2popAction } from '../l2pop/index.js';
 import { DeviceReporter, type ReportedBatch } from './device-reporter.js';
 import { LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
-import type { FlowChannel, SwitchDatabase, VifRow } from './switch.js';
+import type { BridgeSettings, FlowChannel, SwitchDatabase, VifRow } from './switch.js';
+import { VifRegistry, startupOrder, type TrackedVif, type VifEvent, type VifPlace } from './vif-registry.js';
 import { warmUpFlowPath, type WarmUpResult } from './warm-up.js';
 
 export const MAX_DEVICE_RETRIES = 5;
@@ -115,13 +117,6 @@ export interface PassSummary {
   error?: Error;
 }
 
-interface KnownVif {
-  portId: string;
-  name: string;
-  ofport: number;
-  mac: string;
-}
-
 interface PortRecord extends WiredPort {
   /** performance.now() when the interface became ready: sub-millisecond wiring times. */
   readyPerf: number;
@@ -147,8 +142,14 @@ export class OvsAgent {
   private readonly channels = new Map<string, FlowChannel>();
   private readonly unsubscribe: Array<() => void> = [];
   private readonly ports = new Map<string, PortRecord>();
-  /** Interface name → what we last saw of it, to tell real changes from noise. */
-  private readonly seen = new Map<string, KnownVif>();
+  /** Which interface carries which port id, on br-int and the ancillary bridges (vif-registry.ts). */
+  private readonly vifs = new VifRegistry();
+  /** Duplicate interfaces (vif-registry.ts) whose dead wiring the next pass puts in place or takes away. */
+  private readonly pendingDuplicates = new Set<string>();
+  /** Duplicate interfaces on br-int a pass has put on the dead VLAN with their drop flow. */
+  private readonly deadInterfaces = new Set<string>();
+  /** Duplicate interfaces whose row changed during the running pass: their tags are checked when it ends. */
+  private readonly recheckDuplicates = new Set<string>();
   private readonly pending = new Set<string>();
   /** Ports the running pass is wiring (their tags are decided before they are written). */
   private readonly inPass = new Set<string>();
@@ -162,8 +163,6 @@ export class OvsAgent {
   private phyPatchOfport = new Map<string, number>(); // physnet → phy-br ofport
   private patchIntOfport: number | undefined;
   private ancillary: string[] = [];
-  /** VIFs on ancillary bridges (name → port id): reported up and down, never wired (§3.6). */
-  private readonly ancillaryPorts = new Map<string, string>();
   private readonly ancillaryUp = new Set<string>();
   private readonly ancillaryDown = new Set<string>();
   private passRunning = false;
@@ -244,7 +243,7 @@ export class OvsAgent {
       .map((b) => b.name);
     if (this.ancillary.length) this.log.info('ancillary bridges (ports reported, not wired)', { bridges: this.ancillary });
     // Everything on br-int now is "added" for the first pass (scan path, §4.4).
-    for (const vif of this.db.vifs()) this.noteVif(vif);
+    for (const vif of startupOrder(this.db.vifs())) this.noteVif(vif);
     this.log.info('agent started', {
       integrationBridge: this.brInt.name, physicalBridges: [...this.brPhys.values()].map((b) => b.name),
       tunnelTypes: this.tunnelTypes, vifs: this.pending.size, ms: Date.now() - t0,
@@ -254,11 +253,23 @@ export class OvsAgent {
     this.schedulePass();
   }
 
-  private bridgeSettings(): { datapathType: string; otherConfig: Record<string, string> } {
-    return {
-      datapathType: this.config.ovs.datapath_type,
+  /** Neutron's columns for one of the agent's bridges (docs/agent.md, "Bridge settings"). */
+  private bridgeSettings(name: string): BridgeSettings {
+    const s: BridgeSettings = {
+      datapathType: this.config.ovs.datapath_type, failMode: 'secure', protocols: [...BRIDGE_PROTOCOLS],
       otherConfig: { 'mac-table-size': String(this.config.ovs.bridge_mac_table_size) },
     };
+    if (name !== this.config.ovs.integration_bridge) return s;
+    const snooping = integrationBridgeSnooping(this.config.ovs.igmp_snooping_enable);
+    return {
+      ...s, protocols: [...(this.firewall?.driver === 'openvswitch' ? OVS_FIREWALL_PROTOCOLS : BRIDGE_PROTOCOLS)],
+      otherConfig: { ...s.otherConfig, ...snooping.otherConfig }, mcastSnoopingEnable: snooping.mcastSnoopingEnable,
+    };
+  }
+
+  /** Port other_config of br-int's patch ports to br-tun and the physical bridges. */
+  private get patchPortConfig(): Record<string, string> {
+    return patchPortSnooping(this.config.ovs.igmp_snooping_enable);
   }
 
   /** Our cookie for a bridge: the previous run's (so its flows are adopted unchanged), or a new one. */
@@ -271,10 +282,7 @@ export class OvsAgent {
   }
 
   private async ensureAgentBridge(name: string): Promise<void> {
-    const s = this.bridgeSettings();
-    await this.db.ensureBridge(name, {
-      datapathType: s.datapathType, failMode: 'secure', protocols: ['OpenFlow10', 'OpenFlow13', 'OpenFlow14'], otherConfig: s.otherConfig,
-    });
+    await this.db.ensureBridge(name, this.bridgeSettings(name));
     if (this.config.ovs_agent.openflow_channel === 'controller') {
       const target = `tcp:${this.config.ovs.of_listen_address}:${this.config.ovs.of_listen_port}`;
       await this.db.setControllers(name, [target], {
@@ -312,7 +320,7 @@ export class OvsAgent {
     const phyName = physPatchName(br.name);
     const peered = this.db.vif(intName)?.ofport !== undefined && this.db.vif(phyName)?.ofport !== undefined;
     if (!peered) {
-      await this.db.ensurePort(this.brInt.name, intName, { type: 'patch', options: { peer: NONEXISTENT_PEER } });
+      await this.db.ensurePort(this.brInt.name, intName, { type: 'patch', options: { peer: NONEXISTENT_PEER }, portOtherConfig: this.patchPortConfig });
       await this.db.ensurePort(br.name, phyName, { type: 'patch', options: { peer: NONEXISTENT_PEER } });
     }
     const intOfport = await this.db.waitOfport(intName, OFPORT_TIMEOUT_MS);
@@ -329,7 +337,7 @@ export class OvsAgent {
     for (const br of this.brPhys.values()) {
       const intName = intPatchName(br.name);
       const phyName = physPatchName(br.name);
-      await this.db.ensurePort(this.brInt.name, intName, { type: 'patch', options: { peer: phyName } });
+      await this.db.ensurePort(this.brInt.name, intName, { type: 'patch', options: { peer: phyName }, portOtherConfig: this.patchPortConfig });
       await this.db.ensurePort(br.name, phyName, { type: 'patch', options: { peer: intName } });
     }
   }
@@ -346,7 +354,7 @@ export class OvsAgent {
     }
     const intPeer = this.config.ovs.int_peer_patch_port;
     const tunPeer = this.config.ovs.tun_peer_patch_port;
-    await this.db.ensurePort(this.brInt.name, intPeer, { type: 'patch', options: { peer: tunPeer } });
+    await this.db.ensurePort(this.brInt.name, intPeer, { type: 'patch', options: { peer: tunPeer }, portOtherConfig: this.patchPortConfig });
     await this.db.ensurePort(name, tunPeer, { type: 'patch', options: { peer: intPeer } });
     await this.db.waitOfport(intPeer, OFPORT_TIMEOUT_MS);
     this.patchIntOfport = await this.db.waitOfport(tunPeer, OFPORT_TIMEOUT_MS);
@@ -413,58 +421,94 @@ export class OvsAgent {
 
   /** Marks a VIF for the next pass when something the agent cares about changed. */
   private noteVif(vif: VifRow): void {
-    if (this.noteAncillary(vif)) return;
-    const known = this.seen.get(vif.name);
-    const isVif = vif.ifaceId !== undefined && vif.attachedMac !== undefined && vif.bridge === this.brInt.name;
-    if (!isVif) {
-      if (known) this.forgetVif(vif.name);
+    const place = this.placeOf(vif);
+    if (!place) {
+      this.forgetVif(vif.name);
       return;
     }
     if (vif.ofport === undefined || vif.ofport <= 0) return; // not ready yet; its ofport event will come
-    const now: KnownVif = { portId: vif.ifaceId!, name: vif.name, ofport: vif.ofport, mac: vif.attachedMac! };
-    if (known && known.portId === now.portId && known.ofport === now.ofport && known.mac === now.mac) {
-      // Neutron's check_changed_vlans: a wired port's tag changed behind our back (another tool, a typo in
-      // ovs-vsctl) puts its VM on another network's VLAN; the next pass writes the tag back.
-      // A port in the running pass has its new tag decided but maybe not written yet: checked when the pass ends.
-      if (this.inPass.has(now.portId)) this.recheckTags.add(now.portId);
-      else this.checkTag(now.portId, vif);
+    const events = this.vifs.note({ name: vif.name, portId: vif.ifaceId!, ofport: vif.ofport, mac: vif.attachedMac!, place });
+    if (events.length) {
+      this.applyVifEvents(events);
       return;
     }
-    if (known && known.portId !== now.portId) this.pendingRemoved.add(known.portId);
-    this.seen.set(vif.name, now);
-    this.pending.add(now.portId);
-    this.pendingRemoved.delete(now.portId);
-    if (!this.ports.has(now.portId)) {
-      this.ports.set(now.portId, { portId: now.portId, name: now.name, ofport: now.ofport, mac: now.mac, state: 'WAITING', readyAt: Date.now(), readyPerf: performance.now() });
-    } else {
-      const p = this.ports.get(now.portId)!;
-      p.ofport = now.ofport;
-      p.name = now.name;
-      p.readyAt = Date.now();
-      p.readyPerf = performance.now();
+    if (place !== 'int') return;
+    if (this.vifs.isDuplicate(vif.name)) {
+      if (this.passRunning) this.recheckDuplicates.add(vif.name);
+      else this.checkDuplicateTag(vif);
+      return;
+    }
+    // Neutron's check_changed_vlans: a wired port's tag changed behind our back (another tool, a typo in
+    // ovs-vsctl) puts its VM on another network's VLAN; the next pass writes the tag back.
+    // A port in the running pass has its new tag decided but maybe not written yet: checked when the pass ends.
+    if (this.inPass.has(vif.ifaceId!)) this.recheckTags.add(vif.ifaceId!);
+    else this.checkTag(vif.ifaceId!, vif);
+  }
+
+  /** br-int's VIFs are wired, ancillary bridges' only reported; anything else is not ours. */
+  private placeOf(vif: VifRow): VifPlace | undefined {
+    if (vif.ifaceId === undefined || vif.attachedMac === undefined || vif.bridge === undefined) return undefined;
+    if (vif.bridge === this.brInt.name) return 'int';
+    return this.ancillary.includes(vif.bridge) ? 'ancillary' : undefined;
+  }
+
+  /** What a change of carriers and duplicates means for the next pass and the reports. */
+  private applyVifEvents(events: readonly VifEvent[]): void {
+    for (const e of events) {
+      switch (e.kind) {
+        case 'carrier':
+          this.carrierChanged(e.portId, e.vif, e.previous);
+          break;
+        case 'gone':
+          if (e.previous.place === 'int') {
+            this.pending.delete(e.portId);
+            this.pendingRemoved.add(e.portId);
+          } else {
+            this.ancillaryUp.delete(e.portId);
+            this.ancillaryDown.add(e.portId);
+          }
+          break;
+        case 'duplicate':
+          this.log.error(`interfaces ${e.carrier.name} and ${e.vif.name} both have iface-id ${e.vif.portId}: ` +
+            `${e.carrier.name} carries the port; ${e.vif.name} is ${e.vif.place === 'int' ? 'kept on the dead VLAN with its traffic dropped' : 'not reported'} ` +
+            'until one of them goes or changes its iface-id',
+          { port: e.vif.portId, interface: e.vif.name, carriedBy: e.carrier.name, ofport: e.vif.ofport });
+          this.pendingDuplicates.add(e.vif.name);
+          break;
+        case 'duplicate-gone':
+          this.log.info(`interface ${e.vif.name} no longer duplicates port ${e.vif.portId}`, { port: e.vif.portId, interface: e.vif.name });
+          this.pendingDuplicates.add(e.vif.name);
+          break;
+      }
     }
   }
 
-  /** Tracks VIFs of ancillary bridges; true when the row is one. */
-  private noteAncillary(vif: VifRow): boolean {
-    const known = this.ancillaryPorts.get(vif.name);
-    const isAncillary = vif.bridge !== undefined && this.ancillary.includes(vif.bridge) && vif.ifaceId !== undefined &&
-      vif.attachedMac !== undefined && vif.ofport !== undefined && vif.ofport > 0;
-    if (isAncillary) {
-      if (known !== vif.ifaceId) {
-        if (known) this.ancillaryDown.add(known);
-        this.ancillaryPorts.set(vif.name, vif.ifaceId!);
-        this.ancillaryUp.add(vif.ifaceId!);
-        this.ancillaryDown.delete(vif.ifaceId!);
+  private carrierChanged(portId: string, vif: TrackedVif, previous: TrackedVif | undefined): void {
+    if (previous && previous.name !== vif.name) {
+      this.log.warn(`port ${portId} is now carried by interface ${vif.name} instead of ${previous.name}`,
+        { port: portId, interface: vif.name, previous: previous.name });
+    }
+    if (vif.place === 'ancillary') {
+      if (previous?.place === 'int') {
+        this.pending.delete(portId);
+        this.pendingRemoved.add(portId);
       }
-      return true;
+      this.ancillaryDown.delete(portId);
+      this.ancillaryUp.add(portId);
+      return;
     }
-    if (known) {
-      this.ancillaryPorts.delete(vif.name);
-      this.ancillaryUp.delete(known);
-      this.ancillaryDown.add(known);
+    if (previous?.place === 'ancillary') this.ancillaryUp.delete(portId);
+    this.pending.add(portId);
+    this.pendingRemoved.delete(portId);
+    const p = this.ports.get(portId);
+    if (!p) {
+      this.ports.set(portId, { portId, name: vif.name, ofport: vif.ofport, mac: vif.mac, state: 'WAITING', readyAt: Date.now(), readyPerf: performance.now() });
+    } else {
+      p.ofport = vif.ofport;
+      p.name = vif.name;
+      p.readyAt = Date.now();
+      p.readyPerf = performance.now();
     }
-    return false;
   }
 
   /** Marks a port whose Port tag is not the one this agent gave it for the next pass. */
@@ -475,18 +519,16 @@ export class OvsAgent {
     this.pending.add(portId);
   }
 
+  /** The same for a duplicate interface the agent put on the dead VLAN. */
+  private checkDuplicateTag(vif: VifRow | undefined): void {
+    if (!vif || !this.deadInterfaces.has(vif.name) || vif.tag === DEAD_VLAN_TAG || this.pendingDuplicates.has(vif.name)) return;
+    this.log.warn('a duplicate interface\'s dead VLAN tag was changed outside the agent: setting it back',
+      { interface: vif.name, port: vif.ifaceId, tag: vif.tag ?? null, want: DEAD_VLAN_TAG });
+    this.pendingDuplicates.add(vif.name);
+  }
+
   private forgetVif(name: string): void {
-    const anc = this.ancillaryPorts.get(name);
-    if (anc) {
-      this.ancillaryPorts.delete(name);
-      this.ancillaryUp.delete(anc);
-      this.ancillaryDown.add(anc);
-    }
-    const known = this.seen.get(name);
-    if (!known) return;
-    this.seen.delete(name);
-    this.pending.delete(known.portId);
-    this.pendingRemoved.add(known.portId);
+    this.applyVifEvents(this.vifs.forget(name));
   }
 
   private onDbChange(change: import('./switch.js').DbChange): void {
@@ -498,16 +540,18 @@ export class OvsAgent {
     } else if (change.kind === 'resync') {
       // ovsdb-server came back: compare what it has with what we know; only differences are re-wired.
       const present = new Set<string>();
-      for (const vif of this.db.vifs()) {
+      for (const vif of startupOrder(this.db.vifs())) {
         present.add(vif.name);
         this.noteVif(vif);
       }
-      for (const name of [...this.seen.keys()]) if (!present.has(name)) this.forgetVif(name);
+      for (const name of [...this.vifs.names()]) if (!present.has(name)) this.forgetVif(name);
       this.log.info('OVSDB replica resynchronised', { pending: this.pending.size, removed: this.pendingRemoved.size });
     } else if (change.kind === 'bridge') {
       return;
     }
-    if (this.pending.size || this.pendingRemoved.size || this.ancillaryUp.size || this.ancillaryDown.size) this.schedulePass();
+    if (this.pending.size || this.pendingRemoved.size || this.pendingDuplicates.size || this.ancillaryUp.size || this.ancillaryDown.size) {
+      this.schedulePass();
+    }
   }
 
   private onControlPlaneEvent(e: ControlPlaneEvent): void {
@@ -560,9 +604,10 @@ export class OvsAgent {
     this.schedulePass();
   }
 
+  /** The port's record belongs to the interface that carries its id on br-int. */
   private isPresent(portId: string): boolean {
-    const p = this.ports.get(portId);
-    return p !== undefined && this.seen.get(p.name)?.portId === portId;
+    const c = this.vifs.carrier(portId);
+    return c !== undefined && c.place === 'int' && this.ports.get(portId)?.name === c.name;
   }
 
   private remoteIpsOf(type: TunnelType): Set<string> {
@@ -599,7 +644,7 @@ export class OvsAgent {
 
   private isIdle(): boolean {
     return !this.passRunning && !this.passTimer && !this.passAgain && this.pending.size === 0 && this.reporter.idle &&
-      this.ancillaryUp.size === 0 && this.ancillaryDown.size === 0 &&
+      this.ancillaryUp.size === 0 && this.ancillaryDown.size === 0 && this.pendingDuplicates.size === 0 &&
       this.pendingRemoved.size === 0 && !this.restartHandling;
   }
 
@@ -624,7 +669,10 @@ export class OvsAgent {
     const now = Date.now();
     const fullSync = this.fullSyncPending;
     this.fullSyncPending = false;
-    if (fullSync) for (const known of this.seen.values()) this.pending.add(known.portId);
+    if (fullSync) {
+      for (const c of this.vifs.carriers()) if (c.place === 'int') this.pending.add(c.portId);
+      for (const d of this.vifs.duplicates()) this.pendingDuplicates.add(d.name);
+    }
     const ids = [...this.pending].filter((id) => {
       const r = this.retries.get(id);
       return !r || r.notBefore <= now;
@@ -632,12 +680,14 @@ export class OvsAgent {
     for (const id of ids) this.pending.delete(id);
     const removed = [...this.pendingRemoved];
     this.pendingRemoved.clear();
+    const duplicates = [...this.pendingDuplicates];
+    this.pendingDuplicates.clear();
     for (const id of ids) this.inPass.add(id);
     const startPerf = performance.now();
     try {
       if (this.tunnelSyncPending && this.brTun) await this.tunnelSync();
       await this.syncTunnelPorts();
-      await this.processPorts(ids, removed, summary);
+      await this.processPorts(ids, removed, duplicates, summary);
       await this.reportAncillary();
       // Provisioning may have asked for tunnels (l2pop entries waiting for their network).
       if (await this.syncTunnelPorts()) summary.flowMods += await this.commitFlows('tunnels');
@@ -649,6 +699,7 @@ export class OvsAgent {
       this.log.error('pass failed; its ports will be retried', { error: (err as Error).message, ports: ids.length });
       for (const id of ids) this.failDevice(id, err as Error, summary);
       for (const id of removed) this.pendingRemoved.add(id);
+      for (const name of duplicates) this.pendingDuplicates.add(name);
     } finally {
       summary.durationMs = Date.now() - t0;
       if (ids.length || removed.length || !summary.ok) {
@@ -671,10 +722,12 @@ export class OvsAgent {
           const p = this.ports.get(id);
           if (p && this.isPresent(id)) this.checkTag(id, this.db.vif(p.name));
         }
+        for (const name of this.recheckDuplicates) if (this.vifs.isDuplicate(name)) this.checkDuplicateTag(this.db.vif(name));
       }
       this.recheckTags.clear();
+      this.recheckDuplicates.clear();
       this.onPass?.(summary);
-      if (this.passAgain || this.pending.size - this.waitingRetries() > 0 || this.pendingRemoved.size) {
+      if (this.passAgain || this.pending.size - this.waitingRetries() > 0 || this.pendingRemoved.size || this.pendingDuplicates.size) {
         this.passAgain = false;
         this.schedulePass();
       }
@@ -724,7 +777,7 @@ export class OvsAgent {
     if (this.isPresent(id)) this.pending.add(id);
   }
 
-  private async processPorts(ids: string[], removed: string[], summary: PassSummary): Promise<void> {
+  private async processPorts(ids: string[], removed: string[], duplicates: string[], summary: PassSummary): Promise<void> {
     const tags: import('./switch.js').PortTagUpdate[] = [];
     const up: string[] = [];
     const down: string[] = [];
@@ -809,6 +862,7 @@ export class OvsAgent {
       fwSetup.push(firewallPortFrom(d, p.ofport, mapping.lvid));
       up.push(id);
     }
+    const killed = this.wireDuplicates(duplicates, tags);
 
     phase('compute');
     if (this.firewall && this.firewall.driver !== 'noop') {
@@ -831,6 +885,7 @@ export class OvsAgent {
     summary.flowMods = await this.commitFlows('pass');
     phase('flows');
     if (tags.length) await this.db.setPortTags(tags);
+    for (const name of killed) this.deadInterfaces.add(name);
     phase('tags');
 
     for (const id of up) {
@@ -852,6 +907,27 @@ export class OvsAgent {
       this.retries.delete(id);
     }
     phase('report');
+  }
+
+  /**
+   * Duplicate interfaces (vif-registry.ts) on br-int go on the dead VLAN with
+   * a drop flow keyed by their name; the others lose theirs. Returns the ones
+   * put on the dead VLAN.
+   */
+  private wireDuplicates(names: readonly string[], tags: import('./switch.js').PortTagUpdate[]): string[] {
+    const killed: string[] = [];
+    for (const name of names) {
+      const v = this.vifs.get(name);
+      if (v?.place === 'int' && this.vifs.isDuplicate(name)) {
+        this.brInt.installDeadInterfaceDrop(name, v.ofport);
+        if (this.db.vif(name)?.tag !== DEAD_VLAN_TAG) tags.push({ name, tag: DEAD_VLAN_TAG });
+        killed.push(name);
+      } else {
+        this.brInt.removeDeadInterfaceDrop(name);
+        this.deadInterfaces.delete(name);
+      }
+    }
+    return killed;
   }
 
   /** The control plane has a batch of statuses: wired ports become ACTIVE, refused ones are retried. */

@@ -40,6 +40,18 @@ export interface BridgeSettings {
   protocols: string[];
   otherConfig: Record<string, string>;
   externalIds?: Record<string, string>;
+  /** Bridge.mcast_snooping_enable; left as it is when undefined. */
+  mcastSnoopingEnable?: boolean;
+}
+
+/** A port with one interface, as ensurePort makes it. */
+export interface PortSpec {
+  /** Interface.type. */
+  type: string;
+  /** Merged into Interface.options. */
+  options?: Record<string, string>;
+  /** Merged into Port.other_config. */
+  portOtherConfig?: Record<string, string>;
 }
 
 export interface PortTagUpdate {
@@ -71,8 +83,8 @@ export interface SwitchDatabase {
   ensureBridge(name: string, settings: BridgeSettings): Promise<void>;
   setBridgeExternalIds(name: string, ids: Record<string, string>): Promise<void>;
   setControllers(bridge: string, targets: string[], opts: { connectionMode: string; inactivityProbeMs: number }): Promise<void>;
-  /** Creates the port with one interface if missing; updates its type and options if present. */
-  ensurePort(bridge: string, name: string, iface: { type: string; options?: Record<string, string> }): Promise<void>;
+  /** Creates the port with one interface if missing; updates its type, options and other_config if present. */
+  ensurePort(bridge: string, name: string, spec: PortSpec): Promise<void>;
   deletePort(bridge: string, name: string): Promise<void>;
   /** Resolves with the interface's ofport once ovs-vswitchd assigned one. */
   waitOfport(name: string, timeoutMs: number): Promise<number>;

@@ -67,6 +67,19 @@ export class IntegrationBridge {
   removeDeadPortDrop(portId: string): void {
     this.flows.remove(`dead:${portId}`);
   }
+
+  /**
+   * An interface that must not carry traffic although its port id is wired
+   * through another interface (a duplicate iface-id): keyed by interface
+   * name, so it never touches the port's own flows.
+   */
+  installDeadInterfaceDrop(name: string, ofport: number): void {
+    this.flows.replace(`dead-iface:${name}`, [flow(Table.LOCAL_SWITCHING, 2, `in_port=${ofport}`, 'drop')]);
+  }
+
+  removeDeadInterfaceDrop(name: string): void {
+    this.flows.remove(`dead-iface:${name}`);
+  }
 }
 
 function localVlanFlow(v: LocalVlanOnPhys): Flow {

@@ -4,6 +4,7 @@
  * of the network's type, and MACs seen on a tunnel are learnt into table 20.
  */
 import { TUNNEL_TABLE, Table } from './constants.js';
+import { formatCookie } from './cookie.js';
 import { flow, tunIdField, vlanVidField } from './flow.js';
 import { FlowTable } from './flow-table.js';
 import type { TunnelType } from '../control-plane/types.js';
@@ -15,9 +16,15 @@ export interface LocalVlanOnTunnel {
   lvid: number;
 }
 
-/** NXActionLearn of table 10: remember which tunnel a MAC came from (§3.9). */
-const LEARN = 'learn(table=20,hard_timeout=300,priority=1,NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],' +
-  'load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[])';
+/**
+ * NXActionLearn of table 10: remember which tunnel a MAC came from. The
+ * flows it learns into table 20 carry the bridge's cookie, as Neutron's do
+ * (docs/agent.md, "Bridge settings"), so they count as the agent's.
+ */
+function learnAction(cookie: bigint): string {
+  return `learn(table=20,hard_timeout=300,priority=1,cookie=${formatCookie(cookie)},NXM_OF_VLAN_TCI[0..11],` +
+    'NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[])';
+}
 
 export class TunnelBridge {
   readonly flows: FlowTable;
@@ -35,7 +42,7 @@ export class TunnelBridge {
       flow(Table.GRE_TUN_TO_LV, 0, '', 'drop'),
       flow(Table.VXLAN_TUN_TO_LV, 0, '', 'drop'),
       flow(Table.GENEVE_TUN_TO_LV, 0, '', 'drop'),
-      flow(Table.LEARN_FROM_TUN, 1, '', `${LEARN},output:${patchIntOfport}`),
+      flow(Table.LEARN_FROM_TUN, 1, '', `${learnAction(this.flows.cookie)},output:${patchIntOfport}`),
       flow(Table.UCAST_TO_TUN, 0, '', `goto_table:${Table.FLOOD_TO_TUN}`),
       flow(Table.FLOOD_TO_TUN, 0, '', 'drop'),
     ];

@@ -5,6 +5,7 @@ export * from './canonical.js';
 export * from './extension-flows.js';
 export * from './names.js';
 export * from './cookie.js';
+export * from './ovsdb-settings.js';
 export { IntegrationBridge, type LocalVlanOnPhys } from './br-int.js';
 export { TunnelBridge, type LocalVlanOnTunnel } from './br-tun.js';
 export { PhysicalBridge, type LocalVlanToWire } from './br-phys.js';

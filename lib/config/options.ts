@@ -59,7 +59,10 @@ export const OPTIONS = {
     ovsdb_timeout: int(10, 'Seconds to wait for an OVSDB transaction.', 1),
     ovsdb_debug: bool(false, 'Log OVSDB traffic.'),
     bridge_mac_table_size: int(50000, 'Bridge other_config:mac-table-size.', 1),
-    igmp_snooping_enable: bool(false, 'Enable IGMP snooping on br-int.'),
+    igmp_snooping_enable: bool(false, 'IGMP snooping on br-int (Bridge mcast_snooping_enable). As Neutron does, '
+      + 'other_config:mcast-snooping-disable-flood-unregistered stays "false" (unregistered multicast still floods), and '
+      + 'br-int\'s patch ports to br-tun and the physical bridges get other_config:mcast-snooping-flood and '
+      + 'mcast-snooping-flood-reports set to match.'),
     resource_provider_bandwidths: list([], 'Accepted for compatibility (placement).'),
     resource_provider_hypervisors: dict('Accepted for compatibility (placement).'),
     resource_provider_default_hypervisor: str(undefined, 'Accepted for compatibility (placement).'),

@@ -1,6 +1,30 @@
 import { expect } from 'chai';
+import { createFirewall } from '../../lib/firewall/index.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
 import { AgentHarness } from './support/harness.js';
+import { ethernetUdp, vxlanFrame } from './support/vxlan-frame.js';
+
+/** OVSDB's JSON notation (RFC 7047 5.1) as plain values: a map an object, a set an array. */
+function ovsdbValue(v: unknown): unknown {
+  if (!Array.isArray(v)) return v;
+  const [kind, data] = v as [string, unknown];
+  if (kind === 'map') return Object.fromEntries((data as Array<[unknown, unknown]>).map(([k, x]) => [ovsdbValue(k), ovsdbValue(x)]));
+  if (kind === 'set') return (data as unknown[]).map(ovsdbValue);
+  if (kind === 'uuid' || kind === 'named-uuid') return data;
+  return v;
+}
+
+/** One column of one row, as ovsdb-server holds it (the oracle: ovs-vsctl's JSON output). */
+async function column(sb: OvsSandbox, table: string, record: string, col: string): Promise<unknown> {
+  const out = JSON.parse(await sb.vsctl('--format=json', '--data=json', `--columns=${col}`, 'list', table, record)) as { data: unknown[][] };
+  const value = ovsdbValue(out.data[0][0]);
+  // A set of one is written as the bare atom.
+  return col === 'protocols' && !Array.isArray(value) ? [value] : value;
+}
+
+const MCAST_PORT_KEYS = ['mcast-snooping-flood', 'mcast-snooping-flood-reports'];
+const pick = (o: unknown, keys: readonly string[]) =>
+  Object.fromEntries(Object.entries(o as Record<string, string>).filter(([k]) => keys.includes(k)));
 
 const NET_VLAN = 'net-vlan-0001';
 const NET_FLAT = 'net-flat-0002';
@@ -32,21 +56,23 @@ describe('agent pipeline on a real switch @integration', function () {
   this.timeout(60_000);
   let sb: OvsSandbox;
   let h: AgentHarness;
+  let first: AgentHarness | undefined;
+  const overrides = { 'ovs.bridge_mappings': 'physnet1:br-eth1', 'agent.tunnel_types': 'vxlan,gre,geneve', 'ovs.local_ip': '192.0.2.1' };
 
   before(async () => {
     sb = await OvsSandbox.start();
     await sb.vsctl('add-br', 'br-eth1', '--', 'set', 'bridge', 'br-eth1', 'datapath_type=netdev');
-    h = new AgentHarness(sb, {
-      overrides: { 'ovs.bridge_mappings': 'physnet1:br-eth1', 'agent.tunnel_types': 'vxlan,gre,geneve', 'ovs.local_ip': '192.0.2.1' },
-    });
+    h = first = new AgentHarness(sb, { overrides });
     h.writeState(state);
     await h.start();
     await h.agent.whenIdle();
   });
   after(async () => {
-    await h?.stop();
+    if (h !== first) await h?.stopAgent();
+    await first?.stop();
     await sb?.stop();
   });
+  const tunCookie = async () => (await sb.vsctl('get', 'Bridge', 'br-tun', 'external_ids:ovs-agent-cookie')).trim().replace(/"/g, '');
 
   it("sets br-int, br-eth1 and br-tun up with Neutron's tables, OVSDB settings and patch ports", async () => {
     const intPatch = await h.ofport('int-br-eth1');
@@ -78,12 +104,29 @@ describe('agent pipeline on a real switch @integration', function () {
       'table=3, priority=0 actions=drop',
       'table=4, priority=0 actions=drop',
       'table=6, priority=0 actions=drop',
-      `table=10, priority=1 actions=learn(table=20,hard_timeout=300,priority=1,NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[]),output:${patchInt}`,
+      // What it learns into table 20 carries br-tun's cookie, as Neutron's learn action sets it.
+      `table=10, priority=1 actions=learn(table=20,hard_timeout=300,priority=1,cookie=${await tunCookie()},NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[]),output:${patchInt}`,
       'table=20, priority=0 actions=goto_table:22',
       'table=22, priority=0 actions=drop',
     ]);
     expect((await sb.vsctl('get', 'Bridge', 'br-int', 'fail_mode')).trim()).to.equal('secure');
-    expect(await sb.vsctl('get', 'Bridge', 'br-int', 'protocols')).to.include('OpenFlow13');
+    // Neutron's create(): OpenFlow10, 13 and 14 on every bridge; 11 and 12 only with the openvswitch firewall (below).
+    for (const br of ['br-int', 'br-tun', 'br-eth1']) {
+      expect(await column(sb, 'Bridge', br, 'protocols'), `${br} protocols`).to.deep.equal(['OpenFlow10', 'OpenFlow13', 'OpenFlow14']);
+    }
+    // IGMP snooping (igmp_snooping_enable = false): written on br-int and its patch ports all the same, as Neutron does.
+    expect(await column(sb, 'Bridge', 'br-int', 'mcast_snooping_enable')).to.equal(false);
+    expect((await column(sb, 'Bridge', 'br-int', 'other_config') as Record<string, string>)['mcast-snooping-disable-flood-unregistered'])
+      .to.equal('false');
+    for (const port of ['patch-tun', 'int-br-eth1']) {
+      expect(pick(await column(sb, 'Port', port, 'other_config'), MCAST_PORT_KEYS), port)
+        .to.deep.equal({ 'mcast-snooping-flood': 'False', 'mcast-snooping-flood-reports': 'False' });
+    }
+    for (const port of ['patch-int', 'phy-br-eth1']) expect(pick(await column(sb, 'Port', port, 'other_config'), MCAST_PORT_KEYS), port).to.deep.equal({});
+    for (const br of ['br-tun', 'br-eth1']) {
+      expect(await column(sb, 'Bridge', br, 'mcast_snooping_enable'), br).to.equal(false);
+      expect(await column(sb, 'Bridge', br, 'other_config'), br).to.not.have.property('mcast-snooping-disable-flood-unregistered');
+    }
     expect((await sb.vsctl('get', 'Interface', 'int-br-eth1', 'options:peer')).trim()).to.equal('phy-br-eth1');
     expect((await sb.vsctl('get', 'Interface', 'patch-tun', 'options:peer')).trim()).to.equal('patch-int');
     const tunOpts = await sb.vsctl('get', 'Interface', 'vxlan-c0000202', 'options');
@@ -178,5 +221,130 @@ describe('agent pipeline on a real switch @integration', function () {
     expect(h.cp.portStatus('port-vlan-1')).to.equal('DOWN');
     expect((await h.flowTexts('br-int')).some((t) => t.includes('dl_vlan=100'))).to.equal(false);
     expect((await h.flowTexts('br-eth1')).some((t) => t.includes(`dl_vlan=${before} `))).to.equal(false);
+  });
+
+  it("replaces an older agent's learn flow (no cookie in learn()) on restart instead of keeping both", async () => {
+    const patchInt = await h.ofport('patch-int');
+    const cookie = await tunCookie();
+    const learn = (c: string) => `learn(table=20,hard_timeout=300,priority=1,${c}NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],` +
+      `load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[]),output:${patchInt}`;
+    await h.stopAgent();
+    // What an agent before this change left on br-tun, under the cookie the next one adopts.
+    await sb.ofctl('-O', 'OpenFlow13', 'add-flow', 'br-tun', `cookie=${cookie},table=10,priority=1,actions=${learn('')}`);
+    expect((await h.flowTexts('br-tun')).filter((t) => t.startsWith('table=10,'))).to.deep.equal([`table=10, priority=1 actions=${learn('')}`]);
+    const othersBefore = (await h.flowTexts('br-tun')).filter((t) => !t.startsWith('table=10,'));
+
+    h = new AgentHarness(sb, { overrides, stateFile: first!.stateFile });
+    await h.start();
+    await h.until(() => h.agent.status().firstSyncDone, 'first full sync');
+    await h.agent.whenIdle();
+    const after = await h.flows('br-tun');
+    expect(after.filter((f) => f.text.startsWith('table=10,')).map((f) => [f.text, f.cookie.toString(16)])).to.deep.equal([
+      [`table=10, priority=1 actions=${learn(`cookie=${cookie},`)}`, cookie.slice(2)],
+    ]);
+    expect(after.map((f) => f.text).filter((t) => !t.startsWith('table=10,')).sort()).to.deep.equal(othersBefore);
+  });
+});
+
+describe('agent pipeline with igmp_snooping_enable and the openvswitch firewall @integration', function () {
+  this.timeout(60_000);
+  let sb: OvsSandbox;
+  let h: AgentHarness;
+
+  before(async () => {
+    sb = await OvsSandbox.start();
+    await sb.vsctl('add-br', 'br-eth1', '--', 'set', 'bridge', 'br-eth1', 'datapath_type=netdev');
+    h = new AgentHarness(sb, {
+      overrides: {
+        'ovs.bridge_mappings': 'physnet1:br-eth1', 'agent.tunnel_types': 'vxlan', 'ovs.local_ip': '192.0.2.1',
+        'ovs.igmp_snooping_enable': true, 'securitygroup.firewall_driver': 'openvswitch',
+      },
+      firewall: () => createFirewall('openvswitch', {}),
+    });
+    h.writeState({ networks: [], ports: [] });
+    await h.start();
+    await h.agent.whenIdle();
+  });
+  after(async () => {
+    await h?.stop();
+    await sb?.stop();
+  });
+
+  it('turns IGMP snooping on on br-int, floods multicast and reports to the patch ports, and adds OpenFlow11/12 to br-int', async () => {
+    expect(await column(sb, 'Bridge', 'br-int', 'mcast_snooping_enable')).to.equal(true);
+    expect((await column(sb, 'Bridge', 'br-int', 'other_config') as Record<string, string>)['mcast-snooping-disable-flood-unregistered'])
+      .to.equal('false');
+    for (const port of ['patch-tun', 'int-br-eth1']) {
+      expect(pick(await column(sb, 'Port', port, 'other_config'), MCAST_PORT_KEYS), port)
+        .to.deep.equal({ 'mcast-snooping-flood': 'True', 'mcast-snooping-flood-reports': 'True' });
+    }
+    for (const port of ['patch-int', 'phy-br-eth1']) expect(pick(await column(sb, 'Port', port, 'other_config'), MCAST_PORT_KEYS), port).to.deep.equal({});
+    for (const br of ['br-tun', 'br-eth1']) expect(await column(sb, 'Bridge', br, 'mcast_snooping_enable'), br).to.equal(false);
+    // The openvswitch firewall's initialize_bridge: OpenFlow10 to 14 on br-int; the other bridges as created.
+    expect(await column(sb, 'Bridge', 'br-int', 'protocols')).to.deep.equal(['OpenFlow10', 'OpenFlow11', 'OpenFlow12', 'OpenFlow13', 'OpenFlow14']);
+    for (const br of ['br-tun', 'br-eth1']) {
+      expect(await column(sb, 'Bridge', br, 'protocols'), `${br} protocols`).to.deep.equal(['OpenFlow10', 'OpenFlow13', 'OpenFlow14']);
+    }
+  });
+});
+
+/**
+ * br-tun learning from real frames: a netns sandbox with native tunnelling,
+ * the agent's VXLAN port terminating on an underlay bridge that holds its
+ * local_ip, and a VXLAN frame from the remote endpoint injected on the
+ * underlay's wire (a dummy port).
+ */
+describe('br-tun learns from real VXLAN frames with its own cookie @integration', function () {
+  this.timeout(60_000);
+  let sb: OvsSandbox;
+  let h: AgentHarness;
+  const LOCAL_MAC = 'fa:16:3e:00:0a:01';
+  const REMOTE_MAC = 'fa:16:3e:00:0a:03';
+
+  before(async () => {
+    sb = await OvsSandbox.start({ devices: 'netns', vswitchdArgs: ['--enable-dummy'] });
+    await sb.vsctl('add-br', 'br-phy', '--', 'set', 'bridge', 'br-phy', 'datapath_type=netdev',
+      '--', 'add-port', 'br-phy', 'wire0', '--', 'set', 'Interface', 'wire0', 'type=dummy');
+    await sb.run('ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'br-phy']);
+    await sb.run('ip', ['link', 'set', 'br-phy', 'up']);
+    await sb.ofctl('add-flow', 'br-phy', 'actions=NORMAL');
+    h = new AgentHarness(sb, { overrides: { 'agent.tunnel_types': 'vxlan', 'ovs.local_ip': '192.0.2.1' } });
+    h.writeState({
+      networks: [{ id: NET_VX, type: 'vxlan', segmentationId: 1001 }],
+      ports: [{ id: 'port-vx-1', mac: LOCAL_MAC, network: NET_VX }],
+      tunnelEndpoints: [{ ipAddress: '192.0.2.2', type: 'vxlan' }],
+    });
+    await h.start();
+    await sb.vsctl('add-port', 'br-int', 'tap-vx', '--', 'set', 'Interface', 'tap-vx', 'type=dummy',
+      'external_ids:iface-id=port-vx-1', `external_ids:attached-mac=${LOCAL_MAC}`);
+    await h.until(() => h.portState('port-vx-1') === 'ACTIVE', 'port ACTIVE');
+    await h.agent.whenIdle();
+  });
+  after(async () => {
+    await h?.stop();
+    await sb?.stop();
+  });
+
+  it("a frame from the remote endpoint makes table 20 learn the sender's MAC under br-tun's cookie", async () => {
+    const cookie = BigInt((await sb.vsctl('get', 'Bridge', 'br-tun', 'external_ids:ovs-agent-cookie')).trim().replace(/"/g, ''));
+    const tun = await h.ofport('vxlan-c0000202');
+    const lvid = h.agent.status().localVlans.find((v) => v.networkId === NET_VX)!.lvid;
+    const phyMac = (await sb.vsctl('get', 'Interface', 'br-phy', 'mac_in_use')).trim().replace(/"/g, '');
+    const inner = ethernetUdp({ srcMac: REMOTE_MAC, dstMac: LOCAL_MAC, srcIp: '10.0.0.3', dstIp: '10.0.0.1' });
+    await sb.appctl('ovs-vswitchd', 'netdev-dummy/receive', 'wire0',
+      vxlanFrame({ outerSrcMac: 'aa:55:aa:55:00:02', outerDstMac: phyMac, outerSrcIp: '192.0.2.2', outerDstIp: '192.0.2.1', vni: 1001, inner }));
+    const learnt = async () => (await h.flows('br-tun')).filter((f) => f.text.startsWith('table=20, priority=1,'));
+    const deadline = Date.now() + 10_000;
+    while ((await learnt()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect((await learnt()).map((f) => [f.text, f.cookie])).to.deep.equal([[
+      `table=20, priority=1,vlan_tci=0x${lvid.toString(16).padStart(4, '0')}/0x0fff,dl_dst=${REMOTE_MAC} ` +
+        `actions=load:0->NXM_OF_VLAN_TCI[],load:0x3e9->NXM_NX_TUN_ID[],output:${tun}`,
+      cookie,
+    ]]);
+    const raw = (await sb.ofctl('-O', 'OpenFlow13', 'dump-flows', 'br-tun', 'table=20')).split('\n').filter((l) => l.includes('priority=1,'));
+    expect(raw).to.have.length(1);
+    expect(raw[0]).to.include('hard_timeout=300');
+    // The frame itself went on to the VM port.
+    expect(/tx pkts=(\d+)/.exec(await sb.ofctl('-O', 'OpenFlow13', 'dump-ports', 'br-int', 'tap-vx'))?.[1]).to.equal('1');
   });
 });

@@ -6,13 +6,16 @@
 import { Replica, type ReplicaOptions } from '../../../protocol/ovsdb/replica/index.js';
 import type { Bridge, Interface, OpenVSwitchTables, Port } from '../../../protocol/ovsdb/models/index.js';
 import type { RowIndex } from '../../../protocol/ovsdb/replica/index.js';
-import type { BridgeRow, BridgeSettings, DbChange, PortTagUpdate, SwitchDatabase, VifRow } from '../switch.js';
+import type { BridgeRow, BridgeSettings, DbChange, PortSpec, PortTagUpdate, SwitchDatabase, VifRow } from '../switch.js';
 
 type Tables = Pick<OpenVSwitchTables, 'Open_vSwitch' | 'Bridge' | 'Port' | 'Interface' | 'Controller'>;
 
 const TABLES: ReplicaOptions<Tables>['tables'] = {
   Open_vSwitch: { columns: ['bridges'] },
-  Bridge: { columns: ['name', 'ports', 'datapath_id', 'datapath_type', 'external_ids', 'fail_mode', 'protocols', 'controller', 'other_config'] },
+  Bridge: {
+    columns: ['name', 'ports', 'datapath_id', 'datapath_type', 'external_ids', 'fail_mode', 'protocols', 'controller', 'other_config',
+      'mcast_snooping_enable'],
+  },
   Port: { columns: ['name', 'interfaces', 'tag', 'vlan_mode', 'trunks', 'other_config'] },
   Interface: { columns: ['name', 'type', 'ofport', 'external_ids', 'options'] },
   Controller: { columns: ['target', 'connection_mode', 'inactivity_probe'] },
@@ -151,12 +154,16 @@ export class ReplicaDatabase implements SwitchDatabase {
         const br = txn.insert('Bridge', {
           name, ports: [port], datapath_type: s.datapathType, fail_mode: s.failMode, protocols: s.protocols,
           other_config: s.otherConfig, external_ids: s.externalIds ?? {},
+          ...(s.mcastSnoopingEnable !== undefined ? { mcast_snooping_enable: s.mcastSnoopingEnable } : {}),
         });
         txn.addToSet('Open_vSwitch', ovs._uuid, 'bridges', [br]);
         return;
       }
       if (b.fail_mode !== s.failMode || b.datapath_type !== s.datapathType) {
         txn.update('Bridge', b._uuid, { fail_mode: s.failMode, datapath_type: s.datapathType });
+      }
+      if (s.mcastSnoopingEnable !== undefined && b.mcast_snooping_enable !== s.mcastSnoopingEnable) {
+        txn.update('Bridge', b._uuid, { mcast_snooping_enable: s.mcastSnoopingEnable });
       }
       const missing = s.protocols.filter((p) => !(b.protocols as readonly string[]).includes(p));
       txn.addToSet('Bridge', b._uuid, 'protocols', missing);
@@ -194,21 +201,23 @@ export class ReplicaDatabase implements SwitchDatabase {
     }, { timeoutMs: this.timeoutMs });
   }
 
-  async ensurePort(bridge: string, name: string, iface: { type: string; options?: Record<string, string> }): Promise<void> {
+  async ensurePort(bridge: string, name: string, spec: PortSpec): Promise<void> {
     await this.replica.transact((txn) => {
       const port = txn.lookup(this.portByName, name);
       if (!port) {
         const b = txn.lookup(this.bridgeByName, bridge);
         if (!b) throw new OvsdbError(`bridge ${bridge} does not exist`, 'NO_BRIDGE');
-        const i = txn.insert('Interface', { name, type: iface.type, options: iface.options ?? {} });
-        const p = txn.insert('Port', { name, interfaces: [i] });
+        const i = txn.insert('Interface', { name, type: spec.type, options: spec.options ?? {} });
+        const p = txn.insert('Port', { name, interfaces: [i], other_config: spec.portOtherConfig ?? {} });
         txn.addToSet('Bridge', b._uuid, 'ports', [p]);
         return;
       }
+      const cfg = Object.entries(spec.portOtherConfig ?? {}).filter(([k, v]) => port.other_config.get(k) !== v);
+      if (cfg.length) txn.setKeys('Port', port._uuid, 'other_config', Object.fromEntries(cfg));
       const row = this.ifaceByName.get(name);
       if (!row) return;
-      if (row.type !== iface.type) txn.update('Interface', row._uuid, { type: iface.type });
-      const opts = Object.entries(iface.options ?? {}).filter(([k, v]) => row.options.get(k) !== v);
+      if (row.type !== spec.type) txn.update('Interface', row._uuid, { type: spec.type });
+      const opts = Object.entries(spec.options ?? {}).filter(([k, v]) => row.options.get(k) !== v);
       if (opts.length) txn.setKeys('Interface', row._uuid, 'options', Object.fromEntries(opts));
     }, { timeoutMs: this.timeoutMs });
   }

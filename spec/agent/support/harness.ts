@@ -15,6 +15,7 @@ import { parseDumpLine, flowText } from '../../../lib/bridges/index.js';
 import type { OvsSandbox } from '../../../testing/sandbox.js';
 import { OpenFlowBridgeChannel } from '../../../lib/agent/ovs/openflow-channel.js';
 import type { Firewall } from '../../../lib/firewall/index.js';
+import type { Logger } from '../../../lib/log.js';
 
 export interface HarnessOptions {
   overrides?: Record<string, string | number | boolean>;
@@ -25,6 +26,8 @@ export interface HarnessOptions {
   channel?: (sb: OvsSandbox, bridge: string) => Promise<FlowChannel>;
   /** The security-group firewall the agent drives (default: none). */
   firewall?: () => Firewall;
+  /** Where the agent logs (default: nowhere). */
+  logger?: Logger;
 }
 
 export class AgentHarness {
@@ -71,6 +74,7 @@ export class AgentHarness {
       },
       onPass: (s) => this.passes.push(s),
       firewall: this.opts.firewall?.(),
+      logger: this.opts.logger,
     });
     await this.agent.start();
     return this.agent;
