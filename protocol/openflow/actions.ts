@@ -9,7 +9,7 @@ import { OpenFlowEncodeError } from './errors.js';
 import * as check from './checks.js';
 import { MAX_OXM_BYTES, fieldDef, putOxm, readOxm, writeOxm } from './match.js';
 import { MAX_NESTING, begin, beginNx, end, ofsNbits, port16, refHeader, u16Arg } from './action-helpers.js';
-import { decodeNx, encodeController, encodeCt, encodeLearn, encodeNat } from './nicira-actions.js';
+import { decodeNx, encodeController, encodeCt, encodeLearn, encodeNat, type ActionListCodec } from './nicira-actions.js';
 import type { OfReader } from './reader.js';
 import type { OfWriter } from './writer.js';
 import type { Action } from './types.js';
@@ -196,7 +196,7 @@ function encodeOtherAction(w: OfWriter, a: Action): void {
     case 'controller':
       return encodeController(w, a);
     case 'ct':
-      return encodeCt(w, a);
+      return encodeCt(w, a, LIST_CODEC);
     case 'nat':
       return encodeNat(w, a);
     case 'ct_clear':
@@ -341,7 +341,7 @@ function decodeActionBody(a: OfReader, type: number, len: number, at: number, de
     case OFPAT.EXPERIMENTER: {
       const experimenter = a.u32('experimenter id');
       if (experimenter === EXPERIMENTER_ID.NICIRA && a.remaining >= 2) {
-        const decoded = decodeNx(a, at, depth);
+        const decoded = decodeNx(a, at, depth, LIST_CODEC);
         if (decoded) return decoded;
         a.pos = at + 8;
       }
@@ -352,3 +352,5 @@ function decodeActionBody(a: OfReader, type: number, len: number, at: number, de
   }
 }
 
+/** This module's list codec, for the Nicira actions that nest a list. */
+const LIST_CODEC: ActionListCodec = { encode: encodeActions, decode: decodeActions };

@@ -7,7 +7,6 @@ import { NX_CT_F, NX_LEARN, NX_NAT_RANGE, NXAC2PT, NXAST, OFPCML, OFPR } from '.
 import { OpenFlowEncodeError } from './errors.js';
 import { formatIpv4, formatIpv6, writeIpv4, writeIpv6 } from './addr.js';
 import { readOxm } from './match.js';
-import { decodeActions, encodeActions } from './actions.js';
 import { beginNx, end, ofsNbits, port32, readRef, readSubfieldOfsNbits, refHeader, subfield, u16Arg } from './action-helpers.js';
 import type { OfReader } from './reader.js';
 import type { OfWriter } from './writer.js';
@@ -43,7 +42,17 @@ export function encodeController(w: OfWriter, a: Extract<Action, { type: 'contro
   end(w, s);
 }
 
-export function encodeCt(w: OfWriter, a: CtAction): void {
+/**
+ * The action-list codec, for the actions that nest a list (ct's exec, clone).
+ * actions.ts owns it and hands it in: the list codec dispatches to this
+ * module, so importing it back would make the two modules a cycle.
+ */
+export interface ActionListCodec {
+  encode(w: OfWriter, actions: readonly Action[]): void;
+  decode(r: OfReader, depth: number): Action[];
+}
+
+export function encodeCt(w: OfWriter, a: CtAction, list: ActionListCodec): void {
   const s = beginNx(w, NXAST.CT);
   w.u16((a.commit ? NX_CT_F.COMMIT : 0) | (a.force ? NX_CT_F.FORCE : 0));
   if (typeof a.zone === 'number') {
@@ -58,7 +67,7 @@ export function encodeCt(w: OfWriter, a: CtAction): void {
   w.u8(a.recircTable);
   w.zeros(3);
   w.u16(a.alg);
-  encodeActions(w, a.actions);
+  list.encode(w, a.actions);
   end(w, s);
 }
 
@@ -136,7 +145,7 @@ export function encodeLearn(w: OfWriter, a: LearnAction): void {
 
 
 /** Decodes a Nicira action body (reader at the subtype); undefined for subtypes kept raw. */
-export function decodeNx(a: OfReader, at: number, depth: number): Action | undefined {
+export function decodeNx(a: OfReader, at: number, depth: number, list: ActionListCodec): Action | undefined {
   const subtype = a.u16('NX subtype');
   switch (subtype) {
     case NXAST.RESUBMIT:
@@ -202,7 +211,7 @@ export function decodeNx(a: OfReader, at: number, depth: number): Action | undef
     case NXAST.CONTROLLER2:
       return decodeController2(a);
     case NXAST.CT:
-      return decodeCt(a, at, depth);
+      return decodeCt(a, at, depth, list);
     case NXAST.NAT:
       return decodeNat(a, at);
     case NXAST.CT_CLEAR:
@@ -233,7 +242,7 @@ export function decodeNx(a: OfReader, at: number, depth: number): Action | undef
     }
     case NXAST.CLONE: {
       a.skip(6);
-      return { type: 'clone', actions: decodeActions(a, depth + 1) };
+      return { type: 'clone', actions: list.decode(a, depth + 1) };
     }
     default:
       return undefined;
@@ -282,7 +291,7 @@ function decodeController2(a: OfReader): Action {
   return out;
 }
 
-function decodeCt(a: OfReader, at: number, depth: number): CtAction {
+function decodeCt(a: OfReader, at: number, depth: number, list: ActionListCodec): CtAction {
   const flags = a.u16('ct flags');
   const zoneSrc = a.u32('ct zone_src');
   let zone: number | Subfield;
@@ -303,7 +312,7 @@ function decodeCt(a: OfReader, at: number, depth: number): CtAction {
     zone,
     recircTable,
     alg,
-    actions: decodeActions(a, depth + 1),
+    actions: list.decode(a, depth + 1),
   };
 }
 
