@@ -683,6 +683,7 @@ export class OvsAgent {
     const duplicates = [...this.pendingDuplicates];
     this.pendingDuplicates.clear();
     for (const id of ids) this.inPass.add(id);
+    const wiredBefore = new Set(ids.filter((id) => this.isWired(id)));
     const startPerf = performance.now();
     try {
       if (this.tunnelSyncPending && this.brTun) await this.tunnelSync();
@@ -697,6 +698,7 @@ export class OvsAgent {
       summary.ok = false;
       summary.error = err as Error;
       this.log.error('pass failed; its ports will be retried', { error: (err as Error).message, ports: ids.length });
+      this.unwindUnwired(ids, wiredBefore);
       for (const id of ids) this.failDevice(id, err as Error, summary);
       for (const id of removed) this.pendingRemoved.add(id);
       for (const name of duplicates) this.pendingDuplicates.add(name);
@@ -734,6 +736,34 @@ export class OvsAgent {
       this.scheduleRetries();
       this.notifyIdle();
     }
+  }
+
+  /** Flows and tag confirmed by an earlier pass (reported, or being reported). */
+  private isWired(id: string): boolean {
+    return this.ports.get(id)?.state === 'ACTIVE' || this.awaitingUp.has(id);
+  }
+
+  /**
+   * A failed pass leaves nothing of the ports it was wiring for the first
+   * time in the desired tables: their networks and filters are released, so
+   * flows the switch refused are not sent again with every other port's
+   * pass (one port's refused flows would stop all wiring); the retry binds
+   * them afresh. Ports wired before keep what they had.
+   */
+  private unwindUnwired(ids: string[], wiredBefore: Set<string>): void {
+    const fw = this.firewall && this.firewall.driver !== 'noop' ? this.firewall : undefined;
+    const unwound: string[] = [];
+    for (const id of ids) {
+      const p = this.ports.get(id);
+      if (!p || wiredBefore.has(id) || p.state === 'DEAD' || !p.networkId) continue;
+      this.unbindPort(id, { keepRecord: true });
+      p.tag = undefined;
+      unwound.push(id);
+    }
+    if (!fw) return;
+    const filtered = unwound.filter((id) => fw.isPortManaged(id));
+    if (filtered.length) fw.removePortFilters(filtered);
+    for (const change of fw.flush()) this.applyExternalChange(this.brInt.flows, 'fw', change);
   }
 
   private waitingRetries(): number {

@@ -74,12 +74,19 @@ describe('agent pipeline on a real switch @integration', function () {
   });
   const tunCookie = async () => (await sb.vsctl('get', 'Bridge', 'br-tun', 'external_ids:ovs-agent-cookie')).trim().replace(/"/g, '');
 
+  /** The flows a bridge has, exactly: a flow too many fails as surely as one missing. */
+  const expectFlows = async (br: string, want: string[]) => {
+    expect(await h.flowTexts(br), `${br}: exactly these flows`).to.deep.equal([...want].sort());
+  };
+  /** The base pipeline as the first test finds it: no network provisioned yet, the three tunnels up. */
+  const base = { int: [] as string[], eth: [] as string[], tun: [] as string[] };
+
   it("sets br-int, br-eth1 and br-tun up with Neutron's tables, OVSDB settings and patch ports", async () => {
     const intPatch = await h.ofport('int-br-eth1');
     const phyPatch = await h.ofport('phy-br-eth1');
     const patchInt = await h.ofport('patch-int');
-    const tun = await h.ofport('vxlan-c0000202');
-    expect(await h.flowTexts('br-int')).to.include.members([
+    const [vxlan, gre, geneve] = [await h.ofport('vxlan-c0000202'), await h.ofport('gre-c0000203'), await h.ofport('geneve-c0000204')];
+    base.int = [
       'table=0, priority=0 actions=goto_table:59',
       'table=0, priority=65535,dl_vlan=4095 actions=drop',
       `table=0, priority=2,in_port=${intPatch} actions=drop`,
@@ -90,14 +97,16 @@ describe('agent pipeline on a real switch @integration', function () {
       'table=59, priority=0 actions=goto_table:60',
       'table=60, priority=3 actions=NORMAL',
       'table=62, priority=3 actions=NORMAL',
-    ]);
-    expect(await h.flowTexts('br-eth1')).to.include.members([
+    ];
+    base.eth = [
       'table=0, priority=0 actions=NORMAL',
       `table=0, priority=2,in_port=${phyPatch} actions=drop`,
-    ]);
-    expect(await h.flowTexts('br-tun')).to.include.members([
+    ];
+    base.tun = [
       `table=0, priority=1,in_port=${patchInt} actions=goto_table:2`,
-      `table=0, priority=1,in_port=${tun} actions=goto_table:4`,
+      `table=0, priority=1,in_port=${vxlan} actions=goto_table:4`,
+      `table=0, priority=1,in_port=${gre} actions=goto_table:3`,
+      `table=0, priority=1,in_port=${geneve} actions=goto_table:6`,
       'table=0, priority=0 actions=drop',
       'table=2, priority=0,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00 actions=goto_table:20',
       'table=2, priority=0,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00 actions=goto_table:22',
@@ -108,7 +117,10 @@ describe('agent pipeline on a real switch @integration', function () {
       `table=10, priority=1 actions=learn(table=20,hard_timeout=300,priority=1,cookie=${await tunCookie()},NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[]),output:${patchInt}`,
       'table=20, priority=0 actions=goto_table:22',
       'table=22, priority=0 actions=drop',
-    ]);
+    ];
+    await expectFlows('br-int', base.int);
+    await expectFlows('br-eth1', base.eth);
+    await expectFlows('br-tun', base.tun);
     expect((await sb.vsctl('get', 'Bridge', 'br-int', 'fail_mode')).trim()).to.equal('secure');
     // Neutron's create(): OpenFlow10, 13 and 14 on every bridge; 11 and 12 only with the openvswitch firewall (below).
     for (const br of ['br-int', 'br-tun', 'br-eth1']) {
@@ -158,18 +170,19 @@ describe('agent pipeline on a real switch @integration', function () {
     const intPatch = await h.ofport('int-br-eth1');
     const phyPatch = await h.ofport('phy-br-eth1');
     const tun = await h.ofport('vxlan-c0000202');
-    const int = await h.flowTexts('br-int');
-    expect(int).to.include.members([
+    // Bound ports get no dead-port drop: the provisioning flows are all a network adds.
+    await expectFlows('br-int', [
+      ...base.int,
       `table=0, priority=3,in_port=${intPatch},dl_vlan=100 actions=set_field:${4096 + vVlan}->vlan_vid,goto_table:59`,
       `table=0, priority=3,in_port=${intPatch},vlan_tci=0x0000/0x1fff actions=push_vlan:0x8100,set_field:${4096 + vFlat}->vlan_vid,goto_table:59`,
     ]);
-    expect(int.filter((t) => t.includes('priority=2,in_port=')), 'no dead-port drop for bound ports').to.deep.equal(
-      [`table=0, priority=2,in_port=${intPatch} actions=drop`]);
-    expect(await h.flowTexts('br-eth1')).to.include.members([
+    await expectFlows('br-eth1', [
+      ...base.eth,
       `table=0, priority=4,in_port=${phyPatch},dl_vlan=${vVlan} actions=set_field:4196->vlan_vid,NORMAL`,
       `table=0, priority=4,in_port=${phyPatch},dl_vlan=${vFlat} actions=pop_vlan,NORMAL`,
     ]);
-    expect(await h.flowTexts('br-tun')).to.include.members([
+    await expectFlows('br-tun', [
+      ...base.tun,
       `table=4, priority=1,tun_id=0x3e9 actions=push_vlan:0x8100,set_field:${4096 + vVx}->vlan_vid,goto_table:10`,
       `table=22, priority=1,dl_vlan=${vVx} actions=pop_vlan,set_field:0x3e9->tun_id,output:${tun}`,
     ]);
@@ -181,46 +194,58 @@ describe('agent pipeline on a real switch @integration', function () {
     await h.until(() => ['port-gre-1', 'port-geneve-1'].every((id) => h.portState(id) === 'ACTIVE'), 'GRE and Geneve ports ACTIVE');
     await h.agent.whenIdle();
     const lvid = (net: string) => h.agent.status().localVlans.find((v) => v.networkId === net)!.lvid;
-    const [vGre, vGeneve] = [lvid(NET_GRE), lvid(NET_GENEVE)];
+    const [vVx, vGre, vGeneve] = [lvid(NET_VX), lvid(NET_GRE), lvid(NET_GENEVE)];
     expect(Number((await sb.vsctl('get', 'Port', 'tap-gre', 'tag')).trim())).to.equal(vGre);
     expect(await sb.vsctl('get', 'Port', 'tap-geneve', 'other_config')).to.include('network_type=geneve').and.include('segmentation_id="3001"');
     expect((await sb.vsctl('get', 'Interface', 'gre-c0000203', 'type')).trim()).to.equal('gre');
     expect((await sb.vsctl('get', 'Interface', 'geneve-c0000204', 'type')).trim()).to.equal('geneve');
+    const vxlan = await h.ofport('vxlan-c0000202');
     const gre = await h.ofport('gre-c0000203');
     const geneve = await h.ofport('geneve-c0000204');
-    const tun = await h.flowTexts('br-tun');
-    expect(tun).to.include.members([
-      `table=0, priority=1,in_port=${gre} actions=goto_table:3`,
-      `table=0, priority=1,in_port=${geneve} actions=goto_table:6`,
+    // Each network floods only to the tunnels of its own type; br-int and br-eth1 gain nothing.
+    await expectFlows('br-tun', [
+      ...base.tun,
+      `table=4, priority=1,tun_id=0x3e9 actions=push_vlan:0x8100,set_field:${4096 + vVx}->vlan_vid,goto_table:10`,
+      `table=22, priority=1,dl_vlan=${vVx} actions=pop_vlan,set_field:0x3e9->tun_id,output:${vxlan}`,
       `table=3, priority=1,tun_id=0x7d1 actions=push_vlan:0x8100,set_field:${4096 + vGre}->vlan_vid,goto_table:10`,
       `table=6, priority=1,tun_id=0xbb9 actions=push_vlan:0x8100,set_field:${4096 + vGeneve}->vlan_vid,goto_table:10`,
       `table=22, priority=1,dl_vlan=${vGre} actions=pop_vlan,set_field:0x7d1->tun_id,output:${gre}`,
       `table=22, priority=1,dl_vlan=${vGeneve} actions=pop_vlan,set_field:0xbb9->tun_id,output:${geneve}`,
     ]);
-    // Each network floods only to the tunnels of its own type.
-    expect(tun.filter((t) => t.startsWith('table=22, priority=1,')).length).to.equal(3);
+    expect((await h.flowTexts('br-int')).length, 'br-int: the two physical networks\' flows only').to.equal(base.int.length + 2);
+    expect((await h.flowTexts('br-eth1')).length, 'br-eth1: the two physical networks\' flows only').to.equal(base.eth.length + 2);
   });
 
   it('puts an admin-down port and a port the control plane does not know on the dead VLAN with a drop flow', async () => {
+    const before = { int: await h.flowTexts('br-int'), eth: await h.flowTexts('br-eth1'), tun: await h.flowTexts('br-tun') };
     await h.plug('tap-down', 'port-down-1', 'fa:16:3e:00:00:04');
     await h.plug('tap-unknown', 'port-nobody', 'fa:16:3e:00:00:99');
     await h.until(() => h.portState('port-down-1') === 'DEAD' && h.portState('port-nobody') === 'DEAD', 'dead ports');
+    await h.agent.whenIdle();
+    const drops: string[] = [];
     for (const name of ['tap-down', 'tap-unknown']) {
       expect((await sb.vsctl('get', 'Port', name, 'tag')).trim()).to.equal('4095');
-      const ofport = await h.ofport(name);
-      expect(await h.flowTexts('br-int')).to.include(`table=0, priority=2,in_port=${ofport} actions=drop`);
+      drops.push(`table=0, priority=2,in_port=${await h.ofport(name)} actions=drop`);
     }
+    await expectFlows('br-int', [...before.int, ...drops]);
+    await expectFlows('br-eth1', before.eth);
+    await expectFlows('br-tun', before.tun);
     expect(h.cp.portStatus('port-down-1')).to.equal('DOWN');
   });
 
   it('removes a network’s flows and reclaims its VLAN with its last port', async () => {
-    const before = h.agent.status().localVlans.find((v) => v.networkId === NET_VLAN)!.lvid;
+    const lvid = h.agent.status().localVlans.find((v) => v.networkId === NET_VLAN)!.lvid;
+    const before = { int: await h.flowTexts('br-int'), eth: await h.flowTexts('br-eth1'), tun: await h.flowTexts('br-tun') };
     await h.unplug('tap-vlan');
     await h.until(() => !h.agent.status().localVlans.some((v) => v.networkId === NET_VLAN), 'VLAN reclaimed');
     await h.agent.whenIdle();
     expect(h.cp.portStatus('port-vlan-1')).to.equal('DOWN');
-    expect((await h.flowTexts('br-int')).some((t) => t.includes('dl_vlan=100'))).to.equal(false);
-    expect((await h.flowTexts('br-eth1')).some((t) => t.includes(`dl_vlan=${before} `))).to.equal(false);
+    // Exactly the network's two provisioning flows go; nothing else is touched.
+    await expectFlows('br-int', before.int.filter((t) => !t.includes(',dl_vlan=100 ')));
+    await expectFlows('br-eth1', before.eth.filter((t) => !t.includes(`,dl_vlan=${lvid} `)));
+    await expectFlows('br-tun', before.tun);
+    expect(before.int.length - (await h.flowTexts('br-int')).length).to.equal(1);
+    expect(before.eth.length - (await h.flowTexts('br-eth1')).length).to.equal(1);
   });
 
   it("replaces an older agent's learn flow (no cookie in learn()) on restart instead of keeping both", async () => {

@@ -4,6 +4,7 @@ import { createFirewall } from '../../lib/firewall/index.js';
 import type { ControlPlane, ControlPlaneEvent, ControlPlaneListener } from '../../lib/control-plane/types.js';
 import type { LocalControlPlane } from '../../lib/control-plane/local/index.js';
 import { AgentHarness } from './support/harness.js';
+import { FlowMonitors } from './support/flow-monitor.js';
 
 const NET_VLAN = 'net-vlan-0001';
 const NET_VX = 'net-vxlan-003';
@@ -59,6 +60,38 @@ async function dumpAll(h: AgentHarness) {
   return per.flat();
 }
 
+interface TimedDump {
+  flows: Array<{ text: string; cookie: bigint; duration: number }>;
+  /** Our clock (ms) before the first dump was asked for and after the last was answered. */
+  askedAt: number;
+  doneAt: number;
+}
+
+async function dumpTimed(h: AgentHarness): Promise<TimedDump> {
+  const askedAt = Date.now();
+  const flows = await dumpAll(h);
+  return { flows, askedAt, doneAt: Date.now() };
+}
+
+/**
+ * The switch as the oracle of "not re-added": a flow in both dumps is at
+ * least as old in the later one as it was in the earlier one plus the time
+ * between them (less dump-flows' millisecond rounding). A flow added again
+ * in between is younger than that gap, however long the gap.
+ */
+function expectAged(earlier: TimedDump, later: TimedDump): number {
+  const gap = (later.askedAt - earlier.doneAt) / 1000;
+  const old = new Map(earlier.flows.map((f) => [f.text, f.duration]));
+  let kept = 0;
+  for (const f of later.flows) {
+    const was = old.get(f.text);
+    if (was === undefined) continue;
+    kept++;
+    expect(f.duration, `${f.text} was not re-added (${was} s then, ${gap.toFixed(3)} s ago)`).to.be.at.least(was + gap - 0.001);
+  }
+  return kept;
+}
+
 async function wired(h: AgentHarness, ids: string[]): Promise<void> {
   await h.until(() => ids.every((id) => h.portState(id) === 'ACTIVE'), `${ids.join(', ')} ACTIVE`);
   await h.agent.whenIdle();
@@ -68,6 +101,13 @@ describe('agent restarts and recovery @integration', function () {
   this.timeout(90_000);
   let sb: OvsSandbox;
   const harnesses: AgentHarness[] = [];
+  const monitors: FlowMonitors[] = [];
+  /** The switch's own account of the flow-mods on the three bridges from now on (support/flow-monitor.ts). */
+  const monitor = async () => {
+    const m = await FlowMonitors.start(sb, ['br-int', 'br-tun', 'br-eth1']);
+    monitors.push(m);
+    return m;
+  };
   const harness = (stateFile?: string) => {
     const h = new AgentHarness(sb, { overrides, stateFile });
     harnesses.push(h);
@@ -79,6 +119,7 @@ describe('agent restarts and recovery @integration', function () {
     await sb.vsctl('add-br', 'br-eth1', '--', 'set', 'bridge', 'br-eth1', 'datapath_type=netdev');
   });
   afterEach(async () => {
+    for (const m of monitors.splice(0)) m.stop();
     for (const h of harnesses.splice(0).reverse()) await h.stop();
     await sb.stop();
   });
@@ -109,16 +150,24 @@ describe('agent restarts and recovery @integration', function () {
     await a.unplug('tap4');
     await a.unplug('tap2'); // p-vx was the last port of NET_VX: its flows are stale now
     await sb.ofctl('-O', 'OpenFlow13', 'add-flow', 'br-int', 'cookie=0x1234,table=0,priority=7,in_port=999,actions=drop');
+    const mon = await monitor();
+    const dumpBefore = await dumpTimed(a);
     const flowsBefore = new Map<string, Map<string, { cookie: bigint; duration: number }>>();
     for (const br of ['br-int', 'br-tun', 'br-eth1']) {
       flowsBefore.set(br, new Map((await a.flows(br)).map((f) => [f.text, f])));
     }
-    await sleep(1100);
 
     const b = harness(a.stateFile);
     await b.start();
     await b.until(() => b.agent.status().firstSyncDone, 'first full sync');
     await b.agent.whenIdle();
+    await mon.sync();
+    const dumpAfter = await dumpTimed(b);
+    expect(expectAged(dumpBefore, dumpAfter), 'flows kept').to.be.greaterThan(10);
+    // What the switch applied: deletions only (stale flows), one per flow gone; nothing added or modified.
+    const changes = mon.changes();
+    expect(changes.filter((l) => !/^\S+ event=DELETED /.test(l)), 'flows the restarted agent added or modified').to.deep.equal([]);
+    expect(changes.length, 'flow deletions the switch applied').to.equal(dumpBefore.flows.length - dumpAfter.flows.length);
     const { [NET_VX]: _gone, ...stillUsed } = vlansBefore;
     expect(Object.fromEntries(b.agent.status().localVlans.map((v) => [v.networkId, v.lvid]))).to.deep.equal(stillUsed);
     expect((await sb.vsctl('get', 'Port', 'tap1', 'tag')).trim()).to.equal(String(vlansBefore[NET_VLAN]));
@@ -132,7 +181,6 @@ describe('agent restarts and recovery @integration', function () {
         if (!old) continue;
         kept++;
         expect(f.cookie, `${br} ${f.text} cookie`).to.equal(old.cookie);
-        expect(f.duration, `${br} ${f.text} was not re-added`).to.be.greaterThan(old.duration);
       }
       expect(kept, `${br} keeps its flows`).to.be.greaterThan(0);
       expect(after.some((f) => f.cookie === 0x1234n), `${br}: the old generation's flow is gone`).to.equal(false);
@@ -171,28 +219,36 @@ describe('agent restarts and recovery @integration', function () {
     expect([...before.keys()].filter((t) => t.includes(`reg5=0x${goneOfport.toString(16)},`)), 'the port\'s firewall flows').to.have.length.greaterThan(0);
     await a.stopAgent();
     await a.unplug('tap4');
-    await sleep(1100);
+    const mon = await monitor();
+    const dumpBefore = await dumpTimed(a);
 
     const b = withFirewall(a.stateFile);
     await b.start();
     await b.until(() => b.agent.status().firstSyncDone, 'first full sync');
     await b.agent.whenIdle();
-    const after = await dumpAll(b);
+    await mon.sync();
+    const dumpAfter = await dumpTimed(b);
+    const after = dumpAfter.flows;
     expect(after.filter((f) => !before.has(f.text)).map((f) => f.text), 'flows the restart added').to.deep.equal([]);
-    for (const f of after) expect(f.duration, `${f.text} was not re-added`).to.be.greaterThan(before.get(f.text)!.duration);
+    expect(expectAged(dumpBefore, dumpAfter), 'every flow left is one that was there').to.equal(after.length);
     const removed = [...before.keys()].filter((t) => !after.some((f) => f.text === t));
     expect(removed.filter((t) => t.includes(`reg5=0x${goneOfport.toString(16)},`)), 'the unplugged port\'s flows are gone').to.have.length.greaterThan(0);
     // p-gone was its network's only port, so that network's flows (and its remote-group address flows) go with it.
     const ofGone = new RegExp(`(in_port=${goneOfport}|reg5=0x${goneOfport.toString(16)}|reg6=0x${goneLvid.toString(16)}|dl_vlan=${goneLvid}|tun_id=0x3ea)[, ]|fa:16:3e:00:00:06|10\\.0\\.0\\.6 `);
     expect(removed.filter((t) => !ofGone.test(t)), 'flows removed that were not the unplugged port\'s').to.deep.equal([]);
-    expect(b.passes.reduce((n, p) => n + p.flowMods, 0), 'flow-mods sent by the restarted agent: the deletions only').to.equal(removed.length);
+    // The switch's count: one deletion per flow removed, nothing added or modified; the agent's own count agrees.
+    const changes = mon.changes();
+    expect(changes.filter((l) => !/^\S+ event=DELETED /.test(l)), 'flows the restarted agent added or modified').to.deep.equal([]);
+    expect(changes.length, 'flow-mods the switch applied: the deletions only').to.equal(removed.length);
+    expect(b.passes.reduce((n, p) => n + p.flowMods, 0), 'the agent\'s own count').to.equal(removed.length);
   });
 
   it('a control-plane event while the restarted agent starts does not end its first sync before it knows its ports', async () => {
     const a = await withTwoPortsWired();
-    const before = new Map((await dumpAll(a)).map((f) => [f.text, f]));
     await a.stopAgent();
-    await sleep(1100);
+    const mon = await monitor();
+    const dumpBefore = await dumpTimed(a);
+    const before = new Map(dumpBefore.flows.map((f) => [f.text, f]));
 
     const b = new AgentHarness(sb, {
       overrides, stateFile: a.stateFile,
@@ -202,12 +258,15 @@ describe('agent restarts and recovery @integration', function () {
     await b.start();
     await b.until(() => b.agent.status().firstSyncDone, 'first full sync');
     await b.agent.whenIdle();
-    const after = await dumpAll(b);
+    await mon.sync();
+    const dumpAfter = await dumpTimed(b);
+    const after = dumpAfter.flows;
     // A first sync concluded before the ports were known deletes their flows as stale, and the next pass
     // adds them back: the same flows in the end, but traffic cut in between and every duration reset.
-    expect(b.passes.reduce((n, p) => n + p.flowMods, 0), 'flow-mods sent by the restarted agent').to.equal(0);
+    expect(mon.changes(), 'flow-mods the switch applied while the agent restarted').to.deep.equal([]);
+    expect(b.passes.reduce((n, p) => n + p.flowMods, 0), 'the agent\'s own count').to.equal(0);
     expect(after.map((f) => f.text).sort()).to.deep.equal([...before.keys()].sort());
-    for (const f of after) expect(f.duration, `${f.text} was not re-added`).to.be.greaterThan(before.get(f.text)!.duration);
+    expect(expectAged(dumpBefore, dumpAfter)).to.equal(after.length);
     expect(b.portState('p-vlan')).to.equal('ACTIVE');
     expect(b.portState('p-vx')).to.equal('ACTIVE');
   });
@@ -233,14 +292,20 @@ describe('agent restarts and recovery @integration', function () {
   it('ovsdb-server restarted: the replica resyncs and nothing is re-wired', async () => {
     const a = await withTwoPortsWired();
     const passes = a.passes.length;
-    const flows = new Map((await a.flows('br-int')).map((f) => [f.text, f.duration]));
+    const mon = await monitor();
+    const dumpBefore = await dumpTimed(a);
     await sb.restartOvsdbServer();
     await a.until(() => a.db.replica.isConnected, 'replica reconnected');
-    await sleep(300);
+    // A change made after the restart, seen by the replica: the resync before it has been handed to the agent.
+    await sb.vsctl('set', 'Bridge', 'br-int', 'external_ids:test-mark=after-restart');
+    await a.until(() => a.db.bridge('br-int')?.externalIds['test-mark'] === 'after-restart', 'the replica seeing a change made after the restart');
     await a.agent.whenIdle();
+    await mon.sync();
     const wiringPasses = a.passes.slice(passes).filter((p) => p.up.length || p.flowMods);
     expect(wiringPasses, 'no port re-wired').to.deep.equal([]);
-    for (const f of await a.flows('br-int')) if (flows.has(f.text)) expect(f.duration).to.be.greaterThan(flows.get(f.text)!);
+    expect(mon.changes(), 'flow-mods the switch applied').to.deep.equal([]);
+    const dumpAfter = await dumpTimed(a);
+    expect(expectAged(dumpBefore, dumpAfter)).to.equal(dumpBefore.flows.length);
     // And it still works afterwards.
     await a.plug('tap3', 'p-vx2', 'fa:16:3e:00:00:05');
     await wired(a, ['p-vx2']);
@@ -255,7 +320,9 @@ describe('agent restarts and recovery @integration', function () {
     const lvid = await tag('tap1');
     expect(Number(lvid)).to.be.within(1, 4094);
     expect(await tag('tap9')).to.equal('4095');
-    const flows = new Map((await dumpAll(a)).map((f) => [f.text, f.duration]));
+    const mon = await monitor();
+    const dumpBefore = await dumpTimed(a);
+    const flows = new Map(dumpBefore.flows.map((f) => [f.text, f.duration]));
     const spare = lvid === '7' ? '8' : '7';
     await sb.vsctl('set', 'Port', 'tap1', `tag=${spare}`, '--', 'set', 'Port', 'tap9', `tag=${spare}`);
     for (const [name, want] of [['tap1', lvid], ['tap9', '4095']]) {
@@ -266,10 +333,12 @@ describe('agent restarts and recovery @integration', function () {
       }
     }
     await a.agent.whenIdle();
-    const after = await dumpAll(a);
+    await mon.sync();
+    const dumpAfter = await dumpTimed(a);
+    const after = dumpAfter.flows;
     expect(after.map((f) => f.text).sort()).to.deep.equal([...flows.keys()].sort());
-    // Not re-added: every flow older now than when it was read.
-    for (const f of after) expect(f.duration, f.text).to.be.greaterThan(flows.get(f.text)!);
+    expect(mon.changes(), 'flow-mods the switch applied').to.deep.equal([]);
+    expect(expectAged(dumpBefore, dumpAfter)).to.equal(after.length);
     expect(a.portState('p-vlan')).to.equal('ACTIVE');
 
     // The agent's own tag changes are not taken for someone else's: admin down then up, one pass each way.
@@ -278,7 +347,8 @@ describe('agent restarts and recovery @integration', function () {
       const from = a.passes.length;
       a.writeState({ ...baseState, ports: ports(admin) });
       await a.until(() => a.portState('p-vlan') === (admin ? 'ACTIVE' : 'DEAD'), `p-vlan ${admin ? 'up' : 'down'}`);
-      await sleep(200);
+      // The replica has the agent's own tag write: a pass it would wrongly start has been scheduled by now.
+      await a.until(() => a.db.vif('tap1')?.tag === Number(want), `the replica seeing tag ${want} on tap1`);
       await a.agent.whenIdle();
       expect(await tag('tap1')).to.equal(want);
       const touching = a.passes.slice(from).filter((p) => [...p.up, ...p.down, ...p.dead].includes('p-vlan'));
@@ -293,9 +363,9 @@ describe('agent restarts and recovery @integration', function () {
     await a.agent.whenIdle();
     await a.plug('tap3', 'p-vx2', 'fa:16:3e:00:00:05');
     await a.unplug('tap3');
-    await a.until(() => a.agent.status().ports.every((p) => p.portId !== 'p-vx2' || p.state !== 'ACTIVE'), 'not active');
-    await sleep(200);
+    await a.until(() => a.db.vif('tap3') === undefined, 'the replica seeing tap3 unplugged');
     await a.agent.whenIdle();
+    expect(a.portState('p-vx2'), 'not left ACTIVE').to.not.equal('ACTIVE');
     expect(a.agent.status().localVlans.some((v) => v.networkId === NET_VX2)).to.equal(false);
     expect((await a.flowTexts('br-tun')).some((t) => t.includes('tun_id=0x3ea'))).to.equal(false);
   });

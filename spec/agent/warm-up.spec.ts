@@ -5,6 +5,7 @@ import { decodeMessage } from '../../protocol/openflow/messages.js';
 import { formatFlow } from '../../protocol/openflow/text/index.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
 import { AgentHarness } from './support/harness.js';
+import { FlowMonitor } from './support/flow-monitor.js';
 
 /** What the warm-up's made-up ports could leave on a switch: their MACs, addresses and ofports (60,001…). */
 const MADE_UP = /fa:16:3e:ff:f[ef]|198\.1[89]\.|2001:2::|in_port=600\d\d|reg5=0xea6/;
@@ -43,10 +44,12 @@ describe('flow path warm-up', () => {
     this.timeout(60_000);
     let sb: OvsSandbox;
     const harnesses: AgentHarness[] = [];
+    const monitors: FlowMonitor[] = [];
     before(async () => {
       sb = await OvsSandbox.start();
     });
     afterEach(async () => {
+      for (const m of monitors.splice(0)) m.stop();
       for (const h of harnesses.splice(0)) await h.stop();
     });
     after(async () => {
@@ -62,15 +65,27 @@ describe('flow path warm-up', () => {
 
     it('runs once the agent is idle after its first sync, with the openvswitch firewall, and puts nothing on the switch', async () => {
       await sb.vsctl('--may-exist', 'add-br', 'br-eth1', '--', 'set', 'bridge', 'br-eth1', 'datapath_type=netdev');
+      // br-int made first, so that the switch's own account of every flow-mod the agent sends starts before the agent
+      // (with every protocol the agent may add: a change of them would close the monitor's connection).
+      await sb.vsctl('--may-exist', 'add-br', 'br-int', '--', 'set', 'bridge', 'br-int', 'datapath_type=netdev', 'fail_mode=secure',
+        'protocols=OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,OpenFlow14,OpenFlow15');
+      const mon = await FlowMonitor.start(sb, 'br-int');
+      monitors.push(mon);
       const h = new AgentHarness(sb, { overrides, firewall: () => createFirewall('openvswitch') });
       harnesses.push(h);
       h.writeState(state);
       await h.start();
       await h.until(() => h.agent.warmedUp !== undefined, 'the warm-up');
       expect(h.agent.warmedUp!.flows).to.be.greaterThan(500);
+      await h.agent.whenIdle();
+      await mon.sync();
 
       const flows = await h.flowTexts('br-int');
       expect(flows.filter((t) => MADE_UP.test(t)), 'flows of the made-up ports').to.deep.equal([]);
+      // Not even for a moment: the switch applied no flow-mod naming them, and only the agent's own flows' adds.
+      const changes = mon.changes();
+      expect(changes.filter((e) => MADE_UP.test(e.line)).map((e) => e.line), 'flow-mods of the made-up ports').to.deep.equal([]);
+      expect(changes.map((e) => e.event), 'the switch saw the agent\'s flows added, nothing else').to.deep.equal(flows.map(() => 'ADDED'));
       expect(flows.length).to.equal(h.agent.status().bridges.find((b) => b.name === 'br-int')!.flows);
 
       // The agent's own firewall is untouched: a port plugged now is wired with its flows.

@@ -46,29 +46,41 @@ describe('firewall with real traffic between network namespaces @integration', f
 
   const inNs = (n: number, ...cmd: string[]): Promise<{ stdout: string }> => run('ip', ['netns', 'exec', ns(n), ...cmd], { timeout: 10_000 });
 
+  /**
+   * true: answered; false: the packet got no answer (dropped). Anything else
+   * (a namespace gone, a bad address, ping itself failing) throws, so a
+   * broken setup cannot pass for a firewall that drops.
+   */
   async function pings(from: number, to: string, extra: string[] = []): Promise<boolean> {
     try {
       await inNs(from, 'ping', '-c1', '-W1', ...extra, to);
       return true;
-    } catch {
-      return false;
+    } catch (err) {
+      const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };
+      // ping exits 1, having printed its statistics, when no reply came; 2 (or ip's 255) when it could not send.
+      if (e.code === 1 && /1 packets transmitted, 0 received/.test(e.stdout ?? '') && !(e.stderr ?? '').trim()) return false;
+      throw new Error(`ping from vm${from} to ${to} could not run: exit ${e.code}: ${(e.stderr ?? '').trim() || e.message}`, { cause: err });
     }
   }
 
-  /** A fresh TCP connection that carries one line and gets it echoed back. */
+  /**
+   * A fresh TCP connection that carries one line and gets it echoed back.
+   * true: echoed; false: no answer (the connection attempt timed out, or it
+   * connected and the echo never came). A refused connection, a missing
+   * namespace or any other error throws: that is a broken setup, not a drop.
+   */
   async function tcpEcho(from: number, to: number, port: number): Promise<boolean> {
-    try {
-      const child = execFile('ip', ['netns', 'exec', ns(from), 'socat', '-T2', '-', `TCP:10.0.0.${to}:${port},connect-timeout=2`], { timeout: 8000 });
-      child.stdin!.end('hello\n');
-      const out = await new Promise<string>((resolve, reject) => {
-        let buf = '';
-        child.stdout!.on('data', (d: Buffer) => (buf += d.toString()));
-        child.on('close', (code) => (code === 0 ? resolve(buf) : reject(new Error(`socat exit ${code}`))));
-      });
-      return out.trim() === 'hello';
-    } catch {
-      return false;
-    }
+    const child = execFile('ip', ['netns', 'exec', ns(from), 'socat', '-T2', '-', `TCP:10.0.0.${to}:${port},connect-timeout=2`], { timeout: 8000 });
+    child.stdin!.end('hello\n');
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    if (code === 0 && out.trim() === 'hello') return true;
+    if (code === 0 && out === '') return false; // connected, no echo within socat's -T2
+    if (code === 1 && /Connection timed out|Operation timed out/.test(err)) return false;
+    throw new Error(`TCP from vm${from} to 10.0.0.${to}:${port} could not run: exit ${code}: ${err.trim() || out.trim()}`);
   }
 
   function echoServer(n: number, port: number): void {

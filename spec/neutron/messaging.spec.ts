@@ -20,6 +20,7 @@ import { RpcClient } from '../../lib/control-plane/neutron/rpc-client.js';
 import { RpcServer } from '../../lib/control-plane/neutron/rpc-server.js';
 import { parseTransportUrl } from '../../lib/control-plane/neutron/transport-url.js';
 import { RemoteError } from '../../lib/control-plane/neutron/errors.js';
+import { encodeRequest } from '../../lib/control-plane/neutron/envelope.js';
 import { topicDeclaration, type TopicDeclaration } from '../../lib/control-plane/neutron/topic-declaration.js';
 import type { Logger } from '../../lib/control-plane/neutron/logger.js';
 
@@ -292,6 +293,34 @@ describe('oslo.messaging rabbit driver against RabbitMQ and Debian oslo.messagin
       await until(() => seen.includes('still here'), 'a good message after the junk');
       const q = await ch.checkQueue('junk-topic.h');
       expect(q.messageCount, 'nothing left unacked in the queue').to.equal(0);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('drops a message delivered again with the same _unique_id (as oslo does), and serves the next one', async () => {
+    const conn = newConnection();
+    const seen: unknown[] = [];
+    new RpcServer(conn, {
+      exchange: 'neutron',
+      topic: 'dup-topic',
+      host: 'h',
+      transientQueueTtl: 1800,
+      logger: log,
+      endpoints: [{ version: '1.0', methods: { note: (args) => void seen.push(args.value) } }],
+    });
+    await conn.start();
+    const raw = await amqpConnect(`amqp://guest:guest@127.0.0.1:${broker!.port}/`);
+    try {
+      const ch = await raw.createConfirmChannel();
+      // One cast published twice (a redelivery, or a sender's retry): the same body, so the same _unique_id.
+      const once = encodeRequest({ method: 'note', args: { value: 'once' }, version: '1.0' });
+      ch.publish('neutron', 'dup-topic.h', once);
+      ch.publish('neutron', 'dup-topic.h', once);
+      ch.publish('neutron', 'dup-topic.h', encodeRequest({ method: 'note', args: { value: 'next' }, version: '1.0' }));
+      await ch.waitForConfirms();
+      await until(() => seen.includes('next'), 'the message after the duplicate');
+      expect(seen).to.deep.equal(['once', 'next']);
     } finally {
       await raw.close();
     }

@@ -82,7 +82,8 @@ export class OpenFlowBridgeChannel implements FlowChannel {
   }
 }
 
-function* flowMods(changes: FlowChanges, cookie: bigint): Generator<FlowMod> {
+/** The flow-mods `commit` puts in a bundle, in order (exported for the tests that check them against ovs-ofctl). */
+export function* flowMods(changes: FlowChanges, cookie: bigint): Generator<FlowMod> {
   for (const f of changes.deletes) {
     yield f.mod ? strictDeleteOf(f.mod) : parseFlow(flowMatchText(f), { command: 'delete_strict' });
   }

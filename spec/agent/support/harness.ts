@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OvsAgent, type PassSummary } from '../../../lib/agent/agent.js';
 import { ReplicaDatabase } from '../../../lib/agent/ovs/replica-database.js';
-import type { FlowChannel } from '../../../lib/agent/switch.js';
+import type { FlowChannel, SwitchDatabase } from '../../../lib/agent/switch.js';
 import { loadConfig, type AgentConfig } from '../../../lib/config/index.js';
 import { LocalControlPlane } from '../../../lib/control-plane/local/index.js';
 import type { ControlPlane } from '../../../lib/control-plane/types.js';
@@ -24,6 +24,8 @@ export interface HarnessOptions {
   /** Reuse another harness's state file (an agent restart). */
   stateFile?: string;
   channel?: (sb: OvsSandbox, bridge: string) => Promise<FlowChannel>;
+  /** Wraps the OVSDB the agent writes through (fault injection); `db` stays the real replica. */
+  wrapDb?: (db: ReplicaDatabase) => SwitchDatabase;
   /** The security-group firewall the agent drives (default: none). */
   firewall?: () => Firewall;
   /** Where the agent logs (default: nowhere). */
@@ -66,7 +68,7 @@ export class AgentHarness {
     const makeChannel = this.opts.channel ??
       ((sb: OvsSandbox, bridge: string) => OpenFlowBridgeChannel.connect(bridge, `unix:${sb.mgmtSocket(bridge)}`));
     this.agent = new OvsAgent({
-      config: this.config, controlPlane: this.opts.wrapControlPlane?.(this.cp) ?? this.cp, db: this.db,
+      config: this.config, controlPlane: this.opts.wrapControlPlane?.(this.cp) ?? this.cp, db: this.opts.wrapDb?.(this.db) ?? this.db,
       openFlowChannel: async (bridge) => {
         const ch = await makeChannel(this.sb, bridge);
         this.channels.set(bridge, ch);
