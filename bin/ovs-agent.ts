@@ -51,7 +51,7 @@ DESCRIPTION
   (e.g. OVS_AGENT_OVS_LOCAL_IP) and command-line flags override the files.`;
 
 const EPILOGUE = `SIGNALS
-  SIGTERM, SIGINT  stop cleanly, also during start-up; flows stay on the switch, traffic keeps flowing.
+  SIGTERM, SIGINT  stop cleanly, also during start-up; flows stay, traffic keeps flowing.
   SIGHUP           re-read the configuration files and apply [DEFAULT] debug (the log level); other
                    options take effect at the next start.
 

@@ -47,7 +47,7 @@ describe('ovs-agent command line @integration', function () {
   it('--help reads like a man page', async () => {
     const r = await output(cli(['--help']));
     expect(r.code).to.equal(0);
-    for (const heading of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'SIGNALS', 'EXAMPLES', 'cleanup', 'status', '--config-file']) {
+    for (const heading of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'SIGNALS', 'EXIT STATUS', 'STATUS SOCKET', 'EXAMPLES', 'cleanup', 'status', '--config-file']) {
       expect(r.out).to.include(heading);
     }
   });
