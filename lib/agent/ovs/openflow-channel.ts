@@ -54,10 +54,10 @@ export class OpenFlowBridgeChannel implements FlowChannel {
     let delayMs = CONNECT_FIRST_RETRY_MS;
     try {
       for (;;) {
+        opts.signal?.throwIfAborted();
+        let sw: OpenFlowSwitch;
         try {
-          const sw = await OpenFlowSwitch.connect(address, { reconnect: { initialDelayMs: 50, maxDelayMs: 2000 } });
-          wait?.done();
-          return new OpenFlowBridgeChannel(bridge, sw);
+          sw = await OpenFlowSwitch.connect(address, { reconnect: { initialDelayMs: 50, maxDelayMs: 2000 } });
         } catch (err) {
           wait?.note(err as Error);
           if (Date.now() > deadline) {
@@ -66,7 +66,14 @@ export class OpenFlowBridgeChannel implements FlowChannel {
           }
           await sleep(Math.min(delayMs, Math.max(0, deadline - Date.now())), opts.signal);
           delayMs = Math.min(delayMs * 2, CONNECT_MAX_RETRY_MS);
+          continue;
         }
+        if (opts.signal?.aborted) {
+          await sw.close();
+          throw opts.signal.reason;
+        }
+        wait?.done();
+        return new OpenFlowBridgeChannel(bridge, sw);
       }
     } catch (err) {
       wait?.cancel();

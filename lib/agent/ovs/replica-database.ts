@@ -79,6 +79,7 @@ export class ReplicaDatabase implements SwitchDatabase {
    * table or column the agent reads.
    */
   static async connect(remote: string, opts: { timeoutMs?: number; waits?: WaitReporter; signal?: AbortSignal } = {}): Promise<ReplicaDatabase> {
+    opts.signal?.throwIfAborted();
     const replica = Replica.open<Tables>({ remote, tables: TABLES });
     const ready = replica.whenReady();
     const wait = opts.waits?.begin('OVSDB', remote, '[ovs] ovsdb_connection');
