@@ -13,14 +13,18 @@
 import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { OvsdbErrorCode } from '../protocol/ovsdb/errors.js';
 import { cleanupPorts } from '../lib/agent/cleanup.js';
 import { ReplicaDatabase } from '../lib/agent/ovs/replica-database.js';
-import { runAgent } from '../lib/agent/run.js';
+import { runDaemon } from '../lib/agent/daemon.js';
+import { ExitCode } from '../lib/agent/exit-codes.js';
 import { formatStatus, readStatus } from '../lib/agent/status-socket.js';
 import { ConfigError, loadConfig, type AgentConfig } from '../lib/config/index.js';
 import { createLogger } from '../lib/log.js';
+import { Waits } from '../lib/waits.js';
 
 const DEFAULT_CONFIG = '/etc/neutron/plugins/ml2/openvswitch_agent.ini';
+const CLEANUP_OVSDB_TIMEOUT_MS = 600_000;
 
 const DESCRIPTION = `NAME
   ovs-agent - Open vSwitch L2 agent for OpenStack Neutron
@@ -47,7 +51,29 @@ DESCRIPTION
   (e.g. OVS_AGENT_OVS_LOCAL_IP) and command-line flags override the files.`;
 
 const EPILOGUE = `SIGNALS
-  SIGTERM, SIGINT  stop cleanly; flows stay on the switch, traffic keeps flowing.
+  SIGTERM, SIGINT  stop cleanly, also during start-up; flows stay, traffic keeps flowing.
+  SIGHUP           re-read the configuration files and apply [DEFAULT] debug (the log level); other
+                   options take effect at the next start.
+
+EXIT STATUS
+  0  stopped by SIGTERM or SIGINT.
+  1  a start-up step failed, or an internal error.
+  2  the configuration cannot work (invalid value, unsupported firewall_driver, bad transport_url or
+     ovsdb_connection): found before connecting to anything.
+  3  a dependency is unusable: OVSDB lacks a table or column the agent reads (also after start), a
+     bridge's OpenFlow session did not come within of_connect_timeout, the control plane gave up.
+  4  the status socket's path is taken: another agent answers there, or it is not a socket.
+  Restarting does not cure 2 or 4 (systemd: RestartPreventExitStatus=2 4).
+
+WAITS
+  Every wait on a dependency (OVSDB, each bridge's OpenFlow session, RabbitMQ, neutron-server) is
+  logged within 2 s with what and where, then again at doubling intervals, and shown by
+  \`ovs-agent status\`, which answers from the start. OVSDB, RabbitMQ and neutron-server are waited
+  for as long as it takes; a bridge's OpenFlow session for [ovs] of_connect_timeout.
+
+STATUS SOCKET
+  Created mode 0600 (owner only) with no window; a live agent already answering on the path makes a
+  second one refuse to start; a stale socket is replaced; anything else at the path is left alone.
 
 FILES
   ${DEFAULT_CONFIG}  read when no --config-file is given and it exists.
@@ -121,9 +147,9 @@ function defaultFiles(): string[] {
   return existsSync(DEFAULT_CONFIG) ? [DEFAULT_CONFIG] : [];
 }
 
-function fail(message: string): never {
+function fail(message: string, code: number = ExitCode.FAILED): never {
   process.stderr.write(`ovs-agent: ${message}\n`);
-  process.exit(1);
+  process.exit(code);
 }
 
 async function runCommand(args: CommonArgs): Promise<void> {
@@ -131,32 +157,13 @@ async function runCommand(args: CommonArgs): Promise<void> {
   try {
     loaded = configFrom(args);
   } catch (err) {
-    fail((err as Error).message);
+    fail((err as Error).message, ExitCode.CONFIG);
   }
   const { config, warnings } = loaded;
   const log = createLogger({ debug: config.DEFAULT.debug, json: args['log-json'] ? true : undefined });
+  log.info('ovs-agent starting', { pid: process.pid, configFiles: args['config-file'] ?? defaultFiles() });
   for (const w of warnings) log.warn(w);
-  let running: Awaited<ReturnType<typeof runAgent>>;
-  try {
-    running = await runAgent({ config, logger: log });
-  } catch (err) {
-    log.error(`cannot start: ${(err as Error).message}`);
-    process.exitCode = 1;
-    return;
-  }
-  log.info(`ovs-agent running; status: ovs-agent status --status-socket ${config.ovs_agent.status_socket}`);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${signal}: stopping (flows stay in place)`);
-    running.stop().then(() => process.exit(0), (err: Error) => {
-      log.error(`error while stopping: ${err.message}`);
-      process.exit(1);
-    });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  await runDaemon({ config, logger: log, reloadConfig: () => configFrom(args).config });
 }
 
 async function cleanupCommand(args: CommonArgs & { 'ovs-all-ports'?: boolean }): Promise<void> {
@@ -164,12 +171,18 @@ async function cleanupCommand(args: CommonArgs & { 'ovs-all-ports'?: boolean }):
   try {
     config = configFrom(args).config;
   } catch (err) {
-    fail((err as Error).message);
+    fail((err as Error).message, ExitCode.CONFIG);
   }
   const log = createLogger({ debug: config.DEFAULT.debug, json: args['log-json'] ? true : undefined });
-  // neutron-ovs-cleanup raises ovsdb_timeout to 600 s.
-  const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: 600_000 }).catch((err: Error) =>
-    fail(`cannot reach OVSDB at ${config.ovs.ovsdb_connection}: ${err.message}`));
+  // neutron-ovs-cleanup raises ovsdb_timeout to 600 s; it waits that long for OVSDB too.
+  const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, {
+    timeoutMs: CLEANUP_OVSDB_TIMEOUT_MS, waits: new Waits(log), signal: AbortSignal.timeout(CLEANUP_OVSDB_TIMEOUT_MS),
+  }).catch((err: Error): never => {
+    const remote = config.ovs.ovsdb_connection;
+    if (err.name === 'TimeoutError') fail(`gave up waiting for OVSDB at ${remote} after ${CLEANUP_OVSDB_TIMEOUT_MS / 1000} s`, ExitCode.DEPENDENCY);
+    fail(`cannot use OVSDB at ${remote}: ${err.message}`,
+      (err as { code?: string }).code === OvsdbErrorCode.BAD_REMOTE ? ExitCode.CONFIG : ExitCode.DEPENDENCY);
+  });
   try {
     const results = await cleanupPorts(db, { integrationBridge: config.ovs.integration_bridge, allPorts: args['ovs-all-ports'] });
     for (const r of results) log.info(`${r.bridge}: deleted ${r.deleted.length} port(s)`, { ports: r.deleted });
@@ -184,7 +197,7 @@ async function statusCommand(args: CommonArgs & { json?: boolean }): Promise<voi
     try {
       path = configFrom(args).config.ovs_agent.status_socket;
     } catch (err) {
-      fail((err as Error).message);
+      fail((err as Error).message, ExitCode.CONFIG);
     }
   }
   try {

@@ -54,12 +54,11 @@ async function waitForStatus(socket: string, agent: ChildProcess, logFile: strin
       say(readFileSync(logFile, 'utf8'));
       throw new Error(`the agent exited with status ${agent.exitCode} (its log is above)`);
     }
-    try {
-      return await readStatus(socket, 1000);
-    } catch {
-      if (Date.now() > deadline) throw new Error(`the agent did not answer on ${socket}; see ${logFile}`);
-      await sleep(100);
-    }
+    // The socket answers during start-up too (with `starting`): wait for the agent to be up.
+    const s = await readStatus(socket, 1000).catch(() => undefined);
+    if (s && s.starting === undefined) return s;
+    if (Date.now() > deadline) throw new Error(`the agent did not ${s ? `start (${s.starting})` : `answer on ${socket}`}; see ${logFile}`);
+    await sleep(100);
   }
 }
 

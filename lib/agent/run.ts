@@ -1,25 +1,32 @@
 /**
  * Assembles a running agent from its configuration: the OVSDB replica, one
  * OpenFlow channel per bridge, the control plane, the firewall, the status
- * socket. `bin/ovs-agent run` is this plus signal handling.
+ * socket. `bin/ovs-agent run` is this plus signal handling and exit codes
+ * (exit-codes.ts).
  */
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { AgentConfig } from '../config/index.js';
+import { parseRemote } from '../../protocol/ovsdb/transport.js';
+import { ConfigError, type AgentConfig } from '../config/index.js';
 import { LocalControlPlane } from '../control-plane/local/index.js';
-import type { ControlPlane } from '../control-plane/types.js';
-import { createFirewall } from '../firewall/index.js';
+import { ControlPlaneError, type ControlPlane } from '../control-plane/types.js';
+import { createFirewall, type Firewall } from '../firewall/index.js';
 import type { Logger } from '../log.js';
+import { WaitTimeoutError, Waits, type Wait, type WaitReporter } from '../waits.js';
 import { OvsAgent, type PassSummary } from './agent.js';
 import { OpenFlowController } from '../../protocol/openflow/connection/index.js';
 import { OpenFlowBridgeChannel } from './ovs/openflow-channel.js';
 import { ReplicaDatabase } from './ovs/replica-database.js';
-import { StatusServer } from './status-socket.js';
+import { ExitCode, FatalError } from './exit-codes.js';
+import { StatusServer, startingReport } from './status-socket.js';
 
 export interface RunningAgent {
   agent: OvsAgent;
   db: ReplicaDatabase;
   controlPlane: ControlPlane;
   status: StatusServer | undefined;
+  /** The waits on dependencies in progress (reconnections after start). */
+  waits: Waits;
   stop(): Promise<void>;
 }
 
@@ -31,10 +38,19 @@ export interface RunOptions {
   onPass?: (s: PassSummary) => void;
   /** Default true. */
   statusSocket?: boolean;
+  /** Aborting stops start-up wherever it is: runAgent rejects with the signal's reason, having closed what it opened. */
+  signal?: AbortSignal;
+  /**
+   * Told of an error after start that leaves the agent unable to work (OVSDB lost a table or
+   * column the agent reads; the control plane gave up for good): stop, and exit with its code.
+   */
+  onFatal?: (err: FatalError) => void;
+  /** Where waits on dependencies are reported (default: a new Waits logging to `logger`). */
+  waits?: Waits;
 }
 
 /** The control plane the configuration names: the local desired-state file, or Neutron over RabbitMQ. */
-export async function createControlPlane(config: AgentConfig, log: Logger): Promise<ControlPlane> {
+export async function createControlPlane(config: AgentConfig, log: Logger, waits?: WaitReporter): Promise<ControlPlane> {
   if (config.ovs_agent.control_plane === 'neutron') {
     const { createNeutronControlPlane } = await import('../control-plane/neutron/index.js');
     const r = config.oslo_messaging_rabbit;
@@ -60,6 +76,7 @@ export async function createControlPlane(config: AgentConfig, log: Logger): Prom
       logger: {
         debug: (m) => log.debug(m), info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m),
       },
+      waits,
     });
   }
   return new LocalControlPlane({
@@ -80,59 +97,178 @@ export function openflowAddress(config: AgentConfig, bridge: string): string {
   return `unix:${join(config.ovs_agent.ovs_rundir, `${bridge}.mgmt`)}`;
 }
 
-export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
+/**
+ * The parts of the configuration that cannot work, found before anything is opened: the
+ * firewall driver, the OVSDB remote's syntax, the control plane's options (transport_url).
+ * Each is a ConfigError naming the option.
+ */
+async function buildFromConfig(opts: RunOptions, waits: Waits): Promise<{ firewall: Firewall; controlPlane: ControlPlane }> {
   const { config, logger: log } = opts;
-  const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: config.ovs.ovsdb_timeout * 1000 });
-  let controller: OpenFlowController | undefined;
-  let openFlowChannel: (bridge: string) => Promise<OpenFlowBridgeChannel>;
-  if (config.ovs_agent.openflow_channel === 'controller') {
-    // Neutron's way: we listen, each bridge's Controller row points at us, bridges are told apart by datapath id.
-    controller = new OpenFlowController({ address: `ptcp:${config.ovs.of_listen_port}:${config.ovs.of_listen_address}` });
-    const bound = await controller.listen().catch(async (err: Error) => {
-      await db.close();
-      throw err;
-    });
-    config.ovs.of_listen_port = bound.port;
-    log.info(`OpenFlow controller listening on ${bound.host}:${bound.port}`);
-    const timeoutMs = config.ovs.of_connect_timeout * 1000;
-    openFlowChannel = async (bridge) => {
-      const dpid = await waitForDatapathId(db, bridge, timeoutMs);
-      return OpenFlowBridgeChannel.fromSwitch(bridge, await controller!.waitForSwitch(dpid, timeoutMs));
-    };
-  } else {
-    openFlowChannel = (bridge) => OpenFlowBridgeChannel.connect(bridge, openflowAddress(config, bridge),
-      { timeoutMs: config.ovs.of_connect_timeout * 1000 });
-  }
-  const controlPlane = opts.controlPlane ?? await createControlPlane(config, log);
-  const firewall = config.securitygroup.enable_security_group
-    ? createFirewall(config.securitygroup.firewall_driver, {
-      permittedEthertypes: config.securitygroup.permitted_ethertypes,
-      onError: (err, ctx) => log.warn(`firewall: ${err.message}`, ctx),
-    })
-    : createFirewall('noop');
-  const agent = new OvsAgent({
-    config, controlPlane, db, firewall, logger: log, onPass: opts.onPass, openFlowChannel,
-  });
-  try {
-    await agent.start();
-  } catch (err) {
-    await agent.stop().catch(() => undefined);
-    await controller?.close().catch(() => undefined);
-    await db.close().catch(() => undefined);
-    throw err;
-  }
-  const status = opts.statusSocket === false ? undefined : await StatusServer.listen(config.ovs_agent.status_socket, () => agent.status())
-    .catch((err: Error) => {
-      log.warn(`status socket ${config.ovs_agent.status_socket} unavailable: ${err.message}`);
-      return undefined;
-    });
-  return {
-    agent, db, controlPlane, status,
-    async stop() {
-      await status?.close();
-      await agent.stop();
-      await controller?.close();
-      await db.close();
-    },
+  const asConfigError = (option: string) => (err: unknown): never => {
+    throw new ConfigError(`${option}: ${(err as Error).message}`, 'CONFIG_INVALID');
   };
+  let firewall: Firewall;
+  try {
+    firewall = config.securitygroup.enable_security_group
+      ? createFirewall(config.securitygroup.firewall_driver, {
+        permittedEthertypes: config.securitygroup.permitted_ethertypes,
+        onError: (err, ctx) => log.warn(`firewall: ${err.message}`, ctx),
+      })
+      : createFirewall('noop');
+  } catch (err) {
+    asConfigError('[securitygroup] firewall_driver')(err);
+  }
+  try {
+    parseRemote(config.ovs.ovsdb_connection);
+  } catch (err) {
+    asConfigError('[ovs] ovsdb_connection')(err);
+  }
+  // The Neutron control plane checks its options (transport_url...) when made, connecting nothing.
+  const controlPlane = opts.controlPlane ?? await createControlPlane(config, log, waits).catch((err: unknown) => {
+    if (err instanceof ControlPlaneError && !err.retriable) asConfigError('the Neutron control plane')(err);
+    throw err;
+  });
+  return { firewall: firewall!, controlPlane };
+}
+
+/** What start-up opened, closed in reverse order when it fails or is stopped (each close bounded). */
+class Opened {
+  private readonly closers: Array<() => Promise<unknown>> = [];
+
+  add(close: () => Promise<unknown>): void {
+    this.closers.push(close);
+  }
+
+  async closeAll(log: Logger): Promise<void> {
+    for (const close of this.closers.splice(0).reverse()) {
+      const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), CLOSE_TIMEOUT_MS).unref());
+      const r = await Promise.race([close().catch((err: Error) => log.debug(`closing after a failed start: ${err.message}`)), timeout]);
+      if (r === 'timeout') log.warn(`closing after a failed start took over ${CLOSE_TIMEOUT_MS} ms; going on`);
+    }
+  }
+}
+
+const CLOSE_TIMEOUT_MS = 2000;
+
+/** `p`, or the signal's reason as soon as it aborts (p's own outcome is then ignored). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      p.catch(() => undefined);
+      reject(signal.reason);
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then((v) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(v);
+    }, (err: unknown) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(err);
+    });
+  });
+}
+
+/**
+ * Start-up, in this order: the configuration checked (nothing opened yet), the status socket
+ * (so `ovs-agent status` answers from here on, with what start-up waits for), OVSDB, the
+ * OpenFlow channels and the control plane (agent.start()). Every wait is reported to `waits`.
+ * If any step fails, or `signal` aborts, everything opened so far is closed before this rejects.
+ */
+export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
+  const { config, logger: log, signal } = opts;
+  const waits = opts.waits ?? new Waits(log);
+  const { firewall, controlPlane } = await buildFromConfig(opts, waits);
+  const opened = new Opened();
+  const startedAt = new Date();
+  let agent: OvsAgent | undefined;
+  let started = false;
+  try {
+    const status = opts.statusSocket === false ? undefined : await StatusServer.listen(config.ovs_agent.status_socket, () =>
+      started && agent ? { ...agent.status(), waits: waits.list() } : startingReport(config.DEFAULT.host || hostname(), startedAt, waits.list()));
+    if (status) opened.add(() => status.close());
+
+    const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: config.ovs.ovsdb_timeout * 1000, waits, signal });
+    opened.add(() => db.close());
+    log.info(`connected to OVSDB at ${config.ovs.ovsdb_connection}`);
+    db.onFatal((err) => opts.onFatal?.(new FatalError(`OVSDB at ${config.ovs.ovsdb_connection} can no longer serve the agent: ${err.message}`,
+      ExitCode.DEPENDENCY, { cause: err })));
+    controlPlane.onFatal?.((err) => opts.onFatal?.(new FatalError(`the control plane gave up: ${err.message}`, ExitCode.DEPENDENCY, { cause: err })));
+
+    let controller: OpenFlowController | undefined;
+    let openFlowChannel: (bridge: string) => Promise<OpenFlowBridgeChannel>;
+    const timeoutMs = config.ovs.of_connect_timeout * 1000;
+    if (config.ovs_agent.openflow_channel === 'controller') {
+      // Neutron's way: we listen, each bridge's Controller row points at us, bridges are told apart by datapath id.
+      const listening = new OpenFlowController({ address: `ptcp:${config.ovs.of_listen_port}:${config.ovs.of_listen_address}` });
+      const bound = await listening.listen();
+      controller = listening;
+      opened.add(() => listening.close());
+      config.ovs.of_listen_port = bound.port;
+      log.info(`OpenFlow controller listening on ${bound.host}:${bound.port}`);
+      const where = `${bound.host}:${bound.port}`;
+      openFlowChannel = async (bridge) => {
+        const dpid = await untilAborted(bounded(waits.around(`the datapath id of ${bridge}`, 'OVSDB', 'written by ovs-vswitchd',
+          waitForDatapathId(db, bridge, timeoutMs))), signal);
+        const sw = await untilAborted(bounded(waits.around(`${bridge} to connect to our OpenFlow controller`, where,
+          '[ovs] of_listen_address, of_listen_port', listening.waitForSwitch(dpid, timeoutMs))), signal);
+        return watchChannel(OpenFlowBridgeChannel.fromSwitch(bridge, sw), where, waits);
+      };
+    } else {
+      openFlowChannel = async (bridge) => {
+        const address = openflowAddress(config, bridge);
+        const ch = await OpenFlowBridgeChannel.connect(bridge, address,
+          { timeoutMs, waits, signal, hint: '[ovs_agent] ovs_rundir, default $OVS_RUNDIR' });
+        return watchChannel(ch, address, waits);
+      };
+    }
+
+    const a = new OvsAgent({
+      config, controlPlane, db, firewall, logger: log, onPass: opts.onPass, openFlowChannel,
+    });
+    agent = a;
+    opened.add(() => a.stop());
+    await untilAborted(a.start(), signal);
+    started = true;
+    return {
+      agent: a, db, controlPlane, status, waits,
+      async stop() {
+        await status?.close();
+        await a.stop();
+        await controller?.close();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await opened.closeAll(log);
+    throw signal?.aborted ? signal.reason : err;
+  }
+}
+
+/** A wait that ran out ([ovs] of_connect_timeout) is a dependency that did not come: WaitTimeoutError. */
+function bounded<T>(p: Promise<T>): Promise<T> {
+  return p.catch((err: unknown) => {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.endsWith('TIMEOUT')) throw new WaitTimeoutError(`gave up waiting: ${(err as Error).message}`, { cause: err });
+    throw err;
+  });
+}
+
+/** A channel's lost session is a wait until it is back (the channel reconnects by itself). */
+function watchChannel(ch: OpenFlowBridgeChannel, address: string, waits: WaitReporter): OpenFlowBridgeChannel {
+  let wait: Wait | undefined;
+  ch.onEvent((e) => {
+    if (e.kind === 'disconnected') {
+      wait ??= waits.begin(`the OpenFlow session of ${ch.bridge}`, address, 'reconnecting');
+      if (e.error) wait.note(e.error);
+    } else {
+      wait?.done();
+      wait = undefined;
+    }
+  });
+  return ch;
 }

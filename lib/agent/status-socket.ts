@@ -1,34 +1,166 @@
 /**
  * `ovs-agent status` talks to the running agent over a unix socket: the
  * agent writes its status as one JSON document and closes the connection.
+ *
+ * The socket answers from the very start (before OVSDB is reached), so
+ * status can say what start-up waits for. Its safety (docs/agent.md, "The
+ * status socket"):
+ *  - it is created mode 0600 with no window: bound inside a fresh 0700
+ *    directory next to the path, chmod'ed there, then hard-linked into
+ *    place (link() fails if something appeared at the path meanwhile);
+ *  - what is at the path already is never blindly removed: a live agent
+ *    answering there means refusing to start, a stale socket (nothing
+ *    answers) is replaced, anything that is not a socket is left alone and
+ *    the agent refuses to start;
+ *  - on close the path is unlinked only if it is still our socket (same
+ *    device and inode): a later agent's socket is not ours to remove;
+ *  - input is read and dropped (a client that writes must not pin its
+ *    connection: unread bytes kept its end-of-file from ever being seen),
+ *    idle clients are dropped, and at most `maxClients` are held at once.
  */
 import { createConnection, createServer, type Server } from 'node:net';
-import { mkdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { AgentStatus } from './agent.js';
+import { describeWait, type WaitInfo } from '../waits.js';
+
+/** What the status socket answers: the agent's status plus the process's waits and start-up state. */
+export interface StatusReport extends AgentStatus {
+  /** Present until start-up is done: what it is doing, e.g. "waiting for OVSDB at unix:/… since …". */
+  starting?: string;
+  /** Every wait on a dependency in progress (start-up or a reconnection). */
+  waits: WaitInfo[];
+}
+
+export type StatusSocketErrorCode = 'STATUS_SOCKET_IN_USE' | 'STATUS_SOCKET_NOT_A_SOCKET' | 'STATUS_SOCKET_UNUSABLE';
+
+export class StatusSocketError extends Error {
+  override readonly name = 'StatusSocketError';
+  constructor(message: string, readonly code: StatusSocketErrorCode, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export interface StatusServerOptions {
+  /** Clients held at once; more are closed at once (default 16). */
+  maxClients?: number;
+  /** A client idle this long is dropped (default 5 s). */
+  idleTimeoutMs?: number;
+}
 
 export class StatusServer {
-  private constructor(private readonly server: Server, readonly path: string) {}
+  private constructor(private readonly server: Server, readonly path: string, private readonly dev: number, private readonly ino: number) {}
 
-  static async listen(path: string, status: () => AgentStatus): Promise<StatusServer> {
-    mkdirSync(dirname(path), { recursive: true });
-    // A socket file left by a killed agent would make listen() fail with EADDRINUSE.
-    rmSync(path, { force: true });
+  /** Listens on `path`; rejects with StatusSocketError when the path is taken (see the module comment). */
+  static async listen(path: string, status: () => unknown, opts: StatusServerOptions = {}): Promise<StatusServer> {
+    const dir = dirname(path);
+    const unusable = (err: unknown): StatusSocketError =>
+      new StatusSocketError(`cannot create the status socket ${path}: ${(err as Error).message}`, 'STATUS_SOCKET_UNUSABLE', { cause: err });
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw unusable(err);
+    }
+    await claimPath(path);
     const server = createServer((sock) => {
       sock.on('error', () => sock.destroy());
-      sock.end(`${JSON.stringify(status(), jsonBigint)}\n`);
+      sock.setTimeout(opts.idleTimeoutMs ?? 5000, () => sock.destroy());
+      // Read and drop: the client's end-of-file then closes the connection (allowHalfOpen is off).
+      sock.resume();
+      let body: string;
+      try {
+        body = JSON.stringify(status(), jsonBigint);
+      } catch (err) {
+        body = JSON.stringify({ error: `status unavailable: ${(err as Error).message}` });
+      }
+      sock.end(`${body}\n`);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, () => resolve());
-    });
-    return new StatusServer(server, path);
+    server.maxConnections = opts.maxClients ?? 16;
+    // mkdtemp makes the directory 0700: nobody else can reach the socket while its mode is the umask's.
+    let privateDir: string;
+    try {
+      // A short name: a unix socket path has at most 107 bytes.
+      privateDir = mkdtempSync(join(dir, '.ovs-agent-'));
+    } catch (err) {
+      throw unusable(err);
+    }
+    const bound = join(privateDir, 's');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let onError = (err: Error): void => reject(unusable(err));
+        server.on('error', (err) => onError(err));
+        server.listen(bound, () => {
+          // Later errors (a failed accept under fd pressure) cost one status client, never the agent.
+          onError = () => undefined;
+          resolve();
+        });
+      });
+      chmodSync(bound, 0o600);
+      try {
+        linkSync(bound, path);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw e.code === 'EEXIST'
+          ? new StatusSocketError(`status socket ${path} appeared while this agent was starting; is another ovs-agent starting?`, 'STATUS_SOCKET_IN_USE')
+          : unusable(err);
+      }
+    } catch (err) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw err;
+    } finally {
+      rmSync(privateDir, { recursive: true, force: true });
+    }
+    const st = lstatSync(path);
+    return new StatusServer(server, path, st.dev, st.ino);
   }
 
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    rmSync(this.path, { force: true });
+    try {
+      const st = lstatSync(this.path);
+      if (st.dev === this.dev && st.ino === this.ino) unlinkSync(this.path);
+    } catch {
+      // already gone
+    }
   }
+}
+
+/** Makes `path` free for our socket, or says why it is not ours to take. */
+async function claimPath(path: string): Promise<void> {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new StatusSocketError(`cannot use status socket ${path}: ${(err as Error).message}`, 'STATUS_SOCKET_UNUSABLE', { cause: err });
+  }
+  if (!st.isSocket()) {
+    throw new StatusSocketError(`status socket ${path} exists and is not a socket; not touching it (remove it or set [ovs_agent] status_socket)`,
+      'STATUS_SOCKET_NOT_A_SOCKET');
+  }
+  const answer = await probe(path);
+  if (answer === 'live') {
+    throw new StatusSocketError(`another ovs-agent answers on ${path}; not starting a second one on the same status socket`, 'STATUS_SOCKET_IN_USE');
+  }
+  // Nothing listens: left by an agent that was killed.
+  const again = lstatSync(path);
+  if (again.ino === st.ino && again.dev === st.dev) unlinkSync(path);
+}
+
+/** Whether something accepts connections on the socket at `path`. */
+function probe(path: string): Promise<'live' | 'stale'> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve('live');
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      s.destroy();
+      if (err.code === 'ECONNREFUSED') resolve('stale');
+      else reject(new StatusSocketError(`cannot tell whether an agent answers on ${path}: ${err.message}`, 'STATUS_SOCKET_UNUSABLE', { cause: err }));
+    });
+  });
 }
 
 function jsonBigint(_key: string, value: unknown): unknown {
@@ -41,7 +173,7 @@ export class StatusUnavailableError extends Error {
 }
 
 /** Reads the running agent's status; rejects with StatusUnavailableError when no agent answers. */
-export function readStatus(path: string, timeoutMs = 5000): Promise<AgentStatus> {
+export function readStatus(path: string, timeoutMs = 5000): Promise<StatusReport> {
   return new Promise((resolve, reject) => {
     const sock = createConnection(path);
     let data = '';
@@ -57,8 +189,14 @@ export function readStatus(path: string, timeoutMs = 5000): Promise<AgentStatus>
     });
     sock.on('end', () => {
       clearTimeout(timer);
+      if (data === '') {
+        reject(new StatusUnavailableError(`the agent on ${path} closed the connection without answering (too many status clients at once?)`));
+        return;
+      }
       try {
-        resolve(JSON.parse(data) as AgentStatus);
+        const report = JSON.parse(data) as StatusReport & { error?: string };
+        if (report.error !== undefined) throw new Error(report.error);
+        resolve({ ...report, waits: report.waits ?? [] });
       } catch (err) {
         reject(new StatusUnavailableError(`unreadable status from ${path}: ${(err as Error).message}`));
       }
@@ -66,14 +204,30 @@ export function readStatus(path: string, timeoutMs = 5000): Promise<AgentStatus>
   });
 }
 
+/** The report while start-up has not finished: no ports yet, what it is waiting for. */
+export function startingReport(host: string, startedAt: Date, waits: WaitInfo[]): StatusReport {
+  const latest = waits[waits.length - 1];
+  return {
+    host, startedAt: startedAt.toISOString(), ovsState: 'NORMAL', ports: [], localVlans: [], tunnels: [], bridges: [],
+    firstSyncDone: false, passes: 0, flowModsSent: 0, ancillaryBridges: [],
+    starting: latest ? describeWait(latest, { since: true }) : 'setting up (bridges, flows, control plane)',
+    waits,
+  };
+}
+
 /** The status as a short human-readable report. */
-export function formatStatus(s: AgentStatus): string {
+export function formatStatus(s: AgentStatus & Partial<Pick<StatusReport, 'starting' | 'waits'>>): string {
   const lines: string[] = [];
+  if (s.starting !== undefined) lines.push(`starting: ${s.starting}`);
   lines.push(`host ${s.host}, up since ${s.startedAt}, Open vSwitch ${s.ovsState}, ${s.passes} passes`);
   if (s.lastSync) {
     lines.push(`last sync ${s.lastSync.at}: ${s.lastSync.ports} ports in ${s.lastSync.durationMs} ms${s.lastSync.ok ? '' : ' (FAILED, retrying)'}`);
   }
   lines.push(`first full sync ${s.firstSyncDone ? 'done' : 'pending'}`);
+  if (s.waits?.length) {
+    lines.push('', 'WAITING FOR');
+    for (const w of s.waits) lines.push(`  ${describeWait(w, { since: true })}`);
+  }
   lines.push('', 'PORTS');
   const ports = [...s.ports].sort((a, b) => a.name.localeCompare(b.name));
   if (!ports.length) lines.push('  (none)');

@@ -168,6 +168,9 @@ function specOf(section: string, name: string): OptionSpec | undefined {
 
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const values = defaults();
+  // Where the bridges' .mgmt sockets are by default: $OVS_RUNDIR, as ovs-ofctl reads it.
+  const rundir = (opts.env ?? process.env).OVS_RUNDIR;
+  if (rundir) values.ovs_agent.ovs_rundir = rundir;
   const warnings: string[] = [];
 
   for (const file of opts.files ?? []) {

@@ -124,7 +124,7 @@ export const OPTIONS = {
     control_plane: str('local', 'Where ports come from: local (a desired-state file) or neutron (RabbitMQ).', ['local', 'neutron']),
     state_file: str('/etc/ovs-agent/desired-state.json', 'Desired-state file of the local control plane.'),
     status_socket: str('/run/ovs-agent/status.sock', 'Unix socket `ovs-agent status` reads from.'),
-    ovs_rundir: str('/var/run/openvswitch', 'Where the bridges\' <bridge>.mgmt sockets are.'),
+    ovs_rundir: str('/var/run/openvswitch', 'Where the bridges\' <bridge>.mgmt sockets are (default: $OVS_RUNDIR if set, as ovs-ofctl).'),
     openflow_channel: str('mgmt', 'How flows reach a bridge: mgmt (its unix socket) or controller (of_listen_*).', ['mgmt', 'controller']),
   },
 } as const satisfies Record<string, Record<string, OptionSpec>>;

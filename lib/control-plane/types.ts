@@ -162,6 +162,11 @@ export interface ControlPlane {
   tunnelSync(localIp: string, tunnelType: TunnelType): Promise<TunnelEndpoint[]>;
   securityGroupInfo(devices: string[]): Promise<SecurityGroupInfo>;
   reportState(report: AgentStateReport): Promise<ReportStateReply>;
+  /**
+   * Optional: tells of an error after which this control plane will never work again (it gave
+   * up for good); the agent process then exits non-zero (docs/agent.md, "Exit codes").
+   */
+  onFatal?(listener: (err: Error) => void): () => void;
 }
 
 /** A control-plane request failed; `retriable` tells the agent whether backing off and retrying makes sense. */

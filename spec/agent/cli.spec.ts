@@ -47,7 +47,7 @@ describe('ovs-agent command line @integration', function () {
   it('--help reads like a man page', async () => {
     const r = await output(cli(['--help']));
     expect(r.code).to.equal(0);
-    for (const heading of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'SIGNALS', 'EXAMPLES', 'cleanup', 'status', '--config-file']) {
+    for (const heading of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'SIGNALS', 'EXIT STATUS', 'STATUS SOCKET', 'EXAMPLES', 'cleanup', 'status', '--config-file']) {
       expect(r.out).to.include(heading);
     }
   });
@@ -56,7 +56,7 @@ describe('ovs-agent command line @integration', function () {
     const ini = join(dir, 'bad.ini');
     writeFileSync(ini, '[ovs]\nof_listen_port = many\n');
     const r = await output(cli(['run', '--config-file', ini]));
-    expect(r.code).to.equal(1);
+    expect(r.code, 'exit status 2: the configuration cannot work').to.equal(2);
     expect(r.err).to.include('of_listen_port').and.include(`${ini}:2`);
   });
 

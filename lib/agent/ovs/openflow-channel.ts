@@ -11,6 +11,11 @@ import type { FlowMod } from '../../../protocol/openflow/types.js';
 import { OFPG, OFPP, OFP_NO_BUFFER } from '../../../protocol/openflow/constants.js';
 import { flowMatchText, flowModOf, parseDumpLine, type Flow, type FlowChanges } from '../../bridges/index.js';
 import type { FlowChannel, FlowChannelEvent } from '../switch.js';
+import { sleep, WaitTimeoutError, type WaitReporter } from '../../waits.js';
+
+/** First-session retries: 50 ms doubling to 2 s. */
+const CONNECT_FIRST_RETRY_MS = 50;
+const CONNECT_MAX_RETRY_MS = 2000;
 
 /** A strict delete of exactly the flow `fm` adds (table, priority, match), as ovs-ofctl builds it. */
 export function strictDeleteOf(fm: FlowMod): FlowMod {
@@ -34,18 +39,45 @@ export class OpenFlowBridgeChannel implements FlowChannel {
     return new OpenFlowBridgeChannel(bridge, sw);
   }
 
-  /** Connects to `unix:<rundir>/<bridge>.mgmt` or `tcp:HOST:PORT`; reconnects by itself afterwards. */
-  static async connect(bridge: string, address: string, opts: { timeoutMs?: number } = {}): Promise<OpenFlowBridgeChannel> {
-    const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-    // ovs-vswitchd creates the management socket shortly after the bridge row appears.
-    for (;;) {
-      try {
-        const sw = await OpenFlowSwitch.connect(address, { reconnect: { initialDelayMs: 50, maxDelayMs: 2000 } });
+  /**
+   * Connects to `unix:<rundir>/<bridge>.mgmt` or `tcp:HOST:PORT`; reconnects by itself afterwards.
+   * Until the first session, retries with backoff (the wait reported to `waits`) and gives up
+   * after `timeoutMs` with a WaitTimeoutError, or when `signal` aborts.
+   */
+  static async connect(bridge: string, address: string,
+    opts: { timeoutMs?: number; waits?: WaitReporter; hint?: string; signal?: AbortSignal } = {}): Promise<OpenFlowBridgeChannel> {
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    const deadline = Date.now() + timeoutMs;
+    const wait = opts.waits?.begin(`the OpenFlow session of ${bridge}`, address, opts.hint);
+    // ovs-vswitchd creates the management socket shortly after the bridge row appears: retry soon
+    // at first, then back off (a socket that is not there at all is not worth 20 connects a second).
+    let delayMs = CONNECT_FIRST_RETRY_MS;
+    try {
+      for (;;) {
+        opts.signal?.throwIfAborted();
+        let sw: OpenFlowSwitch;
+        try {
+          sw = await OpenFlowSwitch.connect(address, { reconnect: { initialDelayMs: 50, maxDelayMs: 2000 } });
+        } catch (err) {
+          wait?.note(err as Error);
+          if (Date.now() > deadline) {
+            throw new WaitTimeoutError(`gave up waiting for the OpenFlow session of ${bridge} at ${address} after ${timeoutMs / 1000} s: ${(err as Error).message}`,
+              { cause: err });
+          }
+          await sleep(Math.min(delayMs, Math.max(0, deadline - Date.now())), opts.signal);
+          delayMs = Math.min(delayMs * 2, CONNECT_MAX_RETRY_MS);
+          continue;
+        }
+        if (opts.signal?.aborted) {
+          await sw.close();
+          throw opts.signal.reason;
+        }
+        wait?.done();
         return new OpenFlowBridgeChannel(bridge, sw);
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 50));
       }
+    } catch (err) {
+      wait?.cancel();
+      throw err;
     }
   }
 

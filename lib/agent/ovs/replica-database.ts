@@ -7,6 +7,8 @@ import { Replica, type ReplicaOptions } from '../../../protocol/ovsdb/replica/in
 import type { Bridge, Interface, OpenVSwitchTables, Port } from '../../../protocol/ovsdb/models/index.js';
 import type { RowIndex } from '../../../protocol/ovsdb/replica/index.js';
 import type { BridgeRow, BridgeSettings, DbChange, PortSpec, PortTagUpdate, SwitchDatabase, VifRow } from '../switch.js';
+import { OvsdbSchemaError } from '../../../protocol/ovsdb/errors.js';
+import type { Wait, WaitReporter } from '../../waits.js';
 
 type Tables = Pick<OpenVSwitchTables, 'Open_vSwitch' | 'Bridge' | 'Port' | 'Interface' | 'Controller'>;
 
@@ -74,9 +76,69 @@ export class ReplicaDatabase implements SwitchDatabase {
     });
   }
 
-  static async connect(remote: string, opts: { timeoutMs?: number } = {}): Promise<ReplicaDatabase> {
-    const replica = await Replica.start<Tables>({ remote, tables: TABLES });
-    return new ReplicaDatabase(replica, opts.timeoutMs ?? 10_000);
+  /**
+   * Connects and replicates; waits as long as it takes (or until `signal` aborts), the wait
+   * reported to `waits`. Rejects at once with an OvsdbSchemaError when the database lacks a
+   * table or column the agent reads.
+   */
+  static async connect(remote: string, opts: { timeoutMs?: number; waits?: WaitReporter; signal?: AbortSignal } = {}): Promise<ReplicaDatabase> {
+    opts.signal?.throwIfAborted();
+    const replica = Replica.open<Tables>({ remote, tables: TABLES });
+    const ready = replica.whenReady();
+    const wait = opts.waits?.begin('OVSDB', remote, '[ovs] ovsdb_connection');
+    const onError = (err: Error): void => wait?.note(err);
+    replica.on('error', onError);
+    const abort = (): void => void replica.close();
+    opts.signal?.addEventListener('abort', abort, { once: true });
+    try {
+      await ready;
+      wait?.done();
+    } catch (err) {
+      wait?.cancel();
+      await replica.close();
+      throw opts.signal?.aborted ? opts.signal.reason : err;
+    } finally {
+      replica.off('error', onError);
+      opts.signal?.removeEventListener('abort', abort);
+    }
+    const db = new ReplicaDatabase(replica, opts.timeoutMs ?? 10_000);
+    if (opts.waits) db.reportReconnects(remote, opts.waits);
+    return db;
+  }
+
+  /**
+   * Errors after which this database cannot serve the agent: the server's schema lost a table
+   * or column the agent reads (converted under us). The replica would retry forever.
+   */
+  onFatal(listener: (err: OvsdbSchemaError) => void): () => void {
+    const l = (err: Error): void => {
+      if (err instanceof OvsdbSchemaError) listener(err);
+    };
+    this.replica.on('error', l);
+    return () => this.replica.off('error', l);
+  }
+
+  /** A lost connection is a wait like the first one: said out loud until the replica is back. */
+  private reportReconnects(remote: string, waits: WaitReporter): void {
+    let wait: Wait | undefined;
+    const onDown = (err: Error): void => {
+      wait ??= waits.begin('OVSDB', remote, 'reconnecting');
+      wait.note(err);
+    };
+    const onError = (err: Error): void => wait?.note(err);
+    const onUp = (): void => {
+      wait?.done();
+      wait = undefined;
+    };
+    this.replica.on('disconnected', onDown);
+    this.replica.on('error', onError);
+    this.replica.on('resync', onUp);
+    this.unwatch.push(() => {
+      this.replica.off('disconnected', onDown);
+      this.replica.off('error', onError);
+      this.replica.off('resync', onUp);
+      wait?.cancel();
+    });
   }
 
   private emit(c: DbChange): void {

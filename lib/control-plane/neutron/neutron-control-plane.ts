@@ -24,6 +24,7 @@
 import { BrokerConnection } from './broker-connection.js';
 import { configError, NeutronErrorCode } from './errors.js';
 import { stderrLogger, type Logger } from './logger.js';
+import type { WaitReporter } from '../../waits.js';
 import { CACHED_TYPES, RESOURCE_VERSIONS, type CachedType, type NetworkRecord, type PortRecord } from './ovo.js';
 import { deviceLookup } from './port-details.js';
 import { ResourceCache, type Change } from './resource-cache.js';
@@ -96,6 +97,8 @@ export interface NeutronControlPlaneOptions {
   /** Extra attempts of an idempotent call after an RPC timeout, each with a doubled timeout (2). */
   callRetries?: number;
   logger?: Logger;
+  /** Told of the start-up waits (RabbitMQ, then neutron-server), so they are logged and shown in status. */
+  waits?: WaitReporter;
 }
 
 const TOPIC_PLUGIN = 'q-plugin';
@@ -118,13 +121,15 @@ export class NeutronControlPlane implements ControlPlane {
   private running = false;
   /** update_device_list chunks out at the server (see report-window.ts). */
   private readonly reportWindow: ReportWindow;
-  private readonly opts: Required<Omit<NeutronControlPlaneOptions, 'rabbit' | 'logger'>>;
+  private readonly opts: Required<Omit<NeutronControlPlaneOptions, 'rabbit' | 'logger' | 'waits'>>;
+  private readonly waits: WaitReporter | undefined;
   private readonly declaration: TopicDeclaration;
   /** rabbit_transient_queues_ttl (s): the reply and fanout queues' x-expires. */
   private readonly transientTtl: number;
 
   constructor(options: NeutronControlPlaneOptions) {
     this.logger = options.logger ?? stderrLogger;
+    this.waits = options.waits;
     this.opts = {
       transportUrl: options.transportUrl,
       controlExchange: options.controlExchange ?? 'neutron',
@@ -195,8 +200,16 @@ export class NeutronControlPlane implements ControlPlane {
     this.running = true;
     this.createServers(identity.host);
     this.logger.info(`connecting to ${redact(this.opts.transportUrl)}`);
-    await this.conn.start();
-    await this.waitForServer();
+    const rabbit = this.waits?.begin('RabbitMQ', redact(this.opts.transportUrl), '[DEFAULT] transport_url');
+    await this.conn.start().then(() => rabbit?.done(), (err: unknown) => {
+      rabbit?.cancel();
+      throw err;
+    });
+    const server = this.waits?.begin('neutron-server', `RabbitMQ ${this.conn.broker ?? ''}`.trim(), `has_alive_neutron_server on ${TOPIC_REPORTS}`);
+    await this.waitForServer((err) => server?.note(err)).then(() => (this.running ? server?.done() : server?.cancel()), (err: unknown) => {
+      server?.cancel();
+      throw err;
+    });
   }
 
   async stop(): Promise<void> {
@@ -387,13 +400,14 @@ export class NeutronControlPlane implements ControlPlane {
   }
 
   /** Neutron's start: has_alive_neutron_server until it answers (reference §4.1 step 5). */
-  private async waitForServer(): Promise<void> {
+  private async waitForServer(onRetry?: (err: Error) => void): Promise<void> {
     while (this.running) {
       try {
         await this.rpc.call(TOPIC_REPORTS, 'has_alive_neutron_server', {}, { version: '1.2', timeout: this.opts.rpcResponseTimeout });
         return;
       } catch (err) {
         if (!(err instanceof ControlPlaneError) || !err.retriable) throw err;
+        onRetry?.(err);
         this.logger.warn(`waiting for neutron-server: ${err.message}`);
       }
     }

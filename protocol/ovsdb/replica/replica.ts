@@ -130,15 +130,27 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
    * state. Keeps reconnecting after any disconnect until `close()`.
    */
   static async start<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Record<string, ReplicaRow>>(options: ReplicaOptions<T>): Promise<Replica<T>> {
-    const r = new Replica<T>(options);
+    const r = Replica.open<T>(options);
     const first = r.whenReady();
-    void r.run();
     try {
       await first;
     } catch (err) {
       await r.close();
       throw err;
     }
+    return r;
+  }
+
+  /**
+   * Starts connecting in the background and returns at once, for a caller
+   * that watches the wait: each failed attempt is an `error` event, and
+   * `whenReady()` (call it now, not later: a replica that cannot start
+   * closes itself) resolves once the replica holds the initial state or
+   * rejects with why it never will. `close()` gives up.
+   */
+  static open<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Record<string, ReplicaRow>>(options: ReplicaOptions<T>): Replica<T> {
+    const r = new Replica<T>(options);
+    void r.run();
     return r;
   }
 
