@@ -15,7 +15,7 @@ import {
   Reg,
   Table,
 } from './constants.js';
-import { flow, type Flow } from './flow.js';
+import { flow, type DesiredFlow as Flow } from '../flows/flow.js';
 import {
   actions,
   address,

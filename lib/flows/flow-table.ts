@@ -112,6 +112,16 @@ export class FlowTable {
     return out;
   }
 
+  /** The flows of every owner whose name starts with `prefix`, each once (one part of the agent's flows: tests, status). */
+  flowsOfOwners(prefix: string): DesiredFlow[] {
+    const out = new Map<string, DesiredFlow>();
+    for (const owner of this.owners.keys()) {
+      if (!owner.startsWith(prefix)) continue;
+      for (const f of this.flowsOf(owner)) if (!out.has(f.key)) out.set(f.key, f);
+    }
+    return [...out.values()];
+  }
+
   /** Every wanted flow. */
   *desiredFlows(): Iterable<DesiredFlow> {
     for (const e of this.entries.values()) if (e.want) yield e.want;
