@@ -20,6 +20,8 @@ export interface RunningAgent {
   db: ReplicaDatabase;
   controlPlane: ControlPlane;
   status: StatusServer | undefined;
+  /** The OpenFlow listener the bridges connect to (`openflow_channel = controller` only). */
+  controller: OpenFlowController | undefined;
   stop(): Promise<void>;
 }
 
@@ -127,7 +129,7 @@ export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
       return undefined;
     });
   return {
-    agent, db, controlPlane, status,
+    agent, db, controlPlane, status, controller,
     async stop() {
       await status?.close();
       await agent.stop();

@@ -49,6 +49,11 @@ export class OpenFlowBridgeChannel implements FlowChannel {
     }
   }
 
+  /** The switch underneath, one object across its sessions (diagnostics, tests). */
+  get switch(): OpenFlowSwitch {
+    return this.sw;
+  }
+
   private emit(e: FlowChannelEvent): void {
     for (const l of this.listeners) l(e);
   }
