@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { OvsAgent, type PassSummary } from './agent.js';
 import { OpenFlowController } from '../../protocol/openflow/connection/index.js';
 import { OpenFlowBridgeChannel } from './ovs/openflow-channel.js';
+import { bridgeClaimChecker, listenAddressWarning, newSwitchDescription, refusalLog } from './ovs/controller-trust.js';
 import { ReplicaDatabase } from './ovs/replica-database.js';
 import { StatusServer } from './status-socket.js';
 
@@ -33,6 +34,8 @@ export interface RunOptions {
   onPass?: (s: PassSummary) => void;
   /** Default true. */
   statusSocket?: boolean;
+  /** @internal How OVS restarts are noticed (AgentOptions.restartDetection; benchmarks compare the two). */
+  restartDetection?: 'events' | 'poll';
 }
 
 /** The control plane the configuration names: the local desired-state file, or Neutron over RabbitMQ. */
@@ -87,15 +90,26 @@ export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
   const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: config.ovs.ovsdb_timeout * 1000 });
   let controller: OpenFlowController | undefined;
   let openFlowChannel: (bridge: string) => Promise<OpenFlowBridgeChannel>;
+  let switchDescription: string | undefined;
   if (config.ovs_agent.openflow_channel === 'controller') {
-    // Neutron's way: we listen, each bridge's Controller row points at us, bridges are told apart by datapath id.
-    controller = new OpenFlowController({ address: `ptcp:${config.ovs.of_listen_port}:${config.ovs.of_listen_address}` });
+    // Neutron's way: we listen, each bridge's Controller row points at us, bridges are told apart by datapath id,
+    // and a peer's claim to a datapath is checked against OVSDB first (lib/agent/ovs/controller-trust.ts).
+    switchDescription = newSwitchDescription();
+    controller = new OpenFlowController({
+      address: `ptcp:${config.ovs.of_listen_port}:${config.ovs.of_listen_address}`,
+      verifyClaim: bridgeClaimChecker(db, switchDescription),
+    });
+    const refusals = refusalLog(log);
+    controller.on('refused', (err: Error) => refusals.refused(err));
+    controller.on('handshakeError', (err: Error) => refusals.refused(err));
     const bound = await controller.listen().catch(async (err: Error) => {
       await db.close();
       throw err;
     });
     config.ovs.of_listen_port = bound.port;
     log.info(`OpenFlow controller listening on ${bound.host}:${bound.port}`);
+    const exposed = listenAddressWarning(config.ovs.of_listen_address, bound.port);
+    if (exposed) log.warn(exposed);
     const timeoutMs = config.ovs.of_connect_timeout * 1000;
     openFlowChannel = async (bridge) => {
       const dpid = await waitForDatapathId(db, bridge, timeoutMs);
@@ -113,7 +127,8 @@ export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
     })
     : createFirewall('noop');
   const agent = new OvsAgent({
-    config, controlPlane, db, firewall, logger: log, onPass: opts.onPass, openFlowChannel,
+    config, controlPlane, db, firewall, logger: log, onPass: opts.onPass, openFlowChannel, switchDescription,
+    restartDetection: opts.restartDetection,
   });
   try {
     await agent.start();

@@ -158,7 +158,7 @@ describe('agent as OpenFlow controller: peers that are not the switch @integrati
     expect(impostors.length, 'impostor connections made').to.be.greaterThan(0);
     expect(impostors.reduce((n, i) => n + i.flowMods, 0), 'flow-mods the impostors got').to.equal(0);
     expect(r.controller!.switch(dpid)!.connected).to.equal(true);
-    expect(refusals().length).to.be.greaterThan(0);
+    await until(() => refusals().length > 0, 'a refusal logged');
   });
 
   it('3,000 connections claiming made-up datapath ids leave no trace in the controller; the agent keeps wiring', async () => {
@@ -186,6 +186,8 @@ describe('agent as OpenFlow controller: peers that are not the switch @integrati
       const s = connect(r.agent.config.ovs.of_listen_port, '127.0.0.1');
       s.on('error', () => undefined);
       s.on('close', () => closed++);
+      // It reads what it is sent (so it sees the close), and never answers.
+      s.resume();
       sockets.push(s);
       await new Promise((resolve) => s.once('connect', resolve));
     }
