@@ -25,7 +25,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import type { ClaimVerdict, SwitchClaim, SwitchClaimRefusedError } from '../../../protocol/openflow/connection/index.js';
+import type { ClaimVerdict, SwitchClaim } from '../../../protocol/openflow/connection/index.js';
 import { formatDatapathId } from '../../../protocol/openflow/connection/index.js';
 import { OFPP } from '../../../protocol/openflow/constants.js';
 import type { Logger } from '../../log.js';
@@ -82,28 +82,32 @@ function portsContradiction(db: SwitchDatabase, bridge: string, ports: ReadonlyA
 
 /**
  * Logs refused peers and failed handshakes as warnings, at most `burst` per
- * minute, then how many more there were: a flood of connections must not
- * become a flood of log lines.
+ * `windowMs`, then how many more there were when the window ends: a flood
+ * of connections must not become a flood of log lines.
  */
-export function refusalLog(log: Logger, burst = 5, windowMs = 60_000): { refused(err: SwitchClaimRefusedError | Error): void } {
+export function refusalLog(log: Logger, burst = 5, windowMs = 60_000): { refused(err: Error): void } {
   let windowStart = 0;
   let logged = 0;
   let suppressed = 0;
+  let flush: NodeJS.Timeout | undefined;
   return {
     refused(err) {
       const now = Date.now();
       if (now - windowStart >= windowMs) {
-        if (suppressed) log.warn(`${suppressed} more OpenFlow peers refused or failing their handshake in the last minute`);
         windowStart = now;
         logged = 0;
-        suppressed = 0;
       }
-      if (logged >= burst) {
-        suppressed++;
+      if (logged < burst) {
+        logged++;
+        log.warn(err.message, { code: (err as { code?: string }).code });
         return;
       }
-      logged++;
-      log.warn(err.message, { code: (err as { code?: string }).code });
+      suppressed++;
+      flush ??= setTimeout(() => {
+        log.warn(`${suppressed} more OpenFlow peers refused or failing their handshake in the last ${windowMs / 1000} s`);
+        suppressed = 0;
+        flush = undefined;
+      }, windowStart + windowMs - now).unref();
     },
   };
 }
