@@ -1242,7 +1242,7 @@ export class OvsAgent {
    * Dumps every bridge whose session changed and sends it the difference
    * with what the agent wants, one bundle per bridge: nothing when it holds
    * exactly that, every flow when it lost its tables. br-int without its
-   * canary means ovs-vswitchd restarted: the bridges are set up again first
+   * canary means ovs-vswitchd restarted: the bridges are also set up again
    * and every port is re-wired by the next pass (docs/agent.md, Recovery).
    */
   private async reconcileChangedSessions(why: string): Promise<void> {
@@ -1259,11 +1259,16 @@ export class OvsAgent {
         // Set first: should the rest fail, the ports are still re-wired once it succeeds.
         this.startFlag = true;
         this.fullSyncPending = true;
-        await this.setUpBridgesAgain();
       }
       // Flows that expire by themselves (br-tun's learned MACs) are the switch's own: neither adopted nor deleted.
       tables.forEach((t, i) => t.adoptInstalled(dumps[i].filter((f) => !f.expires), { deleteUnwanted: this.firstSyncDone }));
-      const n = await this.commitFlows(restarted ? 'setup' : 'reconcile', tables);
+      // Traffic first: the desired tables hold the whole pipeline, built with the ofports OVSDB has, which
+      // ovs-vswitchd reuses when it comes back (and which the replica could not show changed any sooner).
+      let n = await this.commitFlows('reconcile', tables);
+      if (restarted) {
+        await this.setUpBridgesAgain();
+        n += await this.commitFlows('setup', tables);
+      }
       this.ovsState = 'NORMAL';
       this.log.info(`compared ${tables.map((t) => t.bridge).join(', ')} with ovs-vswitchd: ${n} flow mods sent`, { why, restarted });
     } catch (err) {

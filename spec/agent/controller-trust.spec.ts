@@ -2,7 +2,7 @@
  * The controller arrangement against peers that are not the switch
  * (`openflow_channel = controller`: the agent listens, the bridges'
  * Controller rows point at it, as Neutron's agent does). Impostors are real
- * TCP clients speaking OpenFlow 1.3 (support/impostor.ts); the real bridge's
+ * TCP clients speaking OpenFlow 1.3 (spec/support/fake-switch.ts); the real bridge's
  * flows are read with ovs-ofctl, the oracle.
  */
 import { expect } from 'chai';
@@ -15,7 +15,7 @@ import { loadConfig } from '../../lib/config/index.js';
 import type { Logger } from '../../lib/log.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
 import { freePort } from '../openflow/connection/helpers.js';
-import { ImpostorSwitch } from './support/impostor.js';
+import { FakeSwitch } from '../support/fake-switch.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NET = 'net-local-1';
@@ -116,7 +116,7 @@ describe('agent as OpenFlow controller: peers that are not the switch @integrati
     const real = r.controller!.switch(dpid)!;
     const sessions = real.sessions;
 
-    const impostor = await ImpostorSwitch.connect(r.agent.config.ovs.of_listen_port, dpid);
+    const impostor = await FakeSwitch.dial(r.agent.config.ovs.of_listen_port, dpid);
     cleanups.push(() => impostor.close());
     await until(() => impostor.handshaken, 'the impostor\'s handshake');
     await plug('tap1', 1);
@@ -133,11 +133,11 @@ describe('agent as OpenFlow controller: peers that are not the switch @integrati
     const listenPort = await freePort();
     const dpid = await dpidOf('br-int');
     let stop = false;
-    const impostors: ImpostorSwitch[] = [];
+    const impostors: FakeSwitch[] = [];
     // Keeps claiming br-int, from before the agent listens until the test ends.
     const loop = (async () => {
       while (!stop) {
-        const imp = await ImpostorSwitch.connect(listenPort, dpid).catch(() => undefined);
+        const imp = await FakeSwitch.dial(listenPort, dpid).catch(() => undefined);
         if (!imp) {
           await sleep(2);
           continue;
@@ -167,7 +167,7 @@ describe('agent as OpenFlow controller: peers that are not the switch @integrati
     const before = ctl.switches().length;
     for (let batch = 0; batch < 60; batch++) {
       await Promise.all(Array.from({ length: 50 }, async (_, j) => {
-        const imp = await ImpostorSwitch.connect(r.agent.config.ovs.of_listen_port, 0xdead_0000_0000n + BigInt(batch * 50 + j));
+        const imp = await FakeSwitch.dial(r.agent.config.ovs.of_listen_port, 0xdead_0000_0000n + BigInt(batch * 50 + j));
         await Promise.race([imp.closed, until(() => imp.handshaken, 'handshake', 10_000).then(() => sleep(20))]);
         imp.close();
       }));

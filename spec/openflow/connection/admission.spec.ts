@@ -1,7 +1,7 @@
 /**
  * Who the controller lets in, and how a dropped switch over a unix socket
- * comes back. The peers are minimal fake switches built on the codec (TCP
- * or unix clients and servers), so each rule can be driven exactly: a
+ * comes back. The peers are fake switches built on the codec
+ * (spec/support/fake-switch.ts), so each rule can be driven exactly: a
  * switch that answers, one that went silent, one that never says HELLO.
  */
 import { expect } from 'chai';
@@ -9,60 +9,21 @@ import { existsSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OFP_VERSION } from '../../../protocol/openflow/constants.js';
-import { decodeMessage, encodeMessage } from '../../../protocol/openflow/messages.js';
-import type { OpenFlowMessage } from '../../../protocol/openflow/types.js';
-import { OfWriter } from '../../../protocol/openflow/writer.js';
 import {
-  MessageFramer,
   OpenFlowController,
   SwitchClaimRefusedError,
   connectSwitch,
   type OpenFlowSwitch,
 } from '../../../protocol/openflow/connection/index.js';
+import { FakeSwitch } from '../../support/fake-switch.js';
 import { until } from './helpers.js';
-
-/** Plays a switch on `socket`: HELLO, FEATURES_REPLY with `dpid`, then answers echoes while `answering()`. */
-function playSwitch(socket: Socket, dpid: bigint, answering: () => boolean = () => true): void {
-  const send = (m: OpenFlowMessage): void => {
-    const w = new OfWriter(128);
-    encodeMessage(w, m, OFP_VERSION.OF13);
-    if (!socket.destroyed) socket.write(w.take());
-  };
-  send({ type: 'hello', versions: [OFP_VERSION.OF13] });
-  const framer = new MessageFramer((buf) => {
-    const m = decodeMessage(buf);
-    if (m.type === 'features_request') {
-      send({ type: 'features_reply', xid: m.xid, datapathId: dpid, nBuffers: 0, nTables: 254, auxiliaryId: 0, capabilities: 0, reserved: 0 });
-    } else if (m.type === 'echo_request' && answering()) {
-      send({ type: 'echo_reply', xid: m.xid, data: m.data });
-    }
-  });
-  socket.on('data', (chunk) => framer.push(chunk));
-  socket.on('error', () => undefined);
-}
-
-/** A fake switch dialling the controller. */
-class Dialer {
-  answering = true;
-  readonly socket: Socket;
-  readonly closed: Promise<void>;
-  constructor(port: number, dpid: bigint) {
-    this.socket = connect(port, '127.0.0.1');
-    this.closed = new Promise((r) => this.socket.once('close', () => r()));
-    this.socket.once('connect', () => playSwitch(this.socket, dpid, () => this.answering));
-    this.socket.on('error', () => undefined);
-  }
-  get open(): boolean {
-    return !this.socket.destroyed;
-  }
-}
 
 describe('openflow controller: who is admitted', () => {
   let controller: OpenFlowController | undefined;
-  const dialers: Dialer[] = [];
-  const dial = (dpid: bigint): Dialer => {
-    const d = new Dialer(controller!.port, dpid);
+  const dialers: FakeSwitch[] = [];
+  /** A fake switch dialling the controller (connected when this resolves). */
+  const dial = async (dpid: bigint): Promise<FakeSwitch> => {
+    const d = await FakeSwitch.dial(controller!.port, dpid);
     dialers.push(d);
     return d;
   };
@@ -75,7 +36,7 @@ describe('openflow controller: who is admitted', () => {
   }
 
   afterEach(async () => {
-    for (const d of dialers.splice(0)) d.socket.destroy();
+    for (const d of dialers.splice(0)) d.close();
     refusals.splice(0);
     await controller?.close();
     controller = undefined;
@@ -83,23 +44,23 @@ describe('openflow controller: who is admitted', () => {
 
   it('a second claim to a datapath whose session answers is refused; the first keeps its session', async () => {
     const ctl = await listen();
-    const first = dial(0x42n);
+    const first = await dial(0x42n);
     const sw = await ctl.waitForSwitch(0x42n);
-    const second = dial(0x42n);
+    const second = await dial(0x42n);
     await second.closed;
     expect(refusals.map((e) => [e.reason, e.code, e.datapathId])).to.deep.equal([['incumbent', 'OF_CONN_REFUSED', 0x42n]]);
     expect(refusals[0].message).to.match(/claims datapath 0000000000000042, which has a session that answers/);
     expect(sw.sessions).to.equal(1);
-    expect(sw.connected && first.open).to.equal(true);
+    expect(sw.connected && first.isOpen).to.equal(true);
     await sw.connection!.echo();
   });
 
   it('a claim to a datapath whose session went silent replaces it', async () => {
     const ctl = await listen({ incumbentProbeMs: 200 });
-    const first = dial(0x42n);
+    const first = await dial(0x42n);
     const sw = await ctl.waitForSwitch(0x42n);
     first.answering = false;
-    dial(0x42n);
+    await dial(0x42n);
     await until(() => (sw.sessions === 2 ? true : undefined), 'the second session');
     await first.closed;
     expect(refusals).to.deep.equal([]);
@@ -118,7 +79,7 @@ describe('openflow controller: who is admitted', () => {
         return new Promise(() => undefined);
       },
     });
-    const [, two, three, four] = [dial(1n), dial(2n), dial(3n), dial(4n)];
+    const [, two, three, four] = await Promise.all([dial(1n), dial(2n), dial(3n), dial(4n)]);
     await ctl.waitForSwitch(1n);
     await Promise.all([two.closed, three.closed, four.closed]);
     const byDpid = Object.fromEntries(refusals.map((e) => [String(e.datapathId), `${e.reason}: ${e.message}`]));
@@ -133,9 +94,9 @@ describe('openflow controller: who is admitted', () => {
     const gate = new Promise<void>((r) => (release = r));
     let calls = 0;
     const ctl = await listen({ verifyClaim: async () => (++calls === 1 ? new Promise(() => undefined) : (await gate, { accept: true })) });
-    const stuck = dial(7n);
+    const stuck = await dial(7n);
     await until(() => (calls === 1 ? true : undefined), 'the first check');
-    dial(7n);
+    await dial(7n);
     await until(() => (calls === 2 ? true : undefined), 'the second check');
     release();
     await ctl.waitForSwitch(7n);
@@ -146,18 +107,18 @@ describe('openflow controller: who is admitted', () => {
   it('remembers at most maxSwitches datapaths: the least recently connected one that is down is forgotten', async () => {
     const ctl = await listen({ maxSwitches: 3 });
     for (let id = 1n; id <= 20n; id++) {
-      const d = dial(id);
+      const d = await dial(id);
       await ctl.waitForSwitch(id);
-      d.socket.destroy();
+      d.close();
       await until(() => (ctl.switch(id)?.connected === false ? true : undefined), `datapath ${id} down`);
     }
     expect(ctl.switches().map((s) => s.datapathId)).to.deep.equal([18n, 19n, 20n]);
     // Three connected: a fourth is refused rather than forgetting a live one.
     for (const id of [30n, 31n, 32n]) {
-      dial(id);
+      await dial(id);
       await ctl.waitForSwitch(id);
     }
-    const extra = dial(33n);
+    const extra = await dial(33n);
     await extra.closed;
     expect(refusals.map((e) => e.reason)).to.deep.equal(['too_many_switches']);
     expect(ctl.switches().map((s) => s.datapathId).sort()).to.deep.equal([30n, 31n, 32n]);
@@ -178,7 +139,7 @@ describe('openflow controller: who is admitted', () => {
     await until(() => (closed >= 22 ? true : undefined), '22 of 30 dropped');
     expect(ctl.pendingCount).to.be.at.most(8);
     // A switch connecting now still gets in (it pushes the oldest silent peer out).
-    dial(0x99n);
+    await dial(0x99n);
     await ctl.waitForSwitch(0x99n);
     await until(() => (closed === 30 ? true : undefined), 'the rest timed out', 5000);
     expect(ctl.pendingCount).to.equal(0);
@@ -208,7 +169,7 @@ describe('openflow switch over a unix socket: redialled when the socket comes ba
     if (existsSync(path)) unlinkSync(path);
     server = createServer((s) => {
       sessions.push(s);
-      playSwitch(s, 0x77n);
+      new FakeSwitch(s, 0x77n);
     });
     await new Promise<void>((r) => server!.listen(path, r));
     return sessions;

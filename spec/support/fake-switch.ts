@@ -1,22 +1,24 @@
 /**
- * A process pretending to be a bridge: a plain TCP client that connects to
- * the agent's OpenFlow listener and speaks OpenFlow 1.3 with our own codec.
- * It sends HELLO, answers FEATURES_REQUEST with the datapath id it claims,
- * and then plays along: echo, barriers, bundles (open/commit replies, adds
+ * A switch played on a socket with our own codec, OpenFlow 1.3: it sends
+ * HELLO, answers FEATURES_REQUEST with the datapath id it claims, and then
+ * plays along: echo, barriers, bundles (open/commit replies, adds
  * swallowed), multipart requests (empty dumps, its own DESC and PORT_DESC).
  * Whatever flow-mods it gets are counted, never applied anywhere.
  *
- * `silent` stops after connecting (no HELLO at all), as a peer that only
- * holds a connection open.
+ * `FakeSwitch.dial` makes it a TCP client of a controller listener: a
+ * process pretending to be a bridge (an impostor). `silent` sends nothing at
+ * all, as a peer that only holds a connection open; `answering = false`
+ * makes a handshaken one go quiet.
  */
 import { connect, type Socket } from 'node:net';
-import { OFP_VERSION, OFPP } from '../../../protocol/openflow/constants.js';
-import { decodeMessage, encodeMessage } from '../../../protocol/openflow/messages.js';
-import { MessageFramer } from '../../../protocol/openflow/connection/index.js';
-import type { BundleCtrlType, OpenFlowMessage, Port } from '../../../protocol/openflow/types.js';
-import { OfWriter } from '../../../protocol/openflow/writer.js';
+import { OFP_VERSION, OFPP } from '../../protocol/openflow/constants.js';
+import { decodeMessage, encodeMessage } from '../../protocol/openflow/messages.js';
+import { MessageFramer } from '../../protocol/openflow/connection/index.js';
+import type { BundleCtrlType, OpenFlowMessage, Port } from '../../protocol/openflow/types.js';
+import { OfWriter } from '../../protocol/openflow/writer.js';
 
-export interface ImpostorOptions {
+export interface FakeSwitchOptions {
+  /** For `dial`. Default 127.0.0.1. */
   host?: string;
   /** Send nothing at all. */
   silent?: boolean;
@@ -27,16 +29,18 @@ export interface ImpostorOptions {
   localName?: string;
 }
 
-export class ImpostorSwitch {
+export class FakeSwitch {
   /** Flow-mods it received, alone or inside bundles. */
   flowMods = 0;
   bundlesCommitted = 0;
   /** Set once its FEATURES_REPLY went out. */
   handshaken = false;
+  /** Once false, it answers nothing more (a switch gone silent). */
+  answering = true;
   readonly closed: Promise<void>;
   private readonly socket: Socket;
 
-  private constructor(socket: Socket, readonly datapathId: bigint, private readonly opts: ImpostorOptions) {
+  constructor(socket: Socket, readonly datapathId: bigint, private readonly opts: FakeSwitchOptions = {}) {
     this.socket = socket;
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('error', () => undefined);
@@ -53,13 +57,13 @@ export class ImpostorSwitch {
   }
 
   /** Connects to `port` and starts playing the switch `datapathId`. */
-  static connect(port: number, datapathId: bigint, opts: ImpostorOptions = {}): Promise<ImpostorSwitch> {
+  static dial(port: number, datapathId: bigint, opts: FakeSwitchOptions = {}): Promise<FakeSwitch> {
     return new Promise((resolve, reject) => {
       const s = connect(port, opts.host ?? '127.0.0.1');
       s.once('error', reject);
       s.once('connect', () => {
         s.off('error', reject);
-        resolve(new ImpostorSwitch(s, datapathId, opts));
+        resolve(new FakeSwitch(s, datapathId, opts));
       });
     });
   }
@@ -80,6 +84,7 @@ export class ImpostorSwitch {
   }
 
   private onMessage(m: OpenFlowMessage): void {
+    if (!this.answering) return;
     const xid = m.xid;
     switch (m.type) {
       case 'features_request':
