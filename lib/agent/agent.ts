@@ -30,7 +30,7 @@ import { firewallPortFrom, type Firewall, type FirewallPort, type FlowChange } f
 import { L2Population, applyToTunnelBridge, type L2popAction } from '../l2pop/index.js';
 import { DeviceReporter, type ReportedBatch } from './device-reporter.js';
 import { LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
-import type { BridgeSettings, FlowChannel, SwitchDatabase, VifRow } from './switch.js';
+import type { BridgeSettings, FlowChannel, FlowChannelEvent, SwitchDatabase, VifRow } from './switch.js';
 import { VifRegistry, startupOrder, type TrackedVif, type VifEvent, type VifPlace } from './vif-registry.js';
 import { warmUpFlowPath, type WarmUpResult } from './warm-up.js';
 
@@ -95,6 +95,18 @@ export interface AgentOptions {
   logger?: Logger;
   /** Called after each pass (status, the demo, tests). */
   onPass?: (summary: PassSummary) => void;
+  /**
+   * `other_config:dp-desc` for the bridges the agent sets up. In controller
+   * mode it is how the listener tells the real switch from a peer that only
+   * claims its datapath id (lib/agent/ovs/controller-trust.ts).
+   */
+  switchDescription?: string;
+  /**
+   * How a lost or new OpenFlow session is noticed: `events` (the default), at
+   * once from the channels' session events, with the periodic canary check
+   * behind them; `poll`, by the canary check alone (benchmarks compare them).
+   */
+  restartDetection?: 'events' | 'poll';
 }
 
 export interface PassSummary {
@@ -179,7 +191,16 @@ export class OvsAgent {
   private fullSyncPending = true;
   private tunnelSyncPending = true;
   private ovsState: AgentStatus['ovsState'] = 'NORMAL';
+  /** A recovery (reconcile after a session change, re-setup after an OVS restart) running; passes wait for it. */
   private restartHandling: Promise<void> | undefined;
+  /** Bridges whose OpenFlow session changed since their flows were last compared with the switch's. */
+  private readonly sessionChanged = new Set<string>();
+  private recoverAgain = false;
+  private recoverRetryTimer: NodeJS.Timeout | undefined;
+  /** The next retry's delay after failed recoveries in a row. */
+  private recoverRetryMs = RETRY_BASE_MS;
+  private readonly restartDetection: 'events' | 'poll';
+  private readonly switchDescription: string | undefined;
   private startFlag = true;
   private passCount = 0;
   private flowModsSent = 0;
@@ -204,6 +225,8 @@ export class OvsAgent {
     this.onPass = opts.onPass;
     this.firewall = opts.firewall;
     this.openChannel = opts.openFlowChannel;
+    this.restartDetection = opts.restartDetection ?? 'events';
+    this.switchDescription = opts.switchDescription;
     this.host = opts.config.DEFAULT.host || hostname();
     this.reporter = new DeviceReporter({
       send: (up, down) => this.cp.updateDeviceList(up, down),
@@ -250,6 +273,7 @@ export class OvsAgent {
     });
     this.startTimers();
     this.started = true;
+    if (this.sessionChanged.size) this.recover('OpenFlow sessions changed during start-up');
     this.schedulePass();
   }
 
@@ -259,6 +283,8 @@ export class OvsAgent {
       datapathType: this.config.ovs.datapath_type, failMode: 'secure', protocols: [...BRIDGE_PROTOCOLS],
       otherConfig: { 'mac-table-size': String(this.config.ovs.bridge_mac_table_size) },
     };
+    // The switch's proof of identity to our controller listener (lib/agent/ovs/controller-trust.ts).
+    if (this.switchDescription) s.otherConfig['dp-desc'] = this.switchDescription;
     if (name !== this.config.ovs.integration_bridge) return s;
     const snooping = integrationBridgeSnooping(this.config.ovs.igmp_snooping_enable);
     return {
@@ -373,15 +399,7 @@ export class OvsAgent {
       if (this.channels.has(table.bridge)) continue;
       const ch = await this.openChannel(table.bridge);
       this.channels.set(table.bridge, ch);
-      let first = true;
-      this.unsubscribe.push(ch.onEvent((e) => {
-        if (e.kind === 'connected') {
-          if (first) first = false;
-          else void this.checkCanary('reconnect');
-        } else {
-          this.log.warn(`OpenFlow channel to ${table.bridge} lost`, { error: e.error?.message });
-        }
-      }));
+      this.unsubscribe.push(ch.onEvent((e) => this.onChannelEvent(table.bridge, e)));
       if (table.bridge === this.brInt.name && this.config.agent.drop_flows_on_start) {
         table.adoptInstalled(await this.dumpAll(ch), { deleteUnwanted: true });
       } else {
@@ -657,9 +675,9 @@ export class OvsAgent {
 
   private async runPass(): Promise<void> {
     if (this.stopped) return;
-    if (this.restartHandling) {
-      await this.restartHandling;
-    }
+    // A recovery may start while the pass waits for the previous one: wait for it too.
+    while (this.restartHandling) await this.restartHandling;
+    if (this.stopped) return;
     this.passRunning = true;
     const t0 = Date.now();
     const summary: PassSummary = {
@@ -1091,10 +1109,10 @@ export class OvsAgent {
     }
   }
 
-  /** Sends every bridge's pending changes, one bundle per bridge, in parallel; returns the flow-mod count. */
-  private async commitFlows(why: string): Promise<number> {
+  /** Sends every bridge's (or these tables') pending changes, one bundle per bridge, in parallel; returns the flow-mod count. */
+  private async commitFlows(why: string, tables = this.flowTables()): Promise<number> {
     let count = 0;
-    await Promise.all(this.flowTables().map(async (table) => {
+    await Promise.all(tables.map(async (table) => {
       const changes = table.takeChanges();
       const n = changes.adds.length + changes.deletes.length;
       if (!n) return;
@@ -1244,9 +1262,28 @@ export class OvsAgent {
     this.brTun.setFloodFlow(m.networkId, m.lvid, m.segmentationId!, ofports);
   }
 
-  // ---------------------------------------------------------------- OVS restarts
+  // ---------------------------------------------------------------- OVS restarts and reconnects
 
-  /** §3.10: no flow in table 23 means ovs-vswitchd lost its tables. */
+  /**
+   * A channel's session events. A new session (never the one a channel was
+   * opened with) means the switch may not hold what the agent believes: it
+   * restarted with empty tables, or someone changed flows while the agent
+   * was not looking. Its bridge is compared with the switch at once.
+   */
+  private onChannelEvent(bridge: string, e: FlowChannelEvent): void {
+    if (e.kind === 'disconnected') {
+      this.log.warn(`OpenFlow channel to ${bridge} lost`, { error: e.error?.message });
+      return;
+    }
+    if (this.restartDetection === 'poll') return;
+    this.sessionChanged.add(bridge);
+    this.recover(`new OpenFlow session to ${bridge}`);
+  }
+
+  /**
+   * The periodic check, behind the session events (alone with `restartDetection: 'poll'`): no flow in
+   * br-int's canary table means ovs-vswitchd lost its tables (docs/agent.md, Recovery).
+   */
   private async checkCanary(why: string): Promise<void> {
     if (this.stopped || this.restartHandling) return;
     const ch = this.channels.get(this.brInt.name);
@@ -1263,20 +1300,94 @@ export class OvsAgent {
       this.ovsState = 'NORMAL';
       return;
     }
-    this.ovsState = 'RESTARTED';
-    this.log.warn('ovs-vswitchd restarted (canary flow gone): setting bridges up again and re-wiring every port', { why });
+    for (const t of this.flowTables()) this.sessionChanged.add(t.bridge);
+    this.recover(`canary flow gone (${why})`);
+  }
+
+  /**
+   * Runs a recovery between passes (they wait for it), again while more
+   * bridges' sessions changed meanwhile; retried after a failure.
+   */
+  private recover(why: string): void {
+    // During start-up the bridges stay marked; start() recovers them once it is done.
+    if (this.stopped || !this.started) return;
+    if (this.restartHandling) {
+      this.recoverAgain = true;
+      return;
+    }
+    if (this.recoverRetryTimer) {
+      clearTimeout(this.recoverRetryTimer);
+      this.recoverRetryTimer = undefined;
+    }
+    let failed = false;
     this.restartHandling = (async () => {
-      while (this.passRunning) await new Promise((r) => setTimeout(r, 5));
-      await this.handleOvsRestart();
+      while (this.passRunning) await new Promise((r) => setTimeout(r, 1));
+      do {
+        this.recoverAgain = false;
+        await this.reconcileChangedSessions(why);
+      } while (this.recoverAgain && !this.stopped);
+      this.recoverRetryMs = RETRY_BASE_MS;
     })().catch((err: Error) => {
-      this.log.error('re-setup after ovs-vswitchd restart failed; will retry', { error: err.message });
+      failed = true;
+      this.log.warn('comparing the bridges with ovs-vswitchd failed; will retry', {
+        error: err.message, why, bridges: [...this.sessionChanged], retryInMs: this.recoverRetryMs,
+      });
     }).finally(() => {
       this.restartHandling = undefined;
+      if (failed && !this.stopped && this.sessionChanged.size) {
+        // A bridge whose session is down also comes back through its own reconnect event; this covers the rest.
+        this.recoverRetryTimer = setTimeout(() => {
+          this.recoverRetryTimer = undefined;
+          this.recover(why);
+        }, this.recoverRetryMs);
+        this.recoverRetryMs = Math.min(RETRY_MAX_MS, this.recoverRetryMs * 2);
+      }
       this.schedulePass();
+      this.notifyIdle();
     });
   }
 
-  private async handleOvsRestart(): Promise<void> {
+  /**
+   * Dumps every bridge whose session changed and sends it the difference
+   * with what the agent wants, one bundle per bridge: nothing when it holds
+   * exactly that, every flow when it lost its tables. br-int without its
+   * canary means ovs-vswitchd restarted: the bridges are also set up again
+   * and every port is re-wired by the next pass (docs/agent.md, Recovery).
+   */
+  private async reconcileChangedSessions(why: string): Promise<void> {
+    const tables = this.flowTables().filter((t) => this.sessionChanged.has(t.bridge));
+    if (!tables.length) return;
+    for (const t of tables) this.sessionChanged.delete(t.bridge);
+    try {
+      const dumps = await Promise.all(tables.map((t) => this.channels.get(t.bridge)!.dumpFlows()));
+      const intDump = dumps[tables.indexOf(this.brInt.flows)];
+      const restarted = intDump !== undefined && !intDump.some((f) => f.flow.table === Table.CANARY);
+      if (restarted) {
+        this.ovsState = 'RESTARTED';
+        this.log.warn('ovs-vswitchd restarted (canary flow gone): setting bridges up again and re-wiring every port', { why });
+        // Set first: should the rest fail, the ports are still re-wired once it succeeds.
+        this.startFlag = true;
+        this.fullSyncPending = true;
+      }
+      // Flows that expire by themselves (br-tun's learned MACs) are the switch's own: neither adopted nor deleted.
+      tables.forEach((t, i) => t.adoptInstalled(dumps[i].filter((f) => !f.expires), { deleteUnwanted: this.firstSyncDone }));
+      // Traffic first: the desired tables hold the whole pipeline, built with the ofports OVSDB has, which
+      // ovs-vswitchd reuses when it comes back (and which the replica could not show changed any sooner).
+      let n = await this.commitFlows('reconcile', tables);
+      if (restarted) {
+        await this.setUpBridgesAgain();
+        n += await this.commitFlows('setup', tables);
+      }
+      this.ovsState = 'NORMAL';
+      this.log.info(`compared ${tables.map((t) => t.bridge).join(', ')} with ovs-vswitchd: ${n} flow mods sent`, { why, restarted });
+    } catch (err) {
+      for (const t of tables) this.sessionChanged.add(t.bridge);
+      throw err;
+    }
+  }
+
+  /** After an ovs-vswitchd restart: bridges, patches and tunnels as at start-up (OVSDB), flows rebuilt with today's ofports. */
+  private async setUpBridgesAgain(): Promise<void> {
     await this.ensureAgentBridge(this.brInt.name);
     for (const [physnet, br] of this.brPhys) {
       await this.ensureAgentBridge(br.name);
@@ -1289,12 +1400,7 @@ export class OvsAgent {
     }
     // Patch ofports may have changed: the same local VLANs, flows rebuilt with the current ofports.
     for (const m of this.vlans.mappings()) this.installNetworkFlows(m);
-    for (const t of this.flowTables()) t.forgetInstalled();
     for (const change of this.firewall?.initialize() ?? []) this.applyExternalChange(this.brInt.flows, 'fw', change);
-    await this.commitFlows('setup');
-    this.startFlag = true;
-    this.fullSyncPending = true;
-    this.ovsState = 'NORMAL';
   }
 
   // ---------------------------------------------------------------- state report
@@ -1378,6 +1484,7 @@ export class OvsAgent {
     this.stopped = true;
     if (this.passTimer) clearImmediate(this.passTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.recoverRetryTimer) clearTimeout(this.recoverRetryTimer);
     for (const t of [this.pollTimer, this.reportTimer]) if (t) clearInterval(t);
     this.reporter.stop();
     for (const u of this.unsubscribe) u();

@@ -16,6 +16,7 @@ import { WaitTimeoutError, Waits, type Wait, type WaitReporter } from '../waits.
 import { OvsAgent, type PassSummary } from './agent.js';
 import { OpenFlowController } from '../../protocol/openflow/connection/index.js';
 import { OpenFlowBridgeChannel } from './ovs/openflow-channel.js';
+import { bridgeClaimChecker, listenAddressWarning, newSwitchDescription, refusalLog } from './ovs/controller-trust.js';
 import { ReplicaDatabase } from './ovs/replica-database.js';
 import { ExitCode, FatalError } from './exit-codes.js';
 import { StatusServer, startingReport } from './status-socket.js';
@@ -27,6 +28,8 @@ export interface RunningAgent {
   status: StatusServer | undefined;
   /** The waits on dependencies in progress (reconnections after start). */
   waits: Waits;
+  /** The OpenFlow listener the bridges connect to (`openflow_channel = controller` only). */
+  controller: OpenFlowController | undefined;
   stop(): Promise<void>;
 }
 
@@ -47,6 +50,8 @@ export interface RunOptions {
   onFatal?: (err: FatalError) => void;
   /** Where waits on dependencies are reported (default: a new Waits logging to `logger`). */
   waits?: Waits;
+  /** @internal How OVS restarts are noticed (AgentOptions.restartDetection; benchmarks compare the two). */
+  restartDetection?: 'events' | 'poll';
 }
 
 /** The control plane the configuration names: the local desired-state file, or Neutron over RabbitMQ. */
@@ -201,15 +206,27 @@ export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
 
     let controller: OpenFlowController | undefined;
     let openFlowChannel: (bridge: string) => Promise<OpenFlowBridgeChannel>;
+    let switchDescription: string | undefined;
     const timeoutMs = config.ovs.of_connect_timeout * 1000;
     if (config.ovs_agent.openflow_channel === 'controller') {
-      // Neutron's way: we listen, each bridge's Controller row points at us, bridges are told apart by datapath id.
-      const listening = new OpenFlowController({ address: `ptcp:${config.ovs.of_listen_port}:${config.ovs.of_listen_address}` });
+      // Neutron's way: we listen, each bridge's Controller row points at us, bridges are told apart by datapath id,
+      // and a peer's claim to a datapath is checked against OVSDB first (lib/agent/ovs/controller-trust.ts).
+      const description = newSwitchDescription();
+      switchDescription = description;
+      const listening = new OpenFlowController({
+        address: `ptcp:${config.ovs.of_listen_port}:${config.ovs.of_listen_address}`,
+        verifyClaim: bridgeClaimChecker(db, description),
+      });
+      const refusals = refusalLog(log);
+      listening.on('refused', (err: Error) => refusals.refused(err));
+      listening.on('handshakeError', (err: Error) => refusals.refused(err));
       const bound = await listening.listen();
       controller = listening;
       opened.add(() => listening.close());
       config.ovs.of_listen_port = bound.port;
       log.info(`OpenFlow controller listening on ${bound.host}:${bound.port}`);
+      const exposed = listenAddressWarning(config.ovs.of_listen_address, bound.port);
+      if (exposed) log.warn(exposed);
       const where = `${bound.host}:${bound.port}`;
       openFlowChannel = async (bridge) => {
         const dpid = await untilAborted(bounded(waits.around(`the datapath id of ${bridge}`, 'OVSDB', 'written by ovs-vswitchd',
@@ -228,14 +245,15 @@ export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
     }
 
     const a = new OvsAgent({
-      config, controlPlane, db, firewall, logger: log, onPass: opts.onPass, openFlowChannel,
+      config, controlPlane, db, firewall, logger: log, onPass: opts.onPass, openFlowChannel, switchDescription,
+      restartDetection: opts.restartDetection,
     });
     agent = a;
     opened.add(() => a.stop());
     await untilAborted(a.start(), signal);
     started = true;
     return {
-      agent: a, db, controlPlane, status, waits,
+      agent: a, db, controlPlane, status, waits, controller,
       async stop() {
         await status?.close();
         await a.stop();

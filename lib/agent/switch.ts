@@ -94,7 +94,7 @@ export interface SwitchDatabase {
 }
 
 export type FlowChannelEvent =
-  /** The channel (re)connected: the switch may have lost its tables. */
+  /** A new session (never the one the channel was opened with): the switch may have lost its tables, or been changed meanwhile. */
   | { kind: 'connected' }
   | { kind: 'disconnected'; error?: Error };
 
@@ -107,8 +107,8 @@ export interface FlowChannel {
    * otherwise.
    */
   commit(changes: FlowChanges, cookie: bigint): Promise<void>;
-  /** Every flow on the bridge. */
-  dumpFlows(table?: number): Promise<Array<{ flow: Flow; cookie: bigint; durationSec?: number }>>;
+  /** Every flow on the bridge; `expires` when it has an idle or hard timeout (the agent's own flows never do). */
+  dumpFlows(table?: number): Promise<Array<{ flow: Flow; cookie: bigint; durationSec?: number; expires?: boolean }>>;
   onEvent(listener: (event: FlowChannelEvent) => void): () => void;
   close(): Promise<void>;
 }

@@ -49,7 +49,7 @@ export const OPTIONS = {
     bridge_mappings: dict('physnet:bridge pairs, e.g. physnet1:br-eth1,physnet2:br-eth2.'),
     datapath_type: str('system', 'Datapath of the bridges the agent creates.', ['system', 'netdev']),
     vhostuser_socket_dir: str('/var/run/openvswitch', 'Directory of vhost-user sockets.'),
-    of_listen_address: { type: { kind: 'ip' }, default: '127.0.0.1', help: 'Address the OpenFlow controller listens on.' } as OptionSpec,
+    of_listen_address: { type: { kind: 'ip' }, default: '127.0.0.1', help: 'Address the OpenFlow controller listens on (openflow_channel = controller); anything but loopback is warned about at start: no authentication, no TLS.' } as OptionSpec,
     of_listen_port: int(6633, 'Port the OpenFlow controller listens on.', 0, 65535),
     of_connect_timeout: int(300, 'Seconds to wait for a bridge to connect.', 1),
     of_request_timeout: int(300, 'Seconds to wait for an OpenFlow reply.', 1),

@@ -81,6 +81,11 @@ export class OpenFlowBridgeChannel implements FlowChannel {
     }
   }
 
+  /** The switch underneath, one object across its sessions (diagnostics, tests). */
+  get switch(): OpenFlowSwitch {
+    return this.sw;
+  }
+
   private emit(e: FlowChannelEvent): void {
     for (const l of this.listeners) l(e);
   }
@@ -93,12 +98,12 @@ export class OpenFlowBridgeChannel implements FlowChannel {
     await bundle.commit();
   }
 
-  async dumpFlows(table?: number): Promise<Array<{ flow: Flow; cookie: bigint; durationSec?: number }>> {
+  async dumpFlows(table?: number): Promise<Array<{ flow: Flow; cookie: bigint; durationSec?: number; expires: boolean }>> {
     const stats = await this.sw.dumpFlows(table === undefined ? {} : { tableId: table });
-    const out: Array<{ flow: Flow; cookie: bigint; durationSec?: number }> = [];
+    const out: Array<{ flow: Flow; cookie: bigint; durationSec?: number; expires: boolean }> = [];
     for (const s of stats) {
       const d = parseDumpLine(formatFlow(s));
-      if (d) out.push({ flow: d.flow, cookie: s.cookie, durationSec: s.durationSec });
+      if (d) out.push({ flow: d.flow, cookie: s.cookie, durationSec: s.durationSec, expires: s.idleTimeout > 0 || s.hardTimeout > 0 });
     }
     return out;
   }

@@ -35,6 +35,8 @@ export const ConnectionErrorCode = {
   BUNDLE_STATE: 'OF_CONN_BUNDLE_STATE',
   /** The switch answered a request with OFPT_ERROR. */
   SWITCH_ERROR: 'OF_SWITCH_ERROR',
+  /** The controller turned a connecting peer away (see SwitchClaimRefusedError's `reason`). */
+  REFUSED: 'OF_CONN_REFUSED',
 } as const;
 
 export type ConnectionErrorCode = (typeof ConnectionErrorCode)[keyof typeof ConnectionErrorCode];
@@ -54,5 +56,30 @@ export class FramingError extends OpenFlowConnectionError {
   override readonly name = 'FramingError';
   constructor(message: string) {
     super(ConnectionErrorCode.FRAMING, message);
+  }
+}
+
+/**
+ * Why the controller turned a peer away:
+ * - `incumbent`: it claimed a datapath whose current session still answers;
+ * - `claim`: the controller's `verifyClaim` hook did not accept it;
+ * - `too_many_pending`: too many peers were between accept and verdict; it was the oldest;
+ * - `too_many_switches`: the controller remembers as many datapaths as it may, all connected.
+ */
+export type ClaimRefusal = 'incumbent' | 'claim' | 'too_many_pending' | 'too_many_switches';
+
+/** A peer the controller refused (its 'refused' event); the connection is closed. */
+export class SwitchClaimRefusedError extends OpenFlowConnectionError {
+  override readonly name = 'SwitchClaimRefusedError';
+
+  constructor(
+    readonly reason: ClaimRefusal,
+    /** host:port of the peer. */
+    readonly peer: string,
+    /** The datapath id it claimed, once its handshake got that far. */
+    readonly datapathId: bigint | undefined,
+    message: string,
+  ) {
+    super(ConnectionErrorCode.REFUSED, message);
   }
 }

@@ -5,12 +5,12 @@
  * `OpenFlowSwitch` that survives reconnects, sends coalesced flow-mods,
  * matches replies, and runs bundles as transactions.
  */
-export { OpenFlowController, type ControllerOptions } from './controller.js';
+export { OpenFlowController, type ControllerOptions, type SwitchClaim, type ClaimVerdict } from './controller.js';
 export { OpenFlowSwitch, connectSwitch, formatDatapathId, type ConnectOptions, type ReconnectOptions } from './switch.js';
 export { OpenFlowConnection, type ConnectionOptions, type ConnectionStats } from './connection.js';
 export { OpenFlowChannel, type FlowModSpec, type FlowFilter, type Aggregate } from './channel.js';
 export { BundleTransaction, type BundleOptions } from './bundle.js';
-export { OpenFlowConnectionError, ConnectionErrorCode } from './errors.js';
+export { OpenFlowConnectionError, ConnectionErrorCode, SwitchClaimRefusedError, type ClaimRefusal } from './errors.js';
 export { OpenFlowSwitchError } from './switch-error.js';
 export { MessageFramer } from './framer.js';
 export { Outbox, type OutboxOptions } from './outbox.js';

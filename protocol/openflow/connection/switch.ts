@@ -9,9 +9,17 @@
  * restarted with empty tables, so replaying old flow-mods blindly would be
  * wrong; callers await `ready()` (or the 'connect' event) and reinstall.
  *
+ * Over a unix socket (a bridge's `.mgmt`), a dropped session also watches
+ * the socket's directory: ovs-vswitchd coming back creates the socket anew,
+ * and the switch is dialled at that moment instead of at the next backoff
+ * step, which after a restart of a few hundred milliseconds could be a
+ * second or more away.
+ *
  * Events: 'connect' (OpenFlowConnection) for every session, 'disconnect'
  * (Error), and those of the session, re-emitted: 'message', 'ofpError'.
  */
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { MultipartReplyBody, MultipartRequestBody, OpenFlowMessage } from '../types.js';
 import { formatAddress, openSocket, parseConnectAddress, type ConnectAddress } from './address.js';
 import { OpenFlowChannel } from './channel.js';
@@ -32,6 +40,8 @@ export interface ConnectOptions extends ConnectionOptions {
   connectTimeoutMs?: number;
   /** Backoff between reconnect attempts, or false to stay down after a drop. */
   reconnect?: ReconnectOptions | false;
+  /** Over `unix:`, redial as soon as the socket file is created again (the switch is back). Default true. */
+  watchSocket?: boolean;
 }
 
 /** Formats a datapath id as ovs-ofctl does (16 hex digits). */
@@ -45,11 +55,22 @@ export class OpenFlowSwitch extends OpenFlowChannel {
   private closed = false;
   private waiters: { resolve(c: OpenFlowConnection): void; reject(e: Error): void }[] = [];
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /** The current backoff step, while down. */
+  private backoffMs = 0;
+  private dialing = false;
+  /** The socket file changed while a dial was in flight (that dial may predate it). */
+  private changedWhileDialing = false;
+  private watcher: FSWatcher | undefined;
   /** How many sessions this switch has had. */
   sessions = 0;
 
   /** @internal Created by OpenFlowController or `connectSwitch`. */
-  constructor(private readonly dialer?: () => Promise<OpenFlowConnection>, private readonly reconnect?: Required<ReconnectOptions>) {
+  constructor(
+    private readonly dialer?: () => Promise<OpenFlowConnection>,
+    private readonly reconnect?: Required<ReconnectOptions>,
+    /** A unix socket whose re-creation means the switch is back. */
+    private readonly socketPath?: string,
+  ) {
     super();
   }
 
@@ -62,7 +83,8 @@ export class OpenFlowSwitch extends OpenFlowChannel {
       maxDelayMs: options.reconnect?.maxDelayMs ?? 5000,
       factor: options.reconnect?.factor ?? 2,
     };
-    const sw = new OpenFlowSwitch(dial, reconnect);
+    const watched = target.kind === 'unix' && options.watchSocket !== false ? target.path : undefined;
+    const sw = new OpenFlowSwitch(dial, reconnect, watched);
     sw.attach(await dial());
     return sw;
   }
@@ -109,6 +131,7 @@ export class OpenFlowSwitch extends OpenFlowChannel {
     this.conn = conn;
     this.dpid = conn.datapathId;
     this.sessions++;
+    this.stopWatching();
     if (old) old.destroy(new OpenFlowConnectionError(ConnectionErrorCode.DISCONNECTED, `switch ${this.name} reconnected: older session replaced`));
     conn.on('message', (m: OpenFlowMessage) => this.emit('message', m));
     conn.on('ofpError', (e: Error) => this.emit('ofpError', e));
@@ -123,6 +146,7 @@ export class OpenFlowSwitch extends OpenFlowChannel {
   async close(): Promise<void> {
     this.closed = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.stopWatching();
     const conn = this.conn;
     this.conn = undefined;
     for (const w of this.waiters.splice(0)) w.reject(this.closedError());
@@ -133,21 +157,70 @@ export class OpenFlowSwitch extends OpenFlowChannel {
     if (this.conn !== conn) return;
     this.conn = undefined;
     this.emit('disconnect', err);
-    if (!this.closed && this.dialer && this.reconnect) this.scheduleReconnect(this.reconnect.initialDelayMs);
+    if (this.closed || !this.dialer || !this.reconnect) return;
+    this.watchSocket();
+    this.scheduleReconnect(this.reconnect.initialDelayMs);
   }
 
   private scheduleReconnect(delayMs: number): void {
+    this.backoffMs = delayMs;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      this.dialer!().then(
-        (conn) => this.attach(conn),
-        () => {
-          if (this.closed) return;
-          const r = this.reconnect!;
-          this.scheduleReconnect(Math.min(r.maxDelayMs, delayMs * r.factor));
-        },
-      );
+      this.redial(false);
     }, delayMs);
+  }
+
+  /**
+   * One attempt now; on failure the backoff goes on from where it was, or
+   * starts again from its first step when the socket file just changed (it
+   * may exist a moment before it accepts).
+   */
+  private redial(fileChanged = false): void {
+    if (this.closed || this.conn) return;
+    if (this.dialing) {
+      this.changedWhileDialing ||= fileChanged;
+      return;
+    }
+    if (this.reconnectTimer) {
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = undefined;
+    }
+    this.dialing = true;
+    this.dialer!().then(
+      (conn) => {
+        this.dialing = false;
+        this.changedWhileDialing = false;
+        this.attach(conn);
+      },
+      () => {
+        this.dialing = false;
+        const soon = fileChanged || this.changedWhileDialing;
+        this.changedWhileDialing = false;
+        if (this.closed || this.conn) return;
+        const r = this.reconnect!;
+        this.scheduleReconnect(soon ? r.initialDelayMs : Math.min(r.maxDelayMs, this.backoffMs * r.factor));
+      },
+    );
+  }
+
+  private watchSocket(): void {
+    if (!this.socketPath || this.watcher) return;
+    const file = basename(this.socketPath);
+    try {
+      this.watcher = watch(dirname(this.socketPath), (_event, name) => {
+        if (name === file) this.redial(true);
+      });
+    } catch {
+      // The directory is gone or cannot be watched: the backoff alone redials.
+      return;
+    }
+    this.watcher.on('error', () => this.stopWatching());
+    this.watcher.unref();
+  }
+
+  private stopWatching(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
   }
 
   private get name(): string {
