@@ -15,6 +15,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { cleanupPorts } from '../lib/agent/cleanup.js';
 import { ReplicaDatabase } from '../lib/agent/ovs/replica-database.js';
+import { ovsdbSslOptions } from '../lib/agent/ovs/ovsdb-ssl.js';
 import { runAgent } from '../lib/agent/run.js';
 import { formatStatus, readStatus } from '../lib/agent/status-socket.js';
 import { ConfigError, loadConfig, type AgentConfig } from '../lib/config/index.js';
@@ -83,7 +84,7 @@ function commonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     .option('config-file', { type: 'string', array: true, describe: 'openvswitch_agent.ini (repeatable, merged in order)', group: 'Configuration:' })
     .option('set', { type: 'string', array: true, describe: 'any option: --set section.option=value (repeatable)', group: 'Configuration:' })
     .option('state-file', { type: 'string', describe: '[ovs_agent] state_file: the local desired-state JSON', group: 'Configuration:' })
-    .option('ovsdb-connection', { type: 'string', describe: '[ovs] ovsdb_connection: unix:PATH or tcp:HOST:PORT', group: 'Configuration:' })
+    .option('ovsdb-connection', { type: 'string', describe: '[ovs] ovsdb_connection: unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT ([ovs] ssl_key_file, ssl_cert_file, ssl_ca_cert_file)', group: 'Configuration:' })
     .option('integration-bridge', { type: 'string', describe: '[ovs] integration_bridge', group: 'Configuration:' })
     .option('bridge-mappings', { type: 'string', describe: '[ovs] bridge_mappings, e.g. physnet1:br-eth1', group: 'Configuration:' })
     .option('tunnel-types', { type: 'string', describe: '[agent] tunnel_types, e.g. vxlan,gre', group: 'Configuration:' })
@@ -168,7 +169,7 @@ async function cleanupCommand(args: CommonArgs & { 'ovs-all-ports'?: boolean }):
   }
   const log = createLogger({ debug: config.DEFAULT.debug, json: args['log-json'] ? true : undefined });
   // neutron-ovs-cleanup raises ovsdb_timeout to 600 s.
-  const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: 600_000 }).catch((err: Error) =>
+  const db = await Promise.resolve().then(() => ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: 600_000, ssl: ovsdbSslOptions(config) })).catch((err: Error) =>
     fail(`cannot reach OVSDB at ${config.ovs.ovsdb_connection}: ${err.message}`));
   try {
     const results = await cleanupPorts(db, { integrationBridge: config.ovs.integration_bridge, allPorts: args['ovs-all-ports'] });

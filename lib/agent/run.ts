@@ -13,6 +13,7 @@ import { OvsAgent, type PassSummary } from './agent.js';
 import { OpenFlowController } from '../../protocol/openflow/connection/index.js';
 import { OpenFlowBridgeChannel } from './ovs/openflow-channel.js';
 import { ReplicaDatabase } from './ovs/replica-database.js';
+import { ovsdbSslOptions } from './ovs/ovsdb-ssl.js';
 import { StatusServer } from './status-socket.js';
 
 export interface RunningAgent {
@@ -82,7 +83,7 @@ export function openflowAddress(config: AgentConfig, bridge: string): string {
 
 export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
   const { config, logger: log } = opts;
-  const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: config.ovs.ovsdb_timeout * 1000 });
+  const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: config.ovs.ovsdb_timeout * 1000, ssl: ovsdbSslOptions(config) });
   let controller: OpenFlowController | undefined;
   let openFlowChannel: (bridge: string) => Promise<OpenFlowBridgeChannel>;
   if (config.ovs_agent.openflow_channel === 'controller') {

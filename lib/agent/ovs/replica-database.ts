@@ -6,6 +6,7 @@
 import { Replica, type ReplicaOptions } from '../../../protocol/ovsdb/replica/index.js';
 import type { Bridge, Interface, OpenVSwitchTables, Port } from '../../../protocol/ovsdb/models/index.js';
 import type { RowIndex } from '../../../protocol/ovsdb/replica/index.js';
+import type { SslOptions } from '../../../protocol/ovsdb/index.js';
 import type { BridgeRow, BridgeSettings, DbChange, PortTagUpdate, SwitchDatabase, VifRow } from '../switch.js';
 
 type Tables = Pick<OpenVSwitchTables, 'Open_vSwitch' | 'Bridge' | 'Port' | 'Interface' | 'Controller'>;
@@ -71,8 +72,9 @@ export class ReplicaDatabase implements SwitchDatabase {
     });
   }
 
-  static async connect(remote: string, opts: { timeoutMs?: number } = {}): Promise<ReplicaDatabase> {
-    const replica = await Replica.start<Tables>({ remote, tables: TABLES });
+  /** `ssl`: key, certificate and CA files for an `ssl:` remote (ovsdb-ssl.ts makes them from the config). */
+  static async connect(remote: string, opts: { timeoutMs?: number; ssl?: SslOptions } = {}): Promise<ReplicaDatabase> {
+    const replica = await Replica.start<Tables>({ remote, tables: TABLES, ssl: opts.ssl });
     return new ReplicaDatabase(replica, opts.timeoutMs ?? 10_000);
   }
 
