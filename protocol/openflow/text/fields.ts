@@ -256,6 +256,17 @@ export const UNSUPPORTED_FIELDS: ReadonlySet<string> = new Set([
   'nsh_c4', 'nshc4', 'nd_reserved', 'nd_options_type',
 ]);
 
+/**
+ * Fields actions may read but not write (OVS's read-only fields: set_field,
+ * load or move into one is refused). ct_mark and ct_label are written only
+ * inside ct(exec(...)).
+ */
+export const READ_ONLY_FIELDS: ReadonlySet<string> = new Set([
+  'recirc_id', 'dp_hash', 'conj_id', 'actset_output', 'ct_state', 'ct_zone', 'ct_nw_src', 'ct_nw_dst', 'ct_ipv6_src', 'ct_ipv6_dst',
+  'ct_nw_proto', 'ct_tp_src', 'ct_tp_dst', 'eth_type', 'mpls_bos', 'nw_proto', 'ip_frag', 'tcp_flags',
+]);
+export const CT_WRITE_FIELDS: ReadonlySet<string> = new Set(['ct_mark', 'ct_label']);
+
 /** Shorthand protocols of the match syntax: name → [dl_type, nw_proto or -1]. */
 export const PROTOCOLS: ReadonlyMap<string, readonly [number, number]> = new Map([
   ['ip', [0x0800, -1]], ['ipv4', [0x0800, -1]], ['ip4', [0x0800, -1]],

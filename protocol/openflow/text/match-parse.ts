@@ -101,14 +101,18 @@ export function fromBig(v: bigint, f: FieldDef): SlotValue {
 }
 
 /** OVS's is_ct_valid: a state bit that implies a valid connection, or +trk with -inv. */
-function ctValid(view: MatchView): boolean {
+export function ctValid(view: MatchView): boolean {
   const m = view.numMask(SLOT.ct_state);
   const v = view.num(SLOT.ct_state);
   return (v & 0xcf) !== 0 || ((v & 0x20) !== 0 && (m & 0x10) !== 0 && (v & 0x10) === 0);
 }
 
-function prereqHolds(view: MatchView, p: Prereq): boolean {
-  const dlType = view.has(SLOT.dl_type) ? view.num(SLOT.dl_type) : -1;
+/**
+ * Whether the match in `view` meets prerequisite `p`; `dlTypeNow` is the
+ * Ethernet type where actions changed it (push_mpls, pop_mpls).
+ */
+export function prereqHolds(view: MatchView, p: Prereq, dlTypeNow?: number): boolean {
+  const dlType = dlTypeNow ?? (view.has(SLOT.dl_type) ? view.num(SLOT.dl_type) : -1);
   const proto = view.numMask(SLOT.nw_proto) === 0xff ? view.num(SLOT.nw_proto) : -1;
   const ip = dlType === ETH_TYPE.IP || dlType === ETH_TYPE.IPV6;
   const arp = dlType === ETH_TYPE.ARP || dlType === ETH_TYPE.RARP;
@@ -162,7 +166,7 @@ function prereqHolds(view: MatchView, p: Prereq): boolean {
   }
 }
 
-const PREREQ_TEXT: Record<Prereq, string> = {
+export const PREREQ_TEXT: Record<Prereq, string> = {
   none: '', vlan: 'a VLAN', ip_any: 'ip or ipv6', ipv4: 'ip', ipv6: 'ipv6', arp: 'arp or rarp',
   ipv4_arp: 'ip or arp', ip_arp: 'ip, ipv6 or arp', mpls: 'mpls', tcp: 'tcp or tcp6', udp: 'udp or udp6',
   sctp: 'sctp or sctp6', l4: 'tcp, udp or sctp', icmpv4: 'icmp', icmpv6: 'icmp6', icmp_any: 'icmp or icmp6',

@@ -39,25 +39,40 @@ async function parseFlows(file: string): Promise<{ ok: true; stdout: string; std
   }
 }
 
-/** Indexes of the flows of `flows[from, to)` ovs-ofctl accepts; the refused ones are entered in `out`. */
-async function findRefused(file: string, flows: readonly string[], from: number, to: number, out: OvsOutcome[]): Promise<number[]> {
-  const accepted: number[] = [];
-  let start = from;
-  while (start < to) {
-    writeFileSync(file, flows.slice(start, to).join('\n') + '\n');
-    const r = await parseFlows(file);
-    if (r.ok) {
-      for (let i = start; i < to; i++) accepted.push(i);
-      break;
-    }
-    const m = /\.txt:(\d+): (.*)/.exec(r.stderr);
-    if (!m) throw new Error(`cannot tell which flow ovs-ofctl refused: ${r.stderr}`);
-    const bad = start + Number(m[1]) - 1;
-    for (let i = start; i < bad; i++) accepted.push(i);
-    out[bad] = { kind: 'refused', message: m[2] };
-    start = bad + 1;
+/** Position in `lines` of the first line without which ovs-ofctl would accept the ones before it (binary search). */
+async function firstRefused(file: string, lines: readonly string[]): Promise<number> {
+  let lo = 0;
+  let hi = lines.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    writeFileSync(file, lines.slice(0, mid + 1).join('\n') + '\n');
+    if ((await parseFlows(file)).ok) lo = mid + 1;
+    else hi = mid;
   }
-  return accepted;
+  return lo;
+}
+
+/**
+ * Indexes of the flows of `flows[from, to)` ovs-ofctl accepts; the refused
+ * ones are entered in `out`. Each refusal is taken out and the rest run
+ * again: a flow before the one refused is not known to be good (ovs-ofctl
+ * checks the protocols all flows can use only after reading them all).
+ */
+async function findRefused(file: string, flows: readonly string[], from: number, to: number, out: OvsOutcome[]): Promise<number[]> {
+  const pending = Array.from({ length: to - from }, (_, k) => from + k);
+  while (pending.length) {
+    const lines = pending.map((i) => flows[i]);
+    writeFileSync(file, lines.join('\n') + '\n');
+    const r = await parseFlows(file);
+    if (r.ok) return pending;
+    const m = /\.txt:(\d+): (.*)/.exec(r.stderr);
+    // A refusal of the whole set ("no usable protocol": no OpenFlow 1.3 encoding) names no line:
+    // the flow it concerns ends the shortest refused prefix.
+    const k = m ? Number(m[1]) - 1 : await firstRefused(file, lines);
+    out[pending[k]] = { kind: 'refused', message: m ? m[2] : r.stderr.replace(/^ovs-ofctl: /, '').trim() };
+    pending.splice(k, 1);
+  }
+  return pending;
 }
 
 /**
@@ -74,7 +89,11 @@ export async function ovsOutcomes(dir: string, flows: readonly string[], paralle
     const file = join(dir, 'oracle-accepted.txt');
     writeFileSync(file, accepted.map((i) => flows[i]).join('\n') + '\n');
     const r = await parseFlows(file);
-    if (!r.ok) throw new Error(`ovs-ofctl refused flows it accepted before: ${r.stderr}`);
+    if (!r.ok) {
+      const lines = accepted.map((i) => flows[i]);
+      const k = await firstRefused(file, lines);
+      throw new Error(`ovs-ofctl refused with the flows before it a flow it accepted before: ${lines[k]} (${r.stderr})`);
+    }
     const printed = flowModLines(r.stdout);
     if (printed.length !== accepted.length) throw new Error(`ovs-ofctl printed ${printed.length} flows for ${accepted.length}`);
     accepted.forEach((idx, k) => {
