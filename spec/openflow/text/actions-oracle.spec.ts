@@ -17,7 +17,7 @@ import { ofpPrintLine, ovsDecode, ovsOutcomes, type OvsOutcome } from './ovs-ora
 
 type Ours = { kind: 'ok'; fm: FlowMod } | { kind: 'refused'; err: FlowSyntaxError };
 
-describe('openflow text: every action against ovs-ofctl, both ways @integration', function () {
+describe('openflow text: every action against ovs-ofctl, both ways', function () {
   this.timeout(600_000);
   let dir = '';
   before(() => {

@@ -98,7 +98,7 @@ function values(name: FieldName, r: () => number): Array<{ value: unknown; mask?
   }
 }
 
-describe('openflow text: matches as bytes, printed as ovs-ofctl prints them @integration', function () {
+describe('openflow text: matches as bytes, printed as ovs-ofctl prints them', function () {
   this.timeout(300_000);
   let dir = '';
   before(() => {
