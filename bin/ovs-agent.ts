@@ -18,6 +18,7 @@ import { cleanupPorts } from '../lib/agent/cleanup.js';
 import { ReplicaDatabase } from '../lib/agent/ovs/replica-database.js';
 import { runDaemon } from '../lib/agent/daemon.js';
 import { ExitCode } from '../lib/agent/exit-codes.js';
+import { ovsdbSslOptions } from '../lib/agent/ovs/ovsdb-ssl.js';
 import { formatStatus, readStatus } from '../lib/agent/status-socket.js';
 import { ConfigError, loadConfig, type AgentConfig } from '../lib/config/index.js';
 import { createLogger } from '../lib/log.js';
@@ -109,7 +110,7 @@ function commonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     .option('config-file', { type: 'string', array: true, describe: 'openvswitch_agent.ini (repeatable, merged in order)', group: 'Configuration:' })
     .option('set', { type: 'string', array: true, describe: 'any option: --set section.option=value (repeatable)', group: 'Configuration:' })
     .option('state-file', { type: 'string', describe: '[ovs_agent] state_file: the local desired-state JSON', group: 'Configuration:' })
-    .option('ovsdb-connection', { type: 'string', describe: '[ovs] ovsdb_connection: unix:PATH or tcp:HOST:PORT', group: 'Configuration:' })
+    .option('ovsdb-connection', { type: 'string', describe: '[ovs] ovsdb_connection: unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT ([ovs] ssl_key_file, ssl_cert_file, ssl_ca_cert_file)', group: 'Configuration:' })
     .option('integration-bridge', { type: 'string', describe: '[ovs] integration_bridge', group: 'Configuration:' })
     .option('bridge-mappings', { type: 'string', describe: '[ovs] bridge_mappings, e.g. physnet1:br-eth1', group: 'Configuration:' })
     .option('tunnel-types', { type: 'string', describe: '[agent] tunnel_types, e.g. vxlan,gre', group: 'Configuration:' })
@@ -174,9 +175,15 @@ async function cleanupCommand(args: CommonArgs & { 'ovs-all-ports'?: boolean }):
     fail((err as Error).message, ExitCode.CONFIG);
   }
   const log = createLogger({ debug: config.DEFAULT.debug, json: args['log-json'] ? true : undefined });
+  let ssl;
+  try {
+    ssl = ovsdbSslOptions(config);
+  } catch (err) {
+    fail((err as Error).message, ExitCode.CONFIG);
+  }
   // neutron-ovs-cleanup raises ovsdb_timeout to 600 s; it waits that long for OVSDB too.
   const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, {
-    timeoutMs: CLEANUP_OVSDB_TIMEOUT_MS, waits: new Waits(log), signal: AbortSignal.timeout(CLEANUP_OVSDB_TIMEOUT_MS),
+    timeoutMs: CLEANUP_OVSDB_TIMEOUT_MS, waits: new Waits(log), signal: AbortSignal.timeout(CLEANUP_OVSDB_TIMEOUT_MS), ssl,
   }).catch((err: Error): never => {
     const remote = config.ovs.ovsdb_connection;
     if (err.name === 'TimeoutError') fail(`gave up waiting for OVSDB at ${remote} after ${CLEANUP_OVSDB_TIMEOUT_MS / 1000} s`, ExitCode.DEPENDENCY);

@@ -51,6 +51,11 @@ export interface SandboxOptions {
   devices?: DeviceModel;
   /** Extra arguments for ovs-vswitchd, e.g. `['-vofproto:dbg']`. */
   vswitchdArgs?: string[];
+  /**
+   * Key, certificate and CA files (PEM paths) for ovsdb-server's SSL, so that
+   * `addDbRemote('pssl:0:127.0.0.1')` can serve the database over TLS.
+   */
+  dbSsl?: { privateKey: string; certificate: string; caCert: string };
 }
 
 export interface SandboxPids {
@@ -140,6 +145,7 @@ export class OvsSandbox {
   /** The network namespace the daemons run in (netns mode only). */
   readonly netns: string | undefined;
   private readonly vswitchdArgs: string[];
+  private dbSslArgs: string[] = [];
   private stopped = false;
 
   private constructor(dir: string, devices: DeviceModel, netns: string | undefined, vswitchdArgs: string[]) {
@@ -158,6 +164,10 @@ export class OvsSandbox {
     writeFileSync(join(dir, OWNER_FILE), `${process.pid}\n`);
     const netns = devices === 'netns' ? `ovs-sbx-${dir.slice(-6)}` : undefined;
     const sb = new OvsSandbox(dir, devices, netns, options.vswitchdArgs ?? []);
+    if (options.dbSsl) {
+      const { privateKey, certificate, caCert } = options.dbSsl;
+      sb.dbSslArgs = [`--private-key=${privateKey}`, `--certificate=${certificate}`, `--ca-cert=${caCert}`];
+    }
     live.add(sb);
     try {
       if (netns) {
@@ -293,6 +303,7 @@ export class OvsSandbox {
       `--log-file=${this.logFile('ovsdb-server')}`,
       '--detach',
       '--no-chdir',
+      ...this.dbSslArgs,
       this.dbFile,
     ]);
   }

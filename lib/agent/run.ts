@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseRemote } from '../../protocol/ovsdb/transport.js';
+import type { SslOptions } from '../../protocol/ovsdb/index.js';
 import { ConfigError, type AgentConfig } from '../config/index.js';
 import { LocalControlPlane } from '../control-plane/local/index.js';
 import { ControlPlaneError, type ControlPlane } from '../control-plane/types.js';
@@ -20,6 +21,7 @@ import { bridgeClaimChecker, listenAddressWarning, newSwitchDescription, refusal
 import { ReplicaDatabase } from './ovs/replica-database.js';
 import { ExitCode, FatalError } from './exit-codes.js';
 import { StatusServer, startingReport } from './status-socket.js';
+import { ovsdbSslOptions } from './ovs/ovsdb-ssl.js';
 
 export interface RunningAgent {
   agent: OvsAgent;
@@ -107,7 +109,7 @@ export function openflowAddress(config: AgentConfig, bridge: string): string {
  * firewall driver, the OVSDB remote's syntax, the control plane's options (transport_url).
  * Each is a ConfigError naming the option.
  */
-async function buildFromConfig(opts: RunOptions, waits: Waits): Promise<{ firewall: Firewall; controlPlane: ControlPlane }> {
+async function buildFromConfig(opts: RunOptions, waits: Waits): Promise<{ firewall: Firewall; controlPlane: ControlPlane; ssl: SslOptions | undefined }> {
   const { config, logger: log } = opts;
   const asConfigError = (option: string) => (err: unknown): never => {
     throw new ConfigError(`${option}: ${(err as Error).message}`, 'CONFIG_INVALID');
@@ -128,12 +130,14 @@ async function buildFromConfig(opts: RunOptions, waits: Waits): Promise<{ firewa
   } catch (err) {
     asConfigError('[ovs] ovsdb_connection')(err);
   }
+  // The TLS files of an ssl: remote must be set and readable (ovsdb-ssl.ts), as Neutron's agent checks them.
+  const ssl = ovsdbSslOptions(config);
   // The Neutron control plane checks its options (transport_url...) when made, connecting nothing.
   const controlPlane = opts.controlPlane ?? await createControlPlane(config, log, waits).catch((err: unknown) => {
     if (err instanceof ControlPlaneError && !err.retriable) asConfigError('the Neutron control plane')(err);
     throw err;
   });
-  return { firewall: firewall!, controlPlane };
+  return { firewall: firewall!, controlPlane, ssl };
 }
 
 /** What start-up opened, closed in reverse order when it fails or is stopped (each close bounded). */
@@ -187,7 +191,7 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promis
 export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
   const { config, logger: log, signal } = opts;
   const waits = opts.waits ?? new Waits(log);
-  const { firewall, controlPlane } = await buildFromConfig(opts, waits);
+  const { firewall, controlPlane, ssl } = await buildFromConfig(opts, waits);
   const opened = new Opened();
   const startedAt = new Date();
   let agent: OvsAgent | undefined;
@@ -197,7 +201,7 @@ export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
       started && agent ? { ...agent.status(), waits: waits.list() } : startingReport(config.DEFAULT.host || hostname(), startedAt, waits.list()));
     if (status) opened.add(() => status.close());
 
-    const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: config.ovs.ovsdb_timeout * 1000, waits, signal });
+    const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: config.ovs.ovsdb_timeout * 1000, waits, signal, ssl });
     opened.add(() => db.close());
     log.info(`connected to OVSDB at ${config.ovs.ovsdb_connection}`);
     db.onFatal((err) => opts.onFatal?.(new FatalError(`OVSDB at ${config.ovs.ovsdb_connection} can no longer serve the agent: ${err.message}`,

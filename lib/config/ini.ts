@@ -1,8 +1,18 @@
 /**
- * The INI dialect oslo.config reads: `[section]` headers, `name = value` or
- * `name: value`, comments starting with `#` or `;` on their own line,
- * continuation lines that start with whitespace. Every value remembers its
- * file and line, so a bad one can be reported where the operator wrote it.
+ * The INI dialect oslo.config reads (its iniparser.BaseParser), line by line:
+ * trailing white space is dropped; a blank line ends a value; a line that
+ * starts with a space or a tab continues the previous value (joined with a
+ * newline); `[name]` opens a section; `#` or `;` in the first column starts a
+ * comment; anything else is `name = value` or `name: value`, split at the
+ * first `=` or `:`, both sides stripped and one pair of matching quotes
+ * around the value removed. A later value for the same option replaces the
+ * earlier one. Every value remembers its file and line, so a bad one can be
+ * reported where the operator wrote it.
+ *
+ * The parser is one forward scan of the text with character reads only (no
+ * regular expression, no rescan), so its time is linear in the input
+ * whatever the input. Section and option names are kept as written; name
+ * normalization, interpolation and aliases are the loader's business.
  */
 export interface IniValue {
   value: string;
@@ -10,7 +20,7 @@ export interface IniValue {
   line: number;
 }
 
-/** section (lowercased as oslo does for DEFAULT only) → option → value */
+/** section (as written) → option → value */
 export type IniDocument = Map<string, Map<string, IniValue>>;
 
 export class IniSyntaxError extends Error {
@@ -21,37 +31,121 @@ export class IniSyntaxError extends Error {
   }
 }
 
+const TAB = 9;
+const LF = 10;
+const CR = 13;
+const SPACE = 32;
+const DQUOTE = 34;
+const HASH = 35;
+const SQUOTE = 39;
+const COLON = 58;
+const SEMICOLON = 59;
+const EQUALS = 61;
+const LBRACKET = 91;
+const RBRACKET = 93;
+
+/** Python's str.isspace(), which oslo's strip()/rstrip() use. */
+function isSpace(c: number): boolean {
+  if (c <= SPACE) return c === SPACE || (c >= TAB && c <= CR) || (c >= 0x1c && c <= 0x1f);
+  if (c < 0x85) return false;
+  return c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029
+    || c === 0x202f || c === 0x205f || c === 0x3000;
+}
+
+/** How much of an offending line an error message quotes. */
+const EXCERPT = 60;
+
+function quote(text: string, start: number, end: number): string {
+  if (end - start <= EXCERPT) return JSON.stringify(text.slice(start, end));
+  return `${JSON.stringify(text.slice(start, start + EXCERPT))}… (${end - start} characters)`;
+}
+
 export function parseIni(text: string, file: string): IniDocument {
   const doc: IniDocument = new Map();
   let section: Map<string, IniValue> | undefined;
-  let last: IniValue | undefined;
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i];
-    const lineNo = i + 1;
-    if (/^\s*$/.test(raw)) {
-      last = undefined;
+  // The option being read (its value may continue on the next lines).
+  let pending: { name: string; parts: string[]; line: number } | undefined;
+  const flush = (): void => {
+    if (!pending) return;
+    section!.set(pending.name, { value: pending.parts.join('\n'), file, line: pending.line });
+    pending = undefined;
+  };
+
+  const n = text.length;
+  let lineNo = 0;
+  let start = 0;
+  while (start < n || (start === n && lineNo === 0)) {
+    lineNo++;
+    // The line is text[start, lineEnd); a line ends at \n, \r\n or \r (Python's universal newlines).
+    let lineEnd = start;
+    let c = 0;
+    while (lineEnd < n) {
+      c = text.charCodeAt(lineEnd);
+      if (c === LF || c === CR) break;
+      lineEnd++;
+    }
+    let next = lineEnd + 1;
+    if (c === CR && lineEnd + 1 < n && text.charCodeAt(lineEnd + 1) === LF) next++;
+    const lineStart = start;
+    start = next;
+
+    let end = lineEnd;
+    while (end > lineStart && isSpace(text.charCodeAt(end - 1))) end--;
+    if (end === lineStart) {
+      flush();
       continue;
     }
-    if (/^\s*[#;]/.test(raw)) continue;
-    if (/^\s/.test(raw) && last) {
-      // A continuation of the previous value (oslo joins with a newline).
-      last.value += `\n${raw.trim()}`;
+    const first = text.charCodeAt(lineStart);
+    if (first === SPACE || first === TAB) {
+      if (!pending) throw new IniSyntaxError(file, lineNo, `unexpected continuation line ${quote(text, lineStart, end)}`);
+      let s = lineStart + 1;
+      while (isSpace(text.charCodeAt(s))) s++;
+      pending.parts.push(text.slice(s, end));
       continue;
     }
-    const header = /^\[([^\]]+)\]\s*$/.exec(raw);
-    if (header) {
-      const name = header[1].trim();
-      section = doc.get(name) ?? new Map();
-      doc.set(name, section);
-      last = undefined;
+    flush();
+    if (first === LBRACKET) {
+      if (text.charCodeAt(end - 1) !== RBRACKET) {
+        throw new IniSyntaxError(file, lineNo, `invalid section (must end with "]"): ${quote(text, lineStart, end)}`);
+      }
+      if (end - lineStart <= 2) throw new IniSyntaxError(file, lineNo, 'empty section name');
+      const name = text.slice(lineStart + 1, end - 1);
+      section = doc.get(name);
+      if (!section) doc.set(name, (section = new Map()));
       continue;
     }
-    const kv = /^([^=:\s][^=:]*?)\s*[=:]\s*(.*)$/.exec(raw);
-    if (!kv) throw new IniSyntaxError(file, lineNo, `expected "name = value" or "[section]", got ${JSON.stringify(raw.trim())}`);
-    if (!section) throw new IniSyntaxError(file, lineNo, `option ${kv[1]} appears before any [section]`);
-    last = { value: kv[2].trim(), file, line: lineNo };
-    section.set(kv[1].trim(), last);
+    if (first === HASH || first === SEMICOLON) continue;
+
+    let sep = lineStart;
+    while (sep < end) {
+      c = text.charCodeAt(sep);
+      if (c === EQUALS || c === COLON) break;
+      sep++;
+    }
+    if (sep === end) {
+      throw new IniSyntaxError(file, lineNo, `expected "name = value" or "[section]", got ${quote(text, lineStart, end)}`);
+    }
+    let nameStart = lineStart;
+    while (nameStart < sep && isSpace(text.charCodeAt(nameStart))) nameStart++;
+    let nameEnd = sep;
+    while (nameEnd > nameStart && isSpace(text.charCodeAt(nameEnd - 1))) nameEnd--;
+    if (nameEnd === nameStart) throw new IniSyntaxError(file, lineNo, `option name missing before "${text[sep]}"`);
+    const name = text.slice(nameStart, nameEnd);
+    if (!section) {
+      throw new IniSyntaxError(file, lineNo, `option ${quote(text, nameStart, nameEnd)} appears before any [section]`);
+    }
+    let v = sep + 1;
+    while (v < end && isSpace(text.charCodeAt(v))) v++;
+    let vEnd = end;
+    if (vEnd > v) {
+      const q = text.charCodeAt(v);
+      if ((q === DQUOTE || q === SQUOTE) && text.charCodeAt(vEnd - 1) === q) {
+        v++;
+        vEnd = Math.max(v, vEnd - 1);
+      }
+    }
+    pending = { name, parts: [text.slice(v, vEnd)], line: lineNo };
   }
+  flush();
   return doc;
 }

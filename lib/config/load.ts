@@ -60,8 +60,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** A config file given with its contents (not read from disk), e.g. by a caller that already has them. */
+export interface ConfigText {
+  file: string;
+  text: string;
+}
+
 export interface LoadOptions {
-  files?: string[];
+  /** `--config-file`s in order: paths, or files given with their text. */
+  files?: Array<string | ConfigText>;
   /** Defaults to process.env. */
   env?: NodeJS.ProcessEnv;
   /** `section.option` → value, from the command line (highest precedence). */
@@ -129,14 +136,15 @@ export function convert(section: string, name: string, spec: OptionSpec, raw: un
       return items;
     }
     case 'dict': {
-      const out: Record<string, string> = {};
+      // Keys are the operator's (physical network names): no prototype, so none is mistaken for a key.
+      const out: Record<string, string> = Object.create(null) as Record<string, string>;
       for (const item of splitList(text)) {
         const colon = item.indexOf(':');
         if (colon <= 0 || colon === item.length - 1) {
           throw invalid(section, name, src, `${JSON.stringify(item)} is not "key:value"`);
         }
         const key = item.slice(0, colon).trim();
-        if (key in out) throw invalid(section, name, src, `key ${JSON.stringify(key)} appears twice`);
+        if (Object.hasOwn(out, key)) throw invalid(section, name, src, `key ${JSON.stringify(key)} appears twice`);
         out[key] = item.slice(colon + 1).trim();
       }
       return out;
@@ -161,9 +169,29 @@ function defaults(): Record<string, Record<string, unknown>> {
   return out;
 }
 
+/**
+ * section → option → spec. Section and option names come from files, the
+ * environment and the command line: looked up in Maps, never as properties
+ * of OPTIONS, so `constructor` or `__proto__` is an unknown name like any other.
+ */
+const SPECS: ReadonlyMap<string, ReadonlyMap<string, OptionSpec>> = new Map(
+  Object.entries(OPTIONS).map(([section, opts]) => [section, new Map(Object.entries(opts as Record<string, OptionSpec>))]),
+);
+
+/** [section, option, environment variable] of every option. */
+const ENV_KEYS: ReadonlyArray<readonly [string, string, string]> = [...SPECS].flatMap(([section, opts]) =>
+  [...opts.keys()].map((name) => [section, name, `${ENV_PREFIX}${section.toUpperCase()}_${name.toUpperCase()}`] as const));
+
 function specOf(section: string, name: string): OptionSpec | undefined {
-  const opts = (OPTIONS as Record<string, Record<string, OptionSpec>>)[section];
-  return opts?.[name];
+  return SPECS.get(section)?.get(name);
+}
+
+function readConfigFile(file: string): ConfigText {
+  try {
+    return { file, text: readFileSync(file, 'utf8') };
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`, 'CONFIG_UNREADABLE', { file });
+  }
 }
 
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
@@ -172,14 +200,15 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const rundir = (opts.env ?? process.env).OVS_RUNDIR;
   if (rundir) values.ovs_agent.ovs_rundir = rundir;
   const warnings: string[] = [];
+  // Where each value that is not a default came from ("section.option" → source), for errors that span options.
+  const origin = new Map<string, ValueSource>();
+  const set = (section: string, name: string, value: unknown, src: ValueSource): void => {
+    values[section][name] = value;
+    origin.set(`${section}.${name}`, src);
+  };
 
-  for (const file of opts.files ?? []) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`, 'CONFIG_UNREADABLE', { file });
-    }
+  for (const entry of opts.files ?? []) {
+    const { file, text } = typeof entry === 'string' ? readConfigFile(entry) : entry;
     let doc;
     try {
       doc = parseIni(text, file);
@@ -189,7 +218,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     }
     const ignoredSections: string[] = [];
     for (const [section, entries] of doc) {
-      if (!(section in OPTIONS)) {
+      if (!SPECS.has(section)) {
         // neutron.conf and friends carry many sections that are not the agent's business.
         ignoredSections.push(section);
         continue;
@@ -200,20 +229,17 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
           warnings.push(`unknown option [${section}] ${name} at ${v.file}:${v.line} (ignored)`);
           continue;
         }
-        values[section][name] = convert(section, name, spec, v.value, { file: v.file, line: v.line });
+        set(section, name, convert(section, name, spec, v.value, { file: v.file, line: v.line }), { file: v.file, line: v.line });
       }
     }
     if (ignoredSections.length) warnings.push(`${file}: sections ignored (not used by the agent): ${ignoredSections.map((s) => `[${s}]`).join(' ')}`);
   }
 
   const env = opts.env ?? process.env;
-  for (const [section, sectionOpts] of Object.entries(OPTIONS)) {
-    for (const name of Object.keys(sectionOpts)) {
-      const key = `${ENV_PREFIX}${section.toUpperCase()}_${name.toUpperCase()}`;
-      const raw = env[key];
-      if (raw === undefined) continue;
-      values[section][name] = convert(section, name, specOf(section, name)!, raw, { file: `environment ${key}` });
-    }
+  for (const [section, name, key] of ENV_KEYS) {
+    const raw = env[key];
+    if (raw === undefined) continue;
+    set(section, name, convert(section, name, specOf(section, name)!, raw, { file: `environment ${key}` }), { file: `environment ${key}` });
   }
 
   for (const [dotted, raw] of Object.entries(opts.overrides ?? {})) {
@@ -222,23 +248,27 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     const name = dot < 0 ? dotted : dotted.slice(dot + 1);
     const spec = specOf(section, name);
     if (!spec) throw new ConfigError(`unknown option ${dotted} on the command line`, 'CONFIG_INVALID', { file: 'command line' });
-    values[section][name] = convert(section, name, spec, raw, { file: `command line --${dotted}` });
+    set(section, name, convert(section, name, spec, raw, { file: `command line --${dotted}` }), { file: `command line --${dotted}` });
   }
 
   const config = values as unknown as AgentConfig;
-  validate(config);
+  validate(config, origin);
   return { config, warnings };
 }
 
-/** Cross-option rules Neutron enforces at start-up (§4.1). */
-function validate(c: AgentConfig): void {
+/** Cross-option rules Neutron enforces at start-up; each error names where the option it blames was set. */
+function validate(c: AgentConfig, origin: ReadonlyMap<string, ValueSource>): void {
+  const fail = (option: string, message: string): never => {
+    const src = origin.get(option);
+    throw new ConfigError(src ? `${message} (set at ${where(src)})` : message, 'CONFIG_INVALID', src);
+  };
   if (c.agent.tunnel_types.length && !c.ovs.local_ip) {
-    throw new ConfigError('[agent] tunnel_types is set but [ovs] local_ip is not: tunnels need a local endpoint address', 'CONFIG_INVALID');
+    fail('agent.tunnel_types', '[agent] tunnel_types is set but [ovs] local_ip is not: tunnels need a local endpoint address');
   }
   const bridges = Object.values(c.ovs.bridge_mappings);
   const dup = bridges.find((b, i) => bridges.indexOf(b) !== i);
-  if (dup) throw new ConfigError(`[ovs] bridge_mappings maps two physical networks to bridge ${dup}`, 'CONFIG_INVALID');
+  if (dup) fail('ovs.bridge_mappings', `[ovs] bridge_mappings maps two physical networks to bridge ${dup}`);
   if (bridges.includes(c.ovs.integration_bridge)) {
-    throw new ConfigError(`[ovs] bridge_mappings uses the integration bridge ${c.ovs.integration_bridge}`, 'CONFIG_INVALID');
+    fail('ovs.bridge_mappings', `[ovs] bridge_mappings uses the integration bridge ${c.ovs.integration_bridge}`);
   }
 }

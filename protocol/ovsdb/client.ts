@@ -19,7 +19,7 @@ import {
   type WireOperation,
 } from './operations.js';
 import { parseSchema, type DatabaseSchema } from './schema.js';
-import { openSocket, type ConnectOptions } from './transport.js';
+import { openSocket, sessionErrorMapper, type ConnectOptions } from './transport.js';
 import {
   checkTableUpdates,
   checkTableUpdates2,
@@ -105,7 +105,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     this.session = session(this);
   }
 
-  /** Connects to `unix:PATH`, `tcp:HOST:PORT` or `ssl:HOST:PORT`. Rejects with `CONNECT_FAILED`/`BAD_REMOTE`. */
+  /** Connects to `unix:PATH`, `tcp:HOST:PORT` or `ssl:HOST:PORT`. Rejects with `CONNECT_FAILED`, `TLS` or `BAD_REMOTE`. */
   static async connect(remote: string, options: ClientOptions = {}): Promise<OvsdbClient> {
     const socket = await openSocket(remote, options);
     return new OvsdbClient(
@@ -120,6 +120,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
             closed: (err) => client.onClosed(err),
           },
           options,
+          sessionErrorMapper(remote, options),
         ),
     );
   }
@@ -455,8 +456,8 @@ export interface BackoffOptions {
 
 /**
  * Connects, retrying with exponential backoff (with jitter) while the
- * connection fails. Only connection failures are retried; a bad remote
- * rejects at once.
+ * connection fails. Only connection failures (`CONNECT_FAILED`) are retried;
+ * a bad remote or a TLS failure (`TLS`: files, certificates) rejects at once.
  */
 export async function connectWithBackoff(remote: string, options: ClientOptions & BackoffOptions = {}): Promise<OvsdbClient> {
   const initial = options.initialDelayMs ?? 100;

@@ -10,8 +10,15 @@
 export const OvsdbErrorCode = {
   /** The remote string (`unix:`, `tcp:`, `ssl:`) could not be parsed. */
   BAD_REMOTE: 'ERR_OVSDB_BAD_REMOTE',
-  /** Connecting failed (refused, no such socket, TLS handshake, DNS...). */
+  /** Connecting failed (refused, no such socket, DNS, timeout...): worth retrying. */
   CONNECT_FAILED: 'ERR_OVSDB_CONNECT_FAILED',
+  /**
+   * TLS failed on its own terms, which a retry does not fix until files or
+   * certificates change: a key, certificate or CA file that cannot be read or
+   * loaded, a server certificate that does not verify against the CA, a
+   * server that refuses our certificate, a remote that does not speak TLS.
+   */
+  TLS: 'ERR_OVSDB_TLS',
   /** The connection dropped while the request was in flight or queued. */
   DISCONNECTED: 'ERR_OVSDB_DISCONNECTED',
   /** The client was closed by its owner. */
@@ -61,6 +68,7 @@ export class OvsdbConnectionError extends OvsdbError {
     code:
       | typeof OvsdbErrorCode.BAD_REMOTE
       | typeof OvsdbErrorCode.CONNECT_FAILED
+      | typeof OvsdbErrorCode.TLS
       | typeof OvsdbErrorCode.DISCONNECTED
       | typeof OvsdbErrorCode.CLOSED
       | typeof OvsdbErrorCode.TIMEOUT

@@ -72,7 +72,14 @@ export class JsonRpcSession {
   private probeSentAt: number | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
 
-  constructor(socket: net.Socket, remote: string, handlers: SessionHandlers, options: SessionOptions = {}) {
+  /**
+   * `mapSocketError` names what a socket error means when it is more than a
+   * disconnect (the transport's TLS failures).
+   */
+  constructor(
+    socket: net.Socket, remote: string, handlers: SessionHandlers, options: SessionOptions = {},
+    mapSocketError?: (err: Error) => OvsdbConnectionError | undefined,
+  ) {
     this.socket = socket;
     this.remote = remote;
     this.handlers = handlers;
@@ -89,7 +96,7 @@ export class JsonRpcSession {
       }
     });
     socket.on('error', (err) => {
-      this.closing ??= new OvsdbConnectionError(OvsdbErrorCode.DISCONNECTED, `connection to ${remote} failed: ${err.message}`, remote, {
+      this.closing ??= mapSocketError?.(err) ?? new OvsdbConnectionError(OvsdbErrorCode.DISCONNECTED, `connection to ${remote} failed: ${err.message}`, remote, {
         cause: err,
       });
     });

@@ -3,13 +3,14 @@
  * `unix:PATH`, `tcp:HOST[:PORT]`, `ssl:HOST[:PORT]` (port 6640 by default,
  * IPv6 hosts in brackets: `tcp:[::1]:6640`).
  *
- * SSL follows OVS: the client presents its private key and certificate and
- * checks the server's certificate against the CA certificate; like OVS it
- * does not match the certificate against the host name.
+ * `ssl:` follows OVS (tls.ts): our key and certificate, the server's
+ * certificate checked against the CA certificate, not against the host name.
  */
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { OvsdbConnectionError, OvsdbErrorCode } from './errors.js';
+import { tlsConnectOptions, tlsFailure, type SslOptions } from './tls.js';
+
+export type { SslOptions } from './tls.js';
 
 export const DEFAULT_OVSDB_PORT = 6640;
 
@@ -17,17 +18,8 @@ export type Remote =
   | { readonly kind: 'unix'; readonly path: string }
   | { readonly kind: 'tcp' | 'ssl'; readonly host: string; readonly port: number };
 
-/** Key material for `ssl:` remotes: file paths (as OVS's options) or PEM contents. */
-export interface SslOptions {
-  /** `--private-key`: PEM file path, or the PEM itself as a Buffer. */
-  privateKey: string | Buffer;
-  /** `--certificate`: PEM file path, or the PEM as a Buffer. */
-  certificate: string | Buffer;
-  /** `--ca-cert`: PEM file path, or the PEM as a Buffer. */
-  caCert: string | Buffer;
-}
-
 export interface ConnectOptions {
+  /** Key, certificate and CA certificate, required by `ssl:` remotes (see tls.ts for what is checked). */
   ssl?: SslOptions;
   /** Give up connecting after this long (default 10 s; 0 = the OS's own timeout). */
   connectTimeoutMs?: number;
@@ -70,20 +62,10 @@ function badRemote(remote: string, why: string): OvsdbConnectionError {
   return new OvsdbConnectionError(OvsdbErrorCode.BAD_REMOTE, `bad OVSDB remote ${JSON.stringify(remote)}: ${why}`, remote);
 }
 
-function pem(v: string | Buffer, what: string, remote: string): Buffer {
-  if (Buffer.isBuffer(v)) return v;
-  try {
-    return readFileSync(v);
-  } catch (err) {
-    throw new OvsdbConnectionError(OvsdbErrorCode.CONNECT_FAILED, `cannot read SSL ${what} ${v}: ${(err as Error).message}`, remote, {
-      cause: err,
-    });
-  }
-}
-
 /**
  * Opens a connected socket to a remote. Rejects with `CONNECT_FAILED`
- * naming the remote and the reason (e.g. ECONNREFUSED, ENOENT, a TLS error).
+ * naming the remote and the reason (e.g. ECONNREFUSED, ENOENT), or with
+ * `TLS` for a TLS failure (unreadable files, a certificate refused either way).
  */
 export async function openSocket(remoteText: string, options: ConnectOptions = {}): Promise<net.Socket> {
   const remote = parseRemote(remoteText);
@@ -104,16 +86,7 @@ export async function openSocket(remoteText: string, options: ConnectOptions = {
         if (!ssl || !tls) {
           throw new OvsdbConnectionError(OvsdbErrorCode.BAD_REMOTE, `ssl remote ${remoteText} needs ssl options (privateKey, certificate, caCert)`, remoteText);
         }
-        socket = tls.connect({
-          host: remote.host,
-          port: remote.port,
-          key: pem(ssl.privateKey, 'private key', remoteText),
-          cert: pem(ssl.certificate, 'certificate', remoteText),
-          ca: pem(ssl.caCert, 'CA certificate', remoteText),
-          rejectUnauthorized: true,
-          // OVS authenticates the peer by its CA-signed certificate, not by host name.
-          checkServerIdentity: () => undefined,
-        });
+        socket = tls.connect(tlsConnectOptions(tls, remote.host, remote.port, ssl, remoteText));
       }
     } catch (err) {
       reject(err);
@@ -129,9 +102,10 @@ export async function openSocket(remoteText: string, options: ConnectOptions = {
       cleanup();
       socket.destroy();
       reject(
-        new OvsdbConnectionError(OvsdbErrorCode.CONNECT_FAILED, `cannot connect to OVSDB at ${remoteText}: ${err.message}`, remoteText, {
-          cause: err,
-        }),
+        (options.ssl && tlsFailure(err, remoteText, options.ssl))
+          ?? new OvsdbConnectionError(OvsdbErrorCode.CONNECT_FAILED, `cannot connect to OVSDB at ${remoteText}: ${err.message}`, remoteText, {
+            cause: err,
+          }),
       );
     };
     const onReady = () => {
@@ -144,4 +118,15 @@ export async function openSocket(remoteText: string, options: ConnectOptions = {
       timer = setTimeout(() => onError(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
     }
   });
+}
+
+/**
+ * For a session on an `ssl:` remote: the `TLS` error a socket error stands
+ * for (a server that refuses our certificate says so after the TLS 1.3
+ * handshake, on the first read), or undefined for an ordinary disconnect.
+ */
+export function sessionErrorMapper(remote: string, options: ConnectOptions): ((err: Error) => OvsdbConnectionError | undefined) | undefined {
+  const ssl = options.ssl;
+  if (!ssl || !remote.startsWith('ssl:')) return undefined;
+  return (err) => tlsFailure(err, remote, ssl);
 }

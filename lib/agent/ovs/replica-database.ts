@@ -9,6 +9,7 @@ import type { RowIndex } from '../../../protocol/ovsdb/replica/index.js';
 import type { BridgeRow, BridgeSettings, DbChange, PortSpec, PortTagUpdate, SwitchDatabase, VifRow } from '../switch.js';
 import { OvsdbSchemaError } from '../../../protocol/ovsdb/errors.js';
 import type { Wait, WaitReporter } from '../../waits.js';
+import type { SslOptions } from '../../../protocol/ovsdb/index.js';
 
 type Tables = Pick<OpenVSwitchTables, 'Open_vSwitch' | 'Bridge' | 'Port' | 'Interface' | 'Controller'>;
 
@@ -79,11 +80,13 @@ export class ReplicaDatabase implements SwitchDatabase {
   /**
    * Connects and replicates; waits as long as it takes (or until `signal` aborts), the wait
    * reported to `waits`. Rejects at once with an OvsdbSchemaError when the database lacks a
-   * table or column the agent reads.
+   * table or column the agent reads. `ssl`: key, certificate and CA files for an `ssl:` remote
+   * (ovsdb-ssl.ts makes them from the config).
    */
-  static async connect(remote: string, opts: { timeoutMs?: number; waits?: WaitReporter; signal?: AbortSignal } = {}): Promise<ReplicaDatabase> {
+  static async connect(remote: string,
+    opts: { timeoutMs?: number; waits?: WaitReporter; signal?: AbortSignal; ssl?: SslOptions } = {}): Promise<ReplicaDatabase> {
     opts.signal?.throwIfAborted();
-    const replica = Replica.open<Tables>({ remote, tables: TABLES });
+    const replica = Replica.open<Tables>({ remote, tables: TABLES, ssl: opts.ssl });
     const ready = replica.whenReady();
     const wait = opts.waits?.begin('OVSDB', remote, '[ovs] ovsdb_connection');
     const onError = (err: Error): void => wait?.note(err);

@@ -198,7 +198,7 @@ export function formatAction(a: Action): string {
     case 'set_tunnel':
       return `set_tunnel64:${hex(a.tunId)}`;
     case 'clone':
-      return `clone(${formatActionList(a.actions)})`;
+      return `clone(${a.actions.length ? formatActionList(a.actions) : 'drop'})`;
     case 'experimenter':
       throw new FlowSyntaxError('OFTEXT_UNSUPPORTED', 'experimenter action has no text form', `0x${a.experimenter.toString(16)}`, 1);
   }

@@ -6,12 +6,13 @@
  * `load`s, `dec_ttl` is OFPAT_DEC_NW_TTL unless it names controller ids.
  */
 import { NX_LEARN_F, NX_NAT_F, OFPCML, OFPP } from '../constants.js';
+import { FIELDS as CODEC_FIELDS } from '../oxm-fields.js';
 import type { Action, Instruction, LearnSpec, NatAction, Subfield } from '../types.js';
 import { FlowSyntaxError } from './errors.js';
-import { ETH_TYPE, FIELDS, FIELDS_BY_NAME, IP_PROTO, SLOT, type FieldDef } from './fields.js';
+import { CT_WRITE_FIELDS, ETH_TYPE, FIELDS, FIELDS_BY_NAME, IP_PROTO, MATCH_FIELDS_BY_NAME, READ_ONLY_FIELDS, SLOT, type FieldDef, type Prereq } from './fields.js';
 import { parseFieldValue, parsePort } from './field-values.js';
 import { codecFieldName, reprToCodec } from './match-codec.js';
-import { fromBig, toBig } from './match-parse.js';
+import { PREREQ_TEXT, ctValid, fromBig, prereqHolds, toBig } from './match-parse.js';
 import { scanItems, splitArgs, type Item } from './scanner.js';
 import { parseSubfield, subfieldWidth, type TextSubfield } from './subfield.js';
 import { parseBig, parseIPv4, parseIPv6, parseNumber } from './values.js';
@@ -21,6 +22,54 @@ interface Ctx {
   readonly view: MatchView;
   /** Whether the packet carries a VLAN tag at this point of the action list. */
   vlan: boolean;
+  /** The packet's Ethernet type at this point (push_mpls/pop_mpls change it), -1 if the match leaves it open. */
+  dlType: number;
+  /** Inside ct(exec(...)), where only ct_mark and ct_label may be written. */
+  inCt?: boolean;
+}
+
+/**
+ * What OVS checks of an action against the flow's match before it takes the
+ * flow (ofpact_check): the fields an action reads or writes must have their
+ * prerequisites in the match (as changed by the actions before it).
+ */
+function needs(ctx: Ctx, p: Prereq, what: string, token: string, at: number): void {
+  if (!prereqHolds(ctx.view, p, ctx.dlType)) throw err('OFTEXT_PREREQ', `${what} requires ${PREREQ_TEXT[p]}`, token, at);
+}
+
+function isIp(ctx: Ctx): boolean {
+  return ctx.dlType === ETH_TYPE.IP || ctx.dlType === ETH_TYPE.IPV6;
+}
+
+/**
+ * A field an action writes: writable here, its prerequisites met, and for
+ * set_field and load (which OVS makes one action) of the VLAN fields a VLAN tag.
+ */
+function writes(ctx: Ctx, f: FieldDef, token: string, at: number, byMove = false): void {
+  if (READ_ONLY_FIELDS.has(f.name)) throw err('OFTEXT_BAD_VALUE', `${f.name} is read-only`, token, at);
+  if (CT_WRITE_FIELDS.has(f.name) !== !!ctx.inCt) {
+    throw err('OFTEXT_BAD_VALUE', ctx.inCt ? `ct(exec(...)) writes only ct_mark and ct_label, not ${f.name}` : `${f.name} is written only inside ct(exec(...))`, token, at);
+  }
+  if ((f.name === 'vlan_vid' || f.name === 'vlan_pcp') && !ctx.vlan && !byMove) {
+    throw err('OFTEXT_PREREQ', `${f.name} is written only to a packet with a VLAN tag (match one or push_vlan first)`, token, at);
+  }
+  needs(ctx, f.prereq, f.name, token, at);
+}
+
+/** A field an action reads: its prerequisites met. */
+function reads(ctx: Ctx, f: FieldDef, token: string, at: number): void {
+  needs(ctx, f.prereq, f.name, token, at);
+}
+
+/**
+ * A subfield of `OXM_OF_IN_PORT` within its low 16 bits: the codec sends it
+ * as NXM_OF_IN_PORT (as OVS does for `in_port`), so the OXM spelling would
+ * not survive; refused rather than changed.
+ */
+function checkInPortOxm(sf: TextSubfield, text: string, at: number): void {
+  if (sf.field.name === 'in_port_oxm' && sf.ofs + sf.nBits <= 16) {
+    throw err('OFTEXT_UNSUPPORTED', 'the codec sends bits 0..15 of in_port as NXM_OF_IN_PORT; write NXM_OF_IN_PORT[...]', text, at);
+  }
 }
 
 function err(code: 'OFTEXT_BAD_VALUE' | 'OFTEXT_SYNTAX' | 'OFTEXT_UNKNOWN_ACTION' | 'OFTEXT_UNSUPPORTED' | 'OFTEXT_PREREQ',
@@ -40,14 +89,42 @@ function port(text: string, at: number): number {
   return p;
 }
 
+/**
+ * A port an output action may name: not ANY (none), UNSET, nor a number of
+ * the reserved range that names no port (OVS refuses those: OFPBAC_BAD_OUT_PORT).
+ */
+function outPort(text: string, at: number): number {
+  const p = port(text, at);
+  if (p === OFPP.ANY || (p >= 0xffffff00 && p < OFPP.IN_PORT)) throw err('OFTEXT_BAD_VALUE', 'not a port to output to', text, at);
+  return p;
+}
+
 function codecSubfield(sf: TextSubfield, at: number, text: string): Subfield {
   const field = codecFieldName(sf.field);
-  if (field === undefined) throw err('OFTEXT_UNSUPPORTED', `${sf.field.name} cannot be used as a subfield`, text, at);
+  if (field === undefined || CODEC_FIELDS[field].refHeader === 0) throw err('OFTEXT_UNSUPPORTED', `${sf.field.name} cannot be used as a subfield`, text, at);
   return { field, ofs: sf.ofs, nBits: sf.nBits };
 }
 
 function subfield(text: string, at: number): Subfield {
-  return codecSubfield(parseSubfield(text, at), at, text);
+  const sf = parseSubfield(text, at);
+  checkInPortOxm(sf, text, at);
+  return codecSubfield(sf, at, text);
+}
+
+/** A subfield an action writes (load, move, multipath), checked as `writes` does. */
+function dstSubfield(ctx: Ctx, text: string, at: number, byMove = false): Subfield {
+  const sf = parseSubfield(text, at);
+  writes(ctx, sf.field, text, at, byMove);
+  checkInPortOxm(sf, text, at);
+  return codecSubfield(sf, at, text);
+}
+
+/** A subfield an action reads (move, output), checked as `reads` does. */
+function srcSubfield(ctx: Ctx, text: string, at: number): Subfield {
+  const sf = parseSubfield(text, at);
+  reads(ctx, sf.field, text, at);
+  checkInPortOxm(sf, text, at);
+  return codecSubfield(sf, at, text);
 }
 
 /** Splits `A->B` at the arrow. */
@@ -81,15 +158,26 @@ function maskRuns(mask: bigint, width: number): Array<[number, number]> {
   return runs;
 }
 
-function setField(ctx: Ctx, f: FieldDef, text: string, at: number, out: Action[]): void {
+function setField(ctx: Ctx, f: FieldDef, text: string, at: number, out: Action[], token = f.name, tokenAt = at): void {
   const [v, m] = parseFieldValue(f, text, at);
   const name = codecFieldName(f);
   if (name === undefined) throw err('OFTEXT_UNSUPPORTED', `set_field cannot set ${f.name}`, f.name, at);
+  if (f.name === 'in_port' || f.name === 'in_port_oxm') {
+    // OVS sets in_port with the 16-bit NXM_OF_IN_PORT, which the codec's set_field (OXM) cannot name.
+    throw err('OFTEXT_UNSUPPORTED', 'the codec cannot set_field in_port; use load:N->NXM_OF_IN_PORT[]', token, tokenAt);
+  }
+  writes(ctx, f, token, tokenAt);
   const full = toBig(fromBig((1n << BigInt(f.bits)) - 1n, f));
-  let mb = toBig(m);
-  // Only OAM of the tunnel flags is OpenFlow's: a mask over it sets the whole field.
-  if (f.format === 'tun_flags' && mb === 1n) mb = full;
-  if (f.name === 'vlan_vid' || f.name === 'vlan_pcp') ctx.vlan = true;
+  const mb = toBig(m);
+  if (f.format === 'tun_flags' && (/^[+-]/.test(text) || text.includes('/'))) {
+    // Only OAM of the tunnel flags is OpenFlow's: OVS writes a masked value (`+oam`) as a load of its one bit.
+    if (mb & 1n) out.push({ type: 'reg_load', dst: { field: name, ofs: 0, nBits: 1 }, value: toBig(v) & 1n });
+    return;
+  }
+  if (f.format === 'tun_flags') {
+    out.push({ type: 'set_field', field: name, value: reprToCodec(f, v) });
+    return;
+  }
   if (mb === full) {
     out.push({ type: 'set_field', field: name, value: reprToCodec(f, v) });
     return;
@@ -104,9 +192,9 @@ function setField(ctx: Ctx, f: FieldDef, text: string, at: number, out: Action[]
 
 function setFieldArrow(ctx: Ctx, item: Item, out: Action[]): void {
   const [src, srcAt, dst, dstAt] = arrow(item);
-  const f = FIELDS_BY_NAME.get(dst);
+  const f = MATCH_FIELDS_BY_NAME.get(dst) ?? FIELDS_BY_NAME.get(dst);
   if (!f) throw err('OFTEXT_BAD_VALUE', 'unknown field', dst, dstAt);
-  setField(ctx, f, src, srcAt, out);
+  setField(ctx, f, src, srcAt, out, dst, dstAt);
 }
 
 function field(name: string): FieldDef {
@@ -179,10 +267,33 @@ function parseNatRange(nat: NatAction, s: string, at: number): void {
   }
 }
 
-function parseCt(ctx: Ctx, text: string, at: number): Action {
+function ipv4Num(a: string): number {
+  return parseIPv4(a)!;
+}
+
+function ipv6Big(a: string): bigint {
+  let v = 0n;
+  for (const b of parseIPv6(a)!) v = (v << 8n) | BigInt(b);
+  return v;
+}
+
+/** What OVS requires of a nat() in a flow: addresses of the flow's IP version, ranges that do not run backwards. */
+function checkNat(ctx: Ctx, nat: NatAction, token: string, at: number): void {
+  if (nat.ipv4Min !== undefined && ctx.dlType !== ETH_TYPE.IP) throw err('OFTEXT_PREREQ', 'nat to IPv4 addresses requires ip', token, at);
+  if (nat.ipv6Min !== undefined && ctx.dlType !== ETH_TYPE.IPV6) throw err('OFTEXT_PREREQ', 'nat to IPv6 addresses requires ipv6', token, at);
+  const backwards = (nat.ipv4Min !== undefined && nat.ipv4Max !== undefined && ipv4Num(nat.ipv4Max) < ipv4Num(nat.ipv4Min))
+    || (nat.ipv6Min !== undefined && nat.ipv6Max !== undefined && ipv6Big(nat.ipv6Max) < ipv6Big(nat.ipv6Min))
+    || (nat.protoMin !== undefined && nat.protoMax !== undefined && nat.protoMax < nat.protoMin);
+  if (backwards) throw err('OFTEXT_BAD_VALUE', 'invalid nat range (its end is below its start)', token, at);
+}
+
+function parseCt(ctx: Ctx, text: string, at: number, token: string, tokenAt: number): Action {
+  // ct needs IP, as OVS checks against the flow's match.
+  if (!isIp(ctx)) throw err('OFTEXT_PREREQ', 'ct requires ip or ipv6', token, tokenAt);
   const ct: Action & { type: 'ct' } = {
     type: 'ct', commit: false, force: false, zone: 0, recircTable: 0xff, alg: 0, actions: [],
   };
+  let execAt = -1;
   for (const it of scanItems(text, 0, text.length)) {
     const iat = at + it.at;
     const vat = at + it.valueAt;
@@ -197,7 +308,7 @@ function parseCt(ctx: Ctx, text: string, at: number): Action {
         ct.recircTable = num(it.value, vat, 0xfe, 'table');
         break;
       case 'zone':
-        ct.zone = /^[0-9]/.test(it.value) ? num(it.value, vat, 0xffff, 'zone') : subfield(it.value, vat);
+        ct.zone = /^[0-9]/.test(it.value) ? num(it.value, vat, 0xffff, 'zone') : srcSubfield(ctx, it.value, vat);
         if (typeof ct.zone !== 'number' && ct.zone.nBits !== 16) {
           throw err('OFTEXT_BAD_VALUE', 'zone must be a 16-bit subfield', it.value, vat);
         }
@@ -207,11 +318,15 @@ function parseCt(ctx: Ctx, text: string, at: number): Action {
         else if (it.value === 'tftp') ct.alg = 69;
         else throw err('OFTEXT_BAD_VALUE', 'unknown conntrack helper', it.value, vat);
         break;
-      case 'nat':
-        ct.actions.unshift(parseNat(it.delim === '(' ? it.value : '', vat));
+      case 'nat': {
+        const nat = parseNat(it.delim === '(' ? it.value : '', vat);
+        checkNat(ctx, nat, it.value || it.key, it.delim === '(' ? vat : iat);
+        ct.actions.unshift(nat);
         break;
+      }
       case 'exec': {
-        const inner = parseActionList(ctx, text.slice(it.valueAt, it.valueAt + it.value.length), vat);
+        execAt = iat;
+        const inner = parseActionList({ ...ctx, inCt: true }, text.slice(it.valueAt, it.valueAt + it.value.length), vat);
         for (const a of inner) {
           if (a.type !== 'set_field' && a.type !== 'reg_load') {
             throw err('OFTEXT_BAD_VALUE', 'ct exec only takes set_field/load of ct_mark or ct_label', it.value, vat);
@@ -223,6 +338,12 @@ function parseCt(ctx: Ctx, text: string, at: number): Action {
       default:
         throw err('OFTEXT_BAD_VALUE', 'unknown ct argument', it.key, iat);
     }
+  }
+  if (ct.force && !ct.commit) throw err('OFTEXT_BAD_VALUE', '"force" requires "commit"', 'force', at + text.indexOf('force'));
+  if (execAt >= 0 && !ct.commit) throw err('OFTEXT_BAD_VALUE', 'exec(...) requires "commit"', 'exec', execAt);
+  const proto = ctx.view.numMask(SLOT.nw_proto) ? ctx.view.num(SLOT.nw_proto) : -1;
+  if ((ct.alg === 21 && proto !== IP_PROTO.TCP) || (ct.alg === 69 && proto !== IP_PROTO.UDP)) {
+    throw err('OFTEXT_PREREQ', `alg=${ct.alg === 21 ? 'ftp requires tcp' : 'tftp requires udp'}`, 'alg', at + text.indexOf('alg'));
   }
   return ct;
 }
@@ -297,8 +418,8 @@ function immediate(text: string, at: number, nBits: number): bigint {
 }
 
 function learnMatchSpec(_ctx: Ctx, it: Item, iat: number, vat: number): LearnSpec {
-  const whole = FIELDS_BY_NAME.get(it.key);
-  if (whole !== undefined && it.delim === '=' && whole.name === it.key) {
+  const whole = MATCH_FIELDS_BY_NAME.get(it.key);
+  if (whole !== undefined && it.delim === '=') {
     // `field=value` with a field name: an immediate in the field's own syntax.
     const name = codecFieldName(whole);
     if (name === undefined) throw err('OFTEXT_UNSUPPORTED', 'field cannot be learned', it.key, iat);
@@ -320,7 +441,7 @@ function learnMatchSpec(_ctx: Ctx, it: Item, iat: number, vat: number): LearnSpe
 const MP_FIELDS = ['eth_src', 'symmetric_l4', 'symmetric_l3l4', 'symmetric_l3l4+udp', 'nw_src', 'nw_dst', 'symmetric_l3'];
 const MP_ALGS = ['modulo_n', 'hash_threshold', 'hrw', 'iter_hash'];
 
-function parseMultipath(text: string, at: number): Action {
+function parseMultipath(ctx: Ctx, text: string, at: number): Action {
   const args = splitArgs(text, 0, text.length);
   if (args.length !== 6) throw err('OFTEXT_SYNTAX', 'multipath needs 6 arguments', text, at);
   const fields = MP_FIELDS.indexOf(args[0].value);
@@ -332,7 +453,7 @@ function parseMultipath(text: string, at: number): Action {
   return {
     type: 'multipath', fields, basis: num(args[1].value, at + args[1].at, 0xffff, 'basis'), algorithm,
     maxLink: nLinks - 1, arg: num(args[4].value, at + args[4].at, 0xffffffff, 'argument'),
-    dst: subfield(args[5].value, at + args[5].at),
+    dst: dstSubfield(ctx, args[5].value, at + args[5].at),
   };
 }
 
@@ -382,14 +503,16 @@ function parseAction(ctx: Ctx, it: Item, out: Action[]): void {
   const vat = it.valueAt;
   switch (key) {
     case 'output':
-      if (value.includes('[')) {
-        out.push({ type: 'output_reg', src: subfield(value, vat), maxLen: OFPCML.NO_BUFFER });
-      } else if (it.delim === '(') {
+      if (it.delim === '(') {
         throw err('OFTEXT_UNSUPPORTED', 'output with max_len (NXAST_OUTPUT_TRUNC) is not in the codec', key, it.at);
-      } else out.push(output(port(value, vat)));
+      }
+      // A field or subfield (`output:reg0`, `output:NXM_NX_REG0[0..15]`), else a port.
+      if (value.includes('[') || (FIELDS_BY_NAME.has(value) && parsePort(value) === undefined)) {
+        out.push({ type: 'output_reg', src: srcSubfield(ctx, value, vat), maxLen: OFPCML.NO_BUFFER });
+      } else out.push(output(outPort(value, vat)));
       return;
     case 'output_reg':
-      out.push({ type: 'output_reg', src: subfield(value, vat), maxLen: OFPCML.NO_BUFFER });
+      out.push({ type: 'output_reg', src: srcSubfield(ctx, value, vat), maxLen: OFPCML.NO_BUFFER });
       return;
     case 'controller':
     case 'CONTROLLER':
@@ -417,7 +540,14 @@ function parseAction(ctx: Ctx, it: Item, out: Action[]): void {
     case 'stack_pop':
     case 'delete_field':
     case 'meter_id':
+    case 'dec_nsh_ttl':
       throw err('OFTEXT_UNSUPPORTED', 'action is not in the codec', key, it.at);
+    case 'copy_ttl_in':
+    case 'copy_ttl_out':
+    case 'push_pbb':
+    case 'pop_pbb':
+      // Actions of OpenFlow 1.1-1.3 that ovs-ofctl does not read (the codec still decodes them).
+      throw err('OFTEXT_UNKNOWN_ACTION', 'unknown action', key, it.at);
     case 'drop':
       throw err('OFTEXT_SYNTAX', '"drop" must not be accompanied by any other action or instruction', key, it.at);
     case 'group':
@@ -426,10 +556,13 @@ function parseAction(ctx: Ctx, it: Item, out: Action[]): void {
     case 'set_queue':
       out.push({ type: 'set_queue', queueId: num(value, vat, 0xffffffff, 'queue id') });
       return;
-    case 'push_vlan':
-      out.push({ type: 'push_vlan', ethertype: num(value, vat, 0xffff, 'ethertype') });
+    case 'push_vlan': {
+      const ethertype = num(value, vat, 0xffff, 'ethertype');
+      if (ethertype !== 0x8100 && ethertype !== 0x88a8) throw err('OFTEXT_BAD_VALUE', 'not a VLAN ethertype (0x8100 or 0x88a8)', value, vat);
+      out.push({ type: 'push_vlan', ethertype });
       ctx.vlan = true;
       return;
+    }
     case 'pop_vlan':
     case 'strip_vlan':
       if (!ctx.vlan) throw err('OFTEXT_PREREQ', `${key} needs a VLAN tag (match dl_vlan or push one first)`, key, it.at);
@@ -444,19 +577,24 @@ function parseAction(ctx: Ctx, it: Item, out: Action[]): void {
       ensureVlan(ctx, out);
       out.push({ type: 'set_field', field: 'vlan_pcp', value: num(value, vat, 7, 'VLAN priority') });
       return;
-    case 'push_mpls':
-      out.push({ type: 'push_mpls', ethertype: num(value, vat, 0xffff, 'ethertype') });
+    case 'push_mpls': {
+      const ethertype = num(value, vat, 0xffff, 'ethertype');
+      if (ethertype !== ETH_TYPE.MPLS && ethertype !== ETH_TYPE.MPLS_MCAST) throw err('OFTEXT_BAD_VALUE', 'not an MPLS ethertype (0x8847 or 0x8848)', value, vat);
+      out.push({ type: 'push_mpls', ethertype });
+      ctx.dlType = ethertype;
       return;
-    case 'pop_mpls':
-      out.push({ type: 'pop_mpls', ethertype: num(value, vat, 0xffff, 'ethertype') });
+    }
+    case 'pop_mpls': {
+      needs(ctx, 'mpls', key, key, it.at);
+      const ethertype = num(value, vat, 0xffff, 'ethertype');
+      out.push({ type: 'pop_mpls', ethertype });
+      ctx.dlType = ethertype;
       return;
-    case 'push_pbb':
-      out.push({ type: 'push_pbb', ethertype: num(value, vat, 0xffff, 'ethertype') });
-      return;
-    case 'pop_pbb':
-    case 'copy_ttl_out':
-    case 'copy_ttl_in':
+    }
     case 'dec_mpls_ttl':
+      needs(ctx, 'mpls', key, key, it.at);
+      out.push({ type: key });
+      return;
     case 'ct_clear':
     case 'exit':
       out.push({ type: key });
@@ -468,14 +606,17 @@ function parseAction(ctx: Ctx, it: Item, out: Action[]): void {
       setField(ctx, field('mpls_tc'), value, vat, out);
       return;
     case 'set_mpls_ttl':
+      needs(ctx, 'mpls', key, key, it.at);
       out.push({ type: 'set_mpls_ttl', ttl: num(value, vat, 0xff, 'TTL') });
       return;
     case 'mod_nw_ttl':
     case 'set_nw_ttl':
+      needs(ctx, 'ip_any', key, key, it.at);
       out.push({ type: 'set_nw_ttl', ttl: num(value, vat, 0xff, 'TTL') });
       return;
     case 'dec_ttl':
-      if (it.delim === '(') {
+      needs(ctx, 'ip_any', key, key, it.at);
+      if (it.delim === '(' && value.trim() !== '') {
         const ids = splitArgs(value, 0, value.length).map((a) => num(a.value, vat + a.at, 0xffff, 'controller id'));
         out.push({ type: 'dec_ttl', controllerIds: ids });
       } else out.push({ type: 'dec_nw_ttl' });
@@ -487,22 +628,26 @@ function parseAction(ctx: Ctx, it: Item, out: Action[]): void {
       setField(ctx, field('eth_dst'), value, vat, out);
       return;
     case 'mod_nw_src':
-    case 'mod_nw_dst': {
-      const arpFlow = ctx.view.has(SLOT.dl_type) && ctx.view.num(SLOT.dl_type) === ETH_TYPE.ARP;
-      setField(ctx, field(arpFlow ? (key === 'mod_nw_src' ? 'arp_spa' : 'arp_tpa') : key === 'mod_nw_src' ? 'ip_src' : 'ip_dst'), value, vat, out);
+    case 'mod_nw_dst':
+      // OpenFlow 1.0's SET_NW_SRC/DST: an IPv4 address, in an IPv4 flow (not ARP's addresses).
+      needs(ctx, 'ipv4', key, key, it.at);
+      if (parseIPv4(value) === undefined) throw err('OFTEXT_BAD_VALUE', 'not an IPv4 address', value, vat);
+      setField(ctx, field(key === 'mod_nw_src' ? 'ip_src' : 'ip_dst'), value, vat, out, key, it.at);
       return;
-    }
     case 'mod_nw_tos': {
+      needs(ctx, 'ip_any', key, key, it.at);
       const tos = num(value, vat, 0xff, 'TOS');
+      if (tos & 3) throw err('OFTEXT_BAD_VALUE', 'not a valid TOS (the DSCP bits: a multiple of 4)', value, vat);
       out.push({ type: 'set_field', field: 'ip_dscp', value: tos >> 2 });
       return;
     }
     case 'mod_nw_ecn':
-      setField(ctx, field('nw_ecn'), value, vat, out);
+      setField(ctx, field('nw_ecn'), value, vat, out, key, it.at);
       return;
     case 'mod_tp_src':
     case 'mod_tp_dst':
-      setField(ctx, l4Field(ctx, key === 'mod_tp_src' ? 'src' : 'dst', it), value, vat, out);
+      if (value === '') throw err('OFTEXT_BAD_VALUE', 'invalid port', value, vat);
+      setField(ctx, l4Field(ctx, key === 'mod_tp_src' ? 'src' : 'dst', it), value, vat, out, key, it.at);
       return;
     case 'set_tunnel':
     case 'set_tunnel64': {
@@ -516,18 +661,21 @@ function parseAction(ctx: Ctx, it: Item, out: Action[]): void {
       return;
     case 'load': {
       const [src, srcAt, dst, dstAt] = arrow(it);
-      const d = subfield(dst, dstAt);
+      const d = dstSubfield(ctx, dst, dstAt);
       const v = parseBig(src);
       if (v === undefined) throw err('OFTEXT_BAD_VALUE', 'invalid load value', src, srcAt);
       if (v >> BigInt(d.nBits) !== 0n) throw err('OFTEXT_BAD_VALUE', `value does not fit into ${d.nBits} bits`, src, srcAt);
-      if (d.nBits > 64) throw err('OFTEXT_UNSUPPORTED', 'load is limited to 64 bits; use set_field', dst, dstAt);
-      out.push({ type: 'reg_load', dst: d, value: v });
+      // A load carries at most 64 bits: a wider one is several, low bits first, as OVS splits it.
+      for (let ofs = 0; ofs < d.nBits; ofs += 64) {
+        const nBits = Math.min(64, d.nBits - ofs);
+        out.push({ type: 'reg_load', dst: { field: d.field, ofs: d.ofs + ofs, nBits }, value: (v >> BigInt(ofs)) & ((1n << BigInt(nBits)) - 1n) });
+      }
       return;
     }
     case 'move': {
       const [src, srcAt, dst, dstAt] = arrow(it);
-      const s = subfield(src, srcAt);
-      const d = subfield(dst, dstAt);
+      const s = srcSubfield(ctx, src, srcAt);
+      const d = dstSubfield(ctx, dst, dstAt, true);
       if (s.nBits !== d.nBits) {
         throw err('OFTEXT_BAD_VALUE', `source is ${s.nBits} bits, destination ${d.nBits}`, it.value, vat);
       }
@@ -540,9 +688,16 @@ function parseAction(ctx: Ctx, it: Item, out: Action[]): void {
         if (a.length > 3 || (a.length === 3 && a[2].value !== 'ct')) throw err('OFTEXT_SYNTAX', 'resubmit takes ([port][,table[,ct]])', value, vat);
         const p = a[0].value === '' ? OFPP.IN_PORT : port(a[0].value, vat + a[0].at);
         const t = a.length < 2 || a[1].value === '' ? 0xff : num(a[1].value, vat + a[1].at, 0xff, 'table');
-        if (a.length < 2 && a[0].value === '') throw err('OFTEXT_SYNTAX', 'resubmit needs a port or a table', value, vat);
+        // in_port and table 255 are what resubmit does without them: one of them must be said.
+        if (p === OFPP.IN_PORT && t === 0xff) throw err('OFTEXT_SYNTAX', 'resubmit needs a port or a table', value, vat);
+        // ct: the conntrack original direction tuple, which only a tracked connection has.
+        if (a.length === 3 && !ctValid(ctx.view)) throw err('OFTEXT_PREREQ', 'resubmit(...,ct) requires a valid connection (ct_state=+trk-inv, +est, ...)', value, vat);
         out.push({ type: 'resubmit', port: p, table: t, ct: a.length === 3 });
-      } else out.push({ type: 'resubmit', port: port(value, vat), table: 0xff, ct: false });
+      } else {
+        const p = port(value, vat);
+        if (p === OFPP.IN_PORT) throw err('OFTEXT_SYNTAX', 'resubmit needs a port or a table', value, vat);
+        out.push({ type: 'resubmit', port: p, table: 0xff, ct: false });
+      }
       return;
     }
     case 'conjunction': {
@@ -565,22 +720,25 @@ function parseAction(ctx: Ctx, it: Item, out: Action[]): void {
       return;
     }
     case 'ct':
-      out.push(parseCt(ctx, it.delim === '(' ? value : '', vat));
+      out.push(parseCt(ctx, it.delim === '(' ? value : '', vat, key, it.at));
       return;
     case 'learn':
       out.push(parseLearn(ctx, value, vat));
       return;
     case 'multipath':
-      out.push(parseMultipath(value, vat));
+      out.push(parseMultipath(ctx, value, vat));
       return;
-    case 'clone':
-      out.push({ type: 'clone', actions: parseActionList({ view: ctx.view, vlan: ctx.vlan }, value, vat) });
+    case 'clone': {
+      // `clone(drop)` is an empty clone, as ovs-ofctl prints one.
+      const inner = value.trim() === 'drop' ? '' : value;
+      out.push({ type: 'clone', actions: parseActionList({ ...ctx }, inner, vat) });
       return;
+    }
   }
   if (it.delim === '') {
     const p = parsePort(key);
     if (p !== undefined) {
-      out.push(output(p));
+      out.push(output(outPort(key, it.at)));
       return;
     }
   }
@@ -616,27 +774,36 @@ export function parseInstructions(view: MatchView, text: string, start: number, 
   if (items.length === 0) return [];
   if (items.length === 1 && items[0].key === 'drop' && items[0].delim === '') return [];
   const tl = view.numMask(SLOT.vlan_tci);
-  const ctx: Ctx = { view, vlan: (tl & 0x1000) !== 0 && (view.num(SLOT.vlan_tci) & 0x1000) !== 0 };
+  const ctx: Ctx = {
+    view, vlan: (tl & 0x1000) !== 0 && (view.num(SLOT.vlan_tci) & 0x1000) !== 0,
+    dlType: view.has(SLOT.dl_type) ? view.num(SLOT.dl_type) : -1,
+  };
   const out: Instruction[] = [];
   let apply: Action[] | undefined;
   const state = { last: -1 };
   for (const it of items) {
     const vat = it.valueAt;
     switch (it.key) {
-      case 'meter':
+      case 'meter': {
         order(state, 'meter', it);
-        out.push({ type: 'meter', meterId: num(it.value, vat, 0xffffffff, 'meter id') });
+        const meterId = num(it.value, vat, 0xffffffff, 'meter id');
+        if (meterId === 0) throw err('OFTEXT_BAD_VALUE', 'meter 0 does not exist', it.value, vat);
+        out.push({ type: 'meter', meterId });
         continue;
+      }
       case 'apply_actions':
         throw new FlowSyntaxError('OFTEXT_SYNTAX', 'apply_actions is the default instruction', it.key, it.at + 1);
       case 'clear_actions':
         order(state, 'clear_actions', it);
         out.push({ type: 'clear_actions' });
         continue;
-      case 'write_actions':
+      case 'write_actions': {
         order(state, 'write_actions', it);
-        out.push({ type: 'write_actions', actions: parseActionList({ ...ctx }, it.value, vat) });
+        const actions = parseActionList({ ...ctx }, it.value, vat);
+        // ovs-ofctl sends no instruction for an empty write_actions().
+        if (actions.length) out.push({ type: 'write_actions', actions });
         continue;
+      }
       case 'write_metadata': {
         order(state, 'write_metadata', it);
         const slash = it.value.indexOf('/');
@@ -650,7 +817,7 @@ export function parseInstructions(view: MatchView, text: string, start: number, 
       }
       case 'goto_table':
         order(state, 'goto_table', it);
-        out.push({ type: 'goto_table', tableId: num(it.value, vat, 0xfe, 'table') });
+        out.push({ type: 'goto_table', tableId: num(it.value, vat, 0xff, 'table') });
         continue;
     }
     order(state, 'apply_actions', it);

@@ -23,8 +23,15 @@ export const PORT_NAMES: ReadonlyMap<string, number> = new Map([
   ['LOCAL', 0xfffffffe],
   ['ANY', 0xffffffff],
   ['NONE', 0xffffffff],
+  // OVS's own: "no port" in actset_output (OFPP_UNSET).
+  ['UNSET', 0xfffffff7],
 ]);
 const PORT_BY_NUMBER = new Map<number, string>([...PORT_NAMES].filter(([n]) => n !== 'NONE').map(([n, v]) => [v, n]));
+
+/** OpenFlow 1.0's reserved range (0xff00-0xffff) and OpenFlow 1.1's (0xffffff00-0xffffffff): one maps onto the other. */
+const OF10_MAX = 0xff00;
+const OF11_MAX = 0xffffff00;
+const OF10_TO_OF11 = 0xffff0000;
 
 /**
  * The port names of the bridge being programmed (as ovs-ofctl learns them from
@@ -44,8 +51,10 @@ export function withPortNames<T>(names: ReadonlyMap<string, number> | undefined,
 }
 
 /**
- * ovs-ofctl's port syntax: a reserved name (any case), a number (OF1.0
- * reserved numbers map up), or, given a port map, a port name, quoted or not.
+ * ovs-ofctl's port syntax (ofputil_port_from_string): a reserved name (any
+ * case), a decimal number (OpenFlow 1.0's reserved range 0xff00-0xffff maps
+ * onto OpenFlow 1.1's 0xffffff00-0xffffffff; 0x10000 up to 0xffffff00 is no
+ * port), or, given a port map, a port name, quoted or not.
  */
 export function parsePort(s: string): number | undefined {
   const named = PORT_NAMES.get(s.toUpperCase());
@@ -53,15 +62,19 @@ export function parsePort(s: string): number | undefined {
   const quoted = s.length >= 2 && s.charCodeAt(0) === 34 && s.charCodeAt(s.length - 1) === 34;
   if (!quoted && /^[0-9]+$/.test(s)) {
     const n = Number(s);
-    if (n >= 0xfff8 && n <= 0xffff) return (n + 0xffff0000) >>> 0;
-    if (n < 0xff00 || (n >= 0xfffffff8 && n <= 0xffffffff)) return n;
+    if (n < OF10_MAX) return n;
+    if (n <= 0xffff) return (n + OF10_TO_OF11) >>> 0;
+    if (n >= OF11_MAX && n <= 0xffffffff) return n;
     return undefined;
   }
   return portNames?.get(quoted ? s.slice(1, -1) : s);
 }
 
+/** A port as OVS prints one (ofputil_format_port): reserved ones by name, the rest of the reserved range in OpenFlow 1.0 numbers. */
 export function formatPort(port: number): string {
-  return PORT_BY_NUMBER.get(port) ?? String(port);
+  const name = PORT_BY_NUMBER.get(port);
+  if (name !== undefined) return name;
+  return port >= OF11_MAX ? String(port - OF10_TO_OF11) : String(port);
 }
 
 function bad(f: FieldDef, text: string, at: number, why = `invalid value for ${f.name}`): FlowSyntaxError {
@@ -108,21 +121,41 @@ function flagValue(
   return [v, m];
 }
 
-function numericPair(f: FieldDef, text: string, at: number, maxMask: number): [number, number] {
+/** All ones of the bytes OVS stores a field in (1, 2, 4 or 8): its "exact" mask in text, e.g. 0xff for the 3-bit vlan_pcp. */
+function storageOnes(bits: number): number {
+  return bits <= 8 ? 0xff : bits <= 16 ? 0xffff : 0xffffffff;
+}
+
+function numericPair(f: FieldDef, text: string, at: number, maxMask: number, maxValue = maxMask): [number, number] {
   const slash = text.indexOf('/');
   const vs = slash < 0 ? text : text.slice(0, slash);
   const v = parseNumber(vs);
-  if (v === undefined || v > maxMask) throw bad(f, vs, at, v === undefined ? `invalid value for ${f.name}` : `value too large for ${f.name}`);
+  if (v === undefined || v > maxValue) throw bad(f, vs, at, v === undefined ? `invalid value for ${f.name}` : `value too large for ${f.name}`);
   if (slash < 0) return [v, maxMask];
-  if (!f.maskable) throw new FlowSyntaxError('OFTEXT_BAD_MASK', `${f.name} cannot be masked`, text, at + 1);
   const m = parseNumber(text.slice(slash + 1));
+  if (!f.maskable) {
+    // A field that cannot be masked still takes the two masks that are no mask: all ones of its bytes
+    // (exact) and zero (anything).
+    if (m === 0) return [v, 0];
+    if (m === storageOnes(f.bits)) return [v, maxMask];
+    throw new FlowSyntaxError('OFTEXT_BAD_MASK', `${f.name} cannot be masked`, text, at + 1);
+  }
   if (m === undefined || m > maxMask) throw new FlowSyntaxError('OFTEXT_BAD_MASK', `invalid mask for ${f.name}`, text.slice(slash + 1), at + slash + 2);
   return [v, m];
 }
 
+/** nw_frag's names (ovs-ofctl compares them ignoring case); it takes no number. */
 const FRAG: ReadonlyMap<string, readonly [number, number]> = new Map([
   ['no', [0, 3]], ['first', [1, 3]], ['later', [3, 3]], ['yes', [1, 1]], ['not_later', [0, 2]],
 ]);
+
+/**
+ * Largest value of a numeric field, where it is not all ones of its width:
+ * OpenFlow 1.0's dl_vlan also takes 0xffff ("no VLAN"); Open vSwitch keeps
+ * only 8 bits of arp_op (ovs-fields(7): larger opcodes are treated as zero),
+ * so a larger one is refused rather than matched as 0.
+ */
+const MAX_VALUE: Record<string, number> = { arp_op: 0xff };
 
 function allOnes(bits: number): number | bigint {
   return bits > 32 ? (1n << BigInt(bits)) - 1n : bits === 32 ? 0xffffffff : (1 << bits) - 1;
@@ -142,9 +175,9 @@ export function parseFieldValue(f: FieldDef, text: string, at: number): [SlotVal
     case 'tun_flags':
       return flagValue(f, text, at, TUN_FLAG_BITS, 0x1);
     case 'frag': {
-      const fr = FRAG.get(text);
-      if (fr) return [fr[0], fr[1]];
-      return numericPair(f, text, at, 3);
+      const fr = FRAG.get(text.toLowerCase());
+      if (!fr) throw bad(f, text, at, `unknown fragment type for ${f.name} (no, yes, first, later, not_later)`);
+      return [fr[0], fr[1]];
     }
     case 'port': {
       const p = parsePort(text);
@@ -187,9 +220,18 @@ export function parseFieldValue(f: FieldDef, text: string, at: number): [SlotVal
     case 'decimal':
     case 'hex': {
       if (fieldRepr(f) === 'num') {
-        // dl_vlan takes OpenFlow 1.0's 0xffff ("no VLAN") beyond its 12 bits.
-        const max = f.name === 'dl_vlan' ? 0xffff : f.name === 'arp_op' ? 0xffff : (allOnes(f.bits) as number);
-        return numericPair(f, text, at, max);
+        const full = allOnes(f.bits) as number;
+        if (f.name === 'dl_vlan') {
+          // OpenFlow 1.0's 0xffff means "no VLAN"; anything else beyond 12 bits would be truncated.
+          const [v, m] = numericPair(f, text, at, 0xffff);
+          if (v !== 0xffff && v > full) throw bad(f, text, at, `value too large for ${f.name}`);
+          return [v, m === 0xffff ? full : m];
+        }
+        const [v, m] = numericPair(f, text, at, full, MAX_VALUE[f.name] ?? full);
+        if (f.name === 'nw_tos' && m !== 0 && v & 3) {
+          throw bad(f, text, at, 'nw_tos is the DSCP bits of the TOS byte: a multiple of 4 (the ECN bits are nw_ecn)');
+        }
+        return [v, m];
       }
       const slash = text.indexOf('/');
       const vs = slash < 0 ? text : text.slice(0, slash);
@@ -197,9 +239,9 @@ export function parseFieldValue(f: FieldDef, text: string, at: number): [SlotVal
       const v = parseBig(vs);
       if (v === undefined || v > full) throw bad(f, vs, at, v === undefined ? `invalid value for ${f.name}` : `value too large for ${f.name}`);
       if (slash < 0) return [v, full];
-      if (!f.maskable) throw new FlowSyntaxError('OFTEXT_BAD_MASK', `${f.name} cannot be masked`, text, at + 1);
       const m = parseBig(text.slice(slash + 1));
       if (m === undefined || m > full) throw new FlowSyntaxError('OFTEXT_BAD_MASK', `invalid mask for ${f.name}`, text.slice(slash + 1), at + slash + 2);
+      if (!f.maskable && m !== 0n && m !== full) throw new FlowSyntaxError('OFTEXT_BAD_MASK', `${f.name} cannot be masked`, text, at + 1);
       return [v, m];
     }
   }

@@ -144,8 +144,10 @@ export interface FieldDef {
   readonly span: number;
 }
 
-/** Every accepted spelling → its field. */
+/** Every accepted spelling → its field, NXM/OXM names included (subfield syntax: `NXM_NX_REG0[0..3]`). */
 export const FIELDS_BY_NAME = new Map<string, FieldDef>();
+/** The spellings a match item (`name=value`) takes: ovs-fields(7) names and aliases, not NXM/OXM names. */
+export const MATCH_FIELDS_BY_NAME = new Map<string, FieldDef>();
 /** Canonical name → field. */
 export const FIELDS = new Map<string, FieldDef>();
 
@@ -158,6 +160,7 @@ function def(
   const f: FieldDef = { name: all[0], nxm: nx[0] ?? all[0], bits, format, maskable, prereq, slot, ofs, span };
   FIELDS.set(f.name, f);
   for (const n of [...all, ...nx]) FIELDS_BY_NAME.set(n, f);
+  for (const n of all) MATCH_FIELDS_BY_NAME.set(n, f);
   return f;
 }
 
@@ -241,6 +244,29 @@ def('nd_target', 'NXM_NX_ND_TARGET OXM_OF_IPV6_ND_TARGET', 128, 'ipv6', true, 'n
 def('nd_sll', 'NXM_NX_ND_SLL OXM_OF_IPV6_ND_SLL', 48, 'ethernet', true, 'nd_solicit', SLOT.arp_sha);
 def('nd_tll', 'NXM_NX_ND_TLL OXM_OF_IPV6_ND_TLL', 48, 'ethernet', true, 'nd_advert', SLOT.arp_tha);
 
+/**
+ * Fields ovs-fields(7) (Open vSwitch 3.1) documents that the codec does not
+ * model: valid ovs-ofctl text, refused as OFTEXT_UNSUPPORTED rather than
+ * misread or called unknown.
+ */
+export const UNSUPPORTED_FIELDS: ReadonlySet<string> = new Set([
+  'tun_erspan_ver', 'tun_erspan_idx', 'tun_erspan_dir', 'tun_erspan_hwid', 'tun_gtpu_flags', 'tun_gtpu_msgtype',
+  ...Array.from({ length: 64 }, (_, i) => `tun_metadata${i}`), 'skb_priority', 'packet_type', 'nsh_flags', 'nsh_ttl',
+  'nsh_mdtype', 'nsh_np', 'nsh_spi', 'nsp', 'nsh_si', 'nsi', 'nsh_c1', 'nshc1', 'nsh_c2', 'nshc2', 'nsh_c3', 'nshc3',
+  'nsh_c4', 'nshc4', 'nd_reserved', 'nd_options_type',
+]);
+
+/**
+ * Fields actions may read but not write (OVS's read-only fields: set_field,
+ * load or move into one is refused). ct_mark and ct_label are written only
+ * inside ct(exec(...)).
+ */
+export const READ_ONLY_FIELDS: ReadonlySet<string> = new Set([
+  'recirc_id', 'dp_hash', 'conj_id', 'actset_output', 'ct_state', 'ct_zone', 'ct_nw_src', 'ct_nw_dst', 'ct_ipv6_src', 'ct_ipv6_dst',
+  'ct_nw_proto', 'ct_tp_src', 'ct_tp_dst', 'eth_type', 'mpls_bos', 'nw_proto', 'ip_frag', 'tcp_flags',
+]);
+export const CT_WRITE_FIELDS: ReadonlySet<string> = new Set(['ct_mark', 'ct_label']);
+
 /** Shorthand protocols of the match syntax: name → [dl_type, nw_proto or -1]. */
 export const PROTOCOLS: ReadonlyMap<string, readonly [number, number]> = new Map([
   ['ip', [0x0800, -1]], ['ipv4', [0x0800, -1]], ['ip4', [0x0800, -1]],
@@ -251,7 +277,7 @@ export const PROTOCOLS: ReadonlyMap<string, readonly [number, number]> = new Map
 ] as const);
 
 export const ETH_TYPE = { IP: 0x0800, ARP: 0x0806, RARP: 0x8035, IPV6: 0x86dd, MPLS: 0x8847, MPLS_MCAST: 0x8848 } as const;
-export const IP_PROTO = { ICMP: 1, IGMP: 2, TCP: 6, UDP: 17, ICMPV6: 58, SCTP: 132 } as const;
+export const IP_PROTO = { ICMP: 1, TCP: 6, UDP: 17, ICMPV6: 58, SCTP: 132 } as const;
 
 /** ct_state bits (lib/packets.h CS_*), in the order OVS prints them. */
 export const CT_STATE_BITS: readonly (readonly [string, number])[] = [

@@ -98,8 +98,8 @@ export function formatView(view: MatchView, priority = 0x8000): string {
       let name = v6 ? 'ipv6' : 'ip';
       if (hasProto) {
         skipProto = true;
+        // Open vSwitch 3.1 has no `igmp` shorthand (nor igmp_type): IPv4 protocol 2 prints as nw_proto=2.
         if (!v6 && proto === IP_PROTO.ICMP) name = 'icmp';
-        else if (!v6 && proto === IP_PROTO.IGMP) name = 'igmp';
         else if (v6 && proto === IP_PROTO.ICMPV6) name = 'icmp6';
         else if (proto === IP_PROTO.TCP) name = v6 ? 'tcp6' : 'tcp';
         else if (proto === IP_PROTO.UDP) name = v6 ? 'udp6' : 'udp';
@@ -192,8 +192,6 @@ export function formatView(view: MatchView, priority = 0x8000): string {
   const tpdm = view.numMask(SLOT.tp_dst);
   if (dlType === ETH_TYPE.IP && proto === IP_PROTO.ICMP) {
     s += u16Masked('icmp_type', tps, tpsm) + u16Masked('icmp_code', tpd, tpdm);
-  } else if (dlType === ETH_TYPE.IP && proto === IP_PROTO.IGMP) {
-    s += u16Masked('igmp_type', tps, tpsm) + u16Masked('igmp_code', tpd, tpdm);
   } else if (dlType === ETH_TYPE.IPV6 && proto === IP_PROTO.ICMPV6) {
     s += u16Masked('icmp_type', tps, tpsm) + u16Masked('icmp_code', tpd, tpdm);
     s += ip6Masked('nd_target', view, SLOT.nd_target);

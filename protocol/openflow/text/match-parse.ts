@@ -4,10 +4,10 @@
  * semantics, then the prerequisite check ovs-fields(7) describes.
  */
 import { FlowSyntaxError } from './errors.js';
-import { ALIAS_PREREQ, ETH_TYPE, FIELDS_BY_NAME, IP_PROTO, PROTOCOLS, SLOT, type FieldDef, type Prereq } from './fields.js';
-import { parseFieldValue } from './field-values.js';
+import { ALIAS_PREREQ, ETH_TYPE, IP_PROTO, MATCH_FIELDS_BY_NAME, PROTOCOLS, SLOT, UNSUPPORTED_FIELDS, type FieldDef, type Prereq } from './fields.js';
+import { parsePort, parseFieldValue } from './field-values.js';
 import type { Item } from './scanner.js';
-import { parseSubfield } from './subfield.js';
+import { parseSubfield, subfieldWidth } from './subfield.js';
 import { bigToBytes } from './values.js';
 import { fieldRepr, type MatchView, type SlotValue } from './view.js';
 
@@ -25,12 +25,17 @@ export interface UsedField {
  */
 export function applyMatchItem(view: MatchView, item: Item, used: UsedField[]): boolean {
   const proto = PROTOCOLS.get(item.key);
-  if (proto !== undefined && item.delim === '') {
+  if (proto !== undefined) {
+    // ovs-ofctl ignores a value given to a protocol (`tcp=80`); whoever wrote one meant something else.
+    if (item.delim !== '') throw new FlowSyntaxError('OFTEXT_SYNTAX', `${item.key} takes no value`, item.key, item.at + 1);
     view.setBits(SLOT.dl_type, 0xffff, proto[0], 0xffff);
     if (proto[1] >= 0) view.setBits(SLOT.nw_proto, 0xff, proto[1], 0xff);
     return true;
   }
-  const f = FIELDS_BY_NAME.get(item.key);
+  if (UNSUPPORTED_FIELDS.has(item.key)) {
+    throw new FlowSyntaxError('OFTEXT_UNSUPPORTED', 'a field of Open vSwitch that this codec does not model', item.key, item.at + 1);
+  }
+  const f = MATCH_FIELDS_BY_NAME.get(item.key);
   if (f !== undefined) {
     const [v, m] = parseFieldValue(f, item.value, item.valueAt);
     view.setField(f, v, m);
@@ -55,6 +60,16 @@ function applySubfieldValue(view: MatchView, f: FieldDef, ofs: number, nBits: nu
   }
   if (v < 0n || v >> BigInt(nBits) !== 0n) {
     throw new FlowSyntaxError('OFTEXT_BAD_VALUE', `value does not fit into ${nBits} bits`, text, at + 1);
+  }
+  const whole = ofs === 0 && nBits === subfieldWidth(f);
+  if (!f.maskable && !whole) {
+    // Part of a field that cannot be masked matches nothing OVS can install (it refuses the flow).
+    throw new FlowSyntaxError('OFTEXT_BAD_MASK', `${f.name} cannot be masked, so it cannot be matched in part`, text, at + 1);
+  }
+  if (f.name === 'in_port') {
+    // NXM_OF_IN_PORT is OpenFlow 1.0's 16-bit port: its reserved numbers map up as a written port's do.
+    view.setField(f, parsePort(String(v))!, 0xffffffff);
+    return;
   }
   // Merge into what the field already matches, as ovs-ofctl does.
   const [curV, curM] = view.getField(f);
@@ -86,14 +101,18 @@ export function fromBig(v: bigint, f: FieldDef): SlotValue {
 }
 
 /** OVS's is_ct_valid: a state bit that implies a valid connection, or +trk with -inv. */
-function ctValid(view: MatchView): boolean {
+export function ctValid(view: MatchView): boolean {
   const m = view.numMask(SLOT.ct_state);
   const v = view.num(SLOT.ct_state);
   return (v & 0xcf) !== 0 || ((v & 0x20) !== 0 && (m & 0x10) !== 0 && (v & 0x10) === 0);
 }
 
-function prereqHolds(view: MatchView, p: Prereq): boolean {
-  const dlType = view.has(SLOT.dl_type) ? view.num(SLOT.dl_type) : -1;
+/**
+ * Whether the match in `view` meets prerequisite `p`; `dlTypeNow` is the
+ * Ethernet type where actions changed it (push_mpls, pop_mpls).
+ */
+export function prereqHolds(view: MatchView, p: Prereq, dlTypeNow?: number): boolean {
+  const dlType = dlTypeNow ?? (view.has(SLOT.dl_type) ? view.num(SLOT.dl_type) : -1);
   const proto = view.numMask(SLOT.nw_proto) === 0xff ? view.num(SLOT.nw_proto) : -1;
   const ip = dlType === ETH_TYPE.IP || dlType === ETH_TYPE.IPV6;
   const arp = dlType === ETH_TYPE.ARP || dlType === ETH_TYPE.RARP;
@@ -147,7 +166,7 @@ function prereqHolds(view: MatchView, p: Prereq): boolean {
   }
 }
 
-const PREREQ_TEXT: Record<Prereq, string> = {
+export const PREREQ_TEXT: Record<Prereq, string> = {
   none: '', vlan: 'a VLAN', ip_any: 'ip or ipv6', ipv4: 'ip', ipv6: 'ipv6', arp: 'arp or rarp',
   ipv4_arp: 'ip or arp', ip_arp: 'ip, ipv6 or arp', mpls: 'mpls', tcp: 'tcp or tcp6', udp: 'udp or udp6',
   sctp: 'sctp or sctp6', l4: 'tcp, udp or sctp', icmpv4: 'icmp', icmpv6: 'icmp6', icmp_any: 'icmp or icmp6',
@@ -156,8 +175,27 @@ const PREREQ_TEXT: Record<Prereq, string> = {
   ct_l4: 'a valid connection and a nonzero ct_nw_proto',
 };
 
+const VLAN_CFI = 0x1000;
+
+/**
+ * vlan_tci bits OpenFlow 1.3 cannot express: a priority without the CFI
+ * "header present" bit (unless the match is "no VLAN header", 0 with CFI
+ * matched). OVS drops such a priority from the match, or sends bytes it then
+ * refuses itself.
+ */
+function checkVlanTci(view: MatchView, used: readonly UsedField[]): void {
+  if (!view.has(SLOT.vlan_tci)) return;
+  const m = view.numMask(SLOT.vlan_tci);
+  const v = view.num(SLOT.vlan_tci);
+  if (!(m & 0xe000) || (m & VLAN_CFI && (v & VLAN_CFI || v === 0))) return;
+  const u = [...used].reverse().find((x) => x.field.slot === SLOT.vlan_tci)!;
+  if (m & VLAN_CFI) throw new FlowSyntaxError('OFTEXT_BAD_VALUE', 'vlan_tci gives a priority but matches no VLAN header (CFI 0)', u.name, u.at + 1);
+  throw new FlowSyntaxError('OFTEXT_PREREQ', 'a VLAN priority needs the VLAN header matched present (CFI bit 0x1000)', u.name, u.at + 1);
+}
+
 /** Refuses fields whose prerequisites the rest of the match does not establish. */
 export function checkPrereqs(view: MatchView, used: readonly UsedField[]): void {
+  checkVlanTci(view, used);
   for (const u of used) {
     const p = ALIAS_PREREQ.get(u.name) ?? u.field.prereq;
     if (!view.has(u.field.slot) && u.field.span === 1) continue; // matched nothing (e.g. `=0/0`)

@@ -18,6 +18,7 @@ export function subfieldWidth(f: FieldDef): number {
   if (f.name === 'vlan_vid') return 12;
   if (f.name === 'in_port') return 16; // NXM_OF_IN_PORT; OXM_OF_IN_PORT is in_port_oxm, 32 bits
   if (f.name === 'ct_state') return 32;
+  if (f.name === 'tun_flags') return 1; // only OAM is OpenFlow's: OVS gives the field one bit
   return f.bits;
 }
 

@@ -54,18 +54,26 @@ export function parseNumber(s: string): number | undefined {
   return v <= Number.MAX_SAFE_INTEGER ? v : undefined;
 }
 
-/** An unsigned integer of any size, C base-0 syntax. */
+const U64_MAX = 0xffffffffffffffffn;
+
+/**
+ * An unsigned integer, C base-0 syntax, as ovs-ofctl reads one: hexadecimal
+ * of any length (fields up to 128 bits), decimal and octal up to 64 bits (it
+ * reads those with strtoull), and strtoull's wrap of a negative number to
+ * 2^64 - n (`cookie=0x1/-1` is an all-ones mask).
+ */
 export function parseBig(s: string): bigint | undefined {
-  // strtoull wraps a negative number: `cookie=0x1/-1` is an all-ones mask.
   if (s.charCodeAt(0) === 45) {
     const neg = parseBig(s.slice(1));
-    return neg === undefined || neg > 0xffffffffffffffffn || neg === 0n ? undefined : (1n << 64n) - neg;
+    return neg === undefined || neg > U64_MAX || neg === 0n ? undefined : (1n << 64n) - neg;
   }
   const n = parseNumber(s);
   if (n !== undefined) return BigInt(n);
-  if (/^0[xX][0-9a-fA-F]+$/.test(s) || /^[1-9][0-9]*$/.test(s)) return BigInt(s);
-  if (/^0[0-7]+$/.test(s)) return BigInt('0o' + s.slice(1));
-  return undefined;
+  if (/^0[xX][0-9a-fA-F]+$/.test(s)) return BigInt(s);
+  let v: bigint | undefined;
+  if (/^[1-9][0-9]*$/.test(s)) v = BigInt(s);
+  else if (/^0[0-7]+$/.test(s)) v = BigInt('0o' + s.slice(1));
+  return v !== undefined && v <= U64_MAX ? v : undefined;
 }
 
 /** `aa:bb:cc:dd:ee:ff` (one or two hex digits per byte) → 6 bytes. */

@@ -113,6 +113,24 @@ export class MatchView {
    */
   setField(f: FieldDef, value: SlotValue, mask: SlotValue): void {
     switch (f.name) {
+      case 'dl_vlan':
+      case 'dl_vlan_pcp':
+      case 'vlan_pcp':
+      case 'nw_tos':
+        // A zero mask (`dl_vlan=`, `nw_tos=0/0`) wildcards the field again, as OVS's mf_set_wild does:
+        // the VID or PCP bits, and the CFI bit too when nothing else of the tag is matched.
+        if (mask === 0) {
+          if (f.name === 'nw_tos') this.setBits(SLOT.nw_tos, IP_DSCP_MASK, 0, 0);
+          else {
+            const own = f.name === 'dl_vlan' ? VLAN_VID_MASK : VLAN_PCP_MASK;
+            const other = f.name === 'dl_vlan' ? VLAN_PCP_MASK : VLAN_VID_MASK;
+            this.setBits(SLOT.vlan_tci, this.numMask(SLOT.vlan_tci) & other ? own : 0xffff, 0, 0);
+          }
+          return;
+        }
+        break;
+    }
+    switch (f.name) {
       case 'dl_vlan': {
         // OpenFlow 1.0's "no VLAN" (0xffff) matches an absent tag.
         const vid = value as number;

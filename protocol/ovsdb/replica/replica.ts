@@ -338,7 +338,14 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
         });
       } catch (err) {
         if (this.closedFlag) return;
-        // A bad remote or the like: nothing to retry.
+        if (this.reconnectCount >= 0 && isTlsFailure(err)) {
+          // Certificates that verified before may be being renewed: keep trying, as OVS does, saying why.
+          this.emit('error', err as Error);
+          retryDelay = Math.min(this.options.maxBackoffMs ?? 8000, retryDelay * 2);
+          await delay(retryDelay);
+          continue;
+        }
+        // A bad remote, or TLS refused at the first connection (files, certificates): nothing a retry fixes.
         for (const w of this.readyWaiters.splice(0)) w.reject(err as Error);
         this.emit('error', err as Error);
         return;
@@ -352,8 +359,8 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
         await this.synchronize(client);
       } catch (err) {
         this.emit('error', err as Error);
-        if (this.reconnectCount < 0 && !(err instanceof OvsdbConnectionError)) {
-          // The first synchronization failed for a reason a retry will not fix (unknown table...).
+        if (this.reconnectCount < 0 && (!(err instanceof OvsdbConnectionError) || isTlsFailure(err))) {
+          // The first synchronization failed for a reason a retry will not fix (unknown table, our certificate refused...).
           for (const w of this.readyWaiters.splice(0)) w.reject(err as Error);
           await client.close();
           this.closedFlag = true;
@@ -523,4 +530,8 @@ function sameColumns(cache: ReplicaCache, monitored: Map<string, ColumnSchema[]>
 
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+function isTlsFailure(err: unknown): boolean {
+  return err instanceof OvsdbConnectionError && err.code === OvsdbErrorCode.TLS;
 }

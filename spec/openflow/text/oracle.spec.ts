@@ -86,6 +86,11 @@ describe('openflow text: ovs-ofctl as the oracle', function () {
       [{ type: 'resubmit', port: OFPP.IN_PORT, table: 0xff, ct: false }],
       [{ type: 'output_reg', src: { field: 'reg1', ofs: 0, nBits: 32 }, maxLen: 0xffff }],
       [{ type: 'multipath', fields: 0, basis: 0, algorithm: 0, maxLink: 0, arg: 0, dst: { field: 'reg0', ofs: 0, nBits: 1 } }],
+      // An empty clone, masked tunnel flags, a packet-in reason without a name.
+      [{ type: 'clone', actions: [] }],
+      [{ type: 'set_field', field: 'tun_flags', value: 1, mask: 1 }],
+      [{ type: 'controller', maxLen: 0xffff, controllerId: 0, reason: 9 }],
+      [{ type: 'set_field', field: 'ip_dscp', value: 63 }, { type: 'set_nw_ttl', ttl: 0 }, { type: 'dec_nw_ttl' }],
     ];
     const w = new OfWriter();
     const base = parseFlow('table=1,priority=5,ip,actions=drop');

@@ -77,6 +77,11 @@ export class PrivateOvsdbServer {
     throw new Error('ovsdb-server did not report its port');
   }
 
+  /** ovs-appctl to this server (e.g. `ovsdb-server/reconnect`, which drops every client connection). */
+  async appctl(...args: string[]): Promise<string> {
+    return (await run('ovs-appctl', ['-t', join(this.dir, 'ovsdb-server.ctl'), ...args])).stdout;
+  }
+
   /** ovsdb-client against this server, as an independent oracle. */
   async ovsdbClient(...args: string[]): Promise<string> {
     const [cmd, ...rest] = args;
