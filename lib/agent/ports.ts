@@ -336,6 +336,15 @@ export class PortTracker {
     return this.records.keys();
   }
 
+  /** How much each map holds (tests: nothing outlives the rows it was made from). */
+  sizes(): Record<string, number> {
+    const v = this.vifs.size;
+    return {
+      interfaces: v.interfaces, portIds: v.portIds, records: this.records.size, deadInterfaces: this.deadInterfaces.size,
+      pendingDuplicates: this.pendingDuplicates.size, ancillaryUp: this.ancillaryUp.size, ancillaryDown: this.ancillaryDown.size,
+    };
+  }
+
   /** How many ports are in each state. */
   counts(): Record<PortState, number> {
     const c: Record<PortState, number> = { ACTIVE: 0, DEAD: 0, DOWN: 0, FAILED: 0, WAITING: 0 };

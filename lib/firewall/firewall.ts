@@ -61,8 +61,11 @@ export interface FirewallOptions {
 /** What the agent calls; `NoopFirewall` implements it too. */
 export interface Firewall {
   readonly driver: FirewallDriverName;
-  /** The bridge-wide flows, into the table, once at start (the table keeps them across switch restarts). */
-  initialize(): void;
+  /**
+   * The bridge-wide flows, once at start, into br-int's table: from then on
+   * every flush writes there (the table keeps them across switch restarts).
+   */
+  initialize(flows?: FlowTable): void;
   updateSecurityGroupInfo(info: SecurityGroupInfo): void;
   setupPortFilters(ports: readonly FirewallPort[]): void;
   updatePortFilters(ports: readonly FirewallPort[]): void;
@@ -93,7 +96,7 @@ interface AddressEntry {
 export class OvsFirewall implements Firewall {
   readonly driver = 'openvswitch';
   /** Where the flows go: br-int's table (or the firewall's own). */
-  readonly flows: FlowTable;
+  flows: FlowTable;
   private readonly conjIds: ConjIdMap;
   private readonly baseOptions: BaseFlowOptions;
   private readonly onError: NonNullable<FirewallOptions['onError']>;
@@ -133,7 +136,8 @@ export class OvsFirewall implements Firewall {
     }
   }
 
-  initialize(): void {
+  initialize(flows?: FlowTable): void {
+    if (flows) this.flows = flows;
     this.flows.replace(`${OWNER}init`, initFlows());
   }
 
@@ -195,7 +199,7 @@ export class OvsFirewall implements Firewall {
   }
 
   flush(): void {
-    for (const id of this.dirtyPorts) this.flows.replace(`${OWNER}p|${id}`, this.portFlows(id));
+    for (const id of this.dirtyPorts) this.flows.replace([OWNER, 'p|', id].join(''), this.portFlows(id));
     this.dirtyPorts.clear();
     for (const lvid of this.dirtyNets) this.refreshNetwork(lvid);
     this.dirtyNets.clear();
