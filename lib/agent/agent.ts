@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DEAD_VLAN_TAG } from '../bridges/constants.js';
+import { onControlPlaneEvent, onDbChange } from './events.js';
 import type { AgentConfig } from '../config/index.js';
 import type { ControlPlane, ControlPlaneEvent } from '../control-plane/types.js';
 import type { Firewall } from '../firewall/index.js';
@@ -18,10 +19,11 @@ import { BridgeSetup } from './bridge-setup.js';
 import { FlowSync } from './flow-sync.js';
 import { PassLoop } from './loop.js';
 import { Networks } from './networks.js';
-import { newSummary, unwindUnwired, wirePorts, type PassParts, type PassSummary } from './pass.js';
+import type { PassSummary } from './pass.js';
+import { PassRunner } from './passes.js';
 import { PortTracker, type PortState, type WiredPort } from './ports.js';
 import { Reports } from './report.js';
-import { MAX_DEVICE_RETRIES, RetrySchedule } from './retries.js';
+import { RetrySchedule } from './retries.js';
 import { agentStatus, type AgentStatus } from './status.js';
 import type { DbChange, FlowChannel, SwitchDatabase } from './switch.js';
 import { Tunnels } from './tunnels.js';
@@ -70,17 +72,10 @@ export class OvsAgent {
   private readonly flows: FlowSync;
   private readonly reports: Reports;
   private readonly loop: PassLoop;
-  private readonly parts: PassParts;
-  private readonly onPass?: (s: PassSummary) => void;
+  private readonly passes: PassRunner;
   private readonly unsubscribe: Array<() => void> = [];
   private pollTimer: NodeJS.Timeout | undefined;
   private stopped = false;
-  /** A pass is past its wait for recoveries (a recovery waits for it in turn). */
-  private passActive = false;
-  private firstSyncDone = false;
-  private fullSyncPending = true;
-  private passCount = 0;
-  private lastSync: AgentStatus['lastSync'];
   private warmUpResult: WarmUpResult | undefined;
 
   constructor(opts: AgentOptions) {
@@ -89,7 +84,6 @@ export class OvsAgent {
     this.db = opts.db;
     this.log = opts.logger ?? silentLogger;
     this.firewall = opts.firewall;
-    this.onPass = opts.onPass;
     this.host = opts.config.DEFAULT.host || hostname();
     this.ports = new PortTracker(this.log);
     this.bridges = new BridgeSetup({
@@ -97,12 +91,12 @@ export class OvsAgent {
     });
     this.tunnels = new Tunnels(this.config, this.db, this.log, () => this.networks.mappings());
     this.networks = new Networks(this.bridges, this.tunnels, this.config.agent.tunnel_types, this.log);
-    this.loop = new PassLoop(() => this.runPass(), () => this.ports.quiet && this.reports.idle && !this.flows.busy);
+    this.loop = new PassLoop(() => this.stopped ? Promise.resolve() : this.passes.run(), () => this.ports.quiet && this.reports.idle && !this.flows.busy);
     this.flows = new FlowSync({
       log: this.log, open: opts.openFlowChannel, integration: () => this.bridges.brInt.flows, tables: () => this.bridges.tables(),
-      detection: opts.restartDetection ?? 'events', firstSyncDone: () => this.firstSyncDone,
+      detection: opts.restartDetection ?? 'events', firstSyncDone: () => this.passes.firstSyncDone,
       passIdle: async () => {
-        while (this.passActive) await new Promise((r) => setTimeout(r, 1));
+        while (this.passes.active) await new Promise((r) => setTimeout(r, 1));
       },
       onRecovered: () => {
         this.loop.schedule();
@@ -111,7 +105,7 @@ export class OvsAgent {
       restart: {
         detected: () => {
           this.reports.restarted();
-          this.fullSyncPending = true;
+          this.passes.fullSyncPending = true;
         },
         setUp: async () => {
           await this.bridges.setUpAgain();
@@ -124,20 +118,23 @@ export class OvsAgent {
     });
     this.reports = new Reports({
       config: this.config, cp: this.cp, ports: this.ports, retries: this.retries, log: this.log,
-      refused: (id, err) => this.fail(id, err),
+      refused: (id, err) => this.passes.fail(id, err),
       revived: () => {
-        this.fullSyncPending = true;
+        this.passes.fullSyncPending = true;
         this.loop.schedule();
       },
       settled: () => this.loop.notify(),
       switchAlive: () => this.flows.state !== 'DEAD',
-      passesRun: () => this.passCount,
+      passesRun: () => this.passes.count,
     });
-    this.parts = {
-      cp: this.cp, db: this.db, ports: this.ports, networks: this.networks, tunnels: this.tunnels, bridges: this.bridges,
-      flows: this.flows, reports: this.reports, retries: this.retries, firewall: this.firewall, log: this.log,
-      fail: (id, err, summary) => this.fail(id, err, summary),
-    };
+    this.passes = new PassRunner({
+      parts: {
+        cp: this.cp, db: this.db, ports: this.ports, networks: this.networks, tunnels: this.tunnels, bridges: this.bridges,
+        flows: this.flows, reports: this.reports, retries: this.retries, firewall: this.firewall, log: this.log,
+        fail: (id, err, summary) => this.passes.fail(id, err, summary),
+      },
+      loop: () => this.loop, log: this.log, onPass: opts.onPass, firstSyncDone: () => this.firstSyncEnded(),
+    });
   }
 
   // ---------------------------------------------------------------- start-up
@@ -192,151 +189,19 @@ export class OvsAgent {
   // ---------------------------------------------------------------- events
 
   private onDbChange(change: DbChange): void {
-    if (this.stopped) return;
-    if (change.kind === 'interface') {
-      const vif = this.db.vif(change.name);
-      if (vif) this.ports.note(vif);
-      else this.ports.forget(change.name);
-    } else if (change.kind === 'resync') {
-      // ovsdb-server came back: compare what it has with what we know; only differences are re-wired.
-      this.ports.noteAll(this.db.vifs());
-      this.log.info('OVSDB replica resynchronised', { pending: this.ports.pendingCount });
-    } else {
-      return;
-    }
-    if (this.ports.hasWork()) this.loop.schedule();
+    if (!this.stopped && onDbChange(change, this.db, this.ports, this.log)) this.loop.schedule();
   }
 
   private onControlPlaneEvent(e: ControlPlaneEvent): void {
     if (this.stopped) return;
-    switch (e.type) {
-      case 'ports_updated':
-        for (const id of e.portIds) this.ports.mark(id);
-        break;
-      case 'port_deleted':
-        this.ports.mark(e.portId);
-        break;
-      case 'network_updated':
-        for (const p of this.ports.all()) if (p.networkId === e.networkId) this.ports.mark(p.portId);
-        break;
-      case 'tunnel_update':
-        this.tunnels.endpointUp(e.tunnelType, e.tunnelIp);
-        break;
-      case 'tunnel_delete':
-        this.tunnels.endpointDown(e.tunnelType, e.tunnelIp);
-        break;
-      case 'resync':
-        this.fullSyncPending = true;
-        break;
-      case 'fdb_add':
-        if (!this.tunnels.fdbAdd(e.entries)) return;
-        break;
-      case 'fdb_remove':
-        if (!this.tunnels.fdbRemove(e.entries)) return;
-        break;
-      case 'fdb_update':
-        if (!this.tunnels.fdbUpdate(e.changes)) return;
-        break;
-      case 'security_groups_updated':
-        if (this.firewall) void this.refreshSecurityGroups();
-        return;
-      default:
-        return;
-    }
-    this.loop.schedule();
-  }
-
-  private async refreshSecurityGroups(): Promise<void> {
-    try {
-      this.firewall!.updateSecurityGroupInfo(await this.cp.securityGroupInfo([...this.ports.ids()]));
-    } catch (err) {
-      this.log.warn('security group refresh failed', { error: (err as Error).message });
-      return;
-    }
-    for (const p of this.ports.all()) if (p.state === 'ACTIVE') this.ports.mark(p.portId);
-    this.loop.schedule();
-  }
-
-  // ---------------------------------------------------------------- passes
-
-  private async runPass(): Promise<void> {
-    // A recovery may start while the pass waits for the previous one: wait for it too.
-    while (this.flows.busy) await this.flows.busy;
-    if (this.stopped) return;
-    this.passActive = true;
-    const t0 = Date.now();
-    const summary = newSummary();
-    if (this.fullSyncPending) {
-      this.fullSyncPending = false;
-      this.ports.markAll();
-    }
-    const work = this.ports.take((id) => this.retries.due(id, t0));
-    const wiredBefore = new Set(work.ids.filter((id) => this.ports.get(id)?.state === 'ACTIVE' || this.reports.awaiting(id)));
-    const startPerf = performance.now();
-    try {
-      const first = await wirePorts(this.parts, work, summary, () => !this.firstSyncDone && this.ports.pendingCount === 0);
-      await this.reportAncillary();
-      this.passCount++;
-      if (first) this.firstSyncEnded();
-    } catch (err) {
-      summary.ok = false;
-      summary.error = err as Error;
-      this.log.error('pass failed; its ports will be retried', { error: (err as Error).message, ports: work.ids.length });
-      unwindUnwired(this.parts, work.ids, wiredBefore);
-      for (const id of work.ids) this.fail(id, err as Error, summary);
-      this.ports.giveBack(work);
-    } finally {
-      summary.durationMs = Date.now() - t0;
-      if (work.ids.length || work.removed.length || !summary.ok) {
-        this.lastSync = { at: new Date(t0).toISOString(), durationMs: summary.durationMs, ports: work.ids.length + work.removed.length, ok: summary.ok };
-        // Diagnostics: how long the port seen first had waited for this pass.
-        let oldest = startPerf;
-        for (const id of work.ids) oldest = Math.min(oldest, this.ports.get(id)?.readyPerf ?? startPerf);
-        this.log.debug('pass done', { ms: summary.durationMs, up: summary.up.length, dead: summary.dead.length,
-          removed: summary.removed.length, flowMods: summary.flowMods, bundles: summary.bundles, ok: summary.ok,
-          waitedMs: Math.round(startPerf - oldest),
-          phasesMs: Object.fromEntries(Object.entries(summary.phases).map(([k, v]) => [k, Math.round(v)])) });
-      }
-      this.passActive = false;
-      this.ports.passEnded(summary.ok, (name) => this.db.vif(name));
-      this.onPass?.(summary);
-      if (this.ports.hasWork((id) => this.retries.due(id))) this.loop.schedule();
-    }
-  }
-
-  /** A port's wiring failed: tried again after a backoff, or given up after MAX_DEVICE_RETRIES. */
-  private fail(id: string, err: Error, summary?: PassSummary): void {
-    const p = this.ports.get(id);
-    const r = this.retries.fail(id);
-    if (r.verdict === 'give-up') {
-      this.log.error(`giving up on port ${id} after ${MAX_DEVICE_RETRIES} retries`, { port: id, error: err.message });
-      if (p) {
-        p.state = 'FAILED';
-        p.error = err.message;
-      }
-      return;
-    }
-    summary?.failed.push(id);
-    if (p) p.error = err.message;
-    this.ports.mark(id);
-    this.loop.scheduleAt(r.at);
-  }
-
-  /** Ancillary bridges' VIFs are only reported up and down. */
-  private async reportAncillary(): Promise<void> {
-    const { up, down } = this.ports.takeAncillary();
-    if (!up.length && !down.length) return;
-    try {
-      await this.cp.updateDeviceList(up, down);
-    } catch (err) {
-      this.ports.giveBackAncillary(up, down);
-      throw err;
-    }
+    onControlPlaneEvent(e, { ports: this.ports, tunnels: this.tunnels, passes: this.passes, loop: this.loop, log: this.log,
+      refreshSecurityGroups: this.firewall && (async () => {
+        this.firewall!.updateSecurityGroupInfo(await this.cp.securityGroupInfo([...this.ports.all()].map((p) => p.portId)));
+      }) });
   }
 
   /** The first full sync: stale flows went with its bundle; unused VLAN hints are released; the warm-up may run. */
   private firstSyncEnded(): void {
-    this.firstSyncDone = true;
     this.networks.releaseUnusedHints();
     this.log.info('first full sync done', {
       ms: Date.now() - this.startedAt.getTime(), ports: this.portCounts(), flowModsSent: this.flows.flowModsSent,
@@ -379,7 +244,7 @@ export class OvsAgent {
   status(): AgentStatus {
     return agentStatus({
       host: this.host, startedAt: this.startedAt, ports: this.ports, networks: this.networks, tunnels: this.tunnels,
-      bridges: this.bridges, flows: this.flows, lastSync: this.lastSync, firstSyncDone: this.firstSyncDone, passes: this.passCount,
+      bridges: this.bridges, flows: this.flows, lastSync: this.passes.lastSync, firstSyncDone: this.passes.firstSyncDone, passes: this.passes.count,
     });
   }
 

@@ -10,48 +10,11 @@
  * to its name, e.g. br-ex) only reported up and down.
  */
 import { DEAD_VLAN_TAG } from '../bridges/constants.js';
-import type { NetworkType } from '../control-plane/types.js';
 import type { Logger } from '../log.js';
+import type { PassWork, PortRecord, PortState } from './port-record.js';
 import type { VifRow } from './switch.js';
+export type { PassWork, PortRecord, PortState, WiredPort } from './port-record.js';
 import { VifRegistry, startupOrder, type TrackedVif, type VifEvent, type VifPlace } from './vif-registry.js';
-
-export type PortState = 'ACTIVE' | 'DEAD' | 'DOWN' | 'FAILED' | 'WAITING';
-
-export interface WiredPort {
-  portId: string;
-  name: string;
-  ofport: number;
-  mac: string;
-  state: PortState;
-  networkId?: string;
-  networkType?: NetworkType;
-  lvid?: number;
-  /** When the interface was first seen ready (ms since epoch). */
-  readyAt: number;
-  /** From ready to flows confirmed and reported (ms). */
-  wiredInMs?: number;
-  error?: string;
-}
-
-export interface PortRecord extends WiredPort {
-  /** performance.now() when the interface became ready: sub-millisecond wiring times. */
-  readyPerf: number;
-  /**
-   * The tag this agent gives the Port row (its network's local VLAN, or 4095
-   * dead), set before it is written: a tag anyone else sets is set back.
-   */
-  tag?: number;
-}
-
-/** What one pass takes on. */
-export interface PassWork {
-  /** Ports to look up and wire (present and due). */
-  ids: string[];
-  /** Ports whose interface went. */
-  removed: string[];
-  /** Duplicate interfaces whose dead wiring is to be put in place or taken away. */
-  duplicates: string[];
-}
 
 export class PortTracker {
   private readonly records = new Map<string, PortRecord>();
@@ -83,9 +46,7 @@ export class PortTracker {
     this.ancillary = ancillary;
   }
 
-  get ancillaryBridges(): readonly string[] {
-    return this.ancillary;
-  }
+  get ancillaryBridges(): readonly string[] { return this.ancillary; }
 
   // ------------------------------------------------------------ OVSDB rows
 
@@ -126,9 +87,7 @@ export class PortTracker {
   }
 
   /** The interface is gone, or no longer one of ours. */
-  forget(name: string): void {
-    this.apply(this.vifs.forget(name));
-  }
+  forget(name: string): void { this.apply(this.vifs.forget(name)); }
 
   /** br-int's VIFs are wired, ancillary bridges' only reported; anything else is not ours. */
   private placeOf(vif: VifRow): VifPlace | undefined {
@@ -299,18 +258,9 @@ export class PortTracker {
   }
 
   /** Nothing pending at all, retries included. */
-  get quiet(): boolean {
-    return !this.pending.size && !this.hasWork();
-  }
+  get quiet(): boolean { return !this.pending.size && !this.hasWork(); }
 
-  /** Ports waiting for a pass (retries included). */
-  pendingIds(): IterableIterator<string> {
-    return this.pending.values();
-  }
-
-  get pendingCount(): number {
-    return this.pending.size;
-  }
+  get pendingCount(): number { return this.pending.size; }
 
   // ------------------------------------------------------------ records
 
@@ -320,21 +270,11 @@ export class PortTracker {
     return c !== undefined && c.place === 'int' && this.records.get(portId)?.name === c.name;
   }
 
-  get(portId: string): PortRecord | undefined {
-    return this.records.get(portId);
-  }
+  get(portId: string): PortRecord | undefined { return this.records.get(portId); }
 
-  delete(portId: string): void {
-    this.records.delete(portId);
-  }
+  delete(portId: string): void { this.records.delete(portId); }
 
-  all(): IterableIterator<PortRecord> {
-    return this.records.values();
-  }
-
-  ids(): IterableIterator<string> {
-    return this.records.keys();
-  }
+  all(): IterableIterator<PortRecord> { return this.records.values(); }
 
   /** How much each map holds (tests: nothing outlives the rows it was made from). */
   sizes(): Record<string, number> {
