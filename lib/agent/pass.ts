@@ -32,8 +32,8 @@ export interface PassSummary {
   removed: string[];
   failed: string[];
   flowMods: number;
-  /** OpenFlow bundles sent: at most one per bridge. */
-  bundles: number;
+  /** The bridges an OpenFlow bundle went to, one entry per bundle: each bridge at most once. */
+  bundles: string[];
   /**
    * Where the pass spent its time (ms): control-plane lookup, computing flows, the firewall's flows,
    * the bundles to their barriers (`flows`), the OVSDB transaction with the tags (`tags`), handing
@@ -62,7 +62,7 @@ export interface PassParts {
 
 export function newSummary(): PassSummary {
   return {
-    ok: true, durationMs: 0, up: [], down: [], dead: [], removed: [], failed: [], flowMods: 0, bundles: 0,
+    ok: true, durationMs: 0, up: [], down: [], dead: [], removed: [], failed: [], flowMods: 0, bundles: [],
     phases: { details: 0, compute: 0, firewall: 0, flows: 0, tags: 0, report: 0 },
   };
 }
@@ -177,7 +177,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
   // hold up the bundle if it arrived first; the OVSDB write itself is answered by ovsdb-server at once.
   const sent = await parts.flows.flush();
   summary.flowMods += sent.flowMods;
-  summary.bundles += sent.bundles;
+  summary.bundles.push(...sent.bridges);
   phase('flows');
   if (tags.length) await parts.db.setPortTags(tags);
   ports.duplicatesWired(duplicates.dead, duplicates.alive);

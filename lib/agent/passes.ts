@@ -70,7 +70,7 @@ export class PassRunner {
         let oldest = startPerf;
         for (const id of work.ids) oldest = Math.min(oldest, ports.get(id)?.readyPerf ?? startPerf);
         log.debug('pass done', { ms: summary.durationMs, up: summary.up.length, dead: summary.dead.length,
-          removed: summary.removed.length, flowMods: summary.flowMods, bundles: summary.bundles, ok: summary.ok,
+          removed: summary.removed.length, flowMods: summary.flowMods, bundles: summary.bundles.length, ok: summary.ok,
           waitedMs: Math.round(startPerf - oldest),
           phasesMs: Object.fromEntries(Object.entries(summary.phases).map(([k, v]) => [k, Math.round(v)])) });
       }
