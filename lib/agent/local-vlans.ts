@@ -1,7 +1,7 @@
 /**
  * Local VLAN ids: one per network on this host, 1–4094, taken when a network
  * gets its first port and returned with its last (Neutron's vlanmanager.py,
- * reference §4.6). After a restart the ids written in the Port rows
+ * docs/design.md#ovsdb-what-is-read-and-written). After a restart the ids written in the Port rows
  * (`tag` + `other_config:net_uuid/segmentation_id`) are reserved as hints so
  * every network gets its old id back and no port's tag changes.
  */

@@ -7,7 +7,7 @@
  */
 import type { FlowSession } from '../flows/installer.js';
 
-/** An Interface row joined with its Port and Bridge, as the agent reads it (§3.6). */
+/** An Interface row joined with its Port and Bridge, as the agent reads it (docs/design.md#ovsdb-what-is-read-and-written). */
 export interface VifRow {
   /** Interface name (also the Port name for VIFs). */
   name: string;

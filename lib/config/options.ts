@@ -1,6 +1,6 @@
 /**
  * The options of Neutron's openvswitch_agent.ini the agent reads, with
- * Neutron 21.0.0's defaults (reference §6), plus the `[ovs_agent]` section
+ * Neutron 21.0.0's defaults (docs/agent.md, Configuration), plus the `[ovs_agent]` section
  * for what only this agent has (the control plane and its status socket).
  */
 export type OptionType =

@@ -1,6 +1,6 @@
 /**
  * Security groups as Neutron's `openvswitch` firewall driver programs them
- * (neutron-ovs-agent.md §5), computed without I/O.
+ * (docs/design.md#the-firewalls-tables), computed without I/O.
  *
  * The agent feeds the firewall what changed (ports, security group rules and
  * members) during a pass, then calls `flush()` once and puts the returned

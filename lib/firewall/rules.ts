@@ -1,6 +1,6 @@
 /**
  * Security group rule → flows, as Neutron's openvswitch_firewall/rules.py
- * builds them (neutron-ovs-agent.md §5.4–5.5).
+ * builds them (docs/design.md#the-firewalls-tables, docs/firewall.md).
  */
 import type { SecurityGroupRule } from '../control-plane/types.js';
 import { ipVersion, isAnyPrefix, matchAddress } from './addresses.js';

@@ -1,5 +1,5 @@
 /**
- * l2population (neutron-ovs-agent.md §1.9, §3.9, §4.7): instead of flooding
+ * l2population (docs/design.md: br-tun, and the fdb entries of the contract with neutron-server): instead of flooding
  * to every tunnel and learning, the server tells each agent which MACs and
  * IPs live behind which remote tunnel endpoint. From those fdb entries this
  * module decides, per network:
