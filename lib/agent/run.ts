@@ -82,6 +82,8 @@ export function openflowAddress(config: AgentConfig, bridge: string): string {
 
 export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
   const { config, logger: log } = opts;
+  // First: a control-plane configuration it cannot use (transport_url, TLS files) stops the start before OVS is touched.
+  const controlPlane = opts.controlPlane ?? await createControlPlane(config, log);
   const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: config.ovs.ovsdb_timeout * 1000 });
   let controller: OpenFlowController | undefined;
   let openFlowChannel: (bridge: string) => Promise<OpenFlowBridgeChannel>;
@@ -103,7 +105,6 @@ export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
     openFlowChannel = (bridge) => OpenFlowBridgeChannel.connect(bridge, openflowAddress(config, bridge),
       { timeoutMs: config.ovs.of_connect_timeout * 1000 });
   }
-  const controlPlane = opts.controlPlane ?? await createControlPlane(config, log);
   const firewall = config.securitygroup.enable_security_group
     ? createFirewall(config.securitygroup.firewall_driver, {
       permittedEthertypes: config.securitygroup.permitted_ethertypes,
