@@ -13,9 +13,12 @@ import { ResourceCache } from '../../lib/control-plane/neutron/resource-cache.js
 import { deviceLookup } from '../../lib/control-plane/neutron/port-details.js';
 import { reportStateArgs, reportTime } from '../../lib/control-plane/neutron/state-report.js';
 import { fdbChanges, fdbEntries } from '../../lib/control-plane/neutron/neutron-control-plane.js';
-import { neutronOptionsFromIni } from '../../lib/control-plane/neutron/options.js';
+import { neutronOptionsFromConfig } from '../../lib/control-plane/neutron/options.js';
+import { loadConfig } from '../../lib/config/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { silentLogger } from '../../lib/control-plane/neutron/logger.js';
-import { parseIni } from '../../lib/config/ini.js';
 
 const ovo = (name: string, data: Record<string, unknown>, version = '1.0') => ({
   'versioned_object.name': name,
@@ -332,19 +335,62 @@ describe('Neutron control plane codecs', () => {
     });
   });
 
-  describe('options from the ini files', () => {
-    it('reads [DEFAULT], [agent] and [oslo_messaging_rabbit], naming a bad value by file and line', () => {
-      const doc = parseIni(
-        ['[DEFAULT]', 'transport_url = rabbit://a:b@h1:5672,a:b@h2:5672/nova', 'rpc_response_timeout = 30', '[agent]', 'report_interval = 10', 'l2_population = True',
-          '[oslo_messaging_rabbit]', 'ssl = true', 'ssl_ca_file = /etc/ca.pem', 'heartbeat_timeout_threshold = 20', 'rabbit_quorum_queue = true',
-          'rabbit_quorum_delivery_limit = 3'].join('\n'),
-        'agent.ini',
-      );
-      const o = neutronOptionsFromIni(doc);
+  describe('options from the agent\'s configuration (the one mapping)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ovs-agent-cp-options-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, 'not read here\n');
+    const load = (lines: string[]) => {
+      const file = join(dir, 'agent.ini');
+      writeFileSync(file, lines.join('\n'));
+      return loadConfig({ files: [file], env: {} });
+    };
+    const capture = () => {
+      const warnings: string[] = [];
+      return { warnings, logger: { debug() {}, info() {}, warn: (m: string) => void warnings.push(m), error: (m: string) => void warnings.push(m) } };
+    };
+
+    it('maps [DEFAULT], [agent] and [oslo_messaging_rabbit], deprecated names included, as oslo.messaging 14 reads them', () => {
+      const { config, warnings: loadWarnings } = load([
+        '[DEFAULT]', 'transport_url = rabbit://a:b@h1:5672,a:b@h2:5672/nova', 'rpc_response_timeout = 30', 'rabbit_ha_queues = true',
+        '[agent]', 'report_interval = 10', 'l2_population = True',
+        '[oslo_messaging_rabbit]', 'rabbit_use_ssl = true', `kombu_ssl_ca_certs = ${ca}`, 'ssl_enforce_hostname_verification = true',
+        'heartbeat_timeout_threshold = 20', 'rabbit_quorum_delivery_limit = 3', 'rabbit_quroum_max_memory_length = 7',
+      ]);
+      expect(loadWarnings.filter((w) => w.includes('unknown')), 'nothing unknown').to.deep.equal([]);
+      expect(loadWarnings.filter((w) => w.includes('deprecated')).length).to.equal(4);
+      const { logger, warnings } = capture();
+      const o = neutronOptionsFromConfig(config, logger);
+      expect(warnings).to.deep.equal([]);
       expect(o).to.deep.include({ transportUrl: 'rabbit://a:b@h1:5672,a:b@h2:5672/nova', rpcResponseTimeout: 30, reportInterval: 10, l2Population: true });
-      expect(o.rabbit).to.deep.include({ ssl: true, sslCaFile: '/etc/ca.pem', heartbeatTimeoutThreshold: 20 });
-      expect(o.rabbit?.topics).to.deep.include({ quorumQueue: true, quorumDeliveryLimit: 3, durableQueues: undefined });
-      expect(() => neutronOptionsFromIni(parseIni('[agent]\nreport_interval = soon\n', 'x.ini'))).to.throw(/x.ini:2: \[agent\] report_interval = "soon" is not a number/);
+      expect(o.rabbit?.tls).to.deep.equal({ ca: { file: ca }, verifyHostname: true, certFile: undefined, keyFile: undefined, version: undefined });
+      expect(o.rabbit).to.deep.include({ heartbeatTimeoutThreshold: 20 });
+      expect(o.rabbit?.topics).to.deep.include({ haQueues: true, quorumDeliveryLimit: 3, quorumMaxMemoryLength: 7, durableQueues: false });
+    });
+
+    it('decides what TLS verifies as oslo.messaging 14 does, and refuses what it cannot honour', () => {
+      const tls = (lines: string[], env: NodeJS.ProcessEnv = { SSL_CERT_FILE: ca }) => {
+        const { logger, warnings } = capture();
+        const o = neutronOptionsFromConfig(load(['[oslo_messaging_rabbit]', ...lines]).config, logger, env);
+        return { tls: o.rabbit?.tls, warnings };
+      };
+      expect(tls([]).tls, 'ssl off').to.equal(undefined);
+      expect(tls([`ssl_ca_file = ${ca}`]).warnings[0]).to.match(/ssl_ca_file ignored: ssl is false/);
+      expect(tls(['ssl = true']).tls, 'no CA file: the system store, no host name').to.deep.include({ ca: { file: ca }, verifyHostname: false });
+      expect(tls(['ssl = true', 'ssl_enforce_hostname_verification = true'])).to.deep.include({ tls: { ca: { file: ca }, verifyHostname: false, certFile: undefined, keyFile: undefined, version: undefined } });
+      expect(tls(['ssl = true', 'ssl_enforce_hostname_verification = true']).warnings[0]).to.match(/no effect without ssl_ca_file/);
+      expect(tls(['ssl = true', `ssl_ca_file = ${ca}`]).tls).to.deep.include({ ca: { file: ca }, verifyHostname: false });
+      const pinned = tls(['ssl = true', 'kombu_ssl_version = TLSv1_2']);
+      expect(pinned.tls, 'a pinned version without CA verifies nothing').to.deep.include({ ca: undefined, version: 'TLSv1.2' });
+      expect(pinned.warnings[0]).to.match(/not verified/);
+      expect(tls(['ssl = true', 'ssl_version = SSLv23', `ssl_ca_file = ${ca}`]).tls).to.deep.include({ ca: { file: ca }, version: undefined });
+      expect(() => tls(['ssl = true', 'ssl_version = SSLv3'])).to.throw(/ssl_version = "SSLv3" is not a TLS version/);
+      expect(() => tls(['ssl = true', 'ssl_enforce_fips_mode = true'])).to.throw(/ssl_enforce_fips_mode = true is not supported/);
+      expect(() => tls(['ssl = true', `ssl_ca_file = ${join(dir, 'missing.pem')}`])).to.throw(/ssl_ca_file = .*missing.pem: cannot be read \(ENOENT\)/);
+      // Both names in one file: the option's own name wins, as in oslo.config.
+      const both = load(['[oslo_messaging_rabbit]', 'ssl_ca_file = /own', 'kombu_ssl_ca_certs = /old']);
+      expect(both.config.oslo_messaging_rabbit.ssl_ca_file).to.equal('/own');
+      expect(both.warnings.some((w) => w.includes('kombu_ssl_ca_certs') && w.includes('ignored'))).to.equal(true);
     });
   });
 });

@@ -11,19 +11,30 @@
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { isIP } from 'node:net';
 import { notConnectedError, stoppedError } from './errors.js';
 import type { Logger } from './logger.js';
 import { brokerName, type BrokerHost, type TransportUrl } from './transport-url.js';
 import { uuidHex } from './envelope.js';
 import { INEQUIVALENT_HINT } from './topic-declaration.js';
 
+/** A protocol version TLS is pinned to (`[oslo_messaging_rabbit] ssl_version`). */
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2';
+
+/** TLS to the broker, as options.ts maps `[oslo_messaging_rabbit]`. */
 export interface TlsOptions {
-  /** PEM file of the CA that signed the broker's certificate: the chain is then verified. */
-  caFile?: string;
+  /**
+   * What the broker's certificate chain must lead to: a PEM file (read on
+   * each connect, so a renewed one is picked up), node's bundled CAs, or
+   * nothing (undefined: not verified).
+   */
+  ca: { file: string } | 'bundled' | undefined;
+  /** Also check the broker's host name (or IP) against its certificate. */
+  verifyHostname: boolean;
   certFile?: string;
   keyFile?: string;
-  /** Also check the broker's host name against its certificate (needs caFile). */
-  verifyHostname?: boolean;
+  /** Pinned protocol version; undefined: negotiate. */
+  version?: TlsVersion;
 }
 
 export interface BrokerConnectionOptions {
@@ -273,13 +284,17 @@ export class BrokerConnection {
       },
     };
     if (tls) {
-      // As oslo: without a CA file the certificate is not checked; with one the
-      // chain is, and the host name only when asked.
-      sock.rejectUnauthorized = tls.caFile !== undefined;
-      if (tls.caFile) sock.ca = [readFileSync(tls.caFile)];
+      // options.ts decides what is verified, as oslo.messaging does.
+      sock.rejectUnauthorized = tls.ca !== undefined;
+      if (tls.ca !== undefined && tls.ca !== 'bundled') sock.ca = [readFileSync(tls.ca.file)];
       if (tls.certFile) sock.cert = readFileSync(tls.certFile);
       if (tls.keyFile) sock.key = readFileSync(tls.keyFile);
-      sock.servername = host.hostname;
+      if (tls.version) {
+        sock.minVersion = tls.version;
+        sock.maxVersion = tls.version;
+      }
+      // SNI is a host name: RFC 6066 forbids an IP there (node warns, DEP0123). The name check uses the host either way.
+      if (isIP(host.hostname) === 0) sock.servername = host.hostname;
       if (!tls.verifyHostname) sock.checkServerIdentity = () => undefined;
     }
     return sock;

@@ -21,7 +21,7 @@
  *   plugged, and the device details' pulls run alongside: the agent's pass
  *   then finds it cached instead of waiting for bulk_pull round trips.
  */
-import { BrokerConnection } from './broker-connection.js';
+import { BrokerConnection, type TlsOptions } from './broker-connection.js';
 import { configError, NeutronErrorCode } from './errors.js';
 import { stderrLogger, type Logger } from './logger.js';
 import { CACHED_TYPES, RESOURCE_VERSIONS, type CachedType, type NetworkRecord, type PortRecord } from './ovo.js';
@@ -54,13 +54,10 @@ import {
   type UpdateDeviceListReply,
 } from '../types.js';
 
-/** `[oslo_messaging_rabbit]`, with oslo's defaults. */
+/** `[oslo_messaging_rabbit]`, with oslo's defaults (options.ts maps the agent's configuration here). */
 export interface RabbitOptions {
-  ssl?: boolean;
-  sslCaFile?: string;
-  sslCertFile?: string;
-  sslKeyFile?: string;
-  sslEnforceHostnameVerification?: boolean;
+  /** `ssl` on: how (options.ts); undefined: no TLS. */
+  tls?: TlsOptions;
   /** Seconds (60). */
   heartbeatTimeoutThreshold?: number;
   /** Seconds: first reconnect delay (1), its growth per attempt (2), its cap (30). */
@@ -139,16 +136,11 @@ export class NeutronControlPlane implements ControlPlane {
     const rabbit = options.rabbit ?? {};
     this.declaration = topicDeclaration(rabbit.topics);
     this.transientTtl = rabbit.transientQueuesTtl ?? 1800;
+    const url = parseTransportUrl(options.transportUrl);
+    if (url.hasQuery) this.logger.warn('[DEFAULT] transport_url: its query parameters are ignored (as by oslo.messaging\'s rabbit driver)');
     this.conn = new BrokerConnection({
-      url: parseTransportUrl(options.transportUrl),
-      tls: rabbit.ssl
-        ? {
-            caFile: rabbit.sslCaFile || undefined,
-            certFile: rabbit.sslCertFile || undefined,
-            keyFile: rabbit.sslKeyFile || undefined,
-            verifyHostname: rabbit.sslEnforceHostnameVerification ?? false,
-          }
-        : undefined,
+      url,
+      tls: rabbit.tls,
       heartbeat: rabbit.heartbeatTimeoutThreshold ?? 60,
       retryInterval: rabbit.retryInterval ?? 1,
       retryBackoff: rabbit.retryBackoff ?? 2,
