@@ -241,7 +241,7 @@ describe('Neutron control plane codecs', () => {
       expect(cache.size('SecurityGroupRule')).to.equal(0);
     });
 
-    it('pulls the misses of a lookup in one bulk_pull, asks each query once, and again after invalidate', async () => {
+    it('pulls the misses of a lookup in one bulk_pull, asks each query once, and lookups of one turn together', async () => {
       const pulls: Array<Record<string, string[]>> = [];
       const cache = new ResourceCache(async (type, filter) => {
         pulls.push(filter);
@@ -252,11 +252,55 @@ describe('Neutron control plane codecs', () => {
       expect(pulls).to.deep.equal([{ id: ['p1', 'p2'] }]);
       await cache.getMany('Port', ['p1', 'p2']);
       expect(pulls.length, 'p1 cached, p2 already asked').to.equal(1);
-      await Promise.all([cache.getMany('Port', ['p3']), cache.getMany('Port', ['p3'])]);
-      expect(pulls.length, 'concurrent lookups share one pull').to.equal(2);
-      cache.invalidate();
+      await Promise.all([cache.getMany('Port', ['p3']), cache.getMany('Port', ['p3', 'p4']), cache.getMany('Port', ['p5'])]);
+      expect(pulls.slice(1), 'lookups of one turn share one pull').to.deep.equal([{ id: ['p3', 'p4', 'p5'] }]);
+    });
+
+    it('after markStale serves what it has at once and asks again in the background, reporting what changed or went', async () => {
+      const pulls: Array<Record<string, string[]>> = [];
+      let server: { ports: unknown[]; rules: unknown[] } = {
+        ports: [portPrimitive(), portPrimitive({ id: 'p2', security_group_ids: ['sg1'] })],
+        rules: [rulePrimitive('r1')],
+      };
+      const reported: string[] = [];
+      const cache = new ResourceCache(async (type, filter) => {
+        pulls.push(filter);
+        const pool = type === 'Port' ? server.ports : server.rules;
+        return pool.filter((o) => {
+          const d = (o as { 'versioned_object.data': Record<string, unknown> })['versioned_object.data'];
+          if (filter.id) return filter.id.includes(String(d.id));
+          if (filter.security_group_id) return filter.security_group_id.includes(String(d.security_group_id));
+          return (d.security_group_ids as string[]).some((g) => filter.security_group_ids.includes(g));
+        });
+      }, silentLogger, (changes) => reported.push(...changes.map((c) => `${c.type}:${c.id}:${c.old ? 'old' : '-'}>${c.new ? 'new' : '-'}`)));
+      const members = () => cache.find('Port', 'security_group_ids', ['sg1'], (p, v) => p.securityGroupIds.includes(v));
+      const rules = () => cache.find('SecurityGroupRule', 'security_group_id', ['sg1'], (r, v) => r.securityGroupId === v);
       await cache.getMany('Port', ['p1']);
+      expect((await members()).map((p) => p.id)).to.deep.equal(['p1', 'p2']);
+      expect((await rules()).map((r) => r.id)).to.deep.equal(['r1']);
       expect(pulls.length).to.equal(3);
+
+      // While we were away: p1 went admin down, p2 was deleted, a rule was added.
+      server = { ports: [portPrimitive({ revision_number: 4, admin_state_up: false })], rules: [rulePrimitive('r1'), rulePrimitive('r2')] };
+      cache.markStale();
+      const served = await cache.getMany('Port', ['p1']);
+      expect(served.get('p1')!.adminStateUp, 'served stale at once').to.equal(true);
+      expect(cache.answered('Port', 'security_group_ids', 'sg1')).to.equal(true);
+      expect((await members()).map((p) => p.id), 'served stale at once').to.deep.equal(['p1', 'p2']);
+      await rules();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(pulls.slice(3), 'asked again, in one pull per type and field').to.deep.equal([
+        { id: ['p1'] }, { security_group_ids: ['sg1'] }, { security_group_id: ['sg1'] }, { id: ['p2'] },
+      ]);
+      expect(cache.peek('Port', 'p1')!.adminStateUp).to.equal(false);
+      expect(cache.peek('Port', 'p2'), 'gone from the server').to.equal(undefined);
+      expect(reported.sort()).to.deep.equal(['Port:p1:old>new', 'Port:p2:old>-', 'SecurityGroupRule:r2:->new']);
+      // Fresh again: no more pulls.
+      await cache.getMany('Port', ['p1']);
+      await members();
+      await rules();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(pulls.length).to.equal(7);
     });
 
     it('tells about an object a pull replaced with other content, not about one it added', async () => {
@@ -285,7 +329,7 @@ describe('Neutron control plane codecs', () => {
       expect(pulled.length, 'rev 4 has rev 3\'s content').to.equal(before);
     });
 
-    it('does not keep a pull answered across an invalidate, and asks again', async () => {
+    it('keeps a pull answered across markStale as stale: served, and asked again when next used', async () => {
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
       let calls = 0;
@@ -296,11 +340,15 @@ describe('Neutron control plane codecs', () => {
       }, silentLogger);
       const pending = cache.getMany('Port', ['p1']);
       await new Promise((r) => setTimeout(r, 10));
-      cache.invalidate();
+      cache.markStale();
       release();
       const found = await pending;
+      expect(found.get('p1')!.revision).to.equal(1);
+      expect(calls).to.equal(1);
+      await cache.getMany('Port', ['p1']);
+      await new Promise((r) => setTimeout(r, 10));
       expect(calls).to.equal(2);
-      expect(found.get('p1')!.revision).to.equal(2);
+      expect(cache.peek('Port', 'p1')!.revision).to.equal(2);
     });
   });
 

@@ -9,7 +9,13 @@
  *   add/remove/update (fanout and the `.<host>` queue the full table comes
  *   on), and the pushes, turned into the agent's events.
  * - A lost connection is recovered on any host of transport_url; the cache
- *   is then invalidated and the agent told to `resync`.
+ *   is then marked stale (served as it is, asked again in the background when
+ *   used) and the agent told to `resync` (docs/neutron.md, "Reconnecting").
+ * - A device lookup never waits for the server: devices whose details (port,
+ *   network, security group data) are cached are answered at once, the
+ *   others are returned `deferred`, pulled in the background, and announced
+ *   with `ports_updated` once they can be answered. So one slow or lost
+ *   bulk_pull holds only the ports that need it.
  * - No call for a port whose status the server already has right: a device
  *   this process has not reported yet (the agent's first pass after a
  *   restart) is left out of update_device_list when the server's port, as
@@ -24,13 +30,13 @@
 import { BrokerConnection, type TlsOptions } from './broker-connection.js';
 import { configError, NeutronErrorCode } from './errors.js';
 import { stderrLogger, type Logger } from './logger.js';
-import { CACHED_TYPES, RESOURCE_VERSIONS, type CachedType, type NetworkRecord, type PortRecord } from './ovo.js';
+import { CACHED_TYPES, RESOURCE_VERSIONS, type CachedType, type PortRecord } from './ovo.js';
 import { deviceLookup } from './port-details.js';
 import { ResourceCache, type Change } from './resource-cache.js';
 import { ReportWindow } from './report-window.js';
 import { RpcClient } from './rpc-client.js';
 import { RpcServer, type Endpoint } from './rpc-server.js';
-import { securityGroupInfo, warmSecurityGroups } from './security-groups.js';
+import { securityGroupInfo, unansweredGroups, warmSecurityGroups } from './security-groups.js';
 import { reportStateArgs } from './state-report.js';
 import { topicDeclaration, type TopicDeclaration, type TopicOptions } from './topic-declaration.js';
 import { parseTransportUrl, redact } from './transport-url.js';
@@ -96,6 +102,8 @@ export interface NeutronControlPlaneOptions {
 }
 
 const TOPIC_PLUGIN = 'q-plugin';
+/** A deferred lookup still waiting this long is logged (with what it waits for). */
+const WAIT_LOG_MS = 5000;
 const TOPIC_REPORTS = 'q-reports-plugin';
 const AGENT_NOTIFIER = 'q-agent-notifier';
 
@@ -110,6 +118,12 @@ export class NeutronControlPlane implements ControlPlane {
   private reportedOnce = false;
   /** Devices reported up or down by this process: their status is ours to keep right, whatever the cache says. */
   private readonly reported = new Set<string>();
+  /** Devices whose details are being pulled for a deferred lookup. */
+  private readonly preparing = new Set<string>();
+  /** Devices whose background lookup failed: the agent's next lookup gets them as failed (once). */
+  private readonly lookupFailed = new Set<string>();
+  /** Devices whose deferred lookup can be answered now, announced together on the next turn. */
+  private readonly readyToAnnounce = new Set<string>();
   /** Networks whose full l2pop fdb table was asked for since start or the last reconnect (Neutron: iter_num == 0). */
   private readonly refreshedNetworks = new Set<string>();
   private running = false;
@@ -158,8 +172,9 @@ export class NeutronControlPlane implements ControlPlane {
     this.cache = new ResourceCache((type, filter) => this.bulkPull(type, filter), this.logger, (changes) => this.emitChanges(changes));
     this.conn.onUp((reconnected) => {
       if (!reconnected) return;
-      // Pushes may have been lost while we were away: forget, refetch on demand, and let the agent resync.
-      this.cache.invalidate();
+      // Pushes may have been lost while we were away: what is cached is asked again when used (in the
+      // background, it is still served), and the agent's resync uses all of it.
+      this.cache.markStale();
       this.refreshedNetworks.clear();
       this.emit({ type: 'resync', reason: `reconnected to RabbitMQ ${this.conn.broker ?? ''}`.trim() });
     });
@@ -207,45 +222,89 @@ export class NeutronControlPlane implements ControlPlane {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Answers from the cache at once. A device whose port, network or security
+   * group data was never pulled is returned in `deferred`: it is pulled in
+   * the background and announced with `ports_updated` when it can be
+   * answered (or when its pull failed: it is then `failed` once).
+   */
   async getDevicesDetails(devices: string[]): Promise<DevicesDetailsReply> {
     const host = this.requireIdentity().host;
-    let ports: Map<string, PortRecord>;
-    let pullError: unknown;
-    try {
-      ports = await this.cache.getMany('Port', devices);
-      // The agent asks for security group info next: pull it alongside the networks.
-      this.warm([...ports.values()].filter((p) => p.segment), host);
-    } catch (err) {
-      pullError = err;
-      ports = new Map();
-      for (const d of devices) {
-        const p = this.cache.peek('Port', d);
-        if (p) ports.set(d, p);
-      }
-    }
-    const networkIds = [...new Set([...ports.values()].filter((p) => p.segment).map((p) => p.networkId))];
-    let networks = new Map<string, NetworkRecord>();
-    try {
-      networks = await this.cache.getMany('Network', networkIds);
-    } catch (err) {
-      pullError ??= err;
-      for (const id of networkIds) {
-        const n = this.cache.peek('Network', id);
-        if (n) networks.set(id, n);
-      }
-    }
-    const reply: DevicesDetailsReply = { devices: [], failed: [] };
+    const reply: DevicesDetailsReply = { devices: [], failed: [], deferred: [] };
+    const answers = new Map<string, DeviceLookup>();
+    const bound: Array<{ device: string; port: PortRecord }> = [];
+    const waiting: string[] = [];
     for (const device of devices) {
-      const port = ports.get(device);
-      if (pullError !== undefined && (!port || (port.segment && !networks.has(port.networkId)))) {
-        reply.failed.push(device);
-        continue;
+      if (this.lookupFailed.delete(device)) reply.failed.push(device);
+      else if (this.preparing.has(device) || !this.cache.answered('Port', 'id', device)) waiting.push(device);
+      else {
+        const port = this.cache.peek('Port', device);
+        const lookup = deviceLookup(device, port, undefined, host);
+        if (lookup.kind === 'bound') bound.push({ device, port: port! });
+        else answers.set(device, lookup);
       }
-      const lookup: DeviceLookup = deviceLookup(device, port, port ? networks.get(port.networkId) : undefined, host);
-      reply.devices.push(lookup);
     }
-    if (pullError !== undefined) this.logger.warn(`device details: ${reply.failed.length} device(s) failed: ${(pullError as Error).message}`);
+    const ports = bound.map((b) => b.port);
+    const unanswered = unansweredGroups(this.cache, [...new Set(ports.flatMap((p) => p.securityGroupIds))]);
+    for (const { device, port } of bound) {
+      if (!this.cache.answered('Network', 'id', port.networkId) || port.securityGroupIds.some((g) => unanswered.has(g))) waiting.push(device);
+      else answers.set(device, deviceLookup(device, port, this.cache.peek('Network', port.networkId), host));
+    }
+    for (const device of devices) {
+      const lookup = answers.get(device);
+      if (lookup) reply.devices.push(lookup);
+    }
+    // What a reconnect left stale is asked again (not waited for); what is missing is pulled for the deferred ones.
+    const quiet = (err: Error) => this.logger.debug(`refresh: ${err.message}`);
+    if (ports.length > 0) this.cache.getMany('Port', ports.map((p) => p.id)).catch(quiet);
+    this.warm(ports, host);
+    if (waiting.length > 0) {
+      reply.deferred!.push(...waiting);
+      this.prepare(waiting, host);
+    }
     return reply;
+  }
+
+  /** Pulls what deferred devices need, each announced as soon as its own data is in. */
+  private prepare(devices: string[], host: string): void {
+    const todo = devices.filter((d) => !this.preparing.has(d));
+    if (todo.length === 0) return;
+    for (const d of todo) this.preparing.add(d);
+    const waitLog = setTimeout(() => {
+      const left = todo.filter((d) => this.preparing.has(d)).length;
+      if (left > 0) this.logger.warn(`waiting for neutron-server: ${left} port(s) wait for their details (bulk_pull on ${TOPIC_PLUGIN}); the other ports are wired meanwhile`);
+    }, WAIT_LOG_MS);
+    waitLog.unref();
+    const failures: Error[] = [];
+    void Promise.all(todo.map(async (device) => {
+      try {
+        const port = (await this.cache.getMany('Port', [device])).get(device);
+        if (port && deviceLookup(device, port, undefined, host).kind === 'bound') {
+          await Promise.all([this.cache.getMany('Network', [port.networkId]), warmSecurityGroups(this.cache, port.securityGroupIds)]);
+        }
+      } catch (err) {
+        failures.push(err as Error);
+        this.lookupFailed.add(device);
+      } finally {
+        this.preparing.delete(device);
+        this.announceReady(device);
+      }
+    })).then(() => {
+      clearTimeout(waitLog);
+      if (failures.length > 0) this.logger.warn(`device details: ${failures.length} device(s) failed: ${failures[0].message}`);
+    });
+  }
+
+  private announceReady(device: string): void {
+    if (this.readyToAnnounce.size === 0) {
+      // Devices answered by one pull are announced together: the agent wires them in one pass.
+      setImmediate(() => {
+        const portIds = [...this.readyToAnnounce];
+        this.readyToAnnounce.clear();
+        if (this.running) this.emit({ type: 'ports_updated', portIds });
+      });
+    }
+    this.readyToAnnounce.add(device);
   }
 
   /**
@@ -485,6 +544,7 @@ export class NeutronControlPlane implements ControlPlane {
           const newPort = c.new as PortRecord | undefined;
           if (!newPort) {
             this.reported.delete(c.id);
+            this.lookupFailed.delete(c.id);
             this.emit({ type: 'port_deleted', portId: c.id });
           }
           // A status flip is the server acknowledging our own update_device_list: nothing to re-wire.
