@@ -16,12 +16,14 @@
  *   others are returned `deferred`, pulled in the background, and announced
  *   with `ports_updated` once they can be answered. So one slow or lost
  *   bulk_pull holds only the ports that need it.
- * - No call for a port whose status the server already has right: a device
- *   this process has not reported yet (the agent's first pass after a
- *   restart) is left out of update_device_list when the server's port, as
- *   the cache has it, is bound here with the status the report would set.
- *   The Python agent reports every port again, costing the server a
- *   provisioning round per port for nothing.
+ * - A port is reported only when its status changes or the server asks: a
+ *   device is left out of update_device_list when this process last
+ *   reported it with the same status and the server has not changed it
+ *   since, or, never reported by this process (the agent's first pass after
+ *   a restart), when the server's port, as the cache has it, is bound here
+ *   with that status. Re-wiring a port (a security group change, an l2pop
+ *   event) is not a status change. The Python agent reports every port it
+ *   processes again, costing the server a provisioning round per port.
  * - What a port bound here will need (its network, its groups' rules and
  *   members) is pulled as soon as the server pushes the port, before it is
  *   plugged, and the device details' pulls run alongside: the agent's pass
@@ -116,8 +118,13 @@ export class NeutronControlPlane implements ControlPlane {
   private readonly servers: RpcServer[] = [];
   private identity: AgentIdentity | undefined;
   private reportedOnce = false;
-  /** Devices reported up or down by this process: their status is ours to keep right, whatever the cache says. */
-  private readonly reported = new Set<string>();
+  /**
+   * The status this process last reported for a device and the server took
+   * (set when sent, dropped when refused or failed, or when the server
+   * changes the port's status away from it): the agent's devices, bounded by
+   * its ports (dropped on the port's delete).
+   */
+  private readonly sent = new Map<string, 'up' | 'down'>();
   /** Devices whose details are being pulled for a deferred lookup. */
   private readonly preparing = new Set<string>();
   /** Devices whose background lookup failed: the agent's next lookup gets them as failed (once). */
@@ -310,9 +317,8 @@ export class NeutronControlPlane implements ControlPlane {
   /**
    * Reports ports up and down in chunks of rpc_resources_processing_step, a
    * few chunks in flight; a chunk that fails even after retries counts all
-   * its devices as failed. Devices whose status the server already has right
-   * and that this process never reported are left out (see the module
-   * comment). `refreshTunnels` asks the server (l2pop) for the full fdb
+   * its devices as failed. Devices whose status would not change are left
+   * out (see the module comment). `refreshTunnels` asks the server (l2pop) for the full fdb
    * tables; by default (with l2_population) one port per network is sent
    * with it after start or a reconnect, as Neutron's iteration 0 does with
    * every port (the server sends the network's whole table per port asking).
@@ -320,8 +326,8 @@ export class NeutronControlPlane implements ControlPlane {
   async updateDeviceList(up: string[], down: string[], options: { refreshTunnels?: boolean } = {}): Promise<UpdateDeviceListReply> {
     const { host, agentId } = this.requireIdentity();
     const step = this.opts.rpcResourcesProcessingStep;
-    const sendUp = up.filter((id) => !this.serverAlreadyHas(id, 'ACTIVE', host));
-    const sendDown = down.filter((id) => !this.serverAlreadyHas(id, 'DOWN', host));
+    const sendUp = up.filter((id) => !this.unchanged(id, 'up', host));
+    const sendDown = down.filter((id) => !this.unchanged(id, 'down', host));
     const chunks: Array<{ up: string[]; down: string[]; refresh: boolean }> = [];
     if (options.refreshTunnels === undefined && this.opts.l2Population) {
       // The first port reported up per network since start (or a reconnect), skipped or not, goes in a first
@@ -343,8 +349,14 @@ export class NeutronControlPlane implements ControlPlane {
     }
     const reply: UpdateDeviceListReply = { failedUp: [], failedDown: [] };
     // Every chunk asks the window at once, so they go out in order as soon as the server can take them.
+    // Skipped devices count as reported: the server has them right.
+    for (const id of up) if (!sendUp.includes(id)) this.sent.set(id, 'up');
+    for (const id of down) if (!sendDown.includes(id)) this.sent.set(id, 'down');
     await Promise.all(chunks.map(async (chunk) => {
       const ticket = await this.reportWindow.acquire(Math.max(chunk.up.length + chunk.down.length, 1));
+      // Set when sent: a push of the status it sets, arriving before the answer, is then recognised as ours.
+      for (const id of chunk.up) this.sent.set(id, 'up');
+      for (const id of chunk.down) this.sent.set(id, 'down');
       let answered = false;
       try {
         const r = await this.callWithRetries<Record<string, unknown>>(TOPIC_PLUGIN, 'update_device_list', {
@@ -360,13 +372,16 @@ export class NeutronControlPlane implements ControlPlane {
         reply.failedUp.push(...failedUp);
         reply.failedDown.push(...failedDown);
         for (const id of [...chunk.up, ...chunk.down]) {
-          if (failedUp.includes(id) || failedDown.includes(id)) continue;
-          this.reported.add(id);
+          if (failedUp.includes(id) || failedDown.includes(id)) {
+            this.sent.delete(id);
+            continue;
+          }
           const net = chunk.refresh ? this.cache.peek('Port', id)?.networkId : undefined;
           if (net !== undefined) this.refreshedNetworks.add(net);
         }
       } catch (err) {
         if (!(err instanceof ControlPlaneError) || !err.retriable) this.logger.error(`update_device_list: ${(err as Error).message}`);
+        for (const id of [...chunk.up, ...chunk.down]) this.sent.delete(id);
         reply.failedUp.push(...chunk.up);
         reply.failedDown.push(...chunk.down);
       } finally {
@@ -376,11 +391,21 @@ export class NeutronControlPlane implements ControlPlane {
     return reply;
   }
 
-  /** True when reporting `status` for a device this process never reported would tell the server nothing new. */
-  private serverAlreadyHas(device: string, status: 'ACTIVE' | 'DOWN', host: string): boolean {
-    if (this.reported.has(device)) return false;
+  /**
+   * True when reporting `status` would tell the server nothing: this process
+   * last reported it so (and the server has not changed it since), or never
+   * reported it and the server's port, as cached, is bound here with it.
+   */
+  private unchanged(device: string, status: 'up' | 'down', host: string): boolean {
+    const last = this.sent.get(device);
+    if (last !== undefined) return last === status;
     const port = this.cache.peek('Port', device);
-    return port !== undefined && port.status === status && port.bindings.some((b) => b.status === 'ACTIVE' && b.host === host);
+    return port !== undefined && port.status === serverStatus(status) && port.bindings.some((b) => b.status === 'ACTIVE' && b.host === host);
+  }
+
+  /** A status-only change of a port we last reported up, away from ACTIVE (e.g. DOWN or BUILD). */
+  private serverChangedStatus(id: string, oldPort: PortRecord, newPort: PortRecord): boolean {
+    return this.sent.get(id) === 'up' && oldPort.status === 'ACTIVE' && newPort.status !== 'ACTIVE';
   }
 
   /** Starts pulling (not awaited) the networks and security group data these ports will need. */
@@ -543,12 +568,18 @@ export class NeutronControlPlane implements ControlPlane {
           const oldPort = c.old as PortRecord | undefined;
           const newPort = c.new as PortRecord | undefined;
           if (!newPort) {
-            this.reported.delete(c.id);
+            this.sent.delete(c.id);
             this.lookupFailed.delete(c.id);
             this.emit({ type: 'port_deleted', portId: c.id });
+          } else if (!oldPort || !sameButStatus(oldPort, newPort)) {
+            updatedPorts.push(c.id);
+          } else if (this.serverChangedStatus(c.id, oldPort, newPort)) {
+            // The server moved the port away from what we reported (not our own report echoed back):
+            // it asks for the status again.
+            this.sent.delete(c.id);
+            updatedPorts.push(c.id);
           }
-          // A status flip is the server acknowledging our own update_device_list: nothing to re-wire.
-          else if (!oldPort || !sameButStatus(oldPort, newPort)) updatedPorts.push(c.id);
+          // Otherwise a status flip is the server acknowledging our own update_device_list: nothing to re-wire.
           if (!oldPort || !newPort || membershipChanged(oldPort, newPort)) {
             for (const sg of oldPort?.securityGroupIds ?? []) sgs.add(sg);
             for (const sg of newPort?.securityGroupIds ?? []) sgs.add(sg);
@@ -576,6 +607,10 @@ export class NeutronControlPlane implements ControlPlane {
     if (updatedPorts.length > 0) this.emit({ type: 'ports_updated', portIds: updatedPorts });
     if (sgs.size > 0) this.emit({ type: 'security_groups_updated', securityGroupIds: [...sgs] });
   }
+}
+
+function serverStatus(status: 'up' | 'down'): 'ACTIVE' | 'DOWN' {
+  return status === 'up' ? 'ACTIVE' : 'DOWN';
 }
 
 function sameButStatus(a: PortRecord, b: PortRecord): boolean {
