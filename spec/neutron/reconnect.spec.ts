@@ -70,7 +70,12 @@ describe('ovs-agent across RabbitMQ restarts @integration', function () {
   });
 
   it('RabbitMQ restarted: a port plugged once neutron-server consumes again is ACTIVE within 10 s', async () => {
+    const a = agents.all[0];
+    const linesBefore = a.lines.length;
     await env.restartRabbit();
+    // Reachable for the agent: the server consumes again and the agent is back on the broker (it reconnects
+    // on oslo's back-off, rabbit_retry_interval + rabbit_retry_backoff per attempt: 1, 3, 5, 7 s apart).
+    await until(() => a.lines.slice(linesBefore).some((l) => l.includes('(reconnected)')), 'the agent reconnected', 60_000);
     const reachableAt = (await serverReachable(), Date.now());
     const t = await plugAfter(reachableAt);
     console.log(`      broker restart: ACTIVE ${t.toActiveMs} ms after the server was reachable, ${t.fromPlugMs} ms after the plug`);

@@ -298,7 +298,7 @@ export class NeutronControlPlane implements ControlPlane {
       }
     })).then(() => {
       clearTimeout(waitLog);
-      if (failures.length > 0) this.logger.warn(`device details: ${failures.length} device(s) failed: ${failures[0].message}`);
+      if (failures.length > 0 && this.running) this.logger.warn(`device details: ${failures.length} device(s) failed: ${failures[0].message}`);
     });
   }
 
