@@ -216,6 +216,11 @@ export class OvsAgent {
   private readonly reporter: DeviceReporter;
   /** Ports wired and reported up, not yet confirmed: ACTIVE on the answer unless they went dead or away meanwhile. */
   private readonly awaitingUp = new Set<string>();
+  /**
+   * Ports whose lookup the control plane deferred (fetching their details): its `ports_updated` brings
+   * them back. Until then the first sync is not done, nor the agent idle.
+   */
+  private readonly awaitingDetails = new Set<string>();
 
   constructor(opts: AgentOptions) {
     this.config = opts.config;
@@ -576,7 +581,10 @@ export class OvsAgent {
     if (this.stopped) return;
     switch (e.type) {
       case 'ports_updated':
-        for (const id of e.portIds) if (this.isPresent(id)) this.pending.add(id);
+        for (const id of e.portIds) {
+          this.awaitingDetails.delete(id);
+          if (this.isPresent(id)) this.pending.add(id);
+        }
         break;
       case 'port_deleted':
         if (this.isPresent(e.portId)) this.pending.add(e.portId);
@@ -662,6 +670,7 @@ export class OvsAgent {
 
   private isIdle(): boolean {
     return !this.passRunning && !this.passTimer && !this.passAgain && this.pending.size === 0 && this.reporter.idle &&
+      this.awaitingDetails.size === 0 &&
       this.ancillaryUp.size === 0 && this.ancillaryDown.size === 0 && this.pendingDuplicates.size === 0 &&
       this.pendingRemoved.size === 0 && !this.restartHandling;
   }
@@ -711,7 +720,7 @@ export class OvsAgent {
       // Provisioning may have asked for tunnels (l2pop entries waiting for their network).
       if (await this.syncTunnelPorts()) summary.flowMods += await this.commitFlows('tunnels');
       this.passCount++;
-      if (!this.firstSyncDone && this.pending.size === 0) summary.flowMods += await this.afterFirstSync();
+      if (!this.firstSyncDone && this.pending.size === 0 && this.awaitingDetails.size === 0) summary.flowMods += await this.afterFirstSync();
     } catch (err) {
       summary.ok = false;
       summary.error = err as Error;
@@ -852,6 +861,7 @@ export class OvsAgent {
       const reply = await this.cp.getDevicesDetails(ready);
       lookups = reply.devices;
       for (const id of reply.failed) this.failDevice(id, new Error('control plane could not look the port up'), summary);
+      for (const id of reply.deferred ?? []) this.awaitingDetails.add(id);
     }
 
     phase('details');
