@@ -159,7 +159,12 @@ describe('transport_url against a real RabbitMQ user whose password needs encodi
         let output = '';
         child.stdout.on('data', (d: Buffer) => (output += d.toString()));
         child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-        child.on('exit', (c) => resolve({ code: c, output }));
+        // An agent that does not refuse at once would wait on OVSDB: stop it by its pid, nothing is left running.
+        const stop = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        child.on('exit', (c) => {
+          clearTimeout(stop);
+          resolve({ code: c, output });
+        });
       });
       expect(code, `${what}: exit code; output ${output}`).to.equal(1);
       expect(output, what).to.include('transport_url').and.to.include('percent-encoded');
