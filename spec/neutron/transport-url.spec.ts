@@ -6,6 +6,7 @@
  * percent-encoded URL, and the agent's command refusing the malformed ones.
  */
 import { expect } from 'chai';
+import { ExitCode } from '../../lib/agent/exit-codes.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -166,7 +167,8 @@ describe('transport_url against a real RabbitMQ user whose password needs encodi
           resolve({ code: c, output });
         });
       });
-      expect(code, `${what}: exit code; output ${output}`).to.equal(1);
+      // 2: the configuration cannot work (lib/agent/exit-codes.ts), found before anything is opened.
+      expect(code, `${what}: exit code; output ${output}`).to.equal(ExitCode.CONFIG);
       expect(output, what).to.include('transport_url').and.to.include('percent-encoded');
       expect(leaks(output, password), `${what}: ${output}`).to.equal(undefined);
       // Refused from the configuration, before any wait on OVSDB or RabbitMQ.
