@@ -191,6 +191,18 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs:
   throw new NeutronEnvError(`${what} not ready after ${timeoutMs / 1000} s\n${onTimeout()}`);
 }
 
+/** A TLS listener for the broker (its rabbitmq.conf `ssl_options`). */
+export interface BrokerTls {
+  /** PEM files: the CA that client certificates must chain to, the broker's certificate and key. */
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** Ask clients for a certificate signed by `caFile`, and refuse those without one. */
+  requireClientCert?: boolean;
+  /** The only TLS versions offered, as RabbitMQ spells them (e.g. `tlsv1.3`); default: its own. */
+  versions?: string[];
+}
+
 /** A RabbitMQ node of our own: epmd and the broker on free loopback ports, guest/guest allowed from loopback. */
 export class RabbitBroker {
   private broker: Daemon | undefined;
@@ -204,6 +216,8 @@ export class RabbitBroker {
     private readonly distPort: number,
     private readonly nodeName: string,
     ownsDir: boolean,
+    /** The TLS listener's port, when started with `tls`. */
+    readonly tlsPort?: number,
   ) {
     this.ownsDir = ownsDir;
   }
@@ -221,12 +235,24 @@ export class RabbitBroker {
     return this.broker?.alive ?? false;
   }
 
-  static async start(parentDir?: string): Promise<RabbitBroker> {
+  static async start(parentDir?: string, opts: { tls?: BrokerTls } = {}): Promise<RabbitBroker> {
     const dir = parentDir ? join(parentDir, 'rabbitmq') : mkdtempSync(join(tmpdir(), 'ovs-agent-rabbit-'));
     mkdirSync(join(dir, 'mnesia'), { recursive: true });
     mkdirSync(join(dir, 'log'), { recursive: true });
     mkdirSync(join(dir, 'home'), { recursive: true });
     const [port, epmdPort, distPort] = [await freePort(), await freePort(), await freePort()];
+    const tlsPort = opts.tls ? await freePort() : undefined;
+    const tls = opts.tls
+      ? [
+        `listeners.ssl.1 = 127.0.0.1:${tlsPort}`,
+        `ssl_options.cacertfile = ${opts.tls.caFile}`,
+        `ssl_options.certfile = ${opts.tls.certFile}`,
+        `ssl_options.keyfile = ${opts.tls.keyFile}`,
+        `ssl_options.verify = ${opts.tls.requireClientCert ? 'verify_peer' : 'verify_none'}`,
+        `ssl_options.fail_if_no_peer_cert = ${opts.tls.requireClientCert ? 'true' : 'false'}`,
+        ...(opts.tls.versions ?? []).map((v, i) => `ssl_options.versions.${i + 1} = ${v}`),
+      ]
+      : [];
     writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
     writeFileSync(
       join(dir, 'rabbitmq.conf'),
@@ -237,10 +263,11 @@ export class RabbitBroker {
         'log.console = true',
         'log.console.level = warning',
         'log.file = false',
+        ...tls,
         '',
       ].join('\n'),
     );
-    const b = new RabbitBroker(dir, port, epmdPort, distPort, `rabbit-${port}@localhost`, parentDir === undefined);
+    const b = new RabbitBroker(dir, port, epmdPort, distPort, `rabbit-${port}@localhost`, parentDir === undefined, tlsPort);
     track(b);
     try {
       b.epmd = Daemon.spawn('epmd', EPMD, ['-address', '127.0.0.1', '-port', String(epmdPort)], { cwd: dir, log: join(dir, 'epmd.log') });

@@ -42,7 +42,7 @@ export function onControlPlaneEvent(e: ControlPlaneEvent, parts: EventParts): vo
   const { ports, tunnels } = parts;
   switch (e.type) {
     case 'ports_updated':
-      for (const id of e.portIds) ports.mark(id);
+      for (const id of e.portIds) ports.detailsReady(id);
       break;
     case 'port_deleted':
       ports.mark(e.portId);

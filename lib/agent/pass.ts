@@ -107,6 +107,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
     const reply = await parts.cp.getDevicesDetails(ready);
     lookups = reply.devices;
     for (const id of reply.failed) parts.fail(id, new Error('control plane could not look the port up'), summary);
+    for (const id of reply.deferred ?? []) ports.deferDetails(id);
   }
   phase('details');
 

@@ -9,8 +9,8 @@
  * on br-int it is wired, on an ancillary bridge (external_ids:bridge-id equal
  * to its name, e.g. br-ex) only reported up and down.
  */
-import { DEAD_VLAN_TAG } from '../bridges/constants.js';
 import type { Logger } from '../log.js';
+import { DuplicateWiring } from './duplicates.js';
 import type { PassWork, PortRecord, PortState } from './port-record.js';
 import type { VifRow } from './switch.js';
 export type { PassWork, PortRecord, PortState, WiredPort } from './port-record.js';
@@ -22,23 +22,28 @@ export class PortTracker {
   private readonly vifs = new VifRegistry();
   private readonly pending = new Set<string>();
   private readonly pendingRemoved = new Set<string>();
-  /** Duplicate interfaces whose dead wiring the next pass puts in place or takes away. */
-  private readonly pendingDuplicates = new Set<string>();
-  /** Duplicate interfaces on br-int a pass has put on the dead VLAN with their drop flow. */
-  private readonly deadInterfaces = new Set<string>();
+  /** Duplicate interfaces kept off the network. */
+  private readonly duplicates: DuplicateWiring;
   /** A pass is running, and the ports it is wiring (their tags are decided before they are written). */
   private passRunning = false;
   private readonly inPass = new Set<string>();
   /** Ports / duplicates of the running pass whose row changed during it: their tags are checked when it ends. */
   private readonly recheckTags = new Set<string>();
-  private readonly recheckDuplicates = new Set<string>();
+  /**
+   * Ports whose lookup the control plane deferred while it fetches their
+   * details: its `ports_updated` brings them back. Until then the first
+   * sync is not done, nor the agent idle.
+   */
+  private readonly deferred = new Set<string>();
   /** Ancillary VIFs to report up and down. */
   private readonly ancillaryUp = new Set<string>();
   private readonly ancillaryDown = new Set<string>();
   private intBridge = '';
   private ancillary: readonly string[] = [];
 
-  constructor(private readonly log: Logger) {}
+  constructor(private readonly log: Logger) {
+    this.duplicates = new DuplicateWiring(log);
+  }
 
   /** Which bridge is br-int and which are ancillary (decided at start-up). */
   setBridges(integrationBridge: string, ancillary: readonly string[]): void {
@@ -75,8 +80,7 @@ export class PortTracker {
     }
     if (place !== 'int') return;
     if (this.vifs.isDuplicate(vif.name)) {
-      if (this.passRunning) this.recheckDuplicates.add(vif.name);
-      else this.checkDuplicateTag(vif);
+      this.duplicates.rowChanged(vif, this.passRunning);
       return;
     }
     // Neutron's check_changed_vlans: a wired port's tag changed behind our back (another tool, a typo in
@@ -104,6 +108,7 @@ export class PortTracker {
           this.carrierChanged(e.portId, e.vif, e.previous);
           break;
         case 'gone':
+          this.deferred.delete(e.portId);
           if (e.previous.place === 'int') {
             this.pending.delete(e.portId);
             this.pendingRemoved.add(e.portId);
@@ -117,11 +122,11 @@ export class PortTracker {
             `${e.carrier.name} carries the port; ${e.vif.name} is ${e.vif.place === 'int' ? 'kept on the dead VLAN with its traffic dropped' : 'not reported'} ` +
             'until one of them goes or changes its iface-id',
           { port: e.vif.portId, interface: e.vif.name, carriedBy: e.carrier.name, ofport: e.vif.ofport });
-          this.pendingDuplicates.add(e.vif.name);
+          this.duplicates.pending.add(e.vif.name);
           break;
         case 'duplicate-gone':
           this.log.info(`interface ${e.vif.name} no longer duplicates port ${e.vif.portId}`, { port: e.vif.portId, interface: e.vif.name });
-          this.pendingDuplicates.add(e.vif.name);
+          this.duplicates.pending.add(e.vif.name);
           break;
       }
     }
@@ -163,26 +168,32 @@ export class PortTracker {
     this.pending.add(portId);
   }
 
-  /** The same for a duplicate interface the agent put on the dead VLAN. */
-  private checkDuplicateTag(vif: VifRow | undefined): void {
-    if (!vif || !this.deadInterfaces.has(vif.name) || vif.tag === DEAD_VLAN_TAG || this.pendingDuplicates.has(vif.name)) return;
-    this.log.warn('a duplicate interface\'s dead VLAN tag was changed outside the agent: setting it back',
-      { interface: vif.name, port: vif.ifaceId, tag: vif.tag ?? null, want: DEAD_VLAN_TAG });
-    this.pendingDuplicates.add(vif.name);
-  }
-
   // ------------------------------------------------------------ passes
 
   /** Every port and duplicate is looked at again (a full resync). */
   markAll(): void {
     for (const c of this.vifs.carriers()) if (c.place === 'int') this.pending.add(c.portId);
-    for (const d of this.vifs.duplicates()) this.pendingDuplicates.add(d.name);
+    for (const d of this.vifs.duplicates()) this.duplicates.pending.add(d.name);
   }
 
   /** Marks a port for the next pass (a control-plane event, a retry), if it is on br-int. */
   mark(id: string): void {
     if (this.isPresent(id)) this.pending.add(id);
   }
+
+  /** The control plane is fetching the port's details and will say when they are there (`detailsReady`). */
+  deferDetails(id: string): void {
+    if (this.isPresent(id)) this.deferred.add(id);
+  }
+
+  /** The control plane has the port's details now (ports_updated): it is looked up again. */
+  detailsReady(id: string): void {
+    this.deferred.delete(id);
+    this.mark(id);
+  }
+
+  /** No port waits for its details. */
+  get noneDeferred(): boolean { return this.deferred.size === 0; }
 
   /** The work of one pass: pending ports that are `due`, removals, duplicates; the rest stays pending. */
   take(due: (id: string) => boolean): PassWork {
@@ -194,15 +205,15 @@ export class PortTracker {
     }
     const removed = [...this.pendingRemoved];
     this.pendingRemoved.clear();
-    const duplicates = [...this.pendingDuplicates];
-    this.pendingDuplicates.clear();
+    const duplicates = [...this.duplicates.pending];
+    this.duplicates.pending.clear();
     return { ids, removed, duplicates };
   }
 
   /** A failed pass's removals and duplicates are taken on again by the next one. */
   giveBack(work: PassWork): void {
     for (const id of work.removed) this.pendingRemoved.add(id);
-    for (const name of work.duplicates) this.pendingDuplicates.add(name);
+    for (const name of work.duplicates) this.duplicates.pending.add(name);
   }
 
   /**
@@ -217,12 +228,11 @@ export class PortTracker {
         const p = this.records.get(id);
         if (p && this.isPresent(id)) this.checkTag(id, row(p.name));
       }
-      for (const name of this.recheckDuplicates) if (this.vifs.isDuplicate(name)) this.checkDuplicateTag(row(name));
     }
     this.passRunning = false;
     this.inPass.clear();
     this.recheckTags.clear();
-    this.recheckDuplicates.clear();
+    this.duplicates.passEnded(ok, (name) => this.vifs.isDuplicate(name), row);
   }
 
   /** A duplicate interface on br-int, and its ofport, if `name` is one (else undefined). */
@@ -233,8 +243,7 @@ export class PortTracker {
 
   /** The duplicate interfaces a pass put on the dead VLAN (their tag is then watched), or took off it. */
   duplicatesWired(dead: readonly string[], alive: readonly string[]): void {
-    for (const name of dead) this.deadInterfaces.add(name);
-    for (const name of alive) this.deadInterfaces.delete(name);
+    this.duplicates.wired(dead, alive);
   }
 
   /** Ancillary VIFs to report now (taken; `giveBackAncillary` if the report failed). */
@@ -252,13 +261,13 @@ export class PortTracker {
 
   /** Anything for a pass to do; `due` tells retries that must wait from work to do now. */
   hasWork(due: (id: string) => boolean = () => true): boolean {
-    if (this.pendingRemoved.size || this.pendingDuplicates.size || this.ancillaryUp.size || this.ancillaryDown.size) return true;
+    if (this.pendingRemoved.size || this.duplicates.pending.size || this.ancillaryUp.size || this.ancillaryDown.size) return true;
     for (const id of this.pending) if (due(id)) return true;
     return false;
   }
 
   /** Nothing pending at all, retries included. */
-  get quiet(): boolean { return !this.pending.size && !this.hasWork(); }
+  get quiet(): boolean { return !this.pending.size && !this.deferred.size && !this.hasWork(); }
 
   get pendingCount(): number { return this.pending.size; }
 
@@ -278,11 +287,8 @@ export class PortTracker {
 
   /** How much each map holds (tests: nothing outlives the rows it was made from). */
   sizes(): Record<string, number> {
-    const v = this.vifs.size;
-    return {
-      interfaces: v.interfaces, portIds: v.portIds, records: this.records.size, deadInterfaces: this.deadInterfaces.size,
-      pendingDuplicates: this.pendingDuplicates.size, ancillaryUp: this.ancillaryUp.size, ancillaryDown: this.ancillaryDown.size,
-    };
+    return { ...this.vifs.size, records: this.records.size, deadInterfaces: this.duplicates.deadCount, deferred: this.deferred.size,
+      pendingDuplicates: this.duplicates.pending.size, ancillaryUp: this.ancillaryUp.size, ancillaryDown: this.ancillaryDown.size };
   }
 
   /** How many ports are in each state. */

@@ -59,32 +59,9 @@ export interface RunOptions {
 /** The control plane the configuration names: the local desired-state file, or Neutron over RabbitMQ. */
 export async function createControlPlane(config: AgentConfig, log: Logger, waits?: WaitReporter): Promise<ControlPlane> {
   if (config.ovs_agent.control_plane === 'neutron') {
-    const { createNeutronControlPlane } = await import('../control-plane/neutron/index.js');
-    const r = config.oslo_messaging_rabbit;
-    return createNeutronControlPlane({
-      transportUrl: config.DEFAULT.transport_url,
-      controlExchange: config.DEFAULT.control_exchange,
-      rpcResponseTimeout: config.DEFAULT.rpc_response_timeout,
-      rpcResponseMaxTimeout: config.DEFAULT.rpc_response_max_timeout,
-      rpcResourcesProcessingStep: config.DEFAULT.rpc_resources_processing_step,
-      reportInterval: config.agent.report_interval,
-      l2Population: config.agent.l2_population,
-      rabbit: {
-        ssl: r.ssl, sslCaFile: r.ssl_ca_file, sslCertFile: r.ssl_cert_file, sslKeyFile: r.ssl_key_file,
-        heartbeatTimeoutThreshold: r.heartbeat_timeout_threshold, retryInterval: r.rabbit_retry_interval,
-        retryBackoff: r.rabbit_retry_backoff, intervalMax: r.rabbit_interval_max,
-        transientQueuesTtl: r.rabbit_transient_queues_ttl,
-        topics: {
-          durableQueues: r.amqp_durable_queues, autoDelete: r.amqp_auto_delete, haQueues: r.rabbit_ha_queues,
-          quorumQueue: r.rabbit_quorum_queue, quorumDeliveryLimit: r.rabbit_quorum_delivery_limit,
-          quorumMaxMemoryLength: r.rabbit_quorum_max_memory_length, quorumMaxMemoryBytes: r.rabbit_quorum_max_memory_bytes,
-        },
-      },
-      logger: {
-        debug: (m) => log.debug(m), info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m),
-      },
-      waits,
-    });
+    const { createNeutronControlPlane, neutronOptionsFromConfig } = await import('../control-plane/neutron/index.js');
+    const logger = { debug: (m: string) => log.debug(m), info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) };
+    return createNeutronControlPlane({ ...neutronOptionsFromConfig(config, logger), waits });
   }
   return new LocalControlPlane({
     file: config.ovs_agent.state_file,

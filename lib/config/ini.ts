@@ -52,12 +52,26 @@ function isSpace(c: number): boolean {
     || c === 0x202f || c === 0x205f || c === 0x3000;
 }
 
-/** How much of an offending line an error message quotes. */
-const EXCERPT = 60;
+/** Letters, digits, `_ . - [ ]`: what an option or section name is made of. */
+function isWordChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2e || c === 0x2d || c === 0x5b || c === 0x5d;
+}
 
+/** How much of an offending line an error message quotes. */
+const EXCERPT = 40;
+
+/**
+ * What an error shows of a section or option name: its first word only
+ * (letters, digits, `_ . - [ ]`), never what follows. A malformed line may
+ * carry a secret (`transport_url rabbit://user:password@host` with its "="
+ * forgotten, a password's continuation line), and a config error ends up in
+ * logs and journals: lines that are not a name are not quoted at all.
+ */
 function quote(text: string, start: number, end: number): string {
-  if (end - start <= EXCERPT) return JSON.stringify(text.slice(start, end));
-  return `${JSON.stringify(text.slice(start, start + EXCERPT))}… (${end - start} characters)`;
+  let i = start;
+  while (i < end && i - start < EXCERPT && isWordChar(text.charCodeAt(i))) i++;
+  const word = text.slice(start, i);
+  return i === end ? JSON.stringify(word) : `${JSON.stringify(`${word}…`)} (${end - start} characters; the rest not shown: it may hold a password)`;
 }
 
 export function parseIni(text: string, file: string): IniDocument {
@@ -97,7 +111,7 @@ export function parseIni(text: string, file: string): IniDocument {
     }
     const first = text.charCodeAt(lineStart);
     if (first === SPACE || first === TAB) {
-      if (!pending) throw new IniSyntaxError(file, lineNo, `unexpected continuation line ${quote(text, lineStart, end)}`);
+      if (!pending) throw new IniSyntaxError(file, lineNo, `unexpected continuation line (${end - lineStart} characters; not shown: it may hold a password)`);
       let s = lineStart + 1;
       while (isSpace(text.charCodeAt(s))) s++;
       pending.parts.push(text.slice(s, end));
@@ -123,7 +137,8 @@ export function parseIni(text: string, file: string): IniDocument {
       sep++;
     }
     if (sep === end) {
-      throw new IniSyntaxError(file, lineNo, `expected "name = value" or "[section]", got ${quote(text, lineStart, end)}`);
+      throw new IniSyntaxError(file, lineNo,
+        `expected "name = value" or "[section]", got a line of ${end - lineStart} characters without "=" (not shown: it may hold a password)`);
     }
     let nameStart = lineStart;
     while (nameStart < sep && isSpace(text.charCodeAt(nameStart))) nameStart++;

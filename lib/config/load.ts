@@ -35,7 +35,8 @@ export interface AgentConfig {
     firewall_driver: string; enable_security_group: boolean; enable_ipset: boolean; permitted_ethertypes: string[];
   };
   oslo_messaging_rabbit: {
-    ssl: boolean; ssl_ca_file: string | undefined; ssl_cert_file: string | undefined; ssl_key_file: string | undefined;
+    ssl: boolean; ssl_version: string; ssl_ca_file: string | undefined; ssl_cert_file: string | undefined; ssl_key_file: string | undefined;
+    ssl_enforce_hostname_verification: boolean; ssl_enforce_fips_mode: boolean;
     heartbeat_timeout_threshold: number; rabbit_retry_interval: number; rabbit_retry_backoff: number; rabbit_interval_max: number;
     rabbit_transient_queues_ttl: number; amqp_durable_queues: boolean; amqp_auto_delete: boolean; rabbit_ha_queues: boolean;
     rabbit_quorum_queue: boolean; rabbit_quorum_delivery_limit: number; rabbit_quorum_max_memory_length: number;
@@ -194,6 +195,19 @@ function readConfigFile(file: string): ConfigText {
   }
 }
 
+/** `section\0name` of a deprecated name or section → the option it now is. */
+const DEPRECATED = new Map<string, { section: string; name: string }>();
+for (const [section, opts] of Object.entries(OPTIONS as Record<string, Record<string, OptionSpec>>)) {
+  for (const [name, spec] of Object.entries(opts)) {
+    for (const d of spec.deprecated ?? []) DEPRECATED.set(`${d.group ?? section}\0${d.name ?? name}`, { section, name });
+  }
+}
+
+/** The option a deprecated section/name stands for, if any. */
+function deprecatedOption(section: string, name: string): { section: string; name: string } | undefined {
+  return DEPRECATED.get(`${section}\0${name}`);
+}
+
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const values = defaults();
   // Where the bridges' .mgmt sockets are by default: $OVS_RUNDIR, as ovs-ofctl reads it.
@@ -225,11 +239,23 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       }
       for (const [name, v] of entries) {
         const spec = specOf(section, name);
-        if (!spec) {
+        const src = { file: v.file, line: v.line };
+        if (spec) {
+          set(section, name, convert(section, name, spec, v.value, src), src);
+          continue;
+        }
+        const now = deprecatedOption(section, name);
+        if (!now) {
           warnings.push(`unknown option [${section}] ${name} at ${v.file}:${v.line} (ignored)`);
           continue;
         }
-        set(section, name, convert(section, name, spec, v.value, { file: v.file, line: v.line }), { file: v.file, line: v.line });
+        // As oslo.config: within one file the option's own name wins over a deprecated one.
+        if (doc.get(now.section)?.has(now.name)) {
+          warnings.push(`deprecated option [${section}] ${name} at ${v.file}:${v.line} ignored: [${now.section}] ${now.name} is set in the same file`);
+          continue;
+        }
+        warnings.push(`deprecated option [${section}] ${name} at ${v.file}:${v.line}: use [${now.section}] ${now.name}`);
+        set(now.section, now.name, convert(now.section, now.name, specOf(now.section, now.name)!, v.value, src), src);
       }
     }
     if (ignoredSections.length) warnings.push(`${file}: sections ignored (not used by the agent): ${ignoredSections.map((s) => `[${s}]`).join(' ')}`);
@@ -244,8 +270,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
 
   for (const [dotted, raw] of Object.entries(opts.overrides ?? {})) {
     const dot = dotted.indexOf('.');
-    const section = dot < 0 ? 'DEFAULT' : dotted.slice(0, dot);
-    const name = dot < 0 ? dotted : dotted.slice(dot + 1);
+    const given = { section: dot < 0 ? 'DEFAULT' : dotted.slice(0, dot), name: dot < 0 ? dotted : dotted.slice(dot + 1) };
+    const { section, name } = specOf(given.section, given.name) ? given : deprecatedOption(given.section, given.name) ?? given;
     const spec = specOf(section, name);
     if (!spec) throw new ConfigError(`unknown option ${dotted} on the command line`, 'CONFIG_INVALID', { file: 'command line' });
     set(section, name, convert(section, name, spec, raw, { file: `command line --${dotted}` }), { file: `command line --${dotted}` });

@@ -12,10 +12,19 @@ export type OptionType =
   | { kind: 'dict' }
   | { kind: 'ip' };
 
+/** An older name or section the option is also read under (oslo.config's DeprecatedOpt): same option, a warning. */
+export interface DeprecatedName {
+  /** The section it was in (default: the option's own). */
+  group?: string;
+  /** Its name there (default: the option's own). */
+  name?: string;
+}
+
 export interface OptionSpec {
   type: OptionType;
   default: unknown;
   help: string;
+  deprecated?: readonly DeprecatedName[];
 }
 
 const str = (def: string | undefined, help: string, choices?: readonly string[]): OptionSpec =>
@@ -27,6 +36,8 @@ const bool = (def: boolean, help: string): OptionSpec => ({ type: { kind: 'bool'
 const list = (def: string[], help: string, choices?: readonly string[]): OptionSpec =>
   ({ type: { kind: 'list', choices }, default: def, help });
 const dict = (help: string): OptionSpec => ({ type: { kind: 'dict' }, default: {}, help });
+/** The option, also read under its deprecated names or sections. */
+const was = (spec: OptionSpec, ...deprecated: DeprecatedName[]): OptionSpec => ({ ...spec, deprecated });
 
 export const TUNNEL_TYPES = ['gre', 'vxlan', 'geneve'] as const;
 
@@ -102,23 +113,28 @@ export const OPTIONS = {
     enable_ipset: bool(true, 'Accepted for compatibility.'),
     permitted_ethertypes: list([], 'Extra ethertypes allowed, e.g. 0x4008.'),
   },
+  // oslo.messaging 14.0.3's rabbit driver options the agent honours (docs/neutron.md, "TLS"), under their deprecated names too.
   oslo_messaging_rabbit: {
-    ssl: bool(false, 'Connect to RabbitMQ over TLS.'),
-    ssl_ca_file: str(undefined, 'CA bundle for RabbitMQ TLS.'),
-    ssl_cert_file: str(undefined, 'Client certificate for RabbitMQ TLS.'),
-    ssl_key_file: str(undefined, 'Client key for RabbitMQ TLS.'),
+    ssl: was(bool(false, 'Connect to RabbitMQ over TLS.'), { name: 'rabbit_use_ssl' }),
+    ssl_version: was(str('', 'Pin the TLS version: TLSv1, TLSv1_1, TLSv1_2, or SSLv23 (any); empty: negotiate.'), { name: 'kombu_ssl_version' }),
+    ssl_ca_file: was(str(undefined, 'CA bundle the broker certificate must chain to (then verified).'), { name: 'kombu_ssl_ca_certs' }),
+    ssl_cert_file: was(str(undefined, 'Client certificate for RabbitMQ TLS.'), { name: 'kombu_ssl_certfile' }),
+    ssl_key_file: was(str(undefined, 'Client key for RabbitMQ TLS.'), { name: 'kombu_ssl_keyfile' }),
+    ssl_enforce_hostname_verification: bool(false, 'With ssl_ca_file, also check the broker host name against its certificate.'),
+    ssl_enforce_fips_mode: bool(false, 'OpenSSL FIPS mode (not supported: refused with ssl on, as oslo.messaging 14 on Python 3.11).'),
     heartbeat_timeout_threshold: int(60, 'Seconds without heartbeat before the connection counts as dead.', 0),
     rabbit_retry_interval: int(1, 'Seconds before the first reconnect.', 0),
-    rabbit_retry_backoff: int(2, 'Seconds added per failed reconnect.', 0),
+    rabbit_retry_backoff: was(int(2, 'Seconds added per failed reconnect.', 0), { group: 'DEFAULT' }),
     rabbit_interval_max: int(30, 'Longest wait between reconnects, seconds.', 1),
     rabbit_transient_queues_ttl: int(1800, 'Seconds an unused reply or fanout queue lives (x-expires).', 1),
     amqp_durable_queues: bool(false, 'Durable control exchange and topic queues (as the servers declare them).'),
-    amqp_auto_delete: bool(false, 'Auto-delete control exchange and topic queues (as the servers declare them).'),
-    rabbit_ha_queues: bool(false, 'Topic queues with x-ha-policy: all (as the servers declare them).'),
+    amqp_auto_delete: was(bool(false, 'Auto-delete control exchange and topic queues (as the servers declare them).'), { group: 'DEFAULT' }),
+    rabbit_ha_queues: was(bool(false, 'Topic queues with x-ha-policy: all (as the servers declare them).'), { group: 'DEFAULT' }),
     rabbit_quorum_queue: bool(false, 'Quorum topic queues, durable (as the servers declare them).'),
     rabbit_quorum_delivery_limit: int(0, 'x-delivery-limit of quorum queues (0: none).', 0),
-    rabbit_quorum_max_memory_length: int(0, 'x-max-in-memory-length of quorum queues (0: none).', 0),
-    rabbit_quorum_max_memory_bytes: int(0, 'x-max-in-memory-bytes of quorum queues (0: none).', 0),
+    // oslo.messaging 14 spells these two "quroum"; later releases fixed the name and keep the old one.
+    rabbit_quorum_max_memory_length: was(int(0, 'x-max-in-memory-length of quorum queues (0: none).', 0), { name: 'rabbit_quroum_max_memory_length' }),
+    rabbit_quorum_max_memory_bytes: was(int(0, 'x-max-in-memory-bytes of quorum queues (0: none).', 0), { name: 'rabbit_quroum_max_memory_bytes' }),
   },
   ovs_agent: {
     control_plane: str('local', 'Where ports come from: local (a desired-state file) or neutron (RabbitMQ).', ['local', 'neutron']),

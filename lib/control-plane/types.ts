@@ -60,6 +60,12 @@ export interface DevicesDetailsReply {
   devices: DeviceLookup[];
   /** Devices whose lookup failed (retry later), as opposed to `unknown`. */
   failed: string[];
+  /**
+   * Devices the control plane cannot answer yet without waiting for its
+   * server: it fetches them meanwhile and sends `ports_updated` for them
+   * when they can be answered. Not failed: nothing to retry.
+   */
+  deferred?: string[];
 }
 
 export interface UpdateDeviceListReply {

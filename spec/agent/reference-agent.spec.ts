@@ -203,6 +203,11 @@ firewall_driver = noop
       const ids = br.external_ids as Record<string, Value>;
       expect(ids['ovs-agent-cookie'], 'our cookie kept in the bridge').to.match(/^0x[0-9a-f]+$/);
       delete ids['ovs-agent-cookie'];
+      // In controller mode, the description the switch proves itself with to our listener (docs/agent.md,
+      // "The controller arrangement"): new at every start, so its value is checked, not compared.
+      const other = br.other_config as Record<string, Value>;
+      expect(other['dp-desc'], 'the switch description for the controller listener').to.match(/^ovs-agent [0-9a-f]{24}$/);
+      delete other['dp-desc'];
     }
     // Every difference at once, so one run shows them all.
     const differences: string[] = [];

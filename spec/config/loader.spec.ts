@@ -70,7 +70,7 @@ describe('config loader: hostile names and long lines', () => {
     expect(loadError({ files: [twice], env: {} }).message).to.include('key "hasOwnProperty" appears twice').and.include(`${twice}:2`);
   });
 
-  it('reports a 40,000-character line without "=" as a syntax error naming file and line, quoting only its start', () => {
+  it('reports a 40,000-character line without "=" as a syntax error naming file and line, showing none of it', () => {
     const line = `a${' '.repeat(40_000)}x`;
     const f = file('long.ini', `[ovs]\n${line}\n`);
     const err = loadError({ files: [f], env: {} });
@@ -95,6 +95,27 @@ describe('config loader: hostile names and long lines', () => {
       expect(thrown.source).to.deep.equal({ file: 'big.ini', line: 3 });
     });
   }
+
+  it('never shows a secret a malformed line carries: a syntax error quotes the line\'s first word only', () => {
+    const password = 'S3cr3t-p4ss';
+    const lines = [
+      `transport_url rabbit://guest:${password}@10.0.0.1:5672/`, // "=" forgotten
+      `[DEFAULT]\ntransport_url = rabbit://guest:pw@h/\n  ,rabbit://guest:${password}@h2/\n\n  ${password}`, // a stray continuation
+      `[oslo_messaging_rabbit\nssl_key_password = ${password}`, // an unclosed section
+      `${password}\n[DEFAULT]`, // a password line that lost its indentation, before any section
+      `[DEFAULT]\nhost = a\n${password}`, // the same after a section
+    ];
+    for (const text of lines) {
+      let err: unknown;
+      try {
+        parseIni(text, '/etc/neutron/neutron.conf');
+      } catch (e) {
+        err = e;
+      }
+      expect(err, text).to.be.instanceOf(Error);
+      expect((err as Error).message, text).to.not.include(password);
+    }
+  });
 
   it('reads a long valid value in one pass: the parser looks at each character a bounded number of times', () => {
     // The work of a parse, counted as character reads: a regex or a rescan per

@@ -13,9 +13,12 @@ import { ResourceCache } from '../../lib/control-plane/neutron/resource-cache.js
 import { deviceLookup } from '../../lib/control-plane/neutron/port-details.js';
 import { reportStateArgs, reportTime } from '../../lib/control-plane/neutron/state-report.js';
 import { fdbChanges, fdbEntries } from '../../lib/control-plane/neutron/neutron-control-plane.js';
-import { neutronOptionsFromIni } from '../../lib/control-plane/neutron/options.js';
+import { neutronOptionsFromConfig } from '../../lib/control-plane/neutron/options.js';
+import { loadConfig } from '../../lib/config/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { silentLogger } from '../../lib/control-plane/neutron/logger.js';
-import { parseIni } from '../../lib/config/ini.js';
 
 const ovo = (name: string, data: Record<string, unknown>, version = '1.0') => ({
   'versioned_object.name': name,
@@ -60,32 +63,51 @@ function portPrimitive(over: Record<string, unknown> = {}, host = 'compute1') {
 describe('Neutron control plane codecs', () => {
   describe('transport_url', () => {
     it('parses several hosts with their credentials and the vhost', () => {
-      expect(parseTransportUrl('rabbit://u1:p%40ss@h1:5673,u2:p2@[fd00::1]:5674/my%2Fvhost')).to.deep.equal({
+      expect(parseTransportUrl('rabbit://u1:p%40ss@h1:5673,u1:p%40ss@[fd00::1]:5674/my%2Fvhost')).to.deep.equal({
         hosts: [
           { hostname: 'h1', port: 5673, username: 'u1', password: 'p@ss' },
-          { hostname: 'fd00::1', port: 5674, username: 'u2', password: 'p2' },
+          { hostname: 'fd00::1', port: 5674, username: 'u1', password: 'p@ss' },
         ],
         vhost: 'my/vhost',
+        hasQuery: false,
+        credentials: 'password',
       });
+      // An "@" in a password may be left unencoded (the last one ends the credentials); an invalid escape stays as written.
+      expect(parseTransportUrl('rabbit://u:p@ss:50%off@h/').hosts[0]).to.include({ hostname: 'h', password: 'p@ss:50%off' });
     });
 
     it('applies the driver defaults', () => {
-      expect(parseTransportUrl('rabbit://')).to.deep.equal({ hosts: [{ hostname: 'localhost', port: 5672, username: 'guest', password: 'guest' }], vhost: '/' });
+      expect(parseTransportUrl('rabbit://')).to.deep.equal({ hosts: [{ hostname: 'localhost', port: 5672, username: 'guest', password: 'guest' }], vhost: '/', hasQuery: false, credentials: 'none' });
       expect(parseTransportUrl('rabbit://h/').hosts[0]).to.deep.equal({ hostname: 'h', port: 5672, username: 'guest', password: 'guest' });
     });
 
-    it('rejects what it cannot use, naming it, without the password', () => {
-      expect(() => parseTransportUrl('kafka://h:9092/')).to.throw(/driver "kafka" is not supported/);
-      const bad = (() => {
+    it('rejects what it cannot use, saying what, never showing the password', () => {
+      const message = (url: string) => {
         try {
-          parseTransportUrl('rabbit://u:secret@h:99999/');
+          parseTransportUrl(url);
         } catch (e) {
           return (e as Error).message;
         }
-      })();
-      expect(bad).to.match(/bad port "99999"/).and.not.to.include('secret');
-      expect(() => parseTransportUrl('no url')).to.throw(/not a URL/);
-      expect(redact('rabbit://u:secret@h1,v:other@h2/')).to.equal('rabbit://u:***@h1,v:***@h2/');
+        throw new Error(`${url} parsed`);
+      };
+      expect(message('kafka://h:9092/')).to.match(/driver "kafka" is not supported/);
+      expect(message('rabbit://u:secret@h:99999/')).to.match(/its host: the port is out of range/).and.not.to.include('secret');
+      expect(message('no url')).to.match(/is not a URL/).and.not.to.include('no url');
+      // The cases that leaked: a "#" or "/" showed the whole URL, "?" and "@" part of the password.
+      for (const [url, why] of [
+        ['rabbit://u:Zq9x#Wv4k@h/', /has a "#"/],
+        ['rabbit://u:Zq9x/Wv4k@h/', /has an "@" after its host part/],
+        ['rabbit://u:Zq9x?Wv4k@h/', /has an "@" after its host part/],
+        ['rabbit://u:Zq9x,Wv4k@h/', /to some hosts and not to others/],
+        ['rabbit://u:Zq9xWv4k@h1,u:Ty6j@h2/', /different credentials/],
+        ['rabbit://u:Zq9x/', /the port is not a number/],
+      ] as const) {
+        const m = message(url);
+        expect(m, url).to.match(why).and.to.match(/percent-encoded/);
+        for (const piece of ['Zq9x', 'Wv4k', 'Ty6j']) expect(m, url).not.to.include(piece);
+      }
+      expect(redact('rabbit://u:Zq9x@h1,u:Zq9x@h2/')).to.equal('rabbit://***@h1:5672,***@h2:5672/');
+      expect(redact('rabbit://u:Zq9x#Wv4k@h/')).to.match(/does not parse/).and.not.to.match(/Zq9x|Wv4k/);
     });
   });
 
@@ -219,7 +241,7 @@ describe('Neutron control plane codecs', () => {
       expect(cache.size('SecurityGroupRule')).to.equal(0);
     });
 
-    it('pulls the misses of a lookup in one bulk_pull, asks each query once, and again after invalidate', async () => {
+    it('pulls the misses of a lookup in one bulk_pull, asks each query once, and lookups of one turn together', async () => {
       const pulls: Array<Record<string, string[]>> = [];
       const cache = new ResourceCache(async (type, filter) => {
         pulls.push(filter);
@@ -230,11 +252,55 @@ describe('Neutron control plane codecs', () => {
       expect(pulls).to.deep.equal([{ id: ['p1', 'p2'] }]);
       await cache.getMany('Port', ['p1', 'p2']);
       expect(pulls.length, 'p1 cached, p2 already asked').to.equal(1);
-      await Promise.all([cache.getMany('Port', ['p3']), cache.getMany('Port', ['p3'])]);
-      expect(pulls.length, 'concurrent lookups share one pull').to.equal(2);
-      cache.invalidate();
+      await Promise.all([cache.getMany('Port', ['p3']), cache.getMany('Port', ['p3', 'p4']), cache.getMany('Port', ['p5'])]);
+      expect(pulls.slice(1), 'lookups of one turn share one pull').to.deep.equal([{ id: ['p3', 'p4', 'p5'] }]);
+    });
+
+    it('after markStale serves what it has at once and asks again in the background, reporting what changed or went', async () => {
+      const pulls: Array<Record<string, string[]>> = [];
+      let server: { ports: unknown[]; rules: unknown[] } = {
+        ports: [portPrimitive(), portPrimitive({ id: 'p2', security_group_ids: ['sg1'] })],
+        rules: [rulePrimitive('r1')],
+      };
+      const reported: string[] = [];
+      const cache = new ResourceCache(async (type, filter) => {
+        pulls.push(filter);
+        const pool = type === 'Port' ? server.ports : server.rules;
+        return pool.filter((o) => {
+          const d = (o as { 'versioned_object.data': Record<string, unknown> })['versioned_object.data'];
+          if (filter.id) return filter.id.includes(String(d.id));
+          if (filter.security_group_id) return filter.security_group_id.includes(String(d.security_group_id));
+          return (d.security_group_ids as string[]).some((g) => filter.security_group_ids.includes(g));
+        });
+      }, silentLogger, (changes) => reported.push(...changes.map((c) => `${c.type}:${c.id}:${c.old ? 'old' : '-'}>${c.new ? 'new' : '-'}`)));
+      const members = () => cache.find('Port', 'security_group_ids', ['sg1'], (p, v) => p.securityGroupIds.includes(v));
+      const rules = () => cache.find('SecurityGroupRule', 'security_group_id', ['sg1'], (r, v) => r.securityGroupId === v);
       await cache.getMany('Port', ['p1']);
+      expect((await members()).map((p) => p.id)).to.deep.equal(['p1', 'p2']);
+      expect((await rules()).map((r) => r.id)).to.deep.equal(['r1']);
       expect(pulls.length).to.equal(3);
+
+      // While we were away: p1 went admin down, p2 was deleted, a rule was added.
+      server = { ports: [portPrimitive({ revision_number: 4, admin_state_up: false })], rules: [rulePrimitive('r1'), rulePrimitive('r2')] };
+      cache.markStale();
+      const served = await cache.getMany('Port', ['p1']);
+      expect(served.get('p1')!.adminStateUp, 'served stale at once').to.equal(true);
+      expect(cache.answered('Port', 'security_group_ids', 'sg1')).to.equal(true);
+      expect((await members()).map((p) => p.id), 'served stale at once').to.deep.equal(['p1', 'p2']);
+      await rules();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(pulls.slice(3), 'asked again, in one pull per type and field').to.deep.equal([
+        { id: ['p1'] }, { security_group_ids: ['sg1'] }, { security_group_id: ['sg1'] }, { id: ['p2'] },
+      ]);
+      expect(cache.peek('Port', 'p1')!.adminStateUp).to.equal(false);
+      expect(cache.peek('Port', 'p2'), 'gone from the server').to.equal(undefined);
+      expect(reported.sort()).to.deep.equal(['Port:p1:old>new', 'Port:p2:old>-', 'SecurityGroupRule:r2:->new']);
+      // Fresh again: no more pulls.
+      await cache.getMany('Port', ['p1']);
+      await members();
+      await rules();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(pulls.length).to.equal(7);
     });
 
     it('tells about an object a pull replaced with other content, not about one it added', async () => {
@@ -263,7 +329,7 @@ describe('Neutron control plane codecs', () => {
       expect(pulled.length, 'rev 4 has rev 3\'s content').to.equal(before);
     });
 
-    it('does not keep a pull answered across an invalidate, and asks again', async () => {
+    it('keeps a pull answered across markStale as stale: served, and asked again when next used', async () => {
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
       let calls = 0;
@@ -274,11 +340,15 @@ describe('Neutron control plane codecs', () => {
       }, silentLogger);
       const pending = cache.getMany('Port', ['p1']);
       await new Promise((r) => setTimeout(r, 10));
-      cache.invalidate();
+      cache.markStale();
       release();
       const found = await pending;
+      expect(found.get('p1')!.revision).to.equal(1);
+      expect(calls).to.equal(1);
+      await cache.getMany('Port', ['p1']);
+      await new Promise((r) => setTimeout(r, 10));
       expect(calls).to.equal(2);
-      expect(found.get('p1')!.revision).to.equal(2);
+      expect(cache.peek('Port', 'p1')!.revision).to.equal(2);
     });
   });
 
@@ -313,19 +383,62 @@ describe('Neutron control plane codecs', () => {
     });
   });
 
-  describe('options from the ini files', () => {
-    it('reads [DEFAULT], [agent] and [oslo_messaging_rabbit], naming a bad value by file and line', () => {
-      const doc = parseIni(
-        ['[DEFAULT]', 'transport_url = rabbit://a:b@h1:5672,a:b@h2:5672/nova', 'rpc_response_timeout = 30', '[agent]', 'report_interval = 10', 'l2_population = True',
-          '[oslo_messaging_rabbit]', 'ssl = true', 'ssl_ca_file = /etc/ca.pem', 'heartbeat_timeout_threshold = 20', 'rabbit_quorum_queue = true',
-          'rabbit_quorum_delivery_limit = 3'].join('\n'),
-        'agent.ini',
-      );
-      const o = neutronOptionsFromIni(doc);
+  describe('options from the agent\'s configuration (the one mapping)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ovs-agent-cp-options-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, 'not read here\n');
+    const load = (lines: string[]) => {
+      const file = join(dir, 'agent.ini');
+      writeFileSync(file, lines.join('\n'));
+      return loadConfig({ files: [file], env: {} });
+    };
+    const capture = () => {
+      const warnings: string[] = [];
+      return { warnings, logger: { debug() {}, info() {}, warn: (m: string) => void warnings.push(m), error: (m: string) => void warnings.push(m) } };
+    };
+
+    it('maps [DEFAULT], [agent] and [oslo_messaging_rabbit], deprecated names included, as oslo.messaging 14 reads them', () => {
+      const { config, warnings: loadWarnings } = load([
+        '[DEFAULT]', 'transport_url = rabbit://a:b@h1:5672,a:b@h2:5672/nova', 'rpc_response_timeout = 30', 'rabbit_ha_queues = true',
+        '[agent]', 'report_interval = 10', 'l2_population = True',
+        '[oslo_messaging_rabbit]', 'rabbit_use_ssl = true', `kombu_ssl_ca_certs = ${ca}`, 'ssl_enforce_hostname_verification = true',
+        'heartbeat_timeout_threshold = 20', 'rabbit_quorum_delivery_limit = 3', 'rabbit_quroum_max_memory_length = 7',
+      ]);
+      expect(loadWarnings.filter((w) => w.includes('unknown')), 'nothing unknown').to.deep.equal([]);
+      expect(loadWarnings.filter((w) => w.includes('deprecated')).length).to.equal(4);
+      const { logger, warnings } = capture();
+      const o = neutronOptionsFromConfig(config, logger);
+      expect(warnings).to.deep.equal([]);
       expect(o).to.deep.include({ transportUrl: 'rabbit://a:b@h1:5672,a:b@h2:5672/nova', rpcResponseTimeout: 30, reportInterval: 10, l2Population: true });
-      expect(o.rabbit).to.deep.include({ ssl: true, sslCaFile: '/etc/ca.pem', heartbeatTimeoutThreshold: 20 });
-      expect(o.rabbit?.topics).to.deep.include({ quorumQueue: true, quorumDeliveryLimit: 3, durableQueues: undefined });
-      expect(() => neutronOptionsFromIni(parseIni('[agent]\nreport_interval = soon\n', 'x.ini'))).to.throw(/x.ini:2: \[agent\] report_interval = "soon" is not a number/);
+      expect(o.rabbit?.tls).to.deep.equal({ ca: { file: ca }, verifyHostname: true, certFile: undefined, keyFile: undefined, version: undefined });
+      expect(o.rabbit).to.deep.include({ heartbeatTimeoutThreshold: 20 });
+      expect(o.rabbit?.topics).to.deep.include({ haQueues: true, quorumDeliveryLimit: 3, quorumMaxMemoryLength: 7, durableQueues: false });
+    });
+
+    it('decides what TLS verifies as oslo.messaging 14 does, and refuses what it cannot honour', () => {
+      const tls = (lines: string[], env: NodeJS.ProcessEnv = { SSL_CERT_FILE: ca }) => {
+        const { logger, warnings } = capture();
+        const o = neutronOptionsFromConfig(load(['[oslo_messaging_rabbit]', ...lines]).config, logger, env);
+        return { tls: o.rabbit?.tls, warnings };
+      };
+      expect(tls([]).tls, 'ssl off').to.equal(undefined);
+      expect(tls([`ssl_ca_file = ${ca}`]).warnings[0]).to.match(/ssl_ca_file ignored: ssl is false/);
+      expect(tls(['ssl = true']).tls, 'no CA file: the system store, no host name').to.deep.include({ ca: { file: ca }, verifyHostname: false });
+      expect(tls(['ssl = true', 'ssl_enforce_hostname_verification = true'])).to.deep.include({ tls: { ca: { file: ca }, verifyHostname: false, certFile: undefined, keyFile: undefined, version: undefined } });
+      expect(tls(['ssl = true', 'ssl_enforce_hostname_verification = true']).warnings[0]).to.match(/no effect without ssl_ca_file/);
+      expect(tls(['ssl = true', `ssl_ca_file = ${ca}`]).tls).to.deep.include({ ca: { file: ca }, verifyHostname: false });
+      const pinned = tls(['ssl = true', 'kombu_ssl_version = TLSv1_2']);
+      expect(pinned.tls, 'a pinned version without CA verifies nothing').to.deep.include({ ca: undefined, version: 'TLSv1.2' });
+      expect(pinned.warnings[0]).to.match(/not verified/);
+      expect(tls(['ssl = true', 'ssl_version = SSLv23', `ssl_ca_file = ${ca}`]).tls).to.deep.include({ ca: { file: ca }, version: undefined });
+      expect(() => tls(['ssl = true', 'ssl_version = SSLv3'])).to.throw(/ssl_version = "SSLv3" is not a TLS version/);
+      expect(() => tls(['ssl = true', 'ssl_enforce_fips_mode = true'])).to.throw(/ssl_enforce_fips_mode = true is not supported/);
+      expect(() => tls(['ssl = true', `ssl_ca_file = ${join(dir, 'missing.pem')}`])).to.throw(/ssl_ca_file = .*missing.pem: cannot be read \(ENOENT\)/);
+      // Both names in one file: the option's own name wins, as in oslo.config.
+      const both = load(['[oslo_messaging_rabbit]', 'ssl_ca_file = /own', 'kombu_ssl_ca_certs = /old']);
+      expect(both.config.oslo_messaging_rabbit.ssl_ca_file).to.equal('/own');
+      expect(both.warnings.some((w) => w.includes('kombu_ssl_ca_certs') && w.includes('ignored'))).to.equal(true);
     });
   });
 });

@@ -327,16 +327,91 @@ describe('oslo.messaging rabbit driver against RabbitMQ and Debian oslo.messagin
   });
 
   it('times out a call nobody answers with a retriable error and backs the method timeout off', async () => {
+    // A server that is down: its queue is there (as neutron-server leaves q-plugin), nobody consumes it.
+    const raw = await amqpConnect(broker!.transportUrl.replace('rabbit:', 'amqp:'));
+    try {
+      const ch = await raw.createChannel();
+      await ch.assertExchange('neutron', 'topic', { durable: false, autoDelete: false });
+      await ch.assertQueue('nobody-answers', { durable: false, autoDelete: false });
+      await ch.bindQueue('nobody-answers', 'neutron', 'nobody-answers');
+    } finally {
+      await raw.close();
+    }
     const conn = newConnection();
     const client = newClient(conn, 1);
     await conn.start();
-    const err = await client.call('nobody-listens', 'hello', {}, { version: '1.0' }).catch((e: unknown) => e);
+    const err = await client.call('nobody-answers', 'hello', {}, { version: '1.0' }).catch((e: unknown) => e);
     expect(err).to.include({ code: 'ERR_NEUTRON_RPC_TIMEOUT', retriable: true });
     expect(client.timeoutFor('hello')).to.equal(2);
     expect(client.timeoutFor('other')).to.equal(1);
     // An explicit timeout (report_state's) does not back off.
-    await client.call('nobody-listens', 'report', {}, { timeout: 1 }).catch(() => undefined);
+    await client.call('nobody-answers', 'report', {}, { timeout: 1 }).catch(() => undefined);
     expect(client.timeoutFor('report')).to.equal(1);
+    // No queue at all: the server is absent, not slow; the call times out retriably, without backing off.
+    const absent = await client.call('nobody-listens', 'absent', {}, { version: '1.0' }).catch((e: unknown) => e);
+    expect(absent).to.include({ code: 'ERR_NEUTRON_RPC_TIMEOUT', retriable: true });
+    expect((absent as Error).message).to.include('no server consumed it');
+    expect(client.timeoutFor('absent')).to.equal(1);
+  });
+
+  it('a call sent before any server consumes its topic is not lost: it reaches the server once it does', async () => {
+    const conn = newConnection();
+    const client = newClient(conn);
+    await conn.start();
+    const t0 = Date.now();
+    // 20 s timeout; the server shows up after 2 s (as neutron-server after a broker restart).
+    const answer = client.call('late-topic', 'echo', { value: 'late' }, { version: '1.0' });
+    await new Promise((r) => setTimeout(r, 2000));
+    const serverConn = newConnection();
+    new RpcServer(serverConn, {
+      exchange: 'neutron', topic: 'late-topic', host: 'h', transientQueueTtl: 1800, logger: log,
+      endpoints: [{ version: '1.0', methods: { echo: (args) => args.value } }],
+    });
+    await serverConn.start();
+    expect(await answer).to.equal('late');
+    expect(Date.now() - t0, 'answered soon after the server came, not at the timeout').to.be.below(10_000);
+    expect(log.lines.some((l) => l.includes('late-topic') && l.includes('not consuming')), 'the wait is logged').to.equal(true);
+  });
+
+  it('calls out when the broker restarts are sent again on the new connection; after a mere drop they wait for their reply', async function () {
+    this.timeout(90_000);
+    const serverConn = newConnection();
+    const invocations: string[] = [];
+    let holdFirst = true;
+    let releaseHeld!: (v: unknown) => void;
+    new RpcServer(serverConn, {
+      exchange: 'neutron', topic: 'held-topic', host: 'h', transientQueueTtl: 1800, logger: log,
+      endpoints: [{ version: '1.0', methods: {
+        echo: (args) => {
+          invocations.push(String(args.value));
+          if (!holdFirst) return args.value;
+          holdFirst = false;
+          // The first answer is held back until the test releases it (a slow server, or one the broker loses).
+          return new Promise((r) => (releaseHeld = r)).then(() => args.value);
+        },
+      } }],
+    });
+    const conn = newConnection();
+    const client = newClient(conn, 40);
+    await Promise.all([serverConn.start(), conn.start()]);
+
+    // Only our connection drops: the reply queue survives, and the reply sent meanwhile reaches us.
+    const first = client.call('held-topic', 'echo', { value: 'a' }, { version: '1.0' });
+    await until(() => invocations.length === 1, 'the server got the first call');
+    await conn.kill();
+    releaseHeld(undefined);
+    expect(await first).to.equal('a');
+    expect(invocations, 'not sent twice').to.deep.equal(['a']);
+
+    // The broker restarts: our reply queue and the server's answer are lost; the call is sent again.
+    holdFirst = true;
+    const t0 = Date.now();
+    const second = client.call('held-topic', 'echo', { value: 'b' }, { version: '1.0' });
+    await until(() => invocations.length === 2, 'the server got the second call');
+    await broker!.restart();
+    expect(await second).to.equal('b');
+    expect(invocations).to.deep.equal(['a', 'b', 'b']);
+    expect(Date.now() - t0, 'answered after the reconnect, not at the 40 s timeout').to.be.below(30_000);
   });
 
   it('connects to the live host of a multi-host transport_url and recovers from a dropped connection and a broker restart', async () => {

@@ -10,7 +10,7 @@ import { sharedNeutronEnv } from './helpers/shared-env.js';
 import { pidAlive } from '../../testing/sandbox.js';
 import { NeutronControlPlane, ovsAgentConfigurations } from '../../lib/control-plane/neutron/index.js';
 import { silentLogger } from '../../lib/control-plane/neutron/logger.js';
-import type { ControlPlaneEvent, DeviceLookup, PortDetails } from '../../lib/control-plane/types.js';
+import type { ControlPlaneEvent, DeviceLookup, DevicesDetailsReply, PortDetails } from '../../lib/control-plane/types.js';
 
 const HOST_A = 'compute-a';
 const HOST_B = 'compute-b';
@@ -122,6 +122,18 @@ async function spyOnPlugin(port: number): Promise<{ calls: Array<{ method: strin
   return { calls, close: () => conn.close() };
 }
 
+/**
+ * Device details as the agent gets them: devices the cache cannot answer yet
+ * come back `deferred` (pulled meanwhile, announced with ports_updated), so
+ * ask again until none is.
+ */
+function details(cp: NeutronControlPlane, ids: string[]): Promise<DevicesDetailsReply> {
+  return until(async () => {
+    const reply = await cp.getDevicesDetails(ids);
+    return reply.deferred?.length ? undefined : reply;
+  }, `details of ${ids.join(', ')}`);
+}
+
 function portsUpdated(id: string) {
   return (e: ControlPlaneEvent): e is Extract<ControlPlaneEvent, { type: 'ports_updated' }> => e.type === 'ports_updated' && e.portIds.includes(id);
 }
@@ -200,7 +212,7 @@ describe('Neutron control plane against neutron-server 21 @integration', functio
     // The server binds on create (our agent is alive with vxlan) and pushes the port.
     await a.waitEvent('ports_updated push for the new port', portsUpdated(port.id));
     await boundDetails(port.id);
-    const reply = await a.cp.getDevicesDetails([port.id, 'not-a-port']);
+    const reply = await details(a.cp, [port.id, 'not-a-port']);
     expect(reply.failed).to.deep.equal([]);
     const d = bound(reply.devices[0]);
     expect(d.portId).to.equal(port.id);
@@ -224,6 +236,9 @@ describe('Neutron control plane against neutron-server 21 @integration', functio
     await late.start();
     expect(late.cp.isCached('Port', port.id)).to.equal(false);
     expect(late.cp.isCached('Network', network.id)).to.equal(false);
+    // Not waited for: deferred, pulled, announced, then answered from the cache.
+    expect(await late.cp.getDevicesDetails([port.id])).to.deep.equal({ devices: [], failed: [], deferred: [port.id] });
+    await late.waitEvent('the deferred port announced', portsUpdated(port.id));
     const d = bound((await late.cp.getDevicesDetails([port.id])).devices[0]);
     expect(d.segmentationId).to.equal(network['provider:segmentation_id']);
     expect(late.cp.isCached('Port', port.id)).to.equal(true);
@@ -329,13 +344,13 @@ describe('Neutron control plane against neutron-server 21 @integration', functio
     const net = (await api().post<{ network: ApiNetwork }>('/networks', { network: { name: 'l2pop', 'provider:network_type': 'vxlan' } })).network;
     await api().post('/subnets', { subnet: { network_id: net.id, cidr: '10.3.0.0/24', ip_version: 4, enable_dhcp: false } });
     const pa = await createPort(net.id, HOST_A);
-    await a.cp.getDevicesDetails([pa.id]);
+    await details(a.cp, [pa.id]);
     await a.cp.updateDeviceList([pa.id], []);
     await until(async () => (await getPort(pa.id)).status === 'ACTIVE', 'A port ACTIVE');
     a.events.length = 0;
     b.events.length = 0;
     const pb = await createPort(net.id, HOST_B);
-    await b.cp.getDevicesDetails([pb.id]);
+    await details(b.cp, [pb.id]);
     await b.cp.updateDeviceList([pb.id], []);
     const toA = await a.waitEvent('fdb_add on A naming B', (e): e is Extract<ControlPlaneEvent, { type: 'fdb_add' }> =>
       e.type === 'fdb_add' && e.entries[net.id]?.ports[IP_B] !== undefined,
@@ -355,11 +370,11 @@ describe('Neutron control plane against neutron-server 21 @integration', functio
     const net = (await api().post<{ network: ApiNetwork }>('/networks', { network: { name: 'restart', 'provider:network_type': 'vxlan' } })).network;
     await api().post('/subnets', { subnet: { network_id: net.id, cidr: '10.4.0.0/24', ip_version: 4, enable_dhcp: false } });
     const pa = await createPort(net.id, HOST_A);
-    await a.cp.getDevicesDetails([pa.id]);
+    await details(a.cp, [pa.id]);
     await a.cp.updateDeviceList([pa.id], []);
     const pbs = await Promise.all([0, 1, 2].map(() => createPort(net.id, HOST_B)));
     const ids = pbs.map((p) => p.id);
-    await b.cp.getDevicesDetails(ids);
+    await details(b.cp, ids);
     await b.cp.updateDeviceList(ids, []);
     await until(async () => {
       for (const id of [pa.id, ...ids]) if ((await getPort(id)).status !== 'ACTIVE') return false;
@@ -378,7 +393,7 @@ describe('Neutron control plane against neutron-server 21 @integration', functio
       await b.cp.stop();
       const restarted = newAgent(HOST_B, IP_B);
       await restarted.start();
-      expect((await restarted.cp.getDevicesDetails(ids)).failed).to.deep.equal([]);
+      expect((await details(restarted.cp, ids)).failed).to.deep.equal([]);
       expect(await restarted.cp.updateDeviceList(ids, [])).to.deep.equal({ failedUp: [], failedDown: [] });
       await until(() => udl().length >= 1, 'the representative update_device_list');
       const toB = await restarted.waitEvent('full fdb table on the restarted B', (e): e is Extract<ControlPlaneEvent, { type: 'fdb_add' }> =>
@@ -393,12 +408,12 @@ describe('Neutron control plane against neutron-server 21 @integration', functio
 
       // What the server does not have right yet is reported: a new port (DOWN) up, and one of the old ones down.
       const fresh = await createPort(net.id, HOST_B);
-      await restarted.cp.getDevicesDetails([fresh.id]);
+      await details(restarted.cp, [fresh.id]);
       spy.calls.length = 0;
       expect(await restarted.cp.updateDeviceList([fresh.id], [ids[1]])).to.deep.equal({ failedUp: [], failedDown: [] });
       await until(async () => (await getPort(fresh.id)).status === 'ACTIVE' && (await getPort(ids[1])).status === 'DOWN', 'new port ACTIVE, old one DOWN');
       expect(udl().map((c) => [c.devices_up, c.devices_down, c.refresh_tunnels])).to.deep.equal([[[fresh.id], [ids[1]], false]]);
-      // Reported by this process once, a port is reported again whatever the cache says.
+      // Reported down by this process, a port reported up is sent again whatever the cache says (a replug).
       spy.calls.length = 0;
       await restarted.cp.updateDeviceList([ids[1]], []);
       await until(() => udl().length >= 1, 'the copy of the call');
@@ -461,7 +476,7 @@ describe('Neutron control plane against neutron-server 21 @integration', functio
     await env!.startServer();
     expect(await a.report(false)).to.be.oneOf(['alive', 'revived']);
     const port = await createPort(network.id, HOST_A);
-    await a.cp.getDevicesDetails([port.id]);
+    await details(a.cp, [port.id]);
     await a.cp.updateDeviceList([port.id], []);
     await until(async () => (await getPort(port.id)).status === 'ACTIVE', 'port ACTIVE after the server restart');
   });

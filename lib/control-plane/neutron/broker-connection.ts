@@ -7,23 +7,41 @@
  *
  * Two channels per connection: one for consumers, one confirm channel for
  * publishing (oslo publishes with confirms on).
+ *
+ * A publish may ask to be `mandatory`: the broker then hands back a message
+ * no queue is bound for (basic.return, which arrives before the publish's
+ * confirm), and the publish fails at once with ERR_NEUTRON_UNROUTABLE
+ * instead of the message vanishing (a call sent while neutron-server's
+ * queue does not exist, e.g. right after a broker restart, would otherwise
+ * wait out its whole timeout).
  */
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { notConnectedError, stoppedError } from './errors.js';
+import { isIP } from 'node:net';
+import { notConnectedError, stoppedError, unroutableError } from './errors.js';
 import type { Logger } from './logger.js';
 import { brokerName, type BrokerHost, type TransportUrl } from './transport-url.js';
 import { uuidHex } from './envelope.js';
 import { INEQUIVALENT_HINT } from './topic-declaration.js';
 
+/** A protocol version TLS is pinned to (`[oslo_messaging_rabbit] ssl_version`). */
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2';
+
+/** TLS to the broker, as options.ts maps `[oslo_messaging_rabbit]`. */
 export interface TlsOptions {
-  /** PEM file of the CA that signed the broker's certificate: the chain is then verified. */
-  caFile?: string;
+  /**
+   * What the broker's certificate chain must lead to: a PEM file (read on
+   * each connect, so a renewed one is picked up), node's bundled CAs, or
+   * nothing (undefined: not verified).
+   */
+  ca: { file: string } | 'bundled' | undefined;
+  /** Also check the broker's host name (or IP) against its certificate. */
+  verifyHostname: boolean;
   certFile?: string;
   keyFile?: string;
-  /** Also check the broker's host name against its certificate (needs caFile). */
-  verifyHostname?: boolean;
+  /** Pinned protocol version; undefined: negotiate. */
+  version?: TlsVersion;
 }
 
 export interface BrokerConnectionOptions {
@@ -42,6 +60,9 @@ export interface BrokerConnectionOptions {
   /** Shown in the broker's management UI as the connection name. */
   connectionName?: string;
 }
+
+/** AMQP reply code of a passive declare of a queue that does not exist. */
+const NOT_FOUND = 404;
 
 /** Runs on every new connection, in registration order, before the connection is used. */
 export type Setup = (ch: Channel) => Promise<void>;
@@ -69,6 +90,11 @@ export class BrokerConnection {
   private connecting: Promise<void> | undefined;
   /** Bumped per connection, so callbacks of a dead one are ignored. */
   private generation = 0;
+  /** Connections made so far: which one a publish went out on. */
+  private connections = 0;
+  /** message-ids of mandatory publishes the broker handed back, until their confirm. */
+  private readonly returned = new Set<string>();
+  private publishSeq = 0;
 
   constructor(private readonly opts: BrokerConnectionOptions) {
     // oslo shuffles the hosts once, then goes round-robin.
@@ -86,6 +112,11 @@ export class BrokerConnection {
   /** The broker currently connected to, as `host:port`. */
   get broker(): string | undefined {
     return this.connected ? brokerName(this.hosts[this.hostIndex]) : undefined;
+  }
+
+  /** The number of the current connection (1 for the first): a publish's `epoch`. */
+  get epoch(): number {
+    return this.connections;
   }
 
   addSetup(setup: Setup): void {
@@ -141,9 +172,11 @@ export class BrokerConnection {
   }
 
   /**
-   * Publishes and waits for the broker's confirm. Declares a topic or fanout
-   * exchange first, once per connection (publishing to a missing exchange
-   * would close the channel).
+   * Publishes and waits for the broker's confirm; resolves with the epoch of
+   * the connection it went out on. Declares a topic or fanout exchange first,
+   * once per connection (publishing to a missing exchange would close the
+   * channel). With `options.mandatory`, a message no queue takes fails with
+   * a retriable ERR_NEUTRON_UNROUTABLE.
    */
   async publish(
     exchange: { name: string; type: 'topic' | 'fanout' | 'default'; durable?: boolean; autoDelete?: boolean },
@@ -152,19 +185,44 @@ export class BrokerConnection {
     options: Options.Publish,
     waitMs: number,
     what: string,
-  ): Promise<void> {
+  ): Promise<number> {
     await this.waitConnected(waitMs, what);
     const ch = this.publishCh;
+    const epoch = this.connections;
     if (!ch) throw notConnectedError(what);
     if (exchange.type !== 'default' && !this.declaredExchanges.has(exchange.name)) {
       await ch.assertExchange(exchange.name, exchange.type, { durable: exchange.durable ?? false, autoDelete: exchange.autoDelete ?? false });
       this.declaredExchanges.add(exchange.name);
     }
+    const messageId = options.mandatory ? `${epoch}.${++this.publishSeq}` : undefined;
     await new Promise<void>((resolve, reject) => {
-      ch.publish(exchange.type === 'default' ? '' : exchange.name, routingKey, body, options, (err) =>
-        err ? reject(notConnectedError(`${what} (not confirmed by the broker)`, err)) : resolve(),
-      );
+      ch.publish(exchange.type === 'default' ? '' : exchange.name, routingKey, body, messageId ? { ...options, messageId } : options, (err) => {
+        if (err) reject(notConnectedError(`${what} (not confirmed by the broker)`, err));
+        else if (messageId !== undefined && this.returned.delete(messageId)) reject(unroutableError(what, exchange.name || '(default)', routingKey));
+        else resolve();
+      });
     });
+    return epoch;
+  }
+
+  /**
+   * Whether a queue exists on the broker now (a passive declare on a channel
+   * of its own: a missing queue closes the channel it is asked on).
+   */
+  async queueExists(name: string): Promise<boolean> {
+    const model = this.model;
+    if (!model) throw notConnectedError(`checking queue ${name}`);
+    const ch = await model.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      await ch.checkQueue(name);
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code === NOT_FOUND) return false;
+      throw err;
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
   }
 
   private scheduleConnect(delayMs: number): void {
@@ -190,6 +248,9 @@ export class BrokerConnection {
       model.on('blocked', (reason: string) => this.opts.logger.error(`RabbitMQ ${brokerName(host)} blocked the connection: ${reason}`));
       const consumeCh = await model.createChannel();
       const publishCh = await model.createConfirmChannel();
+      publishCh.on('return', (msg: { properties: { messageId?: string } }) => {
+        if (msg.properties.messageId !== undefined) this.returned.add(msg.properties.messageId);
+      });
       for (const ch of [consumeCh, publishCh]) {
         ch.on('error', (err: Error) => {
           if (err.message.includes('inequivalent arg')) this.opts.logger.error(`RabbitMQ ${brokerName(host)} refused a declaration: ${err.message}. ${INEQUIVALENT_HINT}`);
@@ -205,6 +266,8 @@ export class BrokerConnection {
       this.declaredExchanges = new Set();
       for (const setup of this.setups) await setup(consumeCh);
       if (gen !== this.generation || this.stopped) return;
+      this.connections++;
+      this.returned.clear();
       this.publishCh = publishCh;
       this.attempt = 0;
       const reconnected = this.everConnected;
@@ -273,13 +336,17 @@ export class BrokerConnection {
       },
     };
     if (tls) {
-      // As oslo: without a CA file the certificate is not checked; with one the
-      // chain is, and the host name only when asked.
-      sock.rejectUnauthorized = tls.caFile !== undefined;
-      if (tls.caFile) sock.ca = [readFileSync(tls.caFile)];
+      // options.ts decides what is verified, as oslo.messaging does.
+      sock.rejectUnauthorized = tls.ca !== undefined;
+      if (tls.ca !== undefined && tls.ca !== 'bundled') sock.ca = [readFileSync(tls.ca.file)];
       if (tls.certFile) sock.cert = readFileSync(tls.certFile);
       if (tls.keyFile) sock.key = readFileSync(tls.keyFile);
-      sock.servername = host.hostname;
+      if (tls.version) {
+        sock.minVersion = tls.version;
+        sock.maxVersion = tls.version;
+      }
+      // SNI is a host name: RFC 6066 forbids an IP there (node warns, DEP0123). The name check uses the host either way.
+      if (isIP(host.hostname) === 0) sock.servername = host.hostname;
       if (!tls.verifyHostname) sock.checkServerIdentity = () => undefined;
     }
     return sock;

@@ -11,6 +11,10 @@ export const NeutronErrorCode = {
   RPC_TIMEOUT: 'ERR_NEUTRON_RPC_TIMEOUT',
   /** No broker connection could carry the request in time. */
   NOT_CONNECTED: 'ERR_NEUTRON_NOT_CONNECTED',
+  /** The broker had no queue for the request (the server's queue is not declared yet): handed back, not delivered. */
+  UNROUTABLE: 'ERR_NEUTRON_UNROUTABLE',
+  /** The call's reply queue was lost with the broker while the call was out: no reply can come. */
+  REPLY_LOST: 'ERR_NEUTRON_REPLY_LOST',
   /** The server ran the method and it raised: `failure` of the reply. */
   REMOTE_ERROR: 'ERR_NEUTRON_REMOTE_ERROR',
   /** A message or reply could not be decoded. */
@@ -43,9 +47,9 @@ export class RemoteError extends ControlPlaneError {
   }
 }
 
-export function timeoutError(method: string, topic: string, timeoutS: number): ControlPlaneError {
+export function timeoutError(method: string, topic: string, timeoutS: number, why?: string): ControlPlaneError {
   return new ControlPlaneError(
-    `${method} on ${topic}: no reply within ${timeoutS} s`,
+    `${method} on ${topic}: no reply within ${timeoutS} s${why ? ` (${why})` : ''}`,
     NeutronErrorCode.RPC_TIMEOUT,
     true,
   );
@@ -53,6 +57,14 @@ export function timeoutError(method: string, topic: string, timeoutS: number): C
 
 export function notConnectedError(what: string, cause?: unknown): ControlPlaneError {
   return new ControlPlaneError(`${what}: no connection to RabbitMQ`, NeutronErrorCode.NOT_CONNECTED, true, { cause });
+}
+
+export function unroutableError(what: string, exchange: string, routingKey: string): ControlPlaneError {
+  return new ControlPlaneError(`${what}: no queue on exchange ${exchange} takes routing key ${routingKey} (its server is not consuming)`, NeutronErrorCode.UNROUTABLE, true);
+}
+
+export function replyLostError(method: string, replyQueue: string): ControlPlaneError {
+  return new ControlPlaneError(`${method}: reply queue ${replyQueue} was lost with the broker connection`, NeutronErrorCode.REPLY_LOST, true);
 }
 
 export function stoppedError(what: string): ControlPlaneError {

@@ -13,10 +13,11 @@ export { NeutronErrorCode, RemoteError } from './errors.js';
 export type { RemoteFailure } from './errors.js';
 export type { Logger } from './logger.js';
 export { parseTransportUrl, redact } from './transport-url.js';
+export type { TlsOptions, TlsVersion } from './broker-connection.js';
 export type { BrokerHost, TransportUrl } from './transport-url.js';
 export { AGENT_BINARY_OVS, AGENT_TYPE_OVS, ovsAgentConfigurations } from './state-report.js';
 export type { OvsAgentFacts } from './state-report.js';
-export { neutronOptionsFromIni } from './options.js';
+export { neutronOptionsFromConfig } from './options.js';
 
 export function createNeutronControlPlane(options: NeutronControlPlaneOptions): NeutronControlPlane {
   return new NeutronControlPlane(options);

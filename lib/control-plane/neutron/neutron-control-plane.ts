@@ -9,29 +9,37 @@
  *   add/remove/update (fanout and the `.<host>` queue the full table comes
  *   on), and the pushes, turned into the agent's events.
  * - A lost connection is recovered on any host of transport_url; the cache
- *   is then invalidated and the agent told to `resync`.
- * - No call for a port whose status the server already has right: a device
- *   this process has not reported yet (the agent's first pass after a
- *   restart) is left out of update_device_list when the server's port, as
- *   the cache has it, is bound here with the status the report would set.
- *   The Python agent reports every port again, costing the server a
- *   provisioning round per port for nothing.
+ *   is then marked stale (served as it is, asked again in the background when
+ *   used) and the agent told to `resync` (docs/neutron.md, "Reconnecting").
+ * - A device lookup never waits for the server: devices whose details (port,
+ *   network, security group data) are cached are answered at once, the
+ *   others are returned `deferred`, pulled in the background, and announced
+ *   with `ports_updated` once they can be answered. So one slow or lost
+ *   bulk_pull holds only the ports that need it.
+ * - A port is reported only when its status changes or the server asks: a
+ *   device is left out of update_device_list when this process last
+ *   reported it with the same status and the server has not changed it
+ *   since, or, never reported by this process (the agent's first pass after
+ *   a restart), when the server's port, as the cache has it, is bound here
+ *   with that status. Re-wiring a port (a security group change, an l2pop
+ *   event) is not a status change. The Python agent reports every port it
+ *   processes again, costing the server a provisioning round per port.
  * - What a port bound here will need (its network, its groups' rules and
  *   members) is pulled as soon as the server pushes the port, before it is
  *   plugged, and the device details' pulls run alongside: the agent's pass
  *   then finds it cached instead of waiting for bulk_pull round trips.
  */
-import { BrokerConnection } from './broker-connection.js';
+import { BrokerConnection, type TlsOptions } from './broker-connection.js';
 import { configError, NeutronErrorCode } from './errors.js';
 import { stderrLogger, type Logger } from './logger.js';
 import type { WaitReporter } from '../../waits.js';
-import { CACHED_TYPES, RESOURCE_VERSIONS, type CachedType, type NetworkRecord, type PortRecord } from './ovo.js';
+import { CACHED_TYPES, RESOURCE_VERSIONS, type CachedType, type PortRecord } from './ovo.js';
 import { deviceLookup } from './port-details.js';
 import { ResourceCache, type Change } from './resource-cache.js';
 import { ReportWindow } from './report-window.js';
 import { RpcClient } from './rpc-client.js';
 import { RpcServer, type Endpoint } from './rpc-server.js';
-import { securityGroupInfo, warmSecurityGroups } from './security-groups.js';
+import { securityGroupInfo, unansweredGroups, warmSecurityGroups } from './security-groups.js';
 import { reportStateArgs } from './state-report.js';
 import { topicDeclaration, type TopicDeclaration, type TopicOptions } from './topic-declaration.js';
 import { parseTransportUrl, redact } from './transport-url.js';
@@ -55,13 +63,10 @@ import {
   type UpdateDeviceListReply,
 } from '../types.js';
 
-/** `[oslo_messaging_rabbit]`, with oslo's defaults. */
+/** `[oslo_messaging_rabbit]`, with oslo's defaults (options.ts maps the agent's configuration here). */
 export interface RabbitOptions {
-  ssl?: boolean;
-  sslCaFile?: string;
-  sslCertFile?: string;
-  sslKeyFile?: string;
-  sslEnforceHostnameVerification?: boolean;
+  /** `ssl` on: how (options.ts); undefined: no TLS. */
+  tls?: TlsOptions;
   /** Seconds (60). */
   heartbeatTimeoutThreshold?: number;
   /** Seconds: first reconnect delay (1), its growth per attempt (2), its cap (30). */
@@ -102,6 +107,8 @@ export interface NeutronControlPlaneOptions {
 }
 
 const TOPIC_PLUGIN = 'q-plugin';
+/** A deferred lookup still waiting this long is logged (with what it waits for). */
+const WAIT_LOG_MS = 5000;
 const TOPIC_REPORTS = 'q-reports-plugin';
 const AGENT_NOTIFIER = 'q-agent-notifier';
 
@@ -114,8 +121,19 @@ export class NeutronControlPlane implements ControlPlane {
   private readonly servers: RpcServer[] = [];
   private identity: AgentIdentity | undefined;
   private reportedOnce = false;
-  /** Devices reported up or down by this process: their status is ours to keep right, whatever the cache says. */
-  private readonly reported = new Set<string>();
+  /**
+   * The status this process last reported for a device and the server took
+   * (set when sent, dropped when refused or failed, or when the server
+   * changes the port's status away from it): the agent's devices, bounded by
+   * its ports (dropped on the port's delete).
+   */
+  private readonly sent = new Map<string, 'up' | 'down'>();
+  /** Devices whose details are being pulled for a deferred lookup. */
+  private readonly preparing = new Set<string>();
+  /** Devices whose background lookup failed: the agent's next lookup gets them as failed (once). */
+  private readonly lookupFailed = new Set<string>();
+  /** Devices whose deferred lookup can be answered now, announced together on the next turn. */
+  private readonly readyToAnnounce = new Set<string>();
   /** Networks whose full l2pop fdb table was asked for since start or the last reconnect (Neutron: iter_num == 0). */
   private readonly refreshedNetworks = new Set<string>();
   private running = false;
@@ -144,16 +162,11 @@ export class NeutronControlPlane implements ControlPlane {
     const rabbit = options.rabbit ?? {};
     this.declaration = topicDeclaration(rabbit.topics);
     this.transientTtl = rabbit.transientQueuesTtl ?? 1800;
+    const url = parseTransportUrl(options.transportUrl);
+    if (url.hasQuery) this.logger.warn('[DEFAULT] transport_url: its query parameters are ignored (as by oslo.messaging\'s rabbit driver)');
     this.conn = new BrokerConnection({
-      url: parseTransportUrl(options.transportUrl),
-      tls: rabbit.ssl
-        ? {
-            caFile: rabbit.sslCaFile || undefined,
-            certFile: rabbit.sslCertFile || undefined,
-            keyFile: rabbit.sslKeyFile || undefined,
-            verifyHostname: rabbit.sslEnforceHostnameVerification ?? false,
-          }
-        : undefined,
+      url,
+      tls: rabbit.tls,
       heartbeat: rabbit.heartbeatTimeoutThreshold ?? 60,
       retryInterval: rabbit.retryInterval ?? 1,
       retryBackoff: rabbit.retryBackoff ?? 2,
@@ -171,8 +184,9 @@ export class NeutronControlPlane implements ControlPlane {
     this.cache = new ResourceCache((type, filter) => this.bulkPull(type, filter), this.logger, (changes) => this.emitChanges(changes));
     this.conn.onUp((reconnected) => {
       if (!reconnected) return;
-      // Pushes may have been lost while we were away: forget, refetch on demand, and let the agent resync.
-      this.cache.invalidate();
+      // Pushes may have been lost while we were away: what is cached is asked again when used (in the
+      // background, it is still served), and the agent's resync uses all of it.
+      this.cache.markStale();
       this.refreshedNetworks.clear();
       this.emit({ type: 'resync', reason: `reconnected to RabbitMQ ${this.conn.broker ?? ''}`.trim() });
     });
@@ -228,53 +242,96 @@ export class NeutronControlPlane implements ControlPlane {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Answers from the cache at once. A device whose port, network or security
+   * group data was never pulled is returned in `deferred`: it is pulled in
+   * the background and announced with `ports_updated` when it can be
+   * answered (or when its pull failed: it is then `failed` once).
+   */
   async getDevicesDetails(devices: string[]): Promise<DevicesDetailsReply> {
     const host = this.requireIdentity().host;
-    let ports: Map<string, PortRecord>;
-    let pullError: unknown;
-    try {
-      ports = await this.cache.getMany('Port', devices);
-      // The agent asks for security group info next: pull it alongside the networks.
-      this.warm([...ports.values()].filter((p) => p.segment), host);
-    } catch (err) {
-      pullError = err;
-      ports = new Map();
-      for (const d of devices) {
-        const p = this.cache.peek('Port', d);
-        if (p) ports.set(d, p);
-      }
-    }
-    const networkIds = [...new Set([...ports.values()].filter((p) => p.segment).map((p) => p.networkId))];
-    let networks = new Map<string, NetworkRecord>();
-    try {
-      networks = await this.cache.getMany('Network', networkIds);
-    } catch (err) {
-      pullError ??= err;
-      for (const id of networkIds) {
-        const n = this.cache.peek('Network', id);
-        if (n) networks.set(id, n);
-      }
-    }
-    const reply: DevicesDetailsReply = { devices: [], failed: [] };
+    const reply: DevicesDetailsReply = { devices: [], failed: [], deferred: [] };
+    const answers = new Map<string, DeviceLookup>();
+    const bound: Array<{ device: string; port: PortRecord }> = [];
+    const waiting: string[] = [];
     for (const device of devices) {
-      const port = ports.get(device);
-      if (pullError !== undefined && (!port || (port.segment && !networks.has(port.networkId)))) {
-        reply.failed.push(device);
-        continue;
+      if (this.lookupFailed.delete(device)) reply.failed.push(device);
+      else if (this.preparing.has(device) || !this.cache.answered('Port', 'id', device)) waiting.push(device);
+      else {
+        const port = this.cache.peek('Port', device);
+        const lookup = deviceLookup(device, port, undefined, host);
+        if (lookup.kind === 'bound') bound.push({ device, port: port! });
+        else answers.set(device, lookup);
       }
-      const lookup: DeviceLookup = deviceLookup(device, port, port ? networks.get(port.networkId) : undefined, host);
-      reply.devices.push(lookup);
     }
-    if (pullError !== undefined) this.logger.warn(`device details: ${reply.failed.length} device(s) failed: ${(pullError as Error).message}`);
+    const ports = bound.map((b) => b.port);
+    const unanswered = unansweredGroups(this.cache, [...new Set(ports.flatMap((p) => p.securityGroupIds))]);
+    for (const { device, port } of bound) {
+      if (!this.cache.answered('Network', 'id', port.networkId) || port.securityGroupIds.some((g) => unanswered.has(g))) waiting.push(device);
+      else answers.set(device, deviceLookup(device, port, this.cache.peek('Network', port.networkId), host));
+    }
+    for (const device of devices) {
+      const lookup = answers.get(device);
+      if (lookup) reply.devices.push(lookup);
+    }
+    // What a reconnect left stale is asked again (not waited for); what is missing is pulled for the deferred ones.
+    const quiet = (err: Error) => this.logger.debug(`refresh: ${err.message}`);
+    if (ports.length > 0) this.cache.getMany('Port', ports.map((p) => p.id)).catch(quiet);
+    this.warm(ports, host);
+    if (waiting.length > 0) {
+      reply.deferred!.push(...waiting);
+      this.prepare(waiting, host);
+    }
     return reply;
+  }
+
+  /** Pulls what deferred devices need, each announced as soon as its own data is in. */
+  private prepare(devices: string[], host: string): void {
+    const todo = devices.filter((d) => !this.preparing.has(d));
+    if (todo.length === 0) return;
+    for (const d of todo) this.preparing.add(d);
+    const waitLog = setTimeout(() => {
+      const left = todo.filter((d) => this.preparing.has(d)).length;
+      if (left > 0) this.logger.warn(`waiting for neutron-server: ${left} port(s) wait for their details (bulk_pull on ${TOPIC_PLUGIN}); the other ports are wired meanwhile`);
+    }, WAIT_LOG_MS);
+    waitLog.unref();
+    const failures: Error[] = [];
+    void Promise.all(todo.map(async (device) => {
+      try {
+        const port = (await this.cache.getMany('Port', [device])).get(device);
+        if (port && deviceLookup(device, port, undefined, host).kind === 'bound') {
+          await Promise.all([this.cache.getMany('Network', [port.networkId]), warmSecurityGroups(this.cache, port.securityGroupIds)]);
+        }
+      } catch (err) {
+        failures.push(err as Error);
+        this.lookupFailed.add(device);
+      } finally {
+        this.preparing.delete(device);
+        this.announceReady(device);
+      }
+    })).then(() => {
+      clearTimeout(waitLog);
+      if (failures.length > 0 && this.running) this.logger.warn(`device details: ${failures.length} device(s) failed: ${failures[0].message}`);
+    });
+  }
+
+  private announceReady(device: string): void {
+    if (this.readyToAnnounce.size === 0) {
+      // Devices answered by one pull are announced together: the agent wires them in one pass.
+      setImmediate(() => {
+        const portIds = [...this.readyToAnnounce];
+        this.readyToAnnounce.clear();
+        if (this.running) this.emit({ type: 'ports_updated', portIds });
+      });
+    }
+    this.readyToAnnounce.add(device);
   }
 
   /**
    * Reports ports up and down in chunks of rpc_resources_processing_step, a
    * few chunks in flight; a chunk that fails even after retries counts all
-   * its devices as failed. Devices whose status the server already has right
-   * and that this process never reported are left out (see the module
-   * comment). `refreshTunnels` asks the server (l2pop) for the full fdb
+   * its devices as failed. Devices whose status would not change are left
+   * out (see the module comment). `refreshTunnels` asks the server (l2pop) for the full fdb
    * tables; by default (with l2_population) one port per network is sent
    * with it after start or a reconnect, as Neutron's iteration 0 does with
    * every port (the server sends the network's whole table per port asking).
@@ -282,8 +339,8 @@ export class NeutronControlPlane implements ControlPlane {
   async updateDeviceList(up: string[], down: string[], options: { refreshTunnels?: boolean } = {}): Promise<UpdateDeviceListReply> {
     const { host, agentId } = this.requireIdentity();
     const step = this.opts.rpcResourcesProcessingStep;
-    const sendUp = up.filter((id) => !this.serverAlreadyHas(id, 'ACTIVE', host));
-    const sendDown = down.filter((id) => !this.serverAlreadyHas(id, 'DOWN', host));
+    const sendUp = up.filter((id) => !this.unchanged(id, 'up', host));
+    const sendDown = down.filter((id) => !this.unchanged(id, 'down', host));
     const chunks: Array<{ up: string[]; down: string[]; refresh: boolean }> = [];
     if (options.refreshTunnels === undefined && this.opts.l2Population) {
       // The first port reported up per network since start (or a reconnect), skipped or not, goes in a first
@@ -305,8 +362,14 @@ export class NeutronControlPlane implements ControlPlane {
     }
     const reply: UpdateDeviceListReply = { failedUp: [], failedDown: [] };
     // Every chunk asks the window at once, so they go out in order as soon as the server can take them.
+    // Skipped devices count as reported: the server has them right.
+    for (const id of up) if (!sendUp.includes(id)) this.sent.set(id, 'up');
+    for (const id of down) if (!sendDown.includes(id)) this.sent.set(id, 'down');
     await Promise.all(chunks.map(async (chunk) => {
       const ticket = await this.reportWindow.acquire(Math.max(chunk.up.length + chunk.down.length, 1));
+      // Set when sent: a push of the status it sets, arriving before the answer, is then recognised as ours.
+      for (const id of chunk.up) this.sent.set(id, 'up');
+      for (const id of chunk.down) this.sent.set(id, 'down');
       let answered = false;
       try {
         const r = await this.callWithRetries<Record<string, unknown>>(TOPIC_PLUGIN, 'update_device_list', {
@@ -322,13 +385,16 @@ export class NeutronControlPlane implements ControlPlane {
         reply.failedUp.push(...failedUp);
         reply.failedDown.push(...failedDown);
         for (const id of [...chunk.up, ...chunk.down]) {
-          if (failedUp.includes(id) || failedDown.includes(id)) continue;
-          this.reported.add(id);
+          if (failedUp.includes(id) || failedDown.includes(id)) {
+            this.sent.delete(id);
+            continue;
+          }
           const net = chunk.refresh ? this.cache.peek('Port', id)?.networkId : undefined;
           if (net !== undefined) this.refreshedNetworks.add(net);
         }
       } catch (err) {
         if (!(err instanceof ControlPlaneError) || !err.retriable) this.logger.error(`update_device_list: ${(err as Error).message}`);
+        for (const id of [...chunk.up, ...chunk.down]) this.sent.delete(id);
         reply.failedUp.push(...chunk.up);
         reply.failedDown.push(...chunk.down);
       } finally {
@@ -338,11 +404,21 @@ export class NeutronControlPlane implements ControlPlane {
     return reply;
   }
 
-  /** True when reporting `status` for a device this process never reported would tell the server nothing new. */
-  private serverAlreadyHas(device: string, status: 'ACTIVE' | 'DOWN', host: string): boolean {
-    if (this.reported.has(device)) return false;
+  /**
+   * True when reporting `status` would tell the server nothing: this process
+   * last reported it so (and the server has not changed it since), or never
+   * reported it and the server's port, as cached, is bound here with it.
+   */
+  private unchanged(device: string, status: 'up' | 'down', host: string): boolean {
+    const last = this.sent.get(device);
+    if (last !== undefined) return last === status;
     const port = this.cache.peek('Port', device);
-    return port !== undefined && port.status === status && port.bindings.some((b) => b.status === 'ACTIVE' && b.host === host);
+    return port !== undefined && port.status === serverStatus(status) && port.bindings.some((b) => b.status === 'ACTIVE' && b.host === host);
+  }
+
+  /** A status-only change of a port we last reported up, away from ACTIVE (e.g. DOWN or BUILD). */
+  private serverChangedStatus(id: string, oldPort: PortRecord, newPort: PortRecord): boolean {
+    return this.sent.get(id) === 'up' && oldPort.status === 'ACTIVE' && newPort.status !== 'ACTIVE';
   }
 
   /** Starts pulling (not awaited) the networks and security group data these ports will need. */
@@ -506,11 +582,18 @@ export class NeutronControlPlane implements ControlPlane {
           const oldPort = c.old as PortRecord | undefined;
           const newPort = c.new as PortRecord | undefined;
           if (!newPort) {
-            this.reported.delete(c.id);
+            this.sent.delete(c.id);
+            this.lookupFailed.delete(c.id);
             this.emit({ type: 'port_deleted', portId: c.id });
+          } else if (!oldPort || !sameButStatus(oldPort, newPort)) {
+            updatedPorts.push(c.id);
+          } else if (this.serverChangedStatus(c.id, oldPort, newPort)) {
+            // The server moved the port away from what we reported (not our own report echoed back):
+            // it asks for the status again.
+            this.sent.delete(c.id);
+            updatedPorts.push(c.id);
           }
-          // A status flip is the server acknowledging our own update_device_list: nothing to re-wire.
-          else if (!oldPort || !sameButStatus(oldPort, newPort)) updatedPorts.push(c.id);
+          // Otherwise a status flip is the server acknowledging our own update_device_list: nothing to re-wire.
           if (!oldPort || !newPort || membershipChanged(oldPort, newPort)) {
             for (const sg of oldPort?.securityGroupIds ?? []) sgs.add(sg);
             for (const sg of newPort?.securityGroupIds ?? []) sgs.add(sg);
@@ -538,6 +621,10 @@ export class NeutronControlPlane implements ControlPlane {
     if (updatedPorts.length > 0) this.emit({ type: 'ports_updated', portIds: updatedPorts });
     if (sgs.size > 0) this.emit({ type: 'security_groups_updated', securityGroupIds: [...sgs] });
   }
+}
+
+function serverStatus(status: 'up' | 'down'): 'ACTIVE' | 'DOWN' {
+  return status === 'up' ? 'ACTIVE' : 'DOWN';
 }
 
 function sameButStatus(a: PortRecord, b: PortRecord): boolean {

@@ -3,12 +3,20 @@
  * `neutron-vo-<Type>-<version>` pushes and, on a miss, by `bulk_pull`. As in
  * Neutron's RemoteResourceCache: an update older than the cached revision is
  * ignored, a delete is final, and each distinct query is asked of the server
- * once. Unlike it, a lookup for many ids is one `bulk_pull` (ids OR-ed), and
- * an object a pull adds raises no change: the agent asked for it. An object
- * a pull *replaces* does (`onPulledChanges`): the agent may have acted on
- * the older copy, and the push carrying the newer one will then find
- * nothing new — a port wired dead from its unbound first revision would
- * stay dead once a pull had brought in its bound one.
+ * once. Unlike it:
+ *
+ * - lookups for many ids are one `bulk_pull` (ids OR-ed): every query asked
+ *   in the same event-loop turn joins one pull per type and field;
+ * - an object a pull adds raises no change (the agent asked for it), but one
+ *   a pull *replaces* does (`onPulledChanges`): the agent may have acted on
+ *   the older copy, and the push carrying the newer one will then find
+ *   nothing new — a port wired dead from its unbound first revision would
+ *   stay dead once a pull had brought in its bound one;
+ * - a lost broker connection does not throw the cache away (`markStale`):
+ *   pushes may have been missed meanwhile, so what was known is served as it
+ *   is and asked for again in the background the next time it is used. What
+ *   that refresh finds different — changed, added to a query's answer, or
+ *   gone from the server — is reported as a push would have been.
  */
 import { decodeDeletedId, decodeResource, type CachedType, type ResourceRecord, type RuleRecord } from './ovo.js';
 import type { Logger } from './logger.js';
@@ -26,18 +34,45 @@ export interface Change {
 /** Asks the server for the objects of one type matching `filter` (values OR-ed per key). */
 export type Puller = (type: CachedType, filter: Record<string, string[]>) => Promise<unknown[]>;
 
+type Matcher = (rec: ResourceRecord, value: string) => boolean;
+
+interface Waiter {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** The queries of one type and field asked in one event-loop turn. */
+interface Batch {
+  type: CachedType;
+  field: string;
+  match: Matcher;
+  /** value → its waiter; `refresh` marks values asked again after a reconnect. */
+  values: Map<string, { waiter: Waiter; refresh: boolean }>;
+}
+
 const PULL_CHUNK = 100;
+const byId: Matcher = (rec, value) => rec.id === value;
 
 export class ResourceCache {
   private readonly byType = new Map<CachedType, Map<string, ResourceRecord>>();
   private readonly deleted = new Map<CachedType, Set<string>>();
+  /** Queries answered since the last markStale(). */
   private satisfied = new Set<string>();
+  /** Queries answered before it and not since: served, and asked again when used. */
+  private readonly stale = new Set<string>();
+  /** Records pushed or pulled since the last markStale(). */
+  private fresh = new WeakSet<ResourceRecord>();
+  /** Bumped by markStale(): a pull answered across it is not fresh. */
+  private epoch = 0;
   private readonly inflight = new Map<string, Promise<void>>();
+  private readonly batches = new Map<string, Batch>();
+  private flushScheduled = false;
 
   constructor(
     private readonly puller: Puller,
     private readonly logger: Logger,
-    /** Changes to objects that were cached when a pull replaced them. */
+    /** Changes a pull made to what was cached, or found by a refresh (see the module comment). */
     private readonly onPulledChanges: (changes: Change[]) => void = () => undefined,
   ) {}
 
@@ -55,9 +90,19 @@ export class ResourceCache {
     return this.table(type).size;
   }
 
-  /** Looks ids up, pulling the ones never asked for in one `bulk_pull` per chunk. */
+  /**
+   * Whether a lookup of `value` would be answered without waiting for the
+   * server: cached, known deleted, or asked before (now or before a reconnect).
+   */
+  answered(type: CachedType, field: string, value: string): boolean {
+    if (field === 'id' && (this.table(type).has(value) || this.deletedIds(type).has(value))) return true;
+    const key = queryKey(type, field, value);
+    return this.satisfied.has(key) || this.stale.has(key);
+  }
+
+  /** Looks ids up, pulling the ones never asked for (one `bulk_pull` per 100 ids and turn). */
   async getMany<T extends CachedType>(type: T, ids: readonly string[]): Promise<Map<string, RecordOf<T>>> {
-    await this.flood(type, 'id', ids);
+    await this.flood(type, 'id', ids, byId);
     const out = new Map<string, RecordOf<T>>();
     for (const id of ids) {
       const rec = this.peek(type, id);
@@ -68,7 +113,7 @@ export class ResourceCache {
 
   /** Objects whose `field` (scalar or list) holds any of `values`, pulling each value's query once. */
   async find<T extends CachedType>(type: T, field: string, values: readonly string[], match: (rec: RecordOf<T>, value: string) => boolean): Promise<RecordOf<T>[]> {
-    await this.flood(type, field, values);
+    await this.flood(type, field, values, match as Matcher);
     const out: RecordOf<T>[] = [];
     for (const rec of this.values(type)) {
       if (values.some((v) => match(rec, v))) out.push(rec);
@@ -86,7 +131,7 @@ export class ResourceCache {
           if (isCached(type)) this.remove(type, id, changes);
         } else {
           const rec = decodeResource(obj);
-          this.record(rec, changes);
+          this.record(rec, changes, true);
         }
       } catch (err) {
         this.logger.error(`skipped an object of a ${eventType} push: ${(err as Error).message}`);
@@ -96,13 +141,15 @@ export class ResourceCache {
   }
 
   /**
-   * Forgets everything but the deletions: after a lost connection pushes may
-   * have been missed, so each object is asked for again when next needed.
+   * After a lost connection: pushes may have been missed, so everything
+   * known is to be asked for again, in the background, when next used. It
+   * is still served meanwhile (a lookup does not wait for the server).
    */
-  invalidate(): void {
-    for (const t of this.byType.values()) t.clear();
+  markStale(): void {
+    for (const key of this.satisfied) this.stale.add(key);
     this.satisfied = new Set();
-    this.inflight.clear();
+    this.fresh = new WeakSet();
+    this.epoch++;
   }
 
   private table(type: CachedType): Map<string, ResourceRecord> {
@@ -117,21 +164,21 @@ export class ResourceCache {
     return d;
   }
 
-  private isStale(rec: ResourceRecord): boolean {
-    if (this.deletedIds(rec.kind).has(rec.id)) return true;
-    const existing = this.table(rec.kind).get(rec.id);
-    return existing !== undefined && existing.revision > rec.revision;
-  }
-
-  private record(rec: ResourceRecord, changes: Change[]): void {
-    if (this.isStale(rec)) return;
+  private record(rec: ResourceRecord, changes: Change[], fresh: boolean): void {
+    if (this.deletedIds(rec.kind).has(rec.id)) return;
     const table = this.table(rec.kind);
     const old = table.get(rec.id);
+    if (old !== undefined && old.revision > rec.revision) {
+      // We hold a newer copy than this answer: it is as current as the answer.
+      if (fresh) this.fresh.add(old);
+      return;
+    }
     table.set(rec.id, rec);
+    if (fresh) this.fresh.add(rec);
     if (old === undefined || !sameContent(old, rec)) changes.push({ type: rec.kind, id: rec.id, old, new: rec });
     if (rec.kind === 'SecurityGroup') {
       // The server sends no rule pushes when a group is created with rules: its rules arrive inside it.
-      for (const rule of rec.rules) this.record(rule, changes);
+      for (const rule of rec.rules) this.record(rule, changes, fresh);
     }
   }
 
@@ -139,6 +186,11 @@ export class ResourceCache {
     const deleted = this.deletedIds(type);
     if (deleted.has(id)) return;
     deleted.add(id);
+    this.drop(type, id, changes);
+  }
+
+  /** Forgets an object (deleted, or no longer on the server) and, for a group, its rules. */
+  private drop(type: CachedType, id: string, changes: Change[]): void {
     const table = this.table(type);
     const old = table.get(id);
     table.delete(id);
@@ -151,49 +203,113 @@ export class ResourceCache {
     }
   }
 
-  private async flood(type: CachedType, field: string, values: readonly string[]): Promise<void> {
-    // A pull answered across an invalidate() may predate pushes we missed: ask again.
-    for (let round = 0; round < 3; round++) {
-      const generation = this.satisfied;
-      await this.floodOnce(type, field, values);
-      if (generation === this.satisfied) return;
-    }
-  }
-
-  private async floodOnce(type: CachedType, field: string, values: readonly string[]): Promise<void> {
+  /** Waits for the values never answered; asks again, without waiting, for those a reconnect left stale. */
+  private async flood(type: CachedType, field: string, values: readonly string[], match: Matcher): Promise<void> {
     const waits: Promise<void>[] = [];
-    const missing: string[] = [];
-    const deleted = field === 'id' ? this.deletedIds(type) : undefined;
     for (const v of new Set(values)) {
       const key = queryKey(type, field, v);
       const pending = this.inflight.get(key);
-      if (pending) waits.push(pending);
-      else if (!this.satisfied.has(key) && !deleted?.has(v) && !(field === 'id' && this.table(type).has(v))) missing.push(v);
+      if (this.answered(type, field, v)) {
+        if (!pending && this.isStale(type, field, v, key)) void this.ask(type, field, v, match, true).catch(() => undefined);
+      } else {
+        waits.push(pending ?? this.ask(type, field, v, match, false));
+      }
     }
-    for (let i = 0; i < missing.length; i += PULL_CHUNK) {
-      const chunk = missing.slice(i, i + PULL_CHUNK);
-      const satisfied = this.satisfied;
-      const pull = this.puller(type, { [field]: chunk }).then((objects) => {
-        if (satisfied !== this.satisfied) return;
+    await Promise.all(waits);
+  }
+
+  private isStale(type: CachedType, field: string, value: string, key: string): boolean {
+    if (this.stale.has(key)) return true;
+    if (field !== 'id') return false;
+    const rec = this.table(type).get(value);
+    return rec !== undefined && !this.fresh.has(rec);
+  }
+
+  /** Joins the value to this turn's pull of its type and field. */
+  private ask(type: CachedType, field: string, value: string, match: Matcher, refresh: boolean): Promise<void> {
+    const bkey = `${type}\0${field}`;
+    let batch = this.batches.get(bkey);
+    if (!batch) this.batches.set(bkey, (batch = { type, field, match, values: new Map() }));
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const key = queryKey(type, field, value);
+    const waiter: Waiter = { promise, resolve, reject };
+    batch.values.set(value, { waiter, refresh });
+    this.inflight.set(key, promise);
+    void promise.then(
+      () => this.inflight.get(key) === promise && this.inflight.delete(key),
+      () => this.inflight.get(key) === promise && this.inflight.delete(key),
+    );
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // After this turn's microtasks: lookups continuing from one answer all join the next pull.
+      setImmediate(() => this.flush());
+    }
+    return promise;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batches = [...this.batches.values()];
+    this.batches.clear();
+    for (const batch of batches) {
+      const entries = [...batch.values];
+      for (let i = 0; i < entries.length; i += PULL_CHUNK) this.pull(batch, entries.slice(i, i + PULL_CHUNK));
+    }
+  }
+
+  private pull(batch: Batch, entries: Array<[string, { waiter: Waiter; refresh: boolean }]>): void {
+    const { type, field, match } = batch;
+    const epoch = this.epoch;
+    const values = entries.map(([v]) => v);
+    this.puller(type, { [field]: values }).then(
+      (objects) => {
+        const current = epoch === this.epoch;
         const changes: Change[] = [];
+        const returned = new Set<string>();
         for (const obj of objects) {
           try {
-            this.record(decodeResource(obj), changes);
+            const rec = decodeResource(obj);
+            returned.add(rec.id);
+            this.record(rec, changes, current);
           } catch (err) {
             this.logger.error(`skipped an object pulled for ${type} ${field}: ${(err as Error).message}`);
           }
         }
-        for (const v of chunk) satisfied.add(queryKey(type, field, v));
-        const replaced = changes.filter((c) => c.old !== undefined);
-        if (replaced.length > 0) this.onPulledChanges(replaced);
-      });
-      const done = pull.finally(() => {
-        for (const v of chunk) if (this.inflight.get(queryKey(type, field, v)) === done) this.inflight.delete(queryKey(type, field, v));
-      });
-      for (const v of chunk) this.inflight.set(queryKey(type, field, v), done);
-      waits.push(done);
-    }
-    await Promise.all(waits);
+        const refreshed = entries.filter(([, e]) => e.refresh).map(([v]) => v);
+        const recheck: string[] = [];
+        for (const v of refreshed) {
+          if (field === 'id') {
+            // Asked again and not there: deleted while we were away.
+            if (!returned.has(v) && this.table(type).has(v)) this.drop(type, v, changes);
+            continue;
+          }
+          // Cached as an answer to this query but not in it now: changed or deleted meanwhile; ask for each.
+          for (const rec of this.table(type).values()) if (!returned.has(rec.id) && match(rec, v)) recheck.push(rec.id);
+        }
+        for (const v of values) {
+          const key = queryKey(type, field, v);
+          if (current) {
+            this.satisfied.add(key);
+            this.stale.delete(key);
+          } else {
+            this.stale.add(key);
+          }
+        }
+        // What the agent may have acted on: replaced objects, and whatever a refresh found new or gone.
+        const news = changes.filter((c) => c.old !== undefined || refreshed.some((v) => c.new !== undefined && match(c.new, v)));
+        if (news.length > 0) this.onPulledChanges(news);
+        for (const id of recheck) void this.ask(type, 'id', id, byId, true).catch(() => undefined);
+        for (const [, e] of entries) e.waiter.resolve();
+      },
+      (err: Error) => {
+        for (const [, e] of entries) e.waiter.reject(err);
+      },
+    );
   }
 }
 

@@ -8,11 +8,24 @@
  * call without an explicit timeout that times out doubles that method's
  * timeout (up to rpc_response_max_timeout) after a random pause, and the
  * caller gets a retriable ControlPlaneError `ERR_NEUTRON_RPC_TIMEOUT`.
+ *
+ * Unlike oslo, a call is never silently lost to the broker (docs/neutron.md,
+ * "Reconnecting"):
+ * - requests are published `mandatory`: one the broker has no queue for (the
+ *   server has not declared its queue yet, e.g. after a broker restart) comes
+ *   back at once and is sent again, 0.25 s later and then less often (2 s at
+ *   most), until it is taken or the call's deadline passes; the server then
+ *   gets it as soon as it consumes, not a whole timeout later;
+ * - when the connection is replaced and the reply queue did not survive (the
+ *   broker restarted), the calls that were out are sent again on the new
+ *   connection at once: their replies could no longer come. When the reply
+ *   queue survived (only our connection dropped), they keep waiting: the
+ *   server's replies are in it.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { BrokerConnection } from './broker-connection.js';
 import { decodeBody, encodeRequest, readReply, uuidHex } from './envelope.js';
-import { NeutronErrorCode, RemoteError, stoppedError, timeoutError } from './errors.js';
+import { NeutronErrorCode, RemoteError, replyLostError, stoppedError, timeoutError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { TopicDeclaration } from './topic-declaration.js';
 
@@ -42,9 +55,18 @@ interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
+  /** The connection the request went out on (BrokerConnection.epoch); undefined until published. */
+  epoch?: number;
 }
 
 const BACKOFF_SLEEP_CAP_S = 60;
+/** A request the broker handed back is sent again after this long, doubling up to the cap. */
+const UNROUTABLE_RETRY_FIRST_MS = 250;
+const UNROUTABLE_RETRY_MAX_MS = 2000;
+/** How often one routing key's missing consumer is logged while calls wait for it. */
+const UNROUTABLE_LOG_EVERY_MS = 30_000;
+/** Re-sends of one call after its reply queue was lost (flapping connections give up to the timeout). */
+const MAX_RESENDS_AFTER_LOSS = 5;
 
 export class RpcClient {
   readonly replyQueue = `reply_${uuidHex()}`;
@@ -52,6 +74,10 @@ export class RpcClient {
   /** Per-method timeouts grown by back-off (seconds). */
   private readonly methodTimeouts = new Map<string, number>();
   private stopped = false;
+  /** Whether this client's reply queue was declared before (on an earlier connection). */
+  private replyQueueDeclared = false;
+  /** Routing key → when its missing consumer was last logged (our own topics: a handful). */
+  private readonly unroutableLogged = new Map<string, number>();
 
   constructor(
     private readonly conn: BrokerConnection,
@@ -70,9 +96,58 @@ export class RpcClient {
     const explicit = options.timeout !== undefined;
     const timeoutS = options.timeout ?? this.timeoutFor(method);
     const deadline = Date.now() + timeoutS * 1000;
-    const msgId = uuidHex();
-    const body = encodeRequest({ method, args, version: options.version, msgId, replyQueue: this.replyQueue });
     const routingKey = options.server ? `${topic}.${options.server}` : topic;
+    const what = `${method} on ${routingKey}`;
+    let unroutableDelay = UNROUTABLE_RETRY_FIRST_MS;
+    let routed = false;
+    let resends = 0;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || this.stopped) break;
+      const msgId = uuidHex();
+      const reply = this.expectReply(msgId, method, remaining, routingKey, timeoutS);
+      try {
+        const epoch = await this.conn.publish(
+          { name: this.opts.exchange, type: 'topic', ...this.opts.exchangeDeclaration },
+          routingKey,
+          encodeRequest({ method, args, version: options.version, msgId, replyQueue: this.replyQueue }),
+          { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2, mandatory: true, expiration: String(remaining) },
+          remaining,
+          what,
+        );
+        const p = this.pending.get(msgId);
+        if (p) p.epoch = epoch;
+      } catch (err) {
+        this.settle(msgId);
+        const code = (err as { code?: string }).code;
+        if (code === NeutronErrorCode.UNROUTABLE) {
+          this.noteUnroutable(routingKey, what);
+          await sleep(Math.min(unroutableDelay, Math.max(0, deadline - Date.now())));
+          unroutableDelay = Math.min(unroutableDelay * 2, UNROUTABLE_RETRY_MAX_MS);
+          continue;
+        }
+        // Not confirmed: the connection dropped under the publish; the next attempt waits for the new one.
+        if (code === NeutronErrorCode.NOT_CONNECTED && Date.now() < deadline && !this.stopped) continue;
+        throw err;
+      }
+      routed = true;
+      try {
+        return (await reply) as T;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === NeutronErrorCode.REPLY_LOST && resends++ < MAX_RESENDS_AFTER_LOSS) continue;
+        if (!explicit && code === NeutronErrorCode.RPC_TIMEOUT) await this.backOff(method, timeoutS);
+        throw err;
+      }
+    }
+    if (this.stopped) throw stoppedError(method);
+    // Never taken by a queue: the server was absent, not slow, so the method's timeout is left alone.
+    if (!routed) throw timeoutError(method, routingKey, timeoutS, 'no server consumed it');
+    throw timeoutError(method, routingKey, timeoutS);
+  }
+
+  /** Registers a call's reply; rejects with a timeout after `ms`. */
+  private expectReply(msgId: string, method: string, ms: number, routingKey: string, timeoutS: number): Promise<unknown> {
     const reply = new Promise<unknown>((resolve, reject) => {
       this.pending.set(msgId, {
         method,
@@ -81,30 +156,21 @@ export class RpcClient {
         timer: setTimeout(() => {
           this.pending.delete(msgId);
           reject(timeoutError(method, routingKey, timeoutS));
-        }, timeoutS * 1000),
+        }, ms),
       });
     });
     // Keep the rejection handled while the publish is in flight.
     reply.catch(() => {});
-    try {
-      await this.conn.publish(
-        { name: this.opts.exchange, type: 'topic', ...this.opts.exchangeDeclaration },
-        routingKey,
-        body,
-        { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2, expiration: String(timeoutS * 1000) },
-        Math.max(0, deadline - Date.now()),
-        `${method} on ${routingKey}`,
-      );
-    } catch (err) {
-      this.settle(msgId);
-      throw err;
-    }
-    try {
-      return (await reply) as T;
-    } catch (err) {
-      if (!explicit && (err as { code?: string }).code === NeutronErrorCode.RPC_TIMEOUT) await this.backOff(method, timeoutS);
-      throw err;
-    }
+    return reply;
+  }
+
+  private noteUnroutable(routingKey: string, what: string): void {
+    const now = Date.now();
+    const last = this.unroutableLogged.get(routingKey);
+    if (last !== undefined && now - last < UNROUTABLE_LOG_EVERY_MS) return;
+    this.unroutableLogged.set(routingKey, now);
+    this.opts.logger.warn(`${what}: no queue takes it on exchange ${this.opts.exchange} (neutron-server not consuming ${routingKey} yet); ` +
+      'sending it again until it is taken or the call times out');
   }
 
   /** A cast to the topic (one server of it gets it) or to `<topic>.<server>`. */
@@ -161,6 +227,16 @@ export class RpcClient {
   }
 
   private async declareReplyQueue(ch: Channel): Promise<void> {
+    // Gone with the broker (a restart loses this non-durable queue): no reply to a call out now can come.
+    const lost = this.replyQueueDeclared && !(await this.conn.queueExists(this.replyQueue));
+    this.replyQueueDeclared = true;
+    if (lost) {
+      for (const [msgId, p] of this.pending) {
+        if (p.epoch === undefined) continue;
+        this.settle(msgId);
+        p.reject(replyLostError(p.method, this.replyQueue));
+      }
+    }
     await ch.assertQueue(this.replyQueue, {
       durable: false,
       autoDelete: false,
@@ -192,4 +268,8 @@ export class RpcClient {
     if (reply.failure) p.reject(new RemoteError(p.method, reply.failure));
     else p.resolve(reply.result);
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

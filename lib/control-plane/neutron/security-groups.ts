@@ -24,6 +24,29 @@ export async function warmSecurityGroups(cache: ResourceCache, groupIds: readonl
   await groupsInfo(cache, groupIds);
 }
 
+/**
+ * The groups among `groupIds` whose info securityGroupInfo could not give
+ * from the cache without waiting for the server (rules, statefulness, the
+ * members of remote groups and address groups their rules name).
+ */
+export function unansweredGroups(cache: ResourceCache, groupIds: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  const wanted = new Set<string>();
+  for (const id of groupIds) {
+    if (cache.answered('SecurityGroupRule', 'security_group_id', id) && cache.answered('SecurityGroup', 'id', id)) wanted.add(id);
+    else out.add(id);
+  }
+  if (wanted.size === 0) return out;
+  for (const rule of cache.values('SecurityGroupRule')) {
+    if (!wanted.has(rule.securityGroupId)) continue;
+    if ((rule.remoteGroupId !== undefined && !cache.answered('Port', 'security_group_ids', rule.remoteGroupId)) ||
+        (rule.remoteAddressGroupId !== undefined && !cache.answered('AddressGroup', 'id', rule.remoteAddressGroupId))) {
+      out.add(rule.securityGroupId);
+    }
+  }
+  return out;
+}
+
 async function groupsInfo(cache: ResourceCache, groupIds: readonly string[]): Promise<SecurityGroupInfo> {
 
   const [rules, groups] = await Promise.all([

@@ -2,6 +2,7 @@
 
 server TRANSPORT_URL TOPIC HOST   serves echo/fail/note (version 1.3) until stdin closes
 call   TRANSPORT_URL TOPIC JSON   requests [{method, args, kind: call|cast|fanout}], prints their results as a JSON list
+connect TRANSPORT_URL             one connection attempt of the rabbit driver (TLS included), prints {"connected": true} or the error
 OSLO_PEER_CONFIG=FILE             an oslo config file to read (e.g. [oslo_messaging_rabbit] rabbit_quorum_queue)
 """
 import json
@@ -36,7 +37,22 @@ def transport(url):
     return om.get_rpc_transport(conf, url=url)
 
 
+def connect(url):
+    # The driver's own Connection, one attempt (retry=0): what oslo.messaging accepts or refuses.
+    from oslo_messaging._drivers import common, impl_rabbit
+    t = transport(url)
+    try:
+        conn = impl_rabbit.Connection(t.conf, t._driver._url, common.PURPOSE_LISTEN, retry=0)
+        conn.close()
+        print(json.dumps({'connected': True}), flush=True)
+    except Exception as exc:
+        print(json.dumps({'connected': False, 'error': '%s: %s' % (type(exc).__name__, exc)}), flush=True)
+    os._exit(0)
+
+
 def main():
+    if sys.argv[1] == 'connect':
+        connect(sys.argv[2])
     mode, url, topic = sys.argv[1:4]
     if mode == 'server':
         server = om.get_rpc_server(transport(url), om.Target(topic=topic, server=sys.argv[4]), [Endpoint()], executor='threading')
