@@ -6,7 +6,7 @@
  * every network gets its old id back and no port's tag changes.
  */
 import { MAX_VLAN_TAG, MIN_VLAN_TAG } from '../bridges/constants.js';
-import type { NetworkType } from '../control-plane/types.js';
+import type { NetworkType } from '../model/index.js';
 
 export interface LocalVlanMapping {
   networkId: string;

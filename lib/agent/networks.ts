@@ -5,7 +5,7 @@
  * patch ports, docs/design.md#the-pipeline) and reclaiming it with the last
  * port removes them; a dead port gets VLAN 4095 and a drop flow.
  */
-import type { PortDetails } from '../control-plane/types.js';
+import type { PortDetails } from '../model/index.js';
 import type { Logger } from '../log.js';
 import type { BridgeSetup } from './bridge-setup.js';
 import { LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';

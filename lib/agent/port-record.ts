@@ -1,5 +1,5 @@
 /** A port as the agent keeps it (ports.ts owns the records), and what one pass takes on. */
-import type { NetworkType } from '../control-plane/types.js';
+import type { NetworkType } from '../model/index.js';
 
 export type PortState = 'ACTIVE' | 'DEAD' | 'DOWN' | 'FAILED' | 'WAITING';
 

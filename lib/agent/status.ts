@@ -1,6 +1,6 @@
 /** What `ovs-agent status` shows: the agent's state, as one JSON document. */
 import { formatCookie } from '../bridges/cookie.js';
-import type { NetworkType } from '../control-plane/types.js';
+import type { NetworkType } from '../model/index.js';
 import type { BridgeSetup } from './bridge-setup.js';
 import type { FlowSync, OvsState } from './flow-sync.js';
 import type { Networks } from './networks.js';

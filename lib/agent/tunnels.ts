@@ -11,8 +11,8 @@
 import { tunnelPortName } from '../bridges/names.js';
 import type { TunnelBridge } from '../bridges/br-tun.js';
 import type { AgentConfig } from '../config/index.js';
-import type { ControlPlane, FdbEntries, FdbIpChanges, TunnelType } from '../control-plane/types.js';
-import { TUNNEL_TYPES } from '../config/options.js';
+import type { ControlPlane } from '../control-plane/types.js';
+import { TUNNEL_TYPES, isTunnelType, type FdbEntries, type FdbIpChanges, type TunnelType } from '../model/index.js';
 import { L2Population, applyToTunnelBridge, type L2popAction } from '../l2pop/index.js';
 import type { Logger } from '../log.js';
 import type { LocalVlanMapping } from './local-vlans.js';
@@ -26,8 +26,6 @@ export interface TunnelPort {
 }
 
 const OFPORT_TIMEOUT_MS = 10_000;
-
-const isTunnelled = (type: string): type is TunnelType => (TUNNEL_TYPES as readonly string[]).includes(type);
 
 export class Tunnels {
   private readonly remoteIps = new Map<TunnelType, Set<string>>();
@@ -91,7 +89,7 @@ export class Tunnels {
 
   /** A tunnelled network got its local VLAN: its flood list, and fdb entries that waited for it. */
   networkProvisioned(m: LocalVlanMapping): void {
-    if (!isTunnelled(m.networkType)) return;
+    if (!isTunnelType(m.networkType)) return;
     this.refreshFlood(m);
     this.applyL2pop(this.l2pop?.networkProvisioned({ networkId: m.networkId, lvid: m.lvid, segmentationId: m.segmentationId!, networkType: m.networkType }));
   }
@@ -185,7 +183,7 @@ export class Tunnels {
 
   /** Without l2population a network floods to every tunnel of its type. */
   private refreshFlood(m: LocalVlanMapping): void {
-    if (!this.br || !isTunnelled(m.networkType) || this.l2popOn) return;
+    if (!this.br || !isTunnelType(m.networkType) || this.l2popOn) return;
     const ofports = [...this.ports.values()].filter((t) => t.type === m.networkType && t.ofport !== undefined).map((t) => t.ofport!);
     this.br.setFloodFlow(m.networkId, m.lvid, m.segmentationId!, ofports);
   }

@@ -17,7 +17,7 @@
  * warms the same code).
  */
 import { OvsFirewall, type FirewallPort } from '../firewall/index.js';
-import type { SecurityGroupInfo, SecurityGroupRule } from '../control-plane/types.js';
+import type { SecurityGroupInfo, SecurityGroupRule } from '../model/index.js';
 import { addOf } from '../flows/flow.js';
 import { FlowTable } from '../flows/flow-table.js';
 import { Outbox, type OutboxSink } from '../../protocol/openflow/connection/outbox.js';

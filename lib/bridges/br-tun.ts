@@ -11,7 +11,7 @@ import {
 import { flow } from '../flows/flow.js';
 import { FlowTable } from '../flows/flow-table.js';
 import { address, BROADCAST_DST, dlVlan, ethDst, ethType, inPort, MULTICAST_DST, tunId, UNICAST_DST } from '../flows/match.js';
-import type { TunnelType } from '../control-plane/types.js';
+import type { TunnelType } from '../model/index.js';
 import { TUNNEL_TABLE, Table } from './constants.js';
 
 export interface LocalVlanOnTunnel {

@@ -20,7 +20,7 @@
  * table's diff sends only the flows that differ, in the pass's one atomic
  * bundle, so no packet sees a half-applied change.
  */
-import type { SecurityGroupInfo } from '../control-plane/types.js';
+import type { SecurityGroupInfo } from '../model/index.js';
 import { parseCidr } from './addresses.js';
 import { egressClassificationFlow, filteredPortBaseFlows, initFlows, unfilteredPortFlows, type BaseFlowOptions } from './base-flows.js';
 import { ConjIdMap } from './conj-ids.js';

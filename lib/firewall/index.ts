@@ -4,5 +4,3 @@ export { firewallPortFrom } from './port.js';
 export type { FirewallPort } from './port.js';
 export { portRangeMasks } from './port-range.js';
 export { FIREWALL_TABLES, Reg, Table } from './constants.js';
-export { parseAddressGroups, parseSecurityGroups, securityGroupInfoFor } from './desired-state.js';
-export type { LocalSecurityGroup, MemberPort } from './desired-state.js';

@@ -2,7 +2,7 @@
  * Security group rule → flows, as Neutron's openvswitch_firewall/rules.py
  * builds them (docs/design.md#the-firewalls-tables, docs/firewall.md).
  */
-import type { SecurityGroupRule } from '../control-plane/types.js';
+import type { SecurityGroupRule } from '../model/index.js';
 import { ipVersion, isAnyPrefix, matchAddress } from './addresses.js';
 import { IP_PROTOCOL_MAP, PORT_PROTOCOLS, Proto, Reg, Table } from './constants.js';
 import { flow, type DesiredFlow as Flow } from '../flows/flow.js';
