@@ -16,7 +16,7 @@
  * the agent reports its ofport with `tunnelPortReady`.
  */
 import { isIPv4 } from 'node:net';
-import { FLOODING_ENTRY, isTunnelType, type FdbEntries, type FdbIpChanges, type NetworkType, type TunnelType } from '../model/index.js';
+import { FLOODING_ENTRY, isTunnelType, type FdbEntries, type FdbIpChanges, type TunnelType } from '../model/index.js';
 import { tunnelPortName } from '../bridges/names.js';
 
 export interface L2popNetwork {
