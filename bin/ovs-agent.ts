@@ -23,6 +23,7 @@ import { formatStatus, readStatus } from '../lib/agent/status-socket.js';
 import { ConfigError, loadConfig, type AgentConfig } from '../lib/config/index.js';
 import { createLogger } from '../lib/log.js';
 import { logFilePath } from '../lib/log-file.js';
+import { agentVersion } from '../lib/version.js';
 import { Waits } from '../lib/waits.js';
 
 const DEFAULT_CONFIG = '/etc/neutron/plugins/ml2/openvswitch_agent.ini';
@@ -244,6 +245,6 @@ await yargs(hideBin(process.argv))
   .strict()
   .help()
   .alias('h', 'help')
-  .version()
+  .version(agentVersion())
   .wrap(Math.min(110, process.stdout.columns || 100))
   .parseAsync();
