@@ -91,7 +91,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     service.reloading();
     const r = reloadLogging(log, opts.reloadConfig);
     for (const e of r.errors) log.error(`SIGHUP: ${e}`);
-    log.info(`SIGHUP: configuration files re-read; ${r.summary} ([DEFAULT] debug); other options apply at the next start`);
+    log.info(`SIGHUP: configuration files re-read; ${r.summary}; other options apply at the next start`);
     service.reloaded(r.summary);
   });
 

@@ -13,8 +13,11 @@
  * (NotifyAccess=main, its default). The relay therefore sends with the
  * agent's pid as SCM_CREDENTIALS, which the kernel allows a root process
  * (CAP_SYS_ADMIN), as `systemd-notify --pid` does; when that is refused it
- * sends as itself, which a unit with NotifyAccess=all accepts (ours has it).
- * The relay exits when the agent does (end of file on its pipe).
+ * sends as itself, which a unit with NotifyAccess=all accepts (ours has it);
+ * so it does once the agent has exited (the kernel refuses a pid that is
+ * gone): what the agent wrote just before exiting (STOPPING=1, a failure's
+ * STATUS=) still reaches systemd. The relay exits when it has read all the
+ * agent wrote (end of file on its pipe).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -37,7 +40,7 @@ while True:
                 try:
                     s.sendmsg([m], creds, 0, addr)
                     continue
-                except PermissionError:
+                except (PermissionError, ProcessLookupError):
                     creds = None
             s.sendto(m, addr)
         except OSError as e:

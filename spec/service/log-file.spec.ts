@@ -77,7 +77,7 @@ describe('log file and SIGHUP @integration', function () {
     agent.kill('SIGHUP');
     await until('the reopened log file', () => existsSync(log) && readFileSync(log, 'utf8').includes('SIGHUP'));
     const sighup = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { message: string }).find((l) => l.message.startsWith('SIGHUP'));
-    expect(sighup!.message).to.equal(`SIGHUP: log level debug; log file ${log} reopened; other options apply at the next start`);
+    expect(sighup!.message).to.equal(`SIGHUP: configuration files re-read; log level debug; log file ${log} reopened; other options apply at the next start`);
     expect(readFileSync(`${log}.1`, 'utf8')).to.not.include('SIGHUP');
     // Debug lines now reach the new file: a port wired logs its bundle at debug level.
     writeFileSync(join(dir, 'state.json'), JSON.stringify({ networks: [{ id: 'n', type: 'local' }], ports: [{ id: 'p1', mac: 'fa:16:3e:00:02:01', network: 'n' }] }));

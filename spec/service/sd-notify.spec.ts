@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readStatus } from '../../lib/agent/status-socket.js';
@@ -97,7 +97,13 @@ describe('sd_notify: ovs-agent under a Type=notify unit @integration', function 
 
     const starting = await listener.waitFor('STATUS', 30_000);
     expect(starting.fields.STATUS).to.match(/^starting: /).and.include(sb.dbRemote).and.include(held);
-    await sleep(2000);
+    // Then what it waits for: br-int's socket, where it looks for it.
+    const deadline = Date.now() + 30_000;
+    while (!listener.with('STATUS').some((n) => n.fields.STATUS.startsWith('starting: waiting for') && n.fields.STATUS.includes(join(held, 'br-int.mgmt')))) {
+      if (Date.now() > deadline) throw new Error(`no STATUS naming br-int's socket: ${JSON.stringify(listener.received.map((n) => n.msg))}`);
+      await sleep(50);
+    }
+    await sleep(1000);
     expect(listener.with('READY'), 'READY=1 while start-up waits for br-int').to.deep.equal([]);
     expect(agent.proc.exitCode).to.equal(null);
 
@@ -151,6 +157,18 @@ describe('sd_notify: ovs-agent under a Type=notify unit @integration', function 
     await listener.waitFor('READY', 30_000, '1');
     await sleep(1000);
     expect(listener.with('WATCHDOG')).to.deep.equal([]);
+  });
+
+  it('says why in STATUS= before exiting when start-up fails', async () => {
+    listener = await NotifyListener.start(join(dir, 'notify-fail.sock'));
+    const { file } = ini('fail', sb.rundir);
+    writeFileSync(file, `${readFileSync(file, 'utf8')}[securitygroup]\nfirewall_driver = iptables_hybrid\n`);
+    agent = startAgent(['--config-file', file], { NOTIFY_SOCKET: listener.socket });
+    expect(await agent.exited).to.equal(2);
+    // Sent just before the exit: the relay delivers it after the agent is gone.
+    const failed = await listener.waitFor('STATUS', 5000, /^failed: /);
+    expect(failed.fields.STATUS).to.match(/^failed: cannot start: .*firewall_driver/);
+    expect(listener.with('READY')).to.deep.equal([]);
   });
 
   it('starts no relay when NOTIFY_SOCKET is unset', async () => {

@@ -60,11 +60,12 @@ export class NotifyListener {
     return this.received.filter((n) => field in n.fields);
   }
 
-  /** Waits until a notification with `field` (and `value`, if given) has come; returns it. */
-  async waitFor(field: string, timeoutMs: number, value?: string, after = 0): Promise<Notification> {
+  /** Waits until a notification with `field` (equal to `value`, or matching it, if given) has come; returns it. */
+  async waitFor(field: string, timeoutMs: number, value?: string | RegExp, after = 0): Promise<Notification> {
     const deadline = Date.now() + timeoutMs;
+    const fits = (v: string) => value === undefined || (typeof value === 'string' ? v === value : value.test(v));
     for (;;) {
-      const n = this.received.slice(after).find((x) => field in x.fields && (value === undefined || x.fields[field] === value));
+      const n = this.received.slice(after).find((x) => field in x.fields && fits(x.fields[field]));
       if (n) return n;
       if (Date.now() > deadline) {
         throw new Error(`no ${field}${value ? `=${value}` : ''} within ${timeoutMs} ms; got: ${JSON.stringify(this.received.map((x) => x.msg))}`);
