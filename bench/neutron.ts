@@ -5,9 +5,9 @@
  * build, by Debian's neutron-openvswitch-agent 21.0.0 (native OpenFlow and
  * OVSDB, openvswitch firewall). Both agents run as processes of their own
  * from the same openvswitch_agent.ini, each on a fresh OVS sandbox and a
- * host name of its own per run; ours runs the compiled JavaScript (tsc
- * output, no loader) as an installed `ovs-agent` runs: the executable
- * itself, so its interpreter line's V8 flags apply.
+ * host name of its own per run; ours runs as an installed `ovs-agent` runs:
+ * the executable esbuild bundles (scripts/bundle.ts, one file, no
+ * node_modules beside it), itself, so its interpreter line's V8 flags apply.
  *
  * One oracle serves both agents: RabbitMQ's firehose (`rabbitmqctl
  * trace_on`) gives every RPC request and reply with the time the broker saw
@@ -25,6 +25,8 @@
  *   says its first full pass is done (ours: status socket; reference: its
  *   "rpc_loop - iteration:N completed" log line having processed all ports)
  *   with every port still ACTIVE; the calls it made meanwhile are counted;
+ *   start-up to first full sync is the first half of it (process started →
+ *   first full pass over every port done);
  * - cold restart (the ports marked DOWN first, as a server sees them after a
  *   host reboot): until all are ACTIVE again (quick and 100-port runs only).
  *
@@ -48,6 +50,7 @@ import { OvsSandbox, pidAlive } from '../testing/sandbox.js';
 import { NeutronControlPlane } from '../lib/control-plane/neutron/index.js';
 import { silentLogger } from '../lib/control-plane/neutron/logger.js';
 import { readStatus } from '../lib/agent/status-socket.js';
+import { bundleCli } from '../scripts/bundle.js';
 import type { BenchSuite, Metric } from './report.js';
 import { metric, newResult, percentile, round } from './report.js';
 
@@ -73,6 +76,8 @@ interface RunFigures {
   /** RssAnon: the process's private memory, without the interpreter's and libraries' file pages (shared). */
   rssAnonMiB: number;
   warmRestart: number;
+  /** Warm restart: process started → first full sync over every port (s). */
+  startupToFirstSync: number;
   warmCalls: Record<string, number>;
   warmDevicesUp: number;
   coldRestart?: number;
@@ -220,20 +225,30 @@ class OfportWatch {
 
 // ------------------------------------------------------------------ agents
 
-/** Ours compiled with tsc into a private dir (the shared dist/ may be mid-build by others). */
-function buildOurs(): string {
+/**
+ * Ours bundled as the package ships it (scripts/bundle.ts), into a private dir (the shared dist/ may be
+ * mid-build by others), with no node_modules beside it. NEUTRON_BENCH_BUNDLE=external leaves the npm
+ * dependencies out of the bundle (resolved from the checkout's node_modules), =tsc runs tsc's output
+ * instead (diagnostics: what bundling changes).
+ */
+async function buildOurs(): Promise<string> {
   const out = mkdtempSync(join(tmpdir(), 'bench-neutron-dist-'));
-  try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out,
-      '--declaration', 'false', '--sourceMap', 'false'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch {
-    // Type errors elsewhere in a shared checkout still emit JavaScript; what matters is that the agent was emitted.
+  const how = process.env.NEUTRON_BENCH_BUNDLE ?? 'all';
+  if (how === 'tsc') {
+    try {
+      execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out,
+        '--declaration', 'false', '--sourceMap', 'false'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch {
+      // Type errors elsewhere in a shared checkout still emit JavaScript; what matters is that the agent was emitted.
+    }
+    if (!existsSync(join(out, 'bin/ovs-agent.js'))) throw new Error('tsc emitted no bin/ovs-agent.js');
+  } else {
+    await bundleCli({ root: ROOT, outfile: join(out, 'bin/ovs-agent.js'), minify: true, externalDependencies: how === 'external' });
   }
-  if (!existsSync(join(out, 'bin/ovs-agent.js'))) throw new Error('tsc emitted no bin/ovs-agent.js');
   // Run as npm installs it: executable, so its interpreter line (with its V8 flags) applies.
   chmodSync(join(out, 'bin/ovs-agent.js'), 0o755);
   writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
-  symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules'));
+  if (how !== 'all') symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules'));
   return out;
 }
 
@@ -472,6 +487,7 @@ async function oneRun(env: NeutronEnv, trace: RpcTrace, dist: string, kind: Kind
     const t2 = performance.now();
     child = startAgent(kind, dist, ini, sb, log);
     await waitFirstSync(kind, sb, log, offset, n, 1_800_000);
+    const startupToFirstSync = (performance.now() - t2) / 1000;
     await waitAllActive(env, network, ids, 1_800_000);
     const warmRestart = (performance.now() - t2) / 1000;
     await settle(trace, 3000, 60_000);
@@ -492,7 +508,7 @@ async function oneRun(env: NeutronEnv, trace: RpcTrace, dist: string, kind: Kind
       allActive, p50: percentile(times, 50), p99: percentile(times, 99),
       agentP50: percentile(agentTimes, 50), agentP99: percentile(agentTimes, 99),
       serverTime: busyTime(udl, t1), calls: countCalls(plugCalls), devicesUp: devicesUp(plugCalls).length, rssMiB: rss, rssAnonMiB: rssAnon,
-      warmRestart, warmCalls: countCalls(warm), warmDevicesUp: devicesUp(warm).length, coldRestart,
+      warmRestart, startupToFirstSync, warmCalls: countCalls(warm), warmDevicesUp: devicesUp(warm).length, coldRestart,
     };
   } catch (err) {
     if (existsSync(log)) process.stderr.write(`--- ${kind} agent log tail ---\n${readFileSync(log, 'utf8').slice(-4000)}\n`);
@@ -516,6 +532,12 @@ function callsNote(kind: Kind, figs: RunFigures[], key: 'calls' | 'warmCalls'): 
   return figs.map((f) => JSON.stringify(f[key])).join(' / ') + ` (${kind})`;
 }
 
+function bundleNote(): string {
+  const how = process.env.NEUTRON_BENCH_BUNDLE ?? 'all';
+  const flags = process.env.NEUTRON_BENCH_NODE_FLAGS ? ` with ${process.env.NEUTRON_BENCH_NODE_FLAGS}` : '';
+  return `${how === 'tsc' ? 'tsc output' : how === 'external' ? 'the esbuild bundle, npm dependencies outside' : 'the esbuild bundle'}${flags}`;
+}
+
 function metricsFor(n: number, figs: Record<Kind, RunFigures[]>): Metric[] {
   const pick = (kind: Kind, f: (r: RunFigures) => number) => figs[kind].map(f);
   const m = (name: string, unit: string, f: (r: RunFigures) => number, target?: string, note?: string) =>
@@ -531,7 +553,9 @@ function metricsFor(n: number, figs: Record<Kind, RunFigures[]>): Metric[] {
     m('all_active', 's', (f) => f.allActive, '<= 0.5'),
     m('warm_restart', 's', (f) => f.warmRestart, '<= 0.1',
       `server still has every port ACTIVE; update_device_list devices up reported: ours ${figs.ours.map((f) => f.warmDevicesUp).join('/')}, reference ${figs.peer.map((f) => f.warmDevicesUp).join('/')}`),
-    m('agent_rss', 'MiB', (f) => f.rssMiB, '<= 0.34', 'VmRSS of the agent process once all ports are ACTIVE (ours: node running tsc output)'),
+    m('startup_to_first_sync', 's', (f) => f.startupToFirstSync, undefined,
+      'warm restart: process started → its first full sync over every port done (ours: status socket; reference: rpc_loop log line)'),
+    m('agent_rss', 'MiB', (f) => f.rssMiB, '<= 0.34', `VmRSS of the agent process once all ports are ACTIVE (ours: node running ${bundleNote()})`),
     m('agent_rss_anon', 'MiB', (f) => f.rssAnonMiB, undefined, 'RssAnon at the same moment: VmRSS less the file-backed pages of the interpreter and its libraries, which every process running them shares (context, not a target)'),
   ];
   if (figs.ours.every((f) => f.coldRestart !== undefined)) {
@@ -559,7 +583,7 @@ const suite: BenchSuite = {
     const kinds = (process.env.NEUTRON_BENCH_KINDS?.split(',') ?? ['ours', 'peer']) as Kind[];
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'bin', 'protocol'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
-    const dist = buildOurs();
+    const dist = await buildOurs();
     const env = await NeutronEnv.start();
     const metrics: Metric[] = [];
     const built = `ovs-agent built from ${head}${dirty ? ` plus ${dirty} uncommitted file(s) in lib/bin/protocol` : ''}`;

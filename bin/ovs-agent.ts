@@ -22,6 +22,8 @@ import { ovsdbSslOptions } from '../lib/agent/ovs/ovsdb-ssl.js';
 import { formatStatus, readStatus } from '../lib/agent/status-socket.js';
 import { ConfigError, loadConfig, type AgentConfig } from '../lib/config/index.js';
 import { createLogger } from '../lib/log.js';
+import { logFilePath } from '../lib/log-file.js';
+import { agentVersion } from '../lib/version.js';
 import { Waits } from '../lib/waits.js';
 
 const DEFAULT_CONFIG = '/etc/neutron/plugins/ml2/openvswitch_agent.ini';
@@ -53,8 +55,13 @@ DESCRIPTION
 
 const EPILOGUE = `SIGNALS
   SIGTERM, SIGINT  stop cleanly, also during start-up; flows stay, traffic keeps flowing.
-  SIGHUP           re-read the configuration files and apply [DEFAULT] debug (the log level); other
-                   options take effect at the next start.
+  SIGHUP           re-read the configuration files and apply [DEFAULT] debug (the log level), reopen
+                   the log file (logrotate); other options take effect at the next start.
+
+ENVIRONMENT
+  NOTIFY_SOCKET    set by systemd (Type=notify): STATUS= while starting, READY=1 after the first full
+                   sync, STOPPING=1 on SIGTERM; WATCHDOG_USEC (and WATCHDOG_PID): WATCHDOG=1 every half.
+  OVS_AGENT_<SECTION>_<OPTION>  any configuration option, e.g. OVS_AGENT_OVS_LOCAL_IP.
 
 EXIT STATUS
   0  stopped by SIGTERM or SIGINT.
@@ -92,6 +99,8 @@ interface CommonArgs {
   'config-file'?: string[];
   debug?: boolean;
   'log-json'?: boolean;
+  'log-file'?: string;
+  'log-dir'?: string;
   set?: string[];
   'state-file'?: string;
   'ovsdb-connection'?: string;
@@ -120,6 +129,8 @@ function commonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     .option('status-socket', { type: 'string', describe: '[ovs_agent] status_socket', group: 'Configuration:' })
     .option('host', { type: 'string', describe: '[DEFAULT] host', group: 'Configuration:' })
     .option('debug', { type: 'boolean', describe: 'log at debug level', group: 'Logging:' })
+    .option('log-file', { type: 'string', describe: '[DEFAULT] log_file: log to this file, reopened on SIGHUP', group: 'Logging:' })
+    .option('log-dir', { type: 'string', describe: '[DEFAULT] log_dir: directory of the log file', group: 'Logging:' })
     .option('log-json', { type: 'boolean', describe: 'JSON logs even on a terminal (default: JSON unless stderr is a TTY)', group: 'Logging:' }) as Argv<T & CommonArgs>;
 }
 
@@ -135,6 +146,7 @@ function configFrom(args: CommonArgs): { config: AgentConfig; warnings: string[]
     ['integration-bridge', 'ovs.integration_bridge'], ['bridge-mappings', 'ovs.bridge_mappings'],
     ['tunnel-types', 'agent.tunnel_types'], ['local-ip', 'ovs.local_ip'], ['datapath-type', 'ovs.datapath_type'],
     ['ovs-rundir', 'ovs_agent.ovs_rundir'], ['status-socket', 'ovs_agent.status_socket'], ['host', 'DEFAULT.host'],
+    ['log-file', 'DEFAULT.log_file'], ['log-dir', 'DEFAULT.log_dir'],
   ];
   for (const [flag, option] of flags) {
     const v = args[flag];
@@ -161,7 +173,12 @@ async function runCommand(args: CommonArgs): Promise<void> {
     fail((err as Error).message, ExitCode.CONFIG);
   }
   const { config, warnings } = loaded;
-  const log = createLogger({ debug: config.DEFAULT.debug, json: args['log-json'] ? true : undefined });
+  let log: ReturnType<typeof createLogger>;
+  try {
+    log = createLogger({ debug: config.DEFAULT.debug, json: args['log-json'] ? true : undefined, file: logFilePath(config.DEFAULT) });
+  } catch (err) {
+    fail((err as Error).message, ExitCode.CONFIG);
+  }
   log.info('ovs-agent starting', { pid: process.pid, configFiles: args['config-file'] ?? defaultFiles() });
   for (const w of warnings) log.warn(w);
   await runDaemon({ config, logger: log, reloadConfig: () => configFrom(args).config });
@@ -228,6 +245,6 @@ await yargs(hideBin(process.argv))
   .strict()
   .help()
   .alias('h', 'help')
-  .version()
+  .version(agentVersion())
   .wrap(Math.min(110, process.stdout.columns || 100))
   .parseAsync();

@@ -1,22 +1,29 @@
 /**
  * The agent's logger: winston, readable lines on a terminal, one JSON object
- * per line otherwise (journald, log shippers).
+ * per line otherwise (journald, log shippers, the log file).
  */
 import winston from 'winston';
+import { ReopenableFile } from './log-file.js';
 
 export type Logger = Pick<winston.Logger, 'error' | 'warn' | 'info' | 'debug'>;
 
 export interface LoggerOptions {
   debug?: boolean;
-  /** Defaults to whether stderr is a terminal. */
+  /** Defaults to whether stderr is a terminal (JSON when logging to a file). */
   json?: boolean;
   /** Defaults to stderr. */
   stream?: NodeJS.WritableStream;
+  /** Log to this file instead (appended to; reopenLogFiles() reopens it). Throws LogFileError if it cannot be opened. */
+  file?: string;
   silent?: boolean;
 }
 
+/** The files each logger writes, for reopenLogFiles(). */
+const files = new WeakMap<object, ReopenableFile[]>();
+
 export function createLogger(opts: LoggerOptions = {}): winston.Logger {
-  const stream = opts.stream ?? process.stderr;
+  const file = opts.file ? new ReopenableFile(opts.file) : undefined;
+  const stream = file ?? opts.stream ?? process.stderr;
   const json = opts.json ?? !(stream as NodeJS.WriteStream).isTTY;
   const format = json
     ? winston.format.combine(winston.format.timestamp(), winston.format.json())
@@ -28,12 +35,34 @@ export function createLogger(opts: LoggerOptions = {}): winston.Logger {
         return `${String(timestamp)} ${level} ${String(message)}${extra}`;
       }),
     );
-  return winston.createLogger({
+  const logger = winston.createLogger({
     level: opts.debug ? 'debug' : 'info',
     silent: opts.silent,
     format,
     transports: [new winston.transports.Stream({ stream })],
   });
+  if (file) files.set(logger, [file]);
+  return logger;
+}
+
+/**
+ * Reopens the logger's log files (SIGHUP, after logrotate moved them): the
+ * paths reopened. A file that cannot be reopened keeps its old descriptor,
+ * and the error is thrown after the others were reopened.
+ */
+export function reopenLogFiles(logger: object): string[] {
+  const done: string[] = [];
+  let failure: Error | undefined;
+  for (const f of files.get(logger) ?? []) {
+    try {
+      f.reopen();
+      done.push(f.path);
+    } catch (err) {
+      failure ??= err as Error;
+    }
+  }
+  if (failure) throw failure;
+  return done;
 }
 
 /** A logger that drops everything (library use, tests). */

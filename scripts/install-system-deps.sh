@@ -27,6 +27,11 @@ NEEDS=(
   "python3-psycopg2 /usr/lib/python3/dist-packages/psycopg2/__init__.py"
   "neutron-openvswitch-agent /usr/bin/neutron-openvswitch-agent"
   "python3-os-ken /usr/bin/osken-manager"
+  "python3 python3"
+  "groff-base groff"
+  "man-db man"
+  "systemd systemd-analyze"
+  "zsh zsh"
 )
 
 have() {

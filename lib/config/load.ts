@@ -13,7 +13,7 @@ import { OPTIONS, type OptionSpec } from './options.js';
 
 export interface AgentConfig {
   DEFAULT: {
-    host: string; debug: boolean; transport_url: string; control_exchange: string;
+    host: string; debug: boolean; log_file: string | undefined; log_dir: string | undefined; transport_url: string; control_exchange: string;
     rpc_response_timeout: number; rpc_response_max_timeout: number; rpc_resources_processing_step: number;
   };
   ovs: {

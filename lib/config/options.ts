@@ -45,7 +45,9 @@ const was = (spec: OptionSpec, ...deprecated: DeprecatedName[]): OptionSpec => (
 export const OPTIONS = {
   DEFAULT: {
     host: str(undefined, 'Host name the agent reports (default: the machine hostname).'),
-    debug: bool(false, 'Log at debug level.'),
+    debug: bool(false, 'Log at debug level (SIGHUP re-reads it).'),
+    log_file: str(undefined, 'Log to this file instead of stderr (relative to log_dir when that is set); SIGHUP reopens it.'),
+    log_dir: str(undefined, 'Directory of log_file; alone, logs go to <log_dir>/ovs-agent.log.'),
     transport_url: str('rabbit://', 'Messaging URL of the Neutron control plane.'),
     control_exchange: str('neutron', 'AMQP exchange Neutron uses.'),
     rpc_response_timeout: int(60, 'Seconds to wait for an RPC reply.', 1),

@@ -90,7 +90,8 @@ describe('the package, imported by another project @integration', function () {
       files: string[];
       exports: Record<string, { types: string; default: string }>;
     };
-    expect(manifest.files).to.deep.equal(['dist/']);
+    // dist/ (the library, the bundled command, the man page, the completions), the systemd unit and the docs.
+    expect(manifest.files).to.deep.equal(['dist/', 'packaging/', 'docs/']);
     for (const [entry, target] of Object.entries(manifest.exports)) {
       expect(target.types, entry).to.match(/^\.\/dist\/.*\.d\.ts$/);
       await readFile(join(dir, 'node_modules', 'ovs-agent', target.types), 'utf8');
