@@ -39,8 +39,8 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   lib: ['lib', 'protocol'],
   bin: ['bin', 'lib', 'protocol'],
   testing: ['testing', 'lib', 'protocol'],
-  bench: ['bench', 'testing', 'lib', 'protocol'],
-  spec: ['spec', 'testing', 'lib', 'protocol', 'bin', 'bench'],
+  bench: ['bench', 'testing', 'lib', 'protocol', 'scripts'],
+  spec: ['spec', 'testing', 'lib', 'protocol', 'bin', 'bench', 'scripts'],
   scripts: ['scripts', 'testing', 'lib', 'protocol'],
 };
 
