@@ -90,7 +90,10 @@ export class OvsAgent {
       config: this.config, db: this.db, log: this.log, ovsFirewall: this.firewall?.driver === 'openvswitch', switchDescription: opts.switchDescription,
     });
     this.tunnels = new Tunnels(this.config, this.db, this.log, () => this.networks.mappings());
-    this.networks = new Networks(this.bridges, this.tunnels, this.config.agent.tunnel_types, this.log);
+    this.networks = new Networks(this.bridges, this.tunnels, this.config.agent.tunnel_types, this.log, (ids) => {
+      for (const id of ids) this.ports.mark(id);
+      this.loop.schedule();
+    });
     this.loop = new PassLoop(() => this.stopped ? Promise.resolve() : this.passes.run(), () => this.ports.quiet && this.reports.idle && !this.flows.busy);
     this.flows = new FlowSync({
       log: this.log, open: opts.openFlowChannel, integration: () => this.bridges.brInt.flows, tables: () => this.bridges.tables(),

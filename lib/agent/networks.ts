@@ -8,18 +8,22 @@
 import type { PortDetails } from '../model/index.js';
 import type { Logger } from '../log.js';
 import type { BridgeSetup } from './bridge-setup.js';
-import { LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
+import { LocalVlanManager, VlanPoolExhaustedError, type LocalVlanMapping } from './local-vlans.js';
 import type { PortRecord } from './ports.js';
 import type { Tunnels } from './tunnels.js';
 
 export class Networks {
   private readonly vlans = new LocalVlanManager();
+  /** Ports that found every local VLAN taken: tried again when a network gives its VLAN back. */
+  private readonly awaitingVlan = new Set<string>();
 
   constructor(
     private readonly bridges: BridgeSetup,
     private readonly tunnels: Tunnels,
     private readonly tunnelTypes: readonly string[],
     private readonly log: Logger,
+    /** A local VLAN is free again: these ports, which found none, are to be wired. */
+    private readonly vlanFreed: (portIds: string[]) => void,
   ) {}
 
   /** port_bound: provisions the network on first use and puts the port on it. Throws when the network cannot be wired here. */
@@ -31,7 +35,14 @@ export class Networks {
       // Its segmentation changed: reclaimed and provisioned again.
       this.reclaim(d.networkId);
     }
-    const m = this.vlans.get(d.networkId) ?? this.provision(d);
+    let m: LocalVlanMapping;
+    try {
+      m = this.vlans.get(d.networkId) ?? this.provision(d);
+    } catch (err) {
+      if (err instanceof VlanPoolExhaustedError) this.awaitingVlan.add(p.portId);
+      throw err;
+    }
+    this.awaitingVlan.delete(p.portId);
     m.ports.add(p.portId);
     this.bridges.brInt.removeDeadPortDrop(p.portId);
     p.networkId = d.networkId;
@@ -44,6 +55,7 @@ export class Networks {
   /** port_unbound: the port leaves its network, which is reclaimed with its last port; its dead drop goes. */
   unbind(p: PortRecord, opts: { keepState?: boolean } = {}): void {
     this.bridges.brInt.removeDeadPortDrop(p.portId);
+    this.awaitingVlan.delete(p.portId);
     if (p.networkId) {
       const m = this.vlans.get(p.networkId);
       m?.ports.delete(p.portId);
@@ -57,6 +69,7 @@ export class Networks {
   /** A port id whose record is gone: only its dead drop can be left. */
   forget(portId: string): void {
     this.bridges.brInt.removeDeadPortDrop(portId);
+    this.awaitingVlan.delete(portId);
   }
 
   /** port_dead: off its network, VLAN 4095 (the caller writes the tag) and a drop flow. */
@@ -93,6 +106,14 @@ export class Networks {
     this.bridges.brTun?.reclaimLocalVlan(networkId);
     this.tunnels.networkReclaimed(networkId);
     this.log.info(`network ${networkId} reclaimed local VLAN ${m.lvid}`, { network: networkId, lvid: m.lvid });
+    // Neutron's agent retries such ports by resyncing every port each loop while the pool is empty; here
+    // only they are tried again, in the next pass, now that a VLAN is free.
+    if (this.awaitingVlan.size) {
+      this.log.info(`local VLAN ${m.lvid} free again: retrying ${this.awaitingVlan.size} port(s) that found none`);
+      const ids = [...this.awaitingVlan];
+      this.awaitingVlan.clear();
+      this.vlanFreed(ids);
+    }
   }
 
   /** provision_local_vlan's flows for an allocated local VLAN. */
