@@ -25,7 +25,7 @@ import { OpenFlowSwitch } from '../protocol/openflow/connection/index.js';
 import { extensionAdd, flowModOf } from '../lib/bridges/index.js';
 import { parseFlow } from '../protocol/openflow/text/index.js';
 import { OvsSandbox } from '../testing/sandbox.js';
-import { runNeutron } from '../spec/firewall/oracle-helpers.js';
+import { runNeutron } from '../testing/neutron-firewall-oracle.js';
 import type { BenchSuite } from './report.js';
 import { metric, newResult, round, timeIt } from './report.js';
 
