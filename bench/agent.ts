@@ -18,7 +18,8 @@
  *    cannot hold 10,000 real interfaces on this machine (its reconfiguration
  *    grows quadratically), so this part is SIMULATED on the OVSDB side: the
  *    agent's database is an ovsdb-server of its own with no ovs-vswitchd, in
- *    which the benchmark plays ovs-vswitchd's part of assigning ofports; the
+ *    which the benchmark plays ovs-vswitchd's part of assigning ofports
+ *    (testing/simulated-vswitchd.ts); the
  *    agent's flows go to a real ovs-vswitchd (another sandbox) over OpenFlow.
  *    The agent runs as its own process (the compiled `dist/bin/ovs-agent.js`,
  *    built first, executed through its interpreter line as an installed
@@ -41,11 +42,10 @@ import { loadConfig, type AgentConfig } from '../lib/config/index.js';
 import { LocalControlPlane } from '../lib/control-plane/local/index.js';
 import { createFirewall, type FirewallPort } from '../lib/firewall/index.js';
 import { silentLogger } from '../lib/log.js';
-import { Replica } from '../protocol/ovsdb/replica/index.js';
-import type { OpenVSwitchTables } from '../protocol/ovsdb/models/index.js';
 import { OpenFlowSwitch } from '../protocol/openflow/connection/index.js';
 import { parseFlow } from '../protocol/openflow/text/index.js';
 import { OvsSandbox } from '../testing/sandbox.js';
+import { SimulatedVswitchd } from '../testing/simulated-vswitchd.js';
 import type { BenchSuite, Metric } from './report.js';
 import { metric, newResult, percentile, round } from './report.js';
 
@@ -259,48 +259,6 @@ async function latencyPart(quick: boolean, notes: string[], firewall: boolean): 
   }
 }
 
-type SimTables = Pick<OpenVSwitchTables, 'Interface' | 'Bridge' | 'Port'>;
-
-/**
- * Plays ovs-vswitchd's part in a database with no ovs-vswitchd: every new
- * Interface gets an ofport. Also plugs VIFs in bulk (nova's part), in big
- * transactions: ovs-vsctl takes minutes for 10,000 ports.
- */
-async function simulatedSwitch(remote: string): Promise<{ plug(from: number, to: number): Promise<void>; stop(): Promise<void> }> {
-  const r = await Replica.start<SimTables>({ remote, tables: { Interface: { columns: ['name', 'ofport'] }, Bridge: { columns: ['name', 'ports'] } } });
-  let nextOfport = 1;
-  let scheduled = false;
-  const assign = () => {
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(() => {
-      scheduled = false;
-      void r.transact((txn) => {
-        for (const i of r.table('Interface').values()) if (i.ofport === null) txn.update('Interface', i._uuid, { ofport: nextOfport++ });
-      }).catch(() => assign());
-    });
-  };
-  r.watch('Interface', (e) => {
-    if (e.kind !== 'delete' && e.row.ofport === null) assign();
-  });
-  assign();
-  return {
-    async plug(from, to) {
-      await r.transact((txn) => {
-        const br = r.table('Bridge').find((b) => b.name === 'br-int');
-        if (!br) throw new Error('no br-int in the simulated database');
-        const ports = [];
-        for (let i = from; i < to; i++) {
-          const iface = txn.insert('Interface', { name: ifname(i), external_ids: { 'iface-id': portId(i), 'attached-mac': mac(i) } });
-          ports.push(txn.insert('Port', { name: ifname(i), interfaces: [iface] }));
-        }
-        txn.addToSet('Bridge', br._uuid, 'ports', ports);
-      }, { timeoutMs: 120_000 });
-    },
-    stop: () => r.close(),
-  };
-}
-
 interface FirstSync {
   /** From spawning the process to its "first full sync done" line (ms). */
   wallMs: number;
@@ -378,7 +336,7 @@ async function resyncPart(quick: boolean, notes: string[]): Promise<Metric[]> {
   const flowsSb = await OvsSandbox.start();
   const dbSb = await OvsSandbox.start();
   const dir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
-  let assigner: Awaited<ReturnType<typeof simulatedSwitch>> | undefined;
+  let assigner: SimulatedVswitchd | undefined;
   try {
     for (const br of ['br-int', 'br-eth1']) {
       await flowsSb.vsctl('add-br', br, '--', 'set', 'bridge', br, 'datapath_type=netdev', 'fail_mode=secure');
@@ -386,8 +344,13 @@ async function resyncPart(quick: boolean, notes: string[]): Promise<Metric[]> {
     await dbSb.stopVswitchd();
     await dbSb.vsctl('--no-wait', 'add-br', 'br-eth1', '--', 'set', 'bridge', 'br-eth1', 'datapath_type=netdev');
     await dbSb.vsctl('--no-wait', 'add-br', 'br-int', '--', 'set', 'bridge', 'br-int', 'datapath_type=netdev');
-    assigner = await simulatedSwitch(dbSb.dbRemote);
-    for (let i = 0; i < count; i += 2000) await assigner.plug(i, Math.min(count, i + 2000));
+    assigner = await SimulatedVswitchd.start(dbSb.dbRemote);
+    for (let i = 0; i < count; i += 2000) {
+      const vifs = Array.from({ length: Math.min(count, i + 2000) - i }, (_, k) => ({
+        name: ifname(i + k), externalIds: { 'iface-id': portId(i + k), 'attached-mac': mac(i + k) },
+      }));
+      await assigner.plug('br-int', vifs);
+    }
 
     // An empty configuration file of our own: without --config-file the agent reads the host's
     // /etc/neutron/plugins/ml2/openvswitch_agent.ini when there is one.
