@@ -10,6 +10,11 @@
  *    (bundle + barrier), its tag written and the port reported up. Ports
  *    plugged one at a time, and a burst of 200 plugged in one transaction
  *    (time from the last one ready to the last one reported up).
+ *    The same ports are also timed independently of the agent's clock
+ *    (`*_independent`): bench/_wire-watch.ts, a process of its own, stamps
+ *    what the switch reports, from the interface's ofport in OVSDB to its
+ *    tag in OVSDB (noop firewall) or to its first flow on br-int and its tag
+ *    (firewall); a burst from its last ofport to its last tag.
  *    With the firewall, the switch's own share is measured next to it: the
  *    same number of firewall flows of the same shapes installed by
  *    `ovs-ofctl --bundle add-flows` (no agent at all), for one port and for
