@@ -18,8 +18,8 @@
  *   ofport (`in_port=` or `reg5=`, as the firewall's per-port flows do) was added.
  *
  * stdout, one JSON object a line: `{"ready":true}` once both monitors have
- * their initial state, then `{"t":…,"kind":"ofport","name":…,"ofport":…}`,
- * `{"t":…,"kind":"tag","name":…,"tag":…}`, `{"t":…,"kind":"flow","ofports":[…]}`, and
+ * their initial state, then `{"t":…,"kind":"ofport","name":…,"ofport":…,"m":…,"r":…}`,
+ * `{"t":…,"kind":"tag","name":…,"tag":…,"m":…,"r":…}` (m: the OVSDB message, r: the read it came in), `{"t":…,"kind":"flow","ofports":[…]}`, and
  * `{"t":…,"kind":"paused"}` if the switch paused the flow monitor (its reports then come late).
  * Ends (its monitors with it) when its stdin closes.
  */
@@ -52,8 +52,9 @@ function lines(stream: NodeJS.ReadableStream, onLine: (line: string, t: number) 
   });
 }
 
-/** Splits a stream of back-to-back JSON texts (OVSDB's framing: no delimiter) into whole texts. */
-function jsonTexts(onText: (text: string, t: number) => void): (chunk: string) => void {
+/** Splits a stream of back-to-back JSON texts (OVSDB's framing: no delimiter) into whole texts; `read` numbers the chunks. */
+function jsonTexts(onText: (text: string, t: number, read: number) => void): (chunk: string) => void {
+  let reads = 0;
   let buf = '';
   let depth = 0;
   let inString = false;
@@ -61,6 +62,7 @@ function jsonTexts(onText: (text: string, t: number) => void): (chunk: string) =
   let start = 0;
   return (chunk) => {
     const t = now();
+    reads++;
     const from = buf.length;
     buf += chunk;
     for (let i = from; i < buf.length; i++) {
@@ -74,7 +76,7 @@ function jsonTexts(onText: (text: string, t: number) => void): (chunk: string) =
       } else if (c === '{' || c === '[') {
         if (depth++ === 0) start = i;
       } else if ((c === '}' || c === ']') && --depth === 0) {
-        onText(buf.slice(start, i + 1), t);
+        onText(buf.slice(start, i + 1), t, reads);
       }
     }
     if (depth === 0) buf = '';
@@ -90,22 +92,26 @@ function ovsdbMonitor(): void {
   const sock: Socket = connect(path);
   sock.setEncoding('utf8');
   const send = (o: object) => sock.write(JSON.stringify(o));
-  const report = (tables: Record<string, Record<string, RowUpdate>>, t: number) => {
+  // `m` numbers the messages and `r` the reads: two events of one message were sent together by
+  // ovsdb-server; of two messages in one read, this process read the first late (no time between them).
+  let messages = 0;
+  const report = (tables: Record<string, Record<string, RowUpdate>>, t: number, r: number) => {
+    const m = ++messages;
     for (const [table, kind] of [['Interface', 'ofport'], ['Port', 'tag']] as const) {
       for (const row of Object.values(tables[table] ?? {})) {
         const value = row.new?.[kind];
         // An empty optional column is ["set", []]; a value is a bare number.
-        if (typeof row.new?.name === 'string' && typeof value === 'number' && value > 0) out({ t, kind, name: row.new.name, [kind]: value });
+        if (typeof row.new?.name === 'string' && typeof value === 'number' && value > 0) out({ t, kind, name: row.new.name, [kind]: value, m, r });
       }
     }
   };
-  sock.on('data', jsonTexts((text, t) => {
+  sock.on('data', jsonTexts((text, t, r) => {
     const msg = JSON.parse(text) as { id?: unknown; method?: string; params?: unknown[]; result?: unknown; error?: unknown };
     if (msg.method === 'echo') return void send({ id: msg.id, result: msg.params, error: null });
-    if (msg.method === 'update') return report(msg.params![1] as Record<string, Record<string, RowUpdate>>, t);
+    if (msg.method === 'update') return report(msg.params![1] as Record<string, Record<string, RowUpdate>>, t, r);
     if (msg.id === 'watch') {
       if (msg.error) throw new Error(`monitor refused: ${JSON.stringify(msg.error)}`);
-      report(msg.result as Record<string, Record<string, RowUpdate>>, t);
+      report(msg.result as Record<string, Record<string, RowUpdate>>, t, r);
       ready();
     }
   }));

@@ -192,6 +192,9 @@ interface WatchEvent {
   ofport?: number;
   tag?: number;
   ofports?: number[];
+  /** OVSDB events: the message and the read they came in (bench/_wire-watch.ts). */
+  m?: number;
+  r?: number;
 }
 
 /**
@@ -201,8 +204,8 @@ interface WatchEvent {
  * an ofport added); the agent's own count plays no part.
  */
 class WireWatch {
-  private readonly ofports = new Map<string, { t: number; ofport: number }>();
-  private readonly tags = new Map<string, number>();
+  private readonly ofports = new Map<string, { t: number; ofport: number; m: number; r: number }>();
+  private readonly tags = new Map<string, { t: number; m: number; r: number }>();
   private readonly flows = new Map<number, number>();
   paused = 0;
 
@@ -234,10 +237,10 @@ class WireWatch {
   private note(e: WatchEvent): void {
     switch (e.kind) {
       case 'ofport':
-        if (!this.ofports.has(e.name!)) this.ofports.set(e.name!, { t: e.t, ofport: e.ofport! });
+        if (!this.ofports.has(e.name!)) this.ofports.set(e.name!, { t: e.t, ofport: e.ofport!, m: e.m!, r: e.r! });
         return;
       case 'tag':
-        if (!this.tags.has(e.name!)) this.tags.set(e.name!, e.t);
+        if (!this.tags.has(e.name!)) this.tags.set(e.name!, { t: e.t, m: e.m!, r: e.r! });
         return;
       case 'flow':
         for (const o of e.ofports!) if (!this.flows.has(o)) this.flows.set(o, e.t);
@@ -250,10 +253,24 @@ class WireWatch {
   /** The port's times (ms, the watcher's clock): ofport seen, tag seen, its first flow seen (when `flows`), wired = the last of those. */
   times(name: string, flows: boolean): { ofport: number; tag: number; flow: number; wired: number } | undefined {
     const o = this.ofports.get(name);
-    const tag = this.tags.get(name);
+    const tag = this.tags.get(name)?.t;
     const flow = o ? this.flows.get(o.ofport) : undefined;
     if (!o || tag === undefined || (flows && flow === undefined)) return undefined;
     return { ofport: o.t, tag, flow: flow ?? NaN, wired: flows ? Math.max(tag, flow!) : tag };
+  }
+
+  /** Of these ports, how many had ofport and tag in one OVSDB message, and how many in two messages read at once. */
+  together(names: readonly string[]): { message: number; read: number } {
+    let message = 0;
+    let read = 0;
+    for (const n of names) {
+      const o = this.ofports.get(n);
+      const t = this.tags.get(n);
+      if (!o || !t) continue;
+      if (o.m === t.m) message++;
+      else if (o.r === t.r) read++;
+    }
+    return { message, read };
   }
 
   /** Waits until every one of these ports has been seen wired. */
@@ -336,13 +353,15 @@ async function latencyPart(quick: boolean, notes: string[], firewall: boolean): 
     // (its reports then come late). The agent writes a pass's tags once the switch has confirmed its flows.
     const indepBurst = burstNames.map((names) => Math.max(...names.map((n) => seen(n).tag)) - Math.max(...names.map((n) => seen(n).ofport)));
     const paused = watch.paused;
+    const together = watch.together(singleNames);
     await watch.stop();
     watch = undefined;
     const ends = firewall ? 'its first flow on br-int (ovs-ofctl monitor) and its Port tag (OVSDB monitor), whichever came last' : 'its Port tag written (the same OVSDB monitor)';
     notes.push(`latency (${tag}), independent clock (bench/_wire-watch.ts, a process of its own): from the interface's ofport as an OVSDB monitor reports it to ${ends}; ` +
       `single ports min ${round(Math.min(...indepSingles), 2)} max ${round(Math.max(...indepSingles), 2)} ms` +
       (firewall ? `; ofport → first flow alone: p50 ${round(percentile(indepFlowsOnly, 50), 2)} ms` : '') +
-      `; the report to the control plane (in-process here) is not in it; the watcher runs at nice -10; flow monitor paused by the switch: ${paused} time(s) (bursts are timed to their tags)`);
+      `; the report to the control plane (in-process here) is not in it; the watcher runs at nice -10; of the single ports, ${together.message} had ofport and tag in one OVSDB message ` +
+      `and ${together.read} in two messages read at once (0 ms: the resolution's limit); flow monitor paused by the switch: ${paused} time(s) (bursts are timed to their tags)`);
     const flows = execFileSync('ovs-ofctl', ['-O', 'OpenFlow13', 'dump-aggregate', 'br-int'], { env: { ...process.env, OVS_RUNDIR: sb.rundir }, encoding: 'utf8' });
     notes.push(`latency (${tag}): ${next} ports on br-int, ${/flow_count=(\d+)/.exec(flows)?.[1]} flows on br-int (${firewall ? 'openvswitch firewall, one security group' : 'noop firewall'}); ` +
       `single-port passes: ${phaseNote(passes.filter((p) => p.up.length === 1))}; burst passes: ${phaseNote(passes.filter((p) => p.up.length === burst))}`);
