@@ -259,18 +259,25 @@ class WireWatch {
     return { ofport: o.t, tag, flow: flow ?? NaN, wired: flows ? Math.max(tag, flow!) : tag };
   }
 
-  /** Of these ports, how many had ofport and tag in one OVSDB message, and how many in two messages read at once. */
-  together(names: readonly string[]): { message: number; read: number } {
+  /**
+   * Of these ports, those whose ofport and tag came in one OVSDB message
+   * (ovsdb-server had not yet sent this monitor the ofport when the tag was
+   * committed, and sent both at once), in two messages read at once, or
+   * apart: only these last are timed to better than the watcher's reads.
+   */
+  together(names: readonly string[]): { message: number; read: number; apart: string[] } {
     let message = 0;
     let read = 0;
+    const apart: string[] = [];
     for (const n of names) {
       const o = this.ofports.get(n);
       const t = this.tags.get(n);
       if (!o || !t) continue;
       if (o.m === t.m) message++;
       else if (o.r === t.r) read++;
+      else apart.push(n);
     }
-    return { message, read };
+    return { message, read, apart };
   }
 
   /** Waits until every one of these ports has been seen wired. */
@@ -360,8 +367,10 @@ async function latencyPart(quick: boolean, notes: string[], firewall: boolean): 
     notes.push(`latency (${tag}), independent clock (bench/_wire-watch.ts, a process of its own): from the interface's ofport as an OVSDB monitor reports it to ${ends}; ` +
       `single ports min ${round(Math.min(...indepSingles), 2)} max ${round(Math.max(...indepSingles), 2)} ms` +
       (firewall ? `; ofport → first flow alone: p50 ${round(percentile(indepFlowsOnly, 50), 2)} ms` : '') +
-      `; the report to the control plane (in-process here) is not in it; the watcher runs at nice -10; of the single ports, ${together.message} had ofport and tag in one OVSDB message ` +
-      `and ${together.read} in two messages read at once (0 ms: the resolution's limit); flow monitor paused by the switch: ${paused} time(s) (bursts are timed to their tags)`);
+      `; the report to the control plane (in-process here) is not in it; the watcher runs at nice -10; of the ${singleNames.length} single ports, ${together.message} had ofport and tag ` +
+      `in one OVSDB message (ovsdb-server sent both at once: 0 ms)${firewall ? ' (their flows still time them)' : ''} and ${together.read} in two messages read at once; ` +
+      `p50 of the ${together.apart.length} seen apart: ${together.apart.length ? round(percentile(together.apart.map((n) => seen(n).wired - seen(n).ofport), 50), 2) : '-'} ms; ` +
+      `flow monitor paused by the switch: ${paused} time(s) (bursts are timed to their tags)`);
     const flows = execFileSync('ovs-ofctl', ['-O', 'OpenFlow13', 'dump-aggregate', 'br-int'], { env: { ...process.env, OVS_RUNDIR: sb.rundir }, encoding: 'utf8' });
     notes.push(`latency (${tag}): ${next} ports on br-int, ${/flow_count=(\d+)/.exec(flows)?.[1]} flows on br-int (${firewall ? 'openvswitch firewall, one security group' : 'noop firewall'}); ` +
       `single-port passes: ${phaseNote(passes.filter((p) => p.up.length === 1))}; burst passes: ${phaseNote(passes.filter((p) => p.up.length === burst))}`);
