@@ -29,7 +29,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { firewallPortFrom, type Firewall, type FirewallPort, type FlowChange } from '../firewall/index.js';
 import { L2Population, applyToTunnelBridge, type L2popAction } from '../l2pop/index.js';
 import { DeviceReporter, type ReportedBatch } from './device-reporter.js';
-import { LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
+import { LocalVlanManager, VlanPoolExhaustedError, type LocalVlanMapping } from './local-vlans.js';
 import type { BridgeSettings, FlowChannel, FlowChannelEvent, SwitchDatabase, VifRow } from './switch.js';
 import { VifRegistry, startupOrder, type TrackedVif, type VifEvent, type VifPlace } from './vif-registry.js';
 import { warmUpFlowPath, type WarmUpResult } from './warm-up.js';
@@ -168,6 +168,8 @@ export class OvsAgent {
   /** Ports of the running pass whose row changed during it: their tags are checked when it ends. */
   private readonly recheckTags = new Set<string>();
   private readonly pendingRemoved = new Set<string>();
+  /** Ports FAILED because every local VLAN was taken: tried again when a network gives its VLAN back. */
+  private readonly awaitingVlan = new Set<string>();
   private readonly retries = new Map<string, { attempts: number; notBefore: number }>();
   private readonly tunnels = new Map<string, TunnelPort>();
   private readonly remoteIps = new Map<TunnelType, Set<string>>();
@@ -901,6 +903,7 @@ export class OvsAgent {
         deadTag(p, vif);
         p.state = 'FAILED';
         p.error = (err as Error).message;
+        if (err instanceof VlanPoolExhaustedError) this.awaitingVlan.add(id);
         this.log.error(`cannot wire port ${id}: ${(err as Error).message}`, { port: id, network: d.networkId });
         summary.dead.push(id);
         continue;
@@ -1033,6 +1036,7 @@ export class OvsAgent {
     }
     const m = this.vlans.get(d.networkId) ?? this.provisionNetwork(d);
     m.ports.add(p.portId);
+    this.awaitingVlan.delete(p.portId);
     this.brInt.removeDeadPortDrop(p.portId);
     p.networkId = d.networkId;
     p.networkType = d.networkType;
@@ -1085,6 +1089,14 @@ export class OvsAgent {
     this.brTun?.reclaimLocalVlan(networkId);
     if (this.l2pop) this.applyL2pop(this.l2pop.networkReclaimed(networkId));
     this.log.info(`network ${networkId} reclaimed local VLAN ${m.lvid}`);
+    // Neutron's agent retries such ports by resyncing every port each loop while the pool is empty; here
+    // only they are tried again, in the next pass, now that a VLAN is free.
+    if (this.awaitingVlan.size) {
+      this.log.info(`local VLAN ${m.lvid} free again: retrying ${this.awaitingVlan.size} port(s) that found none`);
+      for (const id of this.awaitingVlan) if (this.isPresent(id)) this.pending.add(id);
+      this.awaitingVlan.clear();
+      this.schedulePass();
+    }
   }
 
   /** port_unbound: forgets the port's network, reclaiming it with its last port; removes its flows. */
@@ -1092,6 +1104,7 @@ export class OvsAgent {
     const p = this.ports.get(id);
     this.brInt.removeDeadPortDrop(id);
     this.awaitingUp.delete(id);
+    this.awaitingVlan.delete(id);
     if (!p) return;
     if (p.networkId) {
       const m = this.vlans.get(p.networkId);
