@@ -68,8 +68,9 @@ describe('ovs-agent exits and signals @integration', function () {
       'transport_url = rabbit://guest:s3cr3t@127.0.0.1:notaport/'])]);
     const exit = await a.waitForExit(EXIT_BOUND_MS);
     expect(exit.code, a.stderr).to.equal(2);
-    expect(a.stderr).to.include('transport_url').and.include('notaport');
-    expect(a.stderr).to.not.include('s3cr3t');
+    // Names the option and what is wrong with it, but no part of the URL: a malformed URL's "port" may be a password.
+    expect(a.stderr).to.include('transport_url').and.include('the port is not a number');
+    expect(a.stderr).to.not.include('s3cr3t').and.not.include('notaport');
   });
 
   it('SIGHUP during start-up does not kill; SIGTERM during start-up is logged and exits 0', async () => {

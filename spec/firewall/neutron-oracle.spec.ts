@@ -1,6 +1,6 @@
 /**
  * Our flows against the flows Neutron's own driver (python3-neutron 21.0.0,
- * run on a fake bridge by neutron_oracle.py) produces for the same ports and
+ * run on a fake bridge by testing/neutron_firewall_oracle.py) produces for the same ports and
  * rules. Both sets are loaded into real bridges and compared as ovs-ofctl
  * dumps them, so spelling differences (field order, hex vs decimal) cancel
  * out and only real differences remain. Updates are compared by the state
@@ -14,7 +14,7 @@ import type { SecurityGroupInfo, SecurityGroupRule } from '../../lib/control-pla
 import { OvsFirewall, type FirewallPort } from '../../lib/firewall/index.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
 import { vmPort, flushOf, initOf } from './helpers.js';
-import { asOfctlFile, runNeutron } from './oracle-helpers.js';
+import { asOfctlFile, runNeutron } from '../../testing/neutron-firewall-oracle.js';
 import { applyChanges } from './trace-helpers.js';
 
 const rule = (sg: string, r: Omit<SecurityGroupRule, 'securityGroupId'>): SecurityGroupRule => ({ securityGroupId: sg, ...r });

@@ -1,11 +1,16 @@
-/** Runs Neutron's own driver (spec/firewall/neutron_oracle.py) on a scenario expressed in our types. */
+/**
+ * Runs Neutron's own openvswitch firewall driver (python3-neutron, on a fake
+ * bridge in neutron_firewall_oracle.py, next to this file) on a scenario
+ * expressed in our types: the firewall specs' oracle and the firewall
+ * benchmark's peer, so it lives here rather than in spec/ or bench/.
+ */
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SecurityGroupInfo, SecurityGroupRule } from '../../lib/control-plane/types.js';
-import type { FirewallPort } from '../../lib/firewall/index.js';
+import type { SecurityGroupInfo, SecurityGroupRule } from '../lib/control-plane/types.js';
+import type { FirewallPort } from '../lib/firewall/index.js';
 
-export const ORACLE = join(dirname(fileURLToPath(import.meta.url)), 'neutron_oracle.py');
+export const ORACLE = join(dirname(fileURLToPath(import.meta.url)), 'neutron_firewall_oracle.py');
 /** Debian's python3 carries python3-neutron; a pyenv python on PATH would not. */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
