@@ -2,8 +2,8 @@
  * One firewall pass as the agent makes it, alone, in a fresh process (a
  * diagnostic, not a suite): PORTS ports (default 100) of Neutron's default
  * security group (egress anywhere, ingress from the group, IPv4 and IPv6) on
- * one VLAN network are filtered, their flows go through br-int's desired
- * table and one atomic bundle into a real ovs-vswitchd.
+ * one VLAN network are filtered, their flows go into br-int's flow table
+ * (lib/flows) and out as one atomic bundle into a real ovs-vswitchd.
  *
  *     node --expose-gc --import tsx bench/_firewall-pass.ts [PORTS]
  *
@@ -15,7 +15,8 @@
  * to run on a shared machine. docs/agent.md quotes its figures.
  */
 import { OvsFirewall, type FirewallPort } from '../lib/firewall/index.js';
-import { FlowTable, applyExtensionChange, flowModOf } from '../lib/bridges/index.js';
+import { FlowTable } from '../lib/flows/flow-table.js';
+import { flowModsOf } from '../lib/flows/installer.js';
 import type { SecurityGroupInfo, SecurityGroupRule } from '../lib/control-plane/types.js';
 import { OpenFlowSwitch } from '../protocol/openflow/connection/index.js';
 import { OvsSandbox } from '../testing/sandbox.js';
@@ -54,11 +55,11 @@ try {
   const table = new FlowTable('br-int', COOKIE);
   const fw = new OvsFirewall();
   // As the agent does at start: the firewall's own flows, installed before any port.
-  for (const c of fw.initialize()) applyExtensionChange(table, 'fw', c);
+  fw.initialize(table);
   const send = async (): Promise<void> => {
     const changes = table.takeChanges();
     const bundle = sw.bundle();
-    await bundle.addAll(changes.adds.map((f) => flowModOf(f, COOKIE)));
+    await bundle.addAll(flowModsOf(changes, COOKIE));
     await bundle.commit();
     table.commit(changes);
   };
@@ -69,15 +70,12 @@ try {
     const t0 = performance.now();
     fw.updateSecurityGroupInfo(info);
     fw.setupPortFilters(ports);
-    let flows = 0;
-    for (const c of fw.flush()) {
-      flows++;
-      applyExtensionChange(table, 'fw', c);
-    }
+    fw.flush();
     const t1 = performance.now();
     const changes = table.takeChanges();
+    const flows = changes.adds.length;
     const bundle = sw.bundle();
-    await bundle.addAll(changes.adds.map((f) => flowModOf(f, COOKIE)));
+    await bundle.addAll(flowModsOf(changes, COOKIE));
     const t2 = performance.now();
     await bundle.commit();
     const t3 = performance.now();
@@ -93,7 +91,7 @@ try {
   console.log(JSON.stringify({
     ports: ports.length, flows: r.flows, firewallMs: ms(r.firewallMs), encodeSendMs: ms(r.encodeSendMs), commitWaitMs: ms(r.commitWaitMs),
     heapKeptMiB: Math.round((kept / 2 ** 20) * 100) / 100, heapKeptPerFlowBytes: Math.round(kept / r.flows),
-    flowsInTable: table.size, firewallFlows: fw.flowCount,
+    flowsInTable: table.size, firewallFlows: fw.wantedFlows().length,
   }));
   await sw.close();
 } finally {

@@ -42,6 +42,8 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { PassSummary } from '../lib/agent/agent.js';
+import { flowText } from '../lib/flows/flow.js';
+import { FlowTable } from '../lib/flows/flow-table.js';
 import { runAgent, type RunningAgent } from '../lib/agent/run.js';
 import { loadConfig, type AgentConfig } from '../lib/config/index.js';
 import { LocalControlPlane } from '../lib/control-plane/local/index.js';
@@ -134,7 +136,8 @@ const FLOOR_COOKIE = 0xf100dn;
 
 /** The firewall's flows for `count` ports of the benchmark's shape (its own ofports and VLAN, so nothing collides). */
 function firewallFlowFile(dir: string, count: number, name: string): string {
-  const fw = createFirewall('openvswitch', { cookie: FLOOR_COOKIE });
+  const table = new FlowTable('br-int', FLOOR_COOKIE);
+  const fw = createFirewall('openvswitch', { flows: table });
   fw.updateSecurityGroupInfo({
     rules: { 'sg-bench': SG_RULES.map((r) => ({ ...r, securityGroupId: 'sg-bench' })) }, stateful: { 'sg-bench': true }, members: {},
   });
@@ -144,7 +147,9 @@ function firewallFlowFile(dir: string, count: number, name: string): string {
   }));
   fw.setupPortFilters(ports);
   const file = join(dir, name);
-  writeFileSync(file, fw.flush().filter((c) => c.op === 'add').map((c) => `add ${c.text}\n`).join(''));
+  fw.flush();
+  const cookie = `cookie=0x${FLOOR_COOKIE.toString(16)},`;
+  writeFileSync(file, table.takeChanges().adds.map((f) => `add ${cookie}${flowText(f)}\n`).join(''));
   return file;
 }
 

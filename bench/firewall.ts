@@ -24,10 +24,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SecurityGroupInfo, SecurityGroupRule } from '../lib/control-plane/types.js';
-import { changesToOfctlLines, OvsFirewall, type FirewallPort, type FlowChange } from '../lib/firewall/index.js';
+import { OvsFirewall, type FirewallPort } from '../lib/firewall/index.js';
+import { flowText, keyText } from '../lib/flows/flow.js';
+import type { FlowChanges } from '../lib/flows/flow-table.js';
+import { flowModsOf } from '../lib/flows/installer.js';
 import { OpenFlowSwitch } from '../protocol/openflow/connection/index.js';
-import { extensionAdd, flowModOf } from '../lib/bridges/index.js';
-import { parseFlow, parseFlowFile } from '../protocol/openflow/text/index.js';
+import { parseFlowFile } from '../protocol/openflow/text/index.js';
 import { OvsSandbox } from '../testing/sandbox.js';
 import { runNeutron } from '../testing/neutron-firewall-oracle.js';
 import type { BenchSuite } from './report.js';
@@ -87,16 +89,29 @@ const withMember = (info: SecurityGroupInfo, extra: [string, string] | undefined
   members: { [SG]: { IPv4: extra ? [...info.members[SG].IPv4, extra] : info.members[SG].IPv4, IPv6: [] } },
 });
 
+/** What the firewall changed in its table since the last call, taken as sent. */
+function taken(fw: OvsFirewall): FlowChanges {
+  const c = fw.flows.takeChanges();
+  fw.flows.commit(c);
+  return c;
+}
+
+/** The same changes as `ovs-ofctl --bundle add-flows` lines. */
+function ofctlLines(c: FlowChanges): string {
+  const cookie = `cookie=0x${BENCH_COOKIE.toString(16)},`;
+  return [...c.adds.map((f) => `add ${cookie}${flowText(f)}\n`), ...c.deletes.map((k) => `delete_strict ${keyText(k)}\n`)].join('');
+}
+
 /**
- * Our install path, as the agent takes it: each add's OpenFlow form as the
- * firewall built it (deletes, which carry only their identity, parsed), all
- * sent as one ordered atomic bundle. Returns the seconds spent turning the
- * changes into FlowMods (part of the total).
+ * Our install path, as the agent takes it: each flow-mod built from the
+ * table's changes (installer.ts), all sent as one ordered atomic bundle.
+ * Returns the seconds spent turning the changes into FlowMods (part of the
+ * total).
  */
-async function installOurs(sw: OpenFlowSwitch, changes: readonly FlowChange[]): Promise<number> {
+async function installOurs(sw: OpenFlowSwitch, changes: FlowChanges): Promise<number> {
   // Everything is ready before the bundle opens: ovs-vswitchd discards a bundle left idle too long.
   const t = process.hrtime.bigint();
-  const mods = changes.map((c) => (c.op === 'add' ? flowModOf(extensionAdd(c), BENCH_COOKIE) : parseFlow(c.text, { command: c.op })));
+  const mods = [...flowModsOf(changes, BENCH_COOKIE)];
   const parsed = Number(process.hrtime.bigint() - t) / 1e9;
   const bundle = sw.bundle({ atomic: true, ordered: true });
   // addAll yields while the socket drains, so ovs-vswitchd never sees the bundle idle.
@@ -126,7 +141,7 @@ const suite: BenchSuite = {
     for (let r = 0; r < runs; r++) {
       last = programmed(N);
       oursCompute.push(last.seconds);
-      flowCount = last.fw.flowCount;
+      flowCount = last.fw.wantedFlows().length;
     }
 
     // Compute and membership refresh, Neutron (its agent refreshes every port of the group).
@@ -146,14 +161,15 @@ const suite: BenchSuite = {
     if (quick) notes.push('quick run: Neutron measured once');
 
     // Linearity.
-    const c250 = programmed(250).fw.flowCount;
-    const c500 = programmed(500).fw.flowCount;
+    const c250 = programmed(250).fw.wantedFlows().length;
+    const c500 = programmed(500).fw.wantedFlows().length;
     const perPortA = (c500 - c250) / 250;
     const perPortB = (flowCount - c500) / 500;
     notes.push(`flow count 250/500/1000 ports: ${c250}/${c500}/${flowCount}; flows per extra port ${perPortA} then ${perPortB} (${perPortA === perPortB ? 'linear' : 'NOT linear'})`);
 
     // One membership change: a member joins, then leaves, alternately.
     const fw = last!.fw;
+    taken(fw);
     const change: number[] = [];
     const changeCpu: number[] = [];
     let mods = 0;
@@ -162,7 +178,9 @@ const suite: BenchSuite = {
       const cpu = process.cpuUsage();
       const t = process.hrtime.bigint();
       fw.updateSecurityGroupInfo(next);
-      mods = fw.flush().length;
+      fw.flush();
+      const c = taken(fw);
+      mods = c.adds.length + c.deletes.length;
       change.push(Number(process.hrtime.bigint() - t) / 1e6);
       const used = process.cpuUsage(cpu);
       changeCpu.push((used.user + used.system) / 1000);
@@ -183,18 +201,19 @@ const suite: BenchSuite = {
       const sw = await OpenFlowSwitch.connect(`unix:${sb.mgmtSocket('br-int')}`);
       try {
         const fresh = new OvsFirewall();
-        let all = fresh.initialize();
+        fresh.initialize();
         fresh.updateSecurityGroupInfo(info);
         fresh.setupPortFilters(ports);
-        all = all.concat(fresh.flush());
-        writeFileSync(join(dir, 'ours'), changesToOfctlLines(all));
+        fresh.flush();
+        const all = taken(fresh);
+        writeFileSync(join(dir, 'ours'), ofctlLines(all));
         const count = async (): Promise<number> => (await sb.ofctl('-O', 'OpenFlow13', '--no-stats', 'dump-flows', 'br-int')).split('\n').filter((l) => l.includes('actions=')).length;
         for (let r = 0; r < 3; r++) {
           await sb.ofctl('del-flows', 'br-int');
           let parsed = 0;
           install.push(await timeIt(async () => (parsed = await installOurs(sw, all))));
           parseShare.push(parsed);
-          if (r === 0) notes.push(`flows on the bridge after our install: ${await count()} (computed ${all.length})`);
+          if (r === 0) notes.push(`flows on the bridge after our install: ${await count()} (computed ${all.adds.length})`);
           await sb.ofctl('del-flows', 'br-int');
           installOfctl.push(await timeIt(() => sb.ofctl('-O', 'OpenFlow13', '--bundle', 'add-flows', 'br-int', join(dir, 'ours'))));
           await sb.ofctl('del-flows', 'br-int');
@@ -207,16 +226,17 @@ const suite: BenchSuite = {
           const next = withMember(info, i % 2 === 0 ? ['10.201.0.1', 'fa:16:3e:ff:00:02'] : undefined);
           const t = process.hrtime.bigint();
           fresh.updateSecurityGroupInfo(next);
-          const changes = fresh.flush();
+          fresh.flush();
+          const changes = taken(fresh);
           if (i % 6 < 2) {
             await installOurs(sw, changes);
             applyOurs.push(Number(process.hrtime.bigint() - t) / 1e6);
           } else if (i % 6 < 4) {
-            writeFileSync(join(dir, 'change'), changesToOfctlLines(changes));
+            writeFileSync(join(dir, 'change'), ofctlLines(changes));
             await installFromText(sw, join(dir, 'change'));
             applyText.push(Number(process.hrtime.bigint() - t) / 1e6);
           } else {
-            writeFileSync(join(dir, 'change'), changesToOfctlLines(changes));
+            writeFileSync(join(dir, 'change'), ofctlLines(changes));
             await sb.ofctl('-O', 'OpenFlow13', '--bundle', 'add-flows', 'br-int', join(dir, 'change'));
             applyOfctl.push(Number(process.hrtime.bigint() - t) / 1e6);
           }

@@ -10,9 +10,10 @@ export { StatusServer, readStatus, formatStatus, StatusUnavailableError } from '
 export { LocalVlanManager, VlanPoolExhaustedError, type LocalVlanMapping } from './agent/local-vlans.js';
 export type { SwitchDatabase, FlowChannel, VifRow, BridgeRow, DbChange, FlowChannelEvent, PortTagUpdate, PortSpec, BridgeSettings } from './agent/switch.js';
 export { ReplicaDatabase } from './agent/ovs/replica-database.js';
-export { OpenFlowBridgeChannel, canonicalFlowText } from './agent/ovs/openflow-channel.js';
+export { OpenFlowBridgeChannel } from './agent/ovs/openflow-channel.js';
 export * from './config/index.js';
 export * from './control-plane/types.js';
 export { LocalControlPlane, parseDesiredState, StateFileError, type DesiredState } from './control-plane/local/index.js';
 export * as bridges from './bridges/index.js';
+export * as flows from './flows/index.js';
 export { createLogger, silentLogger, type Logger } from './log.js';

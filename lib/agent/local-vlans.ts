@@ -1,12 +1,12 @@
 /**
  * Local VLAN ids: one per network on this host, 1–4094, taken when a network
  * gets its first port and returned with its last (Neutron's vlanmanager.py,
- * reference §4.6). After a restart the ids written in the Port rows
+ * docs/design.md#ovsdb-what-is-read-and-written). After a restart the ids written in the Port rows
  * (`tag` + `other_config:net_uuid/segmentation_id`) are reserved as hints so
  * every network gets its old id back and no port's tag changes.
  */
 import { MAX_VLAN_TAG, MIN_VLAN_TAG } from '../bridges/constants.js';
-import type { NetworkType } from '../control-plane/types.js';
+import type { NetworkType } from '../model/index.js';
 
 export interface LocalVlanMapping {
   networkId: string;

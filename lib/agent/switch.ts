@@ -5,9 +5,9 @@
  * protocol/ovsdb and protocol/openflow; keeping them narrow keeps the loop
  * readable and lets the protocol libraries evolve underneath.
  */
-import type { Flow, FlowChanges } from '../bridges/index.js';
+import type { FlowSession } from '../flows/installer.js';
 
-/** An Interface row joined with its Port and Bridge, as the agent reads it (§3.6). */
+/** An Interface row joined with its Port and Bridge, as the agent reads it (docs/design.md#ovsdb-what-is-read-and-written). */
 export interface VifRow {
   /** Interface name (also the Port name for VIFs). */
   name: string;
@@ -98,17 +98,9 @@ export type FlowChannelEvent =
   | { kind: 'connected' }
   | { kind: 'disconnected'; error?: Error };
 
-export interface FlowChannel {
+/** One bridge's OpenFlow session, reconnecting by itself; flows go through it (lib/flows/installer.ts). */
+export interface FlowChannel extends FlowSession {
   readonly bridge: string;
-  /**
-   * Sends one ordered, atomic bundle (strict deletes, then adds, with the
-   * given cookie), without waiting per message, closed by one barrier.
-   * Resolves once the switch committed it; rejects and changes nothing
-   * otherwise.
-   */
-  commit(changes: FlowChanges, cookie: bigint): Promise<void>;
-  /** Every flow on the bridge; `expires` when it has an idle or hard timeout (the agent's own flows never do). */
-  dumpFlows(table?: number): Promise<Array<{ flow: Flow; cookie: bigint; durationSec?: number; expires?: boolean }>>;
   onEvent(listener: (event: FlowChannelEvent) => void): () => void;
   close(): Promise<void>;
 }

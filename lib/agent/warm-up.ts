@@ -17,8 +17,9 @@
  * warms the same code).
  */
 import { OvsFirewall, type FirewallPort } from '../firewall/index.js';
-import type { SecurityGroupInfo, SecurityGroupRule } from '../control-plane/types.js';
-import { FlowTable, applyExtensionChange, flowModOf } from '../bridges/index.js';
+import type { SecurityGroupInfo, SecurityGroupRule } from '../model/index.js';
+import { addOf } from '../flows/flow.js';
+import { FlowTable } from '../flows/flow-table.js';
 import { Outbox, type OutboxSink } from '../../protocol/openflow/connection/outbox.js';
 import { encodeMessage } from '../../protocol/openflow/messages.js';
 import { OFPBF } from '../../protocol/openflow/constants.js';
@@ -70,17 +71,17 @@ export function warmUpFlowPath(ports = 10, rounds = 3, sink: OutboxSink = nowher
   const outbox = new Outbox(sink, { slabBytes: 256 * 1024 });
   let flows = 0;
   for (let r = 0; r < rounds; r++) {
-    const firewall = new OvsFirewall();
     const table = new FlowTable('warm-up', 1n);
+    const firewall = new OvsFirewall({ flows: table });
     const { ports: made, info } = madeUpPorts(ports);
-    for (const c of firewall.initialize()) applyExtensionChange(table, 'fw', c);
+    firewall.initialize();
     firewall.updateSecurityGroupInfo(info);
     firewall.setupPortFilters(made);
-    for (const c of firewall.flush()) applyExtensionChange(table, 'fw', c);
+    firewall.flush();
     const changes = table.takeChanges();
     for (const f of changes.adds) {
       outbox.begin();
-      encodeMessage(outbox, { type: 'bundle_add_message', xid: 0, bundleId: 0, flags: OFPBF.ATOMIC | OFPBF.ORDERED, message: flowModOf(f, 1n) });
+      encodeMessage(outbox, { type: 'bundle_add_message', xid: 0, bundleId: 0, flags: OFPBF.ATOMIC | OFPBF.ORDERED, message: addOf(f, 1n) });
       outbox.end();
       flows++;
     }
@@ -89,4 +90,28 @@ export function warmUpFlowPath(ports = 10, rounds = 3, sink: OutboxSink = nowher
   outbox.flush();
   outbox.discard();
   return { flows, ms: performance.now() - start };
+}
+
+/**
+ * Runs the warm-up a round per event-loop turn (~15–60 ms each), so that a
+ * port plugged meanwhile waits for one round at most; `idle` turning false
+ * ends it. Resolves with what it did, or undefined when it did nothing.
+ */
+export async function warmUpWhileIdle(idle: () => boolean, onError: (err: Error) => void, rounds = 3, ports = 10): Promise<WarmUpResult | undefined> {
+  let flows = 0;
+  let ms = 0;
+  for (let r = 0; r < rounds; r++) {
+    if (r > 0) await new Promise((resolve) => setImmediate(resolve));
+    if (!idle()) break;
+    try {
+      const round = warmUpFlowPath(ports, 1);
+      flows += round.flows;
+      ms += round.ms;
+    } catch (err) {
+      // Only a bug could get here; the real path reports its own errors.
+      onError(err as Error);
+      return undefined;
+    }
+  }
+  return flows === 0 ? undefined : { flows, ms };
 }

@@ -1,11 +1,14 @@
 /**
- * The integration bridge's pipeline, one method per intention
- * (Neutron's br_int.py; reference §3.7). Methods only change the desired
- * flows; the agent sends the difference in one bundle per pass.
+ * The integration bridge's pipeline, one method per intention (as Neutron's
+ * br_int.py names them; docs/design.md#br-int-integration-bridge). Methods
+ * only change the desired flows; the agent sends the difference in one
+ * bundle per pass.
  */
+import { apply, applyThenGoto, DROP, gotoTable, NORMAL, PUSH_VLAN, setVlanVid } from '../flows/actions.js';
+import { flow, type DesiredFlow } from '../flows/flow.js';
+import { FlowTable } from '../flows/flow-table.js';
+import { dlVlan, inPort, UNTAGGED } from '../flows/match.js';
 import { DEAD_VLAN_TAG, Table } from './constants.js';
-import { flow, vlanVidField, type Flow } from './flow.js';
-import { FlowTable } from './flow-table.js';
 
 export interface LocalVlanOnPhys {
   networkId: string;
@@ -17,6 +20,8 @@ export interface LocalVlanOnPhys {
   intPatchOfport: number;
 }
 
+const TO_RATE_LIMIT = gotoTable(Table.PACKET_RATE_LIMIT);
+
 export class IntegrationBridge {
   readonly flows: FlowTable;
 
@@ -24,29 +29,29 @@ export class IntegrationBridge {
     this.flows = new FlowTable(name, cookie);
   }
 
-  /** The T23 drop flow whose disappearance tells that ovs-vswitchd lost its tables (§3.10). */
+  /** The table 23 drop flow whose disappearance tells that ovs-vswitchd lost its tables. */
   installCanary(): void {
-    this.flows.replace('canary', [flow(Table.CANARY, 0, '', 'drop')]);
+    this.flows.replace('canary', [flow(Table.CANARY, 0, [], DROP)]);
   }
 
   /** `setup_default_table`: the fixed skeleton every port's traffic goes through. */
   setupDefaultTableFlows(): void {
     this.installCanary();
     this.flows.replace('setup', [
-      flow(Table.LOCAL_SWITCHING, 0, '', `goto_table:${Table.PACKET_RATE_LIMIT}`),
-      flow(Table.PACKET_RATE_LIMIT, 0, '', `goto_table:${Table.TRANSIENT}`),
-      flow(Table.TRANSIENT, 3, '', 'NORMAL'),
-      flow(Table.ARP_SPOOF, 0, '', 'drop'),
-      flow(Table.LOCAL_SWITCHING, 65535, `dl_vlan=${DEAD_VLAN_TAG}`, 'drop'),
-      flow(Table.TRANSIENT_EGRESS, 3, '', 'NORMAL'),
-      flow(Table.LOCAL_EGRESS, 0, '', `goto_table:${Table.PACKET_RATE_LIMIT}`),
-      flow(Table.LOCAL_IP, 0, '', `goto_table:${Table.PACKET_RATE_LIMIT}`),
+      flow(Table.LOCAL_SWITCHING, 0, [], TO_RATE_LIMIT),
+      flow(Table.PACKET_RATE_LIMIT, 0, [], gotoTable(Table.TRANSIENT)),
+      flow(Table.TRANSIENT, 3, [], apply(NORMAL)),
+      flow(Table.ARP_SPOOF, 0, [], DROP),
+      flow(Table.LOCAL_SWITCHING, 65535, [dlVlan(DEAD_VLAN_TAG)], DROP),
+      flow(Table.TRANSIENT_EGRESS, 3, [], apply(NORMAL)),
+      flow(Table.LOCAL_EGRESS, 0, [], TO_RATE_LIMIT),
+      flow(Table.LOCAL_IP, 0, [], TO_RATE_LIMIT),
     ]);
   }
 
   /** Drops everything from a physical bridge's patch until its VLANs are provisioned. */
   dropFromPhysPatch(physBridge: string, intPatchOfport: number): void {
-    this.flows.replace(`phys:${physBridge}`, [flow(Table.LOCAL_SWITCHING, 2, `in_port=${intPatchOfport}`, 'drop')]);
+    this.flows.replace(`phys:${physBridge}`, [dropFrom(intPatchOfport)]);
   }
 
   /** Translates the network's wire VLAN (or no VLAN, flat) arriving from br-phys into its local VLAN. */
@@ -60,7 +65,7 @@ export class IntegrationBridge {
 
   /** port_dead: the port is on VLAN 4095 and everything it sends is dropped. */
   installDeadPortDrop(portId: string, ofport: number): void {
-    this.flows.replace(`dead:${portId}`, [flow(Table.LOCAL_SWITCHING, 2, `in_port=${ofport}`, 'drop')]);
+    this.flows.replace(`dead:${portId}`, [dropFrom(ofport)]);
   }
 
   /** port_alive. */
@@ -74,7 +79,7 @@ export class IntegrationBridge {
    * name, so it never touches the port's own flows.
    */
   installDeadInterfaceDrop(name: string, ofport: number): void {
-    this.flows.replace(`dead-iface:${name}`, [flow(Table.LOCAL_SWITCHING, 2, `in_port=${ofport}`, 'drop')]);
+    this.flows.replace(`dead-iface:${name}`, [dropFrom(ofport)]);
   }
 
   removeDeadInterfaceDrop(name: string): void {
@@ -82,12 +87,15 @@ export class IntegrationBridge {
   }
 }
 
-function localVlanFlow(v: LocalVlanOnPhys): Flow {
-  const goto = `goto_table:${Table.PACKET_RATE_LIMIT}`;
+function dropFrom(ofport: number): DesiredFlow {
+  return flow(Table.LOCAL_SWITCHING, 2, [inPort(ofport)], DROP);
+}
+
+function localVlanFlow(v: LocalVlanOnPhys): DesiredFlow {
   if (v.networkType === 'vlan') {
-    return flow(Table.LOCAL_SWITCHING, 3, `in_port=${v.intPatchOfport},dl_vlan=${v.segmentationId}`,
-      `${vlanVidField(v.lvid)},${goto}`);
+    return flow(Table.LOCAL_SWITCHING, 3, [inPort(v.intPatchOfport), dlVlan(v.segmentationId!)],
+      applyThenGoto([setVlanVid(v.lvid)], Table.PACKET_RATE_LIMIT));
   }
-  return flow(Table.LOCAL_SWITCHING, 3, `in_port=${v.intPatchOfport},vlan_tci=0x0000/0x1fff`,
-    `push_vlan:0x8100,${vlanVidField(v.lvid)},${goto}`);
+  return flow(Table.LOCAL_SWITCHING, 3, [inPort(v.intPatchOfport), UNTAGGED],
+    applyThenGoto([PUSH_VLAN, setVlanVid(v.lvid)], Table.PACKET_RATE_LIMIT));
 }

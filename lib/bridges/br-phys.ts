@@ -1,10 +1,13 @@
 /**
- * A physical bridge's pipeline (Neutron's br_phys.py; reference §3.8): local
- * VLANs leaving br-int become the network's wire VLAN, or untagged for flat.
+ * A physical bridge's pipeline (Neutron's br_phys.py;
+ * docs/design.md#physical-bridges-bridge_mappings): local VLANs leaving
+ * br-int become the network's wire VLAN, or untagged for flat.
  */
+import { apply, DROP, NORMAL, POP_VLAN, setVlanVid } from '../flows/actions.js';
+import { flow } from '../flows/flow.js';
+import { FlowTable } from '../flows/flow-table.js';
+import { dlVlan, inPort } from '../flows/match.js';
 import { Table } from './constants.js';
-import { flow, vlanVidField } from './flow.js';
-import { FlowTable } from './flow-table.js';
 
 export interface LocalVlanToWire {
   networkId: string;
@@ -23,18 +26,19 @@ export class PhysicalBridge {
   }
 
   setupDefaultTableFlows(): void {
-    this.flows.replace('setup', [flow(Table.LOCAL_SWITCHING, 0, '', 'NORMAL')]);
+    this.flows.replace('setup', [flow(Table.LOCAL_SWITCHING, 0, [], apply(NORMAL))]);
   }
 
   /** Nothing from br-int passes until a local VLAN is provisioned. */
   dropFromIntPatch(physPatchOfport: number): void {
-    this.flows.replace('patch', [flow(Table.LOCAL_SWITCHING, 2, `in_port=${physPatchOfport}`, 'drop')]);
+    this.flows.replace('patch', [flow(Table.LOCAL_SWITCHING, 2, [inPort(physPatchOfport)], DROP)]);
   }
 
   provisionLocalVlan(v: LocalVlanToWire): void {
-    const match = `in_port=${v.physPatchOfport},dl_vlan=${v.lvid}`;
-    const actions = v.networkType === 'vlan' ? `${vlanVidField(v.segmentationId ?? 0)},NORMAL` : 'pop_vlan,NORMAL';
-    this.flows.replace(`net:${v.networkId}`, [flow(Table.LOCAL_SWITCHING, 4, match, actions)]);
+    const toWire = v.networkType === 'vlan' ? setVlanVid(v.segmentationId ?? 0) : POP_VLAN;
+    this.flows.replace(`net:${v.networkId}`, [
+      flow(Table.LOCAL_SWITCHING, 4, [inPort(v.physPatchOfport), dlVlan(v.lvid)], apply(toWire, NORMAL)),
+    ]);
   }
 
   reclaimLocalVlan(networkId: string): void {

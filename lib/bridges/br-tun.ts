@@ -1,13 +1,18 @@
 /**
- * The tunnel bridge's pipeline (Neutron's br_tun.py; reference §3.9): local
- * VLANs from br-int become tunnel ids and back, flooding goes to every tunnel
- * of the network's type, and MACs seen on a tunnel are learnt into table 20.
+ * The tunnel bridge's pipeline (Neutron's br_tun.py;
+ * docs/design.md#br-tun-tunnel-bridge): local VLANs from br-int become
+ * tunnel ids and back, flooding goes to every tunnel of the network, and
+ * MACs seen on a tunnel are learnt into table 20.
  */
+import {
+  apply, applyThenGoto, DROP, gotoTable, IN_PORT, learn, move, output, POP_VLAN, PUSH_VLAN, setField, setTunnelId,
+  setVlanVid, whole, type Instructions,
+} from '../flows/actions.js';
+import { flow } from '../flows/flow.js';
+import { FlowTable } from '../flows/flow-table.js';
+import { address, BROADCAST_DST, dlVlan, ethDst, ethType, inPort, MULTICAST_DST, tunId, UNICAST_DST } from '../flows/match.js';
+import type { TunnelType } from '../model/index.js';
 import { TUNNEL_TABLE, Table } from './constants.js';
-import { formatCookie } from './cookie.js';
-import { flow, tunIdField, vlanVidField } from './flow.js';
-import { FlowTable } from './flow-table.js';
-import type { TunnelType } from '../control-plane/types.js';
 
 export interface LocalVlanOnTunnel {
   networkId: string;
@@ -16,14 +21,29 @@ export interface LocalVlanOnTunnel {
   lvid: number;
 }
 
+/** How long a MAC learnt from a tunnel is kept (Neutron's learn(hard_timeout=300)). */
+const LEARNT_MAC_SECONDS = 300;
+const ARP = ethType(0x0806);
+
 /**
- * NXActionLearn of table 10: remember which tunnel a MAC came from. The
- * flows it learns into table 20 carry the bridge's cookie, as Neutron's do
- * (docs/agent.md, "Bridge settings"), so they count as the agent's.
+ * NXActionLearn of table 10: remember which tunnel a MAC came from (match
+ * the frame's VLAN and the MAC as destination; strip the tag, set the tunnel
+ * id, out the tunnel port). The flows it learns into table 20 carry the
+ * bridge's cookie, as Neutron's do, so they count as the agent's.
  */
-function learnAction(cookie: bigint): string {
-  return `learn(table=20,hard_timeout=300,priority=1,cookie=${formatCookie(cookie)},NXM_OF_VLAN_TCI[0..11],` +
-    'NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[])';
+function learnFromTunnel(cookie: bigint, patchIntOfport: number): Instructions {
+  const vlan12 = { field: 'vlan_tci' as const, ofs: 0, nBits: 12 };
+  return apply(learn({
+    tableId: Table.UCAST_TO_TUN, priority: 1, idleTimeout: 0, hardTimeout: LEARNT_MAC_SECONDS, cookie, flags: 0,
+    finIdleTimeout: 0, finHardTimeout: 0,
+    specs: [
+      { kind: 'match_field', src: vlan12, dst: vlan12 },
+      { kind: 'match_field', src: whole('eth_src', 48), dst: whole('eth_dst', 48) },
+      { kind: 'load_immediate', value: 0n, dst: whole('vlan_tci', 16) },
+      { kind: 'load_field', src: whole('tun_id', 64), dst: whole('tun_id', 64) },
+      { kind: 'output_field', src: whole('in_port', 32) },
+    ],
+  }), output(patchIntOfport));
 }
 
 export class TunnelBridge {
@@ -35,21 +55,21 @@ export class TunnelBridge {
 
   setupDefaultTableFlows(patchIntOfport: number, opts: { arpResponder: boolean }): void {
     const flows = [
-      flow(Table.LOCAL_SWITCHING, 1, `in_port=${patchIntOfport}`, `goto_table:${Table.PATCH_LV_TO_TUN}`),
-      flow(Table.LOCAL_SWITCHING, 0, '', 'drop'),
-      flow(Table.PATCH_LV_TO_TUN, 0, 'dl_dst=00:00:00:00:00:00/01:00:00:00:00:00', `goto_table:${Table.UCAST_TO_TUN}`),
-      flow(Table.PATCH_LV_TO_TUN, 0, 'dl_dst=01:00:00:00:00:00/01:00:00:00:00:00', `goto_table:${Table.FLOOD_TO_TUN}`),
-      flow(Table.GRE_TUN_TO_LV, 0, '', 'drop'),
-      flow(Table.VXLAN_TUN_TO_LV, 0, '', 'drop'),
-      flow(Table.GENEVE_TUN_TO_LV, 0, '', 'drop'),
-      flow(Table.LEARN_FROM_TUN, 1, '', `${learnAction(this.flows.cookie)},output:${patchIntOfport}`),
-      flow(Table.UCAST_TO_TUN, 0, '', `goto_table:${Table.FLOOD_TO_TUN}`),
-      flow(Table.FLOOD_TO_TUN, 0, '', 'drop'),
+      flow(Table.LOCAL_SWITCHING, 1, [inPort(patchIntOfport)], gotoTable(Table.PATCH_LV_TO_TUN)),
+      flow(Table.LOCAL_SWITCHING, 0, [], DROP),
+      flow(Table.PATCH_LV_TO_TUN, 0, [UNICAST_DST], gotoTable(Table.UCAST_TO_TUN)),
+      flow(Table.PATCH_LV_TO_TUN, 0, [MULTICAST_DST], gotoTable(Table.FLOOD_TO_TUN)),
+      flow(Table.GRE_TUN_TO_LV, 0, [], DROP),
+      flow(Table.VXLAN_TUN_TO_LV, 0, [], DROP),
+      flow(Table.GENEVE_TUN_TO_LV, 0, [], DROP),
+      flow(Table.LEARN_FROM_TUN, 1, [], learnFromTunnel(this.flows.cookie, patchIntOfport)),
+      flow(Table.UCAST_TO_TUN, 0, [], gotoTable(Table.FLOOD_TO_TUN)),
+      flow(Table.FLOOD_TO_TUN, 0, [], DROP),
     ];
     if (opts.arpResponder) {
       flows.push(
-        flow(Table.PATCH_LV_TO_TUN, 1, 'arp,dl_dst=ff:ff:ff:ff:ff:ff', `goto_table:${Table.ARP_RESPONDER}`),
-        flow(Table.ARP_RESPONDER, 0, '', `goto_table:${Table.FLOOD_TO_TUN}`),
+        flow(Table.PATCH_LV_TO_TUN, 1, [ARP, BROADCAST_DST], gotoTable(Table.ARP_RESPONDER)),
+        flow(Table.ARP_RESPONDER, 0, [], gotoTable(Table.FLOOD_TO_TUN)),
       );
     }
     this.flows.replace('setup', flows);
@@ -58,7 +78,7 @@ export class TunnelBridge {
   /** Traffic arriving on a tunnel port goes to its type's tunnel-id table. */
   addTunnelPort(portName: string, ofport: number, tunnelType: TunnelType): void {
     this.flows.replace(`tunnel:${portName}`, [
-      flow(Table.LOCAL_SWITCHING, 1, `in_port=${ofport}`, `goto_table:${TUNNEL_TABLE[tunnelType]}`),
+      flow(Table.LOCAL_SWITCHING, 1, [inPort(ofport)], gotoTable(TUNNEL_TABLE[tunnelType])),
     ]);
   }
 
@@ -69,8 +89,8 @@ export class TunnelBridge {
   /** Packets of the network's tunnel id get its local VLAN and go to learning. */
   provisionLocalVlan(v: LocalVlanOnTunnel): void {
     this.flows.replace(`net:${v.networkId}`, [
-      flow(TUNNEL_TABLE[v.networkType], 1, `tun_id=0x${v.segmentationId.toString(16)}`,
-        `push_vlan:0x8100,${vlanVidField(v.lvid)},goto_table:${Table.LEARN_FROM_TUN}`),
+      flow(TUNNEL_TABLE[v.networkType], 1, [tunId(v.segmentationId)],
+        applyThenGoto([PUSH_VLAN, setVlanVid(v.lvid)], Table.LEARN_FROM_TUN)),
     ]);
   }
 
@@ -88,16 +108,16 @@ export class TunnelBridge {
       this.flows.remove(`flood:${networkId}`);
       return;
     }
-    const outputs = [...tunnelOfports].sort((a, b) => a - b).map((p) => `output:${p}`).join(',');
+    const outputs = [...tunnelOfports].sort((a, b) => a - b).map(output);
     this.flows.replace(`flood:${networkId}`, [
-      flow(Table.FLOOD_TO_TUN, 1, `dl_vlan=${lvid}`, `pop_vlan,${tunIdField(segmentationId)},${outputs}`),
+      flow(Table.FLOOD_TO_TUN, 1, [dlVlan(lvid)], apply(POP_VLAN, setTunnelId(segmentationId), ...outputs)),
     ]);
   }
 
   /** l2pop: a known remote MAC goes straight to its tunnel. */
   installUnicastToTun(networkId: string, lvid: number, segmentationId: number, mac: string, ofport: number): void {
     this.flows.replace(`ucast:${networkId}:${mac}`, [
-      flow(Table.UCAST_TO_TUN, 2, `dl_vlan=${lvid},dl_dst=${mac}`, `pop_vlan,${tunIdField(segmentationId)},output:${ofport}`),
+      flow(Table.UCAST_TO_TUN, 2, [dlVlan(lvid), ethDst(mac)], apply(POP_VLAN, setTunnelId(segmentationId), output(ofport))),
     ]);
   }
 
@@ -105,14 +125,13 @@ export class TunnelBridge {
     this.flows.remove(`ucast:${networkId}:${mac}`);
   }
 
-  /** l2pop + arp_responder: answer ARP for a known remote IP locally. */
+  /** l2pop + arp_responder: answer ARP for a known remote IP locally (turn the request into the reply, back out). */
   installArpResponder(networkId: string, lvid: number, ip: string, mac: string): void {
-    const actions = [
-      'set_field:2->arp_op', 'move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[]', 'move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[]',
-      `set_field:${mac}->arp_sha`, `set_field:${ip}->arp_spa`, 'move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]',
-      `set_field:${mac}->eth_src`, 'IN_PORT',
-    ].join(',');
-    this.flows.replace(`arp:${networkId}:${ip}`, [flow(Table.ARP_RESPONDER, 1, `arp,dl_vlan=${lvid},arp_tpa=${ip}`, actions)]);
+    this.flows.replace(`arp:${networkId}:${ip}`, [flow(Table.ARP_RESPONDER, 1, [ARP, dlVlan(lvid), address('arp_tpa', ip)], apply(
+      setField('arp_op', 2), move(whole('arp_sha', 48), whole('arp_tha', 48)), move(whole('arp_spa', 32), whole('arp_tpa', 32)),
+      setField('arp_sha', mac), setField('arp_spa', ip), move(whole('eth_src', 48), whole('eth_dst', 48)),
+      setField('eth_src', mac), IN_PORT,
+    ))]);
   }
 
   deleteArpResponder(networkId: string, ip: string): void {

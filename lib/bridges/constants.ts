@@ -1,6 +1,6 @@
 /**
  * Neutron's OpenFlow table ids and OVS constants
- * (neutron_lib/plugins/ml2/ovs_constants.py; reference §3.3).
+ * (neutron_lib/plugins/ml2/ovs_constants.py; docs/design.md#the-pipeline).
  */
 export const Table = {
   // br-int
@@ -24,13 +24,6 @@ export const Table = {
   UCAST_TO_TUN: 20,
   ARP_RESPONDER: 21,
   FLOOD_TO_TUN: 22,
-} as const;
-
-/** Tables the stale-flow cleanup looks at, per bridge (§3.2). */
-export const CLEANUP_TABLES = {
-  int: [0, 1, 2, 23, 24, 25, 61, 30, 31, 59, 60, 62, 71, 72, 73, 77, 78, 81, 82, 91, 92, 93],
-  tun: [0, 1, 2, 3, 4, 6, 9, 10, 20, 21, 22],
-  phys: [0, 1, 2, 3],
 } as const;
 
 export const TUNNEL_TABLE = { gre: Table.GRE_TUN_TO_LV, vxlan: Table.VXLAN_TUN_TO_LV, geneve: Table.GENEVE_TUN_TO_LV } as const;

@@ -1,4 +1,4 @@
-/** Port names as Neutron derives them (reference §3.5). */
+/** Port names as Neutron derives them (docs/design.md#port-names). */
 import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { PEER_INTEGRATION_PREFIX, PEER_PHYSICAL_PREFIX } from './constants.js';

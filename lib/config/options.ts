@@ -1,8 +1,10 @@
 /**
  * The options of Neutron's openvswitch_agent.ini the agent reads, with
- * Neutron 21.0.0's defaults (reference §6), plus the `[ovs_agent]` section
+ * Neutron 21.0.0's defaults (docs/agent.md, Configuration), plus the `[ovs_agent]` section
  * for what only this agent has (the control plane and its status socket).
  */
+import { TUNNEL_TYPES } from '../model/index.js';
+
 export type OptionType =
   | { kind: 'string'; choices?: readonly string[] }
   | { kind: 'int'; min?: number; max?: number }
@@ -39,7 +41,6 @@ const dict = (help: string): OptionSpec => ({ type: { kind: 'dict' }, default: {
 /** The option, also read under its deprecated names or sections. */
 const was = (spec: OptionSpec, ...deprecated: DeprecatedName[]): OptionSpec => ({ ...spec, deprecated });
 
-export const TUNNEL_TYPES = ['gre', 'vxlan', 'geneve'] as const;
 
 export const OPTIONS = {
   DEFAULT: {
@@ -91,7 +92,7 @@ export const OPTIONS = {
     polling_interval: int(2, 'Seconds between full checks (canary); ports are event driven.', 1),
     minimize_polling: bool(true, 'Accepted for compatibility; ports are always event driven.'),
     ovsdb_monitor_respawn_interval: int(30, 'Accepted for compatibility.', 1),
-    tunnel_types: list([], 'Tunnel types: gre, vxlan, geneve.', TUNNEL_TYPES),
+    tunnel_types: list([], 'Tunnel types: vxlan, gre, geneve.', TUNNEL_TYPES),
     vxlan_udp_port: int(4789, 'UDP port of VXLAN tunnels.', 1, 65535),
     l2_population: bool(false, 'Use l2population fdb entries instead of flooding to every tunnel.'),
     arp_responder: bool(false, 'Answer ARP on br-tun (with l2_population).'),

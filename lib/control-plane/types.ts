@@ -4,47 +4,12 @@
  *
  * Two implementations exist: the embedded local one (a desired-state file on
  * disk, lib/control-plane/local/) and Neutron over RabbitMQ
- * (lib/control-plane/neutron/). The agent depends only on this file.
- *
- * Field names are camelCase versions of Neutron's dict keys
- * (../shared/reference/neutron-ovs-agent.md §1.7–1.9); the Neutron
- * implementation converts at its edge.
+ * (lib/control-plane/neutron/). The agent depends only on this file; the
+ * data it carries is lib/model's.
  */
+import type { FdbEntries, FdbIpChanges, PortDetails, SecurityGroupInfo, TunnelType } from '../model/index.js';
 
-export type NetworkType = 'flat' | 'vlan' | 'vxlan' | 'gre' | 'geneve' | 'local';
-export type TunnelType = 'vxlan' | 'gre' | 'geneve';
-
-export interface FixedIp {
-  subnetId: string;
-  ipAddress: string;
-}
-
-export interface AddressPair {
-  macAddress: string;
-  ipAddress: string;
-}
-
-/** A port the control plane knows and has bound to this host (§1.7, full reply). */
-export interface PortDetails {
-  /** The Neutron port UUID, which is also the OVS `external_ids:iface-id`. */
-  portId: string;
-  networkId: string;
-  /** Lowercase `aa:bb:cc:dd:ee:ff`. */
-  macAddress: string;
-  adminStateUp: boolean;
-  networkType: NetworkType;
-  /** VLAN id for `vlan`, VNI or key for tunnels; absent for `flat` and `local`. */
-  segmentationId?: number;
-  /** For `flat` and `vlan`. */
-  physicalNetwork?: string;
-  fixedIps: FixedIp[];
-  allowedAddressPairs: AddressPair[];
-  portSecurityEnabled: boolean;
-  securityGroups: string[];
-  deviceOwner: string;
-  deviceId?: string;
-  mtu?: number;
-}
+export * from '../model/index.js';
 
 /**
  * What the control plane says about one device (port id).
@@ -79,45 +44,6 @@ export interface TunnelEndpoint {
   udpPort?: number;
 }
 
-/** A security group rule as the firewall needs it (§1.8). */
-export interface SecurityGroupRule {
-  securityGroupId: string;
-  direction: 'ingress' | 'egress';
-  ethertype: 'IPv4' | 'IPv6';
-  /** Name (`tcp`, `udp`, `icmp`, `icmpv6`, …) or number as a string, as Neutron stores it. */
-  protocol?: string;
-  portRangeMin?: number;
-  portRangeMax?: number;
-  /** Source prefix for ingress rules, destination prefix for egress rules. */
-  remoteIpPrefix?: string;
-  remoteGroupId?: string;
-  remoteAddressGroupId?: string;
-}
-
-export interface SecurityGroupInfo {
-  /** Rules per security group id. */
-  rules: Record<string, SecurityGroupRule[]>;
-  /** Whether each group is stateful (default true). */
-  stateful: Record<string, boolean>;
-  /** Member addresses of each group referenced as a remote group: [ip, mac|null]. */
-  members: Record<string, { IPv4: Array<[string, string | null]>; IPv6: Array<[string, string | null]> }>;
-}
-
-/** The l2population flooding entry (§1.9). */
-export const FLOODING_ENTRY: readonly [string, string] = ['00:00:00:00:00:00', '0.0.0.0'];
-
-/** l2pop fdb entries for one network: remote agent tunnel IP → [mac, ip] pairs. */
-export interface FdbNetworkEntries {
-  segmentId: number;
-  networkType: NetworkType;
-  ports: Record<string, Array<[string, string]>>;
-}
-
-export type FdbEntries = Record<string, FdbNetworkEntries>;
-
-/** `chg_ip`: network id → agent ip → before/after pairs. */
-export type FdbIpChanges = Record<string, Record<string, { before: Array<[string, string]>; after: Array<[string, string]> }>>;
-
 /** Events the control plane pushes to the agent. */
 export type ControlPlaneEvent =
   /** These ports' details may have changed: fetch them again and re-wire. */
@@ -143,7 +69,7 @@ export interface AgentIdentity {
   binary: string;
 }
 
-/** The state report's variable part (§1.5). */
+/** The state report's variable part. */
 export interface AgentStateReport {
   startFlag: boolean;
   configurations: Record<string, unknown>;

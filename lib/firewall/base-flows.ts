@@ -1,8 +1,8 @@
 /**
  * The flows every filtered port gets whatever its rules
  * (Neutron's `initialize_port_flows`, `_initialize_tracked_egress/ingress`;
- * neutron-ovs-agent.md §5.3), the unfiltered-port flows (§5.6) and the
- * bridge-wide flows installed once (§5.2).
+ * docs/design.md#the-firewalls-tables), the unfiltered-port flows and the
+ * bridge-wide flows installed once.
  */
 import {
   CtMark,
@@ -15,7 +15,7 @@ import {
   Reg,
   Table,
 } from './constants.js';
-import { flow, type Flow } from './flow.js';
+import { flow, type DesiredFlow as Flow } from '../flows/flow.js';
 import {
   actions,
   address,
@@ -77,7 +77,7 @@ const DHCP6_REQUEST = [UDP, tpSrc(Proto.UDP, 546), tpDst(Proto.UDP, 547)];
 const DHCP4_REPLY = [UDP, tpSrc(Proto.UDP, 67), tpDst(Proto.UDP, 68)];
 const DHCP6_REPLY = [UDP, tpSrc(Proto.UDP, 547), tpDst(Proto.UDP, 546)];
 
-/** Bridge-wide defaults (§5.2): drops at the bottom of the firewall tables, T94 NORMAL, T91 → 94. */
+/** Bridge-wide defaults: drops at the bottom of the firewall tables, T94 NORMAL, T91 → 94. */
 export function initFlows(): Flow[] {
   const out: Flow[] = FIREWALL_TABLES.map((t) => flow(t, 0, [], DROP));
   out.push(flow(Table.BASE_EGRESS, 110, [CT.TRACKED], actions(CT_CLEAR, resubmit(Table.BASE_EGRESS))));
@@ -108,7 +108,7 @@ function classificationFlows(p: FirewallPort, macs: readonly string[]): Flow[] {
   return out;
 }
 
-/** T71, T73: anti-spoofing, DHCP/RA guards and the hand-off to the egress rules (§5.3). */
+/** T71, T73: anti-spoofing, DHCP/RA guards and the hand-off to the egress rules. */
 function egressBaseFlows(p: FirewallPort, addresses: PortAddresses, opts: BaseFlowOptions, mode: PortMode): Flow[] {
   const { mac, macs, pairs4, pairs6 } = addresses;
   const P = p.ofport;
@@ -219,7 +219,7 @@ export function filteredPortBaseFlows(p: FirewallPort, opts: BaseFlowOptions, mo
   ];
 }
 
-/** port_security_enabled=false (§5.6): egress skips filtering; other ports' ingress still applies. */
+/** port_security_enabled=false: egress skips filtering; other ports' ingress still applies. */
 export function unfilteredPortFlows(p: FirewallPort): Flow[] {
   return [
     flow(Table.TRANSIENT, 100, [inPort(p.ofport)], actions(...setRegs(p), resubmit(Table.ACCEPT_OR_INGRESS))),

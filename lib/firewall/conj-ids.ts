@@ -1,5 +1,5 @@
 /**
- * Conjunction id allocation (Neutron's ConjIdMap, §5.5): one base id, a
+ * Conjunction id allocation (Neutron's ConjIdMap; docs/firewall.md): one base id, a
  * multiple of 8, per (security group, remote group, direction, ethertype);
  * the id actually used is base + 2·priority offset, and base + 2·offset + 1
  * for new connections. Freed bases are reused first; on a bridge that

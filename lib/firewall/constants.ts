@@ -1,6 +1,6 @@
 /**
  * The numbers Neutron's `openvswitch` firewall driver is built on
- * (neutron-ovs-agent.md §3.3, §5.1). Kept in one table so the flow
+ * (docs/design.md#the-firewalls-tables). Kept in one table so the flow
  * builders read as intentions, not magic numbers.
  */
 export const Table = {

@@ -1,6 +1,6 @@
 /**
  * Security groups as Neutron's `openvswitch` firewall driver programs them
- * (neutron-ovs-agent.md §5), computed without I/O.
+ * (docs/design.md#the-firewalls-tables), computed without I/O.
  *
  * The agent feeds the firewall what changed (ports, security group rules and
  * members) during a pass, then calls `flush()` once and puts the returned
@@ -14,17 +14,19 @@
  *    network, so a membership change rewrites only that member's flows
  *    whatever the group's size (O(N) flows for N members, never O(N²)).
  *
- * Unlike Neutron, which deletes and re-adds every flow of a port on any
- * change (under a temporary cookie), the ledger diff emits only the flows
- * that differ, adds before deletes; the agent sends them in one atomic
+ * The flows go into br-int's flow table (lib/flows) under these owners,
+ * prefixed `fw|`; it is the only ledger. Unlike Neutron, which deletes and
+ * re-adds every flow of a port on any change (under a temporary cookie), the
+ * table's diff sends only the flows that differ, in the pass's one atomic
  * bundle, so no packet sees a half-applied change.
  */
-import type { SecurityGroupInfo } from '../control-plane/types.js';
+import type { SecurityGroupInfo } from '../model/index.js';
 import { parseCidr } from './addresses.js';
 import { egressClassificationFlow, filteredPortBaseFlows, initFlows, unfilteredPortFlows, type BaseFlowOptions } from './base-flows.js';
 import { ConjIdMap } from './conj-ids.js';
 import { PORT_PROTOCOLS } from './constants.js';
-import { FlowLedger, type Flow, type FlowChange } from './flow.js';
+import type { DesiredFlow as Flow } from '../flows/flow.js';
+import { FlowTable } from '../flows/flow-table.js';
 import { dlType, type MatchPart } from './flow-parts.js';
 import type { FirewallPort } from './port.js';
 import {
@@ -44,7 +46,9 @@ import {
 export type FirewallDriverName = 'openvswitch' | 'noop';
 
 export interface FirewallOptions {
-  /** The br-int cookie: put on every added flow, and deletes only touch flows carrying it. */
+  /** br-int's flow table, which the firewall's flows go into. Default: a table of the firewall's own (tests, benchmarks). */
+  flows?: FlowTable;
+  /** The cookie of that own table. */
   cookie?: bigint;
   /** `[securitygroup] permitted_ethertypes` (hex strings such as `0x4008`). */
   permittedEthertypes?: string[];
@@ -57,20 +61,22 @@ export interface FirewallOptions {
 /** What the agent calls; `NoopFirewall` implements it too. */
 export interface Firewall {
   readonly driver: FirewallDriverName;
-  /** When false the agent installs its own ARP/MAC anti-spoofing flows (§3.7). */
-  readonly providesArpSpoofingProtection: boolean;
-  /** The bridge-wide flows: once at start and after OVS lost its flows. */
-  initialize(): FlowChange[];
+  /**
+   * The bridge-wide flows, once at start, into br-int's table: from then on
+   * every flush writes there (the table keeps them across switch restarts).
+   */
+  initialize(flows?: FlowTable): void;
   updateSecurityGroupInfo(info: SecurityGroupInfo): void;
   setupPortFilters(ports: readonly FirewallPort[]): void;
   updatePortFilters(ports: readonly FirewallPort[]): void;
   removePortFilters(portIds: readonly string[]): void;
   isPortManaged(portId: string): boolean;
-  /** The minimal flow-mods for everything changed since the last flush, adds before deletes. */
-  flush(): FlowChange[];
-  /** Every flow the firewall wants, as adds: after ovs-vswitchd restarted with empty tables. */
-  reinstallAll(): FlowChange[];
+  /** Writes everything changed since the last flush into the table. */
+  flush(): void;
 }
+
+/** Owners of the firewall's flows in br-int's table. */
+const OWNER = 'fw|';
 
 interface GroupRules {
   signature: string;
@@ -89,9 +95,8 @@ interface AddressEntry {
 
 export class OvsFirewall implements Firewall {
   readonly driver = 'openvswitch';
-  readonly providesArpSpoofingProtection = true;
-
-  private readonly ledger: FlowLedger;
+  /** Where the flows go: br-int's table (or the firewall's own). */
+  flows: FlowTable;
   private readonly conjIds: ConjIdMap;
   private readonly baseOptions: BaseFlowOptions;
   private readonly onError: NonNullable<FirewallOptions['onError']>;
@@ -115,7 +120,7 @@ export class OvsFirewall implements Firewall {
   private readonly dirtyNets = new Set<number>();
 
   constructor(options: FirewallOptions = {}) {
-    this.ledger = new FlowLedger(options.cookie);
+    this.flows = options.flows ?? new FlowTable('br-int', options.cookie ?? 0n);
     this.conjIds = new ConjIdMap(options.highestConjId ?? 0);
     this.onError = options.onError ?? (() => {});
     this.baseOptions = { permittedEthertypes: (options.permittedEthertypes ?? []).flatMap((et) => this.ethertypePart(et)) };
@@ -131,9 +136,9 @@ export class OvsFirewall implements Firewall {
     }
   }
 
-  initialize(): FlowChange[] {
-    this.ledger.setOwner('init', initFlows());
-    return this.ledger.commit();
+  initialize(flows?: FlowTable): void {
+    if (flows) this.flows = flows;
+    this.flows.replace(`${OWNER}init`, initFlows());
   }
 
   updateSecurityGroupInfo(info: SecurityGroupInfo): void {
@@ -193,25 +198,16 @@ export class OvsFirewall implements Firewall {
     return [...this.failed];
   }
 
-  flush(): FlowChange[] {
-    for (const id of this.dirtyPorts) this.ledger.setOwner(`p|${id}`, this.portFlows(id));
+  flush(): void {
+    for (const id of this.dirtyPorts) this.flows.replace([OWNER, 'p|', id].join(''), this.portFlows(id));
     this.dirtyPorts.clear();
     for (const lvid of this.dirtyNets) this.refreshNetwork(lvid);
     this.dirtyNets.clear();
-    return this.ledger.commit();
   }
 
-  reinstallAll(): FlowChange[] {
-    return this.ledger.reinstall();
-  }
-
-  /** Flows currently believed installed (tests, benchmark). */
-  installedFlows(): Flow[] {
-    return this.ledger.installedFlows();
-  }
-
-  get flowCount(): number {
-    return this.ledger.size;
+  /** Every flow the firewall wants (tests, benchmarks). */
+  wantedFlows(): Flow[] {
+    return this.flows.flowsOfOwners(OWNER);
   }
 
   private upsertPort(p: FirewallPort): void {
@@ -389,15 +385,15 @@ export class OvsFirewall implements Firewall {
         }
       }
       for (const [key, e] of addresses) {
-        const owner = `a|${lvid}|${de}|${key}`;
+        const owner = [OWNER, 'a|', lvid, '|', de, '|', key].join('');
         const ids = [...e.ids].sort((a, b) => a - b);
         const signature = ids.join(',');
         current.set(owner, signature);
         if (previous.get(owner) === signature) continue;
-        this.ledger.setOwner(owner, conjunctionAddressFlows(e.cidr, e.mac, direction, ethertype, lvid, ids, mode === 'stateless'));
+        this.flows.replace(owner, conjunctionAddressFlows(e.cidr, e.mac, direction, ethertype, lvid, ids, mode === 'stateless'));
       }
     }
-    for (const owner of previous.keys()) if (!current.has(owner)) this.ledger.setOwner(owner, []);
+    for (const owner of previous.keys()) if (!current.has(owner)) this.flows.remove(owner);
     if (current.size === 0) this.netAddresses.delete(lvid);
     else this.netAddresses.set(lvid, current);
   }
@@ -424,11 +420,8 @@ function withoutRemote(r: NormalizedRule): NormalizedRule {
 /** `[securitygroup] firewall_driver = noop`: no filtering; the agent applies its own ARP/MAC anti-spoofing. */
 export class NoopFirewall implements Firewall {
   readonly driver = 'noop';
-  readonly providesArpSpoofingProtection = false;
   private readonly managed = new Set<string>();
-  initialize(): FlowChange[] {
-    return [];
-  }
+  initialize(): void {}
   updateSecurityGroupInfo(): void {}
   setupPortFilters(ports: readonly FirewallPort[]): void {
     for (const p of ports) this.managed.add(p.portId);
@@ -442,12 +435,7 @@ export class NoopFirewall implements Firewall {
   isPortManaged(portId: string): boolean {
     return this.managed.has(portId);
   }
-  flush(): FlowChange[] {
-    return [];
-  }
-  reinstallAll(): FlowChange[] {
-    return [];
-  }
+  flush(): void {}
 }
 
 export class FirewallConfigError extends Error {

@@ -2,9 +2,5 @@ export { createFirewall, FirewallConfigError, NoopFirewall, OvsFirewall } from '
 export type { Firewall, FirewallDriverName, FirewallOptions } from './firewall.js';
 export { firewallPortFrom } from './port.js';
 export type { FirewallPort } from './port.js';
-export { changesToOfctlLines, FlowLedger } from './flow.js';
-export type { Flow, FlowChange } from './flow.js';
 export { portRangeMasks } from './port-range.js';
 export { FIREWALL_TABLES, Reg, Table } from './constants.js';
-export { parseAddressGroups, parseSecurityGroups, securityGroupInfoFor } from './desired-state.js';
-export type { LocalSecurityGroup, MemberPort } from './desired-state.js';

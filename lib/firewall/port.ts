@@ -3,7 +3,7 @@
  * control plane's port details plus what OVS and the agent know (ofport,
  * local VLAN).
  */
-import type { AddressPair, NetworkType, PortDetails } from '../control-plane/types.js';
+import type { AddressPair, NetworkType, PortDetails } from '../model/index.js';
 import { ipVersion, linkLocalFromMac, matchAddress, normalizeMac } from './addresses.js';
 
 export interface FirewallPort {

@@ -1,11 +1,11 @@
 /**
  * Security group rule → flows, as Neutron's openvswitch_firewall/rules.py
- * builds them (neutron-ovs-agent.md §5.4–5.5).
+ * builds them (docs/design.md#the-firewalls-tables, docs/firewall.md).
  */
-import type { SecurityGroupRule } from '../control-plane/types.js';
+import type { SecurityGroupRule } from '../model/index.js';
 import { ipVersion, isAnyPrefix, matchAddress } from './addresses.js';
 import { IP_PROTOCOL_MAP, PORT_PROTOCOLS, Proto, Reg, Table } from './constants.js';
-import { flow, type Flow } from './flow.js';
+import { flow, type DesiredFlow as Flow } from '../flows/flow.js';
 import {
   actions,
   address,
@@ -27,6 +27,9 @@ import {
   type ActionPart,
   type MatchPart,
 } from './flow-parts.js';
+
+/** Match parts as rules put them together: a /0 address is no part at all. */
+type Parts = Array<MatchPart | undefined>;
 import { portRangeMasks } from './port-range.js';
 
 export class RuleError extends Error {
@@ -120,9 +123,9 @@ export function ruleTableAndAction(direction: Direction, ofport: number): { tabl
  * with thousands of ports would otherwise redo the port-range expansion per
  * port).
  */
-const templates = new WeakMap<NormalizedRule, Array<[MatchPart[], MatchPart[]]>>();
+const templates = new WeakMap<NormalizedRule, Array<[Parts, Parts]>>();
 
-function ruleTemplates(rule: NormalizedRule): Array<[MatchPart[], MatchPart[]]> {
+function ruleTemplates(rule: NormalizedRule): Array<[Parts, Parts]> {
   let t = templates.get(rule);
   if (!t) {
     t = ruleMatchesAround(rule);
@@ -132,9 +135,9 @@ function ruleTemplates(rule: NormalizedRule): Array<[MatchPart[], MatchPart[]]> 
 }
 
 /** The match parts of one rule, without ct_state, either side of the port: one entry per port-range block. */
-function ruleMatchesAround(rule: NormalizedRule): Array<[MatchPart[], MatchPart[]]> {
-  const before = [ETH_TYPE[rule.ethertype]];
-  const after: MatchPart[] = [];
+function ruleMatchesAround(rule: NormalizedRule): Array<[Parts, Parts]> {
+  const before: Parts = [ETH_TYPE[rule.ethertype]];
+  const after: Parts = [];
   if (rule.prefix !== undefined) {
     after.push(address(addressField(ipVersion(rule.prefix), rule.direction), matchAddress(rule.prefix)));
   }
@@ -151,11 +154,11 @@ function ruleMatchesAround(rule: NormalizedRule): Array<[MatchPart[], MatchPart[
   // Neutron only matches ports when both ends are set (and non-zero).
   if (name === undefined || !rule.portRangeMin || !rule.portRangeMax) return [[before, after]];
   const proto = rule.protocol;
-  return portRangeMasks(rule.portRangeMin, rule.portRangeMax).map((v) => [before, [...after, portBlock(proto, name, v)]]);
+  return portRangeMasks(rule.portRangeMin, rule.portRangeMax).map((v) => [before, [...after, portBlock(proto, v)]]);
 }
 
 /** The match parts of one rule for one port, without ct_state: one entry per port-range block. */
-export function ruleMatches(rule: NormalizedRule, ofport: number): MatchPart[][] {
+export function ruleMatches(rule: NormalizedRule, ofport: number): Parts[] {
   const reg = portReg(ofport);
   return ruleTemplates(rule).map(([before, after]) => [...before, reg, ...after]);
 }

@@ -23,25 +23,27 @@
  * Flows with a timeout are the switch's own (learn() writes MACs it saw on a
  * tunnel into br-tun's table 20): they are never adopted or deleted here.
  */
-import type { FlowStats } from '../../protocol/openflow/index.js';
+import type { FlowStats, Match } from '../../protocol/openflow/index.js';
 import { sameInstructions, type Instructions } from './actions.js';
 import { keyOfStats, type DesiredFlow } from './flow.js';
 
+/**
+ * One flow of the bridge, under its key: wanted, held by the switch, or
+ * both. It is kept small (a 100-port firewall is ~5,700 of them): the key is
+ * the map's, and what few flows need (a second owner, a foreign cookie, a
+ * match not sent yet) lives in side tables.
+ */
 interface Entry {
-  readonly key: string;
-  /** The winning claim: its owner and flow. Undefined: nobody wants the flow (a delete is pending). */
+  /** The winning claim's owner; undefined: nobody wants the flow (a delete is pending). */
   owner: string | undefined;
-  want: DesiredFlow | undefined;
-  /** Other owners wanting the same flow (rare: shared firewall flows). */
-  others: Map<string, DesiredFlow> | undefined;
+  /** What the owner wants the flow to do. */
+  instructions: Instructions | undefined;
   /** What the switch holds under this key, as last confirmed or seen in a dump; undefined: nothing. */
   have: Instructions | undefined;
-  /** The flow the switch holds carries another cookie (a previous agent's, or nobody's). */
-  foreign: boolean;
 }
 
 export interface FlowChanges {
-  /** Flows to add or replace. */
+  /** Flows to add or replace, as they were when the changes were taken. */
   readonly adds: readonly DesiredFlow[];
   /** Keys of flows to delete strictly. */
   readonly deletes: readonly string[];
@@ -55,11 +57,18 @@ export class FlowTable {
   private readonly entries = new Map<string, Entry>();
   /** owner → the keys of its flows. */
   private readonly owners = new Map<string, string[]>();
-  /** Entries changed since the last commit. */
-  private readonly dirty = new Set<Entry>();
-  /** Entries the switch holds that nobody claimed yet, from the last dump. */
-  private readonly unclaimed = new Set<Entry>();
+  /** key → the other owners of a flow more than one owner wants, with what each wants (rare). */
+  private readonly shared = new Map<string, Map<string, DesiredFlow>>();
+  /** Keys whose flow on the switch carries another cookie (a previous agent's, or nobody's). */
+  private readonly foreign = new Set<string>();
+  /** Keys changed since the last commit. */
+  private dirty = new Set<string>();
+  /** Keys the switch holds that nobody claimed yet, from the last dump. */
+  private readonly unclaimed = new Set<string>();
+  /** The codec's match of wanted flows not sent yet (flow.ts: once sent, a re-send decodes the key). */
+  private unsent = new Map<string, Match>();
   private deleteUnclaimedFlows = false;
+  private wanted = 0;
 
   constructor(readonly bridge: string, readonly cookie: bigint) {}
 
@@ -106,28 +115,39 @@ export class FlowTable {
     const out: DesiredFlow[] = [];
     for (const key of this.owners.get(owner) ?? []) {
       const e = this.entries.get(key);
-      const f = e?.owner === owner ? e.want : e?.others?.get(owner);
-      if (f) out.push(f);
+      if (e?.owner === owner) out.push(this.flowOf(key, e));
+      else {
+        const f = this.shared.get(key)?.get(owner);
+        if (f) out.push(f);
+      }
     }
     return out;
   }
 
+  /** The flows of every owner whose name starts with `prefix`, each once (one part of the agent's flows: tests, status). */
+  flowsOfOwners(prefix: string): DesiredFlow[] {
+    const out = new Map<string, DesiredFlow>();
+    for (const owner of this.owners.keys()) {
+      if (!owner.startsWith(prefix)) continue;
+      for (const f of this.flowsOf(owner)) if (!out.has(f.key)) out.set(f.key, f);
+    }
+    return [...out.values()];
+  }
+
   /** Every wanted flow. */
   *desiredFlows(): Iterable<DesiredFlow> {
-    for (const e of this.entries.values()) if (e.want) yield e.want;
+    for (const [key, e] of this.entries) if (e.instructions) yield this.flowOf(key, e);
   }
 
   /** How many flows are wanted. */
   get size(): number {
-    let n = 0;
-    for (const e of this.entries.values()) if (e.want) n++;
-    return n;
+    return this.wanted;
   }
 
   private entry(key: string): Entry {
     let e = this.entries.get(key);
     if (!e) {
-      e = { key, owner: undefined, want: undefined, others: undefined, have: undefined, foreign: false };
+      e = { owner: undefined, instructions: undefined, have: undefined };
       this.entries.set(key, e);
     }
     return e;
@@ -136,46 +156,68 @@ export class FlowTable {
   private claim(owner: string, f: DesiredFlow): void {
     const e = this.entry(f.key);
     if (e.owner === undefined || e.owner === owner) {
-      const changed = e.want === undefined || !sameInstructions(e.want.instructions, f.instructions);
+      if (e.instructions === undefined) this.wanted++;
       e.owner = owner;
-      // Keep the flow already held when nothing changed: it may be the one on its way to the switch.
-      if (changed) {
-        e.want = f;
-        this.dirty.add(e);
+      // Kept as they are when nothing changed: the same lists, maybe on their way to the switch.
+      if (e.instructions === undefined || !sameInstructions(e.instructions, f.instructions)) {
+        e.instructions = f.instructions;
+        this.setMatch(f);
+        this.dirty.add(f.key);
       }
-      if (this.unclaimed.delete(e)) this.dirty.add(e);
+      if (this.unclaimed.delete(f.key)) this.dirty.add(f.key);
       return;
     }
-    (e.others ??= new Map()).set(owner, f);
+    let others = this.shared.get(f.key);
+    if (!others) this.shared.set(f.key, (others = new Map()));
+    others.set(owner, f);
   }
 
   private release(owner: string, key: string): void {
     const e = this.entries.get(key);
     if (!e) return;
+    const others = this.shared.get(key);
     if (e.owner !== owner) {
-      e.others?.delete(owner);
+      others?.delete(owner);
+      if (others?.size === 0) this.shared.delete(key);
       return;
     }
-    const next = e.others?.entries().next().value;
+    const next = others?.entries().next().value;
     if (next) {
       // Another owner still wants the flow: its version now.
-      e.others!.delete(next[0]);
-      if (!e.others!.size) e.others = undefined;
+      others!.delete(next[0]);
+      if (others!.size === 0) this.shared.delete(key);
       e.owner = next[0];
-      if (!sameInstructions(e.want!.instructions, next[1].instructions)) {
-        e.want = next[1];
-        this.dirty.add(e);
+      if (!sameInstructions(e.instructions!, next[1].instructions)) {
+        e.instructions = next[1].instructions;
+        this.setMatch(next[1]);
+        this.dirty.add(key);
       }
       return;
     }
     e.owner = undefined;
-    e.want = undefined;
-    if (e.have === undefined) {
-      this.entries.delete(key);
-      this.dirty.delete(e);
-    } else {
-      this.dirty.add(e);
-    }
+    e.instructions = undefined;
+    this.unsent.delete(key);
+    this.wanted--;
+    if (e.have === undefined) this.drop(key);
+    else this.dirty.add(key);
+  }
+
+  private setMatch(f: DesiredFlow): void {
+    if (f.match) this.unsent.set(f.key, f.match);
+    else this.unsent.delete(f.key);
+  }
+
+  private drop(key: string): void {
+    this.entries.delete(key);
+    this.dirty.delete(key);
+    this.foreign.delete(key);
+    this.unclaimed.delete(key);
+    this.unsent.delete(key);
+  }
+
+  /** An entry's wanted flow, as a flow of its own (a snapshot: the entry may change after). */
+  private flowOf(key: string, e: Entry): DesiredFlow {
+    return { key, instructions: e.instructions!, match: this.unsent.get(key) };
   }
 
   /**
@@ -188,21 +230,22 @@ export class FlowTable {
   takeChanges(): FlowChanges {
     const adds: DesiredFlow[] = [];
     const deletes: string[] = [];
-    for (const e of this.dirty) {
-      if (e.want) {
-        if (e.have !== undefined && !e.foreign && sameInstructions(e.have, e.want.instructions)) {
+    for (const key of this.dirty) {
+      const e = this.entries.get(key)!;
+      if (e.instructions) {
+        if (e.have !== undefined && !this.foreign.has(key) && sameInstructions(e.have, e.instructions)) {
           // Held as wanted (adopted from a dump): nothing to send.
-          e.have = e.want.instructions;
-          e.want.match = undefined;
-          this.dirty.delete(e);
+          e.have = e.instructions;
+          this.unsent.delete(key);
+          this.dirty.delete(key);
           continue;
         }
-        adds.push(e.want);
-      } else if (e.have !== undefined && !this.unclaimed.has(e)) {
-        deletes.push(e.key);
+        adds.push(this.flowOf(key, e));
+      } else if (e.have !== undefined && !this.unclaimed.has(key)) {
+        deletes.push(key);
       }
     }
-    if (this.deleteUnclaimedFlows) for (const e of this.unclaimed) deletes.push(e.key);
+    if (this.deleteUnclaimedFlows) for (const key of this.unclaimed) deletes.push(key);
     return { adds, deletes };
   }
 
@@ -210,29 +253,30 @@ export class FlowTable {
   commit(changes: FlowChanges): void {
     for (const f of changes.adds) {
       // Unwanted since it was taken: the switch holds it now all the same, and the next changes delete it.
-      const e = this.entries.get(f.key) ?? this.entry(f.key);
-      if (e.want === undefined) this.dirty.add(e);
+      const e = this.entry(f.key);
+      if (e.instructions === undefined) this.dirty.add(f.key);
       e.have = f.instructions;
-      e.foreign = false;
-      // Sent: the codec's match is not needed any more (a re-send decodes the key).
-      f.match = undefined;
-      if (e.want === f) this.dirty.delete(e);
+      this.foreign.delete(f.key);
+      if (e.instructions === f.instructions) {
+        // Sent as it is wanted: the codec's match is not needed any more (a re-send decodes the key).
+        this.unsent.delete(f.key);
+        this.dirty.delete(f.key);
+      }
     }
     for (const key of changes.deletes) {
       const e = this.entries.get(key);
       if (!e) continue;
       e.have = undefined;
-      e.foreign = false;
-      this.unclaimed.delete(e);
-      if (e.want === undefined) {
-        this.entries.delete(key);
-        this.dirty.delete(e);
-      } else {
-        // Wanted again since: it is to be added.
-        this.dirty.add(e);
-      }
+      this.foreign.delete(key);
+      this.unclaimed.delete(key);
+      // Wanted again since: it is to be added.
+      if (e.instructions === undefined) this.drop(key);
+      else this.dirty.add(key);
     }
     if (this.unclaimed.size === 0) this.deleteUnclaimedFlows = false;
+    // A set emptied entry by entry keeps its capacity: thousands of slots a burst left behind.
+    if (this.dirty.size === 0) this.dirty = new Set();
+    if (this.unsent.size === 0) this.unsent = new Map();
   }
 
   /**
@@ -242,21 +286,20 @@ export class FlowTable {
    * at once with `deleteUnwanted`).
    */
   adopt(dump: Iterable<DumpedFlow>, opts: { deleteUnwanted: boolean }): void {
-    for (const e of this.entries.values()) {
-      e.have = undefined;
-      e.foreign = false;
-    }
+    for (const e of this.entries.values()) e.have = undefined;
+    this.foreign.clear();
     this.unclaimed.clear();
     for (const s of dump) {
       if (s.idleTimeout !== 0 || s.hardTimeout !== 0) continue;
-      const e = this.entry(keyOfStats(s));
+      const key = keyOfStats(s);
+      const e = this.entry(key);
       e.have = s.instructions;
-      e.foreign = s.cookie !== this.cookie;
-      if (!e.want) this.unclaimed.add(e);
+      if (s.cookie !== this.cookie) this.foreign.add(key);
+      if (!e.instructions) this.unclaimed.add(key);
     }
-    for (const e of this.entries.values()) {
-      if (e.want || e.have !== undefined) this.dirty.add(e);
-      if (!e.want && e.have === undefined) this.entries.delete(e.key);
+    for (const [key, e] of [...this.entries]) {
+      if (e.instructions || e.have !== undefined) this.dirty.add(key);
+      else this.drop(key);
     }
     this.deleteUnclaimedFlows = opts.deleteUnwanted && this.unclaimed.size > 0;
   }
@@ -274,15 +317,12 @@ export class FlowTable {
   /** The switch lost its tables (ovs-vswitchd restarted): everything wanted is to be sent. */
   forgetInstalled(): void {
     this.unclaimed.clear();
+    this.foreign.clear();
     this.deleteUnclaimedFlows = false;
-    for (const e of [...this.entries.values()]) {
+    for (const [key, e] of [...this.entries]) {
       e.have = undefined;
-      e.foreign = false;
-      if (e.want) this.dirty.add(e);
-      else {
-        this.entries.delete(e.key);
-        this.dirty.delete(e);
-      }
+      if (e.instructions) this.dirty.add(key);
+      else this.drop(key);
     }
   }
 

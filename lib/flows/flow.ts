@@ -44,13 +44,13 @@ function keyHead(table: number, priority: number): string {
 
 /** A flow from match parts (false/undefined skipped) and an instruction list (actions.ts). */
 export function flow(table: number, priority: number, parts: ReadonlyArray<MatchPart | false | undefined>, instructions: Instructions): DesiredFlow {
-  const { match, oxm } = buildMatch(parts);
-  return { key: keyHead(table, priority) + oxm, instructions, match };
+  const { match, oxm } = buildMatch(parts, keyHead(table, priority));
+  return { key: oxm, instructions, match };
 }
 
 /** The key of a flow reported by the switch (a dump), to compare it with the desired ones. */
 export function keyOfStats(s: Pick<FlowStats, 'tableId' | 'priority' | 'match'>): string {
-  return keyHead(s.tableId, s.priority) + canonicalOxm(s.match);
+  return [keyHead(s.tableId, s.priority), canonicalOxm(s.match)].join('');
 }
 
 export const tableOf = (key: string): number => key.charCodeAt(0);

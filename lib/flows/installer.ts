@@ -26,8 +26,8 @@ export interface FlowSession {
 export interface FlushResult {
   /** Flow-mods sent, all bridges. */
   flowMods: number;
-  /** Bundles sent: at most one per bridge. */
-  bundles: number;
+  /** The bridges a bundle went to, one entry per bundle. */
+  bridges: string[];
 }
 
 /** The flow-mods of a table's changes: adds (with the table's cookie) before deletes. */
@@ -41,7 +41,7 @@ export class FlowInstaller {
 
   /** Sends every table's pending changes, one bundle per bridge, the bridges in parallel. */
   async flush(tables: Iterable<FlowTable>): Promise<FlushResult> {
-    const result: FlushResult = { flowMods: 0, bundles: 0 };
+    const result: FlushResult = { flowMods: 0, bridges: [] };
     await Promise.all([...tables].map(async (table) => {
       const changes = table.takeChanges();
       const n = changes.adds.length + changes.deletes.length;
@@ -51,7 +51,7 @@ export class FlowInstaller {
       await s.sendBundle(flowModsOf(changes, table.cookie));
       table.commit(changes);
       result.flowMods += n;
-      result.bundles++;
+      result.bridges.push(table.bridge);
     }));
     return result;
   }

@@ -206,10 +206,11 @@ function addressPart(field: AddressField, v6: boolean, cidr: string): MatchPart 
 
 /**
  * A match from parts (false and undefined skipped): the codec's match, fields
- * in canonical order, and its OXM bytes in the same order. A field given
+ * in canonical order, and its OXM bytes in the same order, after `prefix`
+ * (a flow's table and priority, flow.ts), as one flat string. A field given
  * twice is a mistake in the caller (OpenFlow has no "either" match).
  */
-export function buildMatch(parts: ReadonlyArray<MatchPart | false | undefined>): { match: Match; oxm: string } {
+export function buildMatch(parts: ReadonlyArray<MatchPart | false | undefined>, prefix = ''): { match: Match; oxm: string } {
   const sorted: MatchPart[] = [];
   for (const p of parts) {
     if (!p) continue;
@@ -225,13 +226,13 @@ export function buildMatch(parts: ReadonlyArray<MatchPart | false | undefined>):
     if (i + 1 < sorted.length && sorted[i + 1].rank === p.rank) throw new FlowMatchError(`match field ${p.field} given twice`);
   }
   const match: Record<string, unknown> = {};
-  const oxm: string[] = [];
+  const oxm: string[] = [prefix];
   for (const p of sorted) {
     match[p.field] = p.value;
     oxm.push(p.oxm);
   }
   // Joined, not concatenated: `a + b` makes a rope of cons cells a table would keep for the flow's life.
-  return { match: match as Match, oxm: oxm.length === 1 ? oxm[0] : oxm.join('') };
+  return { match: match as Match, oxm: oxm.join('') };
 }
 
 /** The canonical OXM bytes of any match (one read back from the switch): its fields sorted as buildMatch sorts them. */

@@ -1,5 +1,5 @@
 /**
- * l2population (neutron-ovs-agent.md §1.9, §3.9, §4.7): instead of flooding
+ * l2population (docs/design.md: br-tun, and the fdb entries of the contract with neutron-server): instead of flooding
  * to every tunnel and learning, the server tells each agent which MACs and
  * IPs live behind which remote tunnel endpoint. From those fdb entries this
  * module decides, per network:
@@ -16,8 +16,7 @@
  * the agent reports its ofport with `tunnelPortReady`.
  */
 import { isIPv4 } from 'node:net';
-import type { FdbEntries, FdbIpChanges, NetworkType, TunnelType } from '../control-plane/types.js';
-import { FLOODING_ENTRY } from '../control-plane/types.js';
+import { FLOODING_ENTRY, isTunnelType, type FdbEntries, type FdbIpChanges, type TunnelType } from '../model/index.js';
 import { tunnelPortName } from '../bridges/names.js';
 
 export interface L2popNetwork {
@@ -50,7 +49,6 @@ export class L2popError extends Error {
   readonly code = 'L2POP_BAD_ENTRY';
 }
 
-const TUNNEL_TYPES: readonly NetworkType[] = ['vxlan', 'gre', 'geneve'];
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 interface Tunnel {
@@ -222,7 +220,7 @@ export class L2Population {
     }
     for (const [k, { type, ip }] of wanted) {
       if (this.tunnels.has(k)) continue;
-      if (!TUNNEL_TYPES.includes(type) || (isIPv4(ip) !== isIPv4(this.options.localIp))) {
+      if (!isTunnelType(type) || (isIPv4(ip) !== isIPv4(this.options.localIp))) {
         // Neutron needs the same IP version on both ends.
         this.onError(new L2popError(`cannot tunnel ${type} from ${this.options.localIp} to ${ip}`));
         continue;

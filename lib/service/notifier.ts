@@ -15,7 +15,6 @@
  *
  * Without NOTIFY_SOCKET every method does nothing and nothing is started.
  */
-import type { AgentStatus } from '../agent/agent.js';
 import type { Logger } from '../log.js';
 import { MAX_STATE_BYTES, SdNotify } from './sd-notify.js';
 
@@ -30,9 +29,19 @@ export interface NotifySink {
   close(): Promise<void>;
 }
 
-/** The part of the agent the notifier reads. */
+/**
+ * The part of the agent's status the notifier reads (lib/agent/status.ts's
+ * AgentStatus has it), named here so the service layer does not import the
+ * agent that the process layer composes with it.
+ */
 export interface NotifiedAgent {
-  status(): Pick<AgentStatus, 'firstSyncDone' | 'ports' | 'localVlans' | 'tunnels' | 'ovsState'>;
+  status(): {
+    firstSyncDone: boolean;
+    ports: ReadonlyArray<{ state: string }>;
+    localVlans: readonly unknown[];
+    tunnels: readonly unknown[];
+    ovsState: string;
+  };
 }
 
 export interface ServiceNotifierOptions {

@@ -19,7 +19,7 @@ export type { OfHeader } from './header.js';
 export { encodeMessage, decodeMessage, decodeErrorRequest } from './messages.js';
 export { encodeMatch, decodeMatch, prerequisiteMet, fieldDef, writeFieldValue, readFieldValue, putOxm, MAX_OXM_BYTES } from './match.js';
 export { encodeActions, decodeActions, encodeAction, decodeAction } from './actions.js';
-export { encodeInstructions, decodeInstructions } from './instructions.js';
+export { encodeInstructions, decodeInstructions, instructionBytes } from './instructions.js';
 export {
   OpenFlowError,
   errorTypeName,

@@ -4,7 +4,7 @@ import { OpenFlowEncodeError } from './errors.js';
 import * as check from './checks.js';
 import { decodeActions, encodeActions } from './actions.js';
 import type { OfReader } from './reader.js';
-import type { OfWriter } from './writer.js';
+import { OfWriter } from './writer.js';
 import type { Instruction } from './types.js';
 
 /**
@@ -12,21 +12,37 @@ import type { Instruction } from './types.js';
  * with everything in it, so it is encoded once and copied after: a
  * controller that sends the same list with thousands of matches (a
  * firewall's resubmits, outputs and conntrack commits) pays for it once.
- * Weak: the bytes go with the list. Unfrozen lists are encoded every time.
+ * Weak: the bytes go with the list. Kept as latin1 strings: a short typed
+ * array costs ~190 bytes of objects, a string of the same bytes ~20 more
+ * than the bytes. Unfrozen lists are encoded every time.
  */
-const frozenBytes = new WeakMap<readonly Instruction[], Uint8Array>();
+const frozenBytes = new WeakMap<readonly Instruction[], string>();
+
+const scratch = new OfWriter(4096);
+
+/**
+ * The wire bytes of an instruction list as a latin1 string; a frozen list's
+ * are those encodeInstructions keeps and sends (one string for both).
+ */
+export function instructionBytes(instructions: readonly Instruction[]): string {
+  const kept = frozenBytes.get(instructions);
+  if (kept !== undefined) return kept;
+  scratch.reset();
+  encodeInstructions(scratch, instructions);
+  return frozenBytes.get(instructions) ?? scratch.buf.toString('latin1', 0, scratch.pos);
+}
 
 export function encodeInstructions(w: OfWriter, instructions: readonly Instruction[]): void {
   if (instructions.length !== 0 && Object.isFrozen(instructions)) {
     const bytes = frozenBytes.get(instructions);
-    if (bytes) {
-      w.bytes(bytes);
+    if (bytes !== undefined) {
+      w.latin1(bytes);
       return;
     }
     const start = w.pos;
     for (let i = 0; i < instructions.length; i++) encodeInstruction(w, instructions[i]);
     // A copy: the writer's buffer is reused.
-    frozenBytes.set(instructions, new Uint8Array(w.buf.subarray(start, w.pos)));
+    frozenBytes.set(instructions, w.buf.toString('latin1', start, w.pos));
     return;
   }
   for (let i = 0; i < instructions.length; i++) encodeInstruction(w, instructions[i]);

@@ -98,6 +98,12 @@ export class OfWriter {
     this.pos += src.length;
   }
 
+  /** Bytes kept as a one-byte-per-char string (a latin1 string costs a fraction of a typed array to keep). */
+  latin1(src: string): void {
+    this.ensure(src.length);
+    this.pos += this.buf.write(src, this.pos, src.length, 'latin1');
+  }
+
   /** Fixed-width NUL-padded string field (port names, descriptions). */
   fixedString(s: string, width: number): void {
     this.ensure(width);

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readStatus } from '../../lib/agent/status-socket.js';
-import { parseDumpLine, flowText } from '../../lib/bridges/index.js';
+import { parseDumpLine, flowText } from '../support/dump-lines.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
 
 const BIN = join(process.cwd(), 'bin/ovs-agent.ts');

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpenFlowBridgeChannel } from '../../lib/agent/ovs/openflow-channel.js';
 import { runAgent, type RunningAgent } from '../../lib/agent/run.js';
-import { flowText, parseDumpLine } from '../../lib/bridges/index.js';
+import { flowText, parseDumpLine } from '../support/dump-lines.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { silentLogger } from '../../lib/log.js';
 import type { OpenFlowSwitch } from '../../protocol/openflow/connection/index.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseAddressGroups, parseSecurityGroups, securityGroupInfoFor, type MemberPort } from '../../lib/firewall/index.js';
+import { parseAddressGroups, parseSecurityGroups, securityGroupInfoFor, type MemberPort } from '../../lib/control-plane/local/security-groups.js';
 
 const FILE = '/etc/ovs-agent/state.json';
 

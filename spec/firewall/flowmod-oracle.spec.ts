@@ -1,20 +1,20 @@
 /**
- * The flow-mods the agent actually sends for the firewall (its prebuilt
- * OpenFlow forms, through the bridge's desired table and the channel's
- * flowMods, as one pass's bundle holds them), encoded to bytes and printed
- * by ovs-ofctl (`ofp-parse`), must read exactly as what ovs-ofctl itself
- * makes of the same flows' text (`parse-flows`): OVS is the oracle of both
- * the encoding and the meaning, not our own parser.
+ * The flow-mods the agent actually sends for the firewall (through br-int's
+ * flow table and the installer's flowModsOf, as one pass's bundle holds
+ * them), encoded to bytes and printed by ovs-ofctl (`ofp-parse`), must read
+ * exactly as what ovs-ofctl itself makes of the same flows' text view
+ * (`parse-flows`): OVS is the oracle of both the encoding and the text.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { flowMods } from '../../lib/agent/ovs/openflow-channel.js';
-import { FlowTable, applyExtensionChange } from '../../lib/bridges/index.js';
+import { flowText, keyText } from '../../lib/flows/flow.js';
+import { FlowTable } from '../../lib/flows/flow-table.js';
+import { flowModsOf } from '../../lib/flows/installer.js';
 import type { SecurityGroupInfo, SecurityGroupRule } from '../../lib/control-plane/types.js';
-import { OvsFirewall, type FlowChange } from '../../lib/firewall/index.js';
+import { OvsFirewall } from '../../lib/firewall/index.js';
 import { OfWriter, encodeMessage } from '../../protocol/openflow/index.js';
 import { vmPort } from './helpers.js';
 
@@ -57,13 +57,13 @@ function flowModLines(out: string): string[] {
   return out.split('\n').filter((l) => l.startsWith('OFPT_FLOW_MOD')).map((l) => l.replace(/^OFPT_FLOW_MOD \(OF1\.3\) \(xid=0x[0-9a-f]+\): /, ''));
 }
 
-/** The bundle a pass would send for `changes`: the firewall's changes through a desired table, then flowMods. */
-function bundleOf(table: FlowTable, changes: readonly FlowChange[]) {
-  for (const c of changes) applyExtensionChange(table, 'fw', c);
+/** The bundle a pass would send for what the firewall put in the table, and the same flows' text. */
+function bundleOf(table: FlowTable) {
   const taken = table.takeChanges();
-  const mods = [...flowMods(taken, COOKIE)];
+  const mods = [...flowModsOf(taken, COOKIE)];
+  const texts = { adds: taken.adds.map((f) => flowText(f)), deletes: taken.deletes.map((k) => keyText(k)) };
   table.commit(taken);
-  return { taken, mods };
+  return { taken, mods, texts };
 }
 
 function encodeAll(mods: ReturnType<typeof bundleOf>['mods']): Buffer {
@@ -86,35 +86,37 @@ describe('firewall flow-mods as sent, read by ovs-ofctl', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the encoded adds and strict deletes print exactly as ovs-ofctl parses the flows\' text, initially and after an update', () => {
-    const fw = new OvsFirewall({ cookie: COOKIE, permittedEthertypes: ['0x4008'] });
+    const table = new FlowTable('br-int', COOKIE);
+    const fw = new OvsFirewall({ flows: table, permittedEthertypes: ['0x4008'] });
     const ports = [
       vmPort(1, { securityGroups: ['web'], fixedIps: ['10.0.0.1', '2001:db8::1'], allowedAddressPairs: [{ macAddress: 'fa:16:3e:aa:00:01', ipAddress: '10.0.9.0/24' }] }),
       vmPort(2, { securityGroups: ['web'], networkType: 'vlan', segmentationId: 100, lvid: 4 }),
       vmPort(3, { securityGroups: [], portSecurityEnabled: false }),
     ];
-    const table = new FlowTable('br-int', COOKIE);
-    const init = fw.initialize();
+    fw.initialize();
     fw.updateSecurityGroupInfo(info([], ['10.0.0.1', '10.0.0.2']));
     fw.setupPortFilters(ports);
-    const first = bundleOf(table, [...init, ...fw.flush()]);
+    fw.flush();
+    const first = bundleOf(table);
     expect(first.taken.deletes).to.have.length(0);
     expect(first.mods.length).to.be.greaterThan(100);
 
     fw.updateSecurityGroupInfo(info([rule({ direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portRangeMin: 22, portRangeMax: 22 })], ['10.0.0.1']));
     fw.updatePortFilters(ports.slice(0, 2));
     fw.removePortFilters([ports[2].portId]);
-    const second = bundleOf(table, fw.flush());
+    fw.flush();
+    const second = bundleOf(table);
     expect(second.taken.deletes.length, 'the update deletes flows').to.be.greaterThan(0);
     expect(second.taken.adds.length, 'the update adds flows').to.be.greaterThan(0);
 
-    for (const { taken, mods } of [first, second]) {
+    for (const { mods, texts } of [first, second]) {
       const ours = ofpParse(dir, encodeAll(mods));
       expect(ours).to.have.length(mods.length);
       // The same flows written as text, parsed by ovs-ofctl: adds with the bridge's cookie, deletes by their identity.
-      const addText = parseFlows(dir, taken.adds.map((f) => `cookie=0x${COOKIE.toString(16)},table=${f.table},priority=${f.priority}${f.match ? `,${f.match}` : ''},actions=${f.actions}`));
-      const delText = parseFlows(dir, taken.deletes.map((f) => `table=${f.table},priority=${f.priority}${f.match ? `,${f.match}` : ''},actions=drop`))
+      const addText = parseFlows(dir, texts.adds.map((t) => `cookie=0x${COOKIE.toString(16)},${t}`));
+      const delText = parseFlows(dir, texts.deletes.map((t) => `${t},actions=drop`))
         .map((l) => l.replace(/^ADD /, 'DEL_STRICT '));
-      const want = [...delText, ...addText];
+      const want = [...addText, ...delText];
       const diff = ours.flatMap((l, i) => (l === want[i] ? [] : [`ours:  ${l}\novs:   ${want[i]}`]));
       expect(diff, 'flow-mods ovs-ofctl reads differently from the text').to.deep.equal([]);
     }

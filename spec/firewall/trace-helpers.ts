@@ -2,10 +2,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FlowChange } from '../../lib/firewall/index.js';
-import { changesToOfctlLines } from '../../lib/firewall/index.js';
 import type { OvsSandbox } from '../../testing/sandbox.js';
-import { splitTop } from './helpers.js';
+import { splitTop, changesToOfctlLines, type FlowChange } from './helpers.js';
 
 /** Applies flow changes the way the agent will: one ordered bundle (here through ovs-ofctl, tests only). */
 export async function applyChanges(sb: OvsSandbox, bridge: string, changes: readonly FlowChange[], extraLines = ''): Promise<void> {

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import type { SecurityGroupInfo, SecurityGroupRule } from '../../lib/control-plane/types.js';
 import { OvsFirewall, type FirewallPort } from '../../lib/firewall/index.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
-import { vmPort } from './helpers.js';
+import { vmPort, flushOf, initOf } from './helpers.js';
 import { applyChanges } from './trace-helpers.js';
 
 const run = promisify(execFile);
@@ -89,7 +89,7 @@ describe('firewall with real traffic between network namespaces @integration', f
   }
 
   async function apply(): Promise<void> {
-    await applyChanges(sb!, BR, fw.flush());
+    await applyChanges(sb!, BR, flushOf(fw));
   }
 
   before(async () => {
@@ -114,10 +114,10 @@ describe('firewall with real traffic between network namespaces @integration', f
       await sb.vsctl('add-port', BR, br, 'tag=3', '--', 'set', 'interface', br, `ofport_request=${n}`);
     }
     fw = new OvsFirewall();
-    const init = fw.initialize();
+    const init = initOf(fw);
     fw.updateSecurityGroupInfo(sgInfo(WEB_RULES, [vms[0], vms[1]]));
     fw.setupPortFilters(vms);
-    await applyChanges(sb, BR, [...init, ...fw.flush()], AGENT_PIPELINE);
+    await applyChanges(sb, BR, [...init, ...flushOf(fw)], AGENT_PIPELINE);
     echoServer(1, 8022);
     echoServer(1, 8080);
     await new Promise((r) => setTimeout(r, 300));

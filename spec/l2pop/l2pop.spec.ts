@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { FdbEntries } from '../../lib/control-plane/types.js';
-import { L2Population, parseFdbEntries, type L2popAction } from '../../lib/l2pop/index.js';
+import { L2Population, type L2popAction } from '../../lib/l2pop/index.js';
+import { parseFdbEntries } from '../../lib/control-plane/local/fdb.js';
 
 const LOCAL = '192.0.2.1';
 const R2 = '192.0.2.2';

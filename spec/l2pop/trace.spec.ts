@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TunnelBridge } from '../../lib/bridges/br-tun.js';
-import { flowMatchText, flowModText } from '../../lib/bridges/flow.js';
+import { flowText, keyText } from '../../lib/flows/flow.js';
 import type { FdbEntries } from '../../lib/control-plane/types.js';
 import { applyToTunnelBridge, L2Population, type L2popAction } from '../../lib/l2pop/index.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
@@ -47,7 +47,7 @@ describe('l2pop and the ARP responder on a real br-tun (ofproto/trace) @integrat
     const changes = br.flows.takeChanges();
     const dir = mkdtempSync(join(tmpdir(), 'l2pop-'));
     try {
-      const lines = [...changes.adds.map((f) => `add ${flowModText(f, COOKIE)}`), ...changes.deletes.map((f) => `delete_strict ${flowMatchText(f)}`)];
+      const lines = [...changes.adds.map((f) => `add cookie=0x${COOKIE.toString(16)},${flowText(f)}`), ...changes.deletes.map((k) => `delete_strict ${keyText(k)}`)];
       writeFileSync(join(dir, 'f'), lines.join('\n') + '\n');
       await sb!.ofctl('-O', 'OpenFlow13', '--bundle', 'add-flows', BR, join(dir, 'f'));
     } finally {

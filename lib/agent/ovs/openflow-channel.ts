@@ -1,30 +1,17 @@
 /**
  * FlowChannel over protocol/openflow: one reconnecting OpenFlow 1.3 session
- * per bridge (its management socket, or a TCP target), each pass's changes
- * sent as one ordered atomic bundle closed by a barrier. Flows that carry
- * their FlowMod (extensions') are sent as they are; the agent's own, written
- * as ovs-ofctl text, are turned into FlowMods by the text codec here.
+ * per bridge (its management socket, or a switch that connected to our
+ * controller listener), each flush's flow-mods sent as one ordered atomic
+ * bundle closed by a barrier, dumps handed over as the codec decodes them.
  */
 import { OpenFlowSwitch } from '../../../protocol/openflow/connection/index.js';
-import { formatFlow, parseFlow } from '../../../protocol/openflow/text/index.js';
-import type { FlowMod } from '../../../protocol/openflow/types.js';
-import { OFPG, OFPP, OFP_NO_BUFFER } from '../../../protocol/openflow/constants.js';
-import { flowMatchText, flowModOf, parseDumpLine, type Flow, type FlowChanges } from '../../bridges/index.js';
+import type { FlowMod, FlowStats } from '../../../protocol/openflow/types.js';
 import type { FlowChannel, FlowChannelEvent } from '../switch.js';
 import { sleep, WaitTimeoutError, type WaitReporter } from '../../waits.js';
 
 /** First-session retries: 50 ms doubling to 2 s. */
 const CONNECT_FIRST_RETRY_MS = 50;
 const CONNECT_MAX_RETRY_MS = 2000;
-
-/** A strict delete of exactly the flow `fm` adds (table, priority, match), as ovs-ofctl builds it. */
-export function strictDeleteOf(fm: FlowMod): FlowMod {
-  return {
-    type: 'flow_mod', command: 'delete_strict', cookie: 0n, cookieMask: 0n, tableId: fm.tableId, priority: fm.priority,
-    idleTimeout: 0, hardTimeout: 0, bufferId: OFP_NO_BUFFER, outPort: OFPP.ANY, outGroup: OFPG.ANY, flags: 0,
-    match: fm.match, instructions: [],
-  };
-}
 
 export class OpenFlowBridgeChannel implements FlowChannel {
   private readonly listeners = new Set<(e: FlowChannelEvent) => void>();
@@ -90,22 +77,16 @@ export class OpenFlowBridgeChannel implements FlowChannel {
     for (const l of this.listeners) l(e);
   }
 
-  async commit(changes: FlowChanges, cookie: bigint): Promise<void> {
+  async sendBundle(mods: Iterable<FlowMod>): Promise<void> {
     const bundle = this.sw.bundle({ atomic: true, ordered: true });
     // addAll yields while the socket is congested, so a big bundle keeps flowing to ovs-vswitchd
     // (which drops a bundle left idle for bundle-idle-timeout) instead of piling up in our buffers.
-    await bundle.addAll(flowMods(changes, cookie));
+    await bundle.addAll(mods);
     await bundle.commit();
   }
 
-  async dumpFlows(table?: number): Promise<Array<{ flow: Flow; cookie: bigint; durationSec?: number; expires: boolean }>> {
-    const stats = await this.sw.dumpFlows(table === undefined ? {} : { tableId: table });
-    const out: Array<{ flow: Flow; cookie: bigint; durationSec?: number; expires: boolean }> = [];
-    for (const s of stats) {
-      const d = parseDumpLine(formatFlow(s));
-      if (d) out.push({ flow: d.flow, cookie: s.cookie, durationSec: s.durationSec, expires: s.idleTimeout > 0 || s.hardTimeout > 0 });
-    }
-    return out;
+  dumpFlows(table?: number): Promise<FlowStats[]> {
+    return this.sw.dumpFlows(table === undefined ? {} : { tableId: table });
   }
 
   onEvent(listener: (e: FlowChannelEvent) => void): () => void {
@@ -117,17 +98,4 @@ export class OpenFlowBridgeChannel implements FlowChannel {
     this.listeners.clear();
     await this.sw.close();
   }
-}
-
-/** The flow-mods `commit` puts in a bundle, in order (exported for the tests that check them against ovs-ofctl). */
-export function* flowMods(changes: FlowChanges, cookie: bigint): Generator<FlowMod> {
-  for (const f of changes.deletes) {
-    yield f.mod ? strictDeleteOf(f.mod) : parseFlow(flowMatchText(f), { command: 'delete_strict' });
-  }
-  for (const f of changes.adds) yield flowModOf(f, cookie);
-}
-
-/** Canonical dump-flows text of a flow written in any ovs-ofctl spelling. */
-export function canonicalFlowText(text: string): string {
-  return formatFlow(parseFlow(text));
 }

@@ -16,8 +16,8 @@ import {
   type DeviceLookup, type DevicesDetailsReply, type PortDetails, type ReportStateReply, type SecurityGroupInfo,
   type TunnelEndpoint, type TunnelType, type UpdateDeviceListReply,
 } from '../types.js';
-import { parseAddressGroups, parseSecurityGroups, securityGroupInfoFor, type LocalSecurityGroup } from '../../firewall/desired-state.js';
-import { parseFdbEntries } from '../../l2pop/desired-state.js';
+import { parseAddressGroups, parseSecurityGroups, securityGroupInfoFor, type LocalSecurityGroup } from './security-groups.js';
+import { parseFdbEntries } from './fdb.js';
 import type { FdbEntries } from '../types.js';
 import { parseDesiredState, type DesiredState, type LocalNetwork, type LocalPort } from './state-file.js';
 

@@ -14,7 +14,7 @@
  * firewall's security groups, l2pop's fdb entries) to read.
  */
 import { isIP } from 'node:net';
-import type { NetworkType, TunnelType } from '../types.js';
+import { NETWORK_TYPES, TUNNEL_TYPES, type NetworkType, type TunnelType } from '../../model/index.js';
 
 export interface LocalNetwork {
   id: string;
@@ -60,8 +60,6 @@ export class StateFileError extends Error {
   }
 }
 
-const NETWORK_TYPES: readonly NetworkType[] = ['flat', 'vlan', 'vxlan', 'gre', 'geneve', 'local'];
-const TUNNEL_TYPES: readonly TunnelType[] = ['vxlan', 'gre', 'geneve'];
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const SEGMENT_RANGE: Record<NetworkType, [number, number] | undefined> = {
   vlan: [1, 4094], vxlan: [1, 2 ** 24 - 1], geneve: [1, 2 ** 24 - 1], gre: [1, 2 ** 32 - 1], flat: undefined, local: undefined,
@@ -102,7 +100,7 @@ export function parseDesiredState(text: string, file: string): DesiredState {
     const id = str(o, 'id', path)!;
     if (networks.has(id)) fail(`${path}.id`, `network ${id} appears twice`);
     const type = o.type as NetworkType;
-    if (!NETWORK_TYPES.includes(type)) fail(`${path}.type`, `must be one of ${NETWORK_TYPES.join(', ')}`);
+    if (!(NETWORK_TYPES as readonly string[]).includes(type)) fail(`${path}.type`, `must be one of ${NETWORK_TYPES.join(', ')}`);
     const range = SEGMENT_RANGE[type];
     let segmentationId: number | undefined;
     if (range) {
@@ -172,7 +170,7 @@ export function parseDesiredState(text: string, file: string): DesiredState {
     const ip = str(t as Obj, 'ipAddress', path)!;
     if (!isIP(ip)) fail(`${path}.ipAddress`, `${JSON.stringify(ip)} is not an IP address`);
     const type = (t as Obj).type as TunnelType | undefined;
-    if (type !== undefined && !TUNNEL_TYPES.includes(type)) fail(`${path}.type`, `must be one of ${TUNNEL_TYPES.join(', ')}`);
+    if (type !== undefined && !(TUNNEL_TYPES as readonly string[]).includes(type)) fail(`${path}.type`, `must be one of ${TUNNEL_TYPES.join(', ')}`);
     return { ipAddress: ip, type, host: str(t as Obj, 'host', path, false) };
   });
 

@@ -20,7 +20,7 @@
  */
 import { OFPBF } from '../constants.js';
 import type { BundleAddMessage, BundleControl, BundleCtrlType, OpenFlowMessage } from '../types.js';
-import type { OpenFlowConnection } from './connection.js';
+import type { OpenFlowSession } from './session.js';
 import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
 import { OpenFlowSwitchError } from './switch-error.js';
 
@@ -44,7 +44,7 @@ export class BundleTransaction {
    */
   private readonly added: BundleAddMessage[] = [];
 
-  constructor(private readonly conn: OpenFlowConnection, options: BundleOptions = {}) {
+  constructor(private readonly conn: OpenFlowSession, options: BundleOptions = {}) {
     this.bundleId = conn.allocateBundleId();
     this.flags = ((options.atomic ?? true) ? OFPBF.ATOMIC : 0) | ((options.ordered ?? true) ? OFPBF.ORDERED : 0);
     this.opened = this.control('open_request');

@@ -20,7 +20,7 @@ import type {
   SwitchDesc,
 } from '../types.js';
 import { BundleTransaction, type BundleOptions } from './bundle.js';
-import type { OpenFlowConnection } from './connection.js';
+import type { OpenFlowSession } from './session.js';
 import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
 
 /** A flow-mod with every field optional; the rest take ovs-ofctl's defaults (the codec's `flowMod` builder). */
@@ -59,7 +59,7 @@ function selector(f: FlowFilter): FlowStatsSelector {
 
 export abstract class OpenFlowChannel extends EventEmitter {
   /** The live session requests go to; throws NOT_CONNECTED between sessions. */
-  protected abstract session(): OpenFlowConnection;
+  protected abstract session(): OpenFlowSession;
 
   abstract send(msg: OpenFlowMessage): number;
   abstract sendAsync(msg: OpenFlowMessage): Promise<number>;

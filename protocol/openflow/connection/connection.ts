@@ -22,6 +22,7 @@ import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
 import { MessageFramer } from './framer.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
 import { SentWindow } from './sent-window.js';
+import type { OpenFlowSession } from './session.js';
 import { OpenFlowSwitchError } from './switch-error.js';
 
 export interface ConnectionOptions {
@@ -80,7 +81,7 @@ type State = 'hello' | 'features' | 'ready' | 'closed';
  * OpenFlowSwitchError for a message that had no reply of its own; it is
  * also reported by the barrier that covers it), 'close' (Error | undefined).
  */
-export class OpenFlowConnection extends OpenFlowChannel {
+export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSession {
   /** The negotiated OFP_VERSION. */
   version = 0;
   /** The FEATURES_REPLY of the handshake. */

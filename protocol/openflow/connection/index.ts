@@ -10,6 +10,7 @@ export { OpenFlowSwitch, connectSwitch, formatDatapathId, type ConnectOptions, t
 export { OpenFlowConnection, type ConnectionOptions, type ConnectionStats } from './connection.js';
 export { OpenFlowChannel, type FlowModSpec, type FlowFilter, type Aggregate } from './channel.js';
 export { BundleTransaction, type BundleOptions } from './bundle.js';
+export type { OpenFlowSession } from './session.js';
 export { OpenFlowConnectionError, ConnectionErrorCode, SwitchClaimRefusedError, type ClaimRefusal } from './errors.js';
 export { OpenFlowSwitchError } from './switch-error.js';
 export { MessageFramer } from './framer.js';

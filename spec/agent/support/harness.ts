@@ -11,7 +11,7 @@ import type { FlowChannel, SwitchDatabase } from '../../../lib/agent/switch.js';
 import { loadConfig, type AgentConfig } from '../../../lib/config/index.js';
 import { LocalControlPlane } from '../../../lib/control-plane/local/index.js';
 import type { ControlPlane } from '../../../lib/control-plane/types.js';
-import { parseDumpLine, flowText } from '../../../lib/bridges/index.js';
+import { parseDumpLine, flowText } from '../../support/dump-lines.js';
 import type { OvsSandbox } from '../../../testing/sandbox.js';
 import { OpenFlowBridgeChannel } from '../../../lib/agent/ovs/openflow-channel.js';
 import type { Firewall } from '../../../lib/firewall/index.js';

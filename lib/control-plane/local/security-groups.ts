@@ -9,10 +9,10 @@
  *       { "direction": "ingress", "ethertype": "IPv4", "remoteGroupId": "web" } ] } },
  *   "addressGroups": { "office": ["192.0.2.0/24", "2001:db8::/64"] }
  */
-import type { SecurityGroupInfo, SecurityGroupRule } from '../control-plane/types.js';
-import { StateFileError } from '../control-plane/local/state-file.js';
-import { ipVersion, normalizeCidr } from './addresses.js';
-import { normalizeProtocol } from './rules.js';
+import type { SecurityGroupInfo, SecurityGroupRule } from '../../model/index.js';
+import { ipVersion, normalizeCidr } from '../../firewall/addresses.js';
+import { normalizeProtocol } from '../../firewall/rules.js';
+import { StateFileError } from './state-file.js';
 
 export interface LocalSecurityGroup {
   id: string;

@@ -1,13 +1,13 @@
 /**
  * The `fdb` part of the local control plane's desired-state file: the same
- * JSON as Neutron's l2pop `fdb_entries` (§1.9), in camelCase:
+ * JSON as Neutron's l2pop `fdb_entries` (docs/design.md#the-contract-with-neutron-server), in camelCase:
  *
  *   "fdb": { "net-a": { "segmentId": 1001, "networkType": "vxlan",
  *            "ports": { "192.0.2.2": [["00:00:00:00:00:00", "0.0.0.0"], ["fa:16:3e:00:00:05", "10.0.0.5"]] } } }
  */
 import { isIP } from 'node:net';
-import type { FdbEntries, NetworkType } from '../control-plane/types.js';
-import { StateFileError } from '../control-plane/local/state-file.js';
+import type { FdbEntries, NetworkType } from '../../model/index.js';
+import { StateFileError } from './state-file.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

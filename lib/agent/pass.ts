@@ -1,0 +1,265 @@
+/**
+ * One pass (docs/design.md#from-an-ovsdb-event-to-active): the ports that
+ * changed since the last one are looked up in one request, bound to their
+ * networks (or put on the dead VLAN), filtered, and everything the pass
+ * changed in the bridges' flow tables goes to the switch as ONE bundle per
+ * bridge; then all Port tags in ONE OVSDB transaction; the ports are
+ * reported up only once both were confirmed (ovn-controller's one bundle per
+ * iteration, ofctrl.c). The report itself runs behind the pass (report.ts).
+ */
+import { DEAD_VLAN_TAG } from '../bridges/constants.js';
+import type { ControlPlane, DeviceLookup, PortDetails } from '../control-plane/types.js';
+import { firewallPortFrom, type Firewall, type FirewallPort } from '../firewall/index.js';
+import type { Logger } from '../log.js';
+import type { BridgeSetup } from './bridge-setup.js';
+import type { FlowSync } from './flow-sync.js';
+import type { LocalVlanMapping } from './local-vlans.js';
+import type { Networks } from './networks.js';
+import type { PassWork, PortRecord, PortTracker } from './ports.js';
+import type { Reports } from './report.js';
+import type { RetrySchedule } from './retries.js';
+import type { PortTagUpdate, SwitchDatabase, VifRow } from './switch.js';
+import type { Tunnels } from './tunnels.js';
+
+export interface PassSummary {
+  ok: boolean;
+  durationMs: number;
+  /** Wired by this pass (flows and tag confirmed) and handed to the report; ACTIVE once the control plane has it. */
+  up: string[];
+  /** Removed or dead, handed to the report. */
+  down: string[];
+  dead: string[];
+  removed: string[];
+  failed: string[];
+  flowMods: number;
+  /** The bridges an OpenFlow bundle went to, one entry per bundle: each bridge at most once. */
+  bundles: string[];
+  /**
+   * Where the pass spent its time (ms): control-plane lookup, computing flows, the firewall's flows,
+   * the bundles to their barriers (`flows`), the OVSDB transaction with the tags (`tags`), handing
+   * the ports to the report (`report`; the call itself runs behind the pass).
+   */
+  phases: { details: number; compute: number; firewall: number; flows: number; tags: number; report: number };
+  error?: Error;
+}
+
+/** The parts a pass works with (agent.ts makes them). */
+export interface PassParts {
+  cp: ControlPlane;
+  db: SwitchDatabase;
+  ports: PortTracker;
+  networks: Networks;
+  tunnels: Tunnels;
+  bridges: BridgeSetup;
+  flows: FlowSync;
+  reports: Reports;
+  retries: RetrySchedule;
+  firewall: Firewall | undefined;
+  log: Logger;
+  /** A port's wiring failed: retried after a backoff, or given up. */
+  fail: (id: string, err: Error, summary: PassSummary) => void;
+}
+
+export function newSummary(): PassSummary {
+  return {
+    ok: true, durationMs: 0, up: [], down: [], dead: [], removed: [], failed: [], flowMods: 0, bundles: [],
+    phases: { details: 0, compute: 0, firewall: 0, flows: 0, tags: 0, report: 0 },
+  };
+}
+
+/**
+ * The pass's steps. `firstSync` tells, once every port of the pass is
+ * handled, whether the first full sync ends with this pass: then the flows
+ * the switch held at start-up that nobody claimed go in the same bundle, and
+ * true is returned once it committed.
+ */
+export async function wirePorts(parts: PassParts, work: PassWork, summary: PassSummary, firstSync: () => boolean): Promise<boolean> {
+  const { ports, networks, firewall } = parts;
+  const tags: PortTagUpdate[] = [];
+  const up: string[] = [];
+  /** Removed, and administratively down: reported down. */
+  const down: string[] = [];
+  const fwSetup: FirewallPort[] = [];
+  const fwRemove: string[] = [];
+  let mark = performance.now();
+  const phase = (name: keyof PassSummary['phases']): void => {
+    const now = performance.now();
+    summary.phases[name] += now - mark;
+    mark = now;
+  };
+
+  await parts.tunnels.syncEndpoints(parts.cp);
+  await parts.tunnels.syncPorts();
+  for (const id of work.removed) {
+    if (ports.isPresent(id)) continue; // re-added under the same id
+    const p = ports.get(id);
+    if (p) networks.unbind(p);
+    else networks.forget(id);
+    parts.reports.withdraw(id);
+    fwRemove.push(id);
+    down.push(id);
+    summary.removed.push(id);
+  }
+
+  const ready = work.ids.filter((id) => ports.isPresent(id));
+  let lookups: DeviceLookup[] = [];
+  if (ready.length) {
+    const reply = await parts.cp.getDevicesDetails(ready);
+    lookups = reply.devices;
+    for (const id of reply.failed) parts.fail(id, new Error('control plane could not look the port up'), summary);
+    for (const id of reply.deferred ?? []) ports.deferDetails(id);
+  }
+  phase('details');
+
+  const dead = (p: PortRecord, vif: VifRow | undefined, why: string): void => {
+    networks.dead(p);
+    parts.reports.withdraw(p.portId);
+    p.tag = DEAD_VLAN_TAG;
+    if (vif?.tag !== DEAD_VLAN_TAG) tags.push({ name: p.name, tag: DEAD_VLAN_TAG });
+    fwRemove.push(p.portId);
+    summary.dead.push(p.portId);
+    parts.log.info(`port ${p.portId} is dead (VLAN ${DEAD_VLAN_TAG}, traffic dropped): ${why}`, { port: p.portId, interface: p.name });
+  };
+  for (const lookup of lookups) {
+    const id = lookup.kind === 'bound' ? lookup.details.portId : lookup.device;
+    const p = ports.get(id);
+    // Unplugged while the control plane was asked: the next pass unbinds it and reports it down.
+    if (!p || !ports.isPresent(id) || lookup.kind === 'no_active_binding') continue;
+    const vif = parts.db.vif(p.name);
+    if (lookup.kind === 'unknown') {
+      dead(p, vif, 'the control plane does not know it');
+      continue;
+    }
+    const d = lookup.details;
+    if (!d.adminStateUp) {
+      dead(p, vif, 'administratively down');
+      down.push(id);
+      continue;
+    }
+    let m: LocalVlanMapping;
+    try {
+      m = networks.bind(p, d);
+    } catch (err) {
+      dead(p, vif, (err as Error).message);
+      p.state = 'FAILED';
+      p.error = (err as Error).message;
+      parts.log.error(`cannot wire port ${id}: ${(err as Error).message}`, { port: id, network: d.networkId });
+      continue;
+    }
+    p.tag = m.lvid;
+    if (vif?.tag !== m.lvid || vif.portOtherConfig.net_uuid !== d.networkId) tags.push(tagOf(p, d, m.lvid));
+    // Ports without port security get the firewall's pass-through flows, so they are set up too.
+    fwSetup.push(firewallPortFrom(d, p.ofport, m.lvid));
+    up.push(id);
+  }
+  const duplicates = wireDuplicates(parts, work.duplicates, tags);
+  phase('compute');
+
+  if (firewall && firewall.driver !== 'noop') {
+    const gone = fwRemove.filter((id) => firewall.isPortManaged(id));
+    if (gone.length) firewall.removePortFilters(gone);
+    if (fwSetup.length) {
+      firewall.updateSecurityGroupInfo(await parts.cp.securityGroupInfo(fwSetup.map((f) => f.portId)));
+      const fresh = fwSetup.filter((f) => !firewall.isPortManaged(f.portId));
+      const known = fwSetup.filter((f) => firewall.isPortManaged(f.portId));
+      if (fresh.length) firewall.setupPortFilters(fresh);
+      if (known.length) firewall.updatePortFilters(known);
+    }
+    firewall.flush();
+    phase('firewall');
+  }
+  // Networks provisioned by this pass may need tunnels (l2pop entries that waited for them): their ports
+  // and ofports first, so their flows join the same bundle.
+  await parts.tunnels.syncPorts();
+  const first = firstSync();
+  if (first) parts.flows.dropUnclaimed();
+
+  // Flows first, then tags: a tag change makes ovs-vswitchd reconfigure the bridge, which would
+  // hold up the bundle if it arrived first; the OVSDB write itself is answered by ovsdb-server at once.
+  const sent = await parts.flows.flush();
+  summary.flowMods += sent.flowMods;
+  summary.bundles.push(...sent.bridges);
+  phase('flows');
+  if (tags.length) await parts.db.setPortTags(tags);
+  ports.duplicatesWired(duplicates.dead, duplicates.alive);
+  phase('tags');
+
+  for (const id of up) {
+    parts.reports.up(id);
+    summary.up.push(id);
+  }
+  for (const id of down) {
+    const p = ports.get(id);
+    const removed = summary.removed.includes(id);
+    if (p && p.state !== 'FAILED') p.state = removed ? 'DOWN' : 'DEAD';
+    if (removed) ports.delete(id);
+    parts.retries.clear(id);
+    parts.reports.down(id);
+    summary.down.push(id);
+    parts.log.info(`port ${id} reported down (${removed ? 'unplugged' : 'administratively down'})`, { port: id });
+  }
+  for (const id of summary.dead) {
+    const p = ports.get(id);
+    if (p && p.state !== 'FAILED') p.state = 'DEAD';
+    parts.retries.clear(id);
+  }
+  phase('report');
+  return first;
+}
+
+/** Port.tag and other_config as Neutron writes them (docs/design.md#ovsdb-what-is-read-and-written). */
+function tagOf(p: PortRecord, d: PortDetails, lvid: number): PortTagUpdate {
+  return {
+    name: p.name, tag: lvid, clearTrunks: true,
+    otherConfig: {
+      net_uuid: d.networkId, network_type: d.networkType,
+      physical_network: d.physicalNetwork ?? 'None', tag: String(lvid),
+      ...(d.segmentationId !== undefined ? { segmentation_id: String(d.segmentationId) } : {}),
+    },
+  };
+}
+
+/**
+ * Duplicate interfaces on br-int (ports.ts) go on the dead VLAN with a drop
+ * flow keyed by their name; the others lose theirs.
+ */
+function wireDuplicates(parts: PassParts, names: readonly string[], tags: PortTagUpdate[]): { dead: string[]; alive: string[] } {
+  const out = { dead: [] as string[], alive: [] as string[] };
+  const brInt = parts.bridges.brInt;
+  for (const name of names) {
+    const v = parts.ports.duplicateOnIntegrationBridge(name);
+    if (v) {
+      brInt.installDeadInterfaceDrop(name, v.ofport);
+      if (parts.db.vif(name)?.tag !== DEAD_VLAN_TAG) tags.push({ name, tag: DEAD_VLAN_TAG });
+      out.dead.push(name);
+    } else {
+      brInt.removeDeadInterfaceDrop(name);
+      out.alive.push(name);
+    }
+  }
+  return out;
+}
+
+/**
+ * A failed pass leaves nothing of the ports it was wiring for the first
+ * time in the flow tables: their networks and filters are released, so
+ * flows the switch refused are not sent again with every other port's pass
+ * (one port's refused flows would stop all wiring); the retry binds them
+ * afresh. Ports wired before keep what they had.
+ */
+export function unwindUnwired(parts: PassParts, ids: readonly string[], wiredBefore: ReadonlySet<string>): void {
+  const unwound: string[] = [];
+  for (const id of ids) {
+    const p = parts.ports.get(id);
+    if (!p || wiredBefore.has(id) || p.state === 'DEAD' || !p.networkId) continue;
+    parts.networks.unbind(p, { keepState: true });
+    parts.reports.withdraw(id);
+    p.tag = undefined;
+    unwound.push(id);
+  }
+  const fw = parts.firewall;
+  if (!fw || fw.driver === 'noop') return;
+  const filtered = unwound.filter((id) => fw.isPortManaged(id));
+  if (filtered.length) fw.removePortFilters(filtered);
+  fw.flush();
+}

@@ -1,0 +1,22 @@
+/**
+ * What bundles and the channel helpers need of one live OpenFlow session:
+ * sending, request/reply by xid, back-pressure, and the ids a session hands
+ * out. OpenFlowConnection is the implementation; naming the need here keeps
+ * bundle.ts and channel.ts from importing connection.ts, which builds on
+ * them.
+ */
+import type { OpenFlowMessage } from '../types.js';
+
+export interface OpenFlowSession {
+  /** Queues a message; returns its xid. */
+  send(msg: OpenFlowMessage): number;
+  /** Sends a request and resolves with its reply (rejects with the switch's error). */
+  request<R extends OpenFlowMessage = OpenFlowMessage>(msg: OpenFlowMessage): Promise<R>;
+  /** Resolves once the switch has processed everything sent before it. */
+  barrier(): Promise<void>;
+  /** The socket's buffer is over its high-water mark: wait for `drained()` before sending more. */
+  readonly needsDrain: boolean;
+  drained(): Promise<void>;
+  allocateXid(): number;
+  allocateBundleId(): number;
+}
