@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { parseTransportUrl, redact } from '../../lib/control-plane/neutron/transport-url.js';
 import { decodeBody, encodeReply, encodeRequest, parseFailure, readReply, readRequest, versionCompatible } from '../../lib/control-plane/neutron/envelope.js';
-import { decodeResource, normalizeMac, type PortRecord } from '../../lib/control-plane/neutron/ovo.js';
+import { decodeResource, normalizeMac, type PortObject } from '../../lib/control-plane/neutron/ovo.js';
 import { ResourceCache } from '../../lib/control-plane/neutron/resource-cache.js';
 import { deviceLookup } from '../../lib/control-plane/neutron/port-details.js';
 import { reportStateArgs, reportTime } from '../../lib/control-plane/neutron/state-report.js';
@@ -169,7 +169,7 @@ describe('Neutron control plane codecs', () => {
 
   describe('OVO decoding and device details', () => {
     it('keeps what the agent needs of a Port 1.7 primitive', () => {
-      const p = decodeResource(portPrimitive()) as PortRecord;
+      const p = decodeResource(portPrimitive()) as PortObject;
       expect(p).to.deep.include({
         id: 'p1',
         networkId: 'n1',
@@ -186,16 +186,16 @@ describe('Neutron control plane codecs', () => {
     });
 
     it('answers bound, unknown and no_active_binding as CacheBackedPluginApi does', () => {
-      const p = decodeResource(portPrimitive()) as PortRecord;
+      const p = decodeResource(portPrimitive()) as PortObject;
       const net = { kind: 'Network' as const, id: 'n1', revision: 1, mtu: 1450, adminStateUp: true };
       const lookup = deviceLookup('p1', p, net, 'compute1');
       expect(lookup.kind).to.equal('bound');
       expect(lookup.kind === 'bound' && lookup.details).to.deep.include({ networkType: 'vxlan', segmentationId: 1001, mtu: 1450, deviceId: 'vm1' });
       expect(deviceLookup('p1', p, net, 'compute2')).to.deep.equal({ kind: 'no_active_binding', device: 'p1' });
       // Not a compute port: the binding host is not checked (Neutron does not either).
-      const router = decodeResource(portPrimitive({ device_owner: 'network:router_interface' })) as PortRecord;
+      const router = decodeResource(portPrimitive({ device_owner: 'network:router_interface' })) as PortObject;
       expect(deviceLookup('p1', router, net, 'compute2').kind).to.equal('bound');
-      const unbound = decodeResource(portPrimitive({ binding_levels: [] })) as PortRecord;
+      const unbound = decodeResource(portPrimitive({ binding_levels: [] })) as PortObject;
       expect(deviceLookup('p1', unbound, net, 'compute1')).to.deep.equal({ kind: 'unknown', device: 'p1' });
       expect(deviceLookup('p9', undefined, undefined, 'compute1')).to.deep.equal({ kind: 'unknown', device: 'p9' });
       // Migrating: the source host keeps the port.
@@ -203,7 +203,7 @@ describe('Neutron control plane codecs', () => {
         portPrimitive({
           bindings: [ovo('PortBinding', { host: 'compute1', profile: '{"migrating_to": "compute2"}', vif_type: 'ovs', vnic_type: 'normal', status: 'ACTIVE' })],
         }),
-      ) as PortRecord;
+      ) as PortObject;
       expect(deviceLookup('p1', migrating, net, 'compute2').kind).to.equal('bound');
     });
 

@@ -33,7 +33,7 @@ import { BrokerConnection, type TlsOptions } from './broker-connection.js';
 import { configError, NeutronErrorCode } from './errors.js';
 import { stderrLogger, type Logger } from './logger.js';
 import type { WaitReporter } from '../../waits.js';
-import { CACHED_TYPES, RESOURCE_VERSIONS, type CachedType, type PortRecord } from './ovo.js';
+import { CACHED_TYPES, RESOURCE_VERSIONS, type CachedType, type PortObject } from './ovo.js';
 import { deviceLookup } from './port-details.js';
 import { ResourceCache, type Change } from './resource-cache.js';
 import { ReportWindow } from './report-window.js';
@@ -252,7 +252,7 @@ export class NeutronControlPlane implements ControlPlane {
     const host = this.requireIdentity().host;
     const reply: DevicesDetailsReply = { devices: [], failed: [], deferred: [] };
     const answers = new Map<string, DeviceLookup>();
-    const bound: Array<{ device: string; port: PortRecord }> = [];
+    const bound: Array<{ device: string; port: PortObject }> = [];
     const waiting: string[] = [];
     for (const device of devices) {
       if (this.lookupFailed.delete(device)) reply.failed.push(device);
@@ -417,12 +417,12 @@ export class NeutronControlPlane implements ControlPlane {
   }
 
   /** A status-only change of a port we last reported up, away from ACTIVE (e.g. DOWN or BUILD). */
-  private serverChangedStatus(id: string, oldPort: PortRecord, newPort: PortRecord): boolean {
+  private serverChangedStatus(id: string, oldPort: PortObject, newPort: PortObject): boolean {
     return this.sent.get(id) === 'up' && oldPort.status === 'ACTIVE' && newPort.status !== 'ACTIVE';
   }
 
   /** Starts pulling (not awaited) the networks and security group data these ports will need. */
-  private warm(ports: PortRecord[], host: string): void {
+  private warm(ports: PortObject[], host: string): void {
     const mine = ports.filter((p) => p.bindings.some((b) => b.status === 'ACTIVE' && b.host === host));
     if (mine.length === 0) return;
     const networks = [...new Set(mine.filter((p) => p.segment).map((p) => p.networkId))];
@@ -574,13 +574,13 @@ export class NeutronControlPlane implements ControlPlane {
   /** Turns cache changes into the events the reference agent synthesises from them (§1.3). */
   private emitChanges(changes: Change[]): void {
     const updatedPorts: string[] = [];
-    const toWarm: PortRecord[] = [];
+    const toWarm: PortObject[] = [];
     const sgs = new Set<string>();
     for (const c of changes) {
       switch (c.type) {
         case 'Port': {
-          const oldPort = c.old as PortRecord | undefined;
-          const newPort = c.new as PortRecord | undefined;
+          const oldPort = c.old as PortObject | undefined;
+          const newPort = c.new as PortObject | undefined;
           if (!newPort) {
             this.sent.delete(c.id);
             this.lookupFailed.delete(c.id);
@@ -627,11 +627,11 @@ function serverStatus(status: 'up' | 'down'): 'ACTIVE' | 'DOWN' {
   return status === 'up' ? 'ACTIVE' : 'DOWN';
 }
 
-function sameButStatus(a: PortRecord, b: PortRecord): boolean {
+function sameButStatus(a: PortObject, b: PortObject): boolean {
   return JSON.stringify({ ...a, revision: 0, status: '' }) === JSON.stringify({ ...b, revision: 0, status: '' });
 }
 
-function membershipChanged(a: PortRecord, b: PortRecord): boolean {
+function membershipChanged(a: PortObject, b: PortObject): boolean {
   return (
     JSON.stringify(a.securityGroupIds) !== JSON.stringify(b.securityGroupIds) ||
     JSON.stringify(a.fixedIps) !== JSON.stringify(b.fixedIps) ||
