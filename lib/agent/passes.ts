@@ -78,6 +78,13 @@ export class PassRunner {
       ports.passEnded(summary.ok, (name) => this.parts.db.vif(name));
       this.opts.onPass?.(summary);
       if (ports.hasWork((id) => retries.due(id))) this.opts.loop().schedule();
+      else {
+        // A retry timer may fire a little before its time by the wall clock (libuv starts it from the loop's
+        // cached time), and then this pass found its port not yet due: the timer is armed again, else the
+        // port would wait for some unrelated event.
+        const next = retries.nextDue(ports.pendingIds);
+        if (next !== undefined) this.opts.loop().scheduleAt(next);
+      }
     }
   }
 

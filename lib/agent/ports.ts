@@ -271,6 +271,9 @@ export class PortTracker {
 
   get pendingCount(): number { return this.pending.size; }
 
+  /** The ports waiting for a pass, due or not. */
+  get pendingIds(): ReadonlySet<string> { return this.pending; }
+
   // ------------------------------------------------------------ records
 
   /** The port's record belongs to the interface that carries its id on br-int. */
