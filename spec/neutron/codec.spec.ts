@@ -1,9 +1,10 @@
 /**
  * The pure parts of the Neutron control plane: transport_url, the oslo
  * envelope, OVO decoding, the resource cache's rules, device details, the
- * state report and l2pop payloads. The fixtures follow the shapes captured
- * from Neutron 21.0.0 in the reference (§1.5–§1.9, §2.4–§2.5); the
- * integration specs check the same code against the real server.
+ * state report and l2pop payloads. The fixtures follow the shapes Neutron
+ * 21.0.0 and oslo.messaging 14.0.3 send (docs/neutron.md, "The contract with
+ * neutron-server"); the integration specs check the same code against the
+ * real server.
  */
 import { expect } from 'chai';
 import { parseTransportUrl, redact } from '../../lib/control-plane/neutron/transport-url.js';

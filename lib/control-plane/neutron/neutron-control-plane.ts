@@ -1,6 +1,7 @@
 /**
  * The ControlPlane on a real Neutron: oslo.messaging RPC over RabbitMQ, as
- * neutron-openvswitch-agent 21.0.0 speaks it (reference §0–§2).
+ * neutron-openvswitch-agent 21.0.0 speaks it (docs/neutron.md, "The
+ * contract with neutron-server").
  *
  * - Device details and security group info come from the resource cache
  *   (pushes on `neutron-vo-*`, `bulk_pull` on a miss), never from the old
@@ -475,7 +476,7 @@ export class NeutronControlPlane implements ControlPlane {
     }
   }
 
-  /** Neutron's start: has_alive_neutron_server until it answers (reference §4.1 step 5). */
+  /** Neutron's start: has_alive_neutron_server until it answers (docs/neutron.md, "Calls the agent makes"). */
   private async waitForServer(onRetry?: (err: Error) => void): Promise<void> {
     while (this.running) {
       try {
@@ -571,7 +572,7 @@ export class NeutronControlPlane implements ControlPlane {
     if (changes.length > 0) this.emitChanges(changes);
   }
 
-  /** Turns cache changes into the events the reference agent synthesises from them (§1.3). */
+  /** Turns cache changes into the events Neutron's agent derives from them (docs/neutron.md, "What the agent consumes", "Events"). */
   private emitChanges(changes: Change[]): void {
     const updatedPorts: string[] = [];
     const toWarm: PortObject[] = [];
@@ -663,7 +664,7 @@ function pairList(v: unknown, where: string): Array<[string, string]> {
   });
 }
 
-/** l2pop `fdb_entries` (§1.9). */
+/** l2pop `fdb_entries` (docs/neutron.md, "l2population's fdb entries"). */
 export function fdbEntries(v: unknown): FdbEntries {
   if (!isObject(v)) throw new ControlPlaneError('fdb_entries is not an object', NeutronErrorCode.DECODE, false);
   const out: FdbEntries = {};

@@ -1,5 +1,6 @@
 /**
- * Neutron's oslo.versionedobjects primitives (reference §1.6), decoded into
+ * Neutron's oslo.versionedobjects primitives (docs/neutron.md, "Versioned
+ * objects and the resource cache"), decoded into
  * the few fields an L2 agent uses. Anything else in the object is dropped
  * here, so the cache stays small even though the server pushes every port of
  * the cloud to every agent.
@@ -8,7 +9,7 @@ import type { AddressPair, FixedIp, NetworkType } from '../types.js';
 import { decodeError } from './errors.js';
 import { isObject } from './envelope.js';
 
-/** The OVO versions this agent consumes, as the 21.0.0 agent reports them (§1.5). */
+/** The OVO versions the agent reports, as the 21.0.0 agent does (docs/neutron.md, "Versioned objects and the resource cache"). */
 export const RESOURCE_VERSIONS = {
   QosPolicy: '1.10',
   Trunk: '1.1',

@@ -1,6 +1,6 @@
 /**
  * Device details as the 21.0.0 agent builds them from its cache
- * (`CacheBackedPluginApi.get_device_details`, reference §1.7).
+ * (`CacheBackedPluginApi.get_device_details`; docs/neutron.md, "Device details").
  */
 import type { DeviceLookup } from '../types.js';
 import type { NetworkObject, PortObject } from './ovo.js';

@@ -1,5 +1,6 @@
 /**
- * The agent's copy of the server's objects (reference §1.6): filled by the
+ * The agent's copy of the server's objects (docs/neutron.md, "Versioned
+ * objects and the resource cache"): filled by the
  * `neutron-vo-<Type>-<version>` pushes and, on a miss, by `bulk_pull`. As in
  * Neutron's RemoteResourceCache: an update older than the cached revision is
  * ignored, a delete is final, and each distinct query is asked of the server
