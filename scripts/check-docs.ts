@@ -10,7 +10,10 @@
  *    and their `#anchor`s to headings that exist;
  *  - wherever a file mentions `docs/NAME.md` (a comment, a spec, a doc), the
  *    page exists, and the section it names (`docs/x.md#anchor`, or
- *    `docs/x.md, "Heading"`) is one of its headings.
+ *    `docs/x.md, "Heading"`) is one of its headings;
+ *  - the source files README.md and docs/ name (`lib/flows/installer.ts`,
+ *    `spec/agent/support/harness.ts`...) exist: a page that describes a
+ *    module that was moved or removed is wrong.
  *
  *   node --import tsx scripts/check-docs.ts     exit 1 and one "file:line: problem" per finding
  */
@@ -128,6 +131,23 @@ function markdownLinks(file: string, lines: readonly string[], problems: string[
   });
 }
 
+/** A project file named in prose: a top-level folder of the repository, then a path with a file extension. */
+const FILE_MENTION = /(?<![\w./-])((?:lib|protocol|spec|bench|testing|scripts|bin|packaging|samples)\/[\w./-]*\.(?:ts|js|py|sh|json|service|ini|txt))(?![\w/-])/g;
+
+/** Files of the project that README.md and docs/ name must exist (`x.js` in an import is the file `x.ts`). */
+function fileMentions(file: string, lines: readonly string[], problems: string[]): void {
+  lines.forEach((line, i) => {
+    for (const m of line.matchAll(FILE_MENTION)) {
+      const path = m[1];
+      if (/\b[A-Z]{2,}\b/.test(path)) continue; // a placeholder: bench/NAME.ts
+      if (path.startsWith('lib/node_modules/')) continue; // where npm installs the package, not the repository
+      const abs = join(ROOT, path);
+      if (existsSync(abs) || (path.endsWith('.js') && existsSync(abs.slice(0, -3) + '.ts'))) continue;
+      problems.push(`${relative(ROOT, file)}:${i + 1}: ${path}: no such file in the repository`);
+    }
+  });
+}
+
 /** Mentions of docs/NAME.md anywhere: the page, and the section they name, must exist. */
 function docMentions(file: string, text: string, problems: string[]): void {
   const lineStarts = [0];
@@ -183,7 +203,10 @@ export function checkDocs(): string[] {
         }
       }
     });
-    if (rel === 'README.md' || (rel.startsWith('docs/') && rel.endsWith('.md'))) markdownLinks(file, lines, problems);
+    if (rel === 'README.md' || (rel.startsWith('docs/') && rel.endsWith('.md'))) {
+      markdownLinks(file, lines, problems);
+      fileMentions(file, lines, problems);
+    }
     docMentions(file, text, problems);
   }
   return problems;
@@ -193,5 +216,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const problems = checkDocs();
   for (const p of problems) process.stderr.write(`check-docs: ${p}\n`);
   if (problems.length) process.exit(1);
-  process.stdout.write('check-docs: no citation outside the repository, every docs/ link and section found\n');
+  process.stdout.write('check-docs: no citation outside the repository, every docs/ link, section and named file found\n');
 }
