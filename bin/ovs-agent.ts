@@ -11,6 +11,8 @@
  * that has wired 10,000 ports keeps ~20 MB less resident (docs/benchmarks.md,
  * "Agent (`npm run bench -- agent`)").
  */
+// First: refuses an older Node.js before any other module can fail on it.
+import '../lib/node-version.js';
 import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
