@@ -20,7 +20,7 @@ import { runDaemon } from '../lib/agent/daemon.js';
 import { ExitCode } from '../lib/agent/exit-codes.js';
 import { ovsdbSslOptions } from '../lib/agent/ovs/ovsdb-ssl.js';
 import { formatStatus, readStatus } from '../lib/agent/status-socket.js';
-import { ConfigError, loadConfig, type AgentConfig } from '../lib/config/index.js';
+import { ConfigError, configSources, loadConfig, type AgentConfig } from '../lib/config/index.js';
 import { createLogger } from '../lib/log.js';
 import { logFilePath } from '../lib/log-file.js';
 import { agentVersion } from '../lib/version.js';
@@ -97,7 +97,11 @@ SEE ALSO
 
 interface CommonArgs {
   'config-file'?: string[];
+  'config-dir'?: string[];
   debug?: boolean;
+  nodebug?: boolean;
+  'use-syslog'?: boolean;
+  'nouse-syslog'?: boolean;
   'log-json'?: boolean;
   'log-file'?: string;
   'log-dir'?: string;
@@ -117,6 +121,7 @@ interface CommonArgs {
 function commonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
   return y
     .option('config-file', { type: 'string', array: true, describe: 'openvswitch_agent.ini (repeatable, merged in order)', group: 'Configuration:' })
+    .option('config-dir', { type: 'string', array: true, describe: 'a directory whose *.conf files are read in name order, where the flag stands among the --config-files (oslo.config\'s)', group: 'Configuration:' })
     .option('set', { type: 'string', array: true, describe: 'any option: --set section.option=value (repeatable)', group: 'Configuration:' })
     .option('state-file', { type: 'string', describe: '[ovs_agent] state_file: the local desired-state JSON', group: 'Configuration:' })
     .option('ovsdb-connection', { type: 'string', describe: '[ovs] ovsdb_connection: unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT ([ovs] ssl_key_file, ssl_cert_file, ssl_ca_cert_file)', group: 'Configuration:' })
@@ -129,6 +134,9 @@ function commonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     .option('status-socket', { type: 'string', describe: '[ovs_agent] status_socket', group: 'Configuration:' })
     .option('host', { type: 'string', describe: '[DEFAULT] host', group: 'Configuration:' })
     .option('debug', { type: 'boolean', describe: 'log at debug level', group: 'Logging:' })
+    .option('nodebug', { type: 'boolean', describe: '[DEFAULT] debug = false (oslo.config\'s spelling)', group: 'Logging:' })
+    .option('use-syslog', { type: 'boolean', describe: '[DEFAULT] use_syslog (oslo.log)', group: 'Logging:' })
+    .option('nouse-syslog', { type: 'boolean', describe: '[DEFAULT] use_syslog = false (oslo.config\'s spelling)', group: 'Logging:' })
     .option('log-file', { type: 'string', describe: '[DEFAULT] log_file: log to this file, reopened on SIGHUP', group: 'Logging:' })
     .option('log-dir', { type: 'string', describe: '[DEFAULT] log_dir: directory of the log file', group: 'Logging:' })
     .option('log-json', { type: 'boolean', describe: 'JSON logs even on a terminal (default: JSON unless stderr is a TTY)', group: 'Logging:' }) as Argv<T & CommonArgs>;
@@ -153,7 +161,15 @@ function configFrom(args: CommonArgs): { config: AgentConfig; warnings: string[]
     if (typeof v === 'string') overrides[option] = v;
   }
   if (args.debug) overrides['DEFAULT.debug'] = true;
-  return loadConfig({ files: args['config-file'] ?? defaultFiles(), overrides });
+  if (args.nodebug) overrides['DEFAULT.debug'] = false;
+  if (args['use-syslog']) overrides['DEFAULT.use_syslog'] = true;
+  if (args['nouse-syslog']) overrides['DEFAULT.use_syslog'] = false;
+  return loadConfig({ files: configFiles(args), overrides });
+}
+
+/** The --config-file and --config-dir flags in the order given (oslo.config's), or the default file. */
+function configFiles(args: CommonArgs): ReturnType<typeof configSources> {
+  return args['config-file'] || args['config-dir'] ? configSources(hideBin(process.argv)) : defaultFiles();
 }
 
 function defaultFiles(): string[] {
@@ -179,7 +195,7 @@ async function runCommand(args: CommonArgs): Promise<void> {
   } catch (err) {
     fail((err as Error).message, ExitCode.CONFIG);
   }
-  log.info('ovs-agent starting', { pid: process.pid, configFiles: args['config-file'] ?? defaultFiles() });
+  log.info('ovs-agent starting', { pid: process.pid, configFiles: configFiles(args) });
   for (const w of warnings) log.warn(w);
   await runDaemon({ config, logger: log, reloadConfig: () => configFrom(args).config });
 }
