@@ -9,7 +9,7 @@
  */
 import { NOT_HONOURED, SERVER_OPTIONS, type NotHonouredSpec } from './not-honoured.js';
 import { OPTIONS, type OptionSpec } from './options.js';
-import { OSLO_LOG_NOT_HONOURED } from './oslo-log-options.js';
+import { OSLO_LOG_DEPRECATED, OSLO_LOG_NOT_HONOURED } from './oslo-log-options.js';
 
 export type OptionStatus = 'honoured' | 'logging' | 'ignored' | 'refused' | 'server';
 
@@ -24,7 +24,7 @@ export interface InventoryEntry {
   harmless?: readonly unknown[];
 }
 
-const SERVER_MEANING = 'an option of neutron-server (neutron.conf): Neutron\'s agent registers it but does not use it either';
+const SERVER_MEANING = 'an option of neutron-server or of another Neutron agent: Neutron\'s OVS agent does not use it either';
 
 function build(): InventoryEntry[] {
   const out: InventoryEntry[] = [];
@@ -36,7 +36,11 @@ function build(): InventoryEntry[] {
     out.push(e);
   };
   for (const [section, opts] of Object.entries(OPTIONS as Record<string, Record<string, OptionSpec>>)) {
-    for (const [name, spec] of Object.entries(opts)) add({ section, name, status: 'honoured', spec });
+    for (const [name, spec] of Object.entries(opts)) {
+      // oslo.log's older names of its options are read whoever defines them (options.ts or the list below).
+      const older = section === 'DEFAULT' && !spec.deprecated ? OSLO_LOG_DEPRECATED.get(name) : undefined;
+      add({ section, name, status: 'honoured', spec: older ? { ...spec, deprecated: older } : spec });
+    }
   }
   // An oslo.log option options.ts defines (the logging work) is honoured: the entry above wins.
   for (const [section, opts] of Object.entries(OSLO_LOG_NOT_HONOURED as Record<string, Record<string, NotHonouredSpec>>)) {
@@ -48,7 +52,9 @@ function build(): InventoryEntry[] {
     }
   }
   for (const name of SERVER_OPTIONS) {
-    add({ section: 'DEFAULT', name, status: 'server', spec: { type: { kind: 'string' }, default: undefined, help: 'neutron-server option.' }, meaning: SERVER_MEANING });
+    const deprecated = name === 'global_physnet_mtu' ? [{ group: 'ml2', name: 'segment_mtu' }] : undefined;
+    add({ section: 'DEFAULT', name, status: 'server', spec: { type: { kind: 'string' }, default: undefined, help: 'neutron-server option.', deprecated },
+      meaning: SERVER_MEANING });
   }
   return out;
 }

@@ -377,8 +377,14 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   }
 
   // The options this agent does not honour: warned about, or refused, when set to anything but their default.
+  const serverOptions = new Map<string, string[]>();
   for (const [e, g] of given) {
     if (e.status === 'honoured') continue;
+    if (e.status === 'server') {
+      // neutron.conf carries many: one line a file.
+      serverOptions.set(g.src.file, [...serverOptions.get(g.src.file) ?? [], `${e.name} (line ${g.src.line ?? '-'})`]);
+      continue;
+    }
     const v = valueOf(e);
     if (JSON.stringify(v) === JSON.stringify(e.spec.default)) continue;
     const at = where(g.src);
@@ -388,6 +394,9 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     warnings.push(`[${e.section}] ${e.name} at ${at} is not honoured: ${e.meaning}`);
   }
 
+  for (const [file, names] of serverOptions) {
+    warnings.push(`${file}: [DEFAULT] options of neutron-server or of other Neutron agents, not used by this agent (nor by Neutron's): ${names.join(', ')}`);
+  }
   resolveChoices(values, origin, warnings);
   const config = values as unknown as AgentConfig;
   validate(config, origin);

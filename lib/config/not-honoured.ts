@@ -46,9 +46,9 @@ const NO_LOG_EXT = 'the log extension (security group logging) does not run here
 const PLACEMENT_ONLY = 'used only with resource_provider_bandwidths or resource_provider_packet_processing_*, which are refused here';
 
 /**
- * neutron-server's [DEFAULT] options, which Neutron's agent registers (its
- * common configuration) without using them: read from neutron.conf, each is
- * reported at start as not used, with the others of its file in one line.
+ * The [DEFAULT] options of neutron-server and of Neutron's other agents that
+ * Neutron's OVS agent registers (its common configuration) or that the
+ * generated files list, without using them: each is reported at start when set.
  */
 export const SERVER_OPTIONS = [
   'config_source', 'bind_host', 'bind_port', 'api_extensions_path', 'auth_strategy', 'core_plugin', 'service_plugins', 'base_mac',
@@ -58,7 +58,7 @@ export const SERVER_OPTIONS = [
   'vlan_transparent', 'filter_validation', 'global_physnet_mtu', 'http_retries', 'enable_traditional_dhcp', 'api_paste_config',
   'wsgi_log_format', 'tcp_keepidle', 'wsgi_default_pool_size', 'max_header_line', 'wsgi_keep_alive', 'client_socket_timeout',
   'wsgi_server_debug', 'backlog', 'retry_until_window', 'use_ssl', 'agent_down_time', 'dhcp_load_type', 'enable_new_agents',
-  'interface_driver', 'metadata_proxy_socket', 'metadata_proxy_user', 'metadata_proxy_group', 'ovs_use_veth', 'ovs_integration_bridge',
+  'interface_driver', 'metadata_proxy_socket', 'metadata_proxy_user', 'metadata_proxy_group', 'ovs_use_veth', 'ovs_integration_bridge', 'external_pids',
 ] as const;
 
 const RABBIT_HARMLESS = 'the broker connection behaves the same without it';

@@ -139,7 +139,7 @@ export const OPTIONS = {
     control_plane: str('neutron', 'Where ports come from: neutron (neutron-server over RabbitMQ, as Neutron\'s agent) or local '
       + '(a desired-state file). Unset, it is local when state_file is set, neutron otherwise (docs/configuration.md).', ['local', 'neutron']),
     state_file: str('/etc/ovs-agent/desired-state.json', 'Desired-state file of the local control plane; setting it chooses that plane '
-      + '(refused with control_plane = neutron).'),
+      + '(with control_plane = neutron it is unused, and warned about).'),
     status_socket: str('/run/ovs-agent/status.sock', 'Unix socket `ovs-agent status` reads from.'),
     ovs_rundir: str('/var/run/openvswitch', 'Where the bridges\' <bridge>.mgmt sockets are (default: $OVS_RUNDIR if set, as ovs-ofctl).'),
     openflow_channel: str('controller', 'How flows reach a bridge: controller (each bridge\'s Controller row points at of_listen_address:'
