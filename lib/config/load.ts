@@ -94,6 +94,8 @@ export interface LoadOptions {
 export interface LoadedConfig {
   config: AgentConfig;
   warnings: string[];
+  /** The value of any option of the inventory, honoured or not (undefined for a name no option has). */
+  value(section: string, name: string): unknown;
 }
 
 const ENV_PREFIX = 'OVS_AGENT_';
@@ -260,7 +262,8 @@ function fileValue(e: InventoryEntry, files: readonly ParsedFile[], warnings: st
       const last = found[0].values![found[0].values!.length - 1];
       return { raw: last.value, src: { file: last.file, line: last.line } };
     }
-    gathered = [...found.flatMap((f) => f.values!), ...gathered];
+    // As oslo.config: each name found is put in front of what was gathered, so in a file deprecated names' values come first.
+    for (const f of found) gathered = [...f.values!, ...gathered];
   }
   if (!gathered.length) return undefined;
   return { raw: gathered.map((w) => w.value), src: { file: gathered[0].file, line: gathered[0].line } };
@@ -400,7 +403,11 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   resolveChoices(values, origin, warnings);
   const config = values as unknown as AgentConfig;
   validate(config, origin);
-  return { config, warnings };
+  const value = (section: string, name: string): unknown => {
+    const e = entryOf(normalizeSection(section), name);
+    return e ? valueOf(e) : undefined;
+  };
+  return { config, warnings, value };
 }
 
 /**
