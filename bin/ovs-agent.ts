@@ -44,13 +44,15 @@ DESCRIPTION
   itself. Ports are driven by OVSDB events; each pass sends its flow changes
   as one atomic bundle per bridge, so a port is wired in milliseconds.
 
-  The control plane is either Neutron (RabbitMQ, [ovs_agent] control_plane =
-  neutron) or a local desired-state JSON file ([ovs_agent] state_file),
-  watched for changes.
+  The control plane is Neutron (neutron-server over RabbitMQ, the default) or,
+  when one is named ([ovs_agent] state_file, --state-file), a local
+  desired-state JSON file, watched for changes.
 
-  Configuration comes from Neutron's openvswitch_agent.ini ([ovs], [agent],
-  [securitygroup], [DEFAULT]); several --config-file options are merged in
-  order, later files winning. Environment variables OVS_AGENT_<SECTION>_<OPTION>
+  Configuration comes from Neutron's own files (neutron.conf,
+  openvswitch_agent.ini), read as oslo.config reads them: --config-file and
+  --config-dir in order, later files winning, sections in any case, $name
+  interpolation, deprecated names. An option Neutron's agent reads that this
+  one does not honour is warned about or refused at start (docs/configuration.md). Environment variables OVS_AGENT_<SECTION>_<OPTION>
   (e.g. OVS_AGENT_OVS_LOCAL_IP) and command-line flags override the files.`;
 
 const EPILOGUE = `SIGNALS
