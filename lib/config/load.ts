@@ -356,7 +356,11 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
         const dot = ref.indexOf('.');
         const target = dot > 0 ? entryOf(normalizeSection(ref.slice(0, dot)), ref.slice(dot + 1)) ?? entryOf('DEFAULT', ref)
           : entryOf(e.section, ref) ?? entryOf('DEFAULT', ref);
-        if (!target) throw invalid(e.section, e.name, g.src, `${whole} names no option (write $$ for a literal $)`);
+        if (!target) {
+          // A password may hold a `$`: a secret option's value is never quoted, not even the name after it.
+          throw invalid(e.section, e.name, g.src, e.spec.secret ? 'a "$" in its value names no option (write $$ for a literal $; the value is not shown: it may hold a password)'
+            : `${whole} names no option (write $$ for a literal $)`);
+        }
         return templateText(valueOf(target));
       });
       const raw = Array.isArray(g.raw) ? g.raw.map(sub) : sub(g.raw);

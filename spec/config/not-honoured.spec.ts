@@ -46,3 +46,20 @@ describe('options not honoured', () => {
     expect(warnings[0]).to.include('core_plugin (line 2)').and.include('auth_strategy (line 3)');
   });
 });
+
+describe('$ interpolation and secrets', () => {
+  it('never quotes a secret value whose "$" names no option (a password holding $)', () => {
+    let message = '';
+    try {
+      load('[DEFAULT]\ntransport_url = rabbit://u:Pa$swordXyz@127.0.0.1:5672/\n');
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).to.include('transport_url').and.include('x.ini:2').and.include('$$');
+    expect(message).to.not.match(/swordXyz|Pa\$/);
+  });
+
+  it('reads $$ in a password as a literal $', () => {
+    expect(load('[DEFAULT]\ntransport_url = rabbit://u:Pa$$sw@127.0.0.1:5672/\n').config.DEFAULT.transport_url).to.equal('rabbit://u:Pa$sw@127.0.0.1:5672/');
+  });
+});
