@@ -27,6 +27,8 @@ import { agentVersion } from '../lib/version.js';
 import { Waits } from '../lib/waits.js';
 
 const DEFAULT_CONFIG = '/etc/neutron/plugins/ml2/openvswitch_agent.ini';
+const NEUTRON_CONF = '/etc/neutron/neutron.conf';
+const AGENT_CONF_D = '/etc/neutron/agent.conf.d';
 const CLEANUP_OVSDB_TIMEOUT_MS = 600_000;
 
 const DESCRIPTION = `NAME
@@ -86,7 +88,9 @@ STATUS SOCKET
   second one refuse to start; a stale socket is replaced; anything else at the path is left alone.
 
 FILES
-  ${DEFAULT_CONFIG}  read when no --config-file is given and it exists.
+  With no --config-file nor --config-dir, what Debian's neutron-openvswitch-agent init script passes, in
+  its order, each if it exists: --config-file ${DEFAULT_CONFIG}
+  --config-dir ${AGENT_CONF_D} --config-file ${NEUTRON_CONF}.
 
 EXAMPLES
   ovs-agent --config-file /etc/neutron/neutron.conf --config-file ${DEFAULT_CONFIG}
@@ -174,8 +178,8 @@ function configFiles(args: CommonArgs): ReturnType<typeof configSources> {
   return args['config-file'] || args['config-dir'] ? configSources(hideBin(process.argv)) : defaultFiles();
 }
 
-function defaultFiles(): string[] {
-  return existsSync(DEFAULT_CONFIG) ? [DEFAULT_CONFIG] : [];
+function defaultFiles(): ReturnType<typeof configSources> {
+  return [DEFAULT_CONFIG, { dir: AGENT_CONF_D }, NEUTRON_CONF].filter((f) => existsSync(typeof f === 'string' ? f : f.dir));
 }
 
 function fail(message: string, code: number = ExitCode.FAILED): never {

@@ -8,7 +8,7 @@
  * the --config-dir, not "Unknown arguments".
  */
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode } from '../../lib/agent/exit-codes.js';
@@ -34,6 +34,20 @@ describe('oslo.config command-line flags', function () {
       expect(a.stderr).to.not.include('Unknown argument');
       expect(exit.code, a.stderr).to.equal(ExitCode.CONFIG);
       expect(a.stderr).to.include('[agent] extensions').and.include(`${join(dir, 'conf.d', '10-qos.conf')}:2`);
+    } finally {
+      await a.kill();
+    }
+  });
+
+  it("reads, with no --config-file, what Debian's init script passes neutron-openvswitch-agent, in its order", async () => {
+    const a = AgentProcess.spawn(['--ovsdb-connection', `unix:${join(dir, 'no-ovsdb.sock')}`, '--status-socket', join(dir, 'status.sock')]);
+    try {
+      const line = await a.waitForLog((l) => l.message === 'ovs-agent starting', 30_000, 'the start line');
+      const expected = [
+        '/etc/neutron/plugins/ml2/openvswitch_agent.ini', { dir: '/etc/neutron/agent.conf.d' }, '/etc/neutron/neutron.conf',
+      ].filter((f) => existsSync(typeof f === 'string' ? f : f.dir));
+      expect(expected.length, 'Debian\'s neutron-openvswitch-agent package is installed').to.equal(3);
+      expect(line.configFiles).to.deep.equal(expected);
     } finally {
       await a.kill();
     }
