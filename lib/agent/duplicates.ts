@@ -5,7 +5,7 @@
  * agent's back (then the next pass sets it back).
  */
 import { DEAD_VLAN_TAG } from '../bridges/constants.js';
-import type { Logger } from '../log.js';
+import { named, type Logger } from '../log.js';
 import type { VifRow } from './switch.js';
 
 export class DuplicateWiring {
@@ -16,7 +16,11 @@ export class DuplicateWiring {
   /** Rows that changed during a pass: their tags are checked when it ends. */
   private readonly recheck = new Set<string>();
 
-  constructor(private readonly log: Logger) {}
+  private readonly log: Logger;
+
+  constructor(log: Logger) {
+    this.log = named(log, 'ovs_agent.agent.duplicates');
+  }
 
   /** A duplicate's row changed: during a pass, checked when it ends; else now. */
   rowChanged(vif: VifRow, passRunning: boolean): void {

@@ -6,7 +6,7 @@
  * port removes them; a dead port gets VLAN 4095 and a drop flow.
  */
 import type { PortDetails } from '../model/index.js';
-import type { Logger } from '../log.js';
+import { named, type Logger } from '../log.js';
 import type { BridgeSetup } from './bridge-setup.js';
 import { LocalVlanManager, VlanPoolExhaustedError, type LocalVlanMapping } from './local-vlans.js';
 import type { PortRecord } from './ports.js';
@@ -16,15 +16,18 @@ export class Networks {
   private readonly vlans = new LocalVlanManager();
   /** Ports that found every local VLAN taken: tried again when a network gives its VLAN back. */
   private readonly awaitingVlan = new Set<string>();
+  private readonly log: Logger;
 
   constructor(
     private readonly bridges: BridgeSetup,
     private readonly tunnels: Tunnels,
     private readonly tunnelTypes: readonly string[],
-    private readonly log: Logger,
+    log: Logger,
     /** A local VLAN is free again: these ports, which found none, are to be wired. */
     private readonly vlanFreed: (portIds: string[]) => void,
-  ) {}
+  ) {
+    this.log = named(log, 'ovs_agent.agent.networks');
+  }
 
   /** port_bound: provisions the network on first use and puts the port on it. Throws when the network cannot be wired here. */
   bind(p: PortRecord, d: PortDetails): LocalVlanMapping {

@@ -9,7 +9,7 @@
  * on br-int it is wired, on an ancillary bridge (external_ids:bridge-id equal
  * to its name, e.g. br-ex) only reported up and down.
  */
-import type { Logger } from '../log.js';
+import { named, type Logger } from '../log.js';
 import { DuplicateWiring } from './duplicates.js';
 import type { PassWork, PortRecord, PortState } from './port-record.js';
 import type { VifRow } from './switch.js';
@@ -41,7 +41,10 @@ export class PortTracker {
   private intBridge = '';
   private ancillary: readonly string[] = [];
 
-  constructor(private readonly log: Logger) {
+  private readonly log: Logger;
+
+  constructor(log: Logger) {
+    this.log = named(log, 'ovs_agent.agent.ports');
     this.duplicates = new DuplicateWiring(log);
   }
 
