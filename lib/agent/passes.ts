@@ -48,7 +48,7 @@ export class PassRunner {
     const wiredBefore = new Set(work.ids.filter((id) => ports.get(id)?.state === 'ACTIVE' || reports.awaiting(id)));
     const startPerf = performance.now();
     try {
-      const first = await wirePorts(this.parts, work, summary, () => !this.firstSyncDone && ports.pendingCount === 0 && ports.noneDeferred);
+      const first = await wirePorts(this.parts, work, summary, () => !this.firstSyncDone && ports.pendingIds.size === 0 && ports.noneDeferred);
       await this.reportAncillary();
       this.count++;
       if (first) {
@@ -78,6 +78,13 @@ export class PassRunner {
       ports.passEnded(summary.ok, (name) => this.parts.db.vif(name));
       this.opts.onPass?.(summary);
       if (ports.hasWork((id) => retries.due(id))) this.opts.loop().schedule();
+      else {
+        // A retry timer may fire a little before its time by the wall clock (libuv starts it from the loop's
+        // cached time), and then this pass found its port not yet due: the timer is armed again, else the
+        // port would wait for some unrelated event.
+        const next = retries.nextDue(ports.pendingIds);
+        if (next !== undefined) this.opts.loop().scheduleAt(next);
+      }
     }
   }
 

@@ -2,7 +2,7 @@
  * What the agent tells the control plane: ports up and down (the only
  * place a status is reported and retried: device-reporter.ts sends behind
  * the passes, with the agent's one backoff), and the periodic state report
- * that registers this host (docs/design.md#the-contract-with-neutron-server).
+ * that registers this host (docs/neutron.md, "The state report").
  * A port becomes ACTIVE here, when the server has taken its "up".
  */
 import { AGENT_BACKOFF } from '../backoff.js';

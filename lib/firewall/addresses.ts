@@ -1,9 +1,11 @@
 /**
  * The few address operations the firewall needs, done the way Neutron's
  * netaddr calls do them: IP version, CIDR normalisation (host bits cleared,
- * RFC 5952 text for IPv6), the EUI-64 link-local address of a MAC.
+ * IPv6 printed as inet_ntop and OVS print it), the EUI-64 link-local address of a MAC.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { formatIpv6 } from '../../protocol/openflow/addr.js';
+import { parseIPv6 } from '../../protocol/openflow/text/values.js';
 
 export class AddressError extends Error {
   override readonly name = 'AddressError';
@@ -23,44 +25,6 @@ export function ipVersion(text: string): IpVersion {
   if (isIPv4(addr)) return 4;
   if (isIPv6(addr)) return 6;
   throw new AddressError(`not an IP address or CIDR: ${JSON.stringify(text)}`);
-}
-
-function parseV6(addr: string): number[] {
-  // An embedded dotted quad ("::ffff:1.2.3.4") becomes two groups.
-  let a = addr.toLowerCase();
-  const lastColon = a.lastIndexOf(':');
-  const tail = a.slice(lastColon + 1);
-  if (tail.includes('.')) {
-    const o = tail.split('.').map(Number);
-    a = `${a.slice(0, lastColon + 1)}${((o[0] << 8) | o[1]).toString(16)}:${((o[2] << 8) | o[3]).toString(16)}`;
-  }
-  const [head, rest] = a.split('::') as [string, string | undefined];
-  const h = head === '' ? [] : head.split(':').map((g) => parseInt(g, 16));
-  if (rest === undefined) return h;
-  const t = rest === '' ? [] : rest.split(':').map((g) => parseInt(g, 16));
-  return [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
-}
-
-/** RFC 5952 text: lowercase, no leading zeros, the longest run (≥ 2) of zero groups as "::". */
-export function formatV6(groups: readonly number[]): string {
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
 function parsePrefixLen(p: string | undefined, max: number, text: string): number {
@@ -88,12 +52,14 @@ export function parseCidr(text: string): Cidr {
   }
   if (isIPv6(addr)) {
     const prefixLen = parsePrefixLen(p, 128, text);
-    const g = parseV6(addr);
-    for (let i = 0; i < 8; i++) {
-      const bits = Math.min(16, Math.max(0, prefixLen - i * 16));
-      g[i] = bits === 0 ? 0 : g[i] & ((0xffff << (16 - bits)) & 0xffff);
+    // node:net also accepts a zone ("fe80::1%eth0"), which no prefix has.
+    const b = parseIPv6(addr);
+    if (!b) throw new AddressError(`not an IP address or CIDR: ${JSON.stringify(text)}`);
+    for (let i = 0; i < 16; i++) {
+      const bits = Math.min(8, Math.max(0, prefixLen - i * 8));
+      b[i] &= (0xff << (8 - bits)) & 0xff;
     }
-    return { version: 6, address: formatV6(g), prefixLen };
+    return { version: 6, address: formatIpv6(b), prefixLen };
   }
   throw new AddressError(`not an IP address or CIDR: ${JSON.stringify(text)}`);
 }
@@ -128,6 +94,5 @@ export function normalizeMac(text: string): string {
 /** The EUI-64 IPv6 link-local address of a MAC (fe80::/64), as netaddr prints it. */
 export function linkLocalFromMac(mac: string): string {
   const b = normalizeMac(mac).split(':').map((x) => parseInt(x, 16));
-  const groups = [0xfe80, 0, 0, 0, ((b[0] ^ 0x02) << 8) | b[1], (b[2] << 8) | 0xff, (0xfe << 8) | b[3], (b[4] << 8) | b[5]];
-  return formatV6(groups);
+  return formatIpv6(Uint8Array.of(0xfe, 0x80, 0, 0, 0, 0, 0, 0, b[0] ^ 0x02, b[1], b[2], 0xff, 0xfe, b[3], b[4], b[5]));
 }

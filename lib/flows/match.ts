@@ -13,7 +13,8 @@
  * built here.
  */
 import { FIELDS, MAX_OXM_BYTES, fieldDef, putOxm, type FieldName, type Match } from '../../protocol/openflow/index.js';
-import { formatIPv4, formatIPv6, ipv4PrefixMask, ipv6PrefixMask, parseIPv4, parseIPv6 } from '../../protocol/openflow/text/values.js';
+import { formatIpv6 } from '../../protocol/openflow/addr.js';
+import { formatIPv4, ipv4PrefixMask, ipv6PrefixMask, parseIPv4, parseIPv6 } from '../../protocol/openflow/text/values.js';
 
 /** One `field=value` of a match. */
 export interface MatchPart {
@@ -200,8 +201,8 @@ function addressPart(field: AddressField, v6: boolean, cidr: string): MatchPart 
   const mask = ipv6PrefixMask(len);
   const v = new Uint8Array(16);
   for (let i = 0; i < 16; i++) v[i] = bytes[i] & mask[i];
-  const value = formatIPv6(v);
-  return matchPart(field, len === bits ? value : { value, mask: formatIPv6(mask) });
+  const value = formatIpv6(v);
+  return matchPart(field, len === bits ? value : { value, mask: formatIpv6(mask) });
 }
 
 /**

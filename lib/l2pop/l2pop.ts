@@ -1,5 +1,6 @@
 /**
- * l2population (docs/design.md: br-tun, and the fdb entries of the contract with neutron-server): instead of flooding
+ * l2population (docs/design.md#br-tun-tunnel-bridge; docs/neutron.md,
+ * "l2population's fdb entries"): instead of flooding
  * to every tunnel and learning, the server tells each agent which MACs and
  * IPs live behind which remote tunnel endpoint. From those fdb entries this
  * module decides, per network:

@@ -4,9 +4,9 @@
  * A leaf: it imports nothing of the agent, so the firewall, l2pop and the
  * bridges can use it without depending on the control plane.
  *
- * Field names are camelCase versions of Neutron's dict keys
- * (docs/design.md#the-contract-with-neutron-server); the Neutron control
- * plane converts at its edge.
+ * Field names are camelCase versions of Neutron's dict keys (docs/neutron.md,
+ * "Device details", "Security group information", "l2population's fdb
+ * entries"); the Neutron control plane converts at its edge.
  */
 
 /** Neutron's tunnelled network types, in the order Neutron lists them. */

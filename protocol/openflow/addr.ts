@@ -128,10 +128,19 @@ export function writeIpv6(buf: Buffer, at: number, s: string, field?: string): v
   }
 }
 
-/** RFC 5952 text: lowercase, leading zeros dropped, the longest run (>= 2) of zero words as "::". */
-export function formatIpv6(buf: Buffer, at: number): string {
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push((buf[at + i * 2] << 8) | buf[at + i * 2 + 1]);
+const IPV6_FORMAT_WORDS = new Uint16Array(8);
+
+/**
+ * IPv6 text as inet_ntop (glibc) and so OVS print it: lowercase, leading
+ * zeros dropped, the longest run of two or more zero words as `::`, and an
+ * IPv4-compatible or -mapped address ending in a dotted quad. The one
+ * formatter of the project: the codec's decoded values, the text view and
+ * the firewall's normalised prefixes all read the same way, and writeIpv6
+ * reads every form back.
+ */
+export function formatIpv6(buf: Uint8Array, at = 0): string {
+  const w = IPV6_FORMAT_WORDS;
+  for (let i = 0; i < 8; i++) w[i] = (buf[at + i * 2] << 8) | buf[at + i * 2 + 1];
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {
@@ -156,6 +165,10 @@ export function formatIpv6(buf: Buffer, at: number): string {
       continue;
     }
     if (s !== '' && !s.endsWith(':')) s += ':';
+    if (i === 6 && bestStart === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) {
+      s += `${buf[at + 12]}.${buf[at + 13]}.${buf[at + 14]}.${buf[at + 15]}`;
+      break;
+    }
     s += w[i].toString(16);
   }
   return s;

@@ -122,8 +122,8 @@ function describeRpcError(error: unknown): { error: string; details: string | un
 
 /**
  * A transaction failed. `index` is the index of the operation that failed in
- * the request's operation list; when the error is the trailing one RFC 7047
- * §4.1.3 adds after all operations (e.g. a commit-time constraint or
+ * the request's operation list; when the error is the trailing one that
+ * RFC 7047 §4.1.3 adds after all operations (e.g. a commit-time constraint or
  * referential-integrity violation), `index` equals the operation count and
  * `op` is undefined.
  */

@@ -58,4 +58,23 @@ describe('agent retries a failed pass @integration', function () {
     expect(h.cp.portStatus('p1')).to.equal('ACTIVE');
     expect(h.cp.portStatus('p2')).to.equal('ACTIVE');
   });
+
+  it('arms the retry again when its timer fires before the port is due by the wall clock', async () => {
+    // libuv starts a timer from the loop's cached time, so it can fire a little before Date.now() reaches the
+    // retry's time; here the wall clock is set back 100 ms after the failure, which makes that certain.
+    const failures = { left: 1, calls: 0 };
+    h = new AgentHarness(sb, { wrapControlPlane: (cp) => flaky(cp, 'p1', failures) });
+    h.writeState({ networks: [{ id: 'n1', type: 'local' }], ports: [{ id: 'p1', mac: 'fa:16:3e:00:00:01', network: 'n1' }] });
+    await h.start();
+    const realNow = Date.now;
+    try {
+      await h.plug('tap1', 'p1', 'fa:16:3e:00:00:01');
+      await h.until(() => h!.passes.some((p) => !p.ok), 'the failed pass');
+      Date.now = () => realNow() - 100;
+      await h.until(() => h!.portState('p1') === 'ACTIVE', 'p1 ACTIVE after its retry', 5_000);
+    } finally {
+      Date.now = realNow;
+    }
+    expect(failures.calls).to.equal(2);
+  });
 });

@@ -1,7 +1,8 @@
 /**
- * The flows for given ports and rules, against the shapes listed in
- * neutron-ovs-agent.md §5 (regenerated there from Neutron's driver).
- * Expectations are written by hand from the reference, in ovs-ofctl text;
+ * The flows for given ports and rules, written out by hand, in ovs-ofctl
+ * text, as Neutron 21.0.0's OVSFirewallDriver produces them (the tables are
+ * described in docs/design.md, "The firewall's tables"; neutron-oracle.spec.ts
+ * checks the same kinds of cases against the driver itself);
  * `canon` only makes the comparison independent of field order.
  */
 import { expect } from 'chai';
@@ -27,7 +28,7 @@ function info(rules: Record<string, Array<Omit<SecurityGroupRule, 'securityGroup
 
 const port7 = vmPort(7, { macAddress: M, fixedIps: ['10.0.0.5', '2001:db8::5'], securityGroups: ['sg-empty'] });
 
-/** §5.3 for P=7, V=3, MAC M, fixed IPs 10.0.0.5 and 2001:db8::5 on a tunnel network. */
+/** A port's base flows for P=7, V=3, MAC M, fixed IPs 10.0.0.5 and 2001:db8::5 on a tunnel network. */
 const BASE_FLOWS = [
   `table=60 priority=100 in_port=7 actions=${REGS},resubmit(,71)`,
   `table=60 priority=90 dl_vlan=3 dl_dst=${M} actions=${REGS},strip_vlan,resubmit(,81)`,
@@ -69,8 +70,8 @@ const BASE_FLOWS = [
   ]),
 ];
 
-describe('firewall flow generation (reference §5)', () => {
-  it('installs the §5.2 bridge-wide flows on initialize', () => {
+describe('firewall flow generation (Neutron\'s openvswitch driver)', () => {
+  it('installs the bridge-wide flows on initialize', () => {
     const fw = new OvsFirewall();
     expect(canonAll(initOf(fw))).to.deep.equal(
       [
@@ -84,7 +85,7 @@ describe('firewall flow generation (reference §5)', () => {
     );
   });
 
-  it('gives a port with no rules exactly the §5.3 base flows', () => {
+  it('gives a port with no rules exactly the base flows', () => {
     const fw = new OvsFirewall();
     fw.updateSecurityGroupInfo(info({ 'sg-empty': [] }));
     fw.setupPortFilters([port7]);
@@ -120,7 +121,7 @@ describe('firewall flow generation (reference §5)', () => {
     expect(got).to.include(canon('table=60 priority=90 vlan_tci=0x0000/0x1fff dl_dst=fa:16:3e:00:00:08 actions=set_field:8->reg5,set_field:4->reg6,resubmit(,81)'));
   });
 
-  it('turns the reference example rule (ingress tcp 22 from 10.0.0.0/8, P=7) into its two flows', () => {
+  it('turns an ingress tcp 22 rule from 10.0.0.0/8 (P=7) into its two flows', () => {
     const fw = new OvsFirewall();
     fw.updateSecurityGroupInfo(info({ 'sg-empty': [{ direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: '10.0.0.0/8' }] }));
     fw.setupPortFilters([port7]);
@@ -133,7 +134,7 @@ describe('firewall flow generation (reference §5)', () => {
     );
   });
 
-  it('follows the §5.4 priorities, egress actions, ICMP type/code, port ranges and ignored /0 prefixes', () => {
+  it('follows Neutron\'s rule priorities, egress actions, ICMP type/code, port ranges and ignored /0 prefixes', () => {
     const fw = new OvsFirewall();
     fw.updateSecurityGroupInfo(
       info({
@@ -163,7 +164,7 @@ describe('firewall flow generation (reference §5)', () => {
     expect(ruleFlows).to.deep.equal(expected.map(canon).sort());
   });
 
-  it('builds the reference remote-group example: conjunction(22,2/2)/(23,2/2), accept flows with reg7, and the 1/2 address flows', () => {
+  it('builds a remote-group rule as Neutron does: conjunction(22,2/2)/(23,2/2), accept flows with reg7, and the 1/2 address flows', () => {
     const fw = new OvsFirewall();
     fw.updateSecurityGroupInfo(
       info(
@@ -211,7 +212,7 @@ describe('firewall flow generation (reference §5)', () => {
     expect(got.filter((f) => f.includes('tcp,') && f.includes('tp_dst'))).to.have.length(6);
   });
 
-  it('gives a port without port security only the §5.6 pass-through flows', () => {
+  it('gives a port without port security only the pass-through flows', () => {
     const fw = new OvsFirewall();
     fw.setupPortFilters([{ ...port7, portSecurityEnabled: false }]);
     expect(canonAll(flushOf(fw))).to.deep.equal(

@@ -69,7 +69,7 @@ export function splitTop(s: string): string[] {
 
 /**
  * A flow as an order-independent string: `T<table> p<prio> <sorted match fields> -> actions`.
- * Accepts the ovs-ofctl text we emit and the reference's wording (spaces between fields).
+ * Accepts the ovs-ofctl text we emit and the spaced wording the specs' expectations use (`table=60 priority=100 ...`).
  */
 export function canon(text: string): string {
   const t = dumpSpelling(text.replace(/^(add|delete_strict) /, '').replace(/^cookie=[^,]+, ?/, ''));

@@ -12,7 +12,7 @@ import { applyChanges, trace } from './trace-helpers.js';
 
 const BR = 'br-int';
 const COOKIE = 0x5eca11n;
-/** The agent's part of the pipeline the firewall plugs into (§3.7): T0 → 60, T60 p3 NORMAL. */
+/** The agent's part of the pipeline the firewall plugs into (docs/design.md, "br-int (integration bridge)"): T0 → 60, T60 p3 NORMAL. */
 const AGENT_PIPELINE = 'add table=0,priority=0 actions=resubmit(,60)\nadd table=60,priority=3 actions=NORMAL\n';
 
 const vm1 = vmPort(1, { securityGroups: ['web'] });

@@ -107,8 +107,9 @@ describe('Neutron control plane: idempotent calls retried against a scripted osl
     expect(await cp.updateDeviceList(['port-a', 'port-b'], ['port-c'])).to.deep.equal({ failedUp: [], failedDown: [] });
     expect(await peer!.count('update_device_list')).to.equal(2);
 
+    // Other devices: the ones above are reported already, and an unchanged status is not sent again.
     await peer!.script({ update_device_list: ['DBDeadlock'] });
-    expect(await cp.updateDeviceList(['port-a', 'port-b'], ['port-c'])).to.deep.equal({ failedUp: ['port-a', 'port-b'], failedDown: ['port-c'] });
+    expect(await cp.updateDeviceList(['port-d', 'port-e'], ['port-f'])).to.deep.equal({ failedUp: ['port-d', 'port-e'], failedDown: ['port-f'] });
     expect(await peer!.count('update_device_list'), 'one call and its one retry').to.equal(2);
   });
 

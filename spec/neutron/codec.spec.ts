@@ -1,18 +1,19 @@
 /**
  * The pure parts of the Neutron control plane: transport_url, the oslo
  * envelope, OVO decoding, the resource cache's rules, device details, the
- * state report and l2pop payloads. The fixtures follow the shapes captured
- * from Neutron 21.0.0 in the reference (§1.5–§1.9, §2.4–§2.5); the
- * integration specs check the same code against the real server.
+ * state report and l2pop payloads. The fixtures follow the shapes Neutron
+ * 21.0.0 and oslo.messaging 14.0.3 send (docs/neutron.md, "The contract with
+ * neutron-server"); the integration specs check the same code against the
+ * real server.
  */
 import { expect } from 'chai';
 import { parseTransportUrl, redact } from '../../lib/control-plane/neutron/transport-url.js';
 import { decodeBody, encodeReply, encodeRequest, parseFailure, readReply, readRequest, versionCompatible } from '../../lib/control-plane/neutron/envelope.js';
-import { decodeResource, normalizeMac, type PortRecord } from '../../lib/control-plane/neutron/ovo.js';
+import { decodeResource, normalizeMac, type PortObject } from '../../lib/control-plane/neutron/ovo.js';
 import { ResourceCache } from '../../lib/control-plane/neutron/resource-cache.js';
 import { deviceLookup } from '../../lib/control-plane/neutron/port-details.js';
 import { reportStateArgs, reportTime } from '../../lib/control-plane/neutron/state-report.js';
-import { fdbChanges, fdbEntries } from '../../lib/control-plane/neutron/neutron-control-plane.js';
+import { fdbChanges, fdbEntries } from '../../lib/control-plane/neutron/fdb-entries.js';
 import { neutronOptionsFromConfig } from '../../lib/control-plane/neutron/options.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -169,7 +170,7 @@ describe('Neutron control plane codecs', () => {
 
   describe('OVO decoding and device details', () => {
     it('keeps what the agent needs of a Port 1.7 primitive', () => {
-      const p = decodeResource(portPrimitive()) as PortRecord;
+      const p = decodeResource(portPrimitive()) as PortObject;
       expect(p).to.deep.include({
         id: 'p1',
         networkId: 'n1',
@@ -186,16 +187,16 @@ describe('Neutron control plane codecs', () => {
     });
 
     it('answers bound, unknown and no_active_binding as CacheBackedPluginApi does', () => {
-      const p = decodeResource(portPrimitive()) as PortRecord;
+      const p = decodeResource(portPrimitive()) as PortObject;
       const net = { kind: 'Network' as const, id: 'n1', revision: 1, mtu: 1450, adminStateUp: true };
       const lookup = deviceLookup('p1', p, net, 'compute1');
       expect(lookup.kind).to.equal('bound');
       expect(lookup.kind === 'bound' && lookup.details).to.deep.include({ networkType: 'vxlan', segmentationId: 1001, mtu: 1450, deviceId: 'vm1' });
       expect(deviceLookup('p1', p, net, 'compute2')).to.deep.equal({ kind: 'no_active_binding', device: 'p1' });
       // Not a compute port: the binding host is not checked (Neutron does not either).
-      const router = decodeResource(portPrimitive({ device_owner: 'network:router_interface' })) as PortRecord;
+      const router = decodeResource(portPrimitive({ device_owner: 'network:router_interface' })) as PortObject;
       expect(deviceLookup('p1', router, net, 'compute2').kind).to.equal('bound');
-      const unbound = decodeResource(portPrimitive({ binding_levels: [] })) as PortRecord;
+      const unbound = decodeResource(portPrimitive({ binding_levels: [] })) as PortObject;
       expect(deviceLookup('p1', unbound, net, 'compute1')).to.deep.equal({ kind: 'unknown', device: 'p1' });
       expect(deviceLookup('p9', undefined, undefined, 'compute1')).to.deep.equal({ kind: 'unknown', device: 'p9' });
       // Migrating: the source host keeps the port.
@@ -203,7 +204,7 @@ describe('Neutron control plane codecs', () => {
         portPrimitive({
           bindings: [ovo('PortBinding', { host: 'compute1', profile: '{"migrating_to": "compute2"}', vif_type: 'ovs', vnic_type: 'normal', status: 'ACTIVE' })],
         }),
-      ) as PortRecord;
+      ) as PortObject;
       expect(deviceLookup('p1', migrating, net, 'compute2').kind).to.equal('bound');
     });
 

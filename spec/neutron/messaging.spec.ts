@@ -2,7 +2,7 @@
  * Our oslo.messaging rabbit driver against a real RabbitMQ, with Debian's
  * own oslo.messaging (python3-oslo.messaging 14.0.3) as the peer on the other
  * end: it serves our calls and calls our server, so both directions of the
- * wire format are checked by the reference implementation.
+ * wire format are checked by oslo.messaging itself.
  */
 import { expect } from 'chai';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';

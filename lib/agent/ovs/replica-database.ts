@@ -28,8 +28,8 @@ function record(m: ReadonlyMap<string, string>): Record<string, string> {
   return Object.fromEntries(m);
 }
 
-export class OvsdbError extends Error {
-  override readonly name = 'AgentOvsdbError';
+export class SwitchDatabaseError extends Error {
+  override readonly name = 'SwitchDatabaseError';
   constructor(message: string, readonly code: string) {
     super(message);
   }
@@ -213,7 +213,7 @@ export class ReplicaDatabase implements SwitchDatabase {
       const b = txn.lookup(this.bridgeByName, name);
       if (!b) {
         const ovs = [...this.replica.table('Open_vSwitch').values()][0];
-        if (!ovs) throw new OvsdbError('the Open_vSwitch table has no row', 'NO_ROOT_ROW');
+        if (!ovs) throw new SwitchDatabaseError('the Open_vSwitch table has no row', 'NO_ROOT_ROW');
         const iface = txn.insert('Interface', { name, type: 'internal' });
         const port = txn.insert('Port', { name, interfaces: [iface] });
         const br = txn.insert('Bridge', {
@@ -242,7 +242,7 @@ export class ReplicaDatabase implements SwitchDatabase {
   async setBridgeExternalIds(name: string, ids: Record<string, string>): Promise<void> {
     await this.replica.transact((txn) => {
       const b = txn.lookup(this.bridgeByName, name);
-      if (!b) throw new OvsdbError(`bridge ${name} does not exist`, 'NO_BRIDGE');
+      if (!b) throw new SwitchDatabaseError(`bridge ${name} does not exist`, 'NO_BRIDGE');
       txn.setKeys('Bridge', b._uuid, 'external_ids', ids);
     }, { timeoutMs: this.timeoutMs });
   }
@@ -250,7 +250,7 @@ export class ReplicaDatabase implements SwitchDatabase {
   async setControllers(bridge: string, targets: string[], opts: { connectionMode: string; inactivityProbeMs: number }): Promise<void> {
     await this.replica.transact((txn) => {
       const b = txn.lookup(this.bridgeByName, bridge, 'controller');
-      if (!b) throw new OvsdbError(`bridge ${bridge} does not exist`, 'NO_BRIDGE');
+      if (!b) throw new SwitchDatabaseError(`bridge ${bridge} does not exist`, 'NO_BRIDGE');
       const current = b.controller.map((u) => this.replica.get('Controller', u)).filter((c) => c !== undefined);
       const same = current.length === targets.length && current.every((c) => targets.includes(c.target));
       if (same) {
@@ -271,7 +271,7 @@ export class ReplicaDatabase implements SwitchDatabase {
       const port = txn.lookup(this.portByName, name);
       if (!port) {
         const b = txn.lookup(this.bridgeByName, bridge);
-        if (!b) throw new OvsdbError(`bridge ${bridge} does not exist`, 'NO_BRIDGE');
+        if (!b) throw new SwitchDatabaseError(`bridge ${bridge} does not exist`, 'NO_BRIDGE');
         const i = txn.insert('Interface', { name, type: spec.type, options: spec.options ?? {} });
         const p = txn.insert('Port', { name, interfaces: [i], other_config: spec.portOtherConfig ?? {} });
         txn.addToSet('Bridge', b._uuid, 'ports', [p]);
@@ -324,7 +324,7 @@ export class ReplicaDatabase implements SwitchDatabase {
   waitOfport(name: string, timeoutMs: number): Promise<number> {
     return this.replica.waitFor(() => {
       const i = this.ifaceByName.get(name);
-      if (i?.ofport === -1) throw new OvsdbError(`ovs-vswitchd could not add interface ${name} (ofport -1)`, 'OFPORT_FAILED');
+      if (i?.ofport === -1) throw new SwitchDatabaseError(`ovs-vswitchd could not add interface ${name} (ofport -1)`, 'OFPORT_FAILED');
       return i && i.ofport !== null && i.ofport > 0 ? i.ofport : undefined;
     }, { timeoutMs, what: `the ofport of ${name}` });
   }

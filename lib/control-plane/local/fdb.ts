@@ -1,6 +1,6 @@
 /**
  * The `fdb` part of the local control plane's desired-state file: the same
- * JSON as Neutron's l2pop `fdb_entries` (docs/design.md#the-contract-with-neutron-server), in camelCase:
+ * JSON as Neutron's l2pop `fdb_entries` (docs/neutron.md, "l2population's fdb entries"), in camelCase:
  *
  *   "fdb": { "net-a": { "segmentId": 1001, "networkType": "vxlan",
  *            "ports": { "192.0.2.2": [["00:00:00:00:00:00", "0.0.0.0"], ["fa:16:3e:00:00:05", "10.0.0.5"]] } } }

@@ -72,7 +72,7 @@ export class LocalControlPlane implements ControlPlane {
     });
     this.watcher.on('error', (err) => this.opts.onError?.(err));
     this.started = true;
-    // Neutron sends the full fdb table when an agent appears (§1.9): the file's fdb is that table.
+    // Neutron sends the full fdb table when an agent appears (docs/neutron.md, "l2population's fdb entries"): the file's fdb is that table.
     if (Object.keys(this.loaded.fdb).length) {
       const entries = this.loaded.fdb;
       setImmediate(() => this.emit({ type: 'fdb_add', entries }));

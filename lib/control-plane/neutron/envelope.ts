@@ -1,5 +1,5 @@
 /**
- * oslo.messaging's message format on the rabbit driver (reference §2.4, §2.5):
+ * oslo.messaging's message format on the rabbit driver (docs/neutron.md, "Messages"):
  * a JSON envelope `{"oslo.version": "2.0", "oslo.message": "<JSON text>"}`
  * whose inner dict carries `method`, `args`, `version`, `_unique_id`, the
  * call's `_msg_id`/`_reply_q`/`_timeout`, and the request context flattened

@@ -1,5 +1,6 @@
 /**
- * Neutron's oslo.versionedobjects primitives (reference §1.6), decoded into
+ * Neutron's oslo.versionedobjects primitives (docs/neutron.md, "Versioned
+ * objects and the resource cache"), decoded into
  * the few fields an L2 agent uses. Anything else in the object is dropped
  * here, so the cache stays small even though the server pushes every port of
  * the cloud to every agent.
@@ -8,7 +9,7 @@ import type { AddressPair, FixedIp, NetworkType } from '../types.js';
 import { decodeError } from './errors.js';
 import { isObject } from './envelope.js';
 
-/** The OVO versions this agent consumes, as the 21.0.0 agent reports them (§1.5). */
+/** The OVO versions the agent reports, as the 21.0.0 agent does (docs/neutron.md, "Versioned objects and the resource cache"). */
 export const RESOURCE_VERSIONS = {
   QosPolicy: '1.10',
   Trunk: '1.1',
@@ -45,7 +46,7 @@ export interface Segment {
   physicalNetwork?: string;
 }
 
-export interface PortRecord {
+export interface PortObject {
   kind: 'Port';
   id: string;
   revision: number;
@@ -64,7 +65,7 @@ export interface PortRecord {
   segment: Segment | undefined;
 }
 
-export interface NetworkRecord {
+export interface NetworkObject {
   kind: 'Network';
   id: string;
   revision: number;
@@ -72,16 +73,16 @@ export interface NetworkRecord {
   adminStateUp: boolean;
 }
 
-export interface SecurityGroupRecord {
+export interface SecurityGroupObject {
   kind: 'SecurityGroup';
   id: string;
   revision: number;
   stateful: boolean;
   /** Rules embedded in the push (the server sends no separate rule pushes on SG create). */
-  rules: RuleRecord[];
+  rules: RuleObject[];
 }
 
-export interface RuleRecord {
+export interface RuleObject {
   kind: 'SecurityGroupRule';
   id: string;
   revision: number;
@@ -97,14 +98,14 @@ export interface RuleRecord {
   remoteAddressGroupId?: string;
 }
 
-export interface AddressGroupRecord {
+export interface AddressGroupObject {
   kind: 'AddressGroup';
   id: string;
   revision: number;
   addresses: string[];
 }
 
-export type ResourceRecord = PortRecord | NetworkRecord | SecurityGroupRecord | RuleRecord | AddressGroupRecord;
+export type ResourceObject = PortObject | NetworkObject | SecurityGroupObject | RuleObject | AddressGroupObject;
 
 interface Primitive {
   name: string;
@@ -165,7 +166,7 @@ function parseProfile(value: unknown): Record<string, unknown> {
 }
 
 /** Decodes one primitive of a cached type; throws ERR_NEUTRON_DECODE naming the object. */
-export function decodeResource(value: unknown): ResourceRecord {
+export function decodeResource(value: unknown): ResourceObject {
   const { name, data } = primitive(value, 'resource');
   const id = str(data.id, `${name}.id`);
   const where = `${name} ${id}`;
@@ -205,7 +206,7 @@ export function decodeResource(value: unknown): ResourceRecord {
   }
 }
 
-function decodePort(id: string, revision: number, data: Record<string, unknown>, where: string): PortRecord {
+function decodePort(id: string, revision: number, data: Record<string, unknown>, where: string): PortObject {
   const bindings = list(data.bindings, `${where} bindings`).map((b): PortBinding => {
     const d = primitive(b, `${where} binding`).data;
     return {
@@ -256,7 +257,7 @@ function decodePort(id: string, revision: number, data: Record<string, unknown>,
   };
 }
 
-function decodeRule(data: Record<string, unknown>, where: string): RuleRecord {
+function decodeRule(data: Record<string, unknown>, where: string): RuleObject {
   const direction = data.direction;
   if (direction !== 'ingress' && direction !== 'egress') throw decodeError(`${where}: bad direction ${JSON.stringify(direction)}`);
   const ethertype = data.ethertype;

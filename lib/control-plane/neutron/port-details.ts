@@ -1,14 +1,14 @@
 /**
  * Device details as the 21.0.0 agent builds them from its cache
- * (`CacheBackedPluginApi.get_device_details`, reference §1.7).
+ * (`CacheBackedPluginApi.get_device_details`; docs/neutron.md, "Device details").
  */
 import type { DeviceLookup } from '../types.js';
-import type { NetworkRecord, PortRecord } from './ovo.js';
+import type { NetworkObject, PortObject } from './ovo.js';
 
 const COMPUTE_PREFIX = 'compute:';
 
 /** The host a live migration is heading to, from the ACTIVE binding's profile. */
-export function migratingTo(port: PortRecord): string | undefined {
+export function migratingTo(port: PortObject): string | undefined {
   for (const b of port.bindings) {
     if (b.status !== 'ACTIVE') continue;
     const to = b.profile.migrating_to;
@@ -17,7 +17,7 @@ export function migratingTo(port: PortRecord): string | undefined {
   return undefined;
 }
 
-export function deviceLookup(device: string, port: PortRecord | undefined, network: NetworkRecord | undefined, host: string): DeviceLookup {
+export function deviceLookup(device: string, port: PortObject | undefined, network: NetworkObject | undefined, host: string): DeviceLookup {
   if (!port || !port.segment) return { kind: 'unknown', device };
   const active = port.bindings.find((b) => b.status === 'ACTIVE');
   // Neutron raises here (the device then counts as failed); a bound port always has an ACTIVE binding.

@@ -1,5 +1,6 @@
 /**
- * The agent's copy of the server's objects (reference §1.6): filled by the
+ * The agent's copy of the server's objects (docs/neutron.md, "Versioned
+ * objects and the resource cache"): filled by the
  * `neutron-vo-<Type>-<version>` pushes and, on a miss, by `bulk_pull`. As in
  * Neutron's RemoteResourceCache: an update older than the cached revision is
  * ignored, a delete is final, and each distinct query is asked of the server
@@ -18,23 +19,23 @@
  *   that refresh finds different — changed, added to a query's answer, or
  *   gone from the server — is reported as a push would have been.
  */
-import { decodeDeletedId, decodeResource, type CachedType, type ResourceRecord, type RuleRecord } from './ovo.js';
+import { decodeDeletedId, decodeResource, type CachedType, type ResourceObject, type RuleObject } from './ovo.js';
 import type { Logger } from './logger.js';
 
-type RecordOf<T extends CachedType> = Extract<ResourceRecord, { kind: T }>;
+type RecordOf<T extends CachedType> = Extract<ResourceObject, { kind: T }>;
 
 /** One change the pushes made: old and new are undefined for creates and deletes respectively. */
 export interface Change {
   type: CachedType;
   id: string;
-  old: ResourceRecord | undefined;
-  new: ResourceRecord | undefined;
+  old: ResourceObject | undefined;
+  new: ResourceObject | undefined;
 }
 
 /** Asks the server for the objects of one type matching `filter` (values OR-ed per key). */
 export type Puller = (type: CachedType, filter: Record<string, string[]>) => Promise<unknown[]>;
 
-type Matcher = (rec: ResourceRecord, value: string) => boolean;
+type Matcher = (rec: ResourceObject, value: string) => boolean;
 
 interface Waiter {
   promise: Promise<void>;
@@ -55,14 +56,14 @@ const PULL_CHUNK = 100;
 const byId: Matcher = (rec, value) => rec.id === value;
 
 export class ResourceCache {
-  private readonly byType = new Map<CachedType, Map<string, ResourceRecord>>();
+  private readonly byType = new Map<CachedType, Map<string, ResourceObject>>();
   private readonly deleted = new Map<CachedType, Set<string>>();
   /** Queries answered since the last markStale(). */
   private satisfied = new Set<string>();
   /** Queries answered before it and not since: served, and asked again when used. */
   private readonly stale = new Set<string>();
   /** Records pushed or pulled since the last markStale(). */
-  private fresh = new WeakSet<ResourceRecord>();
+  private fresh = new WeakSet<ResourceObject>();
   /** Bumped by markStale(): a pull answered across it is not fresh. */
   private epoch = 0;
   private readonly inflight = new Map<string, Promise<void>>();
@@ -152,7 +153,7 @@ export class ResourceCache {
     this.epoch++;
   }
 
-  private table(type: CachedType): Map<string, ResourceRecord> {
+  private table(type: CachedType): Map<string, ResourceObject> {
     let t = this.byType.get(type);
     if (!t) this.byType.set(type, (t = new Map()));
     return t;
@@ -164,7 +165,7 @@ export class ResourceCache {
     return d;
   }
 
-  private record(rec: ResourceRecord, changes: Change[], fresh: boolean): void {
+  private record(rec: ResourceObject, changes: Change[], fresh: boolean): void {
     if (this.deletedIds(rec.kind).has(rec.id)) return;
     const table = this.table(rec.kind);
     const old = table.get(rec.id);
@@ -198,7 +199,7 @@ export class ResourceCache {
     if (type === 'SecurityGroup') {
       // Deleting a group deletes its rules without telling about them.
       for (const rule of [...this.values('SecurityGroupRule')]) {
-        if ((rule as RuleRecord).securityGroupId === id) this.remove('SecurityGroupRule', rule.id, changes);
+        if ((rule as RuleObject).securityGroupId === id) this.remove('SecurityGroupRule', rule.id, changes);
       }
     }
   }
@@ -322,6 +323,6 @@ function isCached(type: string): type is CachedType {
 }
 
 /** Same content but for the revision (Neutron ignores revision_number/updated_at changes). */
-function sameContent(a: ResourceRecord, b: ResourceRecord): boolean {
+function sameContent(a: ResourceObject, b: ResourceObject): boolean {
   return JSON.stringify({ ...a, revision: 0 }) === JSON.stringify({ ...b, revision: 0 });
 }

@@ -4,7 +4,8 @@
  * x-expires as oslo), casts go to the control exchange, fanout casts to
  * `<topic>_fanout`.
  *
- * Timeouts back off as Neutron's BackingOffClient does (reference §2.8): a
+ * Timeouts back off as Neutron's BackingOffClient does (docs/neutron.md,
+ * "Calls the agent makes"): a
  * call without an explicit timeout that times out doubles that method's
  * timeout (up to rpc_response_max_timeout) after a random pause, and the
  * caller gets a retriable ControlPlaneError `ERR_NEUTRON_RPC_TIMEOUT`.

@@ -1,6 +1,6 @@
 /**
  * oslo.messaging's RPC server on the rabbit driver: for a topic it consumes
- * three queues (reference §0.3, §2.2): `<topic>` and `<topic>.<host>` on the
+ * three queues (docs/neutron.md, "Exchanges and queues"): `<topic>` and `<topic>.<host>` on the
  * control exchange, and `<topic>_fanout_<hex>` on the `<topic>_fanout`
  * exchange. Messages are acked before dispatch (as oslo does), duplicates
  * (same `_unique_id` among the last 16) dropped, and methods dispatched to

@@ -1,6 +1,6 @@
 /**
  * Security group info from the cache, as Neutron's SecurityGroupServerAPIShim
- * computes it (reference §1.8): the rules of the ports' groups, whether each
+ * computes it (docs/neutron.md, "Security group information"): the rules of the ports' groups, whether each
  * group is stateful, and the member addresses of every group or address
  * group a rule names as its remote.
  */

@@ -1,6 +1,7 @@
 /**
- * The `report_state` payload (reference §1.5): what makes the server list the
- * agent in `GET /v2.0/agents` and bind ports to its host.
+ * The `report_state` payload (docs/neutron.md, "The state report"): what
+ * makes the server list the agent in `GET /v2.0/agents` and bind ports to
+ * its host.
  */
 import { randomUUID } from 'node:crypto';
 import type { AgentIdentity, AgentStateReport } from '../types.js';

@@ -2,7 +2,8 @@
  * How the control exchange and the topic queues (`<topic>`, `<topic>.<host>`)
  * are declared, from oslo.messaging's `[oslo_messaging_rabbit]`
  * amqp_durable_queues, amqp_auto_delete, rabbit_ha_queues and
- * rabbit_quorum_queue with its limits (reference §2.1–2.2; oslo's
+ * rabbit_quorum_queue with its limits (docs/neutron.md, "Exchanges and
+ * queues"; oslo's
  * `_get_queue_arguments` and `Connection.durable`).
  *
  * Every agent and server of a cloud must declare these alike: RabbitMQ

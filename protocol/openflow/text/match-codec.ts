@@ -7,7 +7,8 @@
 import type { FieldName, Match, Masked } from '../oxm-fields.js';
 import { FlowSyntaxError } from './errors.js';
 import { ETH_TYPE, FIELDS, IP_PROTO, SLOT, type FieldDef } from './fields.js';
-import { formatIPv4, formatIPv6, formatMac, parseIPv4, parseIPv6, parseMac } from './values.js';
+import { formatIpv6 } from '../addr.js';
+import { formatIPv4, formatMac, parseIPv4, parseIPv6, parseMac } from './values.js';
 import { MatchView, bytesAllOnes, fieldRepr, type SlotValue } from './view.js';
 
 // view <-> codec Match
@@ -39,7 +40,7 @@ function putIPv4(out: Match, name: FieldName, view: MatchView, slot: number): vo
 function putIPv6(out: Match, name: FieldName, view: MatchView, slot: number): void {
   if (!view.has(slot)) return;
   const m = view.m[slot] as Uint8Array;
-  put(out, name, formatIPv6(view.v[slot] as Uint8Array), formatIPv6(m), bytesAllOnes(m));
+  put(out, name, formatIpv6(view.v[slot] as Uint8Array), formatIpv6(m), bytesAllOnes(m));
 }
 
 function putBig(out: Match, name: FieldName, view: MatchView, slot: number, full: bigint): void {
@@ -198,7 +199,7 @@ export function codecToRepr(f: FieldDef, v: unknown, at = 0): SlotValue {
 
 /** Back from the view's representation to the codec's. */
 export function reprToCodec(f: FieldDef, v: SlotValue): number | bigint | string {
-  if (v instanceof Uint8Array) return f.format === 'ethernet' ? formatMac(v) : formatIPv6(v);
+  if (v instanceof Uint8Array) return f.format === 'ethernet' ? formatMac(v) : formatIpv6(v);
   if (f.format === 'ipv4' && typeof v === 'number') return formatIPv4(v);
   return v;
 }

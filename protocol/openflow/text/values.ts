@@ -7,7 +7,7 @@
  * Parsers return `undefined` on malformed input; callers turn that into a
  * FlowSyntaxError that names the token.
  */
-import { formatMac as formatMacAt } from '../addr.js';
+import { formatIpv6, formatMac as formatMacAt } from '../addr.js';
 
 const ZERO = 48;
 const NINE = 57;
@@ -222,44 +222,6 @@ export function parseIPv6(s: string): Uint8Array | undefined {
   return out;
 }
 
-/** inet_ntop's IPv6 text (glibc): the longest run of two or more zero words becomes `::`. */
-export function formatIPv6(b: Uint8Array): string {
-  const w: number[] = [];
-  for (let k = 0; k < 8; k++) w.push((b[2 * k] << 8) | b[2 * k + 1]);
-  let bestBase = -1;
-  let bestLen = 0;
-  for (let k = 0; k < 8; ) {
-    if (w[k] !== 0) {
-      k++;
-      continue;
-    }
-    let j = k;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - k > bestLen) {
-      bestBase = k;
-      bestLen = j - k;
-    }
-    k = j;
-  }
-  if (bestLen < 2) bestBase = -1;
-  let s = '';
-  for (let k = 0; k < 8; k++) {
-    if (bestBase >= 0 && k >= bestBase && k < bestBase + bestLen) {
-      if (k === bestBase) s += ':';
-      continue;
-    }
-    if (k !== 0) s += ':';
-    // An IPv4-compatible or -mapped address ends in a dotted quad.
-    if (k === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) {
-      s += `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-      break;
-    }
-    s += w[k].toString(16);
-  }
-  if (bestBase >= 0 && bestBase + bestLen === 8) s += ':';
-  return s;
-}
-
 /** The prefix length of a CIDR IPv6 mask, or -1. */
 export function ipv6MaskLength(mask: Uint8Array): number {
   let len = 0;
@@ -288,10 +250,10 @@ export function ipv6PrefixMask(len: number): Uint8Array {
 
 /** OVS's `ipv6_format_masked`. */
 export function formatIPv6Masked(v: Uint8Array, mask: Uint8Array): string {
-  const ip = formatIPv6(v);
+  const ip = formatIpv6(v);
   const len = ipv6MaskLength(mask);
   if (len === 128) return ip;
-  return len >= 0 ? `${ip}/${len}` : `${ip}/${formatIPv6(mask)}`;
+  return len >= 0 ? `${ip}/${len}` : `${ip}/${formatIpv6(mask)}`;
 }
 
 export function hexBytes(b: Uint8Array): string {
