@@ -93,13 +93,14 @@ export class PassRunner {
     const p = this.parts.ports.get(id);
     const r = this.parts.retries.fail(id);
     if (r.verdict === 'give-up') {
-      this.opts.log.error(`giving up on port ${id} after ${MAX_DEVICE_RETRIES} retries`, { port: id, error: err.message });
+      this.opts.log.error(`giving up on port ${id} after ${MAX_DEVICE_RETRIES} retries`, { port_id: id, error: err.message });
       if (p) {
         p.state = 'FAILED';
         p.error = err.message;
       }
       return;
     }
+    this.opts.log.info(`port ${id} failed: ${err.message}; tried again after a backoff`, { port_id: id, error: err.message });
     summary?.failed.push(id);
     if (p) p.error = err.message;
     this.parts.ports.mark(id);

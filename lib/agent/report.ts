@@ -91,7 +91,11 @@ export class Reports {
       p.error = undefined;
       p.wiredInMs = Math.round((doneAt - p.readyPerf) * 100) / 100;
       this.opts.retries.clear(id);
-      this.log.info(`port ${id} is ACTIVE`, { port: id, interface: p.name, ms: p.wiredInMs });
+      this.log.info(`port ${id} is ACTIVE`, { port_id: id, interface: p.name, ms: p.wiredInMs });
+    }
+    for (const id of batch.down) {
+      if (refused.has(id) || this.reporter.superseded(id, 'down')) continue;
+      this.log.info(`port ${id} reported down`, { port_id: id, interface: this.opts.ports.get(id)?.name });
     }
     this.opts.settled();
   }

@@ -9,8 +9,12 @@
  * only when use_syslog or use_journal is set; an agent that cannot load it
  * refuses to start, naming the option (docs/logging.md, "Syslog and journal").
  *
- * The socket is non-blocking and never bound, so it neither stalls the
- * event loop when the receiver is slow nor keeps the process alive. A line
+ * One socket serves every destination (each datagram carries its path),
+ * opened at the first use and kept for the life of the process, as glibc's
+ * syslog(3) keeps its own: the addon crashes when a socket that never
+ * received is closed, and nothing is gained by closing it before exit.
+ * It is non-blocking and never bound, so it neither stalls the event loop
+ * when the receiver is slow nor keeps the process alive. A line
  * the receiver does not take (not running, its queue full) is lost, as
  * glibc's syslog(3) loses lines when there is no syslog daemon; the first
  * loss is said at once, and how many were lost when lines go through again.
@@ -21,7 +25,6 @@ import { createRequire } from 'node:module';
 interface DgramSocketWrap {
   init(self: object): void;
   sendTo(buf: Buffer, offset: number, length: number, path: string, cb?: (err?: Error) => void): void;
-  close(): void;
 }
 type DgramSocketWrapClass = new (emitter: { emit(event: string, ...args: unknown[]): boolean }) => DgramSocketWrap;
 
@@ -30,21 +33,26 @@ export class DatagramUnavailableError extends Error {
   readonly code = 'LOG_DATAGRAM_UNAVAILABLE';
 }
 
-let wrapClass: DgramSocketWrapClass | undefined;
+let shared: DgramSocketWrap | undefined;
 
-/** The addon's socket class, loaded once. Throws DatagramUnavailableError. */
-function socketClass(): DgramSocketWrapClass {
-  if (wrapClass) return wrapClass;
+/** The process's datagram socket, made at the first use. Throws DatagramUnavailableError. */
+function sharedSocket(): DgramSocketWrap {
+  if (shared) return shared;
   // A computed specifier: the bundler leaves it to be resolved at run time from the package's node_modules.
   const specifier = ['node-unix-socket', 'js', 'addon.js'].join('/');
+  let Wrap: DgramSocketWrapClass;
   try {
     const load = createRequire(import.meta.url);
-    wrapClass = (load(specifier) as { DgramSocketWrap: DgramSocketWrapClass }).DgramSocketWrap;
+    Wrap = (load(specifier) as { DgramSocketWrap: DgramSocketWrapClass }).DgramSocketWrap;
   } catch (err) {
     throw new DatagramUnavailableError(`cannot load the npm package node-unix-socket (a dependency of ovs-agent, for unix datagram sockets): `
       + `${(err as Error).message.split('\n')[0]}`);
   }
-  return wrapClass;
+  // Receive errors only (the socket never receives): nothing to hear.
+  const socket = new Wrap({ emit: () => true });
+  socket.init(socket);
+  shared = socket;
+  return socket;
 }
 
 export interface DatagramDestination {
@@ -68,15 +76,13 @@ export function isTooLong(err: Error): boolean {
 /** Datagrams to one socket path. */
 export class DatagramSender {
   private socket: DgramSocketWrap | undefined;
+  /** The shared socket stays open; a closed sender only stops sending. */
   private failing = false;
   private lost = 0;
 
   /** Throws DatagramUnavailableError when the addon cannot be loaded. */
   constructor(readonly destination: DatagramDestination, private readonly onEvent: (e: DatagramEvent) => void) {
-    const Wrap = socketClass();
-    const socket = new Wrap({ emit: () => true });
-    socket.init(socket);
-    this.socket = socket;
+    this.socket = sharedSocket();
   }
 
   /**
@@ -113,7 +119,6 @@ export class DatagramSender {
   }
 
   close(): void {
-    this.socket?.close();
     this.socket = undefined;
   }
 }
