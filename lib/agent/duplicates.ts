@@ -46,8 +46,8 @@ export class DuplicateWiring {
 
   private checkTag(vif: VifRow | undefined): void {
     if (!vif || !this.dead.has(vif.name) || vif.tag === DEAD_VLAN_TAG || this.pending.has(vif.name)) return;
-    this.log.warn('a duplicate interface\'s dead VLAN tag was changed outside the agent: setting it back',
-      { interface: vif.name, port: vif.ifaceId, tag: vif.tag ?? null, want: DEAD_VLAN_TAG });
+    this.log.warn(`port ${vif.ifaceId}: the dead VLAN tag of its duplicate interface ${vif.name} was changed outside the agent: setting it back`,
+      { interface: vif.name, port_id: vif.ifaceId, tag: vif.tag ?? null, want: DEAD_VLAN_TAG });
     this.pending.add(vif.name);
   }
 }

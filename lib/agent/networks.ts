@@ -97,7 +97,7 @@ export class Networks {
     const m = this.vlans.provision(d.networkId, type, d.segmentationId, d.physicalNetwork);
     this.installFlows(m);
     this.log.info(`network ${d.networkId} (${type}${d.segmentationId !== undefined ? ` ${d.segmentationId}` : ''}) provisioned on local VLAN ${m.lvid}`,
-      { network: d.networkId, lvid: m.lvid });
+      { network_id: d.networkId, local_vlan: m.lvid });
     return m;
   }
 
@@ -108,7 +108,7 @@ export class Networks {
     for (const br of this.bridges.brPhys.values()) br.reclaimLocalVlan(networkId);
     this.bridges.brTun?.reclaimLocalVlan(networkId);
     this.tunnels.networkReclaimed(networkId);
-    this.log.info(`network ${networkId} reclaimed local VLAN ${m.lvid}`, { network: networkId, lvid: m.lvid });
+    this.log.info(`network ${networkId} reclaimed local VLAN ${m.lvid}`, { network_id: networkId, local_vlan: m.lvid });
     // Neutron's agent retries such ports by resyncing every port each loop while the pool is empty; here
     // only they are tried again, in the next pass, now that a VLAN is free.
     if (this.awaitingVlan.size) {
