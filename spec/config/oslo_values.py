@@ -22,6 +22,8 @@ common_config.register_common_config_options()
 l2_agent_extensions_manager.register_opts(cfg.CONF)
 service_conf.register_service_opts(service_conf.RPC_EXTRA_OPTS, cfg.CONF)
 logging.register_options(cfg.CONF)
+# What neutron.common.config.setup_logging() makes the default before the agent reads its files.
+logging.set_defaults(default_log_levels=logging.get_default_log_levels() + common_config.EXTRA_LOG_LEVEL_DEFAULTS)
 # The rabbit driver's, the notifier's and the transport's options (oslo.messaging registers them when it loads them).
 for group, opts in om_opts.list_opts():
     if group in (None, 'oslo_messaging_rabbit', 'oslo_messaging_notifications'):
