@@ -60,6 +60,8 @@ export class FlowSync {
   state: OvsState = 'NORMAL';
   /** Flow-mods sent since start, all bridges. */
   flowModsSent = 0;
+  /** Bundles committed since start, per bridge (the agent's bridges only). */
+  readonly bundlesSent = new Map<string, number>();
   private readonly log: Logger;
 
   constructor(private readonly opts: FlowSyncOptions) {
@@ -88,6 +90,7 @@ export class FlowSync {
   async flush(tables = this.opts.tables()): Promise<FlushResult> {
     const r = await this.installer.flush(tables);
     this.flowModsSent += r.flowMods;
+    for (const b of r.bridges) this.bundlesSent.set(b, (this.bundlesSent.get(b) ?? 0) + 1);
     return r;
   }
 

@@ -23,6 +23,8 @@ import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, rmSync, unlinkS
 import { dirname, join } from 'node:path';
 import type { AgentStatus } from './agent.js';
 import { describeWait, type WaitInfo } from '../waits.js';
+import { startingReadiness } from '../observe/readiness.js';
+import { sessionName } from '../observe/sessions.js';
 
 /** What the status socket answers: the agent's status plus the process's waits and start-up state. */
 export interface StatusReport extends AgentStatus {
@@ -209,7 +211,7 @@ export function startingReport(host: string, startedAt: Date, waits: WaitInfo[])
   const latest = waits[waits.length - 1];
   return {
     host, startedAt: startedAt.toISOString(), ovsState: 'NORMAL', ports: [], localVlans: [], tunnels: [], bridges: [],
-    firstSyncDone: false, passes: 0, flowModsSent: 0, ancillaryBridges: [],
+    firstSyncDone: false, passes: 0, flowModsSent: 0, ancillaryBridges: [], readiness: startingReadiness(),
     starting: latest ? describeWait(latest, { since: true }) : 'setting up (bridges, flows, control plane)',
     waits,
   };
@@ -224,6 +226,14 @@ export function formatStatus(s: AgentStatus & Partial<Pick<StatusReport, 'starti
     lines.push(`last sync ${s.lastSync.at}: ${s.lastSync.ports} ports in ${s.lastSync.durationMs} ms${s.lastSync.ok ? '' : ' (FAILED, retrying)'}`);
   }
   lines.push(`first full sync ${s.firstSyncDone ? 'done' : 'pending'}`);
+  // An older agent's report has no readiness.
+  if (s.readiness) {
+    lines.push(s.readiness.ready ? 'ready' : `NOT READY: ${s.readiness.reasons.join('; ')}`);
+    for (const x of s.readiness.sessions) {
+      const again = x.reconnects ? `, ${x.reconnects} reconnect(s)` : '';
+      lines.push(`  ${sessionName(x)}: ${x.up ? 'up' : 'DOWN'} since ${x.since}${again}${x.error ? ` (${x.error})` : ''}`);
+    }
+  }
   if (s.waits?.length) {
     lines.push('', 'WAITING FOR');
     for (const w of s.waits) lines.push(`  ${describeWait(w, { since: true })}`);

@@ -145,6 +145,8 @@ export const OPTIONS = {
     status_socket: str('/run/ovs-agent/status.sock', 'Unix socket `ovs-agent status` reads from.'),
     ovs_rundir: str('/var/run/openvswitch', 'Where the bridges\' <bridge>.mgmt sockets are (default: $OVS_RUNDIR if set, as ovs-ofctl).'),
     openflow_channel: str('mgmt', 'How flows reach a bridge: mgmt (its unix socket) or controller (of_listen_*).', ['mgmt', 'controller']),
+    metrics_address: str(undefined, 'Where the health (/healthz, /readyz) and Prometheus metrics (/metrics) HTTP endpoint listens: '
+      + 'PORT (on loopback), HOST:PORT or [IPV6]:PORT; unset: no endpoint (docs/operations.md).'),
   },
 } as const satisfies Record<string, Record<string, OptionSpec>>;
 
