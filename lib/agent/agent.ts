@@ -31,6 +31,8 @@ import { warmUpWhileIdle, type WarmUpResult } from './warm-up.js';
 import type { AgentObserver, ObservedFacts } from '../observe/observer.js';
 import { readiness, type Readiness } from '../observe/readiness.js';
 import { Sessions, type SessionKind } from '../observe/sessions.js';
+import type { FlowReport } from '../observe/flow-report.js';
+import { flowsCommand, type FlowsRequest } from './flows-command.js';
 
 export { MAX_DEVICE_RETRIES } from './retries.js';
 export type { PassSummary } from './pass.js';
@@ -287,6 +289,11 @@ export class OvsAgent {
     return readiness({
       firstSyncDone: this.passes.firstSyncDone, bridges: this.bridges.tables().map((t) => t.bridge), controlPlane: this.cpSession, sessions: this.sessions,
     });
+  }
+
+  /** `ovs-agent flows`: the agent's flows (one port's or all) against a dump of the switch, repaired if asked. */
+  flowReport(req: FlowsRequest): Promise<FlowReport> {
+    return flowsCommand({ ports: this.ports, tables: this.bridges.tables(), flows: this.flows, firstSyncDone: this.passes.firstSyncDone }, req);
   }
 
   /** What a metrics scrape reads: counts kept anyway. */

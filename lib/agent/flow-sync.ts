@@ -15,6 +15,7 @@ import type { FlowTable } from '../flows/flow-table.js';
 import { FlowInstaller, type FlushResult } from '../flows/installer.js';
 import type { Logger } from '../log.js';
 import type { FlowChannel, FlowChannelEvent } from './switch.js';
+import type { FlowStats } from '../../protocol/openflow/index.js';
 
 export type OvsState = 'NORMAL' | 'RESTARTED' | 'DEAD';
 
@@ -208,6 +209,30 @@ export class FlowSync {
       for (const t of tables) this.sessionChanged.add(t.bridge);
       throw err;
     }
+  }
+
+  /** What the switch holds on these bridges now (`ovs-agent flows`). */
+  async dump(bridges: readonly string[]): Promise<Map<string, FlowStats[]>> {
+    const out = new Map<string, FlowStats[]>();
+    for (const b of bridges) {
+      const ch = this.channels.get(b);
+      if (!ch) throw new Error(`no OpenFlow session to ${b} yet`);
+      out.set(b, await ch.dumpFlows());
+    }
+    return out;
+  }
+
+  /**
+   * Compares these bridges with the switch and sends the difference now, as after a new
+   * session (`ovs-agent flows --repair`); resolves once done, rejects if it failed.
+   */
+  async repair(bridges: readonly string[]): Promise<void> {
+    if (!this.ready || this.stopped) throw new Error('the agent is still starting (or stopping): nothing repaired');
+    for (const b of bridges) this.sessionChanged.add(b);
+    this.recover('asked to (ovs-agent flows --repair)');
+    while (this.recovering) await this.recovering;
+    const left = bridges.filter((b) => this.sessionChanged.has(b));
+    if (left.length) throw new Error(`comparing ${left.join(', ')} with ovs-vswitchd failed (the agent retries by itself)`);
   }
 
   async stop(): Promise<void> {

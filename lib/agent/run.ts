@@ -187,7 +187,12 @@ export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
   let started = false;
   try {
     const status = opts.statusSocket === false ? undefined : await StatusServer.listen(config.ovs_agent.status_socket, () =>
-      started && agent ? { ...agent.status(), waits: waits.list() } : startingReport(config.DEFAULT.host || hostname(), startedAt, waits.list()));
+      started && agent ? { ...agent.status(), waits: waits.list() } : startingReport(config.DEFAULT.host || hostname(), startedAt, waits.list()),
+    { request: async (req) => {
+      if (!started || !agent) throw new Error('the agent is still starting');
+      if (req.command === 'flows') return agent.flowReport(req);
+      throw new Error(`unknown request ${JSON.stringify((req as { command: unknown }).command)}`);
+    } });
     if (status) opened.add(() => status.close());
     // Probes answer from here on (not ready until the first full sync).
     const observe = metricsAt && await startObserving(metricsAt, log);

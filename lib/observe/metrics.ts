@@ -36,6 +36,12 @@ export class AgentMetrics implements AgentObserver {
   private readonly rpcDuration: Histogram<'method'>;
   private readonly reconnects: Counter<'session' | 'bridge'>;
   private readonly sessionsUnsubscribe: Array<() => void> = [];
+  private readonly passOk: { observe(v: number): void };
+  private readonly passFailed: { observe(v: number): void };
+  private readonly flowsConfirmed: { observe(v: number): void };
+  private readonly reportedUp: { observe(v: number): void };
+  /** Phase names come from PassSummary's fixed keys: a handful. */
+  private readonly phases = new Map<string, { observe(v: number): void }>();
 
   constructor() {
     const registers = [this.registry];
@@ -53,6 +59,10 @@ export class AgentMetrics implements AgentObserver {
       help: 'From a port\'s interface seen ready in OVSDB to its flows and tag confirmed by the switch (stage="flows_confirmed") and to the control plane taking its status up (stage="reported_up").',
       labelNames: ['stage'], buckets: SECONDS_BUCKETS, registers,
     });
+    this.passOk = this.passDuration.labels('ok');
+    this.passFailed = this.passDuration.labels('failed');
+    this.flowsConfirmed = this.portWiring.labels('flows_confirmed');
+    this.reportedUp = this.portWiring.labels('reported_up');
     this.portsWired = new Counter({ name: `${PREFIX}ports_wired_total`, help: 'Ports wired by passes (flows and tag confirmed).', registers });
     this.rpcCalls = new Counter({
       name: `${PREFIX}rpc_calls_total`, help: 'RPC calls to the control plane by method and outcome (ok, timeout, error).',
@@ -135,14 +145,24 @@ export class AgentMetrics implements AgentObserver {
   }
 
   pass(s: PassFacts): void {
-    this.passDuration.observe({ result: s.ok ? 'ok' : 'failed' }, s.durationMs / 1000);
-    for (const [phase, ms] of Object.entries(s.phases)) if (ms > 0) this.passPhase.observe({ phase }, ms / 1000);
-    for (const ms of s.wiredMs) this.portWiring.observe({ stage: 'flows_confirmed' }, ms / 1000);
+    (s.ok ? this.passOk : this.passFailed).observe(s.durationMs / 1000);
+    for (const phase in s.phases) {
+      const ms = s.phases[phase];
+      if (ms > 0) this.phaseChild(phase).observe(ms / 1000);
+    }
+    for (const ms of s.wiredMs) this.flowsConfirmed.observe(ms / 1000);
     if (s.wiredMs.length) this.portsWired.inc(s.wiredMs.length);
   }
 
   portActive(ms: number): void {
-    this.portWiring.observe({ stage: 'reported_up' }, ms / 1000);
+    this.reportedUp.observe(ms / 1000);
+  }
+
+  /** Children bound to their labels once: an observation then skips hashing its labels. */
+  private phaseChild(phase: string): { observe(v: number): void } {
+    let c = this.phases.get(phase);
+    if (!c) this.phases.set(phase, c = this.passPhase.labels(phase));
+    return c;
   }
 
   rpc(method: string, seconds: number, outcome: RpcOutcome): void {
