@@ -75,6 +75,7 @@ EXIT STATUS
      bridge's OpenFlow session did not come within of_connect_timeout, the control plane gave up.
   4  the status socket's path is taken: another agent answers there, or it is not a socket.
   Restarting does not cure 2 or 4 (systemd: RestartPreventExitStatus=2 4).
+  \`ovs-agent flows\` exits 1 while the switch's flows differ from the agent's (none after --repair).
 
 WAITS
   Every wait on a dependency (OVSDB, each bridge's OpenFlow session, RabbitMQ, neutron-server) is
@@ -85,6 +86,13 @@ WAITS
 STATUS SOCKET
   Created mode 0600 (owner only) with no window; a live agent already answering on the path makes a
   second one refuse to start; a stale socket is replaced; anything else at the path is left alone.
+  \`ovs-agent status\` and \`ovs-agent flows\` ask over it.
+
+HEALTH AND METRICS
+  [ovs_agent] metrics_address (off unless set; PORT alone is loopback) serves /healthz, /readyz
+  (ready: first full sync done, OVSDB, every bridge's OpenFlow session and the control plane
+  connected) and /metrics (Prometheus); \`ovs-agent status\` shows the same readiness
+  (docs/operations.md).
 
 FILES
   ${DEFAULT_CONFIG}  read when no --config-file is given and it exists.
@@ -93,10 +101,11 @@ EXAMPLES
   ovs-agent --config-file /etc/neutron/neutron.conf --config-file ${DEFAULT_CONFIG}
   ovs-agent --state-file samples/desired-state.json --ovsdb-connection unix:/run/openvswitch/db.sock
   ovs-agent status
+  ovs-agent flows tap0d4c1a2b-3e --repair
   ovs-agent cleanup --ovs-all-ports
 
 SEE ALSO
-  docs/agent.md, neutron-openvswitch-agent(1), neutron-ovs-cleanup(1)`;
+  docs/agent.md, docs/operations.md, neutron-openvswitch-agent(1), neutron-ovs-cleanup(1)`;
 
 interface CommonArgs {
   'config-file'?: string[];
