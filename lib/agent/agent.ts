@@ -193,7 +193,7 @@ export class OvsAgent {
     this.ports.noteAll(this.db.vifs());
     this.log.info('agent started', {
       integrationBridge: this.bridges.brInt.name, physicalBridges: [...this.bridges.brPhys.values()].map((b) => b.name),
-      tunnelTypes: this.config.agent.tunnel_types, vifs: this.ports.pendingCount, ms: Date.now() - t0,
+      tunnelTypes: this.config.agent.tunnel_types, vifs: this.ports.pendingIds.size, ms: Date.now() - t0,
     });
     this.pollTimer = setInterval(() => void this.flows.checkCanary('poll'), this.config.agent.polling_interval * 1000);
     this.pollTimer.unref();

@@ -48,7 +48,7 @@ export class PassRunner {
     const wiredBefore = new Set(work.ids.filter((id) => ports.get(id)?.state === 'ACTIVE' || reports.awaiting(id)));
     const startPerf = performance.now();
     try {
-      const first = await wirePorts(this.parts, work, summary, () => !this.firstSyncDone && ports.pendingCount === 0 && ports.noneDeferred);
+      const first = await wirePorts(this.parts, work, summary, () => !this.firstSyncDone && ports.pendingIds.size === 0 && ports.noneDeferred);
       await this.reportAncillary();
       this.count++;
       if (first) {

@@ -30,9 +30,8 @@ export class PortTracker {
   /** Ports / duplicates of the running pass whose row changed during it: their tags are checked when it ends. */
   private readonly recheckTags = new Set<string>();
   /**
-   * Ports whose lookup the control plane deferred while it fetches their
-   * details: its `ports_updated` brings them back. Until then the first
-   * sync is not done, nor the agent idle.
+   * Ports whose lookup the control plane deferred while it fetches their details: its `ports_updated`
+   * brings them back. Until then the first sync is not done, nor the agent idle.
    */
   private readonly deferred = new Set<string>();
   /** Ancillary VIFs to report up and down. */
@@ -268,8 +267,6 @@ export class PortTracker {
 
   /** Nothing pending at all, retries included. */
   get quiet(): boolean { return !this.pending.size && !this.deferred.size && !this.hasWork(); }
-
-  get pendingCount(): number { return this.pending.size; }
 
   /** The ports waiting for a pass, due or not. */
   get pendingIds(): ReadonlySet<string> { return this.pending; }
