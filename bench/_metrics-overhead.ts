@@ -149,7 +149,11 @@ metrics.close();
 const med = (mode: Run['mode'], k: keyof Omit<Run, 'mode'>) => percentile(runs.filter((r) => r.mode === mode).map((r) => r[k]), 50);
 const out: Record<string, unknown> = { runsPerMode: RUNS, base: BASE, single: SINGLE, burst: BURST };
 for (const k of ['singleP50', 'passP50', 'burstMs', 'cpuMs'] as const) {
-  out[k] = { off: round(med('off', k), 3), on: round(med('on', k), 3), ratio: round(med('on', k) / med('off', k), 4) };
+  const mean = (mode: Run['mode']) => { const v = runs.filter((r) => r.mode === mode).map((r) => r[k]); return v.reduce((a, b) => a + b, 0) / v.length; };
+  out[k] = {
+    off: round(med('off', k), 3), on: round(med('on', k), 3), ratio: round(med('on', k) / med('off', k), 4),
+    meanOff: round(mean('off'), 3), meanOn: round(mean('on'), 3), meanRatio: round(mean('on') / mean('off'), 4),
+  };
 }
 out.observerPassUs = round(passUs, 3);
 out.scrapeMs = round(scrapeMs, 3);
