@@ -6,6 +6,7 @@
  *   ovs-agent cleanup  what neutron-ovs-cleanup does
  *   ovs-agent status   what the running agent has wired
  *   ovs-agent flows    the flows it owns, against the switch (drift, --repair)
+ *   ovs-agent trace    a packet from a port through the switch, each flow said what it is for
  *
  * The interpreter line caps V8's young generation (4 MB per semi-space
  * instead of 16): a pass's garbage is short-lived and small, and a daemon
@@ -22,6 +23,7 @@ import { runDaemon } from '../lib/agent/daemon.js';
 import { ExitCode } from '../lib/agent/exit-codes.js';
 import { ovsdbSslOptions } from '../lib/agent/ovs/ovsdb-ssl.js';
 import { askAgent, formatStatus, readStatus } from '../lib/agent/status-socket.js';
+import type { TraceAnswer } from '../lib/agent/flows-command.js';
 import { formatFlowReport, type FlowReport } from '../lib/observe/flow-report.js';
 import { ConfigError, loadConfig, type AgentConfig } from '../lib/config/index.js';
 import { createLogger } from '../lib/log.js';
@@ -40,6 +42,7 @@ SYNOPSIS
   ovs-agent cleanup [--config-file FILE]... [--ovs-all-ports]
   ovs-agent status [--status-socket PATH] [--json]
   ovs-agent flows [PORT] [--repair] [--status-socket PATH] [--json]
+  ovs-agent trace PORT [FLOW] [--status-socket PATH] [--json]
 
 DESCRIPTION
   Wires the ports of virtual machines on br-int, br-tun and the physical
@@ -103,6 +106,7 @@ EXAMPLES
   ovs-agent --state-file samples/desired-state.json --ovsdb-connection unix:/run/openvswitch/db.sock
   ovs-agent status
   ovs-agent flows tap0d4c1a2b-3e --repair
+  ovs-agent trace tap0d4c1a2b-3e tcp,dl_dst=fa:16:3e:00:00:02,nw_dst=10.0.0.2,tp_dst=22
   ovs-agent cleanup --ovs-all-ports
 
 SEE ALSO
@@ -243,6 +247,17 @@ async function flowsCommand(args: CommonArgs & { json?: boolean; port?: string; 
 
 const FLOWS_TIMEOUT_MS = 60_000;
 
+/** ovs-vswitchd's trace of a packet from a port, annotated by the running agent. */
+async function traceCommand(args: CommonArgs & { json?: boolean; port?: string; flow?: string }): Promise<void> {
+  const path = statusSocketOf(args);
+  try {
+    const t = await askAgent<TraceAnswer>(path, { command: 'trace', port: args.port!, flow: args.flow }, FLOWS_TIMEOUT_MS);
+    process.stdout.write(args.json ? `${JSON.stringify(t, null, 2)}\n` : `${t.traced}\n\n${t.trace}\n`);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+
 function statusSocketOf(args: CommonArgs): string {
   let path = args['status-socket'];
   if (!path) {
@@ -286,6 +301,11 @@ await yargs(hideBin(process.argv))
       .positional('port', { type: 'string', describe: 'a Neutron port id or its interface name (default: every flow)' })
       .option('repair', { type: 'boolean', describe: 'put missing and changed flows back, remove unexpected ones' })
       .option('json', { type: 'boolean', describe: 'print the report as JSON' }), (a) => flowsCommand(a))
+  .command('trace <port> [flow]', 'ovs-vswitchd\'s trace of a packet from a port, each flow said what it is for', (y) =>
+    commonOptions(y)
+      .positional('port', { type: 'string', describe: 'the source: a Neutron port id or its interface name' })
+      .positional('flow', { type: 'string', describe: 'the packet in ovs-ofctl flow syntax, e.g. tcp,dl_dst=MAC,nw_dst=IP,tp_dst=22 (in_port and dl_src are the port\'s)' })
+      .option('json', { type: 'boolean', describe: 'print the trace as JSON' }), (a) => traceCommand(a))
   .epilogue(EPILOGUE)
   .strict()
   .help()

@@ -32,7 +32,7 @@ import type { AgentObserver, ObservedFacts } from '../observe/observer.js';
 import { readiness, type Readiness } from '../observe/readiness.js';
 import { Sessions, type SessionKind } from '../observe/sessions.js';
 import type { FlowReport } from '../observe/flow-report.js';
-import { flowsCommand, type FlowsRequest } from './flows-command.js';
+import { flowsCommand, traceCommand, type FlowsRequest, type TraceAnswer, type TraceRequest } from './flows-command.js';
 
 export { MAX_DEVICE_RETRIES } from './retries.js';
 export type { PassSummary } from './pass.js';
@@ -294,6 +294,12 @@ export class OvsAgent {
   /** `ovs-agent flows`: the agent's flows (one port's or all) against a dump of the switch, repaired if asked. */
   flowReport(req: FlowsRequest): Promise<FlowReport> {
     return flowsCommand({ ports: this.ports, tables: this.bridges.tables(), flows: this.flows, firstSyncDone: this.passes.firstSyncDone }, req);
+  }
+
+  /** `ovs-agent trace`: ovs-vswitchd's trace of a packet from a port, annotated with the flows' owners. */
+  trace(req: TraceRequest): Promise<TraceAnswer> {
+    return traceCommand({ ports: this.ports, tables: this.bridges.tables(), integrationBridge: this.bridges.brInt.name,
+      rundir: this.config.ovs_agent.ovs_rundir }, req);
   }
 
   /** What a metrics scrape reads: counts kept anyway. */

@@ -191,6 +191,7 @@ export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
     { request: async (req) => {
       if (!started || !agent) throw new Error('the agent is still starting');
       if (req.command === 'flows') return agent.flowReport(req);
+      if (req.command === 'trace') return agent.trace(req);
       throw new Error(`unknown request ${JSON.stringify((req as { command: unknown }).command)}`);
     } });
     if (status) opened.add(() => status.close());

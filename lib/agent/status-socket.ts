@@ -62,7 +62,8 @@ export interface StatusServerOptions {
  */
 export type AgentRequest =
   | { command: 'status' }
-  | { command: 'flows'; port?: string; repair?: boolean };
+  | { command: 'flows'; port?: string; repair?: boolean }
+  | { command: 'trace'; port: string; flow?: string };
 
 /**
  * How long a client that sends nothing waits for its status: a request line comes at once, but

@@ -68,7 +68,7 @@ describe('man page and shell completion', function () {
 
   it('documents every flag --help lists, the commands and the signals', () => {
     for (const f of helpFlags) expect(page, `--${f}`).to.include(`\\fB\\-\\-${f.replaceAll('-', '\\-')}\\fR`);
-    for (const c of ['run', 'cleanup', 'status', 'flows']) expect(page).to.include(`.TP\n\\fB${c}\\fR`);
+    for (const c of ['run', 'cleanup', 'status', 'flows', 'trace']) expect(page).to.include(`.TP\n\\fB${c}\\fR`);
     expect(page).to.match(/^\.SH SIGNALS\n\.TP\nSIGTERM, SIGINT$/m);
     expect(page).to.include('SIGHUP');
   });
@@ -79,7 +79,7 @@ describe('man page and shell completion', function () {
       const script = `source ${join(dir, 'ovs-agent.bash')}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _ovs_agent; printf '%s\\n' "\${COMPREPLY[@]}"`;
       return (await run('bash', ['-c', script])).stdout.trim().split('\n').filter(Boolean);
     };
-    expect(await complete('ovs-agent', '')).to.have.members(['run', 'cleanup', 'status', 'flows']);
+    expect(await complete('ovs-agent', '')).to.have.members(['run', 'cleanup', 'status', 'flows', 'trace']);
     expect(await complete('ovs-agent', 'flows', '--rep')).to.deep.equal(['--repair']);
     expect(await complete('ovs-agent', 'cleanup', '--ovs-a')).to.deep.equal(['--ovs-all-ports']);
     expect(await complete('ovs-agent', '--ovs-a'), 'cleanup\'s own flag is not run\'s').to.deep.equal([]);
