@@ -35,6 +35,8 @@ function typeText(t: OptionType): string {
       return 'comma-separated key:value list';
     case 'ip':
       return 'IP address';
+    case 'multi':
+      return 'string, repeatable (every value counts)';
   }
 }
 
@@ -42,7 +44,7 @@ function defaultText(section: string, name: string, spec: OptionSpec): string {
   const d = spec.default;
   if (section === 'DEFAULT' && name === 'host') return "the machine's host name";
   if (d === undefined || d === '') return 'unset';
-  if (Array.isArray(d)) return d.length ? d.join(',') : 'empty';
+  if (Array.isArray(d)) return d.length ? d.join(', ') : 'empty';
   if (typeof d === 'object') return Object.keys(d as object).length ? JSON.stringify(d) : 'empty';
   return String(d);
 }
