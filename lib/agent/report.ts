@@ -29,6 +29,8 @@ export interface ReportsOptions {
   switchAlive: () => boolean;
   /** Whether a pass has run (the start flag is kept until one has). */
   passesRun: () => number;
+  /** A port became ACTIVE, `ms` after its interface was seen ready (metrics). */
+  active?: (ms: number) => void;
 }
 
 export class Reports {
@@ -90,6 +92,7 @@ export class Reports {
       p.state = 'ACTIVE';
       p.error = undefined;
       p.wiredInMs = Math.round((doneAt - p.readyPerf) * 100) / 100;
+      this.opts.active?.(doneAt - p.readyPerf);
       this.opts.retries.clear(id);
       this.log.info(`port ${id} is ACTIVE`, { port_id: id, interface: p.name, ms: p.wiredInMs });
     }

@@ -54,7 +54,7 @@ export interface AgentConfig {
   };
   ovs_agent: {
     control_plane: 'local' | 'neutron'; state_file: string; status_socket: string; ovs_rundir: string;
-    openflow_channel: 'mgmt' | 'controller';
+    openflow_channel: 'mgmt' | 'controller'; metrics_address: string | undefined;
   };
 }
 

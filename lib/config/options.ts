@@ -145,6 +145,8 @@ export const OPTIONS = {
     openflow_channel: str('controller', 'How flows reach a bridge: controller (each bridge\'s Controller row points at of_listen_address:'
       + 'of_listen_port, as Neutron\'s agent) or mgmt (the bridge\'s <bridge>.mgmt unix socket in ovs_rundir). Unset, it is controller '
       + 'with control_plane = neutron and mgmt with the local plane.', ['mgmt', 'controller']),
+    metrics_address: str(undefined, 'Where the health (/healthz, /readyz) and Prometheus metrics (/metrics) HTTP endpoint listens: '
+      + 'PORT (on loopback), HOST:PORT or [IPV6]:PORT; unset: no endpoint (docs/operations.md).'),
   },
 } as const satisfies Record<string, Record<string, OptionSpec>>;
 
