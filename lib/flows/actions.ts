@@ -25,38 +25,35 @@ function frozen<T extends object>(a: T): T {
 export const DROP: Instructions = Object.freeze<Instruction[]>([]);
 
 /**
- * The lists `apply` made, by the identity of their actions in order: the
- * actions below are made once per value, so a list asked for again (a
- * port's resubmits in dozens of its flows, every port's conjunctions) is
- * found by a few pointer lookups, without freezing or encoding it again.
- * Bounded as `interned` is.
+ * The lists `apply` made, by the identity of their actions in order (each
+ * action object gets a number the first time it is seen): the actions below
+ * are made once per value, so a list asked for again (a port's resubmits in
+ * dozens of its flows, every port's conjunctions) is found by one lookup,
+ * without freezing or encoding it again. Bounded as `interned` is.
  */
-interface ApplyNode {
-  list?: Instructions;
-  next?: Map<Action, ApplyNode>;
-}
 const APPLIED_MAX = 50_000;
-let applied: ApplyNode = {};
-let appliedNodes = 0;
+const actionIds = new WeakMap<Action, number>();
+let nextActionId = 0;
+const applied = new Map<number | string, Instructions>();
+
+function actionId(a: Action): number {
+  let id = actionIds.get(a);
+  if (id === undefined) actionIds.set(a, (id = nextActionId++));
+  return id;
+}
 
 /** Apply these actions (none: drop). */
 export function apply(...actions: Action[]): Instructions {
   if (actions.length === 0) return DROP;
-  if (appliedNodes >= APPLIED_MAX) {
-    applied = {};
-    appliedNodes = 0;
+  let k: number | string = actionId(actions[0]);
+  for (let i = 1; i < actions.length; i++) k = `${k}.${actionId(actions[i])}`;
+  let list = applied.get(k);
+  if (list === undefined) {
+    list = intern([{ type: 'apply_actions', actions }]);
+    if (applied.size >= APPLIED_MAX) applied.clear();
+    applied.set(k, list);
   }
-  let node = applied;
-  for (let i = 0; i < actions.length; i++) {
-    let next = node.next?.get(actions[i]);
-    if (next === undefined) {
-      next = {};
-      (node.next ??= new Map()).set(actions[i], next);
-      appliedNodes++;
-    }
-    node = next;
-  }
-  return (node.list ??= intern([{ type: 'apply_actions', actions }]));
+  return list;
 }
 
 /** Apply these actions, then continue in `table` (goto_table). */
