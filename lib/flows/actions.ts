@@ -35,6 +35,8 @@ const APPLIED_MAX = 50_000;
 const actionIds = new WeakMap<Action, number>();
 let nextActionId = 0;
 const applied = new Map<number | string, Instructions>();
+/** Two ids below this fit one small integer key (2^30). */
+const PAIR_IDS = 32_768;
 
 function actionId(a: Action): number {
   let id = actionIds.get(a);
@@ -46,7 +48,14 @@ function actionId(a: Action): number {
 export function apply(...actions: Action[]): Instructions {
   if (actions.length === 0) return DROP;
   let k: number | string = actionId(actions[0]);
-  for (let i = 1; i < actions.length; i++) k = `${k}.${actionId(actions[i])}`;
+  if (actions.length === 2 && k < PAIR_IDS) {
+    // Most lists are one or two actions: two small ids make a negative small integer, no string.
+    const b = actionId(actions[1]);
+    if (b < PAIR_IDS) k = -(k * PAIR_IDS + b) - 1;
+    else k = `${k}.${b}`;
+  } else {
+    for (let i = 1; i < actions.length; i++) k = `${k}.${actionId(actions[i])}`;
+  }
   let list = applied.get(k);
   if (list === undefined) {
     list = intern([{ type: 'apply_actions', actions }]);
