@@ -189,12 +189,22 @@ function ingressBaseFlows(p: FirewallPort, opts: BaseFlowOptions, mode: PortMode
   return out;
 }
 
+/**
+ * `ct_state=+inv+trk` dropped in T72/T82: a flow of every port, as Neutron
+ * writes it, the same for all (the table keeps it while any port wants it),
+ * so made once.
+ */
+const INVALID_DROPPED: Readonly<Record<number, Flow>> = {
+  [Table.RULES_INGRESS]: flow(Table.RULES_INGRESS, 50, [CT.INVALID], TO_DROPPED),
+  [Table.RULES_EGRESS]: flow(Table.RULES_EGRESS, 50, [CT.INVALID], TO_DROPPED),
+};
+
 /** T72/T82 conntrack verdicts shared by every rule: invalid and revoked dropped, replies and related accepted. */
 function trackedFlows(p: FirewallPort, table: number, accept: Actions): Flow[] {
   const reg = portReg(p.ofport);
   const zone = ctZone(p.lvid);
   const out = [
-    flow(table, 50, [CT.INVALID], TO_DROPPED),
+    INVALID_DROPPED[table],
     flow(table, 50, [reg, MARK_INVALID], TO_DROPPED),
   ];
   for (const state of [CT.ESTABLISHED_REPLY, CT.RELATED]) {

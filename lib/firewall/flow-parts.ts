@@ -82,8 +82,17 @@ function wrap<T>(make: () => T, reword: (message: string) => string = (m) => m):
 const ZONE = Object.freeze({ field: `reg${Reg.NET}` as 'reg6', ofs: 0, nBits: 16 });
 const NO_RECIRC = 0xff;
 
-/** `ct(table=T,zone=reg6)`: through conntrack, then on in table T. */
-export const ctTrack = (table: number): Action => ct({ commit: false, force: false, zone: ZONE, recircTable: table, alg: 0, actions: [] });
+const tracks = new Map<number, Action>();
+
+/** `ct(table=T,zone=reg6)`: through conntrack, then on in table T (one object per table: actions() finds its lists by identity). */
+export function ctTrack(table: number): Action {
+  let a = tracks.get(table);
+  if (!a) {
+    a = ct({ commit: false, force: false, zone: ZONE, recircTable: table, alg: 0, actions: [] });
+    tracks.set(table, a);
+  }
+  return a;
+}
 
 const COMMIT = ct({ commit: true, force: false, zone: ZONE, recircTable: NO_RECIRC, alg: 0, actions: [] });
 

@@ -1,5 +1,7 @@
-export { createFirewall, FirewallConfigError, NoopFirewall, OvsFirewall } from './firewall.js';
-export type { Firewall, FirewallDriverName, FirewallOptions } from './firewall.js';
+export { createFirewall } from './firewall.js';
+export { FirewallConfigError, NoopFirewall } from './driver.js';
+export type { Firewall, FirewallDriverName, FirewallOptions } from './driver.js';
+export { OvsFirewall } from './ovs-firewall.js';
 export { firewallPortFrom } from './port.js';
 export type { FirewallPort } from './port.js';
 export { portRangeMasks } from './port-range.js';

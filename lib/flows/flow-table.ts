@@ -28,19 +28,24 @@ import { sameInstructions, type Instructions } from './actions.js';
 import { keyOfStats, type DesiredFlow } from './flow.js';
 
 /**
- * One flow of the bridge, under its key: wanted, held by the switch, or
- * both. It is kept small (a 100-port firewall is ~5,700 of them): the key is
- * the map's, and what few flows need (a second owner, a foreign cookie, a
- * match not sent yet) lives in side tables.
+ * Who wants one flow of the bridge, and what: the map's value under the
+ * flow's key. Kept small (a 100-port firewall is ~5,700 flows): a claim is
+ * shared by every flow of an owner with the same instruction list (a port's
+ * ~57 flows use ~20 lists), so a flow costs its key and a map slot. What the
+ * switch holds is, for almost every flow almost all the time, what is
+ * wanted; the other cases (not sent yet, adopted from a dump, a delete
+ * pending) are kept aside (`diverged`). What few flows need besides (a
+ * second owner, a foreign cookie, a match not sent yet) lives in side
+ * tables too.
  */
-interface Entry {
+interface Claim {
   /** The winning claim's owner; undefined: nobody wants the flow (a delete is pending). */
-  owner: string | undefined;
+  readonly owner: string | undefined;
   /** What the owner wants the flow to do. */
-  instructions: Instructions | undefined;
-  /** What the switch holds under this key, as last confirmed or seen in a dump; undefined: nothing. */
-  have: Instructions | undefined;
+  readonly instructions: Instructions | undefined;
 }
+
+const UNWANTED: Claim = Object.freeze({ owner: undefined, instructions: undefined });
 
 export interface FlowChanges {
   /** Flows to add or replace, as they were when the changes were taken. */
@@ -53,8 +58,10 @@ export interface FlowChanges {
 export type DumpedFlow = Pick<FlowStats, 'tableId' | 'priority' | 'match' | 'instructions' | 'cookie' | 'idleTimeout' | 'hardTimeout'>;
 
 export class FlowTable {
-  /** key → entry. */
-  private readonly entries = new Map<string, Entry>();
+  /** key → who wants the flow and what. */
+  private readonly entries = new Map<string, Claim>();
+  /** key → what the switch holds when it is not what is wanted (null: nothing). */
+  private diverged = new Map<string, Instructions | null>();
   /** owner → the keys of its flows. */
   private readonly owners = new Map<string, string[]>();
   /** key → the other owners of a flow more than one owner wants, with what each wants (rare). */
@@ -75,12 +82,13 @@ export class FlowTable {
   /** Sets an owner's flows to exactly `flows`. */
   replace(owner: string, flows: readonly DesiredFlow[]): void {
     const before = this.owners.get(owner);
+    const claims = new Map<Instructions, Claim>();
     if (!before) {
       if (flows.length === 0) return;
       const keys = new Array<string>(flows.length);
       for (let i = 0; i < flows.length; i++) {
         keys[i] = flows[i].key;
-        this.claim(owner, flows[i]);
+        this.claim(owner, flows[i], claims);
       }
       this.owners.set(owner, keys);
       return;
@@ -88,7 +96,7 @@ export class FlowTable {
     const next = new Set<string>();
     for (const f of flows) next.add(f.key);
     for (const key of before) if (!next.has(key)) this.release(owner, key);
-    for (const f of flows) this.claim(owner, f);
+    for (const f of flows) this.claim(owner, f, claims);
     if (next.size) this.owners.set(owner, next.size === flows.length ? flows.map((f) => f.key) : [...next]);
     else this.owners.delete(owner);
   }
@@ -119,8 +127,8 @@ export class FlowTable {
   flowsOf(owner: string): DesiredFlow[] {
     const out: DesiredFlow[] = [];
     for (const key of this.owners.get(owner) ?? []) {
-      const e = this.entries.get(key);
-      if (e?.owner === owner) out.push(this.flowOf(key, e));
+      const c = this.entries.get(key);
+      if (c?.owner === owner) out.push(this.flowOf(key, c));
       else {
         const f = this.shared.get(key)?.get(owner);
         if (f) out.push(f);
@@ -141,7 +149,7 @@ export class FlowTable {
 
   /** Every wanted flow. */
   *desiredFlows(): Iterable<DesiredFlow> {
-    for (const [key, e] of this.entries) if (e.instructions) yield this.flowOf(key, e);
+    for (const [key, c] of this.entries) if (c.instructions) yield this.flowOf(key, c);
   }
 
   /** How many flows are wanted. */
@@ -149,23 +157,43 @@ export class FlowTable {
     return this.wanted;
   }
 
-  private entry(key: string): Entry {
-    let e = this.entries.get(key);
-    if (!e) {
-      e = { owner: undefined, instructions: undefined, have: undefined };
-      this.entries.set(key, e);
+  private entry(key: string): Claim {
+    let c = this.entries.get(key);
+    if (!c) {
+      c = UNWANTED;
+      this.entries.set(key, c);
     }
-    return e;
+    return c;
   }
 
-  private claim(owner: string, f: DesiredFlow): void {
-    const e = this.entry(f.key);
-    if (e.owner === undefined || e.owner === owner) {
-      if (e.instructions === undefined) this.wanted++;
-      e.owner = owner;
+  /** What the switch holds under `key`, whose claim is `c`; undefined: nothing. */
+  private haveOf(key: string, c: Claim): Instructions | undefined {
+    const h = this.diverged.get(key);
+    return h === undefined ? c.instructions : (h ?? undefined);
+  }
+
+  /** Sets what the switch holds under `key` (after its claim is set). */
+  private setHave(key: string, c: Claim, have: Instructions | undefined): void {
+    if (have === c.instructions) this.diverged.delete(key);
+    else this.diverged.set(key, have ?? null);
+  }
+
+  /** Sets the claim of `key`, what the switch holds staying as it was. */
+  private setClaim(key: string, old: Claim, c: Claim): void {
+    const have = this.haveOf(key, old);
+    this.entries.set(key, c);
+    this.setHave(key, c, have);
+  }
+
+  private claim(owner: string, f: DesiredFlow, claims: Map<Instructions, Claim>): void {
+    const c = this.entry(f.key);
+    if (c.owner === undefined || c.owner === owner) {
+      if (c.instructions === undefined) this.wanted++;
       // Kept as they are when nothing changed: the same lists, maybe on their way to the switch.
-      if (e.instructions === undefined || !sameInstructions(e.instructions, f.instructions)) {
-        e.instructions = f.instructions;
+      if (c.instructions === undefined || !sameInstructions(c.instructions, f.instructions)) {
+        let mine = claims.get(f.instructions);
+        if (!mine) claims.set(f.instructions, (mine = { owner, instructions: f.instructions }));
+        this.setClaim(f.key, c, mine);
         this.setMatch(f);
         this.dirty.add(f.key);
       }
@@ -178,10 +206,10 @@ export class FlowTable {
   }
 
   private release(owner: string, key: string): void {
-    const e = this.entries.get(key);
-    if (!e) return;
+    const c = this.entries.get(key);
+    if (!c) return;
     const others = this.shared.get(key);
-    if (e.owner !== owner) {
+    if (c.owner !== owner) {
       others?.delete(owner);
       if (others?.size === 0) this.shared.delete(key);
       return;
@@ -191,20 +219,23 @@ export class FlowTable {
       // Another owner still wants the flow: its version now.
       others!.delete(next[0]);
       if (others!.size === 0) this.shared.delete(key);
-      e.owner = next[0];
-      if (!sameInstructions(e.instructions!, next[1].instructions)) {
-        e.instructions = next[1].instructions;
+      if (sameInstructions(c.instructions!, next[1].instructions)) {
+        this.setClaim(key, c, { owner: next[0], instructions: c.instructions });
+      } else {
+        this.setClaim(key, c, { owner: next[0], instructions: next[1].instructions });
         this.setMatch(next[1]);
         this.dirty.add(key);
       }
       return;
     }
-    e.owner = undefined;
-    e.instructions = undefined;
+    const have = this.haveOf(key, c);
     this.unsent.delete(key);
     this.wanted--;
-    if (e.have === undefined) this.drop(key);
-    else this.dirty.add(key);
+    if (have === undefined) this.drop(key);
+    else {
+      this.setClaim(key, c, UNWANTED);
+      this.dirty.add(key);
+    }
   }
 
   private setMatch(f: DesiredFlow): void {
@@ -214,15 +245,16 @@ export class FlowTable {
 
   private drop(key: string): void {
     this.entries.delete(key);
+    this.diverged.delete(key);
     this.dirty.delete(key);
     this.foreign.delete(key);
     this.unclaimed.delete(key);
     this.unsent.delete(key);
   }
 
-  /** An entry's wanted flow, as a flow of its own (a snapshot: the entry may change after). */
-  private flowOf(key: string, e: Entry): DesiredFlow {
-    return { key, instructions: e.instructions!, match: this.unsent.get(key) };
+  /** A claim's wanted flow, as a flow of its own (a snapshot: the claim may change after). */
+  private flowOf(key: string, c: Claim): DesiredFlow {
+    return { key, instructions: c.instructions!, match: this.unsent.get(key) };
   }
 
   /**
@@ -236,17 +268,18 @@ export class FlowTable {
     const adds: DesiredFlow[] = [];
     const deletes: string[] = [];
     for (const key of this.dirty) {
-      const e = this.entries.get(key)!;
-      if (e.instructions) {
-        if (e.have !== undefined && !this.foreign.has(key) && sameInstructions(e.have, e.instructions)) {
+      const c = this.entries.get(key)!;
+      const have = this.haveOf(key, c);
+      if (c.instructions) {
+        if (have !== undefined && !this.foreign.has(key) && sameInstructions(have, c.instructions)) {
           // Held as wanted (adopted from a dump): nothing to send.
-          e.have = e.instructions;
+          this.setHave(key, c, c.instructions);
           this.unsent.delete(key);
           this.dirty.delete(key);
           continue;
         }
-        adds.push(this.flowOf(key, e));
-      } else if (e.have !== undefined && !this.unclaimed.has(key)) {
+        adds.push(this.flowOf(key, c));
+      } else if (have !== undefined && !this.unclaimed.has(key)) {
         deletes.push(key);
       }
     }
@@ -258,30 +291,31 @@ export class FlowTable {
   commit(changes: FlowChanges): void {
     for (const f of changes.adds) {
       // Unwanted since it was taken: the switch holds it now all the same, and the next changes delete it.
-      const e = this.entry(f.key);
-      if (e.instructions === undefined) this.dirty.add(f.key);
-      e.have = f.instructions;
+      const c = this.entry(f.key);
+      if (c.instructions === undefined) this.dirty.add(f.key);
+      this.setHave(f.key, c, f.instructions);
       this.foreign.delete(f.key);
-      if (e.instructions === f.instructions) {
+      if (c.instructions === f.instructions) {
         // Sent as it is wanted: the codec's match is not needed any more (a re-send decodes the key).
         this.unsent.delete(f.key);
         this.dirty.delete(f.key);
       }
     }
     for (const key of changes.deletes) {
-      const e = this.entries.get(key);
-      if (!e) continue;
-      e.have = undefined;
+      const c = this.entries.get(key);
+      if (!c) continue;
+      this.setHave(key, c, undefined);
       this.foreign.delete(key);
       this.unclaimed.delete(key);
       // Wanted again since: it is to be added.
-      if (e.instructions === undefined) this.drop(key);
+      if (c.instructions === undefined) this.drop(key);
       else this.dirty.add(key);
     }
     if (this.unclaimed.size === 0) this.deleteUnclaimedFlows = false;
     // A set emptied entry by entry keeps its capacity: thousands of slots a burst left behind.
     if (this.dirty.size === 0) this.dirty = new Set();
     if (this.unsent.size === 0) this.unsent = new Map();
+    if (this.diverged.size === 0) this.diverged = new Map();
   }
 
   /**
@@ -291,19 +325,19 @@ export class FlowTable {
    * at once with `deleteUnwanted`).
    */
   adopt(dump: Iterable<DumpedFlow>, opts: { deleteUnwanted: boolean }): void {
-    for (const e of this.entries.values()) e.have = undefined;
+    for (const [key, c] of this.entries) this.setHave(key, c, undefined);
     this.foreign.clear();
     this.unclaimed.clear();
     for (const s of dump) {
       if (s.idleTimeout !== 0 || s.hardTimeout !== 0) continue;
       const key = keyOfStats(s);
-      const e = this.entry(key);
-      e.have = s.instructions;
+      const c = this.entry(key);
+      this.setHave(key, c, s.instructions);
       if (s.cookie !== this.cookie) this.foreign.add(key);
-      if (!e.instructions) this.unclaimed.add(key);
+      if (!c.instructions) this.unclaimed.add(key);
     }
-    for (const [key, e] of [...this.entries]) {
-      if (e.instructions || e.have !== undefined) this.dirty.add(key);
+    for (const [key, c] of [...this.entries]) {
+      if (c.instructions || this.haveOf(key, c) !== undefined) this.dirty.add(key);
       else this.drop(key);
     }
     this.deleteUnclaimedFlows = opts.deleteUnwanted && this.unclaimed.size > 0;
@@ -324,9 +358,9 @@ export class FlowTable {
     this.unclaimed.clear();
     this.foreign.clear();
     this.deleteUnclaimedFlows = false;
-    for (const [key, e] of [...this.entries]) {
-      e.have = undefined;
-      if (e.instructions) this.dirty.add(key);
+    for (const [key, c] of [...this.entries]) {
+      this.setHave(key, c, undefined);
+      if (c.instructions) this.dirty.add(key);
       else this.drop(key);
     }
   }

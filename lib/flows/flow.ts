@@ -7,7 +7,8 @@
  * with the same identity replaces the flow's actions, a strict delete removes
  * exactly it. The identity is the flow's `key`, spelled once when the flow
  * is built, in bytes: the table, the priority (2 bytes, big-endian) and the
- * match's OXM TLVs in canonical field order (match.ts), one byte per char.
+ * match's OXM TLVs in canonical field order, each with its 4- or 8-byte
+ * header said in one byte (match.ts, compactOxm), one byte per char.
  * Bytes rather than ovs-ofctl text because they cost less to build (the
  * parts' TLVs are joined), less to keep (about half the characters), and
  * have one spelling per flow: a flow read back from the switch gets the same
@@ -18,7 +19,7 @@ import {
   type Match,
 } from '../../protocol/openflow/index.js';
 import type { Instructions } from './actions.js';
-import { buildMatch, canonicalOxm, type MatchPart } from './match.js';
+import { buildMatch, canonicalOxm, expandOxm, type MatchPart } from './match.js';
 
 export interface DesiredFlow {
   /** Table, priority and canonical match bytes: the flow's identity (see above). */
@@ -58,13 +59,14 @@ export const priorityOf = (key: string): number => (key.charCodeAt(1) << 8) | ke
 
 /** The match a key spells. */
 export function matchOfKey(key: string): Match {
-  const oxm = key.length - 3;
+  const tlvs = expandOxm(key.slice(3));
+  const oxm = tlvs.length;
   const padded = (4 + oxm + 7) & ~7;
   const b = Buffer.alloc(padded);
   b[1] = OFPMT.OXM;
   b[2] = (4 + oxm) >>> 8;
   b[3] = (4 + oxm) & 0xff;
-  b.write(key.slice(3), 4, 'latin1');
+  b.write(tlvs, 4, 'latin1');
   return decodeMatch(new OfReader(b, 0, padded));
 }
 

@@ -22,7 +22,10 @@ export interface MatchPart {
   readonly value: NonNullable<Match[FieldName]>;
   /** Position in the canonical field order. */
   readonly rank: number;
-  /** The field's OXM TLV (header, value, mask) as a one-byte-per-char string. */
+  /**
+   * The field's OXM TLV in short (compactOxm): its rank and mask bit in one
+   * char, then the value and mask bytes, one byte per char.
+   */
   readonly oxm: string;
 }
 
@@ -43,7 +46,9 @@ const LEADING: readonly FieldName[] = [
 
 const RANK = new Map<string, number>();
 LEADING.forEach((f, i) => RANK.set(f, i));
-Object.keys(FIELDS).forEach((name, i) => { if (!RANK.has(name)) RANK.set(name, LEADING.length + i); });
+for (const name of Object.keys(FIELDS)) if (!RANK.has(name)) RANK.set(name, RANK.size);
+// A rank and a mask bit share one char (compactOxm).
+if (RANK.size > 0x80) throw new Error(`${RANK.size} match fields: more than a short OXM header can rank`);
 
 export function rankOf(field: string): number {
   const r = RANK.get(field);
@@ -58,6 +63,41 @@ export class FlowMatchError extends Error {
 
 const scratch = Buffer.alloc(MAX_OXM_BYTES);
 
+/**
+ * OXM headers by rank and mask bit (rank * 2 + mask), as seen: a field's
+ * header (class, field, mask bit, length, experimenter id) is the same for
+ * every value, so a flow's identity (flow.ts) need not spell it. Every
+ * header a key holds was seen when its part was made.
+ */
+const headers: string[] = [];
+
+/**
+ * One OXM TLV (the `n` bytes in `scratch`) in short: one char for its rank
+ * and mask bit (its header, 4 or 8 bytes, is in `headers`), then its value
+ * and mask bytes. Saves 3 to 7 bytes a field on every key a table keeps.
+ */
+function compactOxm(rank: number, n: number): string {
+  const headerLen = scratch[0] === 0xff && scratch[1] === 0xff ? 8 : 4;
+  const masked = scratch[2] & 1;
+  headers[rank * 2 + masked] ??= scratch.toString('latin1', 0, headerLen);
+  return String.fromCharCode(rank | (masked << 7)) + scratch.toString('latin1', headerLen, n);
+}
+
+/** The OXM TLVs (one byte per char) a short spelling (compactOxm, joined) stands for. */
+export function expandOxm(short: string): string {
+  const out: string[] = [];
+  for (let p = 0; p < short.length;) {
+    const c = short.charCodeAt(p);
+    const header = headers[(c & 0x7f) * 2 + (c >>> 7)];
+    if (header === undefined) throw new FlowMatchError(`no OXM header known for rank ${c & 0x7f}`);
+    // The header's length byte counts the experimenter id, if any, and the payload.
+    const payload = header.charCodeAt(3) - (header.length - 4);
+    out.push(header, short.slice(p + 1, p + 1 + payload));
+    p += 1 + payload;
+  }
+  return out.join('');
+}
+
 /** A part for any field and codec value (a number, a MAC/IP string, `{ value, mask }`). */
 export function matchPart<F extends FieldName>(field: F, value: NonNullable<Match[F]>): MatchPart {
   const v = value as MatchPart['value'];
@@ -67,7 +107,8 @@ export function matchPart<F extends FieldName>(field: F, value: NonNullable<Matc
   } catch (err) {
     throw new FlowMatchError(`${field}: ${(err as Error).message}`);
   }
-  return { field, value: v, rank: rankOf(field), oxm: scratch.toString('latin1', 0, n) };
+  const rank = rankOf(field);
+  return { field, value: v, rank, oxm: compactOxm(rank, n) };
 }
 
 /**
@@ -207,7 +248,7 @@ function addressPart(field: AddressField, v6: boolean, cidr: string): MatchPart 
 
 /**
  * A match from parts (false and undefined skipped): the codec's match, fields
- * in canonical order, and its OXM bytes in the same order, after `prefix`
+ * in canonical order, and its OXM bytes in short (compactOxm) in the same order, after `prefix`
  * (a flow's table and priority, flow.ts), as one flat string. A field given
  * twice is a mistake in the caller (OpenFlow has no "either" match).
  */
@@ -236,13 +277,13 @@ export function buildMatch(parts: ReadonlyArray<MatchPart | false | undefined>, 
   return { match: match as Match, oxm: oxm.join('') };
 }
 
-/** The canonical OXM bytes of any match (one read back from the switch): its fields sorted as buildMatch sorts them. */
+/** The canonical OXM bytes in short of any match (one read back from the switch): its fields sorted as buildMatch sorts them. */
 export function canonicalOxm(match: Match): string {
   const fields = Object.keys(match).filter((f) => match[f as FieldName] !== undefined).sort((a, b) => rankOf(a) - rankOf(b));
   const out: string[] = [];
   for (const f of fields) {
     const n = putOxm(scratch, 0, fieldDef(f), match[f as FieldName]!);
-    out.push(scratch.toString('latin1', 0, n));
+    out.push(compactOxm(rankOf(f), n));
   }
   return out.join('');
 }

@@ -1,0 +1,67 @@
+/**
+ * What the agent asks of a firewall driver (`[securitygroup]
+ * firewall_driver`), its options, and the `noop` driver.
+ */
+import type { SecurityGroupInfo } from '../model/index.js';
+import type { FlowTable } from '../flows/flow-table.js';
+import type { FirewallPort } from './port.js';
+
+export type FirewallDriverName = 'openvswitch' | 'noop';
+
+export interface FirewallOptions {
+  /** br-int's flow table, which the firewall's flows go into. Default: a table of the firewall's own (tests, benchmarks). */
+  flows?: FlowTable;
+  /** The cookie of that own table. */
+  cookie?: bigint;
+  /** `[securitygroup] permitted_ethertypes` (hex strings such as `0x4008`). */
+  permittedEthertypes?: string[];
+  /** The highest conj_id already on the bridge (agent restart), so new ids never collide with live ones. */
+  highestConjId?: number;
+  /** Told about rules and ports that could not be turned into flows (they are skipped / the port is blocked). */
+  onError?: (error: Error, context: { securityGroupId?: string; portId?: string }) => void;
+}
+
+export type FirewallErrorHandler = NonNullable<FirewallOptions['onError']>;
+
+/** What the agent calls; `NoopFirewall` implements it too. */
+export interface Firewall {
+  readonly driver: FirewallDriverName;
+  /**
+   * The bridge-wide flows, once at start, into br-int's table: from then on
+   * every flush writes there (the table keeps them across switch restarts).
+   */
+  initialize(flows?: FlowTable): void;
+  updateSecurityGroupInfo(info: SecurityGroupInfo): void;
+  setupPortFilters(ports: readonly FirewallPort[]): void;
+  updatePortFilters(ports: readonly FirewallPort[]): void;
+  removePortFilters(portIds: readonly string[]): void;
+  isPortManaged(portId: string): boolean;
+  /** Writes everything changed since the last flush into the table. */
+  flush(): void;
+}
+
+export class FirewallConfigError extends Error {
+  override readonly name = 'FirewallConfigError';
+  readonly code = 'FW_BAD_DRIVER';
+}
+
+/** `[securitygroup] firewall_driver = noop`: no filtering; the agent applies its own ARP/MAC anti-spoofing. */
+export class NoopFirewall implements Firewall {
+  readonly driver = 'noop';
+  private readonly managed = new Set<string>();
+  initialize(): void {}
+  updateSecurityGroupInfo(): void {}
+  setupPortFilters(ports: readonly FirewallPort[]): void {
+    for (const p of ports) this.managed.add(p.portId);
+  }
+  updatePortFilters(ports: readonly FirewallPort[]): void {
+    this.setupPortFilters(ports);
+  }
+  removePortFilters(portIds: readonly string[]): void {
+    for (const id of portIds) this.managed.delete(id);
+  }
+  isPortManaged(portId: string): boolean {
+    return this.managed.has(portId);
+  }
+  flush(): void {}
+}
