@@ -21,7 +21,7 @@ export function onDbChange(change: DbChange, db: SwitchDatabase, ports: PortTrac
   } else if (change.kind === 'resync') {
     // ovsdb-server came back: compare what it has with what we know; only differences are re-wired.
     ports.noteAll(db.vifs());
-    log.info('OVSDB replica resynchronised', { pending: ports.pendingCount });
+    log.info('OVSDB replica resynchronised', { pending: ports.pendingIds.size });
   } else {
     return false;
   }

@@ -13,7 +13,7 @@ import { decodeResource, normalizeMac, type PortObject } from '../../lib/control
 import { ResourceCache } from '../../lib/control-plane/neutron/resource-cache.js';
 import { deviceLookup } from '../../lib/control-plane/neutron/port-details.js';
 import { reportStateArgs, reportTime } from '../../lib/control-plane/neutron/state-report.js';
-import { fdbChanges, fdbEntries } from '../../lib/control-plane/neutron/neutron-control-plane.js';
+import { fdbChanges, fdbEntries } from '../../lib/control-plane/neutron/fdb-entries.js';
 import { neutronOptionsFromConfig } from '../../lib/control-plane/neutron/options.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -7,7 +7,8 @@
  */
 import { NeutronControlPlane, type NeutronControlPlaneOptions } from './neutron-control-plane.js';
 
-export { NeutronControlPlane, fdbChanges, fdbEntries } from './neutron-control-plane.js';
+export { NeutronControlPlane } from './neutron-control-plane.js';
+export { fdbChanges, fdbEntries } from './fdb-entries.js';
 export type { NeutronControlPlaneOptions, RabbitOptions } from './neutron-control-plane.js';
 export { NeutronErrorCode, RemoteError } from './errors.js';
 export type { RemoteFailure } from './errors.js';
