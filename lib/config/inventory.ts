@@ -38,8 +38,9 @@ function build(): InventoryEntry[] {
   for (const [section, opts] of Object.entries(OPTIONS as Record<string, Record<string, OptionSpec>>)) {
     for (const [name, spec] of Object.entries(opts)) {
       // oslo.log's older names of its options are read whoever defines them (options.ts or the list below).
-      const older = section === 'DEFAULT' && !spec.deprecated ? OSLO_LOG_DEPRECATED.get(name) : undefined;
-      add({ section, name, status: 'honoured', spec: older ? { ...spec, deprecated: older } : spec });
+      const older = (section === 'DEFAULT' ? OSLO_LOG_DEPRECATED.get(name) ?? [] : [])
+        .filter((d) => !(spec.deprecated ?? []).some((x) => (x.name ?? name) === (d.name ?? name) && (x.group ?? section) === (d.group ?? section)));
+      add({ section, name, status: 'honoured', spec: older.length ? { ...spec, deprecated: [...(spec.deprecated ?? []), ...older] } : spec });
     }
   }
   // An oslo.log option options.ts defines (the logging work) is honoured: the entry above wins.

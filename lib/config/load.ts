@@ -294,7 +294,13 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
 
   // Options and sections that no option is read under: one warning a file, with their lines.
   const claimed = new Set<string>();
-  for (const e of INVENTORY) for (const n of namesOf(e)) claimed.add(`${n.section}\0${n.name}`);
+  const claimedSections = new Set<string>();
+  for (const e of INVENTORY) {
+    for (const n of namesOf(e)) {
+      claimed.add(`${n.section}\0${n.name}`);
+      claimedSections.add(n.section);
+    }
+  }
   for (const f of files) {
     const unknown: string[] = [];
     const sections: string[] = [];
@@ -302,7 +308,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     for (const [section, entries] of f) {
       for (const values of entries.values()) file = values[0].file;
       if (!entries.size) continue;
-      if (!BY_SECTION.has(section) && ![...claimed].some((k) => k.startsWith(`${section}\0`))) {
+      if (!claimedSections.has(section)) {
         sections.push(`[${f.written?.get(section) ?? section}]`);
         continue;
       }

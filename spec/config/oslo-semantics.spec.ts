@@ -47,6 +47,8 @@ const NOT_COMPARED = new Set([
   'securitygroup.firewall_driver',
   // Types oslo.config has and the inventory of options not honoured does not model (their values are only warned about).
   'ovs.resource_provider_inventory_defaults', 'ovs.resource_provider_packet_processing_inventory_defaults',
+  // Neutron's setup_logging() adds its own levels (os_ken's) to oslo.log's default after the files are read; the oracle stops before.
+  'DEFAULT.default_log_levels',
 ]);
 
 describe('oslo.config semantics, against oslo.config @integration', function () {

@@ -407,7 +407,8 @@ describe('Neutron control plane codecs', () => {
         'heartbeat_timeout_threshold = 20', 'rabbit_quorum_delivery_limit = 3', 'rabbit_quroum_max_memory_length = 7',
       ]);
       expect(loadWarnings.filter((w) => w.includes('unknown')), 'nothing unknown').to.deep.equal([]);
-      expect(loadWarnings.filter((w) => w.includes('deprecated')).length).to.equal(4);
+      // rabbit_ha_queues in [DEFAULT], rabbit_use_ssl, kombu_ssl_ca_certs; "quroum" is oslo.messaging 14's own spelling, not a deprecated one.
+      expect(loadWarnings.filter((w) => w.includes('deprecated')).length).to.equal(3);
       const { logger, warnings } = capture();
       const o = neutronOptionsFromConfig(config, logger);
       expect(warnings).to.deep.equal([]);
