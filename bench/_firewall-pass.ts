@@ -12,7 +12,7 @@
  * use after a full collection, before and after the pass, per flow. The
  * memory figure is the one to read; the times are a freshly started V8's
  * (the Neutron benchmark's first burst) and vary by tens of percent from run
- * to run on a shared machine. docs/agent.md quotes its figures.
+ * to run on a shared machine. docs/benchmarks.md quotes its figures.
  */
 import { OvsFirewall, type FirewallPort } from '../lib/firewall/index.js';
 import { FlowTable } from '../lib/flows/flow-table.js';

@@ -347,7 +347,7 @@ interface ApiPort {
   mac_address: string;
 }
 
-/** Port status from neutron's database: polling the API would load the server both agents wait for (docs/neutron.md, "The test environment"). */
+/** Port status from neutron's database: polling the API would load the server both agents wait for (docs/testing.md, "The Neutron test environment"). */
 async function portStatuses(env: NeutronEnv, network: string): Promise<Map<string, string>> {
   if (!/^[0-9a-f-]{36}$/.test(network)) throw new Error(`not a network id: ${network}`);
   const rows = await env.sql(`SELECT id, status FROM ports WHERE network_id = '${network}'`);

@@ -1,5 +1,5 @@
 /**
- * The shared shape of benchmark results (../shared/BENCH.md) and the helpers
+ * The shape of benchmark results (docs/benchmarks.md, "Results") and the helpers
  * every suite uses: repeat a measurement, summarise it, compare with a peer.
  */
 import { execFileSync } from 'node:child_process';

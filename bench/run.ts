@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- NAME [--quick]`: runs bench/NAME.ts, prints a table and
- * writes bench/results/NAME.json (the contract is ../shared/BENCH.md).
+ * writes bench/results/NAME.json (docs/benchmarks.md, "Results").
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -8,7 +8,8 @@
  *
  * The interpreter line caps V8's young generation (4 MB per semi-space
  * instead of 16): a pass's garbage is short-lived and small, and a daemon
- * that has wired 10,000 ports keeps ~20 MB less resident (docs/agent.md).
+ * that has wired 10,000 ports keeps ~20 MB less resident (docs/benchmarks.md,
+ * "Agent (`npm run bench -- agent`)").
  */
 import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';

@@ -3,8 +3,8 @@
  * and everything it imports, its npm dependencies included, into
  * dist/bin/ovs-agent.js, with only Node's built-in modules left outside.
  * The installed command then reads one file at start instead of a few
- * hundred modules (less start-up time and resident memory: docs/service.md
- * has the figures), and needs nothing from the checkout or node_modules.
+ * hundred modules (less start-up time and resident memory: docs/benchmarks.md,
+ * "Memory and start-up of the bundled command", has the figures), and needs nothing from the checkout or node_modules.
  * The library entry points (package.json "exports") stay tsc's output.
  */
 import { build, type BuildOptions } from 'esbuild';

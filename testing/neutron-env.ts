@@ -3,7 +3,7 @@
  * RabbitMQ (Debian's rabbitmq-server), a PostgreSQL 15 cluster and
  * neutron-server 21 (noauth, ML2 with the openvswitch mechanism driver and
  * the flat, vlan and vxlan type drivers), each in a temp dir, on loopback,
- * on free ports (docs/neutron.md, The test environment).
+ * on free ports (docs/testing.md, "The Neutron test environment").
  *
  *   const env = await NeutronEnv.start();          // ~12 s on 2 cores
  *   env.transportUrl                               // rabbit://guest:guest@127.0.0.1:PORT/
@@ -355,7 +355,7 @@ export class RabbitBroker {
   }
 }
 
-/** A PostgreSQL 15 cluster on a unix socket in its dir, run as user postgres, with `jit=off` (docs/neutron.md, The test environment). */
+/** A PostgreSQL 15 cluster on a unix socket in its dir, run as user postgres, with `jit=off` (docs/testing.md, "The Neutron test environment"). */
 class Postgres {
   private daemon: Daemon | undefined;
 
@@ -576,7 +576,7 @@ export class NeutronEnv {
   /**
    * Runs one SQL statement on neutron's database with psql; rows of
    * tab-separated fields. Reading port status here costs the server nothing,
-   * unlike polling the API (docs/neutron.md, The test environment).
+   * unlike polling the API (docs/testing.md, "The Neutron test environment").
    */
   sql(statement: string): Promise<string[][]> {
     return new Promise((resolve, reject) => {

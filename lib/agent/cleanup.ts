@@ -1,5 +1,5 @@
 /**
- * `ovs-agent cleanup`, what neutron-ovs-cleanup does (docs/design.md#cleaning-up-ovs-agent-cleanup): on the
+ * `ovs-agent cleanup`, what neutron-ovs-cleanup does (docs/cleanup.md): on the
  * integration bridge, delete every port that has an interface with both
  * `iface-id` and `attached-mac` and no `skip_cleanup`; with `allPorts`,
  * every port of every bridge except the bridge's own. One OVSDB transaction

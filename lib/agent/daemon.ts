@@ -1,6 +1,6 @@
 /**
  * `ovs-agent run` as a process: runAgent plus signals and exit codes
- * (exit-codes.ts, docs/agent.md "Signals and exit codes").
+ * (exit-codes.ts; docs/agent.md, "Signals" and "Exit codes").
  *
  *  - SIGTERM/SIGINT stop cleanly, also during start-up (whatever start-up
  *    waits for is abandoned and what it opened is closed): status 0. A

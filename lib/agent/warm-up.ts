@@ -7,7 +7,7 @@
  * until V8 has seen them work and compiled them. The first burst after the
  * agent starts (a host that rebooted, nova resuming its guests) paid for that:
  * 100 ports of Neutron's default group took ~200 ms in a fresh process and
- * ~130 ms in one that had done it once (bench/_firewall-pass.ts, docs/agent.md).
+ * ~130 ms in one that had done it once (bench/_firewall-pass.ts, docs/benchmarks.md).
  *
  * So once the agent is idle after its first full sync, it builds the flows
  * of a few made-up ports with a firewall, a desired table and an outbox of

@@ -198,7 +198,7 @@ firewall_driver = noop
     await ours.stop();
     ours = undefined;
 
-    // Ours keeps its cookie in the bridge (docs/agent.md, "Restart without a blip"); Neutron's has none to keep.
+    // Ours keeps its cookie in the bridge (docs/agent.md, "Agent restarts"); Neutron's has none to keep.
     for (const br of Object.values(mine.rows.Bridge)) {
       const ids = br.external_ids as Record<string, Value>;
       expect(ids['ovs-agent-cookie'], 'our cookie kept in the bridge').to.match(/^0x[0-9a-f]+$/);
