@@ -5,12 +5,16 @@
  *   ovs-agent [run]    wire ports (the default)
  *   ovs-agent cleanup  what neutron-ovs-cleanup does
  *   ovs-agent status   what the running agent has wired
+ *   ovs-agent flows    the flows it owns, against the switch (drift, --repair)
+ *   ovs-agent trace    a packet from a port through the switch, each flow said what it is for
  *
  * The interpreter line caps V8's young generation (4 MB per semi-space
  * instead of 16): a pass's garbage is short-lived and small, and a daemon
  * that has wired 10,000 ports keeps ~20 MB less resident (docs/benchmarks.md,
  * "Agent (`npm run bench -- agent`)").
  */
+// First: refuses an older Node.js before any other module can fail on it.
+import '../lib/node-version.js';
 import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -20,14 +24,18 @@ import { ReplicaDatabase } from '../lib/agent/ovs/replica-database.js';
 import { runDaemon } from '../lib/agent/daemon.js';
 import { ExitCode } from '../lib/agent/exit-codes.js';
 import { ovsdbSslOptions } from '../lib/agent/ovs/ovsdb-ssl.js';
-import { formatStatus, readStatus } from '../lib/agent/status-socket.js';
-import { ConfigError, loadConfig, type AgentConfig } from '../lib/config/index.js';
+import { askAgent, formatStatus, readStatus } from '../lib/agent/status-socket.js';
+import type { TraceAnswer } from '../lib/agent/flows-command.js';
+import { formatFlowReport, type FlowReport } from '../lib/observe/flow-report.js';
+import { ConfigError, configSources, loadConfig, type AgentConfig } from '../lib/config/index.js';
 import { createLogger } from '../lib/log.js';
 import { loggingFromConfig } from '../lib/log-config.js';
 import { agentVersion } from '../lib/version.js';
 import { Waits } from '../lib/waits.js';
 
 const DEFAULT_CONFIG = '/etc/neutron/plugins/ml2/openvswitch_agent.ini';
+const NEUTRON_CONF = '/etc/neutron/neutron.conf';
+const AGENT_CONF_D = '/etc/neutron/agent.conf.d';
 const CLEANUP_OVSDB_TIMEOUT_MS = 600_000;
 
 const DESCRIPTION = `NAME
@@ -37,6 +45,8 @@ SYNOPSIS
   ovs-agent [run] [--config-file FILE]... [OPTIONS]
   ovs-agent cleanup [--config-file FILE]... [--ovs-all-ports]
   ovs-agent status [--status-socket PATH] [--json]
+  ovs-agent flows [PORT] [--repair] [--status-socket PATH] [--json]
+  ovs-agent trace PORT [FLOW] [--status-socket PATH] [--json]
 
 DESCRIPTION
   Wires the ports of virtual machines on br-int, br-tun and the physical
@@ -45,13 +55,15 @@ DESCRIPTION
   itself. Ports are driven by OVSDB events; each pass sends its flow changes
   as one atomic bundle per bridge, so a port is wired in milliseconds.
 
-  The control plane is either Neutron (RabbitMQ, [ovs_agent] control_plane =
-  neutron) or a local desired-state JSON file ([ovs_agent] state_file),
-  watched for changes.
+  The control plane is Neutron (neutron-server over RabbitMQ, the default) or,
+  when one is named ([ovs_agent] state_file, --state-file), a local
+  desired-state JSON file, watched for changes.
 
-  Configuration comes from Neutron's openvswitch_agent.ini ([ovs], [agent],
-  [securitygroup], [DEFAULT]); several --config-file options are merged in
-  order, later files winning. Environment variables OVS_AGENT_<SECTION>_<OPTION>
+  Configuration comes from Neutron's own files (neutron.conf,
+  openvswitch_agent.ini), read as oslo.config reads them: --config-file and
+  --config-dir in order, later files winning, sections in any case, $name
+  interpolation, deprecated names. An option Neutron's agent reads that this
+  one does not honour is warned about or refused at start (docs/configuration.md). Environment variables OVS_AGENT_<SECTION>_<OPTION>
   (e.g. OVS_AGENT_OVS_LOCAL_IP) and command-line flags override the files.`;
 
 const EPILOGUE = `SIGNALS
@@ -73,6 +85,7 @@ EXIT STATUS
      bridge's OpenFlow session did not come within of_connect_timeout, the control plane gave up.
   4  the status socket's path is taken: another agent answers there, or it is not a socket.
   Restarting does not cure 2 or 4 (systemd: RestartPreventExitStatus=2 4).
+  \`ovs-agent flows\` exits 1 while the switch's flows differ from the agent's (none after --repair).
 
 WAITS
   Every wait on a dependency (OVSDB, each bridge's OpenFlow session, RabbitMQ, neutron-server) is
@@ -83,22 +96,37 @@ WAITS
 STATUS SOCKET
   Created mode 0600 (owner only) with no window; a live agent already answering on the path makes a
   second one refuse to start; a stale socket is replaced; anything else at the path is left alone.
+  \`ovs-agent status\` and \`ovs-agent flows\` ask over it.
+
+HEALTH AND METRICS
+  [ovs_agent] metrics_address (off unless set; PORT alone is loopback) serves /healthz, /readyz
+  (ready: first full sync done, OVSDB, every bridge's OpenFlow session and the control plane
+  connected) and /metrics (Prometheus); \`ovs-agent status\` shows the same readiness
+  (docs/operations.md).
 
 FILES
-  ${DEFAULT_CONFIG}  read when no --config-file is given and it exists.
+  With no --config-file nor --config-dir, what Debian's neutron-openvswitch-agent init script passes, in
+  its order, each if it exists: --config-file ${DEFAULT_CONFIG}
+  --config-dir ${AGENT_CONF_D} --config-file ${NEUTRON_CONF}.
 
 EXAMPLES
   ovs-agent --config-file /etc/neutron/neutron.conf --config-file ${DEFAULT_CONFIG}
   ovs-agent --state-file samples/desired-state.json --ovsdb-connection unix:/run/openvswitch/db.sock
   ovs-agent status
+  ovs-agent flows tap0d4c1a2b-3e --repair
+  ovs-agent trace tap0d4c1a2b-3e tcp,dl_dst=fa:16:3e:00:00:02,nw_dst=10.0.0.2,tp_dst=22
   ovs-agent cleanup --ovs-all-ports
 
 SEE ALSO
-  docs/agent.md, neutron-openvswitch-agent(1), neutron-ovs-cleanup(1)`;
+  docs/agent.md, docs/operations.md, neutron-openvswitch-agent(1), neutron-ovs-cleanup(1)`;
 
 interface CommonArgs {
   'config-file'?: string[];
+  'config-dir'?: string[];
   debug?: boolean;
+  nodebug?: boolean;
+  'use-syslog'?: boolean;
+  'nouse-syslog'?: boolean;
   'log-json'?: boolean;
   'log-file'?: string;
   'log-dir'?: string;
@@ -121,6 +149,7 @@ interface CommonArgs {
 function commonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
   return y
     .option('config-file', { type: 'string', array: true, describe: 'openvswitch_agent.ini (repeatable, merged in order)', group: 'Configuration:' })
+    .option('config-dir', { type: 'string', array: true, describe: 'a directory whose *.conf files are read in name order, where the flag stands among the --config-files (oslo.config\'s)', group: 'Configuration:' })
     .option('set', { type: 'string', array: true, describe: 'any option: --set section.option=value (repeatable)', group: 'Configuration:' })
     .option('state-file', { type: 'string', describe: '[ovs_agent] state_file: the local desired-state JSON', group: 'Configuration:' })
     .option('ovsdb-connection', { type: 'string', describe: '[ovs] ovsdb_connection: unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT ([ovs] ssl_key_file, ssl_cert_file, ssl_ca_cert_file)', group: 'Configuration:' })
@@ -175,7 +204,7 @@ function configFrom(args: CommonArgs): { config: AgentConfig; warnings: string[]
     const v = lastBooleanFlag(flag === 'debug' ? ['--debug', '-d'] : flag === 'use-json' ? ['--use-json', '--log-json'] : [`--${flag}`], `--no${flag}`);
     if (v !== undefined) overrides[option] = v;
   }
-  return loadConfig({ files: args['config-file'] ?? defaultFiles(), overrides });
+  return loadConfig({ files: configFiles(args), overrides });
 }
 
 /** Whether the last of `on` (also `--on=BOOL`, yargs' `--no-on`) and `off` on the command line sets the option; undefined when none is there. */
@@ -190,8 +219,13 @@ function lastBooleanFlag(on: readonly string[], off: string): boolean | undefine
   return value;
 }
 
-function defaultFiles(): string[] {
-  return existsSync(DEFAULT_CONFIG) ? [DEFAULT_CONFIG] : [];
+/** The --config-file and --config-dir flags in the order given (oslo.config's), or the default file. */
+function configFiles(args: CommonArgs): ReturnType<typeof configSources> {
+  return args['config-file'] || args['config-dir'] ? configSources(hideBin(process.argv)) : defaultFiles();
+}
+
+function defaultFiles(): ReturnType<typeof configSources> {
+  return [DEFAULT_CONFIG, { dir: AGENT_CONF_D }, NEUTRON_CONF].filter((f) => existsSync(typeof f === 'string' ? f : f.dir));
 }
 
 function fail(message: string, code: number = ExitCode.FAILED): never {
@@ -216,7 +250,7 @@ async function runCommand(args: CommonArgs): Promise<void> {
   } catch (err) {
     fail((err as Error).message, ExitCode.CONFIG);
   }
-  log.info(`ovs-agent ${agentVersion()} starting`, { pid: process.pid, configFiles: args['config-file'] ?? defaultFiles() });
+  log.info(`ovs-agent ${agentVersion()} starting`, { pid: process.pid, configFiles: configFiles(args) });
   for (const w of [...warnings, ...logWarnings]) log.warn(w);
   await runDaemon({ config, logger: log, reloadConfig: () => configFrom(args).config });
 }
@@ -259,6 +293,44 @@ async function cleanupCommand(args: CommonArgs & { 'ovs-all-ports'?: boolean }):
   }
 }
 
+/** The running agent's flows (one port's or all) against the switch; exit 1 on drift left (none after --repair). */
+async function flowsCommand(args: CommonArgs & { json?: boolean; port?: string; repair?: boolean }): Promise<void> {
+  const path = statusSocketOf(args);
+  try {
+    const report = await askAgent<FlowReport>(path, { command: 'flows', port: args.port, repair: args.repair }, FLOWS_TIMEOUT_MS);
+    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatFlowReport(report)}\n`);
+    const d = report.drift;
+    if (d.missing + d.changed + d.unexpected > 0) process.exitCode = 1;
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+
+const FLOWS_TIMEOUT_MS = 60_000;
+
+/** ovs-vswitchd's trace of a packet from a port, annotated by the running agent. */
+async function traceCommand(args: CommonArgs & { json?: boolean; port?: string; flow?: string }): Promise<void> {
+  const path = statusSocketOf(args);
+  try {
+    const t = await askAgent<TraceAnswer>(path, { command: 'trace', port: args.port!, flow: args.flow }, FLOWS_TIMEOUT_MS);
+    process.stdout.write(args.json ? `${JSON.stringify(t, null, 2)}\n` : `${t.traced}\n\n${t.trace}\n`);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+
+function statusSocketOf(args: CommonArgs): string {
+  let path = args['status-socket'];
+  if (!path) {
+    try {
+      path = configFrom(args).config.ovs_agent.status_socket;
+    } catch (err) {
+      fail((err as Error).message, ExitCode.CONFIG);
+    }
+  }
+  return path;
+}
+
 async function statusCommand(args: CommonArgs & { json?: boolean }): Promise<void> {
   let path = args['status-socket'];
   if (!path) {
@@ -285,6 +357,16 @@ await yargs(hideBin(process.argv))
   (a) => cleanupCommand(a))
   .command('status', 'show what the running agent has wired', (y) => commonOptions(y)
     .option('json', { type: 'boolean', describe: 'print the status as JSON' }), (a) => statusCommand(a))
+  .command('flows [port]', 'the flows the running agent owns (one port\'s, or all), grouped by what they are for, checked against the switch', (y) =>
+    commonOptions(y)
+      .positional('port', { type: 'string', describe: 'a Neutron port id or its interface name (default: every flow)' })
+      .option('repair', { type: 'boolean', describe: 'put missing and changed flows back, remove unexpected ones' })
+      .option('json', { type: 'boolean', describe: 'print the report as JSON' }), (a) => flowsCommand(a))
+  .command('trace <port> [flow]', 'ovs-vswitchd\'s trace of a packet from a port, each flow said what it is for', (y) =>
+    commonOptions(y)
+      .positional('port', { type: 'string', describe: 'the source: a Neutron port id or its interface name' })
+      .positional('flow', { type: 'string', describe: 'the packet in ovs-ofctl flow syntax, e.g. tcp,dl_dst=MAC,nw_dst=IP,tp_dst=22 (in_port and dl_src are the port\'s)' })
+      .option('json', { type: 'boolean', describe: 'print the trace as JSON' }), (a) => traceCommand(a))
   .epilogue(EPILOGUE)
   .strict()
   .help()

@@ -99,6 +99,9 @@ export function readCliDefinition(root: string): CliDefinition {
     }
   }
 
+  /** `flows [port]` is the command `flows` with a positional argument. */
+  const commandName = (spec: string | undefined): string | undefined => spec?.split(' ')[0];
+
   /** The command whose builder a node is in (`.command(NAME, DESC, (y) => ...)`), if any. */
   const commandOf = (node: ts.Node): string | undefined => {
     for (let n: ts.Node | undefined = node.parent; n; n = n.parent) {
@@ -106,7 +109,7 @@ export function readCliDefinition(root: string): CliDefinition {
         && n.arguments.slice(2).some((a) => a.pos <= node.pos && node.end <= a.end)) {
         const names = n.arguments[0];
         const first = ts.isArrayLiteralExpression(names) ? names.elements[0] : names;
-        return stringOf(first, consts);
+        return commandName(stringOf(first, consts));
       }
     }
     return undefined;
@@ -132,7 +135,7 @@ export function readCliDefinition(root: string): CliDefinition {
           } as CliFlag & { pos: number });
         }
       } else if (method === 'command' && a0 && a1) {
-        const names = ts.isArrayLiteralExpression(a0) ? a0.elements.map((e) => stringOf(e, consts)) : [stringOf(a0, consts)];
+        const names = (ts.isArrayLiteralExpression(a0) ? a0.elements.map((e) => stringOf(e, consts)) : [stringOf(a0, consts)]).map(commandName);
         const describe = stringOf(a1, consts);
         if (names[0] && describe !== undefined) commands.push({ name: names[0], describe, isDefault: names.includes('$0'), pos: a0.getStart() } as CliCommand & { pos: number });
       }

@@ -15,6 +15,7 @@ import type { FlowTable } from '../flows/flow-table.js';
 import { FlowInstaller, type FlushResult } from '../flows/installer.js';
 import { named, type Logger } from '../log.js';
 import type { FlowChannel, FlowChannelEvent } from './switch.js';
+import type { FlowStats } from '../../protocol/openflow/index.js';
 
 export type OvsState = 'NORMAL' | 'RESTARTED' | 'DEAD';
 
@@ -60,6 +61,8 @@ export class FlowSync {
   state: OvsState = 'NORMAL';
   /** Flow-mods sent since start, all bridges. */
   flowModsSent = 0;
+  /** Bundles committed since start, per bridge (the agent's bridges only). */
+  readonly bundlesSent = new Map<string, number>();
   private readonly log: Logger;
 
   constructor(private readonly opts: FlowSyncOptions) {
@@ -88,6 +91,7 @@ export class FlowSync {
   async flush(tables = this.opts.tables()): Promise<FlushResult> {
     const r = await this.installer.flush(tables);
     this.flowModsSent += r.flowMods;
+    for (const b of r.bridges) this.bundlesSent.set(b, (this.bundlesSent.get(b) ?? 0) + 1);
     return r;
   }
 
@@ -205,6 +209,30 @@ export class FlowSync {
       for (const t of tables) this.sessionChanged.add(t.bridge);
       throw err;
     }
+  }
+
+  /** What the switch holds on these bridges now (`ovs-agent flows`). */
+  async dump(bridges: readonly string[]): Promise<Map<string, FlowStats[]>> {
+    const out = new Map<string, FlowStats[]>();
+    for (const b of bridges) {
+      const ch = this.channels.get(b);
+      if (!ch) throw new Error(`no OpenFlow session to ${b} yet`);
+      out.set(b, await ch.dumpFlows());
+    }
+    return out;
+  }
+
+  /**
+   * Compares these bridges with the switch and sends the difference now, as after a new
+   * session (`ovs-agent flows --repair`); resolves once done, rejects if it failed.
+   */
+  async repair(bridges: readonly string[]): Promise<void> {
+    if (!this.ready || this.stopped) throw new Error('the agent is still starting (or stopping): nothing repaired');
+    for (const b of bridges) this.sessionChanged.add(b);
+    this.recover('asked to (ovs-agent flows --repair)');
+    while (this.recovering) await this.recovering;
+    const left = bridges.filter((b) => this.sessionChanged.has(b));
+    if (left.length) throw new Error(`comparing ${left.join(', ')} with ovs-vswitchd failed (the agent retries by itself)`);
   }
 
   async stop(): Promise<void> {

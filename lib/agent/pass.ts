@@ -37,6 +37,8 @@ export interface PassSummary {
   flowMods: number;
   /** The bridges an OpenFlow bundle went to, one entry per bundle: each bridge at most once. */
   bundles: string[];
+  /** For each port in `up`: ms from its interface seen ready to its flows and tag confirmed. */
+  wiredMs: number[];
   /**
    * Where the pass spent its time (ms): control-plane lookup, computing flows, the firewall's flows,
    * the bundles to their barriers (`flows`), the OVSDB transaction with the tags (`tags`), handing
@@ -65,7 +67,7 @@ export interface PassParts {
 
 export function newSummary(): PassSummary {
   return {
-    ok: true, durationMs: 0, up: [], down: [], dead: [], removed: [], failed: [], flowMods: 0, bundles: [],
+    ok: true, durationMs: 0, up: [], down: [], dead: [], removed: [], failed: [], flowMods: 0, bundles: [], wiredMs: [],
     phases: { details: 0, compute: 0, firewall: 0, flows: 0, tags: 0, report: 0 },
   };
 }
@@ -195,9 +197,12 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
   ports.duplicatesWired(duplicates.dead, duplicates.alive);
   phase('tags');
 
+  const confirmed = performance.now();
   for (const id of up) {
     parts.reports.up(id);
     summary.up.push(id);
+    const p = ports.get(id);
+    if (p) summary.wiredMs.push(confirmed - p.readyPerf);
     if (newlyBound.has(id)) logBound(log, ports.get(id));
   }
   for (const id of down) {

@@ -29,6 +29,8 @@ export interface ReportsOptions {
   switchAlive: () => boolean;
   /** Whether a pass has run (the start flag is kept until one has). */
   passesRun: () => number;
+  /** A port became ACTIVE, `ms` after its interface was seen ready (metrics). */
+  active?: (ms: number) => void;
 }
 
 export class Reports {
@@ -90,6 +92,7 @@ export class Reports {
       p.state = 'ACTIVE';
       p.error = undefined;
       p.wiredInMs = Math.round((doneAt - p.readyPerf) * 100) / 100;
+      this.opts.active?.(doneAt - p.readyPerf);
       this.opts.retries.clear(id);
       this.log.info(`port ${id} is ACTIVE`, { port_id: id, interface: p.name, ms: p.wiredInMs });
     }
@@ -144,7 +147,8 @@ export class Reports {
       arp_responder_enabled: c.agent.arp_responder && c.agent.l2_population,
       enable_distributed_routing: false,
       log_agent_heartbeats: c.agent.log_agent_heartbeats,
-      extensions: c.agent.extensions,
+      // No agent extension runs here ([agent] extensions is refused at start): none is advertised.
+      extensions: [],
       datapath_type: c.ovs.datapath_type,
       vhostuser_socket_dir: c.ovs.vhostuser_socket_dir,
       ovs_hybrid_plug: false,

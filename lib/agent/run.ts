@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseRemote } from '../../protocol/ovsdb/transport.js';
 import type { SslOptions } from '../../protocol/ovsdb/index.js';
 import { ConfigError, type AgentConfig } from '../config/index.js';
+import { parseMetricsAddress, type ListenAddress } from '../observe/address.js';
 import { LocalControlPlane } from '../control-plane/local/index.js';
 import { ControlPlaneError, type ControlPlane } from '../control-plane/types.js';
 import { createFirewall, type Firewall } from '../firewall/index.js';
@@ -22,6 +23,7 @@ import { ReplicaDatabase } from './ovs/replica-database.js';
 import { ExitCode, FatalError } from './exit-codes.js';
 import { StatusServer, startingReport } from './status-socket.js';
 import { ovsdbSslOptions } from './ovs/ovsdb-ssl.js';
+import { startObserving, type Observing } from '../observe/start.js';
 
 export interface RunningAgent {
   agent: OvsAgent;
@@ -32,6 +34,8 @@ export interface RunningAgent {
   waits: Waits;
   /** The OpenFlow listener the bridges connect to (`openflow_channel = controller` only). */
   controller: OpenFlowController | undefined;
+  /** The health and metrics listener (`[ovs_agent] metrics_address`), when set. */
+  observe: Observing | undefined;
   stop(): Promise<void>;
 }
 
@@ -86,7 +90,9 @@ export function openflowAddress(config: AgentConfig, bridge: string): string {
  * firewall driver, the OVSDB remote's syntax, the control plane's options (transport_url).
  * Each is a ConfigError naming the option.
  */
-async function buildFromConfig(opts: RunOptions, waits: Waits): Promise<{ firewall: Firewall; controlPlane: ControlPlane; ssl: SslOptions | undefined }> {
+async function buildFromConfig(opts: RunOptions, waits: Waits): Promise<{
+  firewall: Firewall; controlPlane: ControlPlane; ssl: SslOptions | undefined; metricsAt: ListenAddress | undefined;
+}> {
   const { config, logger: log } = opts;
   const asConfigError = (option: string) => (err: unknown): never => {
     throw new ConfigError(`${option}: ${(err as Error).message}`, 'CONFIG_INVALID');
@@ -107,6 +113,12 @@ async function buildFromConfig(opts: RunOptions, waits: Waits): Promise<{ firewa
   } catch (err) {
     asConfigError('[ovs] ovsdb_connection')(err);
   }
+  let metricsAt: ListenAddress | undefined;
+  try {
+    if (config.ovs_agent.metrics_address !== undefined) metricsAt = parseMetricsAddress(config.ovs_agent.metrics_address);
+  } catch (err) {
+    asConfigError('[ovs_agent] metrics_address')(err);
+  }
   // The TLS files of an ssl: remote must be set and readable (ovsdb-ssl.ts), as Neutron's agent checks them.
   const ssl = ovsdbSslOptions(config);
   // The Neutron control plane checks its options (transport_url...) when made, connecting nothing.
@@ -114,7 +126,7 @@ async function buildFromConfig(opts: RunOptions, waits: Waits): Promise<{ firewa
     if (err instanceof ControlPlaneError && !err.retriable) asConfigError('the Neutron control plane')(err);
     throw err;
   });
-  return { firewall: firewall!, controlPlane, ssl };
+  return { firewall: firewall!, controlPlane, ssl, metricsAt };
 }
 
 /** What start-up opened, closed in reverse order when it fails or is stopped (each close bounded). */
@@ -168,15 +180,24 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promis
 export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
   const { config, logger: log, signal } = opts;
   const waits = opts.waits ?? new Waits(log);
-  const { firewall, controlPlane, ssl } = await buildFromConfig(opts, waits);
+  const { firewall, controlPlane, ssl, metricsAt } = await buildFromConfig(opts, waits);
   const opened = new Opened();
   const startedAt = new Date();
   let agent: OvsAgent | undefined;
   let started = false;
   try {
     const status = opts.statusSocket === false ? undefined : await StatusServer.listen(config.ovs_agent.status_socket, () =>
-      started && agent ? { ...agent.status(), waits: waits.list() } : startingReport(config.DEFAULT.host || hostname(), startedAt, waits.list()));
+      started && agent ? { ...agent.status(), waits: waits.list() } : startingReport(config.DEFAULT.host || hostname(), startedAt, waits.list()),
+    { request: async (req) => {
+      if (!started || !agent) throw new Error('the agent is still starting');
+      if (req.command === 'flows') return agent.flowReport(req);
+      if (req.command === 'trace') return agent.trace(req);
+      throw new Error(`unknown request ${JSON.stringify((req as { command: unknown }).command)}`);
+    } });
     if (status) opened.add(() => status.close());
+    // Probes answer from here on (not ready until the first full sync).
+    const observe = metricsAt && await startObserving(metricsAt, log);
+    if (observe) opened.add(() => observe.close());
 
     const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: config.ovs.ovsdb_timeout * 1000, waits, signal, ssl });
     opened.add(() => db.close());
@@ -227,16 +248,18 @@ export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
 
     const a = new OvsAgent({
       config, controlPlane, db, firewall, logger: log, onPass: opts.onPass, openFlowChannel, switchDescription,
-      restartDetection: opts.restartDetection,
+      restartDetection: opts.restartDetection, observer: observe?.metrics,
     });
     agent = a;
+    observe?.bind(a);
     opened.add(() => a.stop());
     await untilAborted(a.start(), signal);
     started = true;
     return {
-      agent: a, db, controlPlane, status, waits, controller,
+      agent: a, db, controlPlane, status, waits, controller, observe,
       async stop() {
         await status?.close();
+        await observe?.close();
         await a.stop();
         await controller?.close();
         await db.close();

@@ -17,12 +17,18 @@
  *  - input is read and dropped (a client that writes must not pin its
  *    connection: unread bytes kept its end-of-file from ever being seen),
  *    idle clients are dropped, and at most `maxClients` are held at once.
+ *
+ * A client may send one request line first (JSON: `{"command":"flows",...}`,
+ * AgentRequest); one that sends nothing, or anything else, gets the status
+ * as it always did (after a short grace for its request, REQUEST_GRACE_MS).
  */
 import { createConnection, createServer, type Server } from 'node:net';
 import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AgentStatus } from './agent.js';
 import { describeWait, type WaitInfo } from '../waits.js';
+import { startingReadiness } from '../observe/readiness.js';
+import { sessionName } from '../observe/sessions.js';
 
 /** What the status socket answers: the agent's status plus the process's waits and start-up state. */
 export interface StatusReport extends AgentStatus {
@@ -46,7 +52,26 @@ export interface StatusServerOptions {
   maxClients?: number;
   /** A client idle this long is dropped (default 5 s). */
   idleTimeoutMs?: number;
+  /** Answers a request other than `status` (`ovs-agent flows`); rejects with what to tell the client. */
+  request?: (req: AgentRequest) => Promise<unknown>;
 }
+
+/**
+ * A request line a client may send first (JSON, then a newline). A client that sends nothing
+ * (or anything not starting with `{`) gets the status, as before requests existed.
+ */
+export type AgentRequest =
+  | { command: 'status' }
+  | { command: 'flows'; port?: string; repair?: boolean }
+  | { command: 'trace'; port: string; flow?: string };
+
+/**
+ * How long a client that sends nothing waits for its status: a request line comes at once, but
+ * a client process on a loaded host may take a while to run its write.
+ */
+const REQUEST_GRACE_MS = 500;
+/** A request line is small: a command and a port id. */
+const MAX_REQUEST_BYTES = 4096;
 
 export class StatusServer {
   private constructor(private readonly server: Server, readonly path: string, private readonly dev: number, private readonly ino: number) {}
@@ -62,18 +87,57 @@ export class StatusServer {
       throw unusable(err);
     }
     await claimPath(path);
+    const idleMs = opts.idleTimeoutMs ?? 5000;
+    const statusBody = (): string => {
+      try {
+        return JSON.stringify(status(), jsonBigint);
+      } catch (err) {
+        return JSON.stringify({ error: `status unavailable: ${(err as Error).message}` });
+      }
+    };
     const server = createServer((sock) => {
       sock.on('error', () => sock.destroy());
-      sock.setTimeout(opts.idleTimeoutMs ?? 5000, () => sock.destroy());
-      // Read and drop: the client's end-of-file then closes the connection (allowHalfOpen is off).
-      sock.resume();
-      let body: string;
-      try {
-        body = JSON.stringify(status(), jsonBigint);
-      } catch (err) {
-        body = JSON.stringify({ error: `status unavailable: ${(err as Error).message}` });
-      }
-      sock.end(`${body}\n`);
+      sock.setTimeout(idleMs, () => sock.destroy());
+      let answered = false;
+      let head = '';
+      const answer = (body: () => string): void => {
+        if (answered) return;
+        answered = true;
+        clearTimeout(grace);
+        sock.off('data', onData);
+        // Read and drop from here on: the client's end-of-file then closes the connection (allowHalfOpen is off).
+        sock.resume();
+        sock.end(`${body()}\n`);
+      };
+      const grace = setTimeout(() => answer(statusBody), REQUEST_GRACE_MS);
+      const onData = (chunk: Buffer): void => {
+        head += chunk.toString('utf8');
+        if (!head.startsWith('{')) return answer(statusBody);
+        const nl = head.indexOf('\n');
+        if (nl < 0) {
+          if (head.length > MAX_REQUEST_BYTES) answer(() => JSON.stringify({ error: `request longer than ${MAX_REQUEST_BYTES} bytes` }));
+          return;
+        }
+        clearTimeout(grace);
+        sock.off('data', onData);
+        let req: AgentRequest;
+        try {
+          req = JSON.parse(head.slice(0, nl)) as AgentRequest;
+        } catch (err) {
+          return answer(() => JSON.stringify({ error: `unreadable request: ${(err as Error).message}` }));
+        }
+        if (req.command === 'status') return answer(statusBody);
+        if (!opts.request) return answer(() => JSON.stringify({ error: `unknown request ${JSON.stringify(req.command)}` }));
+        // A request may take a while (a dump of every bridge, a repair): no idle timeout meanwhile.
+        sock.setTimeout(0);
+        opts.request(req).then((r) => JSON.stringify(r, jsonBigint), (err: Error) => JSON.stringify({ error: err.message, code: (err as { code?: string }).code }))
+          .then((body) => {
+            sock.setTimeout(idleMs, () => sock.destroy());
+            answer(() => body);
+          });
+      };
+      sock.on('data', onData);
+      sock.on('close', () => clearTimeout(grace));
     });
     server.maxConnections = opts.maxClients ?? 16;
     // mkdtemp makes the directory 0700: nobody else can reach the socket while its mode is the umask's.
@@ -167,15 +231,29 @@ function jsonBigint(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? `0x${value.toString(16)}` : value;
 }
 
+/** The agent answered the request with an error (an unknown port...). */
+export class AgentRequestError extends Error {
+  override readonly name = 'AgentRequestError';
+  readonly code = 'AGENT_REQUEST_FAILED';
+}
+
 export class StatusUnavailableError extends Error {
   override readonly name = 'StatusUnavailableError';
   readonly code = 'STATUS_UNAVAILABLE';
 }
 
 /** Reads the running agent's status; rejects with StatusUnavailableError when no agent answers. */
-export function readStatus(path: string, timeoutMs = 5000): Promise<StatusReport> {
+export async function readStatus(path: string, timeoutMs = 5000): Promise<StatusReport> {
+  const report = await askAgent<StatusReport>(path, { command: 'status' }, timeoutMs);
+  return { ...report, waits: report.waits ?? [] };
+}
+
+/** Sends one request to the running agent and reads its answer; rejects with StatusUnavailableError when none comes, or with the agent's error. */
+export function askAgent<T>(path: string, request: AgentRequest, timeoutMs = 5000): Promise<T> {
   return new Promise((resolve, reject) => {
     const sock = createConnection(path);
+    // Written now, sent as soon as connected: no wait for this process's event loop to see the connect.
+    sock.write(`${JSON.stringify(request)}\n`);
     let data = '';
     const timer = setTimeout(() => {
       sock.destroy();
@@ -193,13 +271,15 @@ export function readStatus(path: string, timeoutMs = 5000): Promise<StatusReport
         reject(new StatusUnavailableError(`the agent on ${path} closed the connection without answering (too many status clients at once?)`));
         return;
       }
+      let answer: T & { error?: string };
       try {
-        const report = JSON.parse(data) as StatusReport & { error?: string };
-        if (report.error !== undefined) throw new Error(report.error);
-        resolve({ ...report, waits: report.waits ?? [] });
+        answer = JSON.parse(data) as T & { error?: string };
       } catch (err) {
-        reject(new StatusUnavailableError(`unreadable status from ${path}: ${(err as Error).message}`));
+        reject(new StatusUnavailableError(`unreadable answer from ${path}: ${(err as Error).message}`));
+        return;
       }
+      if (answer.error !== undefined) reject(new AgentRequestError(`the agent on ${path} answered: ${answer.error}`));
+      else resolve(answer);
     });
   });
 }
@@ -209,7 +289,7 @@ export function startingReport(host: string, startedAt: Date, waits: WaitInfo[])
   const latest = waits[waits.length - 1];
   return {
     host, startedAt: startedAt.toISOString(), ovsState: 'NORMAL', ports: [], localVlans: [], tunnels: [], bridges: [],
-    firstSyncDone: false, passes: 0, flowModsSent: 0, ancillaryBridges: [],
+    firstSyncDone: false, passes: 0, flowModsSent: 0, ancillaryBridges: [], readiness: startingReadiness(),
     starting: latest ? describeWait(latest, { since: true }) : 'setting up (bridges, flows, control plane)',
     waits,
   };
@@ -224,6 +304,14 @@ export function formatStatus(s: AgentStatus & Partial<Pick<StatusReport, 'starti
     lines.push(`last sync ${s.lastSync.at}: ${s.lastSync.ports} ports in ${s.lastSync.durationMs} ms${s.lastSync.ok ? '' : ' (FAILED, retrying)'}`);
   }
   lines.push(`first full sync ${s.firstSyncDone ? 'done' : 'pending'}`);
+  // An older agent's report has no readiness.
+  if (s.readiness) {
+    lines.push(s.readiness.ready ? 'ready' : `NOT READY: ${s.readiness.reasons.join('; ')}`);
+    for (const x of s.readiness.sessions) {
+      const again = x.reconnects ? `, ${x.reconnects} reconnect(s)` : '';
+      lines.push(`  ${sessionName(x)}: ${x.up ? 'up' : 'DOWN'} since ${x.since}${again}${x.error ? ` (${x.error})` : ''}`);
+    }
+  }
   if (s.waits?.length) {
     lines.push('', 'WAITING FOR');
     for (const w of s.waits) lines.push(`  ${describeWait(w, { since: true })}`);

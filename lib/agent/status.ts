@@ -6,6 +6,7 @@ import type { FlowSync, OvsState } from './flow-sync.js';
 import type { Networks } from './networks.js';
 import type { PortTracker, WiredPort } from './ports.js';
 import type { TunnelPort, Tunnels } from './tunnels.js';
+import type { Readiness } from '../observe/readiness.js';
 
 export interface AgentStatus {
   host: string;
@@ -21,6 +22,8 @@ export interface AgentStatus {
   /** Flow-mods sent since start (all bridges). */
   flowModsSent: number;
   ancillaryBridges: string[];
+  /** Ready or not, and why not; each session up or down (docs/operations.md, "Health"). */
+  readiness: Readiness;
 }
 
 export interface StatusParts {
@@ -34,6 +37,7 @@ export interface StatusParts {
   lastSync: AgentStatus['lastSync'];
   firstSyncDone: boolean;
   passes: number;
+  readiness: Readiness;
 }
 
 export function agentStatus(s: StatusParts): AgentStatus {
@@ -53,5 +57,6 @@ export function agentStatus(s: StatusParts): AgentStatus {
     passes: s.passes,
     flowModsSent: s.flows.flowModsSent,
     ancillaryBridges: [...s.ports.ancillaryBridges],
+    readiness: s.readiness,
   };
 }

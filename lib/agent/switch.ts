@@ -90,6 +90,8 @@ export interface SwitchDatabase {
   waitOfport(name: string, timeoutMs: number): Promise<number>;
   /** All tag writes of a pass in one transaction. */
   setPortTags(updates: PortTagUpdate[]): Promise<void>;
+  /** Optional: told when the session to the database goes down and comes back (readiness, metrics). */
+  onSession?(listener: (up: boolean, error?: Error) => void): () => void;
   close(): Promise<void>;
 }
 

@@ -20,7 +20,7 @@ const int = (def: number, help: string): Spec => ({ type: { kind: 'int' }, defau
 const bool = (def: boolean, help: string): Spec => ({ type: { kind: 'bool' }, default: def, help });
 const list = (def: string[], help: string): Spec => ({ type: { kind: 'list' }, default: def, help });
 /** Also read under its deprecated name (oslo.config's DeprecatedOpt). */
-const was = (spec: Spec, deprecated: { name: string }): Spec => ({ ...spec, deprecated: [deprecated] });
+const was = (spec: Spec, ...deprecated: Array<{ name: string }>): Spec => ({ ...spec, deprecated });
 
 export const LOGGING_OPTIONS = {
   log_file: was(str(undefined, 'Log to this file instead of standard output (relative to log_dir when that is set); '
@@ -49,7 +49,7 @@ export const LOGGING_OPTIONS = {
   instance_format: str('[instance: %(uuid)s] ', 'Unused (no instance in the agent\'s lines).'),
   instance_uuid_format: str('[instance: %(uuid)s] ', 'Unused (no instance in the agent\'s lines).'),
   watch_log_file: bool(false, 'Accepted: the log file is always watched (reopened when moved or deleted).'),
-  log_config_append: was(str(undefined, 'A Python logging configuration file: not supported (warned; the options here apply).'), { name: 'log_config' }),
+  log_config_append: was(str(undefined, 'A Python logging configuration file: not supported (warned; the options here apply).'), { name: 'log_config' }, { name: 'log-config' }),
   log_rotation_type: str('none', 'none, interval or size (any case); only none is supported (warned otherwise): rotate with logrotate.'),
   log_rotate_interval: int(1, 'Unused (log_rotation_type = none).'),
   log_rotate_interval_type: str('days', 'Unused (log_rotation_type = none).'),

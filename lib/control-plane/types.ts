@@ -99,6 +99,18 @@ export interface ControlPlane {
    * up for good); the agent process then exits non-zero (docs/agent.md, "Exit codes").
    */
   onFatal?(listener: (err: Error) => void): () => void;
+  /**
+   * Optional: reports the connection to the server (its session, e.g. RabbitMQ) and each RPC
+   * (metrics, readiness). A control plane without it counts as connected once started.
+   */
+  observe?(observer: ControlPlaneObserver): void;
+}
+
+/** What a control plane tells of its connection and calls (lib/observe). */
+export interface ControlPlaneObserver {
+  session(up: boolean, error?: Error): void;
+  /** An RPC ended: its method, how long it took, and how (a timeout is not an error answer). */
+  rpc(method: string, seconds: number, outcome: 'ok' | 'timeout' | 'error'): void;
 }
 
 /** A control-plane request failed; `retriable` tells the agent whether backing off and retrying makes sense. */

@@ -106,6 +106,11 @@ export class FlowTable {
     for (const owner of [...this.owners.keys()]) if (owner.startsWith(prefix)) this.remove(owner);
   }
 
+  /** Every owner with flows (diagnostics: `ovs-agent flows`). */
+  ownerNames(): IterableIterator<string> {
+    return this.owners.keys();
+  }
+
   has(owner: string): boolean {
     return this.owners.has(owner);
   }

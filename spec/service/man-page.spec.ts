@@ -34,7 +34,7 @@ describe('man page and shell completion', function () {
     writeFileSync(join(dir, 'ovs-agent.bash'), bash);
     writeFileSync(join(dir, '_ovs-agent'), zsh);
     // What the CLI itself says it takes, for the cross-checks below.
-    const helps = await Promise.all([[], ['cleanup'], ['status']].map((c) =>
+    const helps = await Promise.all([[], ['cleanup'], ['status'], ['flows']].map((c) =>
       run(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/ovs-agent.ts'), ...c, '--help'], { cwd: ROOT })));
     helpFlags = [...new Set(helps.flatMap((h) => [...h.stdout.matchAll(/^\s+(?:-\w, )?--([a-z][a-z-]*)/gm)].map((m) => m[1])))];
     expect(helpFlags).to.include.members(['config-file', 'log-file', 'ovs-all-ports', 'json', 'help']);
@@ -68,7 +68,7 @@ describe('man page and shell completion', function () {
 
   it('documents every flag --help lists, the commands and the signals', () => {
     for (const f of helpFlags) expect(page, `--${f}`).to.include(`\\fB\\-\\-${f.replaceAll('-', '\\-')}\\fR`);
-    for (const c of ['run', 'cleanup', 'status']) expect(page).to.include(`.TP\n\\fB${c}\\fR`);
+    for (const c of ['run', 'cleanup', 'status', 'flows', 'trace']) expect(page).to.include(`.TP\n\\fB${c}\\fR`);
     expect(page).to.match(/^\.SH SIGNALS\n\.TP\nSIGTERM, SIGINT$/m);
     expect(page).to.include('SIGHUP');
   });
@@ -79,13 +79,14 @@ describe('man page and shell completion', function () {
       const script = `source ${join(dir, 'ovs-agent.bash')}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _ovs_agent; printf '%s\\n' "\${COMPREPLY[@]}"`;
       return (await run('bash', ['-c', script])).stdout.trim().split('\n').filter(Boolean);
     };
-    expect(await complete('ovs-agent', '')).to.have.members(['run', 'cleanup', 'status']);
+    expect(await complete('ovs-agent', '')).to.have.members(['run', 'cleanup', 'status', 'flows', 'trace']);
+    expect(await complete('ovs-agent', 'flows', '--rep')).to.deep.equal(['--repair']);
     expect(await complete('ovs-agent', 'cleanup', '--ovs-a')).to.deep.equal(['--ovs-all-ports']);
     expect(await complete('ovs-agent', '--ovs-a'), 'cleanup\'s own flag is not run\'s').to.deep.equal([]);
     expect(await complete('ovs-agent', 'status', '--js')).to.deep.equal(['--json']);
     expect(await complete('ovs-agent', '--set', 'ovs.of_listen_p')).to.deep.equal(['ovs.of_listen_port=']);
     const all = await complete('ovs-agent', 'run', '--');
-    for (const f of helpFlags.filter((x) => !['ovs-all-ports', 'json'].includes(x))) expect(all, f).to.include(`--${f}`);
+    for (const f of helpFlags.filter((x) => !['ovs-all-ports', 'json', 'repair'].includes(x))) expect(all, f).to.include(`--${f}`);
   });
 
   it('zsh completion parses and names every flag', async () => {

@@ -121,6 +121,18 @@ export class ReplicaDatabase implements SwitchDatabase {
     return () => this.replica.off('error', l);
   }
 
+  /** Down when the connection drops, up once the replica resynchronised on the new one. */
+  onSession(listener: (up: boolean, error?: Error) => void): () => void {
+    const down = (err: Error): void => listener(false, err);
+    const up = (): void => listener(true);
+    this.replica.on('disconnected', down);
+    this.replica.on('resync', up);
+    return () => {
+      this.replica.off('disconnected', down);
+      this.replica.off('resync', up);
+    };
+  }
+
   /** A lost connection is a wait like the first one: said out loud until the replica is back. */
   private reportReconnects(remote: string, waits: WaitReporter): void {
     let wait: Wait | undefined;

@@ -80,6 +80,7 @@ export class BrokerConnection {
   private declaredExchanges = new Set<string>();
   private readonly setups: Setup[] = [];
   private readonly upListeners: Array<(reconnected: boolean) => void> = [];
+  private readonly downListeners: Array<(why: string) => void> = [];
   private readonly waiters = new Set<Waiter>();
   private stopped = true;
   private everConnected = false;
@@ -126,6 +127,11 @@ export class BrokerConnection {
   /** `reconnected` is true for every connection after the first. */
   onUp(listener: (reconnected: boolean) => void): void {
     this.upListeners.push(listener);
+  }
+
+  /** Told when a connection is lost (not on stop()). */
+  onDown(listener: (why: string) => void): void {
+    this.downListeners.push(listener);
   }
 
   /** Starts connecting; resolves on the first connection (retrying until stop()). */
@@ -294,6 +300,7 @@ export class BrokerConnection {
     if (gen !== this.generation || this.stopped) return;
     this.opts.logger.warn(`lost RabbitMQ ${brokerName(host)}: ${why}; reconnecting`);
     this.dropConnection();
+    for (const l of this.downListeners) l(`${brokerName(host)}: ${why}`);
     this.retry();
   }
 

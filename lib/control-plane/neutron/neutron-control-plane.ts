@@ -42,6 +42,7 @@ import {
   type AgentIdentity,
   type AgentStateReport,
   type ControlPlane,
+  type ControlPlaneObserver,
   type ControlPlaneEvent,
   type ControlPlaneListener,
   type DevicesDetailsReply,
@@ -175,6 +176,13 @@ export class NeutronControlPlane implements ControlPlane {
       this.deviceStatus.reconnected();
       this.emit({ type: 'resync', reason: `reconnected to RabbitMQ ${this.conn.broker ?? ''}`.trim() });
     });
+  }
+
+  /** The RabbitMQ connection's ups and downs and every RPC's outcome, to `o` (lib/observe). */
+  observe(o: ControlPlaneObserver): void {
+    this.conn.onUp(() => o.session(true));
+    this.conn.onDown((why) => o.session(false, new Error(`lost RabbitMQ ${why}`)));
+    this.rpc.observeCalls((method, seconds, outcome) => o.rpc(method, seconds, outcome));
   }
 
   /** The broker in use (`host:port`), if connected. */

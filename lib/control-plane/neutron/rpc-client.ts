@@ -79,6 +79,7 @@ export class RpcClient {
   private replyQueueDeclared = false;
   /** Routing key → when its missing consumer was last logged (our own topics: a handful). */
   private readonly unroutableLogged = new Map<string, number>();
+  private onCall: ((method: string, seconds: number, outcome: 'ok' | 'timeout' | 'error') => void) | undefined;
 
   constructor(
     private readonly conn: BrokerConnection,
@@ -92,7 +93,26 @@ export class RpcClient {
     return this.methodTimeouts.get(method) ?? this.opts.responseTimeout;
   }
 
+  /** Told of every call's end (metrics): one clock read and one callback per call. */
+  observeCalls(listener: (method: string, seconds: number, outcome: 'ok' | 'timeout' | 'error') => void): void {
+    this.onCall = listener;
+  }
+
   async call<T = unknown>(topic: string, method: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<T> {
+    const onCall = this.onCall;
+    if (!onCall) return this.send<T>(topic, method, args, options);
+    const t0 = performance.now();
+    try {
+      const r = await this.send<T>(topic, method, args, options);
+      onCall(method, (performance.now() - t0) / 1000, 'ok');
+      return r;
+    } catch (err) {
+      onCall(method, (performance.now() - t0) / 1000, (err as { code?: string }).code === NeutronErrorCode.RPC_TIMEOUT ? 'timeout' : 'error');
+      throw err;
+    }
+  }
+
+  private async send<T>(topic: string, method: string, args: Record<string, unknown>, options: CallOptions): Promise<T> {
     if (this.stopped) throw stoppedError(method);
     const explicit = options.timeout !== undefined;
     const timeoutS = options.timeout ?? this.timeoutFor(method);
