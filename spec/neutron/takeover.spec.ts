@@ -264,7 +264,8 @@ describe('taking a host over from neutron-openvswitch-agent, traffic flowing @in
     const ofPort = await freePort();
     const ini = join(sb!.dir, 'agent.ini');
     const statusSock = join(sb!.dir, 'ovs-agent-status.sock');
-    // One file for both agents: Neutron's options, and ours in a section Neutron's agent does not read.
+    // One file for both agents: Neutron's options (ovs-agent's defaults make it Neutron's agent with them), and the
+    // sandbox's paths for ours in a section Neutron's agent does not read.
     writeFileSync(ini, `[DEFAULT]
 host = ${HOST}
 transport_url = ${env.transportUrl}
@@ -282,8 +283,6 @@ root_helper = env
 [securitygroup]
 firewall_driver = openvswitch
 [ovs_agent]
-control_plane = neutron
-openflow_channel = controller
 ovs_rundir = ${sb!.rundir}
 status_socket = ${statusSock}
 `);
