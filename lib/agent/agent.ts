@@ -28,11 +28,8 @@ import { agentStatus, type AgentStatus } from './status.js';
 import type { DbChange, FlowChannel, SwitchDatabase } from './switch.js';
 import { Tunnels } from './tunnels.js';
 import { warmUpWhileIdle, type WarmUpResult } from './warm-up.js';
-import type { AgentObserver, ObservedFacts } from '../observe/observer.js';
-import { readiness, type Readiness } from '../observe/readiness.js';
-import { Sessions, type SessionKind } from '../observe/sessions.js';
-import type { FlowReport } from '../observe/flow-report.js';
-import { flowsCommand, traceCommand, type FlowsRequest, type TraceAnswer, type TraceRequest } from './flows-command.js';
+import type { AgentObserver } from '../observe/observer.js';
+import { AgentInsight } from './insight.js';
 
 export { MAX_DEVICE_RETRIES } from './retries.js';
 export type { PassSummary } from './pass.js';
@@ -84,10 +81,8 @@ export class OvsAgent {
   private pollTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private warmUpResult: WarmUpResult | undefined;
-  /** OVSDB, each bridge's OpenFlow session, the control plane: up or down (readiness, metrics). */
-  readonly sessions = new Sessions();
-  /** A control plane that reports its connection is Neutron's over RabbitMQ; the local file is there once started. */
-  private readonly cpSession: SessionKind;
+  /** Sessions up or down, readiness, the counts metrics read, `flows` and `trace` (insight.ts). */
+  readonly insight: AgentInsight;
 
   constructor(opts: AgentOptions) {
     this.config = opts.config;
@@ -98,11 +93,10 @@ export class OvsAgent {
     this.host = opts.config.DEFAULT.host || hostname();
     this.ports = new PortTracker(this.log);
     const observer = opts.observer;
-    this.cpSession = this.cp.observe ? 'amqp' : 'control_plane';
-    this.cp.observe?.({
-      session: (up, error) => this.sessions.set('amqp', up, { error }),
-      rpc: (method, seconds, outcome) => observer?.rpc(method, seconds, outcome),
-    });
+    this.insight = new AgentInsight(this.cp, observer, () => ({
+      ports: this.ports, bridges: this.bridges, flows: this.flows, networks: this.networks,
+      firstSyncDone: () => this.passes.firstSyncDone, ovsRundir: this.config.ovs_agent.ovs_rundir,
+    }));
     this.bridges = new BridgeSetup({
       config: this.config, db: this.db, log: this.log, ovsFirewall: this.firewall?.driver === 'openvswitch', switchDescription: opts.switchDescription,
     });
@@ -113,7 +107,7 @@ export class OvsAgent {
     });
     this.loop = new PassLoop(() => this.stopped ? Promise.resolve() : this.passes.run(), () => this.ports.quiet && this.reports.idle && !this.flows.busy);
     this.flows = new FlowSync({
-      log: this.log, open: (bridge) => this.watchChannel(bridge, opts.openFlowChannel), integration: () => this.bridges.brInt.flows, tables: () => this.bridges.tables(),
+      log: this.log, open: (bridge) => this.insight.watchChannel(bridge, opts.openFlowChannel, this.unsubscribe), integration: () => this.bridges.brInt.flows, tables: () => this.bridges.tables(),
       detection: opts.restartDetection ?? 'events', firstSyncDone: () => this.passes.firstSyncDone,
       passIdle: async () => {
         while (this.passes.active) await new Promise((r) => setTimeout(r, 1));
@@ -167,8 +161,8 @@ export class OvsAgent {
   async start(): Promise<void> {
     const t0 = Date.now();
     await this.db.ready();
-    this.sessions.set('ovsdb', true);
-    if (this.db.onSession) this.unsubscribe.push(this.db.onSession((up, error) => this.sessions.set('ovsdb', up, { error })));
+    this.insight.sessions.set('ovsdb', true);
+    if (this.db.onSession) this.unsubscribe.push(this.db.onSession((up, error) => this.insight.sessions.set('ovsdb', up, { error })));
     await this.bridges.setUp();
     this.ports.setBridges(this.bridges.brInt.name, []);
     if (this.bridges.brTun) this.tunnels.useBridge(this.bridges.brTun);
@@ -182,7 +176,7 @@ export class OvsAgent {
     this.unsubscribe.push(this.db.onChange((c) => this.onDbChange(c)));
     this.unsubscribe.push(this.cp.onEvent((e) => this.onControlPlaneEvent(e)));
     await this.cp.start({ host: this.host, agentId: this.agentId, binary: 'neutron-openvswitch-agent' });
-    if (this.cpSession === 'control_plane') this.sessions.set('control_plane', true);
+    this.insight.started();
     this.firewall?.updateSecurityGroupInfo(await this.cp.securityGroupInfo([]));
 
     const ours = new Set(this.bridges.tables().map((t) => t.bridge));
@@ -211,14 +205,6 @@ export class OvsAgent {
       const seg = vif.portOtherConfig.segmentation_id;
       yield { networkId: net, segmentationId: seg !== undefined && seg !== 'None' ? Number(seg) : undefined, lvid: vif.tag };
     }
-  }
-
-  /** A bridge's channel, its session's ups and downs kept in `sessions`. */
-  private async watchChannel(bridge: string, open: AgentOptions['openFlowChannel']): Promise<FlowChannel> {
-    const ch = await open(bridge);
-    this.sessions.set('openflow', true, { bridge });
-    this.unsubscribe.push(ch.onEvent((e) => this.sessions.set('openflow', e.kind === 'connected', { bridge, error: e.kind === 'disconnected' ? e.error : undefined })));
-    return ch;
   }
 
   // ---------------------------------------------------------------- events
@@ -280,34 +266,8 @@ export class OvsAgent {
     return agentStatus({
       host: this.host, startedAt: this.startedAt, ports: this.ports, networks: this.networks, tunnels: this.tunnels,
       bridges: this.bridges, flows: this.flows, lastSync: this.passes.lastSync, firstSyncDone: this.passes.firstSyncDone, passes: this.passes.count,
-      readiness: this.readiness(),
+      readiness: this.insight.readiness(),
     });
-  }
-
-  /** Ready: first full sync done, OVSDB, every bridge's OpenFlow session and the control plane connected (docs/operations.md). */
-  readiness(): Readiness {
-    return readiness({
-      firstSyncDone: this.passes.firstSyncDone, bridges: this.bridges.tables().map((t) => t.bridge), controlPlane: this.cpSession, sessions: this.sessions,
-    });
-  }
-
-  /** `ovs-agent flows`: the agent's flows (one port's or all) against a dump of the switch, repaired if asked. */
-  flowReport(req: FlowsRequest): Promise<FlowReport> {
-    return flowsCommand({ ports: this.ports, tables: this.bridges.tables(), flows: this.flows, firstSyncDone: this.passes.firstSyncDone }, req);
-  }
-
-  /** `ovs-agent trace`: ovs-vswitchd's trace of a packet from a port, annotated with the flows' owners. */
-  trace(req: TraceRequest): Promise<TraceAnswer> {
-    return traceCommand({ ports: this.ports, tables: this.bridges.tables(), integrationBridge: this.bridges.brInt.name,
-      rundir: this.config.ovs_agent.ovs_rundir }, req);
-  }
-
-  /** What a metrics scrape reads: counts kept anyway. */
-  facts(): ObservedFacts {
-    return {
-      ports: this.ports.counts(), localVlans: [...this.networks.mappings()].length, flows: this.bridges.tables().map((t) => ({ bridge: t.bridge, flows: t.size })),
-      flowModsSent: this.flows.flowModsSent, bundlesSent: this.flows.bundlesSent,
-    };
   }
 
   /** Ends cleanly: timers and channels closed, flows left on the switch so traffic keeps flowing. */

@@ -22,8 +22,7 @@ export class PortTracker {
   private readonly vifs = new VifRegistry();
   private readonly pending = new Set<string>();
   private readonly pendingRemoved = new Set<string>();
-  /** Duplicate interfaces kept off the network. */
-  private readonly duplicates: DuplicateWiring;
+  private readonly duplicates: DuplicateWiring; // interfaces that duplicate a port id, kept off the network
   /** A pass is running, and the ports it is wiring (their tags are decided before they are written). */
   private passRunning = false;
   private readonly inPass = new Set<string>();
@@ -39,7 +38,6 @@ export class PortTracker {
   private readonly ancillaryDown = new Set<string>();
   private intBridge = '';
   private ancillary: readonly string[] = [];
-
   private readonly log: Logger;
 
   constructor(log: Logger) {
@@ -54,7 +52,6 @@ export class PortTracker {
   }
 
   get ancillaryBridges(): readonly string[] { return this.ancillary; }
-
   // ------------------------------------------------------------ OVSDB rows
 
   /** Every row OVSDB has (start-up, and after ovsdb-server came back): interfaces gone since are forgotten. */

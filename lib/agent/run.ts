@@ -190,8 +190,8 @@ export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
       started && agent ? { ...agent.status(), waits: waits.list() } : startingReport(config.DEFAULT.host || hostname(), startedAt, waits.list()),
     { request: async (req) => {
       if (!started || !agent) throw new Error('the agent is still starting');
-      if (req.command === 'flows') return agent.flowReport(req);
-      if (req.command === 'trace') return agent.trace(req);
+      if (req.command === 'flows') return agent.insight.flowReport(req);
+      if (req.command === 'trace') return agent.insight.trace(req);
       throw new Error(`unknown request ${JSON.stringify((req as { command: unknown }).command)}`);
     } });
     if (status) opened.add(() => status.close());
@@ -251,7 +251,7 @@ export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
       restartDetection: opts.restartDetection, observer: observe?.metrics,
     });
     agent = a;
-    observe?.bind(a);
+    observe?.bind(a.insight);
     opened.add(() => a.stop());
     await untilAborted(a.start(), signal);
     started = true;

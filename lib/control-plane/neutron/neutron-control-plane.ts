@@ -12,13 +12,10 @@
  * - A lost connection is recovered on any host of transport_url; the cache
  *   is then marked stale (served as it is, asked again in the background when
  *   used) and the agent told to `resync` (docs/neutron.md, "Reconnecting").
- * - A device lookup never waits for the server (device-lookups.ts).
+ * - A device lookup never waits for the server, and what a port will need
+ *   is pulled as soon as the server pushes it (device-lookups.ts).
  * - A port is reported only when its status changes or the server asks
  *   (device-status.ts).
- * - What a port bound here will need (its network, its groups' rules and
- *   members) is pulled as soon as the server pushes the port, before it is
- *   plugged, and the device details' pulls run alongside: the agent's pass
- *   then finds it cached instead of waiting for bulk_pull round trips.
  */
 import { BrokerConnection, type TlsOptions } from './broker-connection.js';
 import { configError, NeutronErrorCode } from './errors.js';
