@@ -278,8 +278,18 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   }
 
   const config = values as unknown as AgentConfig;
+  origins.set(config, origin);
   validate(config, origin);
   return { config, warnings };
+}
+
+/** Where each loaded configuration's options were set (only those not left at their default). */
+const origins = new WeakMap<AgentConfig, ReadonlyMap<string, ValueSource>>();
+
+/** Where `section.option` of a loaded configuration was set (`file:line`), for errors found after loading. */
+export function optionSource(config: AgentConfig, option: string): string | undefined {
+  const src = origins.get(config)?.get(option);
+  return src ? where(src) : undefined;
 }
 
 /** Cross-option rules Neutron enforces at start-up; each error names where the option it blames was set. */

@@ -27,6 +27,7 @@ import { ConjIdMap } from './conj-ids.js';
 import { PORT_PROTOCOLS } from './constants.js';
 import type { DesiredFlow as Flow } from '../flows/flow.js';
 import { FlowTable } from '../flows/flow-table.js';
+import { supportedFirewallDriver, type FirewallDriverName } from './drivers.js';
 import { dlType, type MatchPart } from './flow-parts.js';
 import type { FirewallPort } from './port.js';
 import {
@@ -43,7 +44,7 @@ import {
   type NormalizedRule,
 } from './rules.js';
 
-export type FirewallDriverName = 'openvswitch' | 'noop';
+export type { FirewallDriverName } from './drivers.js';
 
 export interface FirewallOptions {
   /** br-int's flow table, which the firewall's flows go into. Default: a table of the firewall's own (tests, benchmarks). */
@@ -61,6 +62,12 @@ export interface FirewallOptions {
 /** What the agent calls; `NoopFirewall` implements it too. */
 export interface Firewall {
   readonly driver: FirewallDriverName;
+  /**
+   * Whether the driver keeps a port from claiming others' addresses itself;
+   * when it does not, the agent installs br-int's ARP/ND/MAC anti-spoofing
+   * flows (Neutron's `provides_arp_spoofing_protection`).
+   */
+  readonly providesArpSpoofingProtection: boolean;
   /**
    * The bridge-wide flows, once at start, into br-int's table: from then on
    * every flush writes there (the table keeps them across switch restarts).
@@ -95,6 +102,8 @@ interface AddressEntry {
 
 export class OvsFirewall implements Firewall {
   readonly driver = 'openvswitch';
+  /** Table 71 keeps a port to its own MAC/IP pairs, ARP and ND included. */
+  readonly providesArpSpoofingProtection = true;
   /** Where the flows go: br-int's table (or the firewall's own). */
   flows: FlowTable;
   private readonly conjIds: ConjIdMap;
@@ -417,10 +426,20 @@ function withoutRemote(r: NormalizedRule): NormalizedRule {
   return s;
 }
 
-/** `[securitygroup] firewall_driver = noop`: no filtering; the agent applies its own ARP/MAC anti-spoofing. */
+/**
+ * `[securitygroup] firewall_driver = noop`: no filtering; the agent applies
+ * its own ARP/ND/MAC anti-spoofing. Also what runs when
+ * `enable_security_group = false`: then the named driver still decides
+ * whether anti-spoofing is the agent's (`providesArpSpoofingProtection`),
+ * as Neutron loads that driver and asks it.
+ */
 export class NoopFirewall implements Firewall {
   readonly driver = 'noop';
+  readonly providesArpSpoofingProtection: boolean;
   private readonly managed = new Set<string>();
+  constructor(opts: { providesArpSpoofingProtection?: boolean } = {}) {
+    this.providesArpSpoofingProtection = opts.providesArpSpoofingProtection ?? false;
+  }
   initialize(): void {}
   updateSecurityGroupInfo(): void {}
   setupPortFilters(ports: readonly FirewallPort[]): void {
@@ -443,14 +462,18 @@ export class FirewallConfigError extends Error {
   readonly code = 'FW_BAD_DRIVER';
 }
 
-/** The driver named by `[securitygroup] firewall_driver` (unset → noop, as in Neutron). */
-export function createFirewall(driver: string | undefined, options: FirewallOptions = {}): Firewall {
-  switch (driver ?? 'noop') {
-    case 'openvswitch':
-      return new OvsFirewall(options);
-    case 'noop':
-      return new NoopFirewall();
-    default:
-      throw new FirewallConfigError(`unsupported firewall_driver ${JSON.stringify(driver)} (openvswitch or noop)`);
+/**
+ * The driver named by `[securitygroup] firewall_driver`, by any name Neutron
+ * accepts for it (drivers.ts; unset → noop, as in Neutron). A driver that
+ * does not exist here is a FirewallConfigError whose message names the
+ * option (and `where`, the file and line it was set at, when given).
+ */
+export function createFirewall(driver: string | undefined, options: FirewallOptions = {}, where?: string): Firewall {
+  let name: FirewallDriverName;
+  try {
+    name = supportedFirewallDriver(driver, where);
+  } catch (err) {
+    throw new FirewallConfigError((err as Error).message);
   }
+  return name === 'openvswitch' ? new OvsFirewall(options) : new NoopFirewall();
 }
