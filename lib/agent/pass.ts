@@ -75,6 +75,9 @@ export function newSummary(): PassSummary {
  */
 export async function wirePorts(parts: PassParts, work: PassWork, summary: PassSummary, firstSync: () => boolean): Promise<boolean> {
   const { ports, networks, firewall } = parts;
+  const brInt = parts.bridges.brInt;
+  // Neutron's prevent_arp_spoofing: br-int's anti-spoofing flows when the driver does not protect ports itself.
+  const spoofing = firewall !== undefined && !firewall.providesArpSpoofingProtection;
   const tags: PortTagUpdate[] = [];
   const up: string[] = [];
   /** Removed, and administratively down: reported down. */
@@ -96,6 +99,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
     if (p) networks.unbind(p);
     else networks.forget(id);
     parts.reports.withdraw(id);
+    brInt.removePortAntiSpoofing(id);
     fwRemove.push(id);
     down.push(id);
     summary.removed.push(id);
@@ -117,6 +121,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
     p.tag = DEAD_VLAN_TAG;
     if (vif?.tag !== DEAD_VLAN_TAG) tags.push({ name: p.name, tag: DEAD_VLAN_TAG });
     fwRemove.push(p.portId);
+    brInt.removePortAntiSpoofing(p.portId);
     summary.dead.push(p.portId);
     parts.log.info(`port ${p.portId} is dead (VLAN ${DEAD_VLAN_TAG}, traffic dropped): ${why}`, { port: p.portId, interface: p.name });
   };
@@ -135,6 +140,18 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
       dead(p, vif, 'administratively down');
       down.push(id);
       continue;
+    }
+    if (spoofing) {
+      try {
+        brInt.setPortAntiSpoofing(id, { ...d, ofport: p.ofport, fixedIps: d.fixedIps.map((f) => f.ipAddress) });
+      } catch (err) {
+        // Fail closed: a port whose addresses give no flows is not put on its network unprotected.
+        dead(p, vif, `its anti-spoofing flows cannot be built: ${(err as Error).message}`);
+        p.state = 'FAILED';
+        p.error = (err as Error).message;
+        parts.log.error(`cannot wire port ${id}: ${(err as Error).message}`, { port: id, network: d.networkId });
+        continue;
+      }
     }
     let m: LocalVlanMapping;
     try {
@@ -253,6 +270,7 @@ export function unwindUnwired(parts: PassParts, ids: readonly string[], wiredBef
     const p = parts.ports.get(id);
     if (!p || wiredBefore.has(id) || p.state === 'DEAD' || !p.networkId) continue;
     parts.networks.unbind(p, { keepState: true });
+    parts.bridges.brInt.removePortAntiSpoofing(id);
     parts.reports.withdraw(id);
     p.tag = undefined;
     unwound.push(id);
