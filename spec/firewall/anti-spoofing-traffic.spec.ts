@@ -18,7 +18,8 @@ const IP = (n: number): string => `10.0.0.${n}`;
 /**
  * One frame out of eth0 (`send`), or the first frame on eth0 that matches
  * (`sniff`, printing `seen` or `none` after the timeout). Frames: an ARP
- * (op, sender MAC, sender IP, target IP) to broadcast, or an IPv4 packet
+ * (op, sender MAC, sender IP, target IP) to broadcast, a neighbour
+ * advertisement (MAC, source IPv6, target) to all nodes, or an IPv4 packet
  * of protocol 253 from a given MAC and source address to broadcast.
  */
 const FRAMES = String.raw`
@@ -34,7 +35,15 @@ def ipv4(sha, src, dst):
     h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), 1, 0, 64, 253, 0, ip(src), ip(dst))
     s = sum(struct.unpack('!10H', h)); s = (s & 0xffff) + (s >> 16); s = (s & 0xffff) + (s >> 16)
     return BCAST + mac(sha) + b'\x08\x00' + h[:10] + struct.pack('!H', ~s & 0xffff) + h[12:] + payload
-frame = arp(*sys.argv[3:7]) if kind == 'arp' else ipv4(*sys.argv[3:6])
+def na(sha, src, target):
+    src6, dst6, tgt = socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, 'ff02::1'), socket.inet_pton(socket.AF_INET6, target)
+    body = struct.pack('!BBHI', 136, 0, 0, 0x20000000) + tgt + b'\x02\x01' + mac(sha)
+    pseudo = src6 + dst6 + struct.pack('!I3xB', len(body), 58) + body
+    s = sum(struct.unpack('!%dH' % (len(pseudo) // 2), pseudo))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    body = body[:2] + struct.pack('!H', ~s & 0xffff) + body[4:]
+    return mac('33:33:00:00:00:01') + mac(sha) + b'\x86\xdd' + struct.pack('!IHBB', 0x60000000, len(body), 58, 255) + src6 + dst6 + body
+frame = arp(*sys.argv[3:7]) if kind == 'arp' else na(*sys.argv[3:6]) if kind == 'na' else ipv4(*sys.argv[3:6])
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
 s.bind(('eth0', 0))
 if mode == 'send':
@@ -147,6 +156,12 @@ describe('ARP/ND/MAC anti-spoofing with the noop driver, real frames between net
   it('drops a forged ARP reply claiming a neighbour\'s IP', async () => {
     expect(await delivered(1, 3, ['arp', '2', MAC(1), IP(2), IP(3)])).to.equal(false);
     expect(await delivered(1, 3, ['arp', '1', MAC(1), '10.0.0.9', IP(3)]), 'nor a request from an address not its own').to.equal(false);
+  });
+
+  it('drops a neighbour advertisement for a neighbour\'s address and delivers one for its own', async () => {
+    const lla = (n: number): string => `fe80::f816:3eff:fe00:5a0${n}`;
+    expect(await delivered(1, 3, ['na', MAC(1), lla(1), lla(1)]), 'its own link-local address').to.equal(true);
+    expect(await delivered(1, 3, ['na', MAC(1), lla(1), lla(2)]), 'vm2\'s link-local address').to.equal(false);
   });
 
   it('drops a spoofed source MAC, ARP or IP', async () => {
