@@ -48,6 +48,7 @@ root_helper = env
 firewall_driver = openvswitch
 [ovs_agent]
 control_plane = neutron
+openflow_channel = mgmt
 ovs_rundir = ${sb.rundir}
 status_socket = ${join(sb.dir, 'status.sock')}
 `;

@@ -11,6 +11,8 @@
  * that has wired 10,000 ports keeps ~20 MB less resident (docs/benchmarks.md,
  * "Agent (`npm run bench -- agent`)").
  */
+// First: refuses an older Node.js before any other module can fail on it.
+import '../lib/node-version.js';
 import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -21,13 +23,15 @@ import { runDaemon } from '../lib/agent/daemon.js';
 import { ExitCode } from '../lib/agent/exit-codes.js';
 import { ovsdbSslOptions } from '../lib/agent/ovs/ovsdb-ssl.js';
 import { formatStatus, readStatus } from '../lib/agent/status-socket.js';
-import { ConfigError, loadConfig, type AgentConfig } from '../lib/config/index.js';
+import { ConfigError, configSources, loadConfig, type AgentConfig } from '../lib/config/index.js';
 import { createLogger } from '../lib/log.js';
 import { logFilePath } from '../lib/log-file.js';
 import { agentVersion } from '../lib/version.js';
 import { Waits } from '../lib/waits.js';
 
 const DEFAULT_CONFIG = '/etc/neutron/plugins/ml2/openvswitch_agent.ini';
+const NEUTRON_CONF = '/etc/neutron/neutron.conf';
+const AGENT_CONF_D = '/etc/neutron/agent.conf.d';
 const CLEANUP_OVSDB_TIMEOUT_MS = 600_000;
 
 const DESCRIPTION = `NAME
@@ -45,13 +49,15 @@ DESCRIPTION
   itself. Ports are driven by OVSDB events; each pass sends its flow changes
   as one atomic bundle per bridge, so a port is wired in milliseconds.
 
-  The control plane is either Neutron (RabbitMQ, [ovs_agent] control_plane =
-  neutron) or a local desired-state JSON file ([ovs_agent] state_file),
-  watched for changes.
+  The control plane is Neutron (neutron-server over RabbitMQ, the default) or,
+  when one is named ([ovs_agent] state_file, --state-file), a local
+  desired-state JSON file, watched for changes.
 
-  Configuration comes from Neutron's openvswitch_agent.ini ([ovs], [agent],
-  [securitygroup], [DEFAULT]); several --config-file options are merged in
-  order, later files winning. Environment variables OVS_AGENT_<SECTION>_<OPTION>
+  Configuration comes from Neutron's own files (neutron.conf,
+  openvswitch_agent.ini), read as oslo.config reads them: --config-file and
+  --config-dir in order, later files winning, sections in any case, $name
+  interpolation, deprecated names. An option Neutron's agent reads that this
+  one does not honour is warned about or refused at start (docs/configuration.md). Environment variables OVS_AGENT_<SECTION>_<OPTION>
   (e.g. OVS_AGENT_OVS_LOCAL_IP) and command-line flags override the files.`;
 
 const EPILOGUE = `SIGNALS
@@ -85,7 +91,9 @@ STATUS SOCKET
   second one refuse to start; a stale socket is replaced; anything else at the path is left alone.
 
 FILES
-  ${DEFAULT_CONFIG}  read when no --config-file is given and it exists.
+  With no --config-file nor --config-dir, what Debian's neutron-openvswitch-agent init script passes, in
+  its order, each if it exists: --config-file ${DEFAULT_CONFIG}
+  --config-dir ${AGENT_CONF_D} --config-file ${NEUTRON_CONF}.
 
 EXAMPLES
   ovs-agent --config-file /etc/neutron/neutron.conf --config-file ${DEFAULT_CONFIG}
@@ -98,7 +106,11 @@ SEE ALSO
 
 interface CommonArgs {
   'config-file'?: string[];
+  'config-dir'?: string[];
   debug?: boolean;
+  nodebug?: boolean;
+  'use-syslog'?: boolean;
+  'nouse-syslog'?: boolean;
   'log-json'?: boolean;
   'log-file'?: string;
   'log-dir'?: string;
@@ -118,6 +130,7 @@ interface CommonArgs {
 function commonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
   return y
     .option('config-file', { type: 'string', array: true, describe: 'openvswitch_agent.ini (repeatable, merged in order)', group: 'Configuration:' })
+    .option('config-dir', { type: 'string', array: true, describe: 'a directory whose *.conf files are read in name order, where the flag stands among the --config-files (oslo.config\'s)', group: 'Configuration:' })
     .option('set', { type: 'string', array: true, describe: 'any option: --set section.option=value (repeatable)', group: 'Configuration:' })
     .option('state-file', { type: 'string', describe: '[ovs_agent] state_file: the local desired-state JSON', group: 'Configuration:' })
     .option('ovsdb-connection', { type: 'string', describe: '[ovs] ovsdb_connection: unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT ([ovs] ssl_key_file, ssl_cert_file, ssl_ca_cert_file)', group: 'Configuration:' })
@@ -130,6 +143,9 @@ function commonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     .option('status-socket', { type: 'string', describe: '[ovs_agent] status_socket', group: 'Configuration:' })
     .option('host', { type: 'string', describe: '[DEFAULT] host', group: 'Configuration:' })
     .option('debug', { type: 'boolean', describe: 'log at debug level', group: 'Logging:' })
+    .option('nodebug', { type: 'boolean', describe: '[DEFAULT] debug = false (oslo.config\'s spelling)', group: 'Logging:' })
+    .option('use-syslog', { type: 'boolean', describe: '[DEFAULT] use_syslog (oslo.log)', group: 'Logging:' })
+    .option('nouse-syslog', { type: 'boolean', describe: '[DEFAULT] use_syslog = false (oslo.config\'s spelling)', group: 'Logging:' })
     .option('log-file', { type: 'string', describe: '[DEFAULT] log_file: log to this file, reopened on SIGHUP', group: 'Logging:' })
     .option('log-dir', { type: 'string', describe: '[DEFAULT] log_dir: directory of the log file', group: 'Logging:' })
     .option('log-json', { type: 'boolean', describe: 'JSON logs even on a terminal (default: JSON unless stderr is a TTY)', group: 'Logging:' }) as Argv<T & CommonArgs>;
@@ -154,11 +170,19 @@ function configFrom(args: CommonArgs): { config: AgentConfig; warnings: string[]
     if (typeof v === 'string') overrides[option] = v;
   }
   if (args.debug) overrides['DEFAULT.debug'] = true;
-  return loadConfig({ files: args['config-file'] ?? defaultFiles(), overrides });
+  if (args.nodebug) overrides['DEFAULT.debug'] = false;
+  if (args['use-syslog']) overrides['DEFAULT.use_syslog'] = true;
+  if (args['nouse-syslog']) overrides['DEFAULT.use_syslog'] = false;
+  return loadConfig({ files: configFiles(args), overrides });
 }
 
-function defaultFiles(): string[] {
-  return existsSync(DEFAULT_CONFIG) ? [DEFAULT_CONFIG] : [];
+/** The --config-file and --config-dir flags in the order given (oslo.config's), or the default file. */
+function configFiles(args: CommonArgs): ReturnType<typeof configSources> {
+  return args['config-file'] || args['config-dir'] ? configSources(hideBin(process.argv)) : defaultFiles();
+}
+
+function defaultFiles(): ReturnType<typeof configSources> {
+  return [DEFAULT_CONFIG, { dir: AGENT_CONF_D }, NEUTRON_CONF].filter((f) => existsSync(typeof f === 'string' ? f : f.dir));
 }
 
 function fail(message: string, code: number = ExitCode.FAILED): never {
@@ -180,7 +204,7 @@ async function runCommand(args: CommonArgs): Promise<void> {
   } catch (err) {
     fail((err as Error).message, ExitCode.CONFIG);
   }
-  log.info('ovs-agent starting', { pid: process.pid, configFiles: args['config-file'] ?? defaultFiles() });
+  log.info('ovs-agent starting', { pid: process.pid, configFiles: configFiles(args) });
   for (const w of warnings) log.warn(w);
   await runDaemon({ config, logger: log, reloadConfig: () => configFrom(args).config });
 }

@@ -35,6 +35,8 @@ function typeText(t: OptionType): string {
       return 'comma-separated key:value list';
     case 'ip':
       return 'IP address';
+    case 'multi':
+      return 'string, repeatable (every value counts)';
   }
 }
 

@@ -5,8 +5,8 @@
  * newline); `[name]` opens a section; `#` or `;` in the first column starts a
  * comment; anything else is `name = value` or `name: value`, split at the
  * first `=` or `:`, both sides stripped and one pair of matching quotes
- * around the value removed. A later value for the same option replaces the
- * earlier one. Every value remembers its file and line, so a bad one can be
+ * around the value removed. A later value for the same option wins (the
+ * earlier ones are kept for a multi-valued option). Every value remembers its file and line, so a bad one can be
  * reported where the operator wrote it.
  *
  * The parser is one forward scan of the text with character reads only (no
@@ -18,6 +18,8 @@ export interface IniValue {
   value: string;
   file: string;
   line: number;
+  /** Values written for the same option earlier in the section, in order (a multi-valued option reads them all). */
+  earlier?: Array<{ value: string; line: number }>;
 }
 
 /** section (as written) → option → value */
@@ -81,7 +83,9 @@ export function parseIni(text: string, file: string): IniDocument {
   let pending: { name: string; parts: string[]; line: number } | undefined;
   const flush = (): void => {
     if (!pending) return;
-    section!.set(pending.name, { value: pending.parts.join('\n'), file, line: pending.line });
+    const old = section!.get(pending.name);
+    const earlier = old ? [...(old.earlier ?? []), { value: old.value, line: old.line }] : undefined;
+    section!.set(pending.name, { value: pending.parts.join('\n'), file, line: pending.line, ...(earlier ? { earlier } : {}) });
     pending = undefined;
   };
 

@@ -1,7 +1,10 @@
 /**
- * The options of Neutron's openvswitch_agent.ini the agent reads, with
- * Neutron 21.0.0's defaults (docs/agent.md, Configuration), plus the `[ovs_agent]` section
- * for what only this agent has (the control plane and its status socket).
+ * The options the agent honours: those of Neutron 21's agent it reads and
+ * acts on, with Neutron 21.0.0's defaults, plus the `[ovs_agent]` section for
+ * what only this agent has (the control plane and its status socket). The
+ * options Neutron's agent reads that this one does not honour are in
+ * not-honoured.ts, each refused or warned about at start; docs/configuration.md
+ * is generated from both (scripts/option-table.ts).
  */
 import { TUNNEL_TYPES } from '../model/index.js';
 
@@ -12,7 +15,9 @@ export type OptionType =
   | { kind: 'bool' }
   | { kind: 'list'; choices?: readonly string[] }
   | { kind: 'dict' }
-  | { kind: 'ip' };
+  | { kind: 'ip' }
+  /** oslo.config's MultiStrOpt: every value written, across files and sections, in order. */
+  | { kind: 'multi' };
 
 /** An older name or section the option is also read under (oslo.config's DeprecatedOpt): same option, a warning. */
 export interface DeprecatedName {
@@ -20,6 +25,8 @@ export interface DeprecatedName {
   group?: string;
   /** Its name there (default: the option's own). */
   name?: string;
+  /** What the warning says instead of "deprecated: use …" (for a spelling that is not deprecated but another release's). */
+  note?: string;
 }
 
 export interface OptionSpec {
@@ -27,6 +34,8 @@ export interface OptionSpec {
   default: unknown;
   help: string;
   deprecated?: readonly DeprecatedName[];
+  /** Its value is never shown (oslo.config's secret=True: a password may be in it). */
+  secret?: boolean;
 }
 
 const str = (def: string | undefined, help: string, choices?: readonly string[]): OptionSpec =>
@@ -40,7 +49,10 @@ const list = (def: string[], help: string, choices?: readonly string[]): OptionS
 const dict = (help: string): OptionSpec => ({ type: { kind: 'dict' }, default: {}, help });
 /** The option, also read under its deprecated names or sections. */
 const was = (spec: OptionSpec, ...deprecated: DeprecatedName[]): OptionSpec => ({ ...spec, deprecated });
+/** The option, its value never shown. */
+const secret = (spec: OptionSpec): OptionSpec => ({ ...spec, secret: true });
 
+const LATER_SPELLING = 'the spelling of later oslo.messaging releases; Neutron 21\'s oslo.messaging 14 reads only "quroum"';
 
 export const OPTIONS = {
   DEFAULT: {
@@ -48,14 +60,14 @@ export const OPTIONS = {
     debug: bool(false, 'Log at debug level (SIGHUP re-reads it).'),
     log_file: str(undefined, 'Log to this file instead of stderr (relative to log_dir when that is set); SIGHUP reopens it.'),
     log_dir: str(undefined, 'Directory of log_file; alone, logs go to <log_dir>/ovs-agent.log.'),
-    transport_url: str('rabbit://', 'Messaging URL of the Neutron control plane.'),
+    transport_url: secret(str('rabbit://', 'Messaging URL of the Neutron control plane.')),
     control_exchange: str('neutron', 'AMQP exchange Neutron uses.'),
     rpc_response_timeout: int(60, 'Seconds to wait for an RPC reply.', 1),
     rpc_response_max_timeout: int(600, 'Upper bound of the backed-off RPC timeout.', 1),
     rpc_resources_processing_step: int(20, 'Ports per bulk RPC request.', 1),
   },
   ovs: {
-    integration_bridge: str('br-int', 'Integration bridge every VM port is plugged into.'),
+    integration_bridge: was(str('br-int', 'Integration bridge every VM port is plugged into.'), { name: 'ovs_integration_bridge' }),
     tunnel_bridge: str('br-tun', 'Tunnel bridge (when tunnel_types is set).'),
     int_peer_patch_port: str('patch-tun', 'Patch port on br-int towards br-tun.'),
     tun_peer_patch_port: str('patch-int', 'Patch port on br-tun towards br-int.'),
@@ -66,32 +78,20 @@ export const OPTIONS = {
     of_listen_address: { type: { kind: 'ip' }, default: '127.0.0.1', help: 'Address the OpenFlow controller listens on (openflow_channel = controller); anything but loopback is warned about at start: no authentication, no TLS.' } as OptionSpec,
     of_listen_port: int(6633, 'Port the OpenFlow controller listens on.', 0, 65535),
     of_connect_timeout: int(300, 'Seconds to wait for a bridge to connect.', 1),
-    of_request_timeout: int(300, 'Seconds to wait for an OpenFlow reply.', 1),
     of_inactivity_probe: int(10, 'Controller inactivity probe, seconds.', 0),
-    openflow_processed_per_port: bool(false, 'Accepted for compatibility; each pass is one bundle here.'),
     ovsdb_connection: str('tcp:127.0.0.1:6640', 'OVSDB server: tcp:HOST:PORT, ssl:HOST:PORT (with the ssl_* files) or unix:PATH.'),
     ovsdb_timeout: int(10, 'Seconds to wait for an OVSDB transaction.', 1),
-    ovsdb_debug: bool(false, 'Log OVSDB traffic.'),
     bridge_mac_table_size: int(50000, 'Bridge other_config:mac-table-size.', 1),
     igmp_snooping_enable: bool(false, 'IGMP snooping on br-int (Bridge mcast_snooping_enable). As Neutron does, '
       + 'other_config:mcast-snooping-disable-flood-unregistered stays "false" (unregistered multicast still floods), and '
       + 'br-int\'s patch ports to br-tun and the physical bridges get other_config:mcast-snooping-flood and '
       + 'mcast-snooping-flood-reports set to match.'),
-    resource_provider_bandwidths: list([], 'Accepted for compatibility (placement).'),
-    resource_provider_hypervisors: dict('Accepted for compatibility (placement).'),
-    resource_provider_default_hypervisor: str(undefined, 'Accepted for compatibility (placement).'),
-    resource_provider_inventory_defaults: dict('Accepted for compatibility (placement).'),
-    resource_provider_packet_processing_without_direction: list([], 'Accepted for compatibility.'),
-    resource_provider_packet_processing_with_direction: list([], 'Accepted for compatibility.'),
-    resource_provider_packet_processing_inventory_defaults: dict('Accepted for compatibility.'),
     ssl_key_file: str(undefined, 'Private key (PEM file) for an ssl: ovsdb_connection; required by one.'),
     ssl_cert_file: str(undefined, 'Certificate (PEM file) for an ssl: ovsdb_connection; required by one.'),
     ssl_ca_cert_file: str(undefined, 'CA certificate (PEM file) the OVSDB server\'s certificate must be signed by; required by an ssl: ovsdb_connection.'),
   },
   agent: {
     polling_interval: int(2, 'Seconds between full checks (canary); ports are event driven.', 1),
-    minimize_polling: bool(true, 'Accepted for compatibility; ports are always event driven.'),
-    ovsdb_monitor_respawn_interval: int(30, 'Accepted for compatibility.', 1),
     tunnel_types: list([], 'Tunnel types: vxlan, gre, geneve.', TUNNEL_TYPES),
     vxlan_udp_port: int(4789, 'UDP port of VXLAN tunnels.', 1, 65535),
     l2_population: bool(false, 'Use l2population fdb entries instead of flooding to every tunnel.'),
@@ -100,20 +100,13 @@ export const OPTIONS = {
     tunnel_csum: bool(false, 'Tunnel checksums.'),
     dscp: int(undefined, 'Tunnel DSCP (0-63).', 0, 63),
     dscp_inherit: bool(false, 'Tunnel tos=inherit.'),
-    enable_distributed_routing: bool(false, 'DVR (not supported).'),
     drop_flows_on_start: bool(false, 'Delete every flow on br-int at start.'),
-    explicitly_egress_direct: bool(false, 'Accepted for compatibility.'),
-    baremetal_smartnic: bool(false, 'Accepted for compatibility.'),
-    veth_mtu: int(9000, 'Deprecated, no effect.'),
-    quitting_rpc_timeout: int(10, 'Seconds for RPCs while stopping.'),
     report_interval: float(30, 'Seconds between state reports; 0 disables.', 0),
     log_agent_heartbeats: bool(false, 'Log every state report.'),
-    extensions: list([], 'Agent extensions (none supported yet).'),
   },
   securitygroup: {
     firewall_driver: str('noop', 'Firewall driver: openvswitch, noop (iptables drivers are not supported).'),
     enable_security_group: bool(true, 'Filter traffic with security groups.'),
-    enable_ipset: bool(true, 'Accepted for compatibility.'),
     permitted_ethertypes: list([], 'Extra ethertypes allowed, e.g. 0x4008.'),
   },
   // oslo.messaging 14.0.3's rabbit driver options the agent honours (docs/neutron.md, "TLS"), under their deprecated names too.
@@ -135,16 +128,23 @@ export const OPTIONS = {
     rabbit_ha_queues: was(bool(false, 'Topic queues with x-ha-policy: all (as the servers declare them).'), { group: 'DEFAULT' }),
     rabbit_quorum_queue: bool(false, 'Quorum topic queues, durable (as the servers declare them).'),
     rabbit_quorum_delivery_limit: int(0, 'x-delivery-limit of quorum queues (0: none).', 0),
-    // oslo.messaging 14 spells these two "quroum"; later releases fixed the name and keep the old one.
-    rabbit_quorum_max_memory_length: was(int(0, 'x-max-in-memory-length of quorum queues (0: none).', 0), { name: 'rabbit_quroum_max_memory_length' }),
-    rabbit_quorum_max_memory_bytes: was(int(0, 'x-max-in-memory-bytes of quorum queues (0: none).', 0), { name: 'rabbit_quroum_max_memory_bytes' }),
+    // oslo.messaging 14 (Neutron 21's) spells these two "quroum"; later releases fixed the name and read this one as deprecated.
+    // Both are read here, under Neutron 21's name.
+    rabbit_quroum_max_memory_length: was(int(0, 'x-max-in-memory-length of quorum queues (0: none).', 0),
+      { name: 'rabbit_quorum_max_memory_length', note: LATER_SPELLING }),
+    rabbit_quroum_max_memory_bytes: was(int(0, 'x-max-in-memory-bytes of quorum queues (0: none).', 0),
+      { name: 'rabbit_quorum_max_memory_bytes', note: LATER_SPELLING }),
   },
   ovs_agent: {
-    control_plane: str('local', 'Where ports come from: local (a desired-state file) or neutron (RabbitMQ).', ['local', 'neutron']),
-    state_file: str('/etc/ovs-agent/desired-state.json', 'Desired-state file of the local control plane.'),
+    control_plane: str('neutron', 'Where ports come from: neutron (neutron-server over RabbitMQ, as Neutron\'s agent) or local '
+      + '(a desired-state file). Unset, it is local when state_file is set, neutron otherwise (docs/configuration.md).', ['local', 'neutron']),
+    state_file: str('/etc/ovs-agent/desired-state.json', 'Desired-state file of the local control plane; setting it chooses that plane '
+      + '(with control_plane = neutron it is unused, and warned about).'),
     status_socket: str('/run/ovs-agent/status.sock', 'Unix socket `ovs-agent status` reads from.'),
     ovs_rundir: str('/var/run/openvswitch', 'Where the bridges\' <bridge>.mgmt sockets are (default: $OVS_RUNDIR if set, as ovs-ofctl).'),
-    openflow_channel: str('mgmt', 'How flows reach a bridge: mgmt (its unix socket) or controller (of_listen_*).', ['mgmt', 'controller']),
+    openflow_channel: str('controller', 'How flows reach a bridge: controller (each bridge\'s Controller row points at of_listen_address:'
+      + 'of_listen_port, as Neutron\'s agent) or mgmt (the bridge\'s <bridge>.mgmt unix socket in ovs_rundir). Unset, it is controller '
+      + 'with control_plane = neutron and mgmt with the local plane.', ['mgmt', 'controller']),
   },
 } as const satisfies Record<string, Record<string, OptionSpec>>;
 

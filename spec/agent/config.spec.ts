@@ -44,7 +44,7 @@ describe('agent config (openvswitch_agent.ini)', () => {
     expect(config.ovs.local_ip).to.equal('127.0.0.1');
     expect(config.ovs.bridge_mappings).to.deep.equal({ physnet1: 'br-eth1', physnet2: 'br-eth2' });
     expect(config.securitygroup.firewall_driver).to.equal('openvswitch');
-    expect(config.securitygroup.enable_ipset).to.equal(false);
+    expect(config.securitygroup).to.not.have.property('enable_ipset');
   });
 
   it('reads the [oslo_messaging_rabbit] queue options the servers of a cloud share, and hands them to the Neutron control plane', async () => {

@@ -35,7 +35,7 @@ describe('ovs-agent exits and signals @integration', function () {
     const state = join(dir, 'state.json');
     writeFileSync(state, JSON.stringify({ networks: [{ id: 'net-1', type: 'local' }], ports: [] }));
     return ini(name, ['[ovs]', 'datapath_type = netdev', `ovsdb_connection = ${sb.dbRemote}`,
-      '[ovs_agent]', `state_file = ${state}`, `status_socket = ${join(dir, `${name}.sock`)}`, `ovs_rundir = ${sb.rundir}`, ...extra]);
+      '[ovs_agent]', `state_file = ${state}`, `status_socket = ${join(dir, `${name}.sock`)}`, `ovs_rundir = ${sb.rundir}`, 'openflow_channel = mgmt', ...extra]);
   };
 
   before(async () => {

@@ -40,7 +40,7 @@ describe('ovs-agent waits on its dependencies @integration', function () {
     const ini = join(dir, `agent-${id}.ini`);
     writeFileSync(ini, ['[ovs]', 'datapath_type = netdev', `ovsdb_connection = ${sb.dbRemote}`,
       '[ovs_agent]', `state_file = ${state}`, `status_socket = ${socket}`,
-      ...(opts.rundir === false ? [] : [`ovs_rundir = ${sb.rundir}`]), ...extra, ''].join('\n'));
+      ...(opts.rundir === false ? [] : [`ovs_rundir = ${sb.rundir}`, 'openflow_channel = mgmt']), ...extra, ''].join('\n'));
     return { ini, socket };
   };
   const spawn = (args: string[], env?: NodeJS.ProcessEnv): AgentProcess => {

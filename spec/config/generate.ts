@@ -23,6 +23,7 @@ function valueFor(spec: OptionSpec, r: () => number): string {
     case 'dict': return pick(['physnet1:br-a', `${pick(PROTO)}:br-x,${pick(PROTO)}:br-y`, 'a:b,a:c', 'nocolon', ':x', 'x:', '']);
     case 'list': return t.choices ? pick([...t.choices, 'ipip', '']).concat(r() < 0.5 ? `,${pick(t.choices)}` : '') : pick(['a,b', '', ',,', '0x4008']);
     case 'string': return t.choices ? pick([...t.choices, 'other']) : pick(['br-int', '', '"quoted"', "'q'", 'x'.repeat(200)]);
+    case 'multi': return pick(['a', '', 'b,c']);
   }
 }
 

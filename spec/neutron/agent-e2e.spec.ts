@@ -74,6 +74,7 @@ describe('ovs-agent with neutron-server 21 end to end @integration', function ()
         'DEFAULT.rpc_response_timeout': 30,
         'ovs_agent.control_plane': 'neutron',
         'ovs_agent.ovs_rundir': sb.rundir,
+        'ovs_agent.openflow_channel': 'mgmt',
         'ovs.ovsdb_connection': sb.dbRemote,
         'ovs.datapath_type': 'netdev',
         'ovs.bridge_mappings': 'physnet1:br-eth1',

@@ -79,6 +79,17 @@ describe('the package, packed and installed globally @integration', function () 
     expect(version.stdout.trim()).to.equal((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
   });
 
+  it('refuses an older Node.js at once, saying which it needs and where to get it (Debian 12\'s own nodejs is 18)', async () => {
+    // Node 18 itself is not on this machine: the installed command runs with process.versions.node set to Debian 12's.
+    const fake = `data:text/javascript,Object.defineProperty(process.versions,'node',{value:'18.20.4'})`;
+    const r = await run(process.execPath, ['--import', fake, join(installed, 'dist/bin/ovs-agent.js'), '--help'], { cwd: dir }).then(
+      () => undefined, (err: { code: number; stderr: string; stdout: string }) => err);
+    expect(r, 'exits non-zero').to.not.equal(undefined);
+    expect(r!.code).to.equal(1);
+    expect(r!.stdout, 'nothing else ran').to.equal('');
+    expect(r!.stderr).to.include('needs Node.js 20.19 or newer, this is Node.js 18.20.4').and.include('NodeSource');
+  });
+
   it('puts ovs-agent(8) where man finds it under the prefix', async () => {
     const { stdout } = await run('man', ['-w', 'ovs-agent'], { env: { ...process.env, MANPATH: join(prefix, 'share/man') } });
     expect(readFileSync(stdout.trim(), 'utf8')).to.include('.TH OVS\\-AGENT 8');

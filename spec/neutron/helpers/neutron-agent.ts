@@ -62,6 +62,7 @@ export class NeutronAgents {
         'DEFAULT.transport_url': this.env().transportUrl,
         'ovs_agent.control_plane': 'neutron',
         'ovs_agent.ovs_rundir': sb.rundir,
+        'ovs_agent.openflow_channel': 'mgmt',
         'ovs.ovsdb_connection': sb.dbRemote,
         'ovs.datapath_type': 'netdev',
         'ovs.bridge_mappings': 'physnet1:br-eth1',
