@@ -72,11 +72,11 @@ describe('ARP/ND/MAC anti-spoofing with the noop driver, real frames between net
 
   const inNs = (n: number, ...cmd: string[]): Promise<{ stdout: string }> => run('ip', ['netns', 'exec', ns(n), ...cmd], { timeout: 15_000 });
 
-  function state(pairs2: Array<{ ipAddress: string; macAddress?: string }>): unknown {
+  function state(pairs2: Array<{ ipAddress: string; macAddress?: string }>, p1: Record<string, unknown> = {}): unknown {
     return {
       networks: [{ id: 'net-s', type: 'local' }],
       ports: [
-        { id: 'p1', mac: MAC(1), network: 'net-s', fixedIps: [{ ipAddress: IP(1) }] },
+        { id: 'p1', mac: MAC(1), network: 'net-s', fixedIps: [{ ipAddress: IP(1) }], ...p1 },
         { id: 'p2', mac: MAC(2), network: 'net-s', fixedIps: [{ ipAddress: IP(2) }], allowedAddressPairs: pairs2 },
         { id: 'p3', mac: MAC(3), network: 'net-s', fixedIps: [{ ipAddress: IP(3) }], allowedAddressPairs: [{ ipAddress: '10.0.0.100' }] },
       ],
@@ -208,5 +208,26 @@ describe('ARP/ND/MAC anti-spoofing with the noop driver, real frames between net
     const ofport = await h!.ofport('as2b' + suffix);
     expect(await h!.flowTexts('br-int')).to.include(`table=24, priority=2,arp,in_port=${ofport},arp_spa=10.0.0.200 actions=goto_table:25`);
     expect(await delivered(2, 1, claim), 'after the pair').to.equal(true);
+  });
+
+  it('leaves a port unprotected once its port security is off or the network owns it, as Neutron does, and removes the flows with the port', async () => {
+    const spoof = ['arp', '2', MAC(1), IP(2), IP(3)];
+    const pairs2 = [{ ipAddress: '10.0.0.200' }];
+    const ofport1 = await h!.ofport('as1b' + suffix);
+    const ofport2 = await h!.ofport('as2b' + suffix);
+    const portFlows = async (ofport: number): Promise<string[]> =>
+      (await h!.flowTexts('br-int')).filter((f) => /^table=(0|24|25), priority=(2|9|10),/.test(f) && f.includes(`in_port=${ofport}`));
+    expect(await portFlows(ofport1)).to.have.length.greaterThan(0);
+    for (const p1 of [{ portSecurityEnabled: false }, { deviceOwner: 'network:dhcp' }]) {
+      const before = h!.passes.length;
+      h!.writeState(state(pairs2, p1));
+      await h!.until(() => h!.passes.slice(before).some((p) => p.ok && p.up.includes('p1')), 'a pass rewiring p1');
+      expect(await portFlows(ofport1), JSON.stringify(p1)).to.deep.equal([]);
+      expect(await delivered(1, 3, spoof), JSON.stringify(p1)).to.equal(true);
+    }
+    const before = h!.passes.length;
+    await h!.unplug('as2b' + suffix);
+    await h!.until(() => h!.passes.slice(before).some((p) => p.ok && p.removed.includes('p2')), 'a pass removing p2');
+    expect(await portFlows(ofport2)).to.deep.equal([]);
   });
 });
