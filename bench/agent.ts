@@ -436,7 +436,8 @@ function rssOf(pid: number): number {
 async function agentProcessSync(args: string[], timeoutMs: number): Promise<FirstSync> {
   const t0 = performance.now();
   // Executed as an installed `ovs-agent` is: through its own interpreter line (which sets node's flags).
-  const child = spawn(AGENT_BIN, ['run', '--log-json', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // oslo.log's JSON lines (the line's fields under `extra`), on stderr.
+  const child = spawn(AGENT_BIN, ['run', '--use-json', '--set', 'DEFAULT.use_stderr=true', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   const tail: string[] = [];
   try {
     return await new Promise<FirstSync>((resolve, reject) => {
@@ -450,7 +451,8 @@ async function agentProcessSync(args: string[], timeoutMs: number): Promise<Firs
         if (tail.length > 20) tail.shift();
         let entry: { message?: string; ms?: number; ports?: { ACTIVE: number }; flowModsSent?: number };
         try {
-          entry = JSON.parse(line) as typeof entry;
+          const j = JSON.parse(line) as { message?: string; extra?: typeof entry };
+          entry = { ...j.extra, message: j.message };
         } catch {
           return;
         }

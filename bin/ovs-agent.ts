@@ -25,7 +25,7 @@ import { ovsdbSslOptions } from '../lib/agent/ovs/ovsdb-ssl.js';
 import { formatStatus, readStatus } from '../lib/agent/status-socket.js';
 import { ConfigError, configSources, loadConfig, type AgentConfig } from '../lib/config/index.js';
 import { createLogger } from '../lib/log.js';
-import { logFilePath } from '../lib/log-file.js';
+import { loggingFromConfig } from '../lib/log-config.js';
 import { agentVersion } from '../lib/version.js';
 import { Waits } from '../lib/waits.js';
 
@@ -114,6 +114,9 @@ interface CommonArgs {
   'log-json'?: boolean;
   'log-file'?: string;
   'log-dir'?: string;
+  'syslog-log-facility'?: string;
+  'log-date-format'?: string;
+  'log-config-append'?: string;
   set?: string[];
   'state-file'?: string;
   'ovsdb-connection'?: string;
@@ -142,13 +145,22 @@ function commonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     .option('ovs-rundir', { type: 'string', describe: "[ovs_agent] ovs_rundir: where the bridges' .mgmt sockets are", group: 'Configuration:' })
     .option('status-socket', { type: 'string', describe: '[ovs_agent] status_socket', group: 'Configuration:' })
     .option('host', { type: 'string', describe: '[DEFAULT] host', group: 'Configuration:' })
-    .option('debug', { type: 'boolean', describe: 'log at debug level', group: 'Logging:' })
-    .option('nodebug', { type: 'boolean', describe: '[DEFAULT] debug = false (oslo.config\'s spelling)', group: 'Logging:' })
-    .option('use-syslog', { type: 'boolean', describe: '[DEFAULT] use_syslog (oslo.log)', group: 'Logging:' })
-    .option('nouse-syslog', { type: 'boolean', describe: '[DEFAULT] use_syslog = false (oslo.config\'s spelling)', group: 'Logging:' })
-    .option('log-file', { type: 'string', describe: '[DEFAULT] log_file: log to this file, reopened on SIGHUP', group: 'Logging:' })
-    .option('log-dir', { type: 'string', describe: '[DEFAULT] log_dir: directory of the log file', group: 'Logging:' })
-    .option('log-json', { type: 'boolean', describe: 'JSON logs even on a terminal (default: JSON unless stderr is a TTY)', group: 'Logging:' }) as Argv<T & CommonArgs>;
+    .option('debug', { type: 'boolean', alias: 'd', describe: '[DEFAULT] debug: log at debug level', group: 'Logging:' })
+    .option('nodebug', { type: 'boolean', describe: '[DEFAULT] debug = false', group: 'Logging:' })
+    .option('log-file', { type: 'string', alias: 'logfile', describe: '[DEFAULT] log_file: log to this file (reopened when logrotate moves it, and on SIGHUP)', group: 'Logging:' })
+    .option('log-dir', { type: 'string', alias: 'logdir', describe: '[DEFAULT] log_dir: directory of the log file', group: 'Logging:' })
+    .option('use-syslog', { type: 'boolean', describe: '[DEFAULT] use_syslog: also log to syslog (/dev/log)', group: 'Logging:' })
+    .option('nouse-syslog', { type: 'boolean', describe: '[DEFAULT] use_syslog = false', group: 'Logging:' })
+    .option('syslog-log-facility', { type: 'string', describe: '[DEFAULT] syslog_log_facility, e.g. LOG_LOCAL0', group: 'Logging:' })
+    .option('use-journal', { type: 'boolean', describe: '[DEFAULT] use_journal: log to journald (native protocol, structured fields)', group: 'Logging:' })
+    .option('nouse-journal', { type: 'boolean', describe: '[DEFAULT] use_journal = false', group: 'Logging:' })
+    .option('use-json', { type: 'boolean', describe: '[DEFAULT] use_json: one JSON object per line', group: 'Logging:' })
+    .option('nouse-json', { type: 'boolean', describe: '[DEFAULT] use_json = false', group: 'Logging:' })
+    .option('log-json', { type: 'boolean', describe: 'the same as --use-json (deprecated)', group: 'Logging:' })
+    .option('log-date-format', { type: 'string', describe: '[DEFAULT] log_date_format (strftime)', group: 'Logging:' })
+    .option('watch-log-file', { type: 'boolean', describe: '[DEFAULT] watch_log_file (the log file is always watched)', group: 'Logging:' })
+    .option('nowatch-log-file', { type: 'boolean', describe: '[DEFAULT] watch_log_file = false', group: 'Logging:' })
+    .option('log-config-append', { type: 'string', alias: 'log-config', describe: '[DEFAULT] log_config_append (not supported: warned)', group: 'Logging:' }) as Argv<T & CommonArgs>;
 }
 
 function configFrom(args: CommonArgs): { config: AgentConfig; warnings: string[] } {
@@ -163,17 +175,32 @@ function configFrom(args: CommonArgs): { config: AgentConfig; warnings: string[]
     ['integration-bridge', 'ovs.integration_bridge'], ['bridge-mappings', 'ovs.bridge_mappings'],
     ['tunnel-types', 'agent.tunnel_types'], ['local-ip', 'ovs.local_ip'], ['datapath-type', 'ovs.datapath_type'],
     ['ovs-rundir', 'ovs_agent.ovs_rundir'], ['status-socket', 'ovs_agent.status_socket'], ['host', 'DEFAULT.host'],
-    ['log-file', 'DEFAULT.log_file'], ['log-dir', 'DEFAULT.log_dir'],
+    ['log-file', 'DEFAULT.log_file'], ['log-dir', 'DEFAULT.log_dir'], ['syslog-log-facility', 'DEFAULT.syslog_log_facility'],
+    ['log-date-format', 'DEFAULT.log_date_format'], ['log-config-append', 'DEFAULT.log_config_append'],
   ];
   for (const [flag, option] of flags) {
     const v = args[flag];
     if (typeof v === 'string') overrides[option] = v;
   }
-  if (args.debug) overrides['DEFAULT.debug'] = true;
-  if (args.nodebug) overrides['DEFAULT.debug'] = false;
-  if (args['use-syslog']) overrides['DEFAULT.use_syslog'] = true;
-  if (args['nouse-syslog']) overrides['DEFAULT.use_syslog'] = false;
+  // oslo.config's boolean flags: --X sets it, --noX clears it, the last one given wins.
+  for (const [flag, option] of [['debug', 'DEFAULT.debug'], ['use-syslog', 'DEFAULT.use_syslog'], ['use-journal', 'DEFAULT.use_journal'],
+    ['use-json', 'DEFAULT.use_json'], ['watch-log-file', 'DEFAULT.watch_log_file']] as const) {
+    const v = lastBooleanFlag(flag === 'debug' ? ['--debug', '-d'] : flag === 'use-json' ? ['--use-json', '--log-json'] : [`--${flag}`], `--no${flag}`);
+    if (v !== undefined) overrides[option] = v;
+  }
   return loadConfig({ files: configFiles(args), overrides });
+}
+
+/** Whether the last of `on` (also `--on=BOOL`, yargs' `--no-on`) and `off` on the command line sets the option; undefined when none is there. */
+function lastBooleanFlag(on: readonly string[], off: string): boolean | undefined {
+  let value: boolean | undefined;
+  for (const arg of hideBin(process.argv)) {
+    if (arg === '--') break;
+    const [name, given] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (on.includes(name)) value = given === undefined ? true : !['false', '0', 'no', 'off'].includes(given.toLowerCase());
+    else if (name === off || on.some((o) => name === `--no-${o.replace(/^--?/, '')}`)) value = false;
+  }
+  return value;
 }
 
 /** The --config-file and --config-dir flags in the order given (oslo.config's), or the default file. */
@@ -199,13 +226,16 @@ async function runCommand(args: CommonArgs): Promise<void> {
   }
   const { config, warnings } = loaded;
   let log: ReturnType<typeof createLogger>;
+  let logWarnings: string[];
   try {
-    log = createLogger({ debug: config.DEFAULT.debug, json: args['log-json'] ? true : undefined, file: logFilePath(config.DEFAULT) });
+    const setup = loggingFromConfig(config);
+    logWarnings = setup.warnings;
+    log = createLogger(setup.options);
   } catch (err) {
     fail((err as Error).message, ExitCode.CONFIG);
   }
-  log.info('ovs-agent starting', { pid: process.pid, configFiles: configFiles(args) });
-  for (const w of warnings) log.warn(w);
+  log.info(`ovs-agent ${agentVersion()} starting`, { pid: process.pid, configFiles: configFiles(args) });
+  for (const w of [...warnings, ...logWarnings]) log.warn(w);
   await runDaemon({ config, logger: log, reloadConfig: () => configFrom(args).config });
 }
 
@@ -216,7 +246,14 @@ async function cleanupCommand(args: CommonArgs & { 'ovs-all-ports'?: boolean }):
   } catch (err) {
     fail((err as Error).message, ExitCode.CONFIG);
   }
-  const log = createLogger({ debug: config.DEFAULT.debug, json: args['log-json'] ? true : undefined });
+  let log: ReturnType<typeof createLogger>;
+  try {
+    const setup = loggingFromConfig(config, 'ovs-agent-cleanup');
+    log = createLogger(setup.options);
+    for (const w of setup.warnings) log.warn(w);
+  } catch (err) {
+    fail((err as Error).message, ExitCode.CONFIG);
+  }
   let ssl;
   try {
     ssl = ovsdbSslOptions(config);

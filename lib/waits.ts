@@ -7,7 +7,7 @@
  * dependency that answers at once is never mentioned.
  */
 
-/** The few log calls a wait makes (the agent's winston logger fits). */
+/** The few log calls a wait makes (the agent's logger fits). */
 export interface WaitLogger {
   info(message: string, meta?: Record<string, unknown>): unknown;
   warn(message: string, meta?: Record<string, unknown>): unknown;

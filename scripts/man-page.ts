@@ -44,7 +44,7 @@ function defaultText(section: string, name: string, spec: OptionSpec): string {
   const d = spec.default;
   if (section === 'DEFAULT' && name === 'host') return "the machine's host name";
   if (d === undefined || d === '') return 'unset';
-  if (Array.isArray(d)) return d.length ? d.join(',') : 'empty';
+  if (Array.isArray(d)) return d.length ? d.join(', ') : 'empty';
   if (typeof d === 'object') return Object.keys(d as object).length ? JSON.stringify(d) : 'empty';
   return String(d);
 }

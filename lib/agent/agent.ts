@@ -14,7 +14,7 @@ import { onControlPlaneEvent, onDbChange } from './events.js';
 import type { AgentConfig } from '../config/index.js';
 import type { ControlPlane, ControlPlaneEvent } from '../control-plane/types.js';
 import type { Firewall } from '../firewall/index.js';
-import { silentLogger, type Logger } from '../log.js';
+import { named, silentLogger, type Logger } from '../log.js';
 import { BridgeSetup } from './bridge-setup.js';
 import { FlowSync } from './flow-sync.js';
 import { PassLoop } from './loop.js';
@@ -82,7 +82,7 @@ export class OvsAgent {
     this.config = opts.config;
     this.cp = opts.controlPlane;
     this.db = opts.db;
-    this.log = opts.logger ?? silentLogger;
+    this.log = named(opts.logger ?? silentLogger, 'ovs_agent.agent');
     this.firewall = opts.firewall;
     this.host = opts.config.DEFAULT.host || hostname();
     this.ports = new PortTracker(this.log);

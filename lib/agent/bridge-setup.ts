@@ -13,7 +13,7 @@ import {
 } from '../bridges/index.js';
 import type { AgentConfig } from '../config/index.js';
 import type { FlowTable } from '../flows/flow-table.js';
-import type { Logger } from '../log.js';
+import { named, type Logger } from '../log.js';
 import type { BridgeSettings, SwitchDatabase } from './switch.js';
 
 const OFPORT_TIMEOUT_MS = 10_000;
@@ -38,10 +38,12 @@ export class BridgeSetup {
   readonly phyPatchOfport = new Map<string, number>();
   private readonly config: AgentConfig;
   private readonly db: SwitchDatabase;
+  private readonly log: Logger;
 
   constructor(private readonly opts: BridgeSetupOptions) {
     this.config = opts.config;
     this.db = opts.db;
+    this.log = named(opts.log, 'ovs_agent.agent.bridge_setup');
   }
 
   /** Every bridge, in Neutron's order: br-int, the physical bridges (patched, peered later), br-tun. */
@@ -53,7 +55,7 @@ export class BridgeSetup {
     for (const [physnet, bridge] of Object.entries(this.config.ovs.bridge_mappings)) {
       if (!this.db.bridge(bridge)) {
         // Neutron exits here; one missing bridge should not take every other network down.
-        this.opts.log.error(`physical bridge ${bridge} for ${physnet} does not exist; networks on ${physnet} cannot be wired`,
+        this.log.error(`physical bridge ${bridge} for ${physnet} does not exist; networks on ${physnet} cannot be wired`,
           { physnet, bridge });
         continue;
       }

@@ -5,7 +5,7 @@
  * agent's back (then the next pass sets it back).
  */
 import { DEAD_VLAN_TAG } from '../bridges/constants.js';
-import type { Logger } from '../log.js';
+import { named, type Logger } from '../log.js';
 import type { VifRow } from './switch.js';
 
 export class DuplicateWiring {
@@ -16,7 +16,11 @@ export class DuplicateWiring {
   /** Rows that changed during a pass: their tags are checked when it ends. */
   private readonly recheck = new Set<string>();
 
-  constructor(private readonly log: Logger) {}
+  private readonly log: Logger;
+
+  constructor(log: Logger) {
+    this.log = named(log, 'ovs_agent.agent.duplicates');
+  }
 
   /** A duplicate's row changed: during a pass, checked when it ends; else now. */
   rowChanged(vif: VifRow, passRunning: boolean): void {
@@ -42,8 +46,8 @@ export class DuplicateWiring {
 
   private checkTag(vif: VifRow | undefined): void {
     if (!vif || !this.dead.has(vif.name) || vif.tag === DEAD_VLAN_TAG || this.pending.has(vif.name)) return;
-    this.log.warn('a duplicate interface\'s dead VLAN tag was changed outside the agent: setting it back',
-      { interface: vif.name, port: vif.ifaceId, tag: vif.tag ?? null, want: DEAD_VLAN_TAG });
+    this.log.warn(`port ${vif.ifaceId}: the dead VLAN tag of its duplicate interface ${vif.name} was changed outside the agent: setting it back`,
+      { interface: vif.name, port_id: vif.ifaceId, tag: vif.tag ?? null, want: DEAD_VLAN_TAG });
     this.pending.add(vif.name);
   }
 }

@@ -13,7 +13,7 @@ import { AGENT_BACKOFF, backoffMs } from '../backoff.js';
 import { Table } from '../bridges/constants.js';
 import type { FlowTable } from '../flows/flow-table.js';
 import { FlowInstaller, type FlushResult } from '../flows/installer.js';
-import type { Logger } from '../log.js';
+import { named, type Logger } from '../log.js';
 import type { FlowChannel, FlowChannelEvent } from './switch.js';
 
 export type OvsState = 'NORMAL' | 'RESTARTED' | 'DEAD';
@@ -63,7 +63,7 @@ export class FlowSync {
   private readonly log: Logger;
 
   constructor(private readonly opts: FlowSyncOptions) {
-    this.log = opts.log;
+    this.log = named(opts.log, 'ovs_agent.agent.flow_sync');
   }
 
   /** Opens a session per bridge and adopts what the switch holds (nothing deleted yet, but br-int with `drop_flows_on_start`). */

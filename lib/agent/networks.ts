@@ -6,7 +6,7 @@
  * port removes them; a dead port gets VLAN 4095 and a drop flow.
  */
 import type { PortDetails } from '../model/index.js';
-import type { Logger } from '../log.js';
+import { named, type Logger } from '../log.js';
 import type { BridgeSetup } from './bridge-setup.js';
 import { LocalVlanManager, VlanPoolExhaustedError, type LocalVlanMapping } from './local-vlans.js';
 import type { PortRecord } from './ports.js';
@@ -16,15 +16,18 @@ export class Networks {
   private readonly vlans = new LocalVlanManager();
   /** Ports that found every local VLAN taken: tried again when a network gives its VLAN back. */
   private readonly awaitingVlan = new Set<string>();
+  private readonly log: Logger;
 
   constructor(
     private readonly bridges: BridgeSetup,
     private readonly tunnels: Tunnels,
     private readonly tunnelTypes: readonly string[],
-    private readonly log: Logger,
+    log: Logger,
     /** A local VLAN is free again: these ports, which found none, are to be wired. */
     private readonly vlanFreed: (portIds: string[]) => void,
-  ) {}
+  ) {
+    this.log = named(log, 'ovs_agent.agent.networks');
+  }
 
   /** port_bound: provisions the network on first use and puts the port on it. Throws when the network cannot be wired here. */
   bind(p: PortRecord, d: PortDetails): LocalVlanMapping {
@@ -94,7 +97,7 @@ export class Networks {
     const m = this.vlans.provision(d.networkId, type, d.segmentationId, d.physicalNetwork);
     this.installFlows(m);
     this.log.info(`network ${d.networkId} (${type}${d.segmentationId !== undefined ? ` ${d.segmentationId}` : ''}) provisioned on local VLAN ${m.lvid}`,
-      { network: d.networkId, lvid: m.lvid });
+      { network_id: d.networkId, local_vlan: m.lvid });
     return m;
   }
 
@@ -105,7 +108,7 @@ export class Networks {
     for (const br of this.bridges.brPhys.values()) br.reclaimLocalVlan(networkId);
     this.bridges.brTun?.reclaimLocalVlan(networkId);
     this.tunnels.networkReclaimed(networkId);
-    this.log.info(`network ${networkId} reclaimed local VLAN ${m.lvid}`, { network: networkId, lvid: m.lvid });
+    this.log.info(`network ${networkId} reclaimed local VLAN ${m.lvid}`, { network_id: networkId, local_vlan: m.lvid });
     // Neutron's agent retries such ports by resyncing every port each loop while the pool is empty; here
     // only they are tried again, in the next pass, now that a VLAN is free.
     if (this.awaitingVlan.size) {

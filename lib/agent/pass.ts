@@ -6,11 +6,14 @@
  * bridge; then all Port tags in ONE OVSDB transaction; the ports are
  * reported up only once both were confirmed (ovn-controller's one bundle per
  * iteration, ofctrl.c). The report itself runs behind the pass (report.ts).
+ *
+ * Each port's transition is one INFO line naming it (bound, dead, removed;
+ * docs/logging.md): nothing else is logged per port.
  */
 import { DEAD_VLAN_TAG } from '../bridges/constants.js';
 import type { ControlPlane, DeviceLookup, PortDetails } from '../control-plane/types.js';
 import { firewallPortFrom, type Firewall, type FirewallPort } from '../firewall/index.js';
-import type { Logger } from '../log.js';
+import { named, type Logger } from '../log.js';
 import type { BridgeSetup } from './bridge-setup.js';
 import type { FlowSync } from './flow-sync.js';
 import type { LocalVlanMapping } from './local-vlans.js';
@@ -75,11 +78,14 @@ export function newSummary(): PassSummary {
  */
 export async function wirePorts(parts: PassParts, work: PassWork, summary: PassSummary, firstSync: () => boolean): Promise<boolean> {
   const { ports, networks, firewall } = parts;
+  const log = named(parts.log, 'ovs_agent.agent.pass');
   const brInt = parts.bridges.brInt;
   // Neutron's prevent_arp_spoofing: br-int's anti-spoofing flows when the driver does not protect ports itself.
   const spoofing = firewall !== undefined && !firewall.providesArpSpoofingProtection;
   const tags: PortTagUpdate[] = [];
   const up: string[] = [];
+  /** Ports of `up` that were not on this network and VLAN, wired, before: their binding is news. */
+  const newlyBound = new Set<string>();
   /** Removed, and administratively down: reported down. */
   const down: string[] = [];
   const fwSetup: FirewallPort[] = [];
@@ -96,6 +102,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
   for (const id of work.removed) {
     if (ports.isPresent(id)) continue; // re-added under the same id
     const p = ports.get(id);
+    log.info(`port ${id} removed: its interface${p ? ` ${p.name}` : ''} left the integration bridge`, { port_id: id, interface: p?.name });
     if (p) networks.unbind(p);
     else networks.forget(id);
     parts.reports.withdraw(id);
@@ -116,6 +123,9 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
   phase('details');
 
   const dead = (p: PortRecord, vif: VifRow | undefined, why: string): void => {
+    if (p.state !== 'DEAD' || p.tag !== DEAD_VLAN_TAG) {
+      log.info(`port ${p.portId} is dead (VLAN ${DEAD_VLAN_TAG}, traffic dropped): ${why}`, { port_id: p.portId, interface: p.name, reason: why });
+    }
     networks.dead(p);
     parts.reports.withdraw(p.portId);
     p.tag = DEAD_VLAN_TAG;
@@ -123,7 +133,6 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
     fwRemove.push(p.portId);
     brInt.removePortAntiSpoofing(p.portId);
     summary.dead.push(p.portId);
-    parts.log.info(`port ${p.portId} is dead (VLAN ${DEAD_VLAN_TAG}, traffic dropped): ${why}`, { port: p.portId, interface: p.name });
   };
   for (const lookup of lookups) {
     const id = lookup.kind === 'bound' ? lookup.details.portId : lookup.device;
@@ -149,20 +158,22 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
         dead(p, vif, `its anti-spoofing flows cannot be built: ${(err as Error).message}`);
         p.state = 'FAILED';
         p.error = (err as Error).message;
-        parts.log.error(`cannot wire port ${id}: ${(err as Error).message}`, { port: id, network: d.networkId });
+        log.error(`cannot wire port ${id}: ${(err as Error).message}`, { port_id: id, network_id: d.networkId });
         continue;
       }
     }
     let m: LocalVlanMapping;
+    const wasBound = p.state !== 'DEAD' && p.state !== 'FAILED' && p.networkId === d.networkId && p.lvid !== undefined && p.tag === p.lvid;
     try {
       m = networks.bind(p, d);
     } catch (err) {
       dead(p, vif, (err as Error).message);
       p.state = 'FAILED';
       p.error = (err as Error).message;
-      parts.log.error(`cannot wire port ${id}: ${(err as Error).message}`, { port: id, network: d.networkId });
+      log.error(`cannot wire port ${id}: ${(err as Error).message}`, { port_id: id, network_id: d.networkId });
       continue;
     }
+    if (!wasBound || p.lvid !== m.lvid) newlyBound.add(id);
     p.tag = m.lvid;
     if (vif?.tag !== m.lvid || vif.portOtherConfig.net_uuid !== d.networkId) tags.push(tagOf(p, d, m.lvid));
     // Ports without port security get the firewall's pass-through flows, so they are set up too.
@@ -204,6 +215,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
   for (const id of up) {
     parts.reports.up(id);
     summary.up.push(id);
+    if (newlyBound.has(id)) logBound(log, ports.get(id));
   }
   for (const id of down) {
     const p = ports.get(id);
@@ -213,7 +225,6 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
     parts.retries.clear(id);
     parts.reports.down(id);
     summary.down.push(id);
-    parts.log.info(`port ${id} reported down (${removed ? 'unplugged' : 'administratively down'})`, { port: id });
   }
   for (const id of summary.dead) {
     const p = ports.get(id);
@@ -222,6 +233,13 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
   }
   phase('report');
   return first;
+}
+
+/** A port whose flows and tag the switch confirmed on its network. */
+function logBound(log: Logger, p: PortRecord | undefined): void {
+  if (!p) return;
+  log.info(`port ${p.portId} bound: network ${p.networkId} (${p.networkType}) on local VLAN ${p.lvid}, interface ${p.name} (ofport ${p.ofport})`,
+    { port_id: p.portId, network_id: p.networkId, network_type: p.networkType, local_vlan: p.lvid, interface: p.name, ofport: p.ofport });
 }
 
 /** Port.tag and other_config as Neutron writes them (docs/design.md#ovsdb-what-is-read-and-written). */

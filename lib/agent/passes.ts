@@ -4,7 +4,7 @@
  * leaves to retry (with the one backoff, retries.ts), when the first full
  * sync is done, and the pass's record for the status and the log.
  */
-import type { Logger } from '../log.js';
+import { named, type Logger } from '../log.js';
 import type { PassLoop } from './loop.js';
 import { newSummary, unwindUnwired, wirePorts, type PassParts, type PassSummary } from './pass.js';
 import { MAX_DEVICE_RETRIES } from './retries.js';
@@ -28,13 +28,16 @@ export class PassRunner {
   /** A pass is past its wait for recoveries (a recovery waits for it in turn). */
   active = false;
   private readonly parts: PassParts;
+  private readonly log: Logger;
 
   constructor(private readonly opts: PassRunnerOptions) {
     this.parts = opts.parts;
+    this.log = named(opts.log, 'ovs_agent.agent.passes');
   }
 
   async run(): Promise<void> {
-    const { ports, retries, flows, reports, log } = this.parts;
+    const { ports, retries, flows, reports } = this.parts;
+    const log = this.log;
     // A recovery may start while the pass waits for the previous one: wait for it too.
     while (flows.busy) await flows.busy;
     this.active = true;
@@ -93,13 +96,14 @@ export class PassRunner {
     const p = this.parts.ports.get(id);
     const r = this.parts.retries.fail(id);
     if (r.verdict === 'give-up') {
-      this.opts.log.error(`giving up on port ${id} after ${MAX_DEVICE_RETRIES} retries`, { port: id, error: err.message });
+      this.log.error(`giving up on port ${id} after ${MAX_DEVICE_RETRIES} retries`, { port_id: id, error: err.message });
       if (p) {
         p.state = 'FAILED';
         p.error = err.message;
       }
       return;
     }
+    this.log.info(`port ${id} failed: ${err.message}; tried again after a backoff`, { port_id: id, error: err.message });
     summary?.failed.push(id);
     if (p) p.error = err.message;
     this.parts.ports.mark(id);

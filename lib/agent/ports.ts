@@ -9,7 +9,7 @@
  * on br-int it is wired, on an ancillary bridge (external_ids:bridge-id equal
  * to its name, e.g. br-ex) only reported up and down.
  */
-import type { Logger } from '../log.js';
+import { named, type Logger } from '../log.js';
 import { DuplicateWiring } from './duplicates.js';
 import type { PassWork, PortRecord, PortState } from './port-record.js';
 import type { VifRow } from './switch.js';
@@ -40,7 +40,10 @@ export class PortTracker {
   private intBridge = '';
   private ancillary: readonly string[] = [];
 
-  constructor(private readonly log: Logger) {
+  private readonly log: Logger;
+
+  constructor(log: Logger) {
+    this.log = named(log, 'ovs_agent.agent.ports');
     this.duplicates = new DuplicateWiring(log);
   }
 
@@ -120,11 +123,11 @@ export class PortTracker {
           this.log.error(`interfaces ${e.carrier.name} and ${e.vif.name} both have iface-id ${e.vif.portId}: ` +
             `${e.carrier.name} carries the port; ${e.vif.name} is ${e.vif.place === 'int' ? 'kept on the dead VLAN with its traffic dropped' : 'not reported'} ` +
             'until one of them goes or changes its iface-id',
-          { port: e.vif.portId, interface: e.vif.name, carriedBy: e.carrier.name, ofport: e.vif.ofport });
+          { port_id: e.vif.portId, interface: e.vif.name, carriedBy: e.carrier.name, ofport: e.vif.ofport });
           this.duplicates.pending.add(e.vif.name);
           break;
         case 'duplicate-gone':
-          this.log.info(`interface ${e.vif.name} no longer duplicates port ${e.vif.portId}`, { port: e.vif.portId, interface: e.vif.name });
+          this.log.info(`interface ${e.vif.name} no longer duplicates port ${e.vif.portId}`, { port_id: e.vif.portId, interface: e.vif.name });
           this.duplicates.pending.add(e.vif.name);
           break;
       }
@@ -134,7 +137,7 @@ export class PortTracker {
   private carrierChanged(portId: string, vif: TrackedVif, previous: TrackedVif | undefined): void {
     if (previous && previous.name !== vif.name) {
       this.log.warn(`port ${portId} is now carried by interface ${vif.name} instead of ${previous.name}`,
-        { port: portId, interface: vif.name, previous: previous.name });
+        { port_id: portId, interface: vif.name, previous: previous.name });
     }
     if (vif.place === 'ancillary') {
       if (previous?.place === 'int') {
@@ -163,7 +166,7 @@ export class PortTracker {
   private checkTag(portId: string, vif: VifRow | undefined): void {
     const want = this.records.get(portId)?.tag;
     if (want === undefined || vif === undefined || vif.tag === want || this.pending.has(portId)) return;
-    this.log.warn('a port\'s VLAN tag was changed outside the agent: setting it back', { port: portId, name: vif.name, tag: vif.tag ?? null, want });
+    this.log.warn(`port ${portId}: its VLAN tag was changed outside the agent (${vif.tag ?? 'none'}, not ${want}): setting it back`, { port_id: portId, name: vif.name, tag: vif.tag ?? null, want });
     this.pending.add(portId);
   }
 

@@ -8,7 +8,7 @@
 import { AGENT_BACKOFF } from '../backoff.js';
 import type { AgentConfig } from '../config/index.js';
 import type { ControlPlane } from '../control-plane/types.js';
-import type { Logger } from '../log.js';
+import { named, type Logger } from '../log.js';
 import { DeviceReporter, type ReportedBatch } from './device-reporter.js';
 import type { PortTracker } from './ports.js';
 import type { RetrySchedule } from './retries.js';
@@ -38,13 +38,15 @@ export class Reports {
   private startFlag = true;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly log: Logger;
 
   constructor(private readonly opts: ReportsOptions) {
+    this.log = named(opts.log, 'ovs_agent.agent.report');
     this.reporter = new DeviceReporter({
       send: (up, down) => opts.cp.updateDeviceList(up, down),
       onReported: (batch) => this.onReported(batch),
       onFailed: (err, ports, retryInMs) => {
-        opts.log.warn('reporting ports to the control plane failed; retrying', { error: err.message, ports, retryInMs });
+        this.log.warn('reporting ports to the control plane failed; retrying', { error: err.message, ports, retryInMs });
       },
       retryBaseMs: AGENT_BACKOFF.baseMs,
       retryMaxMs: AGENT_BACKOFF.maxMs,
@@ -89,7 +91,11 @@ export class Reports {
       p.error = undefined;
       p.wiredInMs = Math.round((doneAt - p.readyPerf) * 100) / 100;
       this.opts.retries.clear(id);
-      this.opts.log.info(`port ${id} is ACTIVE`, { port: id, interface: p.name, ms: p.wiredInMs });
+      this.log.info(`port ${id} is ACTIVE`, { port_id: id, interface: p.name, ms: p.wiredInMs });
+    }
+    for (const id of batch.down) {
+      if (refused.has(id) || this.reporter.superseded(id, 'down')) continue;
+      this.log.info(`port ${id} reported down`, { port_id: id, interface: this.opts.ports.get(id)?.name });
     }
     this.opts.settled();
   }
@@ -118,11 +124,11 @@ export class Reports {
       const reply = await this.opts.cp.reportState({ startFlag: this.startFlag, devices, configurations: this.configurations() });
       if (this.opts.passesRun() > 0) this.startFlag = false;
       if (reply === 'revived') {
-        this.opts.log.info('control plane revived us: full resync');
+        this.log.info('control plane revived us: full resync');
         this.opts.revived();
       }
     } catch (err) {
-      this.opts.log.warn('state report failed; retrying next interval', { error: (err as Error).message });
+      this.log.warn('state report failed; retrying next interval', { error: (err as Error).message });
     }
   }
 

@@ -13,7 +13,7 @@ import { LocalControlPlane } from '../control-plane/local/index.js';
 import { ControlPlaneError, type ControlPlane } from '../control-plane/types.js';
 import type { Firewall } from '../firewall/index.js';
 import { createFirewallFromConfig } from './firewall-config.js';
-import type { Logger } from '../log.js';
+import { named, type Logger } from '../log.js';
 import { WaitTimeoutError, Waits, type Wait, type WaitReporter } from '../waits.js';
 import { OvsAgent, type PassSummary } from './agent.js';
 import { OpenFlowController } from '../../protocol/openflow/connection/index.js';
@@ -61,7 +61,7 @@ export interface RunOptions {
 export async function createControlPlane(config: AgentConfig, log: Logger, waits?: WaitReporter): Promise<ControlPlane> {
   if (config.ovs_agent.control_plane === 'neutron') {
     const { createNeutronControlPlane, neutronOptionsFromConfig } = await import('../control-plane/neutron/index.js');
-    const logger = { debug: (m: string) => log.debug(m), info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) };
+    const logger = named(log, 'ovs_agent.control_plane.neutron');
     return createNeutronControlPlane({ ...neutronOptionsFromConfig(config, logger), waits });
   }
   return new LocalControlPlane({

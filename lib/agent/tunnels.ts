@@ -14,7 +14,7 @@ import type { AgentConfig } from '../config/index.js';
 import type { ControlPlane } from '../control-plane/types.js';
 import { TUNNEL_TYPES, isTunnelType, type FdbEntries, type FdbIpChanges, type TunnelType } from '../model/index.js';
 import { L2Population, applyToTunnelBridge, type L2popAction } from '../l2pop/index.js';
-import type { Logger } from '../log.js';
+import { named, type Logger } from '../log.js';
 import type { LocalVlanMapping } from './local-vlans.js';
 import type { SwitchDatabase } from './switch.js';
 
@@ -33,18 +33,21 @@ export class Tunnels {
   private readonly l2pop: L2Population | undefined;
   private syncPending = true;
   private br: TunnelBridge | undefined;
+  private readonly log: Logger;
 
   constructor(
     private readonly config: AgentConfig,
     private readonly db: SwitchDatabase,
-    private readonly log: Logger,
+    log: Logger,
     /** The networks provisioned here (for their flood flows). */
     private readonly networks: () => Iterable<LocalVlanMapping>,
   ) {
+    this.log = named(log, 'ovs_agent.agent.tunnels');
+    const l2popLog = named(log, 'ovs_agent.l2pop');
     if (config.agent.tunnel_types.length && config.agent.l2_population) {
       this.l2pop = new L2Population({
         localIp: config.ovs.local_ip!, arpResponder: config.agent.arp_responder,
-        onError: (err) => this.log.warn(`l2population: ${err.message}`),
+        onError: (err) => l2popLog.warn(`l2population: ${err.message}`),
       });
     }
   }

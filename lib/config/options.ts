@@ -7,6 +7,7 @@
  * is generated from both (scripts/option-table.ts).
  */
 import { TUNNEL_TYPES } from '../model/index.js';
+import { LOGGING_OPTIONS } from './logging-options.js';
 
 export type OptionType =
   | { kind: 'string'; choices?: readonly string[] }
@@ -58,8 +59,7 @@ export const OPTIONS = {
   DEFAULT: {
     host: str(undefined, 'Host name the agent reports (default: the machine hostname).'),
     debug: bool(false, 'Log at debug level (SIGHUP re-reads it).'),
-    log_file: str(undefined, 'Log to this file instead of stderr (relative to log_dir when that is set); SIGHUP reopens it.'),
-    log_dir: str(undefined, 'Directory of log_file; alone, logs go to <log_dir>/ovs-agent.log.'),
+    ...LOGGING_OPTIONS,
     transport_url: secret(str('rabbit://', 'Messaging URL of the Neutron control plane.')),
     control_exchange: str('neutron', 'AMQP exchange Neutron uses.'),
     rpc_response_timeout: int(60, 'Seconds to wait for an RPC reply.', 1),

@@ -15,7 +15,7 @@ export interface ReloadResult {
   errors: string[];
 }
 
-/** `log`: the process logger (winston's: its `level` is what is set; its files are those createLogger opened). */
+/** `log`: the process logger (lib/log.ts's LogRoot: its `level` is the root level; its files are those createLogger opened). */
 export function reloadLogging(log: { level: string }, reread: () => AgentConfig): ReloadResult {
   const errors: string[] = [];
   let level = log.level;

@@ -22,7 +22,7 @@
  */
 import { BrokerConnection, type TlsOptions } from './broker-connection.js';
 import { configError, NeutronErrorCode } from './errors.js';
-import { stderrLogger, type Logger } from './logger.js';
+import { stderrLogger, sub, type Logger } from './logger.js';
 import type { WaitReporter } from '../../waits.js';
 import { CACHED_TYPES, RESOURCE_VERSIONS, type CachedType } from './ovo.js';
 import { DeviceLookups } from './device-lookups.js';
@@ -142,7 +142,7 @@ export class NeutronControlPlane implements ControlPlane {
       retryInterval: rabbit.retryInterval ?? 1,
       retryBackoff: rabbit.retryBackoff ?? 2,
       intervalMax: rabbit.intervalMax ?? 30,
-      logger: this.logger,
+      logger: sub(this.logger, 'ovs_agent.control_plane.neutron.broker'),
     });
     this.rpc = new RpcClient(this.conn, {
       exchange: this.opts.controlExchange,
@@ -150,9 +150,9 @@ export class NeutronControlPlane implements ControlPlane {
       responseMaxTimeout: this.opts.rpcResponseMaxTimeout,
       transientQueueTtl: this.transientTtl,
       exchangeDeclaration: this.declaration.exchange,
-      logger: this.logger,
+      logger: sub(this.logger, 'ovs_agent.control_plane.neutron.rpc_client'),
     });
-    this.cache = new ResourceCache((type, filter) => this.bulkPull(type, filter), this.logger, (changes) => this.emitChanges(changes));
+    this.cache = new ResourceCache((type, filter) => this.bulkPull(type, filter), sub(this.logger, 'ovs_agent.control_plane.neutron.resource_cache'), (changes) => this.emitChanges(changes));
     this.lookups = new DeviceLookups({
       cache: this.cache,
       logger: this.logger,
@@ -322,7 +322,7 @@ export class NeutronControlPlane implements ControlPlane {
           endpoints,
           transientQueueTtl: this.transientTtl,
           declaration: this.declaration,
-          logger: this.logger,
+          logger: sub(this.logger, 'ovs_agent.control_plane.neutron.rpc_server'),
         }),
       );
     const push: Endpoint = {

@@ -1,8 +1,9 @@
 /**
  * Runs the real `ovs-agent` command (bin/ovs-agent.ts through tsx, as
- * spec/agent/cli.spec.ts does) as a child process and reads its JSON log
- * lines from stderr, for the specs about the process itself: exit codes,
- * signals, waits, the status socket.
+ * spec/agent/cli.spec.ts does) as a child process and reads its log from
+ * stderr as JSON lines (`--use-json`, `use_stderr`: oslo.log's JSON keys,
+ * read back as level/message/timestamp and the line's fields), for the
+ * specs about the process itself: exit codes, signals, waits, the status socket.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -16,6 +17,22 @@ export interface LogLine {
   timestamp: string;
   [meta: string]: unknown;
 }
+
+/** The keys of oslo.log's JSONFormatter read here (lib/logging/json-format.ts). */
+interface OsloJsonLine {
+  levelname: string;
+  message: string;
+  asctime: string;
+  extra: Record<string, unknown>;
+}
+
+function logLine(j: OsloJsonLine): LogLine {
+  const level = j.levelname === 'WARNING' ? 'warn' : j.levelname.toLowerCase();
+  return { ...j.extra, level, message: j.message, timestamp: j.asctime };
+}
+
+/** Added to every command line: the log as JSON on stderr, as the specs read it. */
+const LOG_ARGS = ['--use-json', '--set', 'DEFAULT.use_stderr=true'];
 
 export interface Exit {
   code: number | null;
@@ -43,7 +60,7 @@ export class AgentProcess {
       partial = parts.pop()!;
       for (const p of parts) {
         try {
-          this.lines.push(JSON.parse(p) as LogLine);
+          this.lines.push(logLine(JSON.parse(p) as OsloJsonLine));
         } catch {
           // not a log line (e.g. `ovs-agent: ...` before the logger exists)
         }
@@ -60,7 +77,7 @@ export class AgentProcess {
   /** `ovs-agent ARGS`; `umask` runs it under that umask (through sh). */
   static spawn(args: string[], opts: { env?: NodeJS.ProcessEnv; umask?: string } = {}): AgentProcess {
     const env = { ...process.env, ...opts.env };
-    const argv = [process.execPath, '--import', 'tsx', BIN, ...args];
+    const argv = [process.execPath, '--import', 'tsx', BIN, ...args, ...LOG_ARGS];
     const child = opts.umask === undefined
       ? spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env })
       : spawn('sh', ['-c', `umask ${opts.umask} && exec "$@"`, 'sh', ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env });
