@@ -69,7 +69,8 @@ describe('ovs-agent exits and signals @integration', function () {
     const a = run(['--config-file', file]);
     const exit = await a.waitForExit(EXIT_BOUND_MS);
     expect(exit.code, a.stderr).to.equal(2);
-    expect(a.stderr).to.include(`[securitygroup] firewall_driver = ${hybrid} (set at ${file}:9): the iptables_hybrid driver`)
+    const line = readFileSync(file, 'utf8').split('\n').indexOf(`firewall_driver = ${hybrid}`) + 1;
+    expect(a.stderr).to.include(`[securitygroup] firewall_driver = ${hybrid} (set at ${file}:${line}): the iptables_hybrid driver`)
       .and.include('is not supported yet');
     const b = run(['--config-file', baseIni(['[securitygroup]', 'firewall_driver = neutron.agent.firewall.FirewallDriver'], 'base.ini')]);
     expect((await b.waitForExit(EXIT_BOUND_MS)).code, b.stderr).to.equal(2);
