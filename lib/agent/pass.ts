@@ -23,30 +23,10 @@ import type { Reports } from './report.js';
 import type { RetrySchedule } from './retries.js';
 import type { PortTagUpdate, SwitchDatabase, VifRow } from './switch.js';
 import type { Tunnels } from './tunnels.js';
+import { protectPort } from './anti-spoofing.js';
+import type { PassSummary } from './pass-summary.js';
 
-export interface PassSummary {
-  ok: boolean;
-  durationMs: number;
-  /** Wired by this pass (flows and tag confirmed) and handed to the report; ACTIVE once the control plane has it. */
-  up: string[];
-  /** Removed or dead, handed to the report. */
-  down: string[];
-  dead: string[];
-  removed: string[];
-  failed: string[];
-  flowMods: number;
-  /** The bridges an OpenFlow bundle went to, one entry per bundle: each bridge at most once. */
-  bundles: string[];
-  /** For each port in `up`: ms from its interface seen ready to its flows and tag confirmed. */
-  wiredMs: number[];
-  /**
-   * Where the pass spent its time (ms): control-plane lookup, computing flows, the firewall's flows,
-   * the bundles to their barriers (`flows`), the OVSDB transaction with the tags (`tags`), handing
-   * the ports to the report (`report`; the call itself runs behind the pass).
-   */
-  phases: { details: number; compute: number; firewall: number; flows: number; tags: number; report: number };
-  error?: Error;
-}
+export { newSummary, type PassSummary } from './pass-summary.js';
 
 /** The parts a pass works with (agent.ts makes them). */
 export interface PassParts {
@@ -65,13 +45,6 @@ export interface PassParts {
   fail: (id: string, err: Error, summary: PassSummary) => void;
 }
 
-export function newSummary(): PassSummary {
-  return {
-    ok: true, durationMs: 0, up: [], down: [], dead: [], removed: [], failed: [], flowMods: 0, bundles: [], wiredMs: [],
-    phases: { details: 0, compute: 0, firewall: 0, flows: 0, tags: 0, report: 0 },
-  };
-}
-
 /**
  * The pass's steps. `firstSync` tells, once every port of the pass is
  * handled, whether the first full sync ends with this pass: then the flows
@@ -81,6 +54,8 @@ export function newSummary(): PassSummary {
 export async function wirePorts(parts: PassParts, work: PassWork, summary: PassSummary, firstSync: () => boolean): Promise<boolean> {
   const { ports, networks, firewall } = parts;
   const log = named(parts.log, 'ovs_agent.agent.pass');
+  const brInt = parts.bridges.brInt;
+  const spoofing = firewall !== undefined && !firewall.providesArpSpoofingProtection; // then the agent's anti-spoofing.ts
   const tags: PortTagUpdate[] = [];
   const up: string[] = [];
   /** Ports of `up` that were not on this network and VLAN, wired, before: their binding is news. */
@@ -105,6 +80,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
     if (p) networks.unbind(p);
     else networks.forget(id);
     parts.reports.withdraw(id);
+    brInt.removePortAntiSpoofing(id);
     fwRemove.push(id);
     down.push(id);
     summary.removed.push(id);
@@ -129,6 +105,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
     p.tag = DEAD_VLAN_TAG;
     if (vif?.tag !== DEAD_VLAN_TAG) tags.push({ name: p.name, tag: DEAD_VLAN_TAG });
     fwRemove.push(p.portId);
+    brInt.removePortAntiSpoofing(p.portId);
     summary.dead.push(p.portId);
   };
   for (const lookup of lookups) {
@@ -145,6 +122,14 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
     if (!d.adminStateUp) {
       dead(p, vif, 'administratively down');
       down.push(id);
+      continue;
+    }
+    // Fail closed: a port whose addresses give no anti-spoofing flows is not put on its network unprotected.
+    const unprotected = spoofing ? protectPort(brInt, id, d, p.ofport) : undefined;
+    if (unprotected !== undefined) {
+      dead(p, vif, `its anti-spoofing flows cannot be built: ${unprotected}`);
+      Object.assign(p, { state: 'FAILED', error: unprotected });
+      log.error(`cannot wire port ${id}: ${unprotected}`, { port_id: id, network_id: d.networkId });
       continue;
     }
     let m: LocalVlanMapping;
@@ -276,6 +261,7 @@ export function unwindUnwired(parts: PassParts, ids: readonly string[], wiredBef
     const p = parts.ports.get(id);
     if (!p || wiredBefore.has(id) || p.state === 'DEAD' || !p.networkId) continue;
     parts.networks.unbind(p, { keepState: true });
+    parts.bridges.brInt.removePortAntiSpoofing(id);
     parts.reports.withdraw(id);
     p.tag = undefined;
     unwound.push(id);

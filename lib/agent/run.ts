@@ -12,7 +12,8 @@ import { ConfigError, type AgentConfig } from '../config/index.js';
 import { parseMetricsAddress, type ListenAddress } from '../observe/address.js';
 import { LocalControlPlane } from '../control-plane/local/index.js';
 import { ControlPlaneError, type ControlPlane } from '../control-plane/types.js';
-import { createFirewall, type Firewall } from '../firewall/index.js';
+import type { Firewall } from '../firewall/index.js';
+import { createFirewallFromConfig } from './firewall-config.js';
 import { named, type Logger } from '../log.js';
 import { WaitTimeoutError, Waits, type Wait, type WaitReporter } from '../waits.js';
 import { OvsAgent, type PassSummary } from './agent.js';
@@ -99,14 +100,9 @@ async function buildFromConfig(opts: RunOptions, waits: Waits): Promise<{
   };
   let firewall: Firewall;
   try {
-    firewall = config.securitygroup.enable_security_group
-      ? createFirewall(config.securitygroup.firewall_driver, {
-        permittedEthertypes: config.securitygroup.permitted_ethertypes,
-        onError: (err, ctx) => log.warn(`firewall: ${err.message}`, ctx),
-      })
-      : createFirewall('noop');
+    firewall = createFirewallFromConfig(config, log);
   } catch (err) {
-    asConfigError('[securitygroup] firewall_driver')(err);
+    throw new ConfigError((err as Error).message, 'CONFIG_INVALID');
   }
   try {
     parseRemote(config.ovs.ovsdb_connection);

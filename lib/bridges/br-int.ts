@@ -8,6 +8,7 @@ import { apply, applyThenGoto, DROP, gotoTable, NORMAL, PUSH_VLAN, setVlanVid } 
 import { flow, type DesiredFlow } from '../flows/flow.js';
 import { FlowTable } from '../flows/flow-table.js';
 import { dlVlan, inPort, UNTAGGED } from '../flows/match.js';
+import { antiSpoofingFlows, type SpoofingPort } from './anti-spoofing.js';
 import { DEAD_VLAN_TAG, Table } from './constants.js';
 
 export interface LocalVlanOnPhys {
@@ -84,6 +85,20 @@ export class IntegrationBridge {
 
   removeDeadInterfaceDrop(name: string): void {
     this.flows.remove(`dead-iface:${name}`);
+  }
+
+  /**
+   * `setup_arp_spoofing_protection`: the port may claim only its own MACs
+   * and addresses in what it sends (tables 0, 24, 25; anti-spoofing.ts).
+   * None for a port without port security or owned by the network.
+   */
+  setPortAntiSpoofing(portId: string, port: SpoofingPort): void {
+    this.flows.replace(`spoof:${portId}`, antiSpoofingFlows(port));
+  }
+
+  /** `delete_arp_spoofing_protection` and the MAC flows: the port is gone, dead or no longer wired. */
+  removePortAntiSpoofing(portId: string): void {
+    this.flows.remove(`spoof:${portId}`);
   }
 }
 

@@ -321,6 +321,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   }
   resolveChoices(values, origin, warnings);
   const config = values as unknown as AgentConfig;
+  origins.set(config, origin);
   validate(config, origin);
   const value = (section: string, name: string): unknown => {
     const e = entryOf(normalizeSection(section), name);
@@ -344,6 +345,15 @@ function resolveChoices(values: Record<string, Record<string, unknown>>, origin:
       + `(set at ${where(origin.get('ovs_agent.control_plane')!)})`);
   }
   if (!origin.has('ovs_agent.openflow_channel')) a.openflow_channel = a.control_plane === 'neutron' ? 'controller' : 'mgmt';
+}
+
+/** Where each loaded configuration's options were set (only those not left at their default). */
+const origins = new WeakMap<AgentConfig, ReadonlyMap<string, ValueSource>>();
+
+/** Where `section.option` of a loaded configuration was set (`file:line`), for errors found after loading. */
+export function optionSource(config: AgentConfig, option: string): string | undefined {
+  const src = origins.get(config)?.get(option);
+  return src ? where(src) : undefined;
 }
 
 /** Cross-option rules Neutron enforces at start-up; each error names where the option it blames was set. */

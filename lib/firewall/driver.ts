@@ -6,7 +6,9 @@ import type { SecurityGroupInfo } from '../model/index.js';
 import type { FlowTable } from '../flows/flow-table.js';
 import type { FirewallPort } from './port.js';
 
-export type FirewallDriverName = 'openvswitch' | 'noop';
+import type { FirewallDriverName } from './drivers.js';
+
+export type { FirewallDriverName } from './drivers.js';
 
 export interface FirewallOptions {
   /** br-int's flow table, which the firewall's flows go into. Default: a table of the firewall's own (tests, benchmarks). */
@@ -27,6 +29,12 @@ export type FirewallErrorHandler = NonNullable<FirewallOptions['onError']>;
 export interface Firewall {
   readonly driver: FirewallDriverName;
   /**
+   * Whether the driver keeps a port from claiming others' addresses itself;
+   * when it does not, the agent installs br-int's ARP/ND/MAC anti-spoofing
+   * flows (Neutron's `provides_arp_spoofing_protection`).
+   */
+  readonly providesArpSpoofingProtection: boolean;
+  /**
    * The bridge-wide flows, once at start, into br-int's table: from then on
    * every flush writes there (the table keeps them across switch restarts).
    */
@@ -45,10 +53,20 @@ export class FirewallConfigError extends Error {
   readonly code = 'FW_BAD_DRIVER';
 }
 
-/** `[securitygroup] firewall_driver = noop`: no filtering; the agent applies its own ARP/MAC anti-spoofing. */
+/**
+ * `[securitygroup] firewall_driver = noop`: no filtering; the agent applies
+ * its own ARP/ND/MAC anti-spoofing. Also what runs when
+ * `enable_security_group = false`: then the named driver still decides
+ * whether anti-spoofing is the agent's (`providesArpSpoofingProtection`),
+ * as Neutron loads that driver and asks it.
+ */
 export class NoopFirewall implements Firewall {
   readonly driver = 'noop';
+  readonly providesArpSpoofingProtection: boolean;
   private readonly managed = new Set<string>();
+  constructor(opts: { providesArpSpoofingProtection?: boolean } = {}) {
+    this.providesArpSpoofingProtection = opts.providesArpSpoofingProtection ?? false;
+  }
   initialize(): void {}
   updateSecurityGroupInfo(): void {}
   setupPortFilters(ports: readonly FirewallPort[]): void {

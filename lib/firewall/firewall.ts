@@ -3,16 +3,21 @@
  * `openvswitch` (ovs-firewall.ts) or `noop` (driver.ts).
  */
 import { FirewallConfigError, NoopFirewall, type Firewall, type FirewallOptions } from './driver.js';
+import { supportedFirewallDriver, type FirewallDriverName } from './drivers.js';
 import { OvsFirewall } from './ovs-firewall.js';
 
-/** The driver named by `[securitygroup] firewall_driver` (unset → noop, as in Neutron). */
-export function createFirewall(driver: string | undefined, options: FirewallOptions = {}): Firewall {
-  switch (driver ?? 'noop') {
-    case 'openvswitch':
-      return new OvsFirewall(options);
-    case 'noop':
-      return new NoopFirewall();
-    default:
-      throw new FirewallConfigError(`unsupported firewall_driver ${JSON.stringify(driver)} (openvswitch or noop)`);
+/**
+ * The driver named by `[securitygroup] firewall_driver`, by any name Neutron
+ * accepts for it (drivers.ts; unset → noop, as in Neutron). A driver that
+ * does not exist here is a FirewallConfigError whose message names the
+ * option (and `where`, the file and line it was set at, when given).
+ */
+export function createFirewall(driver: string | undefined, options: FirewallOptions = {}, where?: string): Firewall {
+  let name: FirewallDriverName;
+  try {
+    name = supportedFirewallDriver(driver, where);
+  } catch (err) {
+    throw new FirewallConfigError((err as Error).message);
   }
+  return name === 'openvswitch' ? new OvsFirewall(options) : new NoopFirewall();
 }

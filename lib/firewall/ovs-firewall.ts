@@ -35,6 +35,8 @@ const OWNER = 'fw|';
 
 export class OvsFirewall implements Firewall {
   readonly driver = 'openvswitch';
+  /** Table 71 keeps a port to its own MAC/IP pairs, ARP and ND included. */
+  readonly providesArpSpoofingProtection = true;
   /** Where the flows go: br-int's table (or the firewall's own). */
   flows: FlowTable;
   private readonly conjIds: ConjIdMap;

@@ -63,6 +63,20 @@ describe('ovs-agent exits and signals @integration', function () {
     expect(b.stderr).to.not.match(/waiting for OVSDB/);
   });
 
+  it('exits 2 on a firewall driver named by its class path that is not supported yet, or unknown, naming option, file and line', async () => {
+    const hybrid = 'neutron.agent.linux.iptables_firewall.OVSHybridIptablesFirewallDriver';
+    const file = baseIni(['[securitygroup]', `firewall_driver = ${hybrid}`], 'hybrid.ini');
+    const a = run(['--config-file', file]);
+    const exit = await a.waitForExit(EXIT_BOUND_MS);
+    expect(exit.code, a.stderr).to.equal(2);
+    const line = readFileSync(file, 'utf8').split('\n').indexOf(`firewall_driver = ${hybrid}`) + 1;
+    expect(a.stderr).to.include(`[securitygroup] firewall_driver = ${hybrid} (set at ${file}:${line}): the iptables_hybrid driver`)
+      .and.include('is not supported yet');
+    const b = run(['--config-file', baseIni(['[securitygroup]', 'firewall_driver = neutron.agent.firewall.FirewallDriver'], 'base.ini')]);
+    expect((await b.waitForExit(EXIT_BOUND_MS)).code, b.stderr).to.equal(2);
+    expect(b.stderr).to.include(String.raw`unknown firewall_driver \"neutron.agent.firewall.FirewallDriver\"`);
+  });
+
   it('exits 2 on an invalid transport_url, naming it without its password', async () => {
     const a = run(['--config-file', baseIni(['control_plane = neutron', '[DEFAULT]',
       'transport_url = rabbit://guest:s3cr3t@127.0.0.1:notaport/'])]);

@@ -272,7 +272,8 @@ describe('firewall flow generation (Neutron\'s openvswitch driver)', () => {
     expect(flushOf(fw)).to.deep.equal([]);
     expect(fw.isPortManaged(port7.portId)).to.equal(true);
     expect(createFirewall(undefined).driver).to.equal('noop');
-    expect(() => createFirewall('iptables_hybrid')).to.throw(/unsupported firewall_driver/);
+    expect(() => createFirewall('iptables_hybrid')).to.throw(/the iptables_hybrid driver .* is not supported yet/);
+    expect(fw.providesArpSpoofingProtection).to.equal(false);
   });
 
   it('exposes adds/deletes helpers consistently', () => {

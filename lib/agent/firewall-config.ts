@@ -1,0 +1,27 @@
+/**
+ * The firewall `[securitygroup]` asks for (docs/firewall.md#driver-names):
+ * the driver by any name Neutron 21 accepts; with
+ * `enable_security_group = false` nothing is filtered (noop), as Neutron
+ * skips every filter then, while the named driver is still resolved (a name
+ * Neutron could not load stops it too) and still decides whether the
+ * agent's ARP/ND/MAC anti-spoofing flows are installed: Neutron loads the
+ * driver either way and asks it whether it protects ports itself.
+ */
+import { optionSource } from '../config/load.js';
+import type { AgentConfig } from '../config/index.js';
+import { createFirewall, NoopFirewall, supportedFirewallDriver, type Firewall } from '../firewall/index.js';
+import type { Logger } from '../log.js';
+
+/** Throws a FirewallConfigError / FirewallDriverError naming the option and where it was set. */
+export function createFirewallFromConfig(config: AgentConfig, log: Logger): Firewall {
+  const sg = config.securitygroup;
+  const where = optionSource(config, 'securitygroup.firewall_driver');
+  if (!sg.enable_security_group) {
+    const driver = supportedFirewallDriver(sg.firewall_driver, where);
+    return new NoopFirewall({ providesArpSpoofingProtection: driver === 'openvswitch' });
+  }
+  return createFirewall(sg.firewall_driver, {
+    permittedEthertypes: sg.permitted_ethertypes,
+    onError: (err, ctx) => log.warn(`firewall: ${err.message}`, ctx),
+  }, where);
+}
