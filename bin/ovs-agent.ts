@@ -332,14 +332,7 @@ function statusSocketOf(args: CommonArgs): string {
 }
 
 async function statusCommand(args: CommonArgs & { json?: boolean }): Promise<void> {
-  let path = args['status-socket'];
-  if (!path) {
-    try {
-      path = configFrom(args).config.ovs_agent.status_socket;
-    } catch (err) {
-      fail((err as Error).message, ExitCode.CONFIG);
-    }
-  }
+  const path = statusSocketOf(args);
   try {
     const status = await readStatus(path);
     process.stdout.write(args.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`);

@@ -6,76 +6,24 @@
  * wants it, which ovs-ofctl then shows.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runAgent, type RunningAgent } from '../../lib/agent/run.js';
 import { askAgent } from '../../lib/agent/status-socket.js';
-import { loadConfig } from '../../lib/config/index.js';
-import { silentLogger } from '../../lib/log.js';
 import type { FlowReport, ReportedFlow } from '../../lib/observe/flow-report.js';
-import { OvsSandbox } from '../../testing/sandbox.js';
+import type { OvsSandbox } from '../../testing/sandbox.js';
+import { cli, twoPortAgent, type TwoPorts } from './support/two-ports.js';
 import { flowText, parseDumpLine } from '../support/dump-lines.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const BIN = join(import.meta.dirname, '../../bin/ovs-agent.ts');
-const state = {
-  networks: [{ id: 'net-a', type: 'vlan', segmentationId: 100, physicalNetwork: 'physnet1' }],
-  ports: ['1', '2'].map((i) => ({
-    id: `port-${i}`, mac: `fa:16:3e:00:00:0${i}`, network: 'net-a', securityGroups: ['sg-1'], portSecurityEnabled: true,
-    fixedIps: [{ ipAddress: `10.0.0.${i}` }],
-  })),
-  securityGroups: { 'sg-1': { rules: [{ direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portRangeMin: 22, portRangeMax: 22 }, { direction: 'egress', ethertype: 'IPv4' }] } },
-};
-
-/** `ovs-agent flows ARGS` as a user runs it: its output and exit code. */
-function cli(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
 
 describe('ovs-agent flows @integration', function () {
   this.timeout(90_000);
   let sb: OvsSandbox;
-  let dir: string;
-  let running: RunningAgent;
   let socket: string;
+  let fixture: TwoPorts | undefined;
 
   before(async () => {
-    sb = await OvsSandbox.start();
-    for (const br of ['br-eth1', 'br-int']) await sb.vsctl('--may-exist', 'add-br', br, '--', 'set', 'bridge', br, 'datapath_type=netdev');
-    dir = mkdtempSync(join(tmpdir(), 'flows-spec-'));
-    writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
-    socket = join(dir, 'status.sock');
-    const config = loadConfig({ env: {}, overrides: {
-      'ovs.ovsdb_connection': sb.dbRemote, 'ovs.datapath_type': 'netdev', 'ovs.bridge_mappings': 'physnet1:br-eth1',
-      'ovs_agent.state_file': join(dir, 'state.json'), 'ovs_agent.ovs_rundir': sb.rundir, 'ovs_agent.status_socket': socket,
-      'agent.report_interval': 0, 'agent.polling_interval': 3600, 'securitygroup.firewall_driver': 'openvswitch', 'DEFAULT.host': 'test-host',
-    } }).config;
-    running = await runAgent({ config, logger: silentLogger });
-    for (const i of ['1', '2']) {
-      await sb.vsctl('--', 'add-port', 'br-int', `tap${i}`, '--', 'set', 'Interface', `tap${i}`,
-        `external_ids:iface-id=port-${i}`, `external_ids:attached-mac=fa:16:3e:00:00:0${i}`);
-    }
-    const deadline = Date.now() + 20_000;
-    while (!['port-1', 'port-2'].every((id) => running.agent.port(id)?.state === 'ACTIVE')) {
-      if (Date.now() > deadline) throw new Error('ports not ACTIVE within 20 s');
-      await sleep(20);
-    }
-    await running.agent.whenIdle();
+    fixture = await twoPortAgent();
+    ({ sb, socket } = fixture);
   });
   after(async () => {
-    await running?.stop();
-    await sb?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await fixture?.stop();
   });
 
   const flows = (req: { port?: string; repair?: boolean } = {}) => askAgent<FlowReport>(socket, { command: 'flows', ...req }, 30_000);
