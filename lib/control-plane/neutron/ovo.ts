@@ -6,6 +6,7 @@
  * the cloud to every agent.
  */
 import type { AddressPair, FixedIp, NetworkType } from '../types.js';
+import type { SecurityGroupRule } from '../../model/index.js';
 import { decodeError } from './errors.js';
 import { isObject } from './envelope.js';
 
@@ -82,20 +83,11 @@ export interface SecurityGroupObject {
   rules: RuleObject[];
 }
 
-export interface RuleObject {
+/** The rule as the firewall needs it (lib/model), with the object's identity; remoteIpPrefix is normalized_cidr, else remote_ip_prefix. */
+export interface RuleObject extends SecurityGroupRule {
   kind: 'SecurityGroupRule';
   id: string;
   revision: number;
-  securityGroupId: string;
-  direction: 'ingress' | 'egress';
-  ethertype: 'IPv4' | 'IPv6';
-  protocol?: string;
-  portRangeMin?: number;
-  portRangeMax?: number;
-  /** normalized_cidr, else remote_ip_prefix. */
-  remoteIpPrefix?: string;
-  remoteGroupId?: string;
-  remoteAddressGroupId?: string;
 }
 
 export interface AddressGroupObject {
