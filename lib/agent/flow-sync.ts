@@ -108,6 +108,9 @@ export class FlowSync {
   private onChannelEvent(bridge: string, e: FlowChannelEvent): void {
     if (e.kind === 'disconnected') {
       this.log.warn(`OpenFlow channel to ${bridge} lost`, { error: e.error?.message });
+      // As Neutron's failed canary dump: the switch cannot be reached, so state reports pause
+      // and the status says so until a new session has been reconciled.
+      if (bridge === this.opts.integration().bridge) this.state = 'DEAD';
       return;
     }
     if (this.opts.detection === 'poll') return;

@@ -136,6 +136,16 @@ describe('OVS restarts and reconnects, detected by the session events @integrati
       expect(h.portState('p-vx')).to.equal('ACTIVE');
     });
 
+    it('while ovs-vswitchd is down the status says DEAD (not NORMAL), and NORMAL once it is back and reconciled', async () => {
+      expect(h.agent.status().ovsState).to.equal('NORMAL');
+      const before = texts(await dumpAll(sb));
+      await sb.stopVswitchd();
+      await h.until(() => h.agent.status().ovsState === 'DEAD', 'status DEAD with ovs-vswitchd stopped');
+      await sb.startVswitchd();
+      await untilFlows(sb, before, 'every flow back after the restart');
+      await h.until(() => h.agent.status().ovsState === 'NORMAL', 'status NORMAL again');
+    });
+
     it('a reconnect without a restart reconciles the bridge (dump and diff) and sends nothing else', async () => {
       await reconnectWithoutRestart(sb, (h.channels.get('br-int') as OpenFlowBridgeChannel).switch);
     });
