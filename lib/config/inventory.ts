@@ -1,17 +1,16 @@
 /**
  * Every option neutron-openvswitch-agent 21 reads, each once, with what this
- * agent does with it: `honoured` (options.ts), `logging` (an oslo.log option
- * the logging work owns, docs/logging.md; honoured once options.ts defines it,
- * warned about until then), `ignored` (warned about when set), `refused`
+ * agent does with it: `honoured` (options.ts), `partial` (honoured, but some
+ * of its values are not supported and are warned about: its help says which),
+ * `ignored` (warned about when set), `refused`
  * (stops the start when set to anything but its default or a harmless value)
  * or `server` (a neutron-server option Neutron's agent registers and does not
  * use; reported when set). The loader and docs/configuration.md both read it.
  */
 import { NOT_HONOURED, SERVER_OPTIONS, type NotHonouredSpec } from './not-honoured.js';
 import { OPTIONS, type OptionSpec } from './options.js';
-import { OSLO_LOG_DEPRECATED, OSLO_LOG_NOT_HONOURED } from './oslo-log-options.js';
 
-export type OptionStatus = 'honoured' | 'logging' | 'ignored' | 'refused' | 'server';
+export type OptionStatus = 'honoured' | 'partial' | 'ignored' | 'refused' | 'server';
 
 export interface InventoryEntry {
   section: string;
@@ -37,15 +36,8 @@ function build(): InventoryEntry[] {
   };
   for (const [section, opts] of Object.entries(OPTIONS as Record<string, Record<string, OptionSpec>>)) {
     for (const [name, spec] of Object.entries(opts)) {
-      // oslo.log's older names of its options are read whoever defines them (options.ts or the list below).
-      const older = (section === 'DEFAULT' ? OSLO_LOG_DEPRECATED.get(name) ?? [] : [])
-        .filter((d) => !(spec.deprecated ?? []).some((x) => (x.name ?? name) === (d.name ?? name) && (x.group ?? section) === (d.group ?? section)));
-      add({ section, name, status: 'honoured', spec: older.length ? { ...spec, deprecated: [...(spec.deprecated ?? []), ...older] } : spec });
+      add({ section, name, status: spec.partly ? 'partial' : 'honoured', spec });
     }
-  }
-  // An oslo.log option options.ts defines (the logging work) is honoured: the entry above wins.
-  for (const [section, opts] of Object.entries(OSLO_LOG_NOT_HONOURED as Record<string, Record<string, NotHonouredSpec>>)) {
-    for (const [name, spec] of Object.entries(opts)) add({ section, name, status: 'logging', spec, meaning: spec.meaning });
   }
   for (const [section, opts] of Object.entries(NOT_HONOURED as Record<string, Record<string, NotHonouredSpec>>)) {
     for (const [name, spec] of Object.entries(opts)) {

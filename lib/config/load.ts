@@ -301,7 +301,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   // The options this agent does not honour: warned about, or refused, when set to anything but their default.
   const serverOptions = new Map<string, string[]>();
   for (const [e, g] of given) {
-    if (e.status === 'honoured') continue;
+    // A partly honoured option's unsupported values are warned about where it is applied.
+    if (e.status === 'honoured' || e.status === 'partial') continue;
     if (e.status === 'server') {
       // neutron.conf carries many: one line a file.
       serverOptions.set(g.src.file, [...serverOptions.get(g.src.file) ?? [], `${e.name} (line ${g.src.line ?? '-'})`]);

@@ -13,12 +13,16 @@ export interface Spec {
   default: unknown;
   help: string;
   deprecated?: ReadonlyArray<{ name: string }>;
+  /** Some of its values are not supported (warned about by lib/log-config.ts). */
+  partly?: boolean;
 }
 
 const str = (def: string | undefined, help: string): Spec => ({ type: { kind: 'string' }, default: def, help });
 const int = (def: number, help: string): Spec => ({ type: { kind: 'int' }, default: def, help });
 const bool = (def: boolean, help: string): Spec => ({ type: { kind: 'bool' }, default: def, help });
 const list = (def: string[], help: string): Spec => ({ type: { kind: 'list' }, default: def, help });
+/** Honoured but for some values, warned about at start. */
+const partly = (spec: Spec): Spec => ({ ...spec, partly: true });
 /** Also read under its deprecated name (oslo.config's DeprecatedOpt). */
 const was = (spec: Spec, ...deprecated: Array<{ name: string }>): Spec => ({ ...spec, deprecated });
 
@@ -43,14 +47,14 @@ export const LOGGING_OPTIONS = {
     'Python %-format of a text line.'),
   logging_context_format_string: str('%(asctime)s.%(msecs)03d %(process)d %(levelname)s %(name)s [%(global_request_id)s %(request_id)s '
     + '%(user_identity)s] %(instance)s%(message)s', 'Format of a line with a request context: never used (no line of the agent has one).'),
-  logging_debug_format_suffix: str('%(funcName)s %(pathname)s:%(lineno)d', 'Not appended: the agent\'s lines have no function and line number (warned if changed).'),
+  logging_debug_format_suffix: partly(str('%(funcName)s %(pathname)s:%(lineno)d', 'Not appended: the agent\'s lines have no function and line number (warned if changed).')),
   logging_exception_prefix: str('%(asctime)s.%(msecs)03d %(process)d ERROR %(name)s %(instance)s', 'Prefix of traceback lines: unused (no tracebacks).'),
   logging_user_identity_format: str('%(user)s %(project)s %(domain)s %(system_scope)s %(user_domain)s %(project_domain)s', 'Unused (no request context).'),
   instance_format: str('[instance: %(uuid)s] ', 'Unused (no instance in the agent\'s lines).'),
   instance_uuid_format: str('[instance: %(uuid)s] ', 'Unused (no instance in the agent\'s lines).'),
   watch_log_file: bool(false, 'Accepted: the log file is always watched (reopened when moved or deleted).'),
-  log_config_append: was(str(undefined, 'A Python logging configuration file: not supported (warned; the options here apply).'), { name: 'log_config' }, { name: 'log-config' }),
-  log_rotation_type: str('none', 'none, interval or size (any case); only none is supported (warned otherwise): rotate with logrotate.'),
+  log_config_append: partly(was(str(undefined, 'A Python logging configuration file: not supported (warned; the options here apply).'), { name: 'log_config' }, { name: 'log-config' })),
+  log_rotation_type: partly(str('none', 'none, interval or size (any case); only none is supported (warned otherwise): rotate with logrotate.')),
   log_rotate_interval: int(1, 'Unused (log_rotation_type = none).'),
   log_rotate_interval_type: str('days', 'Unused (log_rotation_type = none).'),
   max_logfile_count: int(30, 'Unused (log_rotation_type = none).'),
@@ -58,7 +62,7 @@ export const LOGGING_OPTIONS = {
   rate_limit_interval: int(0, 'Seconds of a log rate limit window (with rate_limit_burst).'),
   rate_limit_burst: int(0, 'Lines per rate_limit_interval above which lines are dropped (0: no limit).'),
   rate_limit_except_level: str('CRITICAL', 'Lines at this level or above are never rate limited: CRITICAL, ERROR, WARNING, INFO, DEBUG, or empty (all are).'),
-  publish_errors: bool(false, 'Not supported (warned if true): errors are not published as notifications.'),
+  publish_errors: partly(bool(false, 'Not supported (warned if true): errors are not published as notifications.')),
   use_eventlog: bool(false, 'Windows only (refused as oslo.log refuses it elsewhere).'),
   fatal_deprecations: bool(false, 'Accepted: deprecated options are warnings here.'),
 } as const satisfies Record<string, Spec>;

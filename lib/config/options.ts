@@ -37,6 +37,8 @@ export interface OptionSpec {
   deprecated?: readonly DeprecatedName[];
   /** Its value is never shown (oslo.config's secret=True: a password may be in it). */
   secret?: boolean;
+  /** Some of its values are not supported: warned about at start (its help says which). */
+  partly?: boolean;
 }
 
 const str = (def: string | undefined, help: string, choices?: readonly string[]): OptionSpec =>
