@@ -8,7 +8,9 @@
  *     node --expose-gc --import tsx bench/_firewall-pass.ts [PORTS]
  *
  * prints, as JSON, the flows, the phases' wall times (firewall, encoding and
- * sending, the wait for the commit) and the V8 heap the pass keeps: heap in
+ * sending, the wait for the commit), the process's CPU time in the first two
+ * (user + system, all its threads: on a loaded machine the wall time is
+ * mostly waiting for a core) and the V8 heap the pass keeps: heap in
  * use after a full collection, before and after the pass, per flow. The
  * memory figure is the one to read; the times are a freshly started V8's
  * (the Neutron benchmark's first burst) and vary by tens of percent from run
@@ -66,21 +68,25 @@ try {
   await send();
 
   // The pass in a function of its own, so nothing of it outlives it but what the tables keep.
-  const pass = async (): Promise<{ flows: number; firewallMs: number; encodeSendMs: number; commitWaitMs: number }> => {
+  const pass = async (): Promise<{ flows: number; firewallMs: number; firewallCpuMs: number; encodeSendMs: number; encodeSendCpuMs: number; commitWaitMs: number }> => {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     fw.updateSecurityGroupInfo(info);
     fw.setupPortFilters(ports);
     fw.flush();
     const t1 = performance.now();
+    const c1 = process.cpuUsage();
     const changes = table.takeChanges();
     const flows = changes.adds.length;
     const bundle = sw.bundle();
     await bundle.addAll(flowModsOf(changes, COOKIE));
     const t2 = performance.now();
+    const c2 = process.cpuUsage();
     await bundle.commit();
     const t3 = performance.now();
     table.commit(changes);
-    return { flows, firewallMs: t1 - t0, encodeSendMs: t2 - t1, commitWaitMs: t3 - t2 };
+    const cpu = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number => (b.user + b.system - a.user - a.system) / 1000;
+    return { flows, firewallMs: t1 - t0, firewallCpuMs: cpu(c0, c1), encodeSendMs: t2 - t1, encodeSendCpuMs: cpu(c1, c2), commitWaitMs: t3 - t2 };
   };
   gc();
   const before = process.memoryUsage().heapUsed;
@@ -89,7 +95,8 @@ try {
   const kept = process.memoryUsage().heapUsed - before;
   const ms = (v: number): number => Math.round(v * 10) / 10;
   console.log(JSON.stringify({
-    ports: ports.length, flows: r.flows, firewallMs: ms(r.firewallMs), encodeSendMs: ms(r.encodeSendMs), commitWaitMs: ms(r.commitWaitMs),
+    ports: ports.length, flows: r.flows, firewallMs: ms(r.firewallMs), firewallCpuMs: ms(r.firewallCpuMs),
+    encodeSendMs: ms(r.encodeSendMs), encodeSendCpuMs: ms(r.encodeSendCpuMs), commitWaitMs: ms(r.commitWaitMs),
     heapKeptMiB: Math.round((kept / 2 ** 20) * 100) / 100, heapKeptPerFlowBytes: Math.round(kept / r.flows),
     flowsInTable: table.size, firewallFlows: fw.wantedFlows().length,
   }));

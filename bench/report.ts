@@ -35,7 +35,11 @@ export interface Metric {
 export interface SuiteResult {
   suite: string;
   date: string;
-  machine: { cpus: number; node: string; ovs: string };
+  machine: {
+    cpus: number; node: string; ovs: string;
+    /** The machine's 1, 5 and 15-minute load averages as the run started and ended (bench/run.ts): others' work shares the cores. */
+    loadavg?: { start: number[]; end: number[] };
+  };
   metrics: Metric[];
   notes?: string[];
 }

@@ -3,6 +3,7 @@
  * writes bench/results/NAME.json (docs/benchmarks.md, "Results").
  */
 import { readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchSuite } from './report.js';
@@ -21,7 +22,9 @@ if (!name || !suites.includes(name)) {
   process.exit(2);
 }
 const mod = (await import(join(here, `${name}.ts`))) as { default: BenchSuite };
+const start = loadavg().map((v) => Math.round(v * 100) / 100);
 const result = await mod.default.run({ quick });
+result.machine.loadavg = { start, end: loadavg().map((v) => Math.round(v * 100) / 100) };
 printTable(result);
 const file = writeResults(result);
 console.log(`\nwrote ${file}`);

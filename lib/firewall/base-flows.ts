@@ -118,35 +118,35 @@ function egressBaseFlows(p: FirewallPort, addresses: PortAddresses, opts: BaseFl
   const out: Flow[] = [];
   for (const [m, ip] of pairs4) {
     const src = dlSrc(m);
-    out.push(flow(Table.BASE_EGRESS, 95, [...port, ARP, src, address('arp_spa', ip)], TO_NORMAL));
-    out.push(flow(Table.BASE_EGRESS, 65, [...port, IPV4, src, address('nw_src', ip)], toRules));
+    out.push(flow(Table.BASE_EGRESS, 95, [port, ARP, src, address('arp_spa', ip)], TO_NORMAL));
+    out.push(flow(Table.BASE_EGRESS, 65, [port, IPV4, src, address('nw_src', ip)], toRules));
   }
-  const icmp6 = [...port, IPV6, ICMPV6];
+  const icmp6 = [port, IPV6, ICMPV6];
   for (const [m, ip] of pairs6) {
     const src = dlSrc(m);
     const ip6 = address('ipv6_src', ip);
     for (const t of ICMPV6_ALLOWED_EGRESS_TYPES) {
-      out.push(flow(Table.BASE_EGRESS, 95, [...icmp6, icmpType(true, t), src, ip6], TO_NORMAL));
+      out.push(flow(Table.BASE_EGRESS, 95, [icmp6, icmpType(true, t), src, ip6], TO_NORMAL));
     }
     for (const t of ICMPV6_RESTRICTED_EGRESS_TYPES) {
-      out.push(flow(Table.BASE_EGRESS, 95, [...icmp6, icmpType(true, t), address('nd_target', ip)], TO_NORMAL));
+      out.push(flow(Table.BASE_EGRESS, 95, [icmp6, icmpType(true, t), address('nd_target', ip)], TO_NORMAL));
     }
   }
   for (const [m, ip] of pairs6) {
-    out.push(flow(Table.BASE_EGRESS, 65, [...port, IPV6, dlSrc(m), address('ipv6_src', ip)], toRules));
+    out.push(flow(Table.BASE_EGRESS, 65, [port, IPV6, dlSrc(m), address('ipv6_src', ip)], toRules));
   }
   // DHCP requests from the port's own addresses (and 0.0.0.0 before it has one) skip the rules.
   const toAcceptOrIngress = go(Table.ACCEPT_OR_INGRESS);
   for (const [m, ip] of [...pairs4, [mac, '0.0.0.0'] as [string, string]]) {
-    out.push(flow(Table.BASE_EGRESS, 80, [...port, IPV4, dlSrc(m), address('nw_src', ip), ...DHCP4_REQUEST], toAcceptOrIngress));
+    out.push(flow(Table.BASE_EGRESS, 80, [port, IPV4, dlSrc(m), address('nw_src', ip), DHCP4_REQUEST], toAcceptOrIngress));
   }
   for (const [m, ip] of pairs6) {
-    out.push(flow(Table.BASE_EGRESS, 80, [...port, IPV6, dlSrc(m), address('ipv6_src', ip), ...DHCP6_REQUEST], toAcceptOrIngress));
+    out.push(flow(Table.BASE_EGRESS, 80, [port, IPV6, dlSrc(m), address('ipv6_src', ip), DHCP6_REQUEST], toAcceptOrIngress));
   }
   // A VM must not act as a DHCP server or a router.
-  out.push(flow(Table.BASE_EGRESS, 70, [...port, IPV4, ...DHCP4_REPLY], TO_DROPPED));
-  out.push(flow(Table.BASE_EGRESS, 70, [...port, IPV6, ...DHCP6_REPLY], TO_DROPPED));
-  out.push(flow(Table.BASE_EGRESS, 70, [...icmp6, icmpType(true, ICMPV6_TYPE_RA)], TO_DROPPED));
+  out.push(flow(Table.BASE_EGRESS, 70, [port, IPV4, DHCP4_REPLY], TO_DROPPED));
+  out.push(flow(Table.BASE_EGRESS, 70, [port, IPV6, DHCP6_REPLY], TO_DROPPED));
+  out.push(flow(Table.BASE_EGRESS, 70, [icmp6, icmpType(true, ICMPV6_TYPE_RA)], TO_DROPPED));
   for (const et of opts.permittedEthertypes) {
     out.push(flow(Table.BASE_EGRESS, 95, [reg, et], TO_NORMAL));
   }
@@ -177,8 +177,8 @@ function ingressBaseFlows(p: FirewallPort, opts: BaseFlowOptions, mode: PortMode
   for (const t of ICMPV6_ALLOWED_INGRESS_TYPES) {
     out.push(flow(Table.BASE_INGRESS, 100, [reg, IPV6, ICMPV6, icmpType(true, t)], deliver));
   }
-  out.push(flow(Table.BASE_INGRESS, 95, [reg, IPV4, ...DHCP4_REPLY], deliver));
-  out.push(flow(Table.BASE_INGRESS, 95, [reg, IPV6, ...DHCP6_REPLY], deliver));
+  out.push(flow(Table.BASE_INGRESS, 95, [reg, IPV4, DHCP4_REPLY], deliver));
+  out.push(flow(Table.BASE_INGRESS, 95, [reg, IPV6, DHCP6_REPLY], deliver));
   const track = mode === 'stateless' ? go(Table.RULES_INGRESS) : actions(ctTrack(Table.RULES_INGRESS));
   for (const et of IP_TYPES) {
     out.push(flow(Table.BASE_INGRESS, 90, [reg, et, CT.NOT_TRACKED], track));
@@ -220,13 +220,12 @@ function trackedFlows(p: FirewallPort, table: number, accept: Actions): Flow[] {
 /** Every base flow of a filtered port. */
 export function filteredPortBaseFlows(p: FirewallPort, opts: BaseFlowOptions, mode: PortMode = 'stateful'): Flow[] {
   const addresses = portAddresses(p);
-  return [
-    ...classificationFlows(p, addresses.macs),
-    ...egressBaseFlows(p, addresses, opts, mode),
-    ...ingressBaseFlows(p, opts, mode),
-    ...trackedFlows(p, Table.RULES_INGRESS, actions(output(p.ofport))),
-    ...trackedFlows(p, Table.RULES_EGRESS, TO_NORMAL),
-  ];
+  return classificationFlows(p, addresses.macs).concat(
+    egressBaseFlows(p, addresses, opts, mode),
+    ingressBaseFlows(p, opts, mode),
+    trackedFlows(p, Table.RULES_INGRESS, actions(output(p.ofport))),
+    trackedFlows(p, Table.RULES_EGRESS, TO_NORMAL),
+  );
 }
 
 /** port_security_enabled=false: egress skips filtering; other ports' ingress still applies. */

@@ -13,7 +13,7 @@ import {
 import type { Action } from '../../protocol/openflow/index.js';
 import { CtState, Reg } from './constants.js';
 
-export type { MatchPart } from '../flows/match.js';
+export type { MatchPart, MatchParts } from '../flows/match.js';
 export {
   conjId, ctZone, dlVlan, ethDst as dlDst, ethSrc as dlSrc, icmpCode, icmpType, inPort, ipProto as nwProto, UNTAGGED,
 } from '../flows/match.js';
@@ -65,8 +65,13 @@ const ADDRESS_FIELDS: Readonly<Record<string, AddressField>> = {
 /** An address or CIDR block; a /0 block matches everything and is no field at all (undefined). */
 export function address(name: keyof typeof ADDRESS_FIELDS, cidr: string): MatchPart | undefined {
   const field = ADDRESS_FIELDS[name];
-  // Named as the firewall (and Neutron) spells the field.
-  return wrap(() => addressPart(field, cidr), (m) => m.replace(`${field}=`, `${name}=`));
+  try {
+    return addressPart(field, cidr);
+  } catch (err) {
+    // Named as the firewall (and Neutron) spells the field.
+    if (err instanceof FlowMatchError) throw new FlowPartError(err.message.replace(`${field}=`, `${name}=`));
+    throw err;
+  }
 }
 
 function wrap<T>(make: () => T, reword: (message: string) => string = (m) => m): T {

@@ -4,7 +4,7 @@
  * local VLAN).
  */
 import type { AddressPair, NetworkType, PortDetails } from '../model/index.js';
-import { ipVersion, linkLocalFromMac, matchAddress, normalizeMac } from './addresses.js';
+import { linkLocalFromMac, matchAddress, normalizeMac } from './addresses.js';
 
 export interface FirewallPort {
   /** Neutron port id (OVS iface-id). */
@@ -48,6 +48,9 @@ export interface PortAddresses {
   lla: string;
 }
 
+/** The family of an address matchAddress wrote (and so checked): only IPv6 has colons. */
+const isV6 = (matchText: string): boolean => matchText.includes(':');
+
 function pushUnique(list: Array<[string, string]>, seen: Set<string>, mac: string, ip: string): void {
   const k = `${mac}|${ip}`;
   if (seen.has(k)) return;
@@ -71,12 +74,12 @@ export function portAddresses(port: FirewallPort): PortAddresses {
     const m = normalizeMac(aap.macAddress || mac);
     if (!macs.includes(m)) macs.push(m);
     const ip = matchAddress(aap.ipAddress);
-    pushUnique(ipVersion(ip) === 4 ? pairs4 : pairs6, seen, m, ip);
+    pushUnique(isV6(ip) ? pairs6 : pairs4, seen, m, ip);
   }
   pushUnique(pairs6, seen, mac, lla);
   for (const ipText of port.fixedIps) {
     const ip = matchAddress(ipText);
-    pushUnique(ipVersion(ip) === 4 ? pairs4 : pairs6, seen, mac, ip);
+    pushUnique(isV6(ip) ? pairs6 : pairs4, seen, mac, ip);
   }
   return { mac, macs, pairs4, pairs6, lla };
 }

@@ -26,10 +26,13 @@ import {
   setReg,
   type ActionPart,
   type MatchPart,
+  type MatchParts,
 } from './flow-parts.js';
 
 /** Match parts as rules put them together: a /0 address is no part at all. */
 type Parts = Array<MatchPart | undefined>;
+/** A rule's parts for one port: its parts either side of the port's register, not copied (MatchParts). */
+type PortMatch = MatchParts;
 import { portRangeMasks } from './port-range.js';
 
 export class RuleError extends Error {
@@ -158,9 +161,9 @@ function ruleMatchesAround(rule: NormalizedRule): Array<[Parts, Parts]> {
 }
 
 /** The match parts of one rule for one port, without ct_state: one entry per port-range block. */
-export function ruleMatches(rule: NormalizedRule, ofport: number): Parts[] {
+export function ruleMatches(rule: NormalizedRule, ofport: number): PortMatch[] {
   const reg = portReg(ofport);
-  return ruleTemplates(rule).map(([before, after]) => [...before, reg, ...after]);
+  return ruleTemplates(rule).map(([before, after]) => [before, reg, after]);
 }
 
 /** The `+new-est` accept actions: ingress commits the connection here, egress commits in T73. */
@@ -173,12 +176,12 @@ export function plainRuleFlows(rule: NormalizedRule, ofport: number, stateless =
   const { table, action } = ruleTableAndAction(rule.direction, ofport);
   const priority = 70 + priorityOffset(rule, false);
   const accept = actions(action);
-  if (stateless) return ruleMatches(rule, ofport).map((m) => flow(table, priority, [...m, CT.NOT_TRACKED], accept));
+  if (stateless) return ruleMatches(rule, ofport).map((m) => flow(table, priority, [m, CT.NOT_TRACKED], accept));
   const newAction = actions(...newConnectionParts(rule.direction, action));
   const out: Flow[] = [];
   for (const m of ruleMatches(rule, ofport)) {
-    out.push(flow(table, priority, [...m, CT.ESTABLISHED_NOT_REPLY], accept));
-    out.push(flow(table, priority, [...m, CT.NEW_NOT_ESTABLISHED], newAction));
+    out.push(flow(table, priority, [m, CT.ESTABLISHED_NOT_REPLY], accept));
+    out.push(flow(table, priority, [m, CT.NEW_NOT_ESTABLISHED], newAction));
   }
   return out;
 }
@@ -243,12 +246,12 @@ export function conjunctionPortFlows(cr: ConjRule, ofport: number, stateless = f
   const out: Flow[] = [];
   const est = actions(...cr.conjIds.map((id) => conjunction(id, 2, 2)));
   if (stateless) {
-    return ruleMatches(cr.rule, ofport).map((m) => flow(table, priority, [...m, CT.NOT_TRACKED], est));
+    return ruleMatches(cr.rule, ofport).map((m) => flow(table, priority, [m, CT.NOT_TRACKED], est));
   }
   const nw = actions(...cr.conjIds.map((id) => conjunction(id + 1, 2, 2)));
   for (const m of ruleMatches(cr.rule, ofport)) {
-    out.push(flow(table, priority, [...m, CT.ESTABLISHED_NOT_REPLY], est));
-    out.push(flow(table, priority, [...m, CT.NEW_NOT_ESTABLISHED], nw));
+    out.push(flow(table, priority, [m, CT.ESTABLISHED_NOT_REPLY], est));
+    out.push(flow(table, priority, [m, CT.NEW_NOT_ESTABLISHED], nw));
   }
   return out;
 }
@@ -297,11 +300,11 @@ export function conjunctionAddressFlows(
     if (ids.length === 0) continue;
     const est = actions(...ids.map((i) => conjunction(i, 1, 2)));
     if (stateless) {
-      out.push(flow(table, 70 + offset, [...base, CT.NOT_TRACKED], est));
+      out.push(flow(table, 70 + offset, [base, CT.NOT_TRACKED], est));
       continue;
     }
-    out.push(flow(table, 70 + offset, [...base, CT.ESTABLISHED_NOT_REPLY], est));
-    out.push(flow(table, 70 + offset, [...base, CT.NEW_NOT_ESTABLISHED], actions(...ids.map((i) => conjunction(i + 1, 1, 2)))));
+    out.push(flow(table, 70 + offset, [base, CT.ESTABLISHED_NOT_REPLY], est));
+    out.push(flow(table, 70 + offset, [base, CT.NEW_NOT_ESTABLISHED], actions(...ids.map((i) => conjunction(i + 1, 1, 2)))));
   }
   return out;
 }

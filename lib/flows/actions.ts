@@ -58,7 +58,9 @@ export function apply(...actions: Action[]): Instructions {
   }
   let list = applied.get(k);
   if (list === undefined) {
-    list = intern([{ type: 'apply_actions', actions }]);
+    // The actions made here are frozen already: only the new array and instruction need it.
+    for (let i = 0; i < actions.length; i++) if (!Object.isFrozen(actions[i])) frozen(actions[i]);
+    list = internFrozen(Object.freeze([Object.freeze<Instruction>({ type: 'apply_actions', actions: Object.freeze(actions) as Action[] })]));
     if (applied.size >= APPLIED_MAX) applied.clear();
     applied.set(k, list);
   }
@@ -83,7 +85,10 @@ const interned = new Map<string, Instructions>();
 
 function intern(list: Instruction[]): Instructions {
   for (const i of list) frozen(i);
-  const made = Object.freeze(list);
+  return internFrozen(Object.freeze(list));
+}
+
+function internFrozen(made: Instructions): Instructions {
   // The codec keeps a frozen list's bytes to send them: the same string is the key here.
   const bytes = instructionBytes(made);
   const known = interned.get(bytes);

@@ -23,7 +23,7 @@
  * Flows with a timeout are the switch's own (learn() writes MACs it saw on a
  * tunnel into br-tun's table 20): they are never adopted or deleted here.
  */
-import type { FlowStats, Match } from '../../protocol/openflow/index.js';
+import type { FlowStats } from '../../protocol/openflow/index.js';
 import { sameInstructions, type Instructions } from './actions.js';
 import { keyOfStats, type DesiredFlow } from './flow.js';
 
@@ -35,8 +35,7 @@ import { keyOfStats, type DesiredFlow } from './flow.js';
  * switch holds is, for almost every flow almost all the time, what is
  * wanted; the other cases (not sent yet, adopted from a dump, a delete
  * pending) are kept aside (`diverged`). What few flows need besides (a
- * second owner, a foreign cookie, a match not sent yet) lives in side
- * tables too.
+ * second owner, a foreign cookie) lives in side tables too.
  */
 interface Claim {
   /** The winning claim's owner; undefined: nobody wants the flow (a delete is pending). */
@@ -72,8 +71,6 @@ export class FlowTable {
   private dirty = new Set<string>();
   /** Keys the switch holds that nobody claimed yet, from the last dump. */
   private readonly unclaimed = new Set<string>();
-  /** The codec's match of wanted flows not sent yet (flow.ts: once sent, a re-send decodes the key). */
-  private unsent = new Map<string, Match>();
   private deleteUnclaimedFlows = false;
   private wanted = 0;
 
@@ -186,7 +183,21 @@ export class FlowTable {
   }
 
   private claim(owner: string, f: DesiredFlow, claims: Map<Instructions, Claim>): void {
-    const c = this.entry(f.key);
+    const c = this.entries.get(f.key);
+    if (c === undefined) {
+      // A flow nobody has and the switch does not hold (most flows of a new port): wanted, not sent.
+      let mine = claims.get(f.instructions);
+      if (!mine) claims.set(f.instructions, (mine = { owner, instructions: f.instructions }));
+      this.entries.set(f.key, mine);
+      this.diverged.set(f.key, null);
+      this.dirty.add(f.key);
+      this.wanted++;
+      return;
+    }
+    this.claimKnown(owner, f, c, claims);
+  }
+
+  private claimKnown(owner: string, f: DesiredFlow, c: Claim, claims: Map<Instructions, Claim>): void {
     if (c.owner === undefined || c.owner === owner) {
       if (c.instructions === undefined) this.wanted++;
       // Kept as they are when nothing changed: the same lists, maybe on their way to the switch.
@@ -194,7 +205,6 @@ export class FlowTable {
         let mine = claims.get(f.instructions);
         if (!mine) claims.set(f.instructions, (mine = { owner, instructions: f.instructions }));
         this.setClaim(f.key, c, mine);
-        this.setMatch(f);
         this.dirty.add(f.key);
       }
       if (this.unclaimed.delete(f.key)) this.dirty.add(f.key);
@@ -223,13 +233,11 @@ export class FlowTable {
         this.setClaim(key, c, { owner: next[0], instructions: c.instructions });
       } else {
         this.setClaim(key, c, { owner: next[0], instructions: next[1].instructions });
-        this.setMatch(next[1]);
         this.dirty.add(key);
       }
       return;
     }
     const have = this.haveOf(key, c);
-    this.unsent.delete(key);
     this.wanted--;
     if (have === undefined) this.drop(key);
     else {
@@ -238,23 +246,17 @@ export class FlowTable {
     }
   }
 
-  private setMatch(f: DesiredFlow): void {
-    if (f.match) this.unsent.set(f.key, f.match);
-    else this.unsent.delete(f.key);
-  }
-
   private drop(key: string): void {
     this.entries.delete(key);
     this.diverged.delete(key);
     this.dirty.delete(key);
     this.foreign.delete(key);
     this.unclaimed.delete(key);
-    this.unsent.delete(key);
   }
 
   /** A claim's wanted flow, as a flow of its own (a snapshot: the claim may change after). */
   private flowOf(key: string, c: Claim): DesiredFlow {
-    return { key, instructions: c.instructions!, match: this.unsent.get(key) };
+    return { key, instructions: c.instructions! };
   }
 
   /**
@@ -274,7 +276,6 @@ export class FlowTable {
         if (have !== undefined && !this.foreign.has(key) && sameInstructions(have, c.instructions)) {
           // Held as wanted (adopted from a dump): nothing to send.
           this.setHave(key, c, c.instructions);
-          this.unsent.delete(key);
           this.dirty.delete(key);
           continue;
         }
@@ -295,11 +296,8 @@ export class FlowTable {
       if (c.instructions === undefined) this.dirty.add(f.key);
       this.setHave(f.key, c, f.instructions);
       this.foreign.delete(f.key);
-      if (c.instructions === f.instructions) {
-        // Sent as it is wanted: the codec's match is not needed any more (a re-send decodes the key).
-        this.unsent.delete(f.key);
-        this.dirty.delete(f.key);
-      }
+      // Sent as it is wanted: done.
+      if (c.instructions === f.instructions) this.dirty.delete(f.key);
     }
     for (const key of changes.deletes) {
       const c = this.entries.get(key);
@@ -314,7 +312,6 @@ export class FlowTable {
     if (this.unclaimed.size === 0) this.deleteUnclaimedFlows = false;
     // A set emptied entry by entry keeps its capacity: thousands of slots a burst left behind.
     if (this.dirty.size === 0) this.dirty = new Set();
-    if (this.unsent.size === 0) this.unsent = new Map();
     if (this.diverged.size === 0) this.diverged = new Map();
   }
 

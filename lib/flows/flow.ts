@@ -16,20 +16,21 @@
  */
 import {
   OFPG, OFPMT, OFPP, OFP_NO_BUFFER, OfReader, decodeMatch, formatFlow, type FlowMod, type FlowModCommand, type FlowStats,
-  type Match,
+  type Instruction, type Match, type OfWriter,
 } from '../../protocol/openflow/index.js';
 import type { Instructions } from './actions.js';
-import { buildMatch, canonicalOxm, expandOxm, type MatchPart } from './match.js';
+import { canonicalOxm, expandOxm, matchKey, writeExpandedOxm, type MatchParts } from './match.js';
 
+/**
+ * A flow is its key and its instructions, nothing else: no match object is
+ * made for it, ever on the way to the switch (the flow-mod's match is
+ * written from the key's bytes, KeyedFlowMod), so a flow costs two pointers
+ * and a flat string from its builder to the wire.
+ */
 export interface DesiredFlow {
   /** Table, priority and canonical match bytes: the flow's identity (see above). */
   readonly key: string;
   readonly instructions: Instructions;
-  /**
-   * The codec's match, kept until the flow is first sent; a later re-send
-   * (a switch that lost its tables) decodes it from the key.
-   */
-  match: Match | undefined;
 }
 
 export class FlowBuildError extends Error {
@@ -37,16 +38,25 @@ export class FlowBuildError extends Error {
   readonly code = 'FLOW_BAD_FLOW';
 }
 
+/** Key heads by table and priority: a bridge uses a few dozen. */
+const heads = new Map<number, string>();
+
 function keyHead(table: number, priority: number): string {
   if (!Number.isInteger(table) || table < 0 || table > 254) throw new FlowBuildError(`table ${table} is not an OpenFlow table id (0-254)`);
   if (!Number.isInteger(priority) || priority < 0 || priority > 0xffff) throw new FlowBuildError(`priority ${priority} is not 0-65535`);
-  return String.fromCharCode(table, priority >>> 8, priority & 0xff);
+  const k = table * 0x10000 + priority;
+  let h = heads.get(k);
+  if (h === undefined) {
+    h = String.fromCharCode(table, priority >>> 8, priority & 0xff);
+    if (heads.size >= 4096) heads.clear();
+    heads.set(k, h);
+  }
+  return h;
 }
 
-/** A flow from match parts (false/undefined skipped) and an instruction list (actions.ts). */
-export function flow(table: number, priority: number, parts: ReadonlyArray<MatchPart | false | undefined>, instructions: Instructions): DesiredFlow {
-  const { match, oxm } = buildMatch(parts, keyHead(table, priority));
-  return { key: oxm, instructions, match };
+/** A flow from match parts (match.ts, MatchParts) and an instruction list (actions.ts). */
+export function flow(table: number, priority: number, parts: MatchParts, instructions: Instructions): DesiredFlow {
+  return { key: matchKey(parts, keyHead(table, priority)), instructions };
 }
 
 /** The key of a flow reported by the switch (a dump), to compare it with the desired ones. */
@@ -59,7 +69,7 @@ export const priorityOf = (key: string): number => (key.charCodeAt(1) << 8) | ke
 
 /** The match a key spells. */
 export function matchOfKey(key: string): Match {
-  const tlvs = expandOxm(key.slice(3));
+  const tlvs = expandOxm(key.slice(KEY_HEAD));
   const oxm = tlvs.length;
   const padded = (4 + oxm + 7) & ~7;
   const b = Buffer.alloc(padded);
@@ -72,7 +82,7 @@ export function matchOfKey(key: string): Match {
 
 /** The flow-mod that adds (or replaces) `f` with `cookie`. */
 export function addOf(f: DesiredFlow, cookie: bigint): FlowMod {
-  return flowModOf('add', f.key, f.match ?? matchOfKey(f.key), f.instructions, cookie, 0n);
+  return new KeyedFlowMod('add', f.key, f.instructions, cookie, 0n);
 }
 
 /**
@@ -81,10 +91,53 @@ export function addOf(f: DesiredFlow, cookie: bigint): FlowMod {
  * stays); without, whatever its cookie.
  */
 export function deleteOf(key: string, cookie?: bigint): FlowMod {
-  return flowModOf('delete_strict', key, matchOfKey(key), [], cookie ?? 0n, cookie === undefined ? 0n : ALL_COOKIE_BITS);
+  return new KeyedFlowMod('delete_strict', key, DELETE_INSTRUCTIONS, cookie ?? 0n, cookie === undefined ? 0n : ALL_COOKIE_BITS);
 }
 
 const ALL_COOKIE_BITS = 0xffffffffffffffffn;
+const DELETE_INSTRUCTIONS: Instructions = Object.freeze([]);
+
+/**
+ * A flow-mod of a key: its match is written from the key's bytes
+ * (writeOxm), and made as an object only when someone reads it (a log, an
+ * error, a test). `writeOxm` is an own property (one shared function), so a
+ * copy (`{ ...mod, xid }`) still encodes the same bytes; the copy's `match`,
+ * on the prototype, is not copied.
+ */
+class KeyedFlowMod implements FlowMod {
+  readonly type = 'flow_mod';
+  readonly xid = 0;
+  readonly tableId: number;
+  readonly priority: number;
+  readonly idleTimeout = 0;
+  readonly hardTimeout = 0;
+  readonly bufferId = OFP_NO_BUFFER;
+  readonly outPort = OFPP.ANY;
+  readonly outGroup = OFPG.ANY;
+  readonly flags = 0;
+  readonly instructions: Instruction[];
+  readonly writeOxm = writeKeyOxm;
+
+  constructor(
+    readonly command: FlowModCommand, readonly key: string, instructions: Instructions,
+    readonly cookie: bigint, readonly cookieMask: bigint,
+  ) {
+    this.tableId = tableOf(key);
+    this.priority = priorityOf(key);
+    this.instructions = instructions as Instruction[];
+  }
+
+  get match(): Match {
+    return matchOfKey(this.key);
+  }
+}
+
+function writeKeyOxm(this: { readonly key: string }, w: OfWriter): void {
+  writeExpandedOxm(w, this.key, KEY_HEAD);
+}
+
+/** Chars of a key before its match: table, priority. */
+const KEY_HEAD = 3;
 
 function flowModOf(command: FlowModCommand, key: string, match: Match, instructions: Instructions, cookie: bigint, cookieMask: bigint): FlowMod {
   return {

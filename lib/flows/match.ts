@@ -1,10 +1,9 @@
 /**
  * The words flows are matched with. A part is one field = value of a match,
- * kept in two forms made once when the part is made: the value the OpenFlow
- * codec takes (`field`, `value`) and the field's OXM bytes (`oxm`), from
- * which a flow's identity is spelled (flow.ts). A port's parts recur in
- * dozens of its flows and are shared by them, so a flow costs a few
- * pointers, not a parse or an encode per field.
+ * encoded once when the part is made: the field's OXM bytes (`oxm`), from
+ * which a flow's identity is spelled (flow.ts) and its flow-mod's match
+ * written. A port's parts recur in dozens of its flows and are shared by
+ * them, so a flow costs a few pointers, not a parse or an encode per field.
  *
  * Field order: a match's fields are put in one canonical order (`rank`):
  * the order the OXM encoder then writes them in, and the order in which a
@@ -12,14 +11,12 @@
  * order the switch reports its fields in) gets the same identity as the one
  * built here.
  */
-import { FIELDS, MAX_OXM_BYTES, fieldDef, putOxm, type FieldName, type Match } from '../../protocol/openflow/index.js';
-import { formatIpv6 } from '../../protocol/openflow/addr.js';
-import { formatIPv4, ipv4PrefixMask, ipv6PrefixMask, parseIPv4, parseIPv6 } from '../../protocol/openflow/text/values.js';
+import { FIELDS, MAX_OXM_BYTES, fieldDef, putOxm, type FieldName, type Match, type OfWriter } from '../../protocol/openflow/index.js';
+import { ipv4PrefixMask, ipv6PrefixMask, parseIPv4, parseIPv6 } from '../../protocol/openflow/text/values.js';
 
 /** One `field=value` of a match. */
 export interface MatchPart {
   readonly field: FieldName;
-  readonly value: NonNullable<Match[FieldName]>;
   /** Position in the canonical field order. */
   readonly rank: number;
   /**
@@ -100,15 +97,41 @@ export function expandOxm(short: string): string {
 
 /** A part for any field and codec value (a number, a MAC/IP string, `{ value, mask }`). */
 export function matchPart<F extends FieldName>(field: F, value: NonNullable<Match[F]>): MatchPart {
-  const v = value as MatchPart['value'];
   let n: number;
   try {
-    n = putOxm(scratch, 0, fieldDef(field), v);
+    n = putOxm(scratch, 0, fieldDef(field), value as NonNullable<Match[FieldName]>);
   } catch (err) {
     throw new FlowMatchError(`${field}: ${(err as Error).message}`);
   }
   const rank = rankOf(field);
-  return { field, value: v, rank, oxm: compactOxm(rank, n) };
+  return { field, rank, oxm: compactOxm(rank, n) };
+}
+
+/**
+ * A part for an address field from its bytes (and mask bytes): what
+ * matchPart makes of the address's text, without writing the text only to
+ * parse it back (the bytes putOxm writes: header, value, mask).
+ */
+function addressBytesPart(field: AddressField, value: Uint8Array, mask: Uint8Array | undefined): MatchPart {
+  const def = fieldDef(field);
+  const h = mask ? def.headerMasked : def.header;
+  scratch[0] = h >>> 24;
+  scratch[1] = h >>> 16;
+  scratch[2] = h >>> 8;
+  scratch[3] = h;
+  let n = 4;
+  if (def.experimenter !== undefined) {
+    scratch.writeUInt32BE(def.experimenter, n);
+    n += 4;
+  }
+  scratch.set(value, n);
+  n += value.length;
+  if (mask) {
+    scratch.set(mask, n);
+    n += mask.length;
+  }
+  const rank = rankOf(field);
+  return { field, rank, oxm: compactOxm(rank, n) };
 }
 
 /**
@@ -202,7 +225,8 @@ const ADDRESS_FIELDS = {
 export type AddressField = keyof typeof ADDRESS_FIELDS;
 
 const ADDRESS_CACHE_MAX = 50_000;
-const addressCache = new Map<string, MatchPart | null>();
+/** Per field: address or CIDR → its part (null: /0, no part). */
+const addressCaches = new Map<AddressField, Map<string, MatchPart | null>>();
 
 /**
  * An address field matching an address or a CIDR block. A /0 block matches
@@ -211,12 +235,13 @@ const addressCache = new Map<string, MatchPart | null>();
  * its flows.
  */
 export function address(field: AddressField, cidr: string): MatchPart | undefined {
-  const k = `${field} ${cidr}`;
-  let p = addressCache.get(k);
+  let cache = addressCaches.get(field);
+  if (cache === undefined) addressCaches.set(field, (cache = new Map()));
+  let p = cache.get(cidr);
   if (p === undefined) {
     p = addressPart(field, ADDRESS_FIELDS[field], cidr);
-    if (addressCache.size >= ADDRESS_CACHE_MAX) addressCache.clear();
-    addressCache.set(k, p);
+    if (cache.size >= ADDRESS_CACHE_MAX) cache.clear();
+    cache.set(cidr, p);
   }
   return p ?? undefined;
 }
@@ -234,47 +259,102 @@ function addressPart(field: AddressField, v6: boolean, cidr: string): MatchPart 
     const v = parseIPv4(addr);
     if (v === undefined) throw bad();
     const mask = ipv4PrefixMask(len);
-    const value = formatIPv4((v & mask) >>> 0);
-    return matchPart(field, len === bits ? value : { value, mask: formatIPv4(mask) });
+    return addressBytesPart(field, u32Bytes((v & mask) >>> 0), len === bits ? undefined : u32Bytes(mask));
   }
   const bytes = parseIPv6(addr);
   if (bytes === undefined) throw bad();
   const mask = ipv6PrefixMask(len);
   const v = new Uint8Array(16);
   for (let i = 0; i < 16; i++) v[i] = bytes[i] & mask[i];
-  const value = formatIpv6(v);
-  return matchPart(field, len === bits ? value : { value, mask: formatIpv6(mask) });
+  return addressBytesPart(field, v, len === bits ? undefined : mask);
+}
+
+function u32Bytes(v: number): Uint8Array {
+  return Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+}
+
+/** Parts being sorted (matchKey): reused, so a flow costs no array of its own. */
+const sorting: MatchPart[] = [];
+let sorted = 0;
+
+/**
+ * What a flow's match is written with: parts, and lists of parts shared by
+ * many flows (a port's `in_port` and register, a rule's fields), which are
+ * read where they are rather than copied into each flow's list; false and
+ * undefined are skipped.
+ */
+export type MatchParts = ReadonlyArray<MatchPart | MatchParts | false | undefined>;
+
+function sortIn(parts: MatchParts): void {
+  for (let j = 0; j < parts.length; j++) {
+    const p = parts[j];
+    if (!p) continue;
+    if (Array.isArray(p)) {
+      sortIn(p as MatchParts);
+      continue;
+    }
+    const part = p as MatchPart;
+    // Insertion sort: a match has a handful of fields.
+    let i = sorted++;
+    while (i > 0 && sorting[i - 1].rank > part.rank) {
+      sorting[i] = sorting[i - 1];
+      i--;
+    }
+    sorting[i] = part;
+    if ((i > 0 && sorting[i - 1].rank === part.rank) || (i + 1 < sorted && sorting[i + 1].rank === part.rank)) {
+      sorted = 0;
+      sorting.length = 0;
+      throw new FlowMatchError(`match field ${part.field} given twice`);
+    }
+  }
 }
 
 /**
- * A match from parts (false and undefined skipped): the codec's match, fields
- * in canonical order, and its OXM bytes in short (compactOxm) in the same order, after `prefix`
- * (a flow's table and priority, flow.ts), as one flat string. A field given
- * twice is a mistake in the caller (OpenFlow has no "either" match).
+ * The OXM bytes in short (compactOxm) of a match from parts, fields in
+ * canonical order, after `prefix` (a flow's table and priority, flow.ts), as
+ * one flat string: the flow's key. No match object is made: the encoder
+ * writes the match from the key (writeExpandedOxm). A field given twice is a
+ * mistake in the caller (OpenFlow has no "either" match).
  */
-export function buildMatch(parts: ReadonlyArray<MatchPart | false | undefined>, prefix = ''): { match: Match; oxm: string } {
-  const sorted: MatchPart[] = [];
-  for (const p of parts) {
-    if (!p) continue;
-    // Insertion sort: a match has a handful of fields.
-    let i = sorted.length;
-    sorted.push(p);
-    while (i > 0 && sorted[i - 1].rank > p.rank) {
-      sorted[i] = sorted[i - 1];
-      i--;
-    }
-    sorted[i] = p;
-    if (i > 0 && sorted[i - 1].rank === p.rank) throw new FlowMatchError(`match field ${p.field} given twice`);
-    if (i + 1 < sorted.length && sorted[i + 1].rank === p.rank) throw new FlowMatchError(`match field ${p.field} given twice`);
+export function matchKey(parts: MatchParts, prefix: string): string {
+  sorted = 0;
+  sortIn(parts);
+  const n = sorted;
+  // One flat string: `a + b` makes a rope of cons cells a table would keep for the flow's life.
+  let key: string;
+  if (n === 0) key = prefix;
+  else {
+    for (let i = 0; i < n; i++) joining[i + 1] = sorting[i].oxm;
+    joining[0] = prefix;
+    joining.length = n + 1;
+    key = joining.join('');
   }
-  const match: Record<string, unknown> = {};
-  const oxm: string[] = [prefix];
-  for (const p of sorted) {
-    match[p.field] = p.value;
-    oxm.push(p.oxm);
+  sorting.length = 0;
+  sorted = 0;
+  return key;
+}
+const joining: string[] = [];
+
+/**
+ * Appends at `w.pos` the OXM TLVs a short spelling (compactOxm, joined)
+ * stands for, from its char `from` on: headers from `headers`, values and
+ * masks as they are. Straight into the writer's buffer, nothing allocated.
+ */
+export function writeExpandedOxm(w: OfWriter, short: string, from: number): void {
+  // A field is at least one char and grows by its header's 3 or 7 bytes at most.
+  const room = 8 * (short.length - from);
+  if (w.pos + room > w.buf.length) w.ensure(room);
+  const b = w.buf;
+  let p = w.pos;
+  for (let i = from; i < short.length;) {
+    const c = short.charCodeAt(i++);
+    const header = headers[(c & 0x7f) * 2 + (c >>> 7)];
+    if (header === undefined) throw new FlowMatchError(`no OXM header known for rank ${c & 0x7f}`);
+    for (let k = 0; k < header.length; k++) b[p++] = header.charCodeAt(k);
+    const payload = header.charCodeAt(3) - (header.length - 4);
+    for (let k = 0; k < payload; k++) b[p++] = short.charCodeAt(i++);
   }
-  // Joined, not concatenated: `a + b` makes a rope of cons cells a table would keep for the flow's life.
-  return { match: match as Match, oxm: oxm.join('') };
+  w.pos = p;
 }
 
 /** The canonical OXM bytes in short of any match (one read back from the switch): its fields sorted as buildMatch sorts them. */

@@ -314,6 +314,26 @@ export function encodeMatch(w: OfWriter, match: Match): void {
 }
 
 /**
+ * Writes an ofp_match of type OXM whose TLVs `source` appends as they are
+ * (a sender that holds its matches encoded: FlowMod.writeOxm), padded to 8
+ * bytes.
+ */
+export function encodeOxmMatch(w: OfWriter, source: { writeOxm(w: OfWriter): void }): void {
+  if (w.pos + 4 > w.buf.length) w.ensure(4);
+  const start = w.pos;
+  w.buf[start] = 0;
+  w.buf[start + 1] = OFPMT.OXM;
+  w.pos = start + 4;
+  source.writeOxm(w);
+  const len = w.pos - start;
+  w.buf[start + 2] = len >>> 8;
+  w.buf[start + 3] = len;
+  const pad = ((len + 7) & ~7) - len;
+  if (w.pos + pad > w.buf.length) w.ensure(pad);
+  for (let i = 0; i < pad; i++) w.buf[w.pos++] = 0;
+}
+
+/**
  * Reads one OXM TLV into `out[field]`; returns the field. Unknown
  * classes/fields, length mismatches and duplicates are decode errors.
  */

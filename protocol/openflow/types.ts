@@ -7,6 +7,7 @@
  * Nicira action carries a 16-bit port on the wire.
  */
 import type { AnyFieldValue, FieldName, Match } from './oxm-fields.js';
+import type { OfWriter } from './writer.js';
 
 export type { FieldName, Match, Masked, FieldValue, AnyFieldValue } from './oxm-fields.js';
 
@@ -382,6 +383,14 @@ export interface FlowMod extends MessageBase {
   /** OFPFF bits. */
   flags: number;
   match: Match;
+  /**
+   * A match its sender already holds in OXM form: when set, the encoder has
+   * it append the match's OXM TLVs (no ofp_match header, no padding) at
+   * `w.pos` instead of encoding `match`, which is then read only by people
+   * (errors, logs, tests) and may be worked out when read. The sender vouches
+   * for the fields' prerequisites (a switch refuses a match without them).
+   */
+  writeOxm?(w: OfWriter): void;
   instructions: Instruction[];
 }
 

@@ -143,7 +143,7 @@ export abstract class OpenFlowChannel extends EventEmitter {
 
 /** A caller's complete FlowMod is sent as is: no copy on the hot path. */
 function isComplete(spec: FlowModSpec): spec is FlowMod {
-  return spec.type === 'flow_mod' && spec.instructions !== undefined && spec.match !== undefined && spec.cookie !== undefined
+  return spec.type === 'flow_mod' && spec.instructions !== undefined && (spec.writeOxm !== undefined || spec.match !== undefined) && spec.cookie !== undefined
     && spec.outPort !== undefined && spec.bufferId !== undefined;
 }
 

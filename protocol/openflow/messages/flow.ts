@@ -5,7 +5,7 @@ import { OpenFlowEncodeError } from '../errors.js';
 import * as check from '../checks.js';
 import { decodeActions, encodeActions } from '../actions.js';
 import { decodeInstructions, encodeInstructions } from '../instructions.js';
-import { decodeMatch, encodeMatch } from '../match.js';
+import { decodeMatch, encodeMatch, encodeOxmMatch } from '../match.js';
 import type { OfReader } from '../reader.js';
 import { putU64 } from '../u64.js';
 import type { OfWriter } from '../writer.js';
@@ -70,7 +70,8 @@ export function encodeFlowModMessage(w: OfWriter, m: FlowMod, version: number, x
   b[p + 46] = 0;
   b[p + 47] = 0;
   w.pos = p + FLOW_MOD_FIXED;
-  encodeMatch(w, m.match);
+  if (m.writeOxm !== undefined) encodeOxmMatch(w, m as { writeOxm(w: OfWriter): void });
+  else encodeMatch(w, m.match);
   encodeInstructions(w, m.instructions);
   finishMessage(w, start);
 }
