@@ -41,6 +41,8 @@ export interface AgentConfig {
     vxlan_udp_port: number; l2_population: boolean; arp_responder: boolean; dont_fragment: boolean;
     tunnel_csum: boolean; dscp: number | undefined; dscp_inherit: boolean;
     drop_flows_on_start: boolean; report_interval: number; log_agent_heartbeats: boolean;
+    /** Only `qos` is accepted (options.ts). */
+    extensions: Array<'qos'>;
     [other: string]: unknown;
   };
   securitygroup: {
@@ -365,6 +367,9 @@ function validate(c: AgentConfig, origin: ReadonlyMap<string, ValueSource>): voi
   };
   if (c.agent.tunnel_types.length && !c.ovs.local_ip) {
     fail('agent.tunnel_types', '[agent] tunnel_types is set but [ovs] local_ip is not: tunnels need a local endpoint address');
+  }
+  if (c.agent.extensions.includes('qos') && c.ovs_agent.control_plane === 'neutron') {
+    fail('agent.extensions', '[agent] extensions = qos needs QosPolicy objects from neutron-server, which this control plane does not consume yet');
   }
   const bridges = Object.values(c.ovs.bridge_mappings);
   const dup = bridges.find((b, i) => bridges.indexOf(b) !== i);
