@@ -368,9 +368,6 @@ function validate(c: AgentConfig, origin: ReadonlyMap<string, ValueSource>): voi
   if (c.agent.tunnel_types.length && !c.ovs.local_ip) {
     fail('agent.tunnel_types', '[agent] tunnel_types is set but [ovs] local_ip is not: tunnels need a local endpoint address');
   }
-  if (c.agent.extensions.includes('qos') && c.ovs_agent.control_plane === 'neutron') {
-    fail('agent.extensions', '[agent] extensions = qos needs QosPolicy objects from neutron-server, which this control plane does not consume yet');
-  }
   const bridges = Object.values(c.ovs.bridge_mappings);
   const dup = bridges.find((b, i) => bridges.indexOf(b) !== i);
   if (dup) fail('ovs.bridge_mappings', `[ovs] bridge_mappings maps two physical networks to bridge ${dup}`);
