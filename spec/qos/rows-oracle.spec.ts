@@ -164,7 +164,7 @@ describe('qos extension: rows and flows as Neutron\'s driver writes them @integr
     expect((await qosFlows(ours)).filter((f) => f.includes('ip_dscp'))).to.deep.equal([]);
   });
 
-  it('after a restart: right rows adopted unchanged, rows of a port unplugged meanwhile destroyed', async () => {
+  it('after a restart: right rows adopted (same rows), wrong values fixed, rows of a port unplugged meanwhile destroyed', async () => {
     const other = 'b0000000-0000-4000-8000-000000000002';
     h.writeState(state(FULL, [{ id: other, mac: 'fa:16:3e:00:01:02', network: NET, qosPolicyId: POLICY }]));
     await ours.vsctl('--', 'add-port', 'br-int', TAP, '--', 'set', 'Interface', TAP, `ofport_request=${OFPORT}`,
@@ -175,6 +175,8 @@ describe('qos extension: rows and flows as Neutron\'s driver writes them @integr
     const kept = await portQos(ours, TAP);
     await h.stopAgent();
     await h.unplug('tapq2');
+    // Changed behind the agent's back while it is down: fixed in place at start.
+    await ours.vsctl('set', 'Interface', TAP, 'ingress_policing_rate=1', '--', 'set', 'Queue', kept.qos!.queues['0']!.uuid, 'other_config:burst=1');
     const h2 = new AgentHarness(ours, { overrides: { 'agent.extensions': 'qos' }, stateFile: h.stateFile });
     try {
       await h2.start();
@@ -185,6 +187,23 @@ describe('qos extension: rows and flows as Neutron\'s driver writes them @integr
       expect((await rows(ours, 'Queue')).map((q) => q._uuid)).to.deep.equal([kept.qos!.queues['0']!.uuid]);
     } finally {
       await h2.stopAgent();
+    }
+  });
+
+  it('takes over the rows Neutron\'s own driver wrote: the same QoS and Queue rows kept', async () => {
+    // Neutron's agent ran on this switch (its driver clears and rewrites the bandwidth rows at start).
+    await runNeutronQos(ours, [{ name: TAP, ofport: OFPORT, portId: PORT, mac: MAC }], FULL, { install: false });
+    const theirs = await portQos(ours, TAP);
+    expect(theirs.qos).to.not.equal(undefined);
+    const h3 = new AgentHarness(ours, { overrides: { 'agent.extensions': 'qos' }, stateFile: h.stateFile });
+    try {
+      h3.writeState(state(FULL));
+      await h3.start();
+      await h3.until(() => h3.portState(PORT) === 'ACTIVE', 'the port ACTIVE');
+      await settled(async () => (await rows(ours, 'QoS')).length === 1, 'one QoS row');
+      expect(await portQos(ours, TAP)).to.deep.equal(theirs);
+    } finally {
+      await h3.stopAgent();
     }
   });
 });
