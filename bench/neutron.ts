@@ -38,6 +38,10 @@
  * NEUTRON_BENCH_SIZES=20,100 and NEUTRON_BENCH_RUNS=3 narrow a run (the
  * results of other sizes already in bench/results/neutron.json are kept, with
  * their date, so the long 500-port run can hold the bench lock on its own).
+ * NEUTRON_BENCH_QOS=1 is the QoS case (docs/qos.md): neutron-server with the
+ * qos service plugin, both agents with `[agent] extensions = qos`, every port
+ * with a policy (both bandwidth limits and DSCP marking); its metrics are
+ * named `qos_…` and kept apart from the plain case's in the results file.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -57,6 +61,7 @@ import { metric, newResult, percentile, round } from './report.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PEER = 'neutron-openvswitch-agent 21.0.0';
+const QOS = process.env.NEUTRON_BENCH_QOS === '1';
 
 type Kind = 'ours' | 'peer';
 
@@ -267,7 +272,7 @@ of_listen_port = ${ofPort}
 [agent]
 report_interval = 5
 root_helper = env
-[securitygroup]
+${QOS ? 'extensions = qos\n' : ''}[securitygroup]
 firewall_driver = openvswitch
 [ovs_agent]
 control_plane = neutron
@@ -439,10 +444,12 @@ async function oneRun(env: NeutronEnv, trace: RpcTrace, dist: string, kind: Kind
     const net = await env.api.post<{ network: { id: string } }>('/networks', { network: { name: host, 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1' } });
     network = net.network.id;
     await env.api.post('/subnets', { subnet: { network_id: network, cidr: '10.200.0.0/16', ip_version: 4, enable_dhcp: false } });
+    const qos = QOS ? await qosPolicy(env, host) : undefined;
     const ports: ApiPort[] = [];
     for (let i = 0; i < n; i += 100) {
       const chunk = Array.from({ length: Math.min(100, n - i) }, (_, j) => ({
         network_id: network, 'binding:host_id': host, device_owner: 'compute:nova', device_id: `vm-${i + j}`,
+        ...(qos ? { qos_policy_id: qos } : {}),
       }));
       ports.push(...(await env.api.post<{ ports: ApiPort[] }>('/ports', { ports: chunk })).ports);
     }
@@ -539,10 +546,19 @@ function bundleNote(): string {
   return `${how === 'tsc' ? 'tsc output' : how === 'external' ? 'the esbuild bundle, npm dependencies outside' : 'the esbuild bundle'}${flags}`;
 }
 
+/** The QoS case's policy: both bandwidth limits and DSCP marking (shared, so any project's port may use it). */
+async function qosPolicy(env: NeutronEnv, name: string): Promise<string> {
+  const { policy } = await env.api.post<{ policy: { id: string } }>('/qos/policies', { policy: { name, shared: true, project_id: 'bench' } });
+  await env.api.post(`/qos/policies/${policy.id}/bandwidth_limit_rules`, { bandwidth_limit_rule: { max_kbps: 10_000, max_burst_kbps: 0, direction: 'egress' } });
+  await env.api.post(`/qos/policies/${policy.id}/bandwidth_limit_rules`, { bandwidth_limit_rule: { max_kbps: 20_000, max_burst_kbps: 2_000, direction: 'ingress' } });
+  await env.api.post(`/qos/policies/${policy.id}/dscp_marking_rules`, { dscp_marking_rule: { dscp_mark: 26 } });
+  return policy.id;
+}
+
 function metricsFor(n: number, figs: Record<Kind, RunFigures[]>): Metric[] {
   const pick = (kind: Kind, f: (r: RunFigures) => number) => figs[kind].map(f);
   const m = (name: string, unit: string, f: (r: RunFigures) => number, target?: string, note?: string) =>
-    metric({ metric: `${name}_${n}_ports`, unit, ours: pick('ours', f), peer: { name: PEER, samples: pick('peer', f) }, target, note });
+    metric({ metric: `${QOS ? 'qos_' : ''}${name}_${n}_ports`, unit, ours: pick('ours', f), peer: { name: PEER, samples: pick('peer', f) }, target, note });
   const udl = (kind: Kind) => figs[kind].map((f) => `${f.calls.update_device_list ?? 0} calls/${f.devicesUp} ports`).join(', ');
   const out = [
     m('agent_time_p50', 's', (f) => f.agentP50, '<= 0.02', 'ofport assigned → first update_device_list naming the port published (RabbitMQ firehose)'),
@@ -570,11 +586,13 @@ function carryOver(sizes: number[], metrics: Metric[], notes: string[]): void {
   const file = join(ROOT, 'bench/results/neutron.json');
   if (!existsSync(file)) return;
   const old = JSON.parse(readFileSync(file, 'utf8')) as { date: string; metrics: Metric[]; notes?: string[] };
-  const sizeOf = (text: string) => Number(/(?:_|^)(\d+)(?:_ports| ports)/.exec(text)?.[1]);
-  const kept = old.metrics.filter((m) => Number.isFinite(sizeOf(m.metric)) && !sizes.includes(sizeOf(m.metric)));
+  const sizeOf = (text: string) => Number(/(?:_|^|qos )(\d+)(?:_ports| ports)/.exec(text)?.[1]);
+  // The plain and the QoS case are kept apart: a run of one keeps every figure of the other.
+  const other = (text: string) => /(^|\b)qos[_ ]/.test(text) !== QOS;
+  const kept = old.metrics.filter((m) => Number.isFinite(sizeOf(m.metric)) && (other(m.metric) || !sizes.includes(sizeOf(m.metric))));
   if (kept.length === 0) return;
   metrics.unshift(...kept.map((m) => (m.note?.includes('measured ') ? m : { ...m, note: `${m.note ? `${m.note}; ` : ''}measured ${old.date}` })));
-  notes.unshift(...(old.notes ?? []).filter((n) => Number.isFinite(sizeOf(n)) && !sizes.includes(sizeOf(n))));
+  notes.unshift(...(old.notes ?? []).filter((n) => Number.isFinite(sizeOf(n)) && (other(n) || !sizes.includes(sizeOf(n)))));
 }
 
 const suite: BenchSuite = {
@@ -585,10 +603,10 @@ const suite: BenchSuite = {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'bin', 'protocol'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
     const dist = await buildOurs();
-    const env = await NeutronEnv.start();
+    const env = await NeutronEnv.start({ qos: QOS });
     const metrics: Metric[] = [];
     const built = `ovs-agent built from ${head}${dirty ? ` plus ${dirty} uncommitted file(s) in lib/bin/protocol` : ''}`;
-    const notes: string[] = sizes.map((n) => `${n} ports: ${built}, ${new Date().toISOString()}`);
+    const notes: string[] = sizes.map((n) => `${QOS ? 'qos ' : ''}${n} ports: ${built}, ${new Date().toISOString()}`);
     let trace: RpcTrace | undefined;
     try {
       trace = await RpcTrace.start(env);
@@ -606,8 +624,9 @@ const suite: BenchSuite = {
           continue;
         }
         metrics.push(...metricsFor(n, figs));
-        notes.push(`${n} ports, calls while plugging: ${callsNote('ours', figs.ours, 'calls')}; ${callsNote('peer', figs.peer, 'calls')}`);
-        notes.push(`${n} ports, calls during the warm restart: ${callsNote('ours', figs.ours, 'warmCalls')}; ${callsNote('peer', figs.peer, 'warmCalls')}`);
+        const q = QOS ? 'qos ' : '';
+        notes.push(`${q}${n} ports, calls while plugging: ${callsNote('ours', figs.ours, 'calls')}; ${callsNote('peer', figs.peer, 'calls')}`);
+        notes.push(`${q}${n} ports, calls during the warm restart: ${callsNote('ours', figs.ours, 'warmCalls')}; ${callsNote('peer', figs.peer, 'warmCalls')}`);
       }
     } finally {
       await trace?.stop();

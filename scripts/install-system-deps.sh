@@ -14,6 +14,8 @@ NEEDS=(
   "openvswitch-common ovsdb-tool"
   "iproute2 ip"
   "tshark tshark"
+  "iperf3 iperf3"
+  "tcpdump tcpdump"
   "python3-openvswitch /usr/lib/python3/dist-packages/ovs/db/idl.py"
   "ovn-central /usr/share/ovn/ovn-nb.ovsschema"
   "python3-neutron /usr/lib/python3/dist-packages/neutron/agent/linux/openvswitch_firewall/firewall.py"

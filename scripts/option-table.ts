@@ -95,7 +95,7 @@ export function optionTable(): string {
     '`local` when a desired-state file is named (`state_file`, `--state-file`); `openflow_channel` unset is Neutron\'s',
     'arrangement (`controller`: every bridge\'s Controller row points at `[ovs] of_listen_address:of_listen_port`) with',
     'the neutron control plane, and the bridges\' management sockets (`mgmt`) with the local one. The state report tells',
-    'neutron-server `extensions: []`: no agent extension runs here, and `[agent] extensions` is refused.',
+    'neutron-server `extensions`: `["qos"]` with `[agent] extensions = qos` (docs/qos.md), else `[]`; any other extension is refused.',
   ];
   const sections = [...new Set(INVENTORY.map((e) => e.section))].sort((a, b) => {
     const ia = SECTION_ORDER.indexOf(a);

@@ -431,6 +431,8 @@ export interface NeutronEnvOptions {
   agentDownTime?: number;
   /** neutron-server `debug = True`. */
   debug?: boolean;
+  /** The QoS API: the `qos` service plugin and the ML2 `qos` extension driver (docs/qos.md). */
+  qos?: boolean;
 }
 
 /** Minimal REST client of the Neutron API as an admin (noauth, no X-Project-Id). */
@@ -638,7 +640,7 @@ function writeNeutronConfig(dir: string, apiPort: number, transportUrl: string, 
     file,
     `[DEFAULT]
 core_plugin = ml2
-service_plugins =
+service_plugins = ${opts.qos ? 'qos' : ''}
 auth_strategy = noauth
 bind_host = 127.0.0.1
 bind_port = ${apiPort}
@@ -663,7 +665,7 @@ lock_path = ${join(nDir, 'lock')}
 type_drivers = flat,vlan,vxlan
 tenant_network_types = vxlan
 mechanism_drivers = ${(opts.mechanismDrivers ?? ['openvswitch']).join(',')}
-extension_drivers = port_security
+extension_drivers = port_security${opts.qos ? ',qos' : ''}
 
 [ml2_type_flat]
 flat_networks = *

@@ -14,6 +14,7 @@ import { onControlPlaneEvent, onDbChange } from './events.js';
 import type { AgentConfig } from '../config/index.js';
 import type { ControlPlane, ControlPlaneEvent } from '../control-plane/types.js';
 import type { Firewall } from '../firewall/index.js';
+import { PortQos } from './qos.js';
 import { named, silentLogger, type Logger } from '../log.js';
 import { BridgeSetup } from './bridge-setup.js';
 import { FlowSync } from './flow-sync.js';
@@ -65,6 +66,7 @@ export class OvsAgent {
   private readonly db: SwitchDatabase;
   private readonly log: Logger;
   private readonly firewall: Firewall | undefined;
+  private readonly qos: PortQos | undefined;
   private readonly host: string;
   private readonly agentId = randomUUID();
   private readonly startedAt = new Date();
@@ -90,6 +92,7 @@ export class OvsAgent {
     this.db = opts.db;
     this.log = named(opts.logger ?? silentLogger, 'ovs_agent.agent');
     this.firewall = opts.firewall;
+    this.qos = this.config.agent.extensions.includes('qos') ? new PortQos(this.db, this.log) : undefined;
     this.host = opts.config.DEFAULT.host || hostname();
     this.ports = new PortTracker(this.log);
     const observer = opts.observer;
@@ -145,7 +148,7 @@ export class OvsAgent {
     this.passes = new PassRunner({
       parts: {
         cp: this.cp, db: this.db, ports: this.ports, networks: this.networks, tunnels: this.tunnels, bridges: this.bridges,
-        flows: this.flows, reports: this.reports, retries: this.retries, firewall: this.firewall, log: this.log,
+        flows: this.flows, reports: this.reports, retries: this.retries, firewall: this.firewall, qos: this.qos, log: this.log,
         fail: (id, err, summary) => this.passes.fail(id, err, summary),
       },
       loop: () => this.loop, log: this.log, onPass: observer ? (s) => {
@@ -167,6 +170,7 @@ export class OvsAgent {
     this.ports.setBridges(this.bridges.brInt.name, []);
     if (this.bridges.brTun) this.tunnels.useBridge(this.bridges.brTun);
     this.firewall?.initialize(this.bridges.brInt.flows);
+    this.qos?.initialize(this.bridges.brInt);
     await this.flows.connect(this.config.agent.drop_flows_on_start);
     this.networks.restoreHints(this.vlanHints());
     // The pipeline, in one bundle per bridge; then the physical patches, whose drops are now on the switch, may carry traffic.

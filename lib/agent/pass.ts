@@ -25,6 +25,7 @@ import type { PortTagUpdate, SwitchDatabase, VifRow } from './switch.js';
 import type { Tunnels } from './tunnels.js';
 import { protectPort } from './anti-spoofing.js';
 import type { PassSummary } from './pass-summary.js';
+import type { PortQos } from './qos.js';
 
 export { newSummary, type PassSummary } from './pass-summary.js';
 
@@ -40,6 +41,8 @@ export interface PassParts {
   reports: Reports;
   retries: RetrySchedule;
   firewall: Firewall | undefined;
+  /** The qos extension, when it runs (docs/qos.md). */
+  qos: PortQos | undefined;
   log: Logger;
   /** A port's wiring failed: retried after a backoff, or given up. */
   fail: (id: string, err: Error, summary: PassSummary) => void;
@@ -81,6 +84,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
     else networks.forget(id);
     parts.reports.withdraw(id);
     brInt.removePortAntiSpoofing(id);
+    parts.qos?.forget(id, p?.name);
     fwRemove.push(id);
     down.push(id);
     summary.removed.push(id);
@@ -106,6 +110,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
     if (vif?.tag !== DEAD_VLAN_TAG) tags.push({ name: p.name, tag: DEAD_VLAN_TAG });
     fwRemove.push(p.portId);
     brInt.removePortAntiSpoofing(p.portId);
+    parts.qos?.forget(p.portId, p.name);
     summary.dead.push(p.portId);
   };
   for (const lookup of lookups) {
@@ -148,6 +153,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
     if (vif?.tag !== m.lvid || vif.portOtherConfig.net_uuid !== d.networkId) tags.push(tagOf(p, d, m.lvid));
     // Ports without port security get the firewall's pass-through flows, so they are set up too.
     fwSetup.push(firewallPortFrom(d, p.ofport, m.lvid));
+    parts.qos?.stage(id, p.name, p.ofport, d);
     up.push(id);
   }
   const duplicates = wireDuplicates(parts, work.duplicates, tags);
@@ -171,12 +177,15 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
   await parts.tunnels.syncPorts();
   const first = firstSync();
   if (first) parts.flows.dropUnclaimed();
+  if (first) parts.qos?.sweepStale();
 
   // Flows first, then tags: a tag change makes ovs-vswitchd reconfigure the bridge, which would
   // hold up the bundle if it arrived first; the OVSDB write itself is answered by ovsdb-server at once.
   const sent = await parts.flows.flush();
   summary.flowMods += sent.flowMods;
   summary.bundles.push(...sent.bridges);
+  // QoS rows before the tags put the ports on their networks; a failure fails the pass: no port goes up without its QoS.
+  await parts.qos?.apply();
   phase('flows');
   if (tags.length) await parts.db.setPortTags(tags);
   ports.duplicatesWired(duplicates.dead, duplicates.alive);
@@ -262,6 +271,7 @@ export function unwindUnwired(parts: PassParts, ids: readonly string[], wiredBef
     if (!p || wiredBefore.has(id) || p.state === 'DEAD' || !p.networkId) continue;
     parts.networks.unbind(p, { keepState: true });
     parts.bridges.brInt.removePortAntiSpoofing(id);
+    parts.qos?.forget(id, p.name);
     parts.reports.withdraw(id);
     p.tag = undefined;
     unwound.push(id);

@@ -147,8 +147,8 @@ export class Reports {
       arp_responder_enabled: c.agent.arp_responder && c.agent.l2_population,
       enable_distributed_routing: false,
       log_agent_heartbeats: c.agent.log_agent_heartbeats,
-      // No agent extension runs here ([agent] extensions is refused at start): none is advertised.
-      extensions: [],
+      // Only qos can be configured (any other extension is refused at start), and it runs whenever it is (docs/qos.md).
+      extensions: [...c.agent.extensions],
       datapath_type: c.ovs.datapath_type,
       vhostuser_socket_dir: c.ovs.vhostuser_socket_dir,
       ovs_hybrid_plug: false,

@@ -6,6 +6,7 @@
  * readable and lets the protocol libraries evolve underneath.
  */
 import type { FlowSession } from '../flows/installer.js';
+import type { PortQosSettings } from '../qos/port-qos.js';
 
 /** An Interface row joined with its Port and Bridge, as the agent reads it (docs/design.md#ovsdb-what-is-read-and-written). */
 export interface VifRow {
@@ -64,6 +65,13 @@ export interface PortTagUpdate {
   clearTrunks?: boolean;
 }
 
+/** One port's QoS on the switch (docs/qos.md): `settings` undefined removes it (the port may be gone). */
+export interface QosWrite {
+  /** Port and Interface name. */
+  name: string;
+  settings: PortQosSettings | undefined;
+}
+
 export type DbChange =
   | { kind: 'interface'; name: string }
   | { kind: 'bridge'; name: string }
@@ -90,6 +98,11 @@ export interface SwitchDatabase {
   waitOfport(name: string, timeoutMs: number): Promise<number>;
   /** All tag writes of a pass in one transaction. */
   setPortTags(updates: PortTagUpdate[]): Promise<void>;
+  /**
+   * Optional (the qos extension needs it): each port's policing and QoS/Queue rows as Neutron writes them, in one
+   * transaction; with `keep`, the bandwidth-limit rows of port names not in it are destroyed too.
+   */
+  applyQos?(writes: readonly QosWrite[], keep?: ReadonlySet<string>): Promise<void>;
   /** Optional: told when the session to the database goes down and comes back (readiness, metrics). */
   onSession?(listener: (up: boolean, error?: Error) => void): () => void;
   close(): Promise<void>;

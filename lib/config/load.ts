@@ -41,6 +41,8 @@ export interface AgentConfig {
     vxlan_udp_port: number; l2_population: boolean; arp_responder: boolean; dont_fragment: boolean;
     tunnel_csum: boolean; dscp: number | undefined; dscp_inherit: boolean;
     drop_flows_on_start: boolean; report_interval: number; log_agent_heartbeats: boolean;
+    /** Only `qos` is accepted (options.ts). */
+    extensions: Array<'qos'>;
     [other: string]: unknown;
   };
   securitygroup: {

@@ -41,8 +41,8 @@ const NO_IPTABLES = 'no iptables firewall driver runs here (firewall_driver is o
 const NO_CHILDREN = 'ovs-agent starts no child process to monitor';
 const OSLO_POOL = 'connections to RabbitMQ are the agent\'s own: one for sending, one for consuming';
 const NO_NOTIFICATIONS = 'the agent sends no notifications (neither does Neutron\'s OVS agent)';
-const NO_DHCP = 'the dhcp extension does not run here ([agent] extensions is refused)';
-const NO_LOG_EXT = 'the log extension (security group logging) does not run here ([agent] extensions is refused)';
+const NO_DHCP = 'the dhcp extension does not run here ([agent] extensions accepts only qos)';
+const NO_LOG_EXT = 'the log extension (security group logging) does not run here ([agent] extensions accepts only qos)';
 const PLACEMENT_ONLY = 'used only with resource_provider_bandwidths or resource_provider_packet_processing_*, which are refused here';
 
 /**
@@ -96,8 +96,6 @@ export const NOT_HONOURED = {
     baremetal_smartnic: refused(BOOL, false, 'Wire Ironic Smart NIC ports.', 'Smart NIC ports are not handled: they would never be wired'),
     explicitly_egress_direct: refused(BOOL, false, 'Output accepted egress unicast directly instead of NORMAL.',
       'the direct-output egress flows are not implemented: accepted traffic keeps going through NORMAL'),
-    extensions: refused(LIST, [], 'Agent extensions to load (qos, fdb, log, dhcp, local_ip...).',
-      'no agent extension runs here: the state report would tell neutron-server that the extension\'s features are enforced on this host'),
   },
   ovs: {
     of_request_timeout: ignored(INT, 300, 'Seconds to wait for an OpenFlow reply.',
@@ -111,11 +109,11 @@ export const NOT_HONOURED = {
       PLACEMENT_ONLY),
     resource_provider_packet_processing_inventory_defaults: ignored({ kind: 'dict' }, {}, 'Packet-processing inventory defaults.', PLACEMENT_ONLY),
     resource_provider_bandwidths: refused(LIST, [], 'bridge:egress:ingress bandwidths (kbps) reported to placement.',
-      'placement would promise guaranteed minimum bandwidth that only the qos extension enforces, and it does not run here'),
+      'placement would promise guaranteed minimum bandwidth, which this agent does not enforce (minimum_bandwidth rules are warned about, not applied: docs/qos.md)'),
     resource_provider_packet_processing_without_direction: refused(LIST, [], 'Packet rate (kpps) reported to placement.',
-      'placement would promise a minimum packet rate that only the qos extension enforces, and it does not run here'),
+      'placement would promise a minimum packet rate, which no OVS agent enforces (Neutron 21 does not either)'),
     resource_provider_packet_processing_with_direction: refused(LIST, [], 'Egress and ingress packet rates (kpps) reported to placement.',
-      'placement would promise a minimum packet rate that only the qos extension enforces, and it does not run here'),
+      'placement would promise a minimum packet rate, which no OVS agent enforces (Neutron 21 does not either)'),
   },
   securitygroup: {
     enable_ipset: ignored(BOOL, true, 'Use ipsets in iptables rules.', NO_IPTABLES),
@@ -131,7 +129,7 @@ export const NOT_HONOURED = {
     local_output_log_base: ignored(STR, undefined, 'Log file of security group logging.', NO_LOG_EXT),
   },
   local_ip: {
-    static_nat: ignored(BOOL, false, 'Static NAT for the local_ip extension.', 'the local_ip extension does not run here ([agent] extensions is refused)'),
+    static_nat: ignored(BOOL, false, 'Static NAT for the local_ip extension.', 'the local_ip extension does not run here ([agent] extensions accepts only qos)'),
   },
   oslo_messaging_rabbit: {
     heartbeat_in_pthread: ignored(BOOL, false, 'Send heartbeats from a native thread.', 'heartbeats are sent by the agent\'s event loop; it has no green threads to starve them'),

@@ -8,6 +8,7 @@
  * "Device details", "Security group information", "l2population's fdb
  * entries"); the Neutron control plane converts at its edge.
  */
+import type { QosPolicy } from './qos.js';
 
 /** Neutron's tunnelled network types, in the order Neutron lists them. */
 export const TUNNEL_TYPES = ['vxlan', 'gre', 'geneve'] as const;
@@ -51,6 +52,15 @@ export interface PortDetails {
   deviceOwner: string;
   deviceId?: string;
   mtu?: number;
+  /** The port's own QoS policy (Neutron's `qos_policy_id`). */
+  qosPolicyId?: string;
+  /** Its network's QoS policy (`network_qos_policy_id`), which applies when the port has none. */
+  networkQosPolicyId?: string;
+  /**
+   * The policy of `qosPolicyId`, else of `networkQosPolicyId`, with its rules, when the control plane
+   * knows it (docs/qos.md). Absent with a policy id set: the policy is gone from the server.
+   */
+  qosPolicy?: QosPolicy;
 }
 
 /** A security group rule as the firewall needs it. */
@@ -91,3 +101,5 @@ export type FdbEntries = Record<string, FdbNetworkEntries>;
 
 /** `chg_ip`: network id → agent ip → before/after pairs. */
 export type FdbIpChanges = Record<string, Record<string, { before: Array<[string, string]>; after: Array<[string, string]> }>>;
+
+export * from './qos.js';

@@ -3,7 +3,7 @@
  * pass to neutron-openvswitch-agent are accepted by ovs-agent (issue 16,
  * item 2): --config-dir (read where it stands), --nodebug, --use-syslog,
  * --nouse-syslog, --log-file, --log-dir. The configuration refuses
- * `[agent] extensions = qos`, so the agent exits 2 at once, before touching
+ * `[agent] extensions = log`, so the agent exits 2 at once, before touching
  * anything, and its message shows the flags were read: it names the file of
  * the --config-dir, not "Unknown arguments".
  */
@@ -26,14 +26,14 @@ describe('oslo.config command-line flags', function () {
     const main = join(dir, 'agent.ini');
     writeFileSync(main, '[agent]\nextensions =\n');
     mkdirSync(join(dir, 'conf.d'));
-    writeFileSync(join(dir, 'conf.d', '10-qos.conf'), '[AGENT]\nextensions = qos\n');
+    writeFileSync(join(dir, 'conf.d', '10-log.conf'), '[AGENT]\nextensions = log\n');
     const a = AgentProcess.spawn(['--config-file', main, '--config-dir', join(dir, 'conf.d'), '--nodebug', '--use-syslog', '--nouse-syslog',
       '--log-file', join(dir, 'agent.log'), `--log-dir=${dir}`]);
     try {
       const exit = await a.waitForExit(40_000);
       expect(a.stderr).to.not.include('Unknown argument');
       expect(exit.code, a.stderr).to.equal(ExitCode.CONFIG);
-      expect(a.stderr).to.include('[agent] extensions').and.include(`${join(dir, 'conf.d', '10-qos.conf')}:2`);
+      expect(a.stderr).to.include('[agent] extensions').and.include(`${join(dir, 'conf.d', '10-log.conf')}:2`);
     } finally {
       await a.kill();
     }

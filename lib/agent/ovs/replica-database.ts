@@ -6,12 +6,13 @@
 import { Replica, type ReplicaOptions } from '../../../protocol/ovsdb/replica/index.js';
 import type { Bridge, Interface, OpenVSwitchTables, Port } from '../../../protocol/ovsdb/models/index.js';
 import type { RowIndex } from '../../../protocol/ovsdb/replica/index.js';
-import type { BridgeRow, BridgeSettings, DbChange, PortSpec, PortTagUpdate, SwitchDatabase, VifRow } from '../switch.js';
+import type { BridgeRow, BridgeSettings, DbChange, PortSpec, PortTagUpdate, QosWrite, SwitchDatabase, VifRow } from '../switch.js';
+import { QosRowWriter } from './qos-rows.js';
 import { OvsdbSchemaError } from '../../../protocol/ovsdb/errors.js';
 import type { Wait, WaitReporter } from '../../waits.js';
 import type { SslOptions } from '../../../protocol/ovsdb/index.js';
 
-type Tables = Pick<OpenVSwitchTables, 'Open_vSwitch' | 'Bridge' | 'Port' | 'Interface' | 'Controller'>;
+type Tables = Pick<OpenVSwitchTables, 'Open_vSwitch' | 'Bridge' | 'Port' | 'Interface' | 'Controller' | 'QoS' | 'Queue'>;
 
 const TABLES: ReplicaOptions<Tables>['tables'] = {
   Open_vSwitch: { columns: ['bridges'] },
@@ -19,9 +20,12 @@ const TABLES: ReplicaOptions<Tables>['tables'] = {
     columns: ['name', 'ports', 'datapath_id', 'datapath_type', 'external_ids', 'fail_mode', 'protocols', 'controller', 'other_config',
       'mcast_snooping_enable'],
   },
-  Port: { columns: ['name', 'interfaces', 'tag', 'vlan_mode', 'trunks', 'other_config'] },
-  Interface: { columns: ['name', 'type', 'ofport', 'external_ids', 'options'] },
+  Port: { columns: ['name', 'interfaces', 'tag', 'vlan_mode', 'trunks', 'other_config', 'qos'] },
+  Interface: { columns: ['name', 'type', 'ofport', 'external_ids', 'options', 'ingress_policing_rate', 'ingress_policing_burst'] },
   Controller: { columns: ['target', 'connection_mode', 'inactivity_probe'] },
+  // The qos extension's rows (lib/agent/ovs/qos-rows.ts).
+  QoS: { columns: ['type', 'other_config', 'external_ids', 'queues'] },
+  Queue: { columns: ['other_config', 'external_ids'] },
 };
 
 function record(m: ReadonlyMap<string, string>): Record<string, string> {
@@ -351,6 +355,11 @@ export class ReplicaDatabase implements SwitchDatabase {
         if (u.otherConfig) txn.setKeys('Port', p._uuid, 'other_config', u.otherConfig);
       }
     }, { timeoutMs: this.timeoutMs });
+  }
+
+  async applyQos(writes: readonly QosWrite[], keep?: ReadonlySet<string>): Promise<void> {
+    const writer = new QosRowWriter(this.replica, this.portByName, this.ifaceByName);
+    await this.replica.transact((txn) => void writer.write(txn, writes, keep), { timeoutMs: this.timeoutMs });
   }
 
   async close(): Promise<void> {

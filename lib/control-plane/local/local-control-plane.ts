@@ -18,7 +18,8 @@ import {
 } from '../types.js';
 import { parseAddressGroups, parseSecurityGroups, securityGroupInfoFor, type LocalSecurityGroup } from './security-groups.js';
 import { parseFdbEntries } from './fdb.js';
-import type { FdbEntries } from '../types.js';
+import { parseQosPolicies } from './qos.js';
+import type { FdbEntries, QosPolicy } from '../types.js';
 import { parseDesiredState, type DesiredState, type LocalNetwork, type LocalPort } from './state-file.js';
 
 /** The file with its extensions' sections parsed too (a bad section rejects the whole file). */
@@ -27,6 +28,7 @@ interface Loaded {
   groups: Map<string, LocalSecurityGroup>;
   addressGroups: Map<string, string[]>;
   fdb: FdbEntries;
+  qosPolicies: Map<string, QosPolicy>;
 }
 
 export interface LocalControlPlaneOptions {
@@ -43,7 +45,7 @@ export interface LocalControlPlaneOptions {
 export type PortStatus = 'ACTIVE' | 'DOWN';
 
 const EMPTY: Loaded = {
-  state: { networks: new Map(), ports: new Map(), tunnelEndpoints: [], extra: {} }, groups: new Map(), addressGroups: new Map(), fdb: {},
+  state: { networks: new Map(), ports: new Map(), tunnelEndpoints: [], extra: {} }, groups: new Map(), addressGroups: new Map(), fdb: {}, qosPolicies: new Map(),
 };
 
 export class LocalControlPlane implements ControlPlane {
@@ -121,7 +123,7 @@ export class LocalControlPlane implements ControlPlane {
       const port = this.state.ports.get(device);
       const network = port && this.state.networks.get(port.network);
       if (!port || !network) return { kind: 'unknown', device };
-      return { kind: 'bound', details: portDetails(port, network) };
+      return { kind: 'bound', details: portDetails(port, network, this.loaded.qosPolicies) };
     });
     return { devices: out, failed: [] };
   }
@@ -177,6 +179,7 @@ export class LocalControlPlane implements ControlPlane {
       groups: parseSecurityGroups(state.extra.securityGroups, file),
       addressGroups: parseAddressGroups(state.extra.addressGroups, file),
       fdb: parseFdbEntries(state.extra.fdb, file),
+      qosPolicies: parseQosPolicies(state.extra.qosPolicies, file),
     };
   }
 
@@ -211,7 +214,8 @@ export class LocalControlPlane implements ControlPlane {
   }
 }
 
-export function portDetails(port: LocalPort, network: LocalNetwork): PortDetails {
+export function portDetails(port: LocalPort, network: LocalNetwork, qosPolicies?: ReadonlyMap<string, QosPolicy>): PortDetails {
+  const qos = port.qosPolicyId ?? network.qosPolicyId;
   return {
     portId: port.id,
     networkId: network.id,
@@ -227,6 +231,9 @@ export function portDetails(port: LocalPort, network: LocalNetwork): PortDetails
     deviceOwner: port.deviceOwner,
     deviceId: port.deviceId,
     mtu: network.mtu,
+    ...(port.qosPolicyId ? { qosPolicyId: port.qosPolicyId } : {}),
+    ...(network.qosPolicyId ? { networkQosPolicyId: network.qosPolicyId } : {}),
+    ...(qos && qosPolicies?.has(qos) ? { qosPolicy: qosPolicies.get(qos) } : {}),
   };
 }
 
@@ -238,10 +245,16 @@ function sameJson(a: unknown, b: unknown): boolean {
 export function diffStates(prev: DesiredState, next: DesiredState): ControlPlaneEvent[] {
   const events: ControlPlaneEvent[] = [];
   const updated: string[] = [];
+  // A policy's rules changed: the ports it applies to are updated (Neutron pushes the QosPolicy; its agent re-applies it).
+  const policyOf = (s: DesiredState, p: LocalPort) => {
+    const id = p.qosPolicyId ?? s.networks.get(p.network)?.qosPolicyId;
+    return id && ((s.extra.qosPolicies ?? []) as Array<{ id?: unknown }>).find((q) => q?.id === id);
+  };
   for (const [id, port] of next.ports) {
     const old = prev.ports.get(id);
     const changedNet = !sameJson(prev.networks.get(port.network), next.networks.get(port.network));
-    if (!old || !sameJson(old, port) || changedNet) updated.push(id);
+    const changedQos = old !== undefined && !sameJson(policyOf(prev, old), policyOf(next, port));
+    if (!old || !sameJson(old, port) || changedNet || changedQos) updated.push(id);
   }
   for (const id of prev.ports.keys()) if (!next.ports.has(id)) events.push({ type: 'port_deleted', portId: id });
   for (const [id, net] of next.networks) {

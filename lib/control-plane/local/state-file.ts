@@ -23,6 +23,8 @@ export interface LocalNetwork {
   segmentationId?: number;
   physicalNetwork?: string;
   mtu?: number;
+  /** Its QoS policy (docs/qos.md). */
+  qosPolicyId?: string;
 }
 
 export interface LocalPort {
@@ -36,6 +38,8 @@ export interface LocalPort {
   portSecurityEnabled: boolean;
   deviceOwner: string;
   deviceId?: string;
+  /** Its QoS policy (docs/qos.md). */
+  qosPolicyId?: string;
 }
 
 export interface LocalTunnelEndpoint {
@@ -116,6 +120,7 @@ export function parseDesiredState(text: string, file: string): DesiredState {
     networks.set(id, {
       id, type, segmentationId, physicalNetwork: type === 'flat' || type === 'vlan' ? physicalNetwork : undefined,
       name: typeof o.name === 'string' ? o.name : undefined, mtu: mtu as number | undefined,
+      ...(o.qosPolicyId !== undefined ? { qosPolicyId: str(o, 'qosPolicyId', path)! } : {}),
     });
   });
 
@@ -161,6 +166,7 @@ export function parseDesiredState(text: string, file: string): DesiredState {
       id, mac, network, adminStateUp: admin as boolean, fixedIps, allowedAddressPairs, securityGroups: sgs,
       portSecurityEnabled: pse as boolean, deviceOwner: str(o, 'deviceOwner', path, false) ?? 'compute:nova',
       deviceId: str(o, 'deviceId', path, false),
+      ...(o.qosPolicyId !== undefined ? { qosPolicyId: str(o, 'qosPolicyId', path)! } : {}),
     });
   });
 

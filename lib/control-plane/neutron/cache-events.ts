@@ -60,11 +60,23 @@ export function eventsOfChanges(changes: Change[], cache: ResourceCache, deviceS
       case 'AddressGroup':
         for (const rule of cache.values('SecurityGroupRule')) if (rule.remoteAddressGroupId === c.id) sgs.add(rule.securityGroupId);
         break;
+      case 'QosPolicy':
+        // Its rules changed: the ports it applies to (their own, or their network's) take it again (docs/qos.md).
+        if (c.new) updatedPorts.push(...portsOfPolicy(cache, c.id));
+        break;
     }
   }
   if (updatedPorts.length > 0) events.push({ type: 'ports_updated', portIds: updatedPorts });
   if (sgs.size > 0) events.push({ type: 'security_groups_updated', securityGroupIds: [...sgs] });
   return { events, toWarm };
+}
+
+function portsOfPolicy(cache: ResourceCache, policyId: string): string[] {
+  const out: string[] = [];
+  for (const p of cache.values('Port')) {
+    if ((p.qosPolicyId ?? cache.peek('Network', p.networkId)?.qosPolicyId) === policyId) out.push(p.id);
+  }
+  return out;
 }
 
 function sameButStatus(a: PortObject, b: PortObject): boolean {

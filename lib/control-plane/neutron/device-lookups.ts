@@ -9,7 +9,7 @@
  */
 import type { Logger } from './logger.js';
 import type { PortObject } from './ovo.js';
-import { deviceLookup } from './port-details.js';
+import { deviceLookup, qosPolicyIdOf } from './port-details.js';
 import type { ResourceCache } from './resource-cache.js';
 import { unansweredGroups, warmSecurityGroups } from './security-groups.js';
 import type { DeviceLookup, DevicesDetailsReply } from '../types.js';
@@ -24,6 +24,8 @@ export interface DeviceLookupOptions {
   announce: (portIds: string[]) => void;
   /** The control plane is running (nothing is announced or logged after its stop). */
   running: () => boolean;
+  /** The qos extension runs: a port's policy is part of its details (pulled like its network). */
+  qos?: boolean;
 }
 
 export class DeviceLookups {
@@ -64,9 +66,13 @@ export class DeviceLookups {
     }
     const ports = bound.map((b) => b.port);
     const unanswered = unansweredGroups(this.opts.cache, [...new Set(ports.flatMap((p) => p.securityGroupIds))]);
+    const cache = this.opts.cache;
     for (const { device, port } of bound) {
-      if (!this.opts.cache.answered('Network', 'id', port.networkId) || port.securityGroupIds.some((g) => unanswered.has(g))) waiting.push(device);
-      else answers.set(device, deviceLookup(device, port, this.opts.cache.peek('Network', port.networkId), host));
+      const network = cache.peek('Network', port.networkId);
+      const policy = this.opts.qos && network ? qosPolicyIdOf(port, network) : undefined;
+      if (!cache.answered('Network', 'id', port.networkId) || port.securityGroupIds.some((g) => unanswered.has(g))) waiting.push(device);
+      else if (policy !== undefined && !cache.answered('QosPolicy', 'id', policy)) waiting.push(device);
+      else answers.set(device, deviceLookup(device, port, network, host, policy === undefined ? undefined : cache.peek('QosPolicy', policy)));
     }
     for (const device of devices) {
       const lookup = answers.get(device);
@@ -98,7 +104,9 @@ export class DeviceLookups {
       try {
         const port = (await this.opts.cache.getMany('Port', [device])).get(device);
         if (port && deviceLookup(device, port, undefined, host).kind === 'bound') {
-          await Promise.all([this.opts.cache.getMany('Network', [port.networkId]), warmSecurityGroups(this.opts.cache, port.securityGroupIds)]);
+          const [networks] = await Promise.all([this.opts.cache.getMany('Network', [port.networkId]), warmSecurityGroups(this.opts.cache, port.securityGroupIds)]);
+          const policy = this.opts.qos ? qosPolicyIdOf(port, networks.get(port.networkId)) : undefined;
+          if (policy !== undefined) await this.opts.cache.getMany('QosPolicy', [policy]);
         }
       } catch (err) {
         failures.push(err as Error);
@@ -133,6 +141,8 @@ export class DeviceLookups {
     const groups = [...new Set(mine.flatMap((p) => p.securityGroupIds))];
     const quiet = (err: Error) => this.opts.logger.debug(`prefetch: ${err.message}`);
     if (networks.length) this.opts.cache.getMany('Network', networks).catch(quiet);
+    const policies = this.opts.qos ? [...new Set(mine.flatMap((p) => (p.qosPolicyId ? [p.qosPolicyId] : [])))] : [];
+    if (policies.length) this.opts.cache.getMany('QosPolicy', policies).catch(quiet);
     if (groups.length) warmSecurityGroups(this.opts.cache, groups).catch(quiet);
   }
 }

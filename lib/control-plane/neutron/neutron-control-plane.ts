@@ -85,6 +85,8 @@ export interface NeutronControlPlaneOptions {
   reportInterval?: number;
   /** `[agent] l2_population`: consume the l2population fdb notifications. */
   l2Population?: boolean;
+  /** `[agent] extensions = qos`: consume QosPolicy pushes, and give ports their policy (docs/qos.md). */
+  qos?: boolean;
   rabbit?: RabbitOptions;
   /** Extra attempts of an idempotent call after an RPC timeout, each with a doubled timeout (2). */
   callRetries?: number;
@@ -126,6 +128,7 @@ export class NeutronControlPlane implements ControlPlane {
       rpcResourcesProcessingStep: positive(options.rpcResourcesProcessingStep ?? 20, 'rpc_resources_processing_step'),
       reportInterval: options.reportInterval ?? 30,
       l2Population: options.l2Population ?? false,
+      qos: options.qos ?? false,
       callRetries: options.callRetries ?? 2,
     };
     const rabbit = options.rabbit ?? {};
@@ -151,12 +154,8 @@ export class NeutronControlPlane implements ControlPlane {
       logger: sub(this.logger, 'ovs_agent.control_plane.neutron.rpc_client'),
     });
     this.cache = new ResourceCache((type, filter) => this.bulkPull(type, filter), sub(this.logger, 'ovs_agent.control_plane.neutron.resource_cache'), (changes) => this.emitChanges(changes));
-    this.lookups = new DeviceLookups({
-      cache: this.cache,
-      logger: this.logger,
-      announce: (portIds) => this.emit({ type: 'ports_updated', portIds }),
-      running: () => this.running,
-    });
+    this.lookups = new DeviceLookups({ cache: this.cache, logger: this.logger, qos: this.opts.qos, running: () => this.running,
+      announce: (portIds) => this.emit({ type: 'ports_updated', portIds }) });
     this.deviceStatus = new DeviceStatusReports({
       cache: this.cache,
       step: this.opts.rpcResourcesProcessingStep,
@@ -336,7 +335,7 @@ export class NeutronControlPlane implements ControlPlane {
         push: (args) => this.onPush(args),
       },
     };
-    for (const type of CACHED_TYPES) server(`neutron-vo-${type}-${RESOURCE_VERSIONS[type]}`, [push]);
+    for (const type of CACHED_TYPES) if (type !== 'QosPolicy' || this.opts.qos) server(`neutron-vo-${type}-${RESOURCE_VERSIONS[type]}`, [push]);
     const agent: Endpoint = { version: '1.7', methods: this.agentMethods(host) };
     const topics = [`${AGENT_NOTIFIER}-tunnel-update`, `${AGENT_NOTIFIER}-tunnel-delete`];
     if (this.opts.l2Population) topics.push(`${AGENT_NOTIFIER}-l2population-update`);

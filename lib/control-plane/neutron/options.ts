@@ -52,6 +52,7 @@ export function neutronOptionsFromConfig(config: AgentConfig, logger: Logger, en
     rpcResourcesProcessingStep: config.DEFAULT.rpc_resources_processing_step,
     reportInterval: config.agent.report_interval,
     l2Population: config.agent.l2_population,
+    qos: config.agent.extensions.includes('qos'),
     rabbit: {
       tls: tlsOptions(r, logger, env),
       heartbeatTimeoutThreshold: r.heartbeat_timeout_threshold,

@@ -6,7 +6,7 @@
  * the cloud to every agent.
  */
 import type { AddressPair, FixedIp, NetworkType } from '../types.js';
-import type { SecurityGroupRule } from '../../model/index.js';
+import type { QosRule, SecurityGroupRule } from '../../model/index.js';
 import { decodeError } from './errors.js';
 import { isObject } from './envelope.js';
 
@@ -30,7 +30,7 @@ export const RESOURCE_VERSIONS = {
 } as const;
 
 /** The types the L2 cache keeps (the 21.0.0 agent also watches Subnet, which L2 wiring never reads). */
-export const CACHED_TYPES = ['Port', 'Network', 'SecurityGroup', 'SecurityGroupRule', 'AddressGroup'] as const;
+export const CACHED_TYPES = ['Port', 'Network', 'SecurityGroup', 'SecurityGroupRule', 'AddressGroup', 'QosPolicy'] as const;
 export type CachedType = (typeof CACHED_TYPES)[number];
 
 export interface PortBinding {
@@ -64,6 +64,8 @@ export interface PortObject {
   bindings: PortBinding[];
   /** The segment of the last binding level: where the port is bound. */
   segment: Segment | undefined;
+  /** Its own QoS policy. */
+  qosPolicyId?: string;
 }
 
 export interface NetworkObject {
@@ -72,6 +74,15 @@ export interface NetworkObject {
   revision: number;
   mtu: number | undefined;
   adminStateUp: boolean;
+  qosPolicyId?: string;
+}
+
+/** A QoS policy with its rules (docs/qos.md); rules of types this agent does not know are dropped. */
+export interface QosPolicyObject {
+  kind: 'QosPolicy';
+  id: string;
+  revision: number;
+  rules: QosRule[];
 }
 
 export interface SecurityGroupObject {
@@ -97,7 +108,7 @@ export interface AddressGroupObject {
   addresses: string[];
 }
 
-export type ResourceObject = PortObject | NetworkObject | SecurityGroupObject | RuleObject | AddressGroupObject;
+export type ResourceObject = PortObject | NetworkObject | SecurityGroupObject | RuleObject | AddressGroupObject | QosPolicyObject;
 
 interface Primitive {
   name: string;
@@ -173,7 +184,10 @@ export function decodeResource(value: unknown): ResourceObject {
         revision,
         mtu: optNum(data.mtu),
         adminStateUp: data.admin_state_up !== false,
+        ...(optStr(data.qos_policy_id) ? { qosPolicyId: optStr(data.qos_policy_id) } : {}),
       };
+    case 'QosPolicy':
+      return { kind: 'QosPolicy', id, revision, rules: list(data.rules, `${where} rules`).flatMap((r) => qosRule(primitive(r, `${where} rule`), where)) };
     case 'SecurityGroup':
       return {
         kind: 'SecurityGroup',
@@ -246,7 +260,23 @@ function decodePort(id: string, revision: number, data: Record<string, unknown>,
     securityGroupIds: list(data.security_group_ids, `${where} security_group_ids`).map((s) => str(s, `${where} security group id`)),
     bindings,
     segment,
+    ...(optStr(data.qos_policy_id) ? { qosPolicyId: optStr(data.qos_policy_id) } : {}),
   };
+}
+
+/** One rule of a QosPolicy (QosBandwidthLimitRule…, fields as Neutron's); an unknown rule type is left out. */
+function qosRule({ name, data: d }: Primitive, where: string): QosRule[] {
+  const id = str(d.id, `${where} rule id`);
+  const n = (v: unknown): number => optNum(v) ?? 0;
+  const dir = d.direction === 'ingress' ? 'ingress' : 'egress';
+  switch (name) {
+    case 'QosBandwidthLimitRule': return [{ type: 'bandwidth_limit', id, maxKbps: n(d.max_kbps), maxBurstKbps: n(d.max_burst_kbps), direction: dir }];
+    case 'QosDscpMarkingRule': return [{ type: 'dscp_marking', id, dscpMark: n(d.dscp_mark) }];
+    case 'QosMinimumBandwidthRule': return [{ type: 'minimum_bandwidth', id, minKbps: n(d.min_kbps), direction: dir }];
+    case 'QosPacketRateLimitRule': return [{ type: 'packet_rate_limit', id, maxKpps: n(d.max_kpps), maxBurstKpps: n(d.max_burst_kpps), direction: dir }];
+    case 'QosMinimumPacketRateRule': return [{ type: 'minimum_packet_rate', id, minKpps: n(d.min_kpps), direction: d.direction === 'any' ? 'any' : dir }];
+    default: return [];
+  }
 }
 
 function decodeRule(data: Record<string, unknown>, where: string): RuleObject {

@@ -3,7 +3,7 @@
  * (`CacheBackedPluginApi.get_device_details`; docs/neutron.md, "Device details").
  */
 import type { DeviceLookup } from '../types.js';
-import type { NetworkObject, PortObject } from './ovo.js';
+import type { NetworkObject, PortObject, QosPolicyObject } from './ovo.js';
 
 const COMPUTE_PREFIX = 'compute:';
 
@@ -17,7 +17,14 @@ export function migratingTo(port: PortObject): string | undefined {
   return undefined;
 }
 
-export function deviceLookup(device: string, port: PortObject | undefined, network: NetworkObject | undefined, host: string): DeviceLookup {
+/** The policy that applies to the port: its own, else its network's (`qos_policy_id` / `network_qos_policy_id`). */
+export function qosPolicyIdOf(port: PortObject, network: NetworkObject | undefined): string | undefined {
+  return port.qosPolicyId ?? network?.qosPolicyId;
+}
+
+/** `qos`: the cached policy of the port, when the qos extension runs (undefined: none, or gone from the server). */
+export function deviceLookup(device: string, port: PortObject | undefined, network: NetworkObject | undefined, host: string,
+  qos?: QosPolicyObject): DeviceLookup {
   if (!port || !port.segment) return { kind: 'unknown', device };
   const active = port.bindings.find((b) => b.status === 'ACTIVE');
   // Neutron raises here (the device then counts as failed); a bound port always has an ACTIVE binding.
@@ -43,6 +50,9 @@ export function deviceLookup(device: string, port: PortObject | undefined, netwo
       deviceOwner: port.deviceOwner,
       ...(port.deviceId ? { deviceId: port.deviceId } : {}),
       ...(network?.mtu !== undefined ? { mtu: network.mtu } : {}),
+      ...(port.qosPolicyId ? { qosPolicyId: port.qosPolicyId } : {}),
+      ...(network?.qosPolicyId ? { networkQosPolicyId: network.qosPolicyId } : {}),
+      ...(qos ? { qosPolicy: { id: qos.id, rules: qos.rules } } : {}),
     },
   };
 }
