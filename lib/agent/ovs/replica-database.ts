@@ -8,9 +8,12 @@ import type { Bridge, Interface, OpenVSwitchTables, Port } from '../../../protoc
 import type { RowIndex } from '../../../protocol/ovsdb/replica/index.js';
 import type { BridgeRow, BridgeSettings, DbChange, PortSpec, PortTagUpdate, QosWrite, SwitchDatabase, VifRow } from '../switch.js';
 import { QosRowWriter } from './qos-rows.js';
+import { SwitchDatabaseError, SwitchWrites } from './switch-writes.js';
 import { OvsdbSchemaError } from '../../../protocol/ovsdb/errors.js';
 import type { Wait, WaitReporter } from '../../waits.js';
 import type { SslOptions } from '../../../protocol/ovsdb/index.js';
+
+export { SwitchDatabaseError };
 
 type Tables = Pick<OpenVSwitchTables, 'Open_vSwitch' | 'Bridge' | 'Port' | 'Interface' | 'Controller' | 'QoS' | 'Queue'>;
 
@@ -32,19 +35,13 @@ function record(m: ReadonlyMap<string, string>): Record<string, string> {
   return Object.fromEntries(m);
 }
 
-export class SwitchDatabaseError extends Error {
-  override readonly name = 'SwitchDatabaseError';
-  constructor(message: string, readonly code: string) {
-    super(message);
-  }
-}
-
 export class ReplicaDatabase implements SwitchDatabase {
   private readonly ifaceByName: RowIndex<Interface>;
   private readonly portByName: RowIndex<Port>;
   private readonly portByIface: RowIndex<Port>;
   private readonly bridgeByName: RowIndex<Bridge>;
   private readonly bridgeByPort: RowIndex<Bridge>;
+  private readonly writes: SwitchWrites;
   private readonly listeners = new Set<(c: DbChange) => void>();
   private readonly unwatch: Array<() => void> = [];
 
@@ -54,6 +51,7 @@ export class ReplicaDatabase implements SwitchDatabase {
     this.portByIface = replica.index('Port', 'interfaces');
     this.bridgeByName = replica.index('Bridge', 'name');
     this.bridgeByPort = replica.index('Bridge', 'ports');
+    this.writes = new SwitchWrites(replica, { ifaceByName: this.ifaceByName, portByName: this.portByName, bridgeByName: this.bridgeByName }, timeoutMs);
     this.unwatch.push(replica.watch('Interface', (e) => {
       this.emit({ kind: 'interface', name: e.row.name });
       if (e.kind === 'update' && e.old.name !== e.row.name) this.emit({ kind: 'interface', name: e.old.name });
@@ -224,104 +222,29 @@ export class ReplicaDatabase implements SwitchDatabase {
     return [...this.replica.table('Bridge').values()].map((b) => this.toBridge(b));
   }
 
-  async ensureBridge(name: string, s: BridgeSettings): Promise<void> {
-    await this.replica.transact((txn) => {
-      const b = txn.lookup(this.bridgeByName, name);
-      if (!b) {
-        const ovs = [...this.replica.table('Open_vSwitch').values()][0];
-        if (!ovs) throw new SwitchDatabaseError('the Open_vSwitch table has no row', 'NO_ROOT_ROW');
-        const iface = txn.insert('Interface', { name, type: 'internal' });
-        const port = txn.insert('Port', { name, interfaces: [iface] });
-        const br = txn.insert('Bridge', {
-          name, ports: [port], datapath_type: s.datapathType, fail_mode: s.failMode, protocols: s.protocols,
-          other_config: s.otherConfig, external_ids: s.externalIds ?? {},
-          ...(s.mcastSnoopingEnable !== undefined ? { mcast_snooping_enable: s.mcastSnoopingEnable } : {}),
-        });
-        txn.addToSet('Open_vSwitch', ovs._uuid, 'bridges', [br]);
-        return;
-      }
-      if (b.fail_mode !== s.failMode || b.datapath_type !== s.datapathType) {
-        txn.update('Bridge', b._uuid, { fail_mode: s.failMode, datapath_type: s.datapathType });
-      }
-      if (s.mcastSnoopingEnable !== undefined && b.mcast_snooping_enable !== s.mcastSnoopingEnable) {
-        txn.update('Bridge', b._uuid, { mcast_snooping_enable: s.mcastSnoopingEnable });
-      }
-      const missing = s.protocols.filter((p) => !(b.protocols as readonly string[]).includes(p));
-      txn.addToSet('Bridge', b._uuid, 'protocols', missing);
-      const cfg = Object.entries(s.otherConfig).filter(([k, v]) => b.other_config.get(k) !== v);
-      if (cfg.length) txn.setKeys('Bridge', b._uuid, 'other_config', Object.fromEntries(cfg));
-      const ids = Object.entries(s.externalIds ?? {}).filter(([k, v]) => b.external_ids.get(k) !== v);
-      if (ids.length) txn.setKeys('Bridge', b._uuid, 'external_ids', Object.fromEntries(ids));
-    }, { timeoutMs: this.timeoutMs });
+  ensureBridge(name: string, s: BridgeSettings): Promise<void> {
+    return this.writes.ensureBridge(name, s);
   }
 
-  async setBridgeExternalIds(name: string, ids: Record<string, string>): Promise<void> {
-    await this.replica.transact((txn) => {
-      const b = txn.lookup(this.bridgeByName, name);
-      if (!b) throw new SwitchDatabaseError(`bridge ${name} does not exist`, 'NO_BRIDGE');
-      txn.setKeys('Bridge', b._uuid, 'external_ids', ids);
-    }, { timeoutMs: this.timeoutMs });
+  setBridgeExternalIds(name: string, ids: Record<string, string>): Promise<void> {
+    return this.writes.setBridgeExternalIds(name, ids);
   }
 
-  async setControllers(bridge: string, targets: string[], opts: { connectionMode: string; inactivityProbeMs: number }): Promise<void> {
-    await this.replica.transact((txn) => {
-      const b = txn.lookup(this.bridgeByName, bridge, 'controller');
-      if (!b) throw new SwitchDatabaseError(`bridge ${bridge} does not exist`, 'NO_BRIDGE');
-      const current = b.controller.map((u) => this.replica.get('Controller', u)).filter((c) => c !== undefined);
-      const same = current.length === targets.length && current.every((c) => targets.includes(c.target));
-      if (same) {
-        for (const c of current) {
-          txn.update('Controller', c._uuid, { connection_mode: opts.connectionMode, inactivity_probe: opts.inactivityProbeMs });
-        }
-        return;
-      }
-      const refs = targets.map((target) => txn.insert('Controller', {
-        target, connection_mode: opts.connectionMode, inactivity_probe: opts.inactivityProbeMs,
-      }));
-      txn.update('Bridge', b._uuid, { controller: refs });
-    }, { timeoutMs: this.timeoutMs });
+  setControllers(bridge: string, targets: string[], opts: { connectionMode: string; inactivityProbeMs: number }): Promise<void> {
+    return this.writes.setControllers(bridge, targets, opts);
   }
 
-  async ensurePort(bridge: string, name: string, spec: PortSpec): Promise<void> {
-    await this.replica.transact((txn) => {
-      const port = txn.lookup(this.portByName, name);
-      if (!port) {
-        const b = txn.lookup(this.bridgeByName, bridge);
-        if (!b) throw new SwitchDatabaseError(`bridge ${bridge} does not exist`, 'NO_BRIDGE');
-        const i = txn.insert('Interface', { name, type: spec.type, options: spec.options ?? {} });
-        const p = txn.insert('Port', { name, interfaces: [i], other_config: spec.portOtherConfig ?? {} });
-        txn.addToSet('Bridge', b._uuid, 'ports', [p]);
-        return;
-      }
-      const cfg = Object.entries(spec.portOtherConfig ?? {}).filter(([k, v]) => port.other_config.get(k) !== v);
-      if (cfg.length) txn.setKeys('Port', port._uuid, 'other_config', Object.fromEntries(cfg));
-      const row = this.ifaceByName.get(name);
-      if (!row) return;
-      if (row.type !== spec.type) txn.update('Interface', row._uuid, { type: spec.type });
-      const opts = Object.entries(spec.options ?? {}).filter(([k, v]) => row.options.get(k) !== v);
-      if (opts.length) txn.setKeys('Interface', row._uuid, 'options', Object.fromEntries(opts));
-    }, { timeoutMs: this.timeoutMs });
+  ensurePort(bridge: string, name: string, spec: PortSpec): Promise<void> {
+    return this.writes.ensurePort(bridge, name, spec);
   }
 
-  async deletePort(bridge: string, name: string): Promise<void> {
-    await this.replica.transact((txn) => {
-      const port = txn.lookup(this.portByName, name);
-      const b = txn.lookup(this.bridgeByName, bridge);
-      if (!port || !b) return;
-      txn.removeFromSet('Bridge', b._uuid, 'ports', [port._uuid]);
-    }, { timeoutMs: this.timeoutMs });
+  deletePort(bridge: string, name: string): Promise<void> {
+    return this.writes.deletePort(bridge, name);
   }
 
   /** Removes these ports from the bridge in one transaction; returns how many were there. */
-  async deletePorts(bridge: string, names: string[]): Promise<number> {
-    const res = await this.replica.transact((txn) => {
-      const b = txn.lookup(this.bridgeByName, bridge);
-      if (!b) return 0;
-      const uuids = names.map((n) => this.portByName.get(n)?._uuid).filter((u): u is string => u !== undefined && b.ports.includes(u));
-      txn.removeFromSet('Bridge', b._uuid, 'ports', uuids);
-      return uuids.length;
-    }, { timeoutMs: this.timeoutMs });
-    return res.value;
+  deletePorts(bridge: string, names: string[]): Promise<number> {
+    return this.writes.deletePorts(bridge, names);
   }
 
   /** Ports of a bridge with their interfaces' external_ids (for neutron-ovs-cleanup). */
@@ -345,16 +268,8 @@ export class ReplicaDatabase implements SwitchDatabase {
     }, { timeoutMs, what: `the ofport of ${name}` });
   }
 
-  async setPortTags(updates: PortTagUpdate[]): Promise<void> {
-    if (!updates.length) return;
-    await this.replica.transact((txn) => {
-      for (const u of updates) {
-        const p = this.portByName.get(u.name);
-        if (!p) continue; // unplugged meanwhile: nothing to tag
-        txn.update('Port', p._uuid, u.clearTrunks ? { tag: u.tag, vlan_mode: [], trunks: [] } : { tag: u.tag });
-        if (u.otherConfig) txn.setKeys('Port', p._uuid, 'other_config', u.otherConfig);
-      }
-    }, { timeoutMs: this.timeoutMs });
+  setPortTags(updates: PortTagUpdate[]): Promise<void> {
+    return this.writes.setPortTags(updates);
   }
 
   async applyQos(writes: readonly QosWrite[], keep?: ReadonlySet<string>): Promise<void> {
