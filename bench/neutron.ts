@@ -45,7 +45,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect as amqpConnect, type ChannelModel } from 'amqplib';
-import { NeutronEnv, descendants, freePort } from '../testing/neutron-env.js';
+import { NeutronEnv, freePort } from '../testing/neutron-env.js';
+import { FamilyOf } from '../testing/process-family.js';
 import { OvsSandbox, pidAlive } from '../testing/sandbox.js';
 import { NeutronControlPlane } from '../lib/control-plane/neutron/index.js';
 import { silentLogger } from '../lib/control-plane/neutron/logger.js';
@@ -304,21 +305,23 @@ function startAgent(kind: Kind, dist: string, ini: string, sb: OvsSandbox, log: 
           ? [process.execPath, [...interpreterFlags(dist), ...diagnosticNodeFlags(), join(dist, 'bin/ovs-agent.js'), 'run', '--config-file', ini]]
           : [join(dist, 'bin/ovs-agent.js'), ['run', '--config-file', ini]]
         : ['/usr/bin/python3', ['/usr/bin/neutron-openvswitch-agent', '--config-file', ini]];
-    return spawn(prog, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
+    const child = spawn(prog, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
+    families.set(child, FamilyOf.track(child));
+    return child;
   } finally {
     closeSync(fd);
   }
 }
 
-/** SIGTERM to the agent, then SIGKILL to it and what it forked (the reference agent's privsep daemon). */
+/**
+ * Each agent's process family (the reference agent's privsep daemons with it), stopped by pid; also
+ * SIGKILLed when the bench exits or gets SIGINT/SIGTERM (testing/process-family.ts).
+ */
+const families = new WeakMap<ChildProcess, FamilyOf>();
+
+/** SIGTERM to the agent and what it forked, SIGKILL to what is left after 15 s. */
 async function stopAgent(child: ChildProcess): Promise<void> {
-  if (!child.pid) return;
-  const family = [child.pid, ...descendants(child.pid)];
-  child.kill('SIGTERM');
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline && family.some(pidAlive)) await sleep(50);
-  for (const pid of family) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
-  while (family.some(pidAlive)) await sleep(20);
+  await families.get(child)?.stop();
 }
 
 /** Resolves when the agent says its first full pass over `n` ports is done. */
