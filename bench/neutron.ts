@@ -280,10 +280,13 @@ status_socket = ${statusSocket(sb)}
 
 const statusSocket = (sb: OvsSandbox) => join(sb.dir, 'ovs-agent-status.sock');
 
-/** The node flags of the executable's interpreter line (`#!/usr/bin/env -S node FLAGS`). */
-function interpreterFlags(dist: string): string[] {
+/** The executable's interpreter line (`#!/usr/bin/env -S [NAME=VALUE]... node FLAGS`): its environment and node flags. */
+function interpreterLine(dist: string): { env: Record<string, string>; flags: string[] } {
   const first = readFileSync(join(dist, 'bin/ovs-agent.js'), 'utf8').split('\n', 1)[0];
-  return first.replace(/^#!\S*env -S node\s*/, '').split(/\s+/).filter(Boolean);
+  const words = first.replace(/^#!\S*env -S\s*/, '').split(/\s+/).filter(Boolean);
+  const node = words.indexOf('node');
+  const env = Object.fromEntries(words.slice(0, node).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  return { env, flags: words.slice(node + 1) };
 }
 
 /** Diagnostics asked for: the agent then runs as `node FLAGS agent.js` (node refuses these in NODE_OPTIONS). */
@@ -298,11 +301,13 @@ function diagnosticNodeFlags(): string[] {
 function startAgent(kind: Kind, dist: string, ini: string, sb: OvsSandbox, log: string): ChildProcess {
   const fd = openSync(log, 'a');
   try {
-    const env = { ...process.env, OVS_RUNDIR: sb.rundir, OVS_DBDIR: sb.dir };
+    const diagnostics = kind === 'ours' && diagnosticNodeFlags().length > 0;
+    const line = diagnostics ? interpreterLine(dist) : { env: {}, flags: [] };
+    const env = { ...process.env, ...line.env, OVS_RUNDIR: sb.rundir, OVS_DBDIR: sb.dir };
     const [prog, args] =
       kind === 'ours'
-        ? diagnosticNodeFlags().length
-          ? [process.execPath, [...interpreterFlags(dist), ...diagnosticNodeFlags(), join(dist, 'bin/ovs-agent.js'), 'run', '--config-file', ini]]
+        ? diagnostics
+          ? [process.execPath, [...line.flags, ...diagnosticNodeFlags(), join(dist, 'bin/ovs-agent.js'), 'run', '--config-file', ini]]
           : [join(dist, 'bin/ovs-agent.js'), ['run', '--config-file', ini]]
         : ['/usr/bin/python3', ['/usr/bin/neutron-openvswitch-agent', '--config-file', ini]];
     const child = spawn(prog, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });

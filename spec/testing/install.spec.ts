@@ -69,7 +69,7 @@ describe('the package, packed and installed globally @integration', function () 
 
   it('runs `ovs-agent --help` from the prefix on its own: one bundled file, its node_modules removed', async () => {
     const bin = readFileSync(join(installed, 'dist/bin/ovs-agent.js'), 'utf8');
-    expect(bin.split('\n')[0]).to.match(/^#!\/usr\/bin\/env -S node /);
+    expect(bin.split('\n')[0]).to.match(/^#!\/usr\/bin\/env -S (\w+=\S+ )*node /);
     expect(bin).to.not.include(ROOT);
     expect(bin, 'imports nothing but node built-ins').to.not.match(/^import .* from ["'](?!node:)[^"']+["']/m);
     rmSync(join(installed, 'node_modules'), { recursive: true, force: true });
@@ -152,6 +152,14 @@ describe('the package, packed and installed globally @integration', function () 
         throw new Error(`${err.message}\n${stderr}`);
       });
       expect(ready.fields.STATUS).to.equal('running: 1/1 ports ACTIVE, 1 local VLANs, 0 tunnels');
+      // The interpreter line's environment and node flags (the memory settings, docs/service.md "Memory") are the running process's.
+      const words = readFileSync(join(installed, 'dist/bin/ovs-agent.js'), 'utf8').split('\n')[0].replace(/^#!\S+ -S /, '').split(' ');
+      const node = words.indexOf('node');
+      const cmdline = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0');
+      const environ = readFileSync(`/proc/${agent.pid}/environ`, 'utf8').split('\0');
+      expect(words.slice(node + 1).length, 'node flags').to.be.greaterThan(0);
+      expect(cmdline, 'node flags').to.include.members(words.slice(node + 1));
+      expect(environ, 'environment').to.include.members(words.slice(0, node));
       expect((await readStatus(join(work, 'status.sock'), 2000)).firstSyncDone).to.equal(true);
       const log = readdirSync(work).find((f) => f.endsWith('.log'));
       expect(log, 'the --log-file of ExecStart').to.equal('ovs-agent.log');
