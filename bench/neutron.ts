@@ -49,7 +49,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect as amqpConnect, type ChannelModel } from 'amqplib';
-import { NeutronEnv, descendants, freePort } from '../testing/neutron-env.js';
+import { NeutronEnv, freePort } from '../testing/neutron-env.js';
+import { FamilyOf } from '../testing/process-family.js';
 import { OvsSandbox, pidAlive } from '../testing/sandbox.js';
 import { NeutronControlPlane } from '../lib/control-plane/neutron/index.js';
 import { silentLogger } from '../lib/control-plane/neutron/logger.js';
@@ -284,10 +285,13 @@ status_socket = ${statusSocket(sb)}
 
 const statusSocket = (sb: OvsSandbox) => join(sb.dir, 'ovs-agent-status.sock');
 
-/** The node flags of the executable's interpreter line (`#!/usr/bin/env -S node FLAGS`). */
-function interpreterFlags(dist: string): string[] {
+/** The executable's interpreter line (`#!/usr/bin/env -S [NAME=VALUE]... node FLAGS`): its environment and node flags. */
+function interpreterLine(dist: string): { env: Record<string, string>; flags: string[] } {
   const first = readFileSync(join(dist, 'bin/ovs-agent.js'), 'utf8').split('\n', 1)[0];
-  return first.replace(/^#!\S*env -S node\s*/, '').split(/\s+/).filter(Boolean);
+  const words = first.replace(/^#!\S*env -S\s*/, '').split(/\s+/).filter(Boolean);
+  const node = words.indexOf('node');
+  const env = Object.fromEntries(words.slice(0, node).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  return { env, flags: words.slice(node + 1) };
 }
 
 /** Diagnostics asked for: the agent then runs as `node FLAGS agent.js` (node refuses these in NODE_OPTIONS). */
@@ -302,28 +306,32 @@ function diagnosticNodeFlags(): string[] {
 function startAgent(kind: Kind, dist: string, ini: string, sb: OvsSandbox, log: string): ChildProcess {
   const fd = openSync(log, 'a');
   try {
-    const env = { ...process.env, OVS_RUNDIR: sb.rundir, OVS_DBDIR: sb.dir };
+    const diagnostics = kind === 'ours' && diagnosticNodeFlags().length > 0;
+    const line = diagnostics ? interpreterLine(dist) : { env: {}, flags: [] };
+    const env = { ...process.env, ...line.env, OVS_RUNDIR: sb.rundir, OVS_DBDIR: sb.dir };
     const [prog, args] =
       kind === 'ours'
-        ? diagnosticNodeFlags().length
-          ? [process.execPath, [...interpreterFlags(dist), ...diagnosticNodeFlags(), join(dist, 'bin/ovs-agent.js'), 'run', '--config-file', ini]]
+        ? diagnostics
+          ? [process.execPath, [...line.flags, ...diagnosticNodeFlags(), join(dist, 'bin/ovs-agent.js'), 'run', '--config-file', ini]]
           : [join(dist, 'bin/ovs-agent.js'), ['run', '--config-file', ini]]
         : ['/usr/bin/python3', ['/usr/bin/neutron-openvswitch-agent', '--config-file', ini]];
-    return spawn(prog, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
+    const child = spawn(prog, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
+    families.set(child, FamilyOf.track(child));
+    return child;
   } finally {
     closeSync(fd);
   }
 }
 
-/** SIGTERM to the agent, then SIGKILL to it and what it forked (the reference agent's privsep daemon). */
+/**
+ * Each agent's process family (the reference agent's privsep daemons with it), stopped by pid; also
+ * SIGKILLed when the bench exits or gets SIGINT/SIGTERM (testing/process-family.ts).
+ */
+const families = new WeakMap<ChildProcess, FamilyOf>();
+
+/** SIGTERM to the agent and what it forked, SIGKILL to what is left after 15 s. */
 async function stopAgent(child: ChildProcess): Promise<void> {
-  if (!child.pid) return;
-  const family = [child.pid, ...descendants(child.pid)];
-  child.kill('SIGTERM');
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline && family.some(pidAlive)) await sleep(50);
-  for (const pid of family) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
-  while (family.some(pidAlive)) await sleep(20);
+  await families.get(child)?.stop();
 }
 
 /** Resolves when the agent says its first full pass over `n` ports is done. */

@@ -7,7 +7,7 @@
  * "Memory and start-up of the bundled command", has the figures), and needs nothing from the checkout or node_modules.
  * The library entry points (package.json "exports") stay tsc's output.
  */
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { chmodSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
@@ -20,6 +20,30 @@ export interface BundleOptions {
   externalDependencies?: boolean;
   minify?: boolean;
 }
+
+/**
+ * yargs draws its help with cliui and wrap-ansi, whose copies of `string-width`
+ * build an `Intl.Segmenter` when the module is evaluated, so at every start of
+ * the agent although only `--help` measures text: that loads ICU's break
+ * iterator data, ~2 MiB resident for the life of the process. The bundle makes
+ * it lazy (built at the first measurement). A `string-width` whose source no
+ * longer has that line fails the build, so an update of it is looked at again.
+ */
+const SEGMENTER_AT_LOAD = /^const segmenter = new Intl\.Segmenter\(\);$/m;
+export const lazySegmenter: Plugin = {
+  name: 'lazy-intl-segmenter',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!SEGMENTER_AT_LOAD.test(text)) throw new Error(`${args.path}: no module-level Intl.Segmenter to make lazy (string-width changed: see scripts/bundle.ts)`);
+      return {
+        contents: text.replace(SEGMENTER_AT_LOAD,
+          'let segmenterOnce;\nconst segmenter = { segment: (text) => (segmenterOnce ??= new Intl.Segmenter()).segment(text) };'),
+        loader: 'js',
+      };
+    });
+  },
+};
 
 export async function bundleCli(opts: BundleOptions): Promise<void> {
   const deps = opts.externalDependencies ? ['amqplib', 'winston', 'yargs', 'yargs/*'] : [];
@@ -43,6 +67,7 @@ export async function bundleCli(opts: BundleOptions): Promise<void> {
     // Module labels stay relative to the sources (node_modules/...), even when node_modules is a link elsewhere.
     preserveSymlinks: true,
     absWorkingDir: opts.root,
+    plugins: [lazySegmenter],
   };
   const pkg = JSON.parse(readFileSync(join(opts.root, 'package.json'), 'utf8')) as { version: string };
   // lib/version.ts: the bundle has no package.json of its own to read.

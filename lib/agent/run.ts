@@ -24,7 +24,7 @@ import { ReplicaDatabase } from './ovs/replica-database.js';
 import { ExitCode, FatalError } from './exit-codes.js';
 import { StatusServer, startingReport } from './status-socket.js';
 import { ovsdbSslOptions } from './ovs/ovsdb-ssl.js';
-import { startObserving, type Observing } from '../observe/start.js';
+import type { Observing } from '../observe/start.js';
 
 export interface RunningAgent {
   agent: OvsAgent;
@@ -192,7 +192,8 @@ export async function runAgent(opts: RunOptions): Promise<RunningAgent> {
     } });
     if (status) opened.add(() => status.close());
     // Probes answer from here on (not ready until the first full sync).
-    const observe = metricsAt && await startObserving(metricsAt, log);
+    // Loaded only when asked for: prom-client and node:http cost ~3 MiB resident (docs/service.md, "Memory").
+    const observe = metricsAt && await (await import('../observe/start.js')).startObserving(metricsAt, log);
     if (observe) opened.add(() => observe.close());
 
     const db = await ReplicaDatabase.connect(config.ovs.ovsdb_connection, { timeoutMs: config.ovs.ovsdb_timeout * 1000, waits, signal, ssl });

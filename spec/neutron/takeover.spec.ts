@@ -24,8 +24,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { readStatus } from '../../lib/agent/status-socket.js';
-import { descendants, freePort, type NeutronEnv } from '../../testing/neutron-env.js';
-import { OvsSandbox, pidAlive } from '../../testing/sandbox.js';
+import { freePort, type NeutronEnv } from '../../testing/neutron-env.js';
+import { OvsSandbox } from '../../testing/sandbox.js';
+import { stopFamily } from '../../testing/process-family.js';
 import { portStatus, until, type ApiPort } from './helpers/neutron-agent.js';
 import { sharedNeutronEnv } from './helpers/shared-env.js';
 
@@ -34,17 +35,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ROOT = new URL('../../', import.meta.url).pathname;
 const HOST = 'takeover-host';
 const VMS = 6;
-
-/** A child process and everything it forked, stopped by pid (SIGTERM, then SIGKILL after `graceMs`). */
-async function stopTree(child: ChildProcess | undefined, graceMs = 15_000): Promise<void> {
-  if (!child?.pid) return;
-  const family = [child.pid, ...descendants(child.pid)];
-  for (const pid of family) if (pidAlive(pid)) process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && family.some(pidAlive)) await sleep(50);
-  for (const pid of family) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
-  while (family.some(pidAlive)) await sleep(20);
-}
 
 /** A long-lived ping: every echo request's sequence number and whether its reply came. */
 class LongPing {
@@ -95,7 +85,7 @@ class LongTcp {
     const got = new Set(this.echoed.split('\n').filter(Boolean).map(Number));
     const missing: number[] = [];
     for (let i = 1; i <= this.sent; i++) if (!got.has(i)) missing.push(i);
-    await stopTree(this.child, 1000);
+    await stopFamily(this.child?.pid, 1000);
     return { sent: this.sent, echoed: got.size, missing, exit };
   }
 }
@@ -253,9 +243,9 @@ describe('taking a host over from neutron-openvswitch-agent, traffic flowing @in
 
   after(async function () {
     this.timeout(60_000);
-    await stopTree(ours);
-    await stopTree(reference);
-    for (const c of children) await stopTree(c, 2000);
+    await stopFamily(ours?.pid);
+    await stopFamily(reference?.pid);
+    for (const c of children) await stopFamily(c.pid, 2000);
     for (const ns of namespaces) await run('ip', ['netns', 'del', ns]).catch(() => undefined);
     await sb?.stop();
   });
@@ -321,7 +311,7 @@ status_socket = ${statusSock}
     await sleep(2000);
 
     // The takeover: stop the reference agent (its flows stay), start ovs-agent on the same file.
-    await stopTree(reference);
+    await stopFamily(reference?.pid);
     reference = undefined;
     await sleep(1000);
     const takeoverAt = Date.now();

@@ -69,7 +69,7 @@ describe('the package, packed and installed globally @integration', function () 
 
   it('runs `ovs-agent --help` from the prefix on its own: one bundled file, its node_modules removed', async () => {
     const bin = readFileSync(join(installed, 'dist/bin/ovs-agent.js'), 'utf8');
-    expect(bin.split('\n')[0]).to.match(/^#!\/usr\/bin\/env -S node /);
+    expect(bin.split('\n')[0]).to.match(/^#!\/usr\/bin\/env -S (\w+=\S+ )*node /);
     expect(bin).to.not.include(ROOT);
     expect(bin, 'imports nothing but node built-ins').to.not.match(/^import .* from ["'](?!node:)[^"']+["']/m);
     rmSync(join(installed, 'node_modules'), { recursive: true, force: true });
@@ -118,13 +118,20 @@ describe('the package, packed and installed globally @integration', function () 
     writeFileSync(join(work, 'state.json'), JSON.stringify({ networks: [{ id: 'net-i', type: 'local' }], ports: ports.map((p) => ({ ...p, network: 'net-i' })) }));
     await sb.vsctl('add-br', 'br-int', '--', 'set', 'bridge', 'br-int', 'datapath_type=netdev');
     await sb.vsctl('add-port', 'br-int', 'tap-inst1', '--', 'set', 'Interface', 'tap-inst1', 'external_ids:iface-id=inst-port-1', 'external_ids:attached-mac=fa:16:3e:00:03:01');
-    // The two files Debian's unit passes, in its order: the agent's ini, then neutron.conf with sections the agent ignores.
+    // What Debian's unit passes, in its order: the agent's ini, agent.conf.d (here with the status socket's
+    // path: read, or the socket is not where the test asks), then neutron.conf with sections the agent ignores.
     const files: Record<string, string> = {
       '/etc/neutron/plugins/ml2/openvswitch_agent.ini': ['[ovs]', 'datapath_type = netdev', `ovsdb_connection = ${sb.dbRemote}`,
-        '[ovs_agent]', `state_file = ${join(work, 'state.json')}`, `status_socket = ${join(work, 'status.sock')}`, `ovs_rundir = ${sb.rundir}`, ''].join('\n'),
+        '[ovs_agent]', `state_file = ${join(work, 'state.json')}`, `ovs_rundir = ${sb.rundir}`, ''].join('\n'),
       '/etc/neutron/neutron.conf': ['[DEFAULT]', 'core_plugin = ml2', '[database]', 'connection = sqlite://', ''].join('\n'),
     };
     const args = execStart(readFileSync(join(installed, 'packaging/ovs-agent.service'), 'utf8')).slice(1).map((a) => {
+      if (a === '--config-dir=/etc/neutron/agent.conf.d') {
+        const confD = join(work, 'agent.conf.d');
+        mkdirSync(confD);
+        writeFileSync(join(confD, '50-status.conf'), `[ovs_agent]\nstatus_socket = ${join(work, 'status.sock')}\n`);
+        return `--config-dir=${confD}`;
+      }
       for (const [path, text] of Object.entries(files)) {
         if (a.endsWith(`=${path}`)) {
           const local = join(work, path.split('/').pop()!);
@@ -145,6 +152,14 @@ describe('the package, packed and installed globally @integration', function () 
         throw new Error(`${err.message}\n${stderr}`);
       });
       expect(ready.fields.STATUS).to.equal('running: 1/1 ports ACTIVE, 1 local VLANs, 0 tunnels');
+      // The interpreter line's environment and node flags (the memory settings, docs/service.md "Memory") are the running process's.
+      const words = readFileSync(join(installed, 'dist/bin/ovs-agent.js'), 'utf8').split('\n')[0].replace(/^#!\S+ -S /, '').split(' ');
+      const node = words.indexOf('node');
+      const cmdline = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0');
+      const environ = readFileSync(`/proc/${agent.pid}/environ`, 'utf8').split('\0');
+      expect(words.slice(node + 1).length, 'node flags').to.be.greaterThan(0);
+      expect(cmdline, 'node flags').to.include.members(words.slice(node + 1));
+      expect(environ, 'environment').to.include.members(words.slice(0, node));
       expect((await readStatus(join(work, 'status.sock'), 2000)).firstSyncDone).to.equal(true);
       const log = readdirSync(work).find((f) => f.endsWith('.log'));
       expect(log, 'the --log-file of ExecStart').to.equal('ovs-agent.log');
