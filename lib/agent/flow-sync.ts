@@ -44,6 +44,8 @@ export interface FlowSyncOptions {
   passIdle: () => Promise<void>;
   /** A recovery ended (passes may run again). */
   onRecovered: () => void;
+  /** A bundle was committed: its bridge and its time from sent to committed (metrics). */
+  onBundle?: (bridge: string, seconds: number) => void;
 }
 
 export class FlowSync {
@@ -91,7 +93,10 @@ export class FlowSync {
   async flush(tables = this.opts.tables()): Promise<FlushResult> {
     const r = await this.installer.flush(tables);
     this.flowModsSent += r.flowMods;
-    for (const b of r.bridges) this.bundlesSent.set(b, (this.bundlesSent.get(b) ?? 0) + 1);
+    r.bridges.forEach((b, i) => {
+      this.bundlesSent.set(b, (this.bundlesSent.get(b) ?? 0) + 1);
+      this.opts.onBundle?.(b, r.commitSeconds[i]);
+    });
     return r;
   }
 

@@ -25,6 +25,7 @@ import type { PortTagUpdate, SwitchDatabase, VifRow } from './switch.js';
 import type { Tunnels } from './tunnels.js';
 import { protectPort } from './anti-spoofing.js';
 import type { PassSummary } from './pass-summary.js';
+import { firstTiming } from './wiring-clock.js';
 
 export { newSummary, type PassSummary } from './pass-summary.js';
 
@@ -187,7 +188,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
     parts.reports.up(id);
     summary.up.push(id);
     const p = ports.get(id);
-    if (p) summary.wiredMs.push(confirmed - p.readyPerf);
+    if (p && firstTiming(p, 'flows')) summary.wiredMs.push(confirmed - p.readyPerf);
     if (newlyBound.has(id)) logBound(log, ports.get(id));
   }
   for (const id of down) {

@@ -171,6 +171,18 @@ describe('health and metrics endpoint @integration', function () {
     expect(value(m1, 'ovs_agent_pass_duration_seconds_count', { result: 'ok' })).to.be.greaterThan(value(m0, 'ovs_agent_pass_duration_seconds_count', { result: 'ok' })!);
     expect(value(m1, 'ovs_agent_flow_mods_total')).to.be.greaterThan(value(m0, 'ovs_agent_flow_mods_total')!);
     expect(value(m1, 'ovs_agent_bundles_total', { bridge: 'br-int' })).to.be.greaterThan(value(m0, 'ovs_agent_bundles_total', { bridge: 'br-int' })!);
+    // Every bundle committed is timed: as many commit times as bundles, per bridge, each above 0.
+    for (const bridge of ['br-int', 'br-eth1']) {
+      expect(value(m1, 'ovs_agent_bundle_commit_seconds_count', { bridge }), bridge).to.equal(value(m1, 'ovs_agent_bundles_total', { bridge }));
+      expect(value(m1, 'ovs_agent_bundle_commit_seconds_sum', { bridge }), bridge).to.be.greaterThan(0);
+    }
+    // Flows by group: the port's network brought local VLAN flows to both bridges; br-int's fixed pipeline is base.
+    expect(value(m1, 'ovs_agent_flows', { bridge: 'br-int', group: 'network' })).to.be.greaterThan(value(m0, 'ovs_agent_flows', { bridge: 'br-int', group: 'network' })!);
+    expect(value(m1, 'ovs_agent_flows', { bridge: 'br-eth1', group: 'network' })).to.be.greaterThan(0);
+    expect(value(m1, 'ovs_agent_flows', { bridge: 'br-int', group: 'base' })).to.be.greaterThan(0);
+    expect(value(m1, 'ovs_agent_flows', { bridge: 'br-int', group: 'firewall' })).to.equal(0);
+    // Neutron's resource cache: not there with the local control plane.
+    expect(value(m1, 'ovs_agent_resource_cache_objects')).to.equal(undefined);
     // The flows gauge is what the switch holds (the agent owns every flow of its bridges).
     for (const bridge of ['br-int', 'br-eth1']) {
       const dumped = (await sb.ofctl('-O', 'OpenFlow13', 'dump-flows', bridge)).split('\n').filter((l) => l.includes('cookie=')).length;
@@ -186,6 +198,8 @@ describe('health and metrics endpoint @integration', function () {
     expect(value(m2, 'ovs_agent_port_wiring_seconds_count', { stage: 'flows_confirmed' })).to.equal(2);
     expect(value(m2, 'ovs_agent_port_wiring_seconds_count', { stage: 'reported_up' })).to.equal(2);
     expect(value(m2, 'ovs_agent_flows', { bridge: 'br-int' })).to.be.greaterThan(value(m1, 'ovs_agent_flows', { bridge: 'br-int' })!);
+    expect(value(m2, 'ovs_agent_flows', { bridge: 'br-int', group: 'network' })).to.be.greaterThan(value(m1, 'ovs_agent_flows', { bridge: 'br-int', group: 'network' })!);
+    expect(value(m2, 'ovs_agent_bundle_commit_seconds_count', { bridge: 'br-int' })).to.be.greaterThan(value(m1, 'ovs_agent_bundle_commit_seconds_count', { bridge: 'br-int' })!);
     expect(value(m2, 'ovs_agent_flow_mods_total')).to.be.greaterThan(value(m1, 'ovs_agent_flow_mods_total')!);
     // A port's latency to ACTIVE is at least its latency to flows confirmed.
     expect(value(m2, 'ovs_agent_port_wiring_seconds_sum', { stage: 'reported_up' }))
@@ -199,5 +213,9 @@ describe('health and metrics endpoint @integration', function () {
     const m3 = await scrape();
     expect(value(m3, 'ovs_agent_ports', { state: 'ACTIVE' })).to.equal(1);
     expect(value(m3, 'ovs_agent_local_vlans')).to.equal(1);
+    // net-b's flows went with its last port: the gauge goes down to what the switch holds.
+    expect(value(m3, 'ovs_agent_flows', { bridge: 'br-int', group: 'network' })).to.equal(value(m1, 'ovs_agent_flows', { bridge: 'br-int', group: 'network' }));
+    const dumped = (await sb.ofctl('-O', 'OpenFlow13', 'dump-flows', 'br-int')).split('\n').filter((l) => l.includes('cookie=')).length;
+    expect(value(m3, 'ovs_agent_flows', { bridge: 'br-int' })).to.equal(dumped);
   });
 });
