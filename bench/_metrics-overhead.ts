@@ -134,7 +134,7 @@ try {
 const metrics = new AgentMetrics();
 metrics.bind({
   facts: () => ({ ports: { ACTIVE: BASE, WAITING: 0, DEAD: 0, DOWN: 0, FAILED: 0 }, localVlans: 1, flows: [{ bridge: 'br-int', byOwner: [['setup', 12], ['net:n', 8]] }],
-    flowModsSent: 1000, bundlesSent: new Map([['br-int', 100]]) }),
+    flowModsSent: 1000, bundlesSent: new Map([['br-int', 100]]), driftRepaired: new Map([['br-int', 0]]) }),
   readiness: () => ({ ready: true, firstSyncDone: true, reasons: [], sessions: [] }),
 }, new Sessions());
 const summary = newSummary();

@@ -85,7 +85,7 @@ export class AgentInsight {
     const p = this.parts();
     return {
       ports: p.ports.counts(), localVlans: [...p.networks.mappings()].length, flows: p.bridges.tables().map((t) => ({ bridge: t.bridge, byOwner: t.flowCounts() })),
-      flowModsSent: p.flows.flowModsSent, bundlesSent: p.flows.bundlesSent, resourceCache: this.cp.resourceCacheStats?.(),
+      flowModsSent: p.flows.flowModsSent, bundlesSent: p.flows.bundlesSent, driftRepaired: p.flows.driftRepaired, resourceCache: this.cp.resourceCacheStats?.(),
     };
   }
 }

@@ -30,6 +30,8 @@ export interface FlushResult {
   bridges: string[];
   /** Each bundle's time from sent to committed (its barrier answered), in seconds, in the order of `bridges`. */
   commitSeconds: number[];
+  /** Each bundle's flow-mods, in the order of `bridges`. */
+  bundleMods: number[];
 }
 
 /** The flow-mods of a table's changes: adds (with the table's cookie) before deletes. */
@@ -43,7 +45,7 @@ export class FlowInstaller {
 
   /** Sends every table's pending changes, one bundle per bridge, the bridges in parallel. */
   async flush(tables: Iterable<FlowTable>): Promise<FlushResult> {
-    const result: FlushResult = { flowMods: 0, bridges: [], commitSeconds: [] };
+    const result: FlushResult = { flowMods: 0, bridges: [], commitSeconds: [], bundleMods: [] };
     await Promise.all([...tables].map(async (table) => {
       const changes = table.takeChanges();
       const n = changes.adds.length + changes.deletes.length;
@@ -57,6 +59,7 @@ export class FlowInstaller {
       result.flowMods += n;
       result.bridges.push(table.bridge);
       result.commitSeconds.push(seconds);
+      result.bundleMods.push(n);
     }));
     return result;
   }

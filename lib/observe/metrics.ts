@@ -132,6 +132,21 @@ export class AgentMetrics implements AgentObserver {
         }
       },
     });
+    const driftSeen = new Map<string, number>();
+    new Counter({
+      name: `${PREFIX}flow_drift_repaired_total`,
+      help: 'Flow-mods sent to put a bridge back as the agent wants it after comparing it with the switch (a reconnect, ovs-agent flows --repair), per bridge: flows someone else deleted, changed or added; an ovs-vswitchd restart\'s resend not counted.',
+      labelNames: ['bridge'], registers,
+      collect() {
+        const facts = source()?.facts();
+        // Every bridge's series from the start (0 until a drift): an alert's increase() then sees the first one.
+        for (const b of facts?.flows ?? []) this.inc({ bridge: b.bridge }, 0);
+        for (const [bridge, n] of facts?.driftRepaired ?? []) {
+          this.inc({ bridge }, n - (driftSeen.get(bridge) ?? 0));
+          driftSeen.set(bridge, n);
+        }
+      },
+    });
     new Gauge({
       name: `${PREFIX}resource_cache_objects`, help: 'Objects in the Neutron control plane\'s resource cache, per type (absent with the local control plane).',
       labelNames: ['type'], registers,

@@ -40,6 +40,8 @@ export interface ObservedFacts {
   flowModsSent: number;
   /** Bundles committed since start, per bridge. */
   bundlesSent: ReadonlyMap<string, number>;
+  /** Flow-mods sent since start, per bridge, to put right drift a comparison with the switch found. */
+  driftRepaired: ReadonlyMap<string, number>;
   /** The control plane's resource cache (Neutron's: objects per type and pulls asked), if it has one. */
   resourceCache?: ResourceCacheStats;
 }

@@ -207,6 +207,15 @@ describe('health and metrics endpoint @integration', function () {
     // No label carries a port id.
     expect(m2.filter((s) => Object.values(s.labels).some((v) => v.startsWith('port-')))).to.deep.equal([]);
 
+    // Drift: a flow of the agent deleted behind its back, put back by a repair (as after a reconnect): counted per bridge.
+    expect(value(m2, 'ovs_agent_flow_drift_repaired_total', { bridge: 'br-int' }) ?? 0).to.equal(0);
+    const netFlow = (await sb.ofctl('-O', 'OpenFlow13', '--no-stats', 'dump-flows', 'br-int', 'table=0')).split('\n').find((l) => /dl_vlan=100\b/.test(l))!;
+    await sb.ofctl('-O', 'OpenFlow13', '--strict', 'del-flows', 'br-int', netFlow.trim().replace(/^cookie=0x[0-9a-f]+, /, '').replace(/ actions=.*$/, '').replace(', ', ','));
+    await running.agent.insight.flowReport({ repair: true });
+    const md = await scrape();
+    expect(value(md, 'ovs_agent_flow_drift_repaired_total', { bridge: 'br-int' })).to.equal(1);
+    expect(value(md, 'ovs_agent_flow_drift_repaired_total', { bridge: 'br-eth1' })).to.equal(0);
+
     await sb.vsctl('del-port', 'br-int', 'tap2');
     await until(() => running!.agent.port('port-2') === undefined, 'port-2 gone');
     await running.agent.whenIdle();
