@@ -32,6 +32,7 @@ NEEDS=(
   "man-db man"
   "systemd systemd-analyze"
   "zsh zsh"
+  "prometheus promtool"
 )
 
 have() {

@@ -65,7 +65,9 @@ export async function traceCommand(parts: TraceParts, req: TraceRequest): Promis
   const target = dst && [...parts.ports.all()].find((x) => x.mac.toLowerCase() === dst && x.portId !== p.portId);
   if (target && !verdict.some((v) => v.startsWith(`delivered to port ${target.portId} `))) {
     const where = (x: typeof p) => `${x.state}, network ${x.networkId ?? '(none)'}${x.lvid !== undefined ? ` (local VLAN ${x.lvid})` : ''}`;
-    verdict.push(`not delivered to port ${target.portId} (${target.name}), whose MAC is the destination: it is ${where(target)}; the packet comes from port ${p.portId}, ${where(p)}`);
+    const sameNetwork = target.networkId !== undefined && target.networkId === p.networkId && target.lvid === p.lvid;
+    verdict.push(`not delivered to port ${target.portId} (${target.name}), whose MAC is the destination: ${sameNetwork
+      ? `same network as the source (${where(target)})` : `it is ${where(target)}; the packet comes from port ${p.portId}, ${where(p)}`}`);
   }
   return { traced: `ofproto/trace ${parts.integrationBridge} ${flow}`, trace: annotated.text, verdict };
 }

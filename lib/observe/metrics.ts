@@ -53,7 +53,7 @@ export class AgentMetrics implements AgentObserver {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.passDuration = new Histogram({
-      name: `${PREFIX}pass_duration_seconds`, help: 'Duration of a pass (ports looked up, flows sent as one bundle per bridge, tags written).',
+      name: `${PREFIX}pass_duration_seconds`, help: 'Duration of a pass (ports looked up, flows sent as one bundle per bridge and confirmed, tags written), by result: ok or failed.',
       labelNames: ['result'], buckets: SECONDS_BUCKETS, registers,
     });
     this.passPhase = new Histogram({
@@ -69,13 +69,13 @@ export class AgentMetrics implements AgentObserver {
     this.passFailed = this.passDuration.labels('failed');
     this.flowsConfirmed = this.portWiring.labels('flows_confirmed');
     this.reportedUp = this.portWiring.labels('reported_up');
-    this.portsWired = new Counter({ name: `${PREFIX}ports_wired_total`, help: 'Ports wired by passes (flows and tag confirmed).', registers });
+    this.portsWired = new Counter({ name: `${PREFIX}ports_wired_total`, help: 'Ports wired by passes (flows and tag confirmed), once per time their interface became ready in OVSDB.', registers });
     this.rpcCalls = new Counter({
-      name: `${PREFIX}rpc_calls_total`, help: 'RPC calls to the control plane by method and outcome (ok, timeout, error).',
+      name: `${PREFIX}rpc_calls_total`, help: 'RPC calls to neutron-server by method and outcome (ok, timeout, error), each attempt (a retried call counts each).',
       labelNames: ['method', 'outcome'], registers,
     });
     this.rpcDuration = new Histogram({
-      name: `${PREFIX}rpc_duration_seconds`, help: 'RPC call latency by method, whatever the outcome.', labelNames: ['method'], buckets: RPC_BUCKETS, registers,
+      name: `${PREFIX}rpc_duration_seconds`, help: 'RPC call latency by method, whatever the outcome (a timeout counts its whole wait).', labelNames: ['method'], buckets: RPC_BUCKETS, registers,
     });
     this.reconnects = new Counter({
       name: `${PREFIX}session_reconnects_total`, help: 'Times a session came back after it was lost (session: ovsdb, openflow with its bridge, amqp, control_plane).',
@@ -88,7 +88,7 @@ export class AgentMetrics implements AgentObserver {
     // Read at scrape time: what the agent keeps anyway.
     const source = (): MetricsSource | undefined => this.source;
     new Gauge({
-      name: `${PREFIX}session_up`, help: 'Whether the session is up (1) or down (0).', labelNames: ['session', 'bridge'], registers,
+      name: `${PREFIX}session_up`, help: 'Whether the session is up (1) or down (0); session: ovsdb, openflow (with its bridge), amqp (Neutron over RabbitMQ) or control_plane (the local file).', labelNames: ['session', 'bridge'], registers,
       collect() {
         for (const s of source()?.readiness().sessions ?? []) this.set({ session: s.kind, bridge: s.bridge ?? '' }, s.up ? 1 : 0);
       },
@@ -106,7 +106,7 @@ export class AgentMetrics implements AgentObserver {
       },
     });
     new Gauge({
-      name: `${PREFIX}ports`, help: 'Ports on the integration bridge by state.', labelNames: ['state'], registers,
+      name: `${PREFIX}ports`, help: 'Ports on the integration bridge by state: ACTIVE, WAITING, DEAD, DOWN, FAILED.', labelNames: ['state'], registers,
       collect() {
         const f = source()?.facts();
         for (const s of PORT_STATES) this.set({ state: s }, f?.ports[s] ?? 0);

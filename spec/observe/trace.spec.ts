@@ -64,6 +64,7 @@ describe('ovs-agent trace @integration', function () {
     expect(t.trace).to.match(/93\. priority 0, cookie 0x[0-9a-f]+\n {4}# firewall: the firewall's base flows \[fw\|init\]\n {4}drop/);
     expect(t.verdict[0]).to.equal('dropped by br-int table 93 priority 0: firewall: the firewall\'s base flows [fw|init]');
     expect(t.verdict[1]).to.match(/^ {2}reached from br-int table 82 priority \d+ \(.*reg5=0x[0-9a-f]+.*\): firewall: security-group filter of port port-2 \[fw\|p\|port-2\]$/);
+    expect(t.verdict[2]).to.equal('not delivered to port port-2 (tap2), whose MAC is the destination: same network as the source (ACTIVE, network net-a (local VLAN 1))');
     expect(await oracle(t)).to.equal('drop');
   });
 

@@ -63,7 +63,7 @@ export interface TwoPorts {
 }
 
 /** Starts it; ports tap1 (port-1, 10.0.0.1) and tap2 (port-2, 10.0.0.2) are ACTIVE (and with `wide` the others wired) and the agent idle when it resolves. */
-export async function twoPortAgent(opts: { wide?: boolean } = {}): Promise<TwoPorts> {
+export async function twoPortAgent(opts: { wide?: boolean; metricsAddress?: string } = {}): Promise<TwoPorts> {
   const sb = await OvsSandbox.start();
   const dir = mkdtempSync(join(tmpdir(), 'observe-spec-'));
   let running: RunningAgent | undefined;
@@ -80,6 +80,7 @@ export async function twoPortAgent(opts: { wide?: boolean } = {}): Promise<TwoPo
       'ovs.ovsdb_connection': sb.dbRemote, 'ovs.datapath_type': 'netdev', 'ovs.bridge_mappings': 'physnet1:br-eth1',
       'ovs_agent.state_file': join(dir, 'state.json'), 'ovs_agent.ovs_rundir': sb.rundir, 'ovs_agent.status_socket': socket,
       'agent.report_interval': 0, 'agent.polling_interval': 3600, 'securitygroup.firewall_driver': 'openvswitch', 'DEFAULT.host': 'test-host',
+      ...(opts.metricsAddress !== undefined ? { 'ovs_agent.metrics_address': opts.metricsAddress } : {}),
       ...(opts.wide ? { 'agent.tunnel_types': 'vxlan', 'ovs.local_ip': '192.0.2.1', 'agent.l2_population': true } : {}),
     } }).config;
     running = await runAgent({ config, logger: silentLogger });
