@@ -2,15 +2,19 @@
  * What the metrics cost a pass (a diagnostic, not a suite): the same agent
  * wiring on a real ovs-vswitchd with `[ovs_agent] metrics_address` unset
  * and set (scraped every 5 s meanwhile, three times Prometheus's default rate),
- * alternated off/on/on/off... so that drift on a shared machine falls on
- * both sides. Each run: an agent started on BASE ports already plugged, then
+ * alternated on/off/on/off..., each neighbouring pair compared, so that drift
+ * on a shared machine falls on both sides of a pair. Each run: an agent started on BASE ports already plugged, then
  * SINGLE ports plugged one at a time and a burst of BURST in one
  * transaction, then those unplugged again (every run sees the same bridge).
  * Per run: the median of the single ports' ready → ACTIVE, the median pass
  * time (sum of its phases, sub-ms) of the single-port passes, and the burst's
- * last ready → last ACTIVE, and this process's CPU time over both (the
- * agent's, plus the driver's polling, alike in both modes). Then the observer's own cost, alone: AgentMetrics.pass()
- * for a one-port pass summary and one scrape, timed over many calls.
+ * last ready → last ACTIVE, and this process's CPU time (user + system) over
+ * both: the agent runs in this process, so that is the agent's CPU, plus the
+ * driver's polling, alike in both modes (ovs-vswitchd's and ovs-vsctl's are
+ * not counted). Printed: per mode the median, mean and range; per pair the
+ * relative difference on/off, its median, quartiles and extremes. Then the
+ * observer's own cost, alone: AgentMetrics.pass() for a one-port pass summary
+ * and one scrape, timed over many calls.
  *
  *     flock /tmp/team/bench.lock node --import tsx bench/_metrics-overhead.ts [RUNS_PER_MODE]
  */
@@ -78,8 +82,8 @@ try {
     ports: Array.from({ length: total }, (_, i) => ({ id: portId(i), mac: mac(i), network: NET })),
   }));
   for (let i = 0; i < BASE; i += 100) await sb.vsctl(...plugArgs(i, Math.min(BASE, i + 100)));
-  // off on on off off on on off...: each mode gets the early and the late slots alike.
-  const order = Array.from({ length: RUNS * 2 }, (_, k) => (['off', 'on', 'on', 'off'] as const)[k % 4]);
+  // on off on off...: each pair of neighbours shares the machine's load of the moment (compared pair by pair below).
+  const order = Array.from({ length: RUNS * 2 }, (_, k) => (['on', 'off'] as const)[k % 2]);
   for (const mode of order) {
     const config = loadConfig({ env: {}, overrides: {
       'ovs.ovsdb_connection': sb.dbRemote, 'ovs.datapath_type': 'netdev', 'ovs.bridge_mappings': 'physnet1:br-eth1',
@@ -129,8 +133,8 @@ try {
 // The observer alone: one pass of one port, and a scrape, with the agent's figures stubbed.
 const metrics = new AgentMetrics();
 metrics.bind({
-  facts: () => ({ ports: { ACTIVE: BASE, WAITING: 0, DEAD: 0, DOWN: 0, FAILED: 0 }, localVlans: 1, flows: [{ bridge: 'br-int', flows: 20 }],
-    flowModsSent: 1000, bundlesSent: new Map([['br-int', 100]]) }),
+  facts: () => ({ ports: { ACTIVE: BASE, WAITING: 0, DEAD: 0, DOWN: 0, FAILED: 0 }, localVlans: 1, flows: [{ bridge: 'br-int', byOwner: [['setup', 12], ['net:n', 8]] }],
+    flowModsSent: 1000, bundlesSent: new Map([['br-int', 100]]), driftRepaired: new Map([['br-int', 0]]) }),
   readiness: () => ({ ready: true, firstSyncDone: true, reasons: [], sessions: [] }),
 }, new Sessions());
 const summary = newSummary();
@@ -150,9 +154,20 @@ const med = (mode: Run['mode'], k: keyof Omit<Run, 'mode'>) => percentile(runs.f
 const out: Record<string, unknown> = { runsPerMode: RUNS, base: BASE, single: SINGLE, burst: BURST };
 for (const k of ['singleP50', 'passP50', 'burstMs', 'cpuMs'] as const) {
   const mean = (mode: Run['mode']) => { const v = runs.filter((r) => r.mode === mode).map((r) => r[k]); return v.reduce((a, b) => a + b, 0) / v.length; };
+  // Pair by pair (run 2i with metrics on, run 2i+1 off): the relative difference, its median and spread.
+  const diffs: number[] = [];
+  for (let i = 0; i + 1 < runs.length; i += 2) diffs.push(runs[i][k] / runs[i + 1][k] - 1);
+  const spreadOf = (mode: Run['mode']) => {
+    const v = runs.filter((r) => r.mode === mode).map((r) => r[k]);
+    return `${round(Math.min(...v), 3)}..${round(Math.max(...v), 3)}`;
+  };
   out[k] = {
     off: round(med('off', k), 3), on: round(med('on', k), 3), ratio: round(med('on', k) / med('off', k), 4),
     meanOff: round(mean('off'), 3), meanOn: round(mean('on'), 3), meanRatio: round(mean('on') / mean('off'), 4),
+    rangeOff: spreadOf('off'), rangeOn: spreadOf('on'),
+    pairDiffMedianPct: round(100 * percentile(diffs, 50), 2),
+    pairDiffP25P75Pct: [round(100 * percentile(diffs, 25), 2), round(100 * percentile(diffs, 75), 2)],
+    pairDiffMinMaxPct: [round(100 * Math.min(...diffs), 2), round(100 * Math.max(...diffs), 2)],
   };
 }
 out.observerPassUs = round(passUs, 3);

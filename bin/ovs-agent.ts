@@ -28,7 +28,7 @@ import { runDaemon } from '../lib/agent/daemon.js';
 import { ExitCode } from '../lib/agent/exit-codes.js';
 import { ovsdbSslOptions } from '../lib/agent/ovs/ovsdb-ssl.js';
 import { askAgent, formatStatus, readStatus } from '../lib/agent/status-socket.js';
-import type { TraceAnswer } from '../lib/agent/flows-command.js';
+import { traceText, type TraceAnswer } from '../lib/agent/trace-command.js';
 import { formatFlowReport, type FlowReport } from '../lib/observe/flow-report.js';
 import { ConfigError, configSources, loadConfig, type AgentConfig } from '../lib/config/index.js';
 import { createLogger } from '../lib/log.js';
@@ -316,7 +316,7 @@ async function traceCommand(args: CommonArgs & { json?: boolean; port?: string; 
   const path = statusSocketOf(args);
   try {
     const t = await askAgent<TraceAnswer>(path, { command: 'trace', port: args.port!, flow: args.flow }, FLOWS_TIMEOUT_MS);
-    process.stdout.write(args.json ? `${JSON.stringify(t, null, 2)}\n` : `${t.traced}\n\n${t.trace}\n`);
+    process.stdout.write(args.json ? `${JSON.stringify(t, null, 2)}\n` : traceText(t));
   } catch (err) {
     fail((err as Error).message);
   }

@@ -34,6 +34,7 @@ NEEDS=(
   "man-db man"
   "systemd systemd-analyze"
   "zsh zsh"
+  "prometheus promtool"
 )
 
 have() {

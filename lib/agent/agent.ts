@@ -98,7 +98,7 @@ export class OvsAgent {
     const observer = opts.observer;
     this.insight = new AgentInsight(this.cp, observer, () => ({
       ports: this.ports, bridges: this.bridges, flows: this.flows, networks: this.networks,
-      firstSyncDone: () => this.passes.firstSyncDone, ovsRundir: this.config.ovs_agent.ovs_rundir,
+      firstSyncDone: () => this.passes.firstSyncDone, ovsRundir: this.config.ovs_agent.ovs_rundir, tunnels: this.tunnels, firewall: this.firewall,
     }));
     this.bridges = new BridgeSetup({
       config: this.config, db: this.db, log: this.log, ovsFirewall: this.firewall?.driver === 'openvswitch', switchDescription: opts.switchDescription,
@@ -111,7 +111,7 @@ export class OvsAgent {
     this.loop = new PassLoop(() => this.stopped ? Promise.resolve() : this.passes.run(), () => this.ports.quiet && this.reports.idle && !this.flows.busy);
     this.flows = new FlowSync({
       log: this.log, open: (bridge) => this.insight.watchChannel(bridge, opts.openFlowChannel, this.unsubscribe), integration: () => this.bridges.brInt.flows, tables: () => this.bridges.tables(),
-      detection: opts.restartDetection ?? 'events', firstSyncDone: () => this.passes.firstSyncDone,
+      detection: opts.restartDetection ?? 'events', firstSyncDone: () => this.passes.firstSyncDone, onBundle: observer && ((b, s) => observer.bundle(b, s)),
       passIdle: async () => {
         while (this.passes.active) await new Promise((r) => setTimeout(r, 1));
       },

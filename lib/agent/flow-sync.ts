@@ -44,6 +44,8 @@ export interface FlowSyncOptions {
   passIdle: () => Promise<void>;
   /** A recovery ended (passes may run again). */
   onRecovered: () => void;
+  /** A bundle was committed: its bridge and its time from sent to committed (metrics). */
+  onBundle?: (bridge: string, seconds: number) => void;
 }
 
 export class FlowSync {
@@ -63,6 +65,11 @@ export class FlowSync {
   flowModsSent = 0;
   /** Bundles committed since start, per bridge (the agent's bridges only). */
   readonly bundlesSent = new Map<string, number>();
+  /**
+   * Flow-mods sent per bridge to put right what a comparison with the switch found different (drift: flows
+   * someone else changed or deleted, or added under our cookie), not counting an ovs-vswitchd restart's resend.
+   */
+  readonly driftRepaired = new Map<string, number>();
   private readonly log: Logger;
 
   constructor(private readonly opts: FlowSyncOptions) {
@@ -91,7 +98,10 @@ export class FlowSync {
   async flush(tables = this.opts.tables()): Promise<FlushResult> {
     const r = await this.installer.flush(tables);
     this.flowModsSent += r.flowMods;
-    for (const b of r.bridges) this.bundlesSent.set(b, (this.bundlesSent.get(b) ?? 0) + 1);
+    r.bridges.forEach((b, i) => {
+      this.bundlesSent.set(b, (this.bundlesSent.get(b) ?? 0) + 1);
+      this.opts.onBundle?.(b, r.commitSeconds[i]);
+    });
     return r;
   }
 
@@ -200,7 +210,10 @@ export class FlowSync {
       tables.forEach((t, i) => t.adopt(dumps[i], { deleteUnwanted: this.opts.firstSyncDone() }));
       // Traffic first: the tables hold the whole pipeline, built with the ofports OVSDB has, which
       // ovs-vswitchd reuses when it comes back (and which the replica could not show changed any sooner).
-      let n = (await this.flush(tables)).flowMods;
+      const first = await this.flush(tables);
+      let n = first.flowMods;
+      // After a restart every flow is sent again: that is no drift.
+      if (!restarted) first.bridges.forEach((b, i) => this.driftRepaired.set(b, (this.driftRepaired.get(b) ?? 0) + first.bundleMods[i]));
       if (restarted) {
         await this.opts.restart.setUp();
         n += (await this.flush(tables)).flowMods;

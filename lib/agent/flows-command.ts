@@ -9,8 +9,6 @@ import type { FlowTable } from '../flows/flow-table.js';
 import { compareFlows, FlowReportError, portOwners, type FlowReport, type OwnerFilter } from '../observe/flow-report.js';
 import type { FlowSync } from './flow-sync.js';
 import type { PortTracker } from './ports.js';
-import { annotateTrace } from '../observe/trace.js';
-import { unixctl, vswitchdControlSocket } from './ovs/unixctl.js';
 
 export interface FlowsRequest {
   /** A Neutron port id or an interface name; absent: every flow of the agent's bridges. */
@@ -36,30 +34,4 @@ export async function flowsCommand(parts: { ports: PortTracker; tables: FlowTabl
   if (!req.repair) return { port, ...found };
   await parts.flows.repair(bridges);
   return { port, ...await compare(), repaired: found.drift };
-}
-
-export interface TraceRequest {
-  /** The source: a Neutron port id or its interface name on br-int. */
-  port: string;
-  /** The rest of the packet in ovs-ofctl's flow syntax (`tcp,dl_dst=…,nw_dst=…,tp_dst=22`); in_port and dl_src come from the port. */
-  flow?: string;
-}
-
-export interface TraceAnswer {
-  /** What was traced: `ofproto/trace BRIDGE FLOW`. */
-  traced: string;
-  /** ovs-vswitchd's trace, each flow annotated with what it is for. */
-  trace: string;
-}
-
-/** ovs-vswitchd's `ofproto/trace` of a packet from a port, annotated with the owners of the flows it crossed. */
-export async function traceCommand(parts: { ports: PortTracker; tables: FlowTable[]; integrationBridge: string; rundir: string },
-  req: TraceRequest): Promise<TraceAnswer> {
-  const p = parts.ports.get(req.port) ?? [...parts.ports.all()].find((x) => x.name === req.port);
-  if (!p) throw new FlowReportError(`no port ${req.port} on this host (give a Neutron port id or its interface name)`, 'FLOWS_UNKNOWN_PORT');
-  const extra = (req.flow ?? '').trim();
-  // The user's fields first: a protocol keyword (tcp, arp...) is taken as written; the port's own come last.
-  const flow = [extra, `in_port=${p.ofport}`, `dl_src=${p.mac}`].filter(Boolean).join(',');
-  const text = await unixctl(vswitchdControlSocket(parts.rundir), 'ofproto/trace', [parts.integrationBridge, flow]);
-  return { traced: `ofproto/trace ${parts.integrationBridge} ${flow}`, trace: annotateTrace(text, parts.tables) };
 }

@@ -11,11 +11,14 @@ import type { AgentObserver, ObservedFacts } from '../observe/observer.js';
 import { readiness, type Readiness } from '../observe/readiness.js';
 import { Sessions, type SessionKind } from '../observe/sessions.js';
 import type { BridgeSetup } from './bridge-setup.js';
-import { flowsCommand, traceCommand, type FlowsRequest, type TraceAnswer, type TraceRequest } from './flows-command.js';
+import { flowsCommand, type FlowsRequest } from './flows-command.js';
+import { traceCommand, type TraceAnswer, type TraceRequest } from './trace-command.js';
 import type { FlowSync } from './flow-sync.js';
 import type { Networks } from './networks.js';
 import type { PortTracker } from './ports.js';
 import type { FlowChannel } from './switch.js';
+import type { Tunnels } from './tunnels.js';
+import type { Firewall } from '../firewall/index.js';
 
 /** The parts read, given late: the agent builds them after this. */
 export interface InsightParts {
@@ -25,6 +28,8 @@ export interface InsightParts {
   networks: Networks;
   firstSyncDone: () => boolean;
   ovsRundir: string;
+  tunnels: Tunnels;
+  firewall: Firewall | undefined;
 }
 
 export class AgentInsight {
@@ -32,7 +37,7 @@ export class AgentInsight {
   /** A control plane that reports its connection is Neutron's over RabbitMQ; the local file is there once started. */
   private readonly cpSession: SessionKind;
 
-  constructor(cp: ControlPlane, observer: AgentObserver | undefined, private readonly parts: () => InsightParts) {
+  constructor(private readonly cp: ControlPlane, observer: AgentObserver | undefined, private readonly parts: () => InsightParts) {
     this.cpSession = cp.observe ? 'amqp' : 'control_plane';
     cp.observe?.({
       session: (up, error) => this.sessions.set('amqp', up, { error }),
@@ -70,15 +75,17 @@ export class AgentInsight {
   /** `ovs-agent trace`: ovs-vswitchd's trace of a packet from a port, annotated with the flows' owners. */
   trace(req: TraceRequest): Promise<TraceAnswer> {
     const p = this.parts();
-    return traceCommand({ ports: p.ports, tables: p.bridges.tables(), integrationBridge: p.bridges.brInt.name, rundir: p.ovsRundir }, req);
+    return traceCommand({
+      ports: p.ports, tables: p.bridges.tables(), integrationBridge: p.bridges.brInt.name, rundir: p.ovsRundir, firewall: p.firewall, tunnels: () => p.tunnels.list(),
+    }, req);
   }
 
   /** What a metrics scrape reads: counts kept anyway. */
   facts(): ObservedFacts {
     const p = this.parts();
     return {
-      ports: p.ports.counts(), localVlans: [...p.networks.mappings()].length, flows: p.bridges.tables().map((t) => ({ bridge: t.bridge, flows: t.size })),
-      flowModsSent: p.flows.flowModsSent, bundlesSent: p.flows.bundlesSent,
+      ports: p.ports.counts(), localVlans: [...p.networks.mappings()].length, flows: p.bridges.tables().map((t) => ({ bridge: t.bridge, byOwner: t.flowCounts() })),
+      flowModsSent: p.flows.flowModsSent, bundlesSent: p.flows.bundlesSent, driftRepaired: p.flows.driftRepaired, resourceCache: this.cp.resourceCacheStats?.(),
     };
   }
 }

@@ -26,6 +26,7 @@ import type { Tunnels } from './tunnels.js';
 import { protectPort } from './anti-spoofing.js';
 import type { PassSummary } from './pass-summary.js';
 import type { PortQos } from './qos.js';
+import { firstTiming } from './wiring-clock.js';
 
 export { newSummary, type PassSummary } from './pass-summary.js';
 
@@ -196,7 +197,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
     parts.reports.up(id);
     summary.up.push(id);
     const p = ports.get(id);
-    if (p) summary.wiredMs.push(confirmed - p.readyPerf);
+    if (p && firstTiming(p, 'flows')) summary.wiredMs.push(confirmed - p.readyPerf);
     if (newlyBound.has(id)) logBound(log, ports.get(id));
   }
   for (const id of down) {

@@ -12,6 +12,7 @@ import { named, type Logger } from '../log.js';
 import { DeviceReporter, type ReportedBatch } from './device-reporter.js';
 import type { PortTracker } from './ports.js';
 import type { RetrySchedule } from './retries.js';
+import { firstTiming } from './wiring-clock.js';
 
 export interface ReportsOptions {
   config: AgentConfig;
@@ -91,8 +92,10 @@ export class Reports {
       if (!this.awaitingUp.delete(id) || !p || refused.has(id) || !this.opts.ports.isPresent(id) || this.reporter.superseded(id, 'up')) continue;
       p.state = 'ACTIVE';
       p.error = undefined;
-      p.wiredInMs = Math.round((doneAt - p.readyPerf) * 100) / 100;
-      this.opts.active?.(doneAt - p.readyPerf);
+      if (firstTiming(p, 'up')) {
+        p.wiredInMs = Math.round((doneAt - p.readyPerf) * 100) / 100;
+        this.opts.active?.(doneAt - p.readyPerf);
+      }
       this.opts.retries.clear(id);
       this.log.info(`port ${id} is ACTIVE`, { port_id: id, interface: p.name, ms: p.wiredInMs });
     }

@@ -93,7 +93,10 @@ export class StatusServer {
         sock.resume();
         sock.end(`${body()}\n`);
       };
-      const grace = setTimeout(() => answer(statusBody), REQUEST_GRACE_MS);
+      // Once the grace is over, the status; but a request that came meanwhile is read first: a busy event loop runs
+      // a due timer before it reads the sockets, and the check phase (setImmediate) comes after they are read.
+      const grace = setTimeout(() => setImmediate(() => { if (!requested) answer(statusBody); }), REQUEST_GRACE_MS);
+      let requested = false;
       const onData = (chunk: Buffer): void => {
         head += chunk.toString('utf8');
         if (!head.startsWith('{')) return answer(statusBody);
@@ -103,6 +106,7 @@ export class StatusServer {
           return;
         }
         clearTimeout(grace);
+        requested = true;
         sock.off('data', onData);
         let req: AgentRequest;
         try {

@@ -104,6 +104,14 @@ export interface ControlPlane {
    * (metrics, readiness). A control plane without it counts as connected once started.
    */
   observe?(observer: ControlPlaneObserver): void;
+  /** Optional: the objects a control plane with a resource cache holds and the pulls it asked, per type (metrics). */
+  resourceCacheStats?(): ResourceCacheStats;
+}
+
+/** A resource cache's size and pulls, per object type (a handful of types). */
+export interface ResourceCacheStats {
+  objects: Readonly<Record<string, number>>;
+  pulls: Readonly<Record<string, number>>;
 }
 
 /** What a control plane tells of its connection and calls (lib/observe). */

@@ -46,6 +46,8 @@ export interface Firewall {
   isPortManaged(portId: string): boolean;
   /** Writes everything changed since the last flush into the table. */
   flush(): void;
+  /** Optional: the security-group rule a flow (by key) of a port's filter comes from, for people (`ovs-agent trace`). */
+  ruleOrigin?(portId: string, key: string): string | undefined;
 }
 
 export class FirewallConfigError extends Error {

@@ -4,7 +4,7 @@
  * each group's member addresses. A group that comes again unchanged (the
  * same signature) changes nothing.
  */
-import type { SecurityGroupInfo } from '../model/index.js';
+import type { SecurityGroupInfo, SecurityGroupRule } from '../model/index.js';
 import type { FirewallErrorHandler } from './driver.js';
 import type { FirewallPort } from './port.js';
 import { normalizeRule, type Ethertype, type NormalizedRule } from './rules.js';
@@ -15,6 +15,8 @@ export interface GroupRules {
   stateful: boolean;
   plain: NormalizedRule[];
   remote: NormalizedRule[];
+  /** Where each normalised rule came from (ovs-agent trace names the rule): the rule as sent, and its place in the group. */
+  origins: Map<NormalizedRule, { rule: SecurityGroupRule; index: number }>;
 }
 
 /** A member's address (an address or CIDR) and its MAC if known. */
@@ -41,11 +43,12 @@ export class SecurityGroups {
       const stateful = info.stateful?.[sgId] !== false;
       const signature = JSON.stringify([stateful, rules]);
       if (this.rules.get(sgId)?.signature === signature) continue;
-      const g: GroupRules = { signature, stateful, plain: [], remote: [] };
-      for (const r of rules) {
+      const g: GroupRules = { signature, stateful, plain: [], remote: [], origins: new Map() };
+      for (const [index, r] of rules.entries()) {
         try {
           const n = normalizeRule(r);
           (n.remoteId === undefined ? g.plain : g.remote).push(n);
+          g.origins.set(n, { rule: r, index });
         } catch (err) {
           this.onError(err as Error, { securityGroupId: sgId });
         }
@@ -68,6 +71,11 @@ export class SecurityGroups {
 
   remoteRules(sgId: string): readonly NormalizedRule[] {
     return this.rules.get(sgId)?.remote ?? NONE;
+  }
+
+  /** The rule a normalised rule of the group came from, and its place in the group. */
+  originOf(sgId: string, rule: NormalizedRule): { rule: SecurityGroupRule; index: number } | undefined {
+    return this.rules.get(sgId)?.origins.get(rule);
   }
 
   membersOf(groupId: string, ethertype: Ethertype): readonly Member[] {

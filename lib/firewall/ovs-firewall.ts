@@ -29,6 +29,7 @@ import { SecurityGroups } from './groups.js';
 import { filteredPortFlows } from './port-filter.js';
 import type { FirewallPort } from './port.js';
 import { RemoteGroupAddresses } from './remote-groups.js';
+import { ruleOriginOf } from './rule-origin.js';
 
 /** Owners of the firewall's flows in br-int's table. */
 const OWNER = 'fw|';
@@ -123,6 +124,11 @@ export class OvsFirewall implements Firewall {
     this.dirtyPorts.clear();
     for (const lvid of this.dirtyNets) this.addresses.refresh(this.flows, lvid, () => this.filteredPortsOn(lvid));
     this.dirtyNets.clear();
+  }
+
+  ruleOrigin(portId: string, key: string): string | undefined {
+    const port = this.ports.get(portId);
+    return port && ruleOriginOf(port, this.groups, key);
   }
 
   /** Every flow the firewall wants (tests, benchmarks). */

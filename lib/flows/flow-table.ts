@@ -149,6 +149,18 @@ export class FlowTable {
     for (const [key, c] of this.entries) if (c.instructions) yield this.flowOf(key, c);
   }
 
+  /**
+   * How many wanted flows each owner holds, a flow counted once (for the
+   * owner whose claim won): the metrics' flows per group, read at scrape.
+   */
+  *flowCounts(): Iterable<[string, number]> {
+    for (const [owner, keys] of this.owners) {
+      let n = 0;
+      for (const key of keys) if (this.entries.get(key)?.owner === owner) n++;
+      if (n) yield [owner, n];
+    }
+  }
+
   /** How many flows are wanted. */
   get size(): number {
     return this.wanted;

@@ -28,6 +28,10 @@ export interface FlushResult {
   flowMods: number;
   /** The bridges a bundle went to, one entry per bundle. */
   bridges: string[];
+  /** Each bundle's time from sent to committed (its barrier answered), in seconds, in the order of `bridges`. */
+  commitSeconds: number[];
+  /** Each bundle's flow-mods, in the order of `bridges`. */
+  bundleMods: number[];
 }
 
 /** The flow-mods of a table's changes: adds (with the table's cookie) before deletes. */
@@ -41,17 +45,21 @@ export class FlowInstaller {
 
   /** Sends every table's pending changes, one bundle per bridge, the bridges in parallel. */
   async flush(tables: Iterable<FlowTable>): Promise<FlushResult> {
-    const result: FlushResult = { flowMods: 0, bridges: [] };
+    const result: FlushResult = { flowMods: 0, bridges: [], commitSeconds: [], bundleMods: [] };
     await Promise.all([...tables].map(async (table) => {
       const changes = table.takeChanges();
       const n = changes.adds.length + changes.deletes.length;
       if (n === 0) return;
       const s = this.session(table.bridge);
       if (!s) throw new FlowInstallError(`no OpenFlow session to ${table.bridge}`);
+      const t0 = performance.now();
       await s.sendBundle(flowModsOf(changes, table.cookie));
+      const seconds = (performance.now() - t0) / 1000;
       table.commit(changes);
       result.flowMods += n;
       result.bridges.push(table.bridge);
+      result.commitSeconds.push(seconds);
+      result.bundleMods.push(n);
     }));
     return result;
   }

@@ -65,6 +65,8 @@ export interface PortDetails {
 
 /** A security group rule as the firewall needs it. */
 export interface SecurityGroupRule {
+  /** The rule's own id, when the control plane has one (Neutron's): `ovs-agent trace` names the rule by it. */
+  id?: string;
   securityGroupId: string;
   direction: 'ingress' | 'egress';
   ethertype: 'IPv4' | 'IPv6';

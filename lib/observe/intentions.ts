@@ -5,7 +5,9 @@
  * it belongs to (base pipeline, network, port, firewall, l2pop).
  */
 
-export type IntentionGroup = 'base' | 'network' | 'port' | 'firewall' | 'l2pop' | 'tunnel';
+/** Every group (the metrics export each, 0 included). */
+export const INTENTION_GROUPS = ['base', 'network', 'port', 'firewall', 'l2pop', 'tunnel'] as const;
+export type IntentionGroup = typeof INTENTION_GROUPS[number];
 
 export interface Intention {
   group: IntentionGroup;

@@ -8,6 +8,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AgentObserver, ObservedFacts, PassFacts, RpcOutcome } from './observer.js';
+import { INTENTION_GROUPS, intentionOf, type IntentionGroup } from './intentions.js';
 import type { Readiness } from './readiness.js';
 import type { Sessions } from './sessions.js';
 
@@ -16,6 +17,8 @@ const PREFIX = 'ovs_agent_';
 const PORT_STATES = ['ACTIVE', 'WAITING', 'DEAD', 'DOWN', 'FAILED'];
 /** 1 ms to 60 s: a pass of one port on an idle host to a full sync of thousands. */
 const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** A bundle's commit: a few flow-mods on an idle switch in well under 1 ms, a full firewall resync in seconds. */
+const BUNDLE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** RPCs: neutron-server answers in ms, times out after rpc_response_timeout (60 s by default, backed off to 600). */
 const RPC_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 600];
 
@@ -35,6 +38,9 @@ export class AgentMetrics implements AgentObserver {
   private readonly rpcCalls: Counter<'method' | 'outcome'>;
   private readonly rpcDuration: Histogram<'method'>;
   private readonly reconnects: Counter<'session' | 'bridge'>;
+  private readonly bundleCommit: Histogram<'bridge'>;
+  /** Children per bridge: the bridges are the configuration's, a handful. */
+  private readonly bundleChildren = new Map<string, { observe(v: number): void }>();
   private readonly sessionsUnsubscribe: Array<() => void> = [];
   private readonly passOk: { observe(v: number): void };
   private readonly passFailed: { observe(v: number): void };
@@ -47,7 +53,7 @@ export class AgentMetrics implements AgentObserver {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.passDuration = new Histogram({
-      name: `${PREFIX}pass_duration_seconds`, help: 'Duration of a pass (ports looked up, flows sent as one bundle per bridge, tags written).',
+      name: `${PREFIX}pass_duration_seconds`, help: 'Duration of a pass (ports looked up, flows sent as one bundle per bridge and confirmed, tags written), by result: ok or failed.',
       labelNames: ['result'], buckets: SECONDS_BUCKETS, registers,
     });
     this.passPhase = new Histogram({
@@ -63,22 +69,26 @@ export class AgentMetrics implements AgentObserver {
     this.passFailed = this.passDuration.labels('failed');
     this.flowsConfirmed = this.portWiring.labels('flows_confirmed');
     this.reportedUp = this.portWiring.labels('reported_up');
-    this.portsWired = new Counter({ name: `${PREFIX}ports_wired_total`, help: 'Ports wired by passes (flows and tag confirmed).', registers });
+    this.portsWired = new Counter({ name: `${PREFIX}ports_wired_total`, help: 'Ports wired by passes (flows and tag confirmed), once per time their interface became ready in OVSDB.', registers });
     this.rpcCalls = new Counter({
-      name: `${PREFIX}rpc_calls_total`, help: 'RPC calls to the control plane by method and outcome (ok, timeout, error).',
+      name: `${PREFIX}rpc_calls_total`, help: 'RPC calls to neutron-server by method and outcome (ok, timeout, error), each attempt (a retried call counts each).',
       labelNames: ['method', 'outcome'], registers,
     });
     this.rpcDuration = new Histogram({
-      name: `${PREFIX}rpc_duration_seconds`, help: 'RPC call latency by method, whatever the outcome.', labelNames: ['method'], buckets: RPC_BUCKETS, registers,
+      name: `${PREFIX}rpc_duration_seconds`, help: 'RPC call latency by method, whatever the outcome (a timeout counts its whole wait).', labelNames: ['method'], buckets: RPC_BUCKETS, registers,
     });
     this.reconnects = new Counter({
       name: `${PREFIX}session_reconnects_total`, help: 'Times a session came back after it was lost (session: ovsdb, openflow with its bridge, amqp, control_plane).',
       labelNames: ['session', 'bridge'], registers,
     });
+    this.bundleCommit = new Histogram({
+      name: `${PREFIX}bundle_commit_seconds`, help: 'Time from an OpenFlow bundle sent to the switch committing it (its barrier answered), per bridge.',
+      labelNames: ['bridge'], buckets: BUNDLE_BUCKETS, registers,
+    });
     // Read at scrape time: what the agent keeps anyway.
     const source = (): MetricsSource | undefined => this.source;
     new Gauge({
-      name: `${PREFIX}session_up`, help: 'Whether the session is up (1) or down (0).', labelNames: ['session', 'bridge'], registers,
+      name: `${PREFIX}session_up`, help: 'Whether the session is up (1) or down (0); session: ovsdb, openflow (with its bridge), amqp (Neutron over RabbitMQ) or control_plane (the local file).', labelNames: ['session', 'bridge'], registers,
       collect() {
         for (const s of source()?.readiness().sessions ?? []) this.set({ session: s.kind, bridge: s.bridge ?? '' }, s.up ? 1 : 0);
       },
@@ -96,7 +106,7 @@ export class AgentMetrics implements AgentObserver {
       },
     });
     new Gauge({
-      name: `${PREFIX}ports`, help: 'Ports on the integration bridge by state.', labelNames: ['state'], registers,
+      name: `${PREFIX}ports`, help: 'Ports on the integration bridge by state: ACTIVE, WAITING, DEAD, DOWN, FAILED.', labelNames: ['state'], registers,
       collect() {
         const f = source()?.facts();
         for (const s of PORT_STATES) this.set({ state: s }, f?.ports[s] ?? 0);
@@ -109,9 +119,50 @@ export class AgentMetrics implements AgentObserver {
       },
     });
     new Gauge({
-      name: `${PREFIX}flows`, help: 'Flows the agent holds per bridge (what it keeps installed).', labelNames: ['bridge'], registers,
+      name: `${PREFIX}flows`, help: 'Flows the agent keeps installed per bridge and group (what each is for: base, network, port, firewall, l2pop, tunnel).',
+      labelNames: ['bridge', 'group'], registers,
       collect() {
-        for (const b of source()?.facts().flows ?? []) this.set({ bridge: b.bridge }, b.flows);
+        for (const b of source()?.facts().flows ?? []) {
+          const byGroup = new Map<IntentionGroup, number>(INTENTION_GROUPS.map((g) => [g, 0]));
+          for (const [owner, n] of b.byOwner) {
+            const g = intentionOf(owner).group;
+            byGroup.set(g, byGroup.get(g)! + n);
+          }
+          for (const [group, n] of byGroup) this.set({ bridge: b.bridge, group }, n);
+        }
+      },
+    });
+    const driftSeen = new Map<string, number>();
+    new Counter({
+      name: `${PREFIX}flow_drift_repaired_total`,
+      help: 'Flow-mods sent to put a bridge back as the agent wants it after comparing it with the switch (a reconnect, ovs-agent flows --repair), per bridge: flows someone else deleted, changed or added; an ovs-vswitchd restart\'s resend not counted.',
+      labelNames: ['bridge'], registers,
+      collect() {
+        const facts = source()?.facts();
+        // Every bridge's series from the start (0 until a drift): an alert's increase() then sees the first one.
+        for (const b of facts?.flows ?? []) this.inc({ bridge: b.bridge }, 0);
+        for (const [bridge, n] of facts?.driftRepaired ?? []) {
+          this.inc({ bridge }, n - (driftSeen.get(bridge) ?? 0));
+          driftSeen.set(bridge, n);
+        }
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}resource_cache_objects`, help: 'Objects in the Neutron control plane\'s resource cache, per type (absent with the local control plane).',
+      labelNames: ['type'], registers,
+      collect() {
+        for (const [type, n] of Object.entries(source()?.facts().resourceCache?.objects ?? {})) this.set({ type }, n);
+      },
+    });
+    const pullsSeen = new Map<string, number>();
+    new Counter({
+      name: `${PREFIX}resource_cache_pulls_total`, help: 'bulk_pull requests the resource cache asked of neutron-server (on a miss or a refresh), per type.',
+      labelNames: ['type'], registers,
+      collect() {
+        for (const [type, n] of Object.entries(source()?.facts().resourceCache?.pulls ?? {})) {
+          this.inc({ type }, n - (pullsSeen.get(type) ?? 0));
+          pullsSeen.set(type, n);
+        }
       },
     });
     let modsSeen = 0;
@@ -163,6 +214,12 @@ export class AgentMetrics implements AgentObserver {
     let c = this.phases.get(phase);
     if (!c) this.phases.set(phase, c = this.passPhase.labels(phase));
     return c;
+  }
+
+  bundle(bridge: string, seconds: number): void {
+    let c = this.bundleChildren.get(bridge);
+    if (!c) this.bundleChildren.set(bridge, c = this.bundleCommit.labels(bridge));
+    c.observe(seconds);
   }
 
   rpc(method: string, seconds: number, outcome: RpcOutcome): void {

@@ -171,6 +171,18 @@ describe('health and metrics endpoint @integration', function () {
     expect(value(m1, 'ovs_agent_pass_duration_seconds_count', { result: 'ok' })).to.be.greaterThan(value(m0, 'ovs_agent_pass_duration_seconds_count', { result: 'ok' })!);
     expect(value(m1, 'ovs_agent_flow_mods_total')).to.be.greaterThan(value(m0, 'ovs_agent_flow_mods_total')!);
     expect(value(m1, 'ovs_agent_bundles_total', { bridge: 'br-int' })).to.be.greaterThan(value(m0, 'ovs_agent_bundles_total', { bridge: 'br-int' })!);
+    // Every bundle committed is timed: as many commit times as bundles, per bridge, each above 0.
+    for (const bridge of ['br-int', 'br-eth1']) {
+      expect(value(m1, 'ovs_agent_bundle_commit_seconds_count', { bridge }), bridge).to.equal(value(m1, 'ovs_agent_bundles_total', { bridge }));
+      expect(value(m1, 'ovs_agent_bundle_commit_seconds_sum', { bridge }), bridge).to.be.greaterThan(0);
+    }
+    // Flows by group: the port's network brought local VLAN flows to both bridges; br-int's fixed pipeline is base.
+    expect(value(m1, 'ovs_agent_flows', { bridge: 'br-int', group: 'network' })).to.be.greaterThan(value(m0, 'ovs_agent_flows', { bridge: 'br-int', group: 'network' })!);
+    expect(value(m1, 'ovs_agent_flows', { bridge: 'br-eth1', group: 'network' })).to.be.greaterThan(0);
+    expect(value(m1, 'ovs_agent_flows', { bridge: 'br-int', group: 'base' })).to.be.greaterThan(0);
+    expect(value(m1, 'ovs_agent_flows', { bridge: 'br-int', group: 'firewall' })).to.equal(0);
+    // Neutron's resource cache: not there with the local control plane.
+    expect(value(m1, 'ovs_agent_resource_cache_objects')).to.equal(undefined);
     // The flows gauge is what the switch holds (the agent owns every flow of its bridges).
     for (const bridge of ['br-int', 'br-eth1']) {
       const dumped = (await sb.ofctl('-O', 'OpenFlow13', 'dump-flows', bridge)).split('\n').filter((l) => l.includes('cookie=')).length;
@@ -186,6 +198,8 @@ describe('health and metrics endpoint @integration', function () {
     expect(value(m2, 'ovs_agent_port_wiring_seconds_count', { stage: 'flows_confirmed' })).to.equal(2);
     expect(value(m2, 'ovs_agent_port_wiring_seconds_count', { stage: 'reported_up' })).to.equal(2);
     expect(value(m2, 'ovs_agent_flows', { bridge: 'br-int' })).to.be.greaterThan(value(m1, 'ovs_agent_flows', { bridge: 'br-int' })!);
+    expect(value(m2, 'ovs_agent_flows', { bridge: 'br-int', group: 'network' })).to.be.greaterThan(value(m1, 'ovs_agent_flows', { bridge: 'br-int', group: 'network' })!);
+    expect(value(m2, 'ovs_agent_bundle_commit_seconds_count', { bridge: 'br-int' })).to.be.greaterThan(value(m1, 'ovs_agent_bundle_commit_seconds_count', { bridge: 'br-int' })!);
     expect(value(m2, 'ovs_agent_flow_mods_total')).to.be.greaterThan(value(m1, 'ovs_agent_flow_mods_total')!);
     // A port's latency to ACTIVE is at least its latency to flows confirmed.
     expect(value(m2, 'ovs_agent_port_wiring_seconds_sum', { stage: 'reported_up' }))
@@ -193,11 +207,24 @@ describe('health and metrics endpoint @integration', function () {
     // No label carries a port id.
     expect(m2.filter((s) => Object.values(s.labels).some((v) => v.startsWith('port-')))).to.deep.equal([]);
 
+    // Drift: a flow of the agent deleted behind its back, put back by a repair (as after a reconnect): counted per bridge.
+    expect(value(m2, 'ovs_agent_flow_drift_repaired_total', { bridge: 'br-int' }) ?? 0).to.equal(0);
+    const netFlow = (await sb.ofctl('-O', 'OpenFlow13', '--no-stats', 'dump-flows', 'br-int', 'table=0')).split('\n').find((l) => /dl_vlan=100\b/.test(l))!;
+    await sb.ofctl('-O', 'OpenFlow13', '--strict', 'del-flows', 'br-int', netFlow.trim().replace(/^cookie=0x[0-9a-f]+, /, '').replace(/ actions=.*$/, '').replace(', ', ','));
+    await running.agent.insight.flowReport({ repair: true });
+    const md = await scrape();
+    expect(value(md, 'ovs_agent_flow_drift_repaired_total', { bridge: 'br-int' })).to.equal(1);
+    expect(value(md, 'ovs_agent_flow_drift_repaired_total', { bridge: 'br-eth1' })).to.equal(0);
+
     await sb.vsctl('del-port', 'br-int', 'tap2');
     await until(() => running!.agent.port('port-2') === undefined, 'port-2 gone');
     await running.agent.whenIdle();
     const m3 = await scrape();
     expect(value(m3, 'ovs_agent_ports', { state: 'ACTIVE' })).to.equal(1);
     expect(value(m3, 'ovs_agent_local_vlans')).to.equal(1);
+    // net-b's flows went with its last port: the gauge goes down to what the switch holds.
+    expect(value(m3, 'ovs_agent_flows', { bridge: 'br-int', group: 'network' })).to.equal(value(m1, 'ovs_agent_flows', { bridge: 'br-int', group: 'network' }));
+    const dumped = (await sb.ofctl('-O', 'OpenFlow13', 'dump-flows', 'br-int')).split('\n').filter((l) => l.includes('cookie=')).length;
+    expect(value(m3, 'ovs_agent_flows', { bridge: 'br-int' })).to.equal(dumped);
   });
 });

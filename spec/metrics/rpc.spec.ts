@@ -41,7 +41,7 @@ describe('RPC and AMQP session metrics against a scripted oslo.messaging server 
     sessions.set('ovsdb', true);
     metrics = new AgentMetrics();
     metrics.bind({
-      facts: () => ({ ports: {}, localVlans: 0, flows: [], flowModsSent: 0, bundlesSent: new Map() }),
+      facts: () => ({ ports: {}, localVlans: 0, flows: [], flowModsSent: 0, bundlesSent: new Map(), driftRepaired: new Map(), resourceCache: cp?.resourceCacheStats() }),
       readiness: () => readiness({ firstSyncDone: true, bridges: [], controlPlane: 'amqp', sessions }),
     }, sessions);
     const m = metrics;

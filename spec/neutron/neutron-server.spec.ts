@@ -318,8 +318,9 @@ describe('Neutron control plane against neutron-server 21 @integration', functio
       e.type === 'security_groups_updated' && e.securityGroupIds.includes(sgId),
     );
     const after = await a.cp.securityGroupInfo([port.id]);
+    // The rule's own id comes along (ovs-agent trace names a rule by it).
     expect(after.rules[sgId]).to.deep.include({
-      securityGroupId: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: '192.0.2.0/24',
+      id: rule.security_group_rule.id, securityGroupId: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: '192.0.2.0/24',
     });
     await api().delete(`/security-group-rules/${rule.security_group_rule.id}`);
   });

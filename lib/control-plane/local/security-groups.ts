@@ -4,7 +4,7 @@
  *
  *   "securityGroups": {
  *     "web": { "stateful": true, "rules": [
- *       { "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "portRangeMin": 22, "portRangeMax": 22,
+ *       { "id": "ssh", "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "portRangeMin": 22, "portRangeMax": 22,
  *         "remoteIpPrefix": "10.0.0.0/8" },
  *       { "direction": "ingress", "ethertype": "IPv4", "remoteGroupId": "web" } ] } },
  *   "addressGroups": { "office": ["192.0.2.0/24", "2001:db8::/64"] }
@@ -58,6 +58,10 @@ export function parseSecurityGroups(json: unknown, file: string): Map<string, Lo
       const ethertype = r.ethertype ?? 'IPv4';
       if (ethertype !== 'IPv4' && ethertype !== 'IPv6') throw new StateFileError(file, `${rp}.ethertype`, 'must be "IPv4" or "IPv6"');
       const rule: SecurityGroupRule = { securityGroupId: id, direction, ethertype };
+      if (r.id !== undefined) {
+        if (typeof r.id !== 'string' || r.id === '') throw new StateFileError(file, `${rp}.id`, 'must be a non-empty string');
+        rule.id = r.id;
+      }
       if (r.protocol !== undefined && r.protocol !== null) {
         const p = typeof r.protocol === 'number' ? String(r.protocol) : r.protocol;
         if (typeof p !== 'string') throw new StateFileError(file, `${rp}.protocol`, 'must be a protocol name or number');

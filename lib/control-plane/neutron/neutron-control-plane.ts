@@ -37,7 +37,7 @@ import { fdbChanges, fdbEntries } from './fdb-entries.js';
 import {
   ControlPlaneError,
   type AgentIdentity,
-  type AgentStateReport,
+  type AgentStateReport, type ResourceCacheStats,
   type ControlPlane,
   type ControlPlaneObserver,
   type ControlPlaneEvent,
@@ -191,9 +191,9 @@ export class NeutronControlPlane implements ControlPlane {
     return this.cache.peek(type, id) !== undefined;
   }
 
-  /** Objects in the resource cache, per type (status and tests). */
-  cacheSizes(): Record<string, number> {
-    return Object.fromEntries(CACHED_TYPES.map((t) => [t, this.cache.size(t)]));
+  /** The resource cache: objects and bulk_pulls asked, per type (metrics, tests). */
+  resourceCacheStats(): ResourceCacheStats {
+    return this.cache.stats(CACHED_TYPES);
   }
 
   async start(identity: AgentIdentity): Promise<void> {

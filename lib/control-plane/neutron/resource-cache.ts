@@ -69,6 +69,8 @@ export class ResourceCache {
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly batches = new Map<string, Batch>();
   private flushScheduled = false;
+  /** `bulk_pull`s asked of the server, per type (metrics). */
+  private readonly pulls = new Map<CachedType, number>();
 
   constructor(
     private readonly puller: Puller,
@@ -89,6 +91,11 @@ export class ResourceCache {
 
   size(type: CachedType): number {
     return this.table(type).size;
+  }
+
+  /** Objects held and pulls asked, per type (metrics). */
+  stats(types: readonly CachedType[]): { objects: Record<string, number>; pulls: Record<string, number> } {
+    return { objects: Object.fromEntries(types.map((t) => [t, this.size(t)])), pulls: Object.fromEntries(types.map((t) => [t, this.pulls.get(t) ?? 0])) };
   }
 
   /**
@@ -267,6 +274,7 @@ export class ResourceCache {
     const { type, field, match } = batch;
     const epoch = this.epoch;
     const values = entries.map(([v]) => v);
+    this.pulls.set(type, (this.pulls.get(type) ?? 0) + 1);
     this.puller(type, { [field]: values }).then(
       (objects) => {
         const current = epoch === this.epoch;

@@ -62,7 +62,7 @@ async function groupsInfo(cache: ResourceCache, groupIds: readonly string[]): Pr
     info.stateful[id] = groups.get(id)?.stateful ?? true;
   }
   for (const r of rules) {
-    const rule: SecurityGroupRule = { securityGroupId: r.securityGroupId, direction: r.direction, ethertype: r.ethertype };
+    const rule: SecurityGroupRule = { id: r.id, securityGroupId: r.securityGroupId, direction: r.direction, ethertype: r.ethertype };
     if (r.protocol !== undefined) rule.protocol = r.protocol;
     if (r.portRangeMin !== undefined) rule.portRangeMin = r.portRangeMin;
     if (r.portRangeMax !== undefined) rule.portRangeMax = r.portRangeMax;
