@@ -18,7 +18,9 @@ const replica = await Replica.start<OpenVSwitchTables>({
 
 // Rows are typed by the generated Open_vSwitch model: e.row.ofport is number | null.
 replica.watch('Interface', (e) => {
-  if (e.kind === 'insert') console.log(`added ${e.row.name} (type ${e.row.type || 'system'})`);
+  // ofport is null until ovs-vswitchd gives the interface one: a change of its own, or already in the
+  // insert when the server sends both at once (it merges the changes a slow client has not read yet).
+  if (e.kind === 'insert') console.log(`added ${e.row.name} (type ${e.row.type || 'system'}, ofport ${e.row.ofport})`);
   else if (e.kind === 'delete') console.log(`deleted ${e.row.name}`);
   else if (e.old.ofport !== e.row.ofport) console.log(`${e.row.name}: ofport ${e.old.ofport} -> ${e.row.ofport}`);
   else if (e.old.link_state !== e.row.link_state) console.log(`${e.row.name}: link ${e.row.link_state}`);
