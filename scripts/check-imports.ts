@@ -13,6 +13,10 @@
  *  - the packages (protocol/ovsdb, protocol/openflow) depend on nothing but
  *    Node: their files import only their own files and `node:` built-ins,
  *    never each other;
+ *  - everything but spec/ imports the packages as their users do, by name
+ *    (`@ovs-agent/ovsdb`), never a file of protocol/ by path; a spec may
+ *    (it tests a module the package does not export). After a merge that
+ *    adds such imports, scripts/import-packages.ts rewrites them;
  *  - the agent's flows go from typed builders to the wire (lib/flows): lib/
  *    never imports the ovs-ofctl text parser (text is a view for people,
  *    printed, never parsed back on the way to the switch).
@@ -171,6 +175,13 @@ export function checkImports(): string[] {
       for (const spec of specifiersOf(abs)) {
         const local = spec.startsWith('.') && relative(pkg[1].dir, relative(ROOT, resolve(dirname(abs), spec))).startsWith('..') === false;
         if (!local && !spec.startsWith('node:')) problems.push(`package dependency: ${file} (${pkg[0]}) imports '${spec}' (a package imports only its own files and node: built-ins)`);
+      }
+    }
+    if (layer !== 'protocol' && layer !== 'spec') {
+      for (const spec of specifiersOf(abs)) {
+        if (spec.startsWith('.') && relative(ROOT, resolve(dirname(abs), spec)).startsWith('protocol/')) {
+          problems.push(`package by path: ${file} imports '${spec}' (import the package by its name; node --import tsx scripts/import-packages.ts rewrites it)`);
+        }
       }
     }
     fileGraph.set(file, deps);

@@ -12,9 +12,9 @@
  * order the switch reports its fields in) gets the same identity as the one
  * built here.
  */
-import { FIELDS, MAX_OXM_BYTES, fieldDef, putOxm, type FieldName, type Match } from '../../protocol/openflow/index.js';
-import { formatIpv6 } from '../../protocol/openflow/addr.js';
-import { formatIPv4, ipv4PrefixMask, ipv6PrefixMask, parseIPv4, parseIPv6 } from '../../protocol/openflow/text/values.js';
+import { FIELDS, MAX_OXM_BYTES, fieldDef, putOxm, type FieldName, type Match } from '@ovs-agent/openflow';
+import { formatIpv6 } from '@ovs-agent/openflow';
+import { formatIPv4, ipv4PrefixMask, ipv6PrefixMask, parseIPv4, parseIPv6 } from '@ovs-agent/openflow';
 
 /** One `field=value` of a match. */
 export interface MatchPart {
