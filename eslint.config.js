@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'protocol/ovsdb/models/generated/**'] },
+  { ignores: ['dist/**', '**/dist/**', 'api/**', 'node_modules/**', 'coverage/**', 'protocol/ovsdb/models/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

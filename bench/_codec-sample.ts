@@ -22,11 +22,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { OFP_VERSION } from '../protocol/openflow/constants.js';
-import { decodeMessage, encodeMessage } from '../protocol/openflow/messages.js';
-import type { FlowMod } from '../protocol/openflow/types.js';
-import { OfWriter } from '../protocol/openflow/writer.js';
-import { parseFlow } from '../protocol/openflow/text/index.js';
+import { OFP_VERSION } from '@ovs-agent/openflow';
+import { decodeMessage, encodeMessage } from '@ovs-agent/openflow';
+import type { FlowMod } from '@ovs-agent/openflow';
+import { OfWriter } from '@ovs-agent/openflow';
+import { parseFlow } from '@ovs-agent/openflow';
 
 /** Rates of one sample: flow-mods per second of wall time and per second of this process's CPU time. */
 export interface CodecSample {

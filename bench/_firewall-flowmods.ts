@@ -19,7 +19,7 @@ import { OvsFirewall, type FirewallPort } from '../lib/firewall/index.js';
 import { FlowTable } from '../lib/flows/flow-table.js';
 import { flowModsOf } from '../lib/flows/installer.js';
 import type { SecurityGroupInfo, SecurityGroupRule } from '../lib/control-plane/types.js';
-import { OfWriter, encodeMessage } from '../protocol/openflow/index.js';
+import { OfWriter, encodeMessage } from '@ovs-agent/openflow';
 
 const lines: string[] = [];
 const w = new OfWriter(1 << 20);

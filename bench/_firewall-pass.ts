@@ -20,7 +20,7 @@ import { OvsFirewall, type FirewallPort } from '../lib/firewall/index.js';
 import { FlowTable } from '../lib/flows/flow-table.js';
 import { flowModsOf } from '../lib/flows/installer.js';
 import type { SecurityGroupInfo, SecurityGroupRule } from '../lib/control-plane/types.js';
-import { OpenFlowSwitch } from '../protocol/openflow/connection/index.js';
+import { OpenFlowSwitch } from '@ovs-agent/openflow';
 import { OvsSandbox } from '../testing/sandbox.js';
 
 const SG = 'default';

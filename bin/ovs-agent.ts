@@ -21,7 +21,7 @@ import '../lib/node-version.js';
 import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { OvsdbErrorCode } from '../protocol/ovsdb/errors.js';
+import { OvsdbErrorCode } from '@ovs-agent/ovsdb';
 import { cleanupPorts } from '../lib/agent/cleanup.js';
 import { ReplicaDatabase } from '../lib/agent/ovs/replica-database.js';
 import { runDaemon } from '../lib/agent/daemon.js';

@@ -8,14 +8,24 @@
  *    lib/control-plane → lib/firewall would be one);
  *  - layers point one way: protocol/ imports nothing of the project outside
  *    protocol/; lib/ imports only lib/ and protocol/; testing/ never imports
- *    spec/ or bench/; bench/ never imports spec/;
+ *    spec/ or bench/; bench/ never imports spec/; examples/ import only the
+ *    packages, as their users do;
+ *  - the packages (protocol/ovsdb, protocol/openflow) depend on nothing but
+ *    Node: their files import only their own files and `node:` built-ins,
+ *    never each other;
+ *  - everything but spec/ imports the packages as their users do, by name
+ *    (`@ovs-agent/ovsdb`), never a file of protocol/ by path; a spec may
+ *    (it tests a module the package does not export). After a merge that
+ *    adds such imports, scripts/import-packages.ts rewrites them;
  *  - the agent's flows go from typed builders to the wire (lib/flows): lib/
  *    never imports the ovs-ofctl text parser (text is a view for people,
  *    printed, never parsed back on the way to the switch).
  *
  * Imports are read with the TypeScript compiler's own pre-processor (no
  * regular expression guesses at the syntax) and resolved as Node resolves
- * relative specifiers (`./x.js` is the file `./x.ts`).
+ * relative specifiers (`./x.js` is the file `./x.ts`); a package's name
+ * (`@ovs-agent/ovsdb`) is its entry point's source (PACKAGES), as tsconfig's
+ * `paths` resolve it.
  *
  *   node --import tsx scripts/check-imports.ts      exit 1 and the offending chains if any rule is broken
  */
@@ -25,7 +35,13 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SOURCE_DIRS = ['protocol', 'lib', 'bin', 'testing', 'spec', 'bench', 'scripts'];
+const SOURCE_DIRS = ['protocol', 'lib', 'bin', 'testing', 'spec', 'bench', 'scripts', 'examples'];
+
+/** The workspace packages: name → entry point (from the root) and folder. */
+const PACKAGES: Readonly<Record<string, { entry: string; dir: string }>> = {
+  '@ovs-agent/ovsdb': { entry: 'protocol/ovsdb/index.ts', dir: 'protocol/ovsdb' },
+  '@ovs-agent/openflow': { entry: 'protocol/openflow/index.ts', dir: 'protocol/openflow' },
+};
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'generated', 'fixtures']);
 
 /** The ovs-ofctl text parser's entry points, which lib/ must not import. */
@@ -42,6 +58,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   bench: ['bench', 'testing', 'lib', 'protocol', 'scripts'],
   spec: ['spec', 'testing', 'lib', 'protocol', 'bin', 'bench', 'scripts'],
   scripts: ['scripts', 'testing', 'lib', 'protocol'],
+  examples: ['examples', 'protocol'],
 };
 
 function sourceFiles(dir: string, out: string[] = []): string[] {
@@ -56,12 +73,19 @@ function sourceFiles(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** The project files a file imports (relative specifiers only), as paths from the root. */
+function specifiersOf(file: string): string[] {
+  return ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles.map((ref) => ref.fileName);
+}
+
+/** The project files a file imports (relative specifiers and the packages' names), as paths from the root. */
 function importsOf(file: string): string[] {
-  const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
   const out: string[] = [];
-  for (const ref of info.importedFiles) {
-    const spec = ref.fileName;
+  for (const spec of specifiersOf(file)) {
+    const pkg = PACKAGES[spec];
+    if (pkg) {
+      out.push(pkg.entry);
+      continue;
+    }
     if (!spec.startsWith('.')) continue;
     const target = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
     out.push(relative(ROOT, target));
@@ -76,7 +100,7 @@ function textParsersImported(file: string): string[] {
   for (const st of src.statements) {
     if (!ts.isImportDeclaration(st) && !ts.isExportDeclaration(st)) continue;
     const spec = st.moduleSpecifier;
-    if (!spec || !ts.isStringLiteral(spec) || !/protocol\/openflow\/(index|text\/)/.test(spec.text)) continue;
+    if (!spec || !ts.isStringLiteral(spec) || !/(protocol\/openflow\/(index|text\/)|^@ovs-agent\/openflow$)/.test(spec.text)) continue;
     const names: ts.Node | undefined = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : st.exportClause;
     if (names && (ts.isNamedImports(names) || ts.isNamedExports(names))) {
       for (const el of names.elements) {
@@ -145,6 +169,20 @@ export function checkImports(): string[] {
     const deps = new Set(importsOf(abs));
     if (layer === 'lib' && !TEXT_PARSER_ALLOWED.has(file)) {
       for (const name of textParsersImported(abs)) problems.push(`text on the send path: ${file} imports ${name} of the ovs-ofctl text parser (lib/flows builds flows in OpenFlow terms)`);
+    }
+    const pkg = Object.entries(PACKAGES).find(([, p]) => file.startsWith(`${p.dir}/`));
+    if (pkg) {
+      for (const spec of specifiersOf(abs)) {
+        const local = spec.startsWith('.') && relative(pkg[1].dir, relative(ROOT, resolve(dirname(abs), spec))).startsWith('..') === false;
+        if (!local && !spec.startsWith('node:')) problems.push(`package dependency: ${file} (${pkg[0]}) imports '${spec}' (a package imports only its own files and node: built-ins)`);
+      }
+    }
+    if (layer !== 'protocol' && layer !== 'spec') {
+      for (const spec of specifiersOf(abs)) {
+        if (spec.startsWith('.') && relative(ROOT, resolve(dirname(abs), spec)).startsWith('protocol/')) {
+          problems.push(`package by path: ${file} imports '${spec}' (import the package by its name; node --import tsx scripts/import-packages.ts rewrites it)`);
+        }
+      }
     }
     fileGraph.set(file, deps);
     for (const dep of deps) {

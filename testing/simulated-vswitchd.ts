@@ -9,8 +9,8 @@
  * ovs-vswitchd in another sandbox. Also plugs VIFs in bulk (nova's part) in
  * one transaction each: ovs-vsctl takes minutes for 10,000 ports.
  */
-import { Replica } from '../protocol/ovsdb/replica/index.js';
-import type { OpenVSwitchTables } from '../protocol/ovsdb/models/index.js';
+import { Replica } from '@ovs-agent/ovsdb';
+import type { OpenVSwitchTables } from '@ovs-agent/ovsdb';
 
 type SimTables = Pick<OpenVSwitchTables, 'Interface' | 'Bridge' | 'Port'>;
 

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { Action, FlowMod, Instruction } from '../../protocol/openflow/types.js';
+import type { Action, FlowMod, Instruction } from '@ovs-agent/openflow';
 import { pidAlive } from '../../testing/sandbox.js';
 
 const PYTHON = '/usr/bin/python3';

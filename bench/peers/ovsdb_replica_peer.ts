@@ -10,8 +10,8 @@
  *   [OVSDB_PEER_COLUMNS=a,b,c] node --expose-gc ovsdb_replica_peer.mjs REMOTE EXPECTED_INTERFACES [IDLE_SECONDS]
  */
 import { readFileSync } from 'node:fs';
-import type { Interface } from '../../protocol/ovsdb/models/index.js';
-import { Replica } from '../../protocol/ovsdb/replica/index.js';
+import type { Interface } from '@ovs-agent/ovsdb';
+import { Replica } from '@ovs-agent/ovsdb';
 
 const [remote, expected, idle] = process.argv.slice(2);
 const t0 = process.hrtime.bigint();

@@ -5,7 +5,7 @@
  * `Restart=on-failure` acts; codes 2 and 4 are ones a restart does not cure
  * (`RestartPreventExitStatus=2 4`).
  */
-import { OvsdbSchemaError } from '../../protocol/ovsdb/errors.js';
+import { OvsdbSchemaError } from '@ovs-agent/ovsdb';
 import { ConfigError } from '../config/index.js';
 import { WaitTimeoutError } from '../waits.js';
 import { StatusSocketError } from './status-socket.js';

@@ -15,7 +15,7 @@ import type { FlowTable } from '../flows/flow-table.js';
 import { FlowInstaller, type FlushResult } from '../flows/installer.js';
 import { named, type Logger } from '../log.js';
 import type { FlowChannel, FlowChannelEvent } from './switch.js';
-import type { FlowStats } from '../../protocol/openflow/index.js';
+import type { FlowStats } from '@ovs-agent/openflow';
 
 export type OvsState = 'NORMAL' | 'RESTARTED' | 'DEAD';
 

@@ -6,8 +6,8 @@
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { parseRemote } from '../../protocol/ovsdb/transport.js';
-import type { SslOptions } from '../../protocol/ovsdb/index.js';
+import { parseRemote } from '@ovs-agent/ovsdb';
+import type { SslOptions } from '@ovs-agent/ovsdb';
 import { ConfigError, type AgentConfig } from '../config/index.js';
 import { parseMetricsAddress, type ListenAddress } from '../observe/address.js';
 import { LocalControlPlane } from '../control-plane/local/index.js';
@@ -17,7 +17,7 @@ import { createFirewallFromConfig } from './firewall-config.js';
 import { named, type Logger } from '../log.js';
 import { WaitTimeoutError, Waits, type Wait, type WaitReporter } from '../waits.js';
 import { OvsAgent, type PassSummary } from './agent.js';
-import { OpenFlowController } from '../../protocol/openflow/connection/index.js';
+import { OpenFlowController } from '@ovs-agent/openflow';
 import { OpenFlowBridgeChannel } from './ovs/openflow-channel.js';
 import { bridgeClaimChecker, listenAddressWarning, newSwitchDescription, refusalLog } from './ovs/controller-trust.js';
 import { ReplicaDatabase } from './ovs/replica-database.js';

@@ -20,9 +20,9 @@ import { OvsFirewall, type FirewallPort } from '../firewall/index.js';
 import type { SecurityGroupInfo, SecurityGroupRule } from '../model/index.js';
 import { addOf } from '../flows/flow.js';
 import { FlowTable } from '../flows/flow-table.js';
-import { Outbox, type OutboxSink } from '../../protocol/openflow/connection/outbox.js';
-import { encodeMessage } from '../../protocol/openflow/messages.js';
-import { OFPBF } from '../../protocol/openflow/constants.js';
+import { Outbox, type OutboxSink } from '@ovs-agent/openflow';
+import { encodeMessage } from '@ovs-agent/openflow';
+import { OFPBF } from '@ovs-agent/openflow';
 
 export interface WarmUpResult {
   /** Flow-mods built and encoded. */

@@ -4,8 +4,8 @@
  * IPv6 printed as inet_ntop and OVS print it), the EUI-64 link-local address of a MAC.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { formatIpv6 } from '../../protocol/openflow/addr.js';
-import { parseIPv6 } from '../../protocol/openflow/text/values.js';
+import { formatIpv6 } from '@ovs-agent/openflow';
+import { parseIPv6 } from '@ovs-agent/openflow';
 
 export class AddressError extends Error {
   override readonly name = 'AddressError';

@@ -10,7 +10,7 @@ import {
   address as addressPart, ctMark as ctMarkPart, ctState, dstPort, ethType, FlowMatchError, reg, srcPort, type AddressField,
   type MatchPart,
 } from '../flows/match.js';
-import type { Action } from '../../protocol/openflow/index.js';
+import type { Action } from '@ovs-agent/openflow';
 import { CtState, Reg } from './constants.js';
 
 export type { MatchPart, MatchParts } from '../flows/match.js';

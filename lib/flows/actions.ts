@@ -11,7 +11,7 @@
 import {
   OFPP, instructionBytes, type Action, type CtAction, type FieldName, type Instruction, type LearnAction,
   type Match, type Subfield,
-} from '../../protocol/openflow/index.js';
+} from '@ovs-agent/openflow';
 
 export type Instructions = readonly Instruction[];
 export { instructionBytes };

@@ -23,7 +23,7 @@
  * Flows with a timeout are the switch's own (learn() writes MACs it saw on a
  * tunnel into br-tun's table 20): they are never adopted or deleted here.
  */
-import type { FlowStats } from '../../protocol/openflow/index.js';
+import type { FlowStats } from '@ovs-agent/openflow';
 import { sameInstructions, type Instructions } from './actions.js';
 import { keyOfStats, type DesiredFlow } from './flow.js';
 

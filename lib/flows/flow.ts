@@ -17,7 +17,7 @@
 import {
   OFPG, OFPMT, OFPP, OFP_NO_BUFFER, OfReader, decodeMatch, formatFlow, type FlowMod, type FlowModCommand, type FlowStats,
   type Instruction, type Match, type OfWriter,
-} from '../../protocol/openflow/index.js';
+} from '@ovs-agent/openflow';
 import type { Instructions } from './actions.js';
 import { canonicalOxm, expandOxm, matchKey, writeExpandedOxm, type MatchParts } from './match.js';
 

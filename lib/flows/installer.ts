@@ -11,7 +11,7 @@
  * already holds are not sent again), and reconciliation after a session
  * change (whatever differs from what is wanted is put right, in one bundle).
  */
-import type { FlowMod, FlowStats } from '../../protocol/openflow/index.js';
+import type { FlowMod, FlowStats } from '@ovs-agent/openflow';
 import { addOf, deleteOf } from './flow.js';
 import type { FlowChanges, FlowTable } from './flow-table.js';
 

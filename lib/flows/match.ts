@@ -11,8 +11,8 @@
  * order the switch reports its fields in) gets the same identity as the one
  * built here.
  */
-import { FIELDS, MAX_OXM_BYTES, fieldDef, putOxm, type FieldName, type Match, type OfWriter } from '../../protocol/openflow/index.js';
-import { ipv4PrefixMask, ipv6PrefixMask, parseIPv4, parseIPv6 } from '../../protocol/openflow/text/values.js';
+import { FIELDS, MAX_OXM_BYTES, fieldDef, putOxm, type FieldName, type Match, type OfWriter } from '@ovs-agent/openflow';
+import { ipv4PrefixMask, ipv6PrefixMask, parseIPv4, parseIPv6 } from '@ovs-agent/openflow';
 
 /** One `field=value` of a match. */
 export interface MatchPart {

@@ -8,7 +8,7 @@
  * too. The comparison is by the flow's identity (table, priority, match),
  * the one the agent itself uses (lib/flows/flow.ts).
  */
-import type { FlowStats } from '../../protocol/openflow/index.js';
+import type { FlowStats } from '@ovs-agent/openflow';
 import { sameInstructions } from '../flows/actions.js';
 import { flowText, keyOfStats } from '../flows/flow.js';
 import type { FlowTable } from '../flows/flow-table.js';

@@ -9,7 +9,7 @@ import { flow, type DesiredFlow } from '../flows/flow.js';
 import type { FlowTable } from '../flows/flow-table.js';
 import { ethType, inPort, reg } from '../flows/match.js';
 import { Table } from '../bridges/constants.js';
-import type { Action } from '../../protocol/openflow/index.js';
+import type { Action } from '@ovs-agent/openflow';
 
 export const QOS_SETUP_OWNER = 'qos|setup';
 export const dscpOwner = (portId: string): string => `qos|dscp|${portId}`;

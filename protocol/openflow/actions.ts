@@ -16,6 +16,7 @@ import type { Action } from './types.js';
 // ---------------------------------------------------------------------------
 // Encoding
 
+/** Encodes a list of actions, in order. */
 export function encodeActions(w: OfWriter, actions: readonly Action[]): void {
   for (let i = 0; i < actions.length; i++) encodeAction(w, actions[i]);
 }
@@ -23,6 +24,7 @@ export function encodeActions(w: OfWriter, actions: readonly Action[]): void {
 /** Room a set_field action is given: 4 bytes of header, the largest OXM, padding. */
 const MAX_SET_FIELD_BYTES = 4 + MAX_OXM_BYTES + 8;
 
+/** Encodes one action at the writer's position, padded to 8 bytes. */
 export function encodeAction(w: OfWriter, a: Action): void {
   // The actions of nearly every flow (output, set_field, VLAN push/pop) are
   // written straight into the buffer after one room check, in a function
@@ -279,6 +281,7 @@ export function decodeActions(r: OfReader, depth = 0): Action[] {
   return out;
 }
 
+/** Decodes one action at the reader's position (standard, Nicira or ONF), advancing past it. */
 export function decodeAction(r: OfReader, depth = 0): Action {
   const at = r.pos;
   r.need(4, 'action header');

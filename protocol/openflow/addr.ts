@@ -79,6 +79,7 @@ export function writeIpv4(buf: Buffer, at: number, s: string, field?: string): v
   if (part !== 4) bad('IPv4 address', s, field);
 }
 
+/** Formats the 4 bytes at `at` as a dotted quad. */
 export function formatIpv4(buf: Buffer, at: number): string {
   return `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`;
 }

@@ -15,10 +15,13 @@ export const OFP_VERSION = {
   OF15: 0x06,
 } as const;
 
+/** The length of the header every OpenFlow message starts with. */
 export const OFP_HEADER_LEN = 8;
 /** The largest message the 16-bit length field can describe. */
 export const OFP_MAX_MSG_LEN = 0xffff;
+/** The IANA-assigned OpenFlow TCP port. */
 export const OFP_TCP_PORT = 6653;
+/** The TCP port controllers used before IANA assigned 6653; Neutron's agent and OVS still use it. */
 export const OFP_OLD_TCP_PORT = 6633;
 
 /** ofp_type (OF1.3 values; 30+ are OF1.4). */
@@ -146,6 +149,7 @@ export const NXVC_VENDOR_ERROR = 0;
 
 /** Error codes, one table per ofp_error_type. */
 export const OFPHFC = { INCOMPATIBLE: 0, EPERM: 1 } as const;
+/** The codes of OFPET_BAD_REQUEST errors (OFPBRC_*), by name. */
 export const OFPBRC = {
   BAD_VERSION: 0,
   BAD_TYPE: 1,
@@ -162,6 +166,7 @@ export const OFPBRC = {
   BAD_PACKET: 12,
   MULTIPART_BUFFER_OVERFLOW: 13,
 } as const;
+/** The codes of OFPET_BAD_ACTION errors (OFPBAC_*), by name. */
 export const OFPBAC = {
   BAD_TYPE: 0,
   BAD_LEN: 1,
@@ -180,6 +185,7 @@ export const OFPBAC = {
   BAD_SET_LEN: 14,
   BAD_SET_ARGUMENT: 15,
 } as const;
+/** The codes of OFPET_BAD_INSTRUCTION errors (OFPBIC_*), by name. */
 export const OFPBIC = {
   UNKNOWN_INST: 0,
   UNSUP_INST: 1,
@@ -191,6 +197,7 @@ export const OFPBIC = {
   BAD_LEN: 7,
   EPERM: 8,
 } as const;
+/** The codes of OFPET_BAD_MATCH errors (OFPBMC_*), by name. */
 export const OFPBMC = {
   BAD_TYPE: 0,
   BAD_LEN: 1,
@@ -205,6 +212,7 @@ export const OFPBMC = {
   DUP_FIELD: 10,
   EPERM: 11,
 } as const;
+/** The codes of OFPET_FLOW_MOD_FAILED errors (OFPFMFC_*), by name. */
 export const OFPFMFC = {
   UNKNOWN: 0,
   TABLE_FULL: 1,
@@ -215,6 +223,7 @@ export const OFPFMFC = {
   BAD_COMMAND: 6,
   BAD_FLAGS: 7,
 } as const;
+/** The codes of OFPET_GROUP_MOD_FAILED errors (OFPGMFC_*), by name. */
 export const OFPGMFC = {
   GROUP_EXISTS: 0,
   INVALID_GROUP: 1,
@@ -232,11 +241,17 @@ export const OFPGMFC = {
   BAD_WATCH: 13,
   EPERM: 14,
 } as const;
+/** The codes of OFPET_PORT_MOD_FAILED errors (OFPPMFC_*), by name. */
 export const OFPPMFC = { BAD_PORT: 0, BAD_HW_ADDR: 1, BAD_CONFIG: 2, BAD_ADVERTISE: 3, EPERM: 4 } as const;
+/** The codes of OFPET_TABLE_MOD_FAILED errors (OFPTMFC_*), by name. */
 export const OFPTMFC = { BAD_TABLE: 0, BAD_CONFIG: 1, EPERM: 2 } as const;
+/** The codes of OFPET_QUEUE_OP_FAILED errors (OFPQOFC_*), by name. */
 export const OFPQOFC = { BAD_PORT: 0, BAD_QUEUE: 1, EPERM: 2 } as const;
+/** The codes of OFPET_SWITCH_CONFIG_FAILED errors (OFPSCFC_*), by name. */
 export const OFPSCFC = { BAD_FLAGS: 0, BAD_LEN: 1, EPERM: 2 } as const;
+/** The codes of OFPET_ROLE_REQUEST_FAILED errors (OFPRRFC_*), by name. */
 export const OFPRRFC = { STALE: 0, UNSUP: 1, BAD_ROLE: 2 } as const;
+/** The codes of OFPET_METER_MOD_FAILED errors (OFPMMFC_*), by name. */
 export const OFPMMFC = {
   UNKNOWN: 0,
   METER_EXISTS: 1,
@@ -251,7 +266,9 @@ export const OFPMMFC = {
   OUT_OF_METERS: 10,
   OUT_OF_BANDS: 11,
 } as const;
+/** The codes of OFPET_TABLE_FEATURES_FAILED errors (OFPTFFC_*), by name. */
 export const OFPTFFC = { BAD_TABLE: 0, BAD_METADATA: 1, BAD_TYPE: 2, BAD_LEN: 3, BAD_ARGUMENT: 4, EPERM: 5 } as const;
+/** The codes of OFPET_BAD_PROPERTY errors (OFPBPC_*), by name. */
 export const OFPBPC = {
   BAD_TYPE: 0,
   BAD_LEN: 1,
@@ -263,7 +280,9 @@ export const OFPBPC = {
   BAD_EXP_VALUE: 7,
   EPERM: 8,
 } as const;
+/** The codes of OFPET_ASYNC_CONFIG_FAILED errors (OFPACFC_*), by name. */
 export const OFPACFC = { INVALID: 0, UNSUPPORTED: 1, EPERM: 2 } as const;
+/** The codes of OFPET_MONITOR_FAILED errors (OFPMOFC_*), by name. */
 export const OFPMOFC = {
   UNKNOWN: 0,
   MONITOR_EXISTS: 1,
@@ -274,6 +293,7 @@ export const OFPMOFC = {
   BAD_TABLE_ID: 6,
   BAD_OUT: 7,
 } as const;
+/** The codes of OFPET_BUNDLE_FAILED (ONF bundles) errors (OFPBFC_*), by name. */
 export const OFPBFC = {
   UNKNOWN: 0,
   EPERM: 1,
@@ -320,10 +340,13 @@ export const OFPTT = { MAX: 0xfe, ALL: 0xff } as const;
 export const OFPM = { MAX: 0xffff0000, SLOWPATH: 0xfffffffd, CONTROLLER: 0xfffffffe, ALL: 0xffffffff } as const;
 /** ofp_queue: all queues. */
 export const OFPQ_ALL = 0xffffffff;
+/** buffer_id meaning "no buffered packet": the packet, if any, is in the message. */
 export const OFP_NO_BUFFER = 0xffffffff;
 /** ofp_controller_max_len. */
 export const OFPCML = { MAX: 0xffe5, NO_BUFFER: 0xffff } as const;
+/** The priority of a flow that gives none (0x8000). */
 export const OFP_DEFAULT_PRIORITY = 0x8000;
+/** How many bytes of a table-miss packet a switch sends the controller by default. */
 export const OFP_DEFAULT_MISS_SEND_LEN = 128;
 
 /** ofp_flow_mod_command. */
@@ -549,9 +572,13 @@ export const OFPPF = {
   PAUSE: 1 << 14,
   PAUSE_ASYM: 1 << 15,
 } as const;
+/** The length of a port's name field. */
 export const OFP_MAX_PORT_NAME_LEN = 16;
+/** The length of a table's name field. */
 export const OFP_MAX_TABLE_NAME_LEN = 32;
+/** The length of the desc reply's text fields (manufacturer, hardware, software, datapath). */
 export const DESC_STR_LEN = 256;
+/** The length of the desc reply's serial number field. */
 export const SERIAL_NUM_LEN = 32;
 
 /** ofp_controller_role. */

@@ -8,6 +8,7 @@ export abstract class OpenFlowBaseError extends Error {
   abstract readonly code: string;
 }
 
+/** The codes of OpenFlowDecodeError (a malformed message). */
 export type DecodeErrorCode =
   | 'OF_DECODE_TRUNCATED'
   | 'OF_DECODE_BAD_LENGTH'
@@ -31,6 +32,7 @@ export class OpenFlowDecodeError extends OpenFlowBaseError {
   }
 }
 
+/** The codes of OpenFlowEncodeError (a message that cannot be encoded). */
 export type EncodeErrorCode =
   | 'OF_ENCODE_UNKNOWN_FIELD'
   | 'OF_ENCODE_PREREQUISITE'

@@ -6,6 +6,8 @@
  *   encodeMessage(w, flowMod({ match: { in_port: 1 }, instructions: [...] }));
  *   socket.write(w.take());
  *   const msg = decodeMessage(frame); // msg.type === 'flow_mod' | 'error' | ...
+ *
+ * @module @ovs-agent/openflow
  */
 export * from './constants.js';
 export * from './errors.js';

@@ -32,6 +32,7 @@ export function instructionBytes(instructions: readonly Instruction[]): string {
   return frozenBytes.get(instructions) ?? scratch.buf.toString('latin1', 0, scratch.pos);
 }
 
+/** Encodes a flow's instructions, in order. */
 export function encodeInstructions(w: OfWriter, instructions: readonly Instruction[]): void {
   if (instructions.length !== 0 && Object.isFrozen(instructions)) {
     const bytes = frozenBytes.get(instructions);

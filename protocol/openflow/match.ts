@@ -219,6 +219,10 @@ const PREREQ_TEXT: Record<FieldDef['prereq'], string> = {
 /** Looks up a field by name; throws OpenFlowEncodeError for unknown names. */
 const FIELD_BY_NAME = new Map<string, FieldDef>(Object.entries(FIELDS));
 
+/**
+ * The definition (class, field, length, prerequisite) of a match field by name; throws on an
+ * unknown name.
+ */
 export function fieldDef(name: string): FieldDef {
   const def = FIELD_BY_NAME.get(name);
   if (def === undefined) unknownField(name);

@@ -102,6 +102,7 @@ export const ONF_ERRORS: Record<number, string> = {
   4448: 'OFPBPC_EPERM',
 };
 
+/** The name of an error type (`OFPET_BAD_MATCH`), or its number when unknown. */
 export function errorTypeName(errType: number): string {
   if (errType === NXET_VENDOR) return 'NXET_VENDOR';
   for (const [k, v] of Object.entries(OFPET)) if (v === errType) return `OFPET_${k}`;

@@ -122,7 +122,9 @@ export const OXM_FIELDS = {
   actset_output: { oxmClass: 0xffff, field: 43, length: 4, maskable: false, prereq: 'none', kind: 'u32', experimenter: EXPERIMENTER_ID.ONF },
 } as const satisfies Record<string, FieldSpec>;
 
+/** How a field's value is typed: an integer width, or an address. */
 export type FieldKind = 'u8' | 'u16' | 'u32' | 'u64' | 'u128' | 'mac' | 'ipv4' | 'ipv6';
+/** What a match must hold for a field to be allowed in it (an IPv4 field needs eth_type=0x0800...). */
 export type Prerequisite =
   | 'none'
   | 'vlan'
@@ -144,6 +146,7 @@ export type Prerequisite =
   | 'ct_ipv4'
   | 'ct_ipv6';
 
+/** How a field is on the wire: its class, number, length, maskability, prerequisite and value kind. */
 export interface FieldSpec {
   oxmClass: number;
   field: number;
@@ -156,6 +159,7 @@ export interface FieldSpec {
   experimenter?: number;
 }
 
+/** The name of a match field (`in_port`, `eth_dst`, `reg0`, `ct_state`...). */
 export type FieldName = keyof typeof OXM_FIELDS;
 
 interface KindValues {
@@ -170,8 +174,10 @@ interface KindValues {
 }
 /** The JavaScript type of field K's value. */
 export type FieldValue<K extends FieldName> = KindValues[(typeof OXM_FIELDS)[K]['kind']];
+/** Any match field's value: a number, a bigint (64 and 128 bits) or a string (addresses). */
 export type AnyFieldValue = number | bigint | string;
 
+/** A masked field value: only the bits set in `mask` are matched. */
 export interface Masked<T> {
   value: T;
   mask: T;
@@ -250,6 +256,7 @@ function oxmHeader(cls: number, field: number, hasMask: boolean, length: number)
   return ((cls << 16) | (field << 9) | (hasMask ? 0x100 : 0) | length) >>> 0;
 }
 
+/** Every match field the codec knows, by name, with its OXM or NXM class, field, length and prerequisite. */
 export const FIELDS: { readonly [K in FieldName]: FieldDef } = (() => {
   const nxm = new Map<FieldName, [number, number, number]>();
   for (const [cls, field, name, len] of NXM_HEADERS) nxm.set(name, [cls, field, len ?? OXM_FIELDS[name].length]);
@@ -309,10 +316,12 @@ export const FIELD_BY_REF: ReadonlyMap<number, FieldDef> = (() => {
   return m;
 })();
 
+/** Whether `name` is a match field the codec knows. */
 export function isFieldName(name: string): name is FieldName {
   return Object.prototype.hasOwnProperty.call(OXM_FIELDS, name);
 }
 
+/** Whether a field value is masked. */
 export function isMasked<T>(v: T | Masked<T>): v is Masked<T> {
   return typeof v === 'object' && v !== null && 'mask' in v;
 }

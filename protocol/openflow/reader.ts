@@ -16,6 +16,7 @@ export class OfReader {
     readonly base: number = pos,
   ) {}
 
+  /** Bytes left to read. */
   get remaining(): number {
     return this.end - this.pos;
   }
@@ -25,6 +26,7 @@ export class OfReader {
     return this.pos - this.base;
   }
 
+  /** Throws a decode error naming `what` unless `n` more bytes are there. */
   need(n: number, what: string): void {
     if (n < 0 || this.pos + n > this.end) {
       throw new OpenFlowDecodeError(
@@ -35,15 +37,18 @@ export class OfReader {
     }
   }
 
+  /** Throws an {@link OpenFlowDecodeError} with `code` at offset `at` (the current one by default). */
   fail(code: OpenFlowDecodeError['code'], message: string, at: number = this.pos): never {
     throw new OpenFlowDecodeError(code, message, at - this.base);
   }
 
+  /** Reads one byte; `what` names it in the error if the message is too short. */
   u8(what = 'u8'): number {
     this.need(1, what);
     return this.buf[this.pos++];
   }
 
+  /** Reads a 16-bit unsigned integer, big-endian. */
   u16(what = 'u16'): number {
     this.need(2, what);
     const b = this.buf;
@@ -52,6 +57,7 @@ export class OfReader {
     return v;
   }
 
+  /** Reads a 32-bit unsigned integer, big-endian. */
   u32(what = 'u32'): number {
     this.need(4, what);
     const v = this.buf.readUInt32BE(this.pos);
@@ -59,6 +65,7 @@ export class OfReader {
     return v;
   }
 
+  /** Reads a 64-bit unsigned integer, big-endian. */
   u64(what = 'u64'): bigint {
     this.need(8, what);
     const v = this.buf.readBigUInt64BE(this.pos);
@@ -75,6 +82,7 @@ export class OfReader {
     return v;
   }
 
+  /** Skips `n` bytes (padding). */
   skip(n: number, what = 'padding'): void {
     this.need(n, what);
     this.pos += n;

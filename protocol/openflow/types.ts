@@ -21,27 +21,36 @@ export interface Subfield {
   nBits: number;
 }
 
+/**
+ * output: sends the packet to a port (`maxLen`: bytes sent to the controller when the port is
+ * CONTROLLER).
+ */
 export interface OutputAction {
   type: 'output';
   port: number;
   /** Bytes to send when port is CONTROLLER (OFPCML.NO_BUFFER for the whole packet). */
   maxLen: number;
 }
+/** group: sends the packet to a group. */
 export interface GroupAction {
   type: 'group';
   groupId: number;
 }
+/** set_queue: sends the packet through a queue of the output port. */
 export interface SetQueueAction {
   type: 'set_queue';
   queueId: number;
 }
+/** An action with no argument (pop_vlan, copy TTLs, decrement TTLs...). */
 export interface SimpleAction {
   type: 'copy_ttl_out' | 'copy_ttl_in' | 'dec_mpls_ttl' | 'pop_vlan' | 'pop_pbb' | 'dec_nw_ttl' | 'ct_clear' | 'exit';
 }
+/** set_mpls_ttl / set_nw_ttl: an action that sets a TTL. */
 export interface TtlAction {
   type: 'set_mpls_ttl' | 'set_nw_ttl';
   ttl: number;
 }
+/** push_vlan / push_mpls / pop_mpls: an action that takes an ethertype. */
 export interface EthertypeAction {
   /** push_vlan/push_mpls/push_pbb: the new tag's ethertype; pop_mpls: the ethertype after the pop. */
   type: 'push_vlan' | 'push_mpls' | 'pop_mpls' | 'push_pbb';
@@ -89,6 +98,7 @@ export interface ConjunctionAction {
   clause: number;
   nClauses: number;
 }
+/** note: an opaque annotation carried by a flow (Nicira), with no effect on packets. */
 export interface NoteAction {
   type: 'note';
   data: Buffer;
@@ -135,6 +145,7 @@ export interface NatAction {
   protoMin?: number;
   protoMax?: number;
 }
+/** One field specification of a Nicira learn action: match, load or output. */
 export type LearnSpec =
   | { kind: 'match_field'; src: Subfield; dst: Subfield }
   | { kind: 'match_immediate'; value: bigint; dst: Subfield }
@@ -182,6 +193,7 @@ export interface ExperimenterAction {
   data: Buffer;
 }
 
+/** Any action of an apply_actions or write_actions instruction, discriminated by `type`. */
 export type Action =
   | OutputAction
   | GroupAction
@@ -206,11 +218,13 @@ export type Action =
   | CloneAction
   | ExperimenterAction;
 
+/** The `type` of every action the codec knows. */
 export type ActionType = Action['type'];
 
 // ---------------------------------------------------------------------------
 // Instructions
 
+/** Any instruction of a flow, discriminated by `type` (goto_table, apply_actions, write_metadata...). */
 export type Instruction =
   | { type: 'goto_table'; tableId: number }
   | { type: 'write_metadata'; metadata: bigint; mask: bigint }
@@ -228,6 +242,7 @@ interface MessageBase {
   xid?: number;
 }
 
+/** OFPT_HELLO: opens a session, offering the versions we speak (version bitmap). */
 export interface Hello extends MessageBase {
   type: 'hello';
   /** Versions from the OFPHET_VERSIONBITMAP element; empty when the hello has none. */
@@ -247,10 +262,12 @@ export interface ErrorMsg extends MessageBase {
   data: Buffer;
 }
 
+/** OFPT_ECHO_REQUEST: a keepalive; the peer answers with the same data. */
 export interface EchoRequest extends MessageBase {
   type: 'echo_request';
   data: Buffer;
 }
+/** OFPT_ECHO_REPLY: the answer to an echo request, carrying its data back. */
 export interface EchoReply extends MessageBase {
   type: 'echo_reply';
   data: Buffer;
@@ -264,9 +281,11 @@ export interface Experimenter extends MessageBase {
   data: Buffer;
 }
 
+/** OFPT_FEATURES_REQUEST: asks the switch for its datapath id and capabilities. */
 export interface FeaturesRequest extends MessageBase {
   type: 'features_request';
 }
+/** OFPT_FEATURES_REPLY: the datapath id, buffer and table counts, capabilities. */
 export interface FeaturesReply extends MessageBase {
   type: 'features_reply';
   datapathId: bigint;
@@ -278,21 +297,25 @@ export interface FeaturesReply extends MessageBase {
   reserved: number;
 }
 
+/** OFPT_GET_CONFIG_REQUEST: asks for the switch configuration. */
 export interface GetConfigRequest extends MessageBase {
   type: 'get_config_request';
 }
+/** OFPT_GET_CONFIG_REPLY: the switch configuration flags and miss_send_len. */
 export interface GetConfigReply extends MessageBase {
   type: 'get_config_reply';
   /** OFPC_FRAG_* value. */
   flags: number;
   missSendLen: number;
 }
+/** OFPT_SET_CONFIG: sets the switch configuration flags and miss_send_len. */
 export interface SetConfig extends MessageBase {
   type: 'set_config';
   flags: number;
   missSendLen: number;
 }
 
+/** OFPT_PACKET_IN: a packet sent to the controller, with its reason, table, cookie and match. */
 export interface PacketIn extends MessageBase {
   type: 'packet_in';
   bufferId: number;
@@ -306,6 +329,7 @@ export interface PacketIn extends MessageBase {
   data: Buffer;
 }
 
+/** OFPT_PACKET_OUT: a packet for the switch to run through actions. */
 export interface PacketOut extends MessageBase {
   type: 'packet_out';
   bufferId: number;
@@ -314,6 +338,7 @@ export interface PacketOut extends MessageBase {
   data: Buffer;
 }
 
+/** OFPT_FLOW_REMOVED: a flow with the send_flow_rem flag expired or was deleted. */
 export interface FlowRemoved extends MessageBase {
   type: 'flow_removed';
   cookie: bigint;
@@ -347,6 +372,7 @@ export interface Port {
   maxSpeed: number;
 }
 
+/** OFPT_PORT_STATUS: a port was added, deleted or changed. */
 export interface PortStatus extends MessageBase {
   type: 'port_status';
   /** OFPPR value. */
@@ -354,6 +380,7 @@ export interface PortStatus extends MessageBase {
   port: Port;
 }
 
+/** OFPT_PORT_MOD: changes a port's configuration (up/down, no-flood...). */
 export interface PortMod extends MessageBase {
   type: 'port_mod';
   portNo: number;
@@ -363,8 +390,10 @@ export interface PortMod extends MessageBase {
   advertise: number;
 }
 
+/** What a flow-mod does (OFPFC_*): add, modify or delete, strict or not. */
 export type FlowModCommand = 'add' | 'modify' | 'modify_strict' | 'delete' | 'delete_strict';
 
+/** OFPT_FLOW_MOD: adds, modifies or deletes flows; what `flowMod()` and `parseFlow()` build. */
 export interface FlowMod extends MessageBase {
   type: 'flow_mod';
   cookie: bigint;
@@ -394,9 +423,15 @@ export interface FlowMod extends MessageBase {
   instructions: Instruction[];
 }
 
+/** What a group-mod does (OFPGC_*). */
 export type GroupModCommand = 'add' | 'modify' | 'delete';
+/** A group type (OFPGT_*): all, select, indirect, fast failover. */
 export type GroupType = 'all' | 'select' | 'indirect' | 'ff';
 
+/**
+ * One bucket of a group: its actions, with the weight (select groups) and watched port/group (fast
+ * failover).
+ */
 export interface Bucket {
   weight: number;
   watchPort: number;
@@ -404,6 +439,7 @@ export interface Bucket {
   actions: Action[];
 }
 
+/** OFPT_GROUP_MOD: adds, modifies or deletes a group. */
 export interface GroupMod extends MessageBase {
   type: 'group_mod';
   command: GroupModCommand;
@@ -412,13 +448,16 @@ export interface GroupMod extends MessageBase {
   buckets: Bucket[];
 }
 
+/** One band of a meter: drop or DSCP remark above a rate. */
 export type MeterBand =
   | { type: 'drop'; rate: number; burstSize: number }
   | { type: 'dscp_remark'; rate: number; burstSize: number; precLevel: number }
   | { type: 'experimenter'; rate: number; burstSize: number; experimenter: number };
 
+/** What a meter-mod does (OFPMC_*). */
 export type MeterModCommand = 'add' | 'modify' | 'delete';
 
+/** OFPT_METER_MOD: adds, modifies or deletes a meter. */
 export interface MeterMod extends MessageBase {
   type: 'meter_mod';
   command: MeterModCommand;
@@ -428,6 +467,7 @@ export interface MeterMod extends MessageBase {
   bands: MeterBand[];
 }
 
+/** OFPT_TABLE_MOD: sets a table's configuration. */
 export interface TableMod extends MessageBase {
   type: 'table_mod';
   tableId: number;
@@ -444,6 +484,7 @@ export interface FlowStatsSelector {
   match: Match;
 }
 
+/** The body of a multipart request, discriminated by `kind`. */
 export type MultipartRequestBody =
   | { kind: 'desc' }
   | ({ kind: 'flow' } & FlowStatsSelector)
@@ -458,6 +499,7 @@ export type MultipartRequestBody =
   /** Any other multipart type, body kept as bytes. */
   | { kind: 'other'; mpType: number; body: Buffer };
 
+/** One flow of a flow-stats reply (dump-flows): its match, instructions and counters. */
 export interface FlowStats {
   tableId: number;
   durationSec: number;
@@ -472,12 +514,14 @@ export interface FlowStats {
   match: Match;
   instructions: Instruction[];
 }
+/** One table of a table-stats reply: active flows, lookups and matches. */
 export interface TableStats {
   tableId: number;
   activeCount: number;
   lookupCount: bigint;
   matchedCount: bigint;
 }
+/** One port of a port-stats reply: packet, byte, error and drop counters. */
 export interface PortStats {
   portNo: number;
   rxPackets: bigint;
@@ -495,6 +539,7 @@ export interface PortStats {
   durationSec: number;
   durationNsec: number;
 }
+/** One group of a group-stats reply: reference count and counters. */
 export interface GroupStats {
   groupId: number;
   refCount: number;
@@ -504,11 +549,13 @@ export interface GroupStats {
   durationNsec: number;
   bucketStats: { packetCount: bigint; byteCount: bigint }[];
 }
+/** One group of a group-desc reply: its type and buckets. */
 export interface GroupDesc {
   groupType: GroupType;
   groupId: number;
   buckets: Bucket[];
 }
+/** One meter of a meter-stats reply: flow count and counters per band. */
 export interface MeterStats {
   meterId: number;
   flowCount: number;
@@ -518,11 +565,13 @@ export interface MeterStats {
   durationNsec: number;
   bandStats: { packetBandCount: bigint; byteBandCount: bigint }[];
 }
+/** One meter of a meter-config reply: flags and bands. */
 export interface MeterConfig {
   flags: number;
   meterId: number;
   bands: MeterBand[];
 }
+/** The desc reply: manufacturer, hardware, software, serial number and datapath description. */
 export interface SwitchDesc {
   mfrDesc: string;
   hwDesc: string;
@@ -531,6 +580,7 @@ export interface SwitchDesc {
   dpDesc: string;
 }
 
+/** The body of a multipart reply, discriminated by `kind`. */
 export type MultipartReplyBody =
   | ({ kind: 'desc' } & SwitchDesc)
   | { kind: 'flow'; flows: FlowStats[] }
@@ -544,14 +594,17 @@ export type MultipartReplyBody =
   | { kind: 'meter_config'; meters: MeterConfig[] }
   | { kind: 'other'; mpType: number; body: Buffer };
 
+/** The `kind` of every multipart (stats) request the codec knows. */
 export type MultipartKind = MultipartRequestBody['kind'];
 
+/** OFPT_MULTIPART_REQUEST: a stats request (flows, aggregate, ports, tables, groups...). */
 export interface MultipartRequest extends MessageBase {
   type: 'multipart_request';
   /** OFPMPF.MORE when more request parts follow. */
   flags: number;
   body: MultipartRequestBody;
 }
+/** OFPT_MULTIPART_REPLY: one part of a stats answer (`more` set until the last). */
 export interface MultipartReply extends MessageBase {
   type: 'multipart_reply';
   /** OFPMPF.MORE when more reply parts follow with the same xid. */
@@ -559,19 +612,24 @@ export interface MultipartReply extends MessageBase {
   body: MultipartReplyBody;
 }
 
+/** OFPT_BARRIER_REQUEST: asks the switch to finish every earlier message first. */
 export interface BarrierRequest extends MessageBase {
   type: 'barrier_request';
 }
+/** OFPT_BARRIER_REPLY: every message sent before the request has been processed. */
 export interface BarrierReply extends MessageBase {
   type: 'barrier_reply';
 }
 
+/** A controller role (OFPCR_ROLE_*), as role requests set and replies report it. */
 export type ControllerRole = 'nochange' | 'equal' | 'master' | 'slave';
+/** OFPT_ROLE_REQUEST: asks to become master, slave or equal (or reads the role). */
 export interface RoleRequest extends MessageBase {
   type: 'role_request';
   role: ControllerRole;
   generationId: bigint;
 }
+/** OFPT_ROLE_REPLY: the role the switch gave us and its generation id. */
 export interface RoleReply extends MessageBase {
   type: 'role_reply';
   role: ControllerRole;
@@ -592,6 +650,7 @@ export interface AsyncConfig {
   tableStatusMask?: [number, number];
   requestForwardMask?: [number, number];
 }
+/** OFPT_GET_ASYNC_REQUEST: asks which asynchronous messages the switch sends us. */
 export interface GetAsyncRequest extends MessageBase {
   type: 'get_async_request';
 }
@@ -602,6 +661,7 @@ export interface SetAsync extends MessageBase, AsyncConfig {
   type: 'set_async';
 }
 
+/** The bundle control operations (open, close, commit, discard) and their replies. */
 export type BundleCtrlType =
   | 'open_request'
   | 'open_reply'
@@ -641,6 +701,7 @@ export interface UnknownMessage extends MessageBase {
   body: Buffer;
 }
 
+/** Every message the codec encodes and decodes, discriminated by `type`: what `decodeMessage` returns. */
 export type OpenFlowMessage =
   | Hello
   | ErrorMsg
@@ -674,6 +735,7 @@ export type OpenFlowMessage =
   | BundleAddMessage
   | UnknownMessage;
 
+/** The `type` of every message the codec knows. */
 export type MessageType = OpenFlowMessage['type'];
 /** The message type with tag T. */
 export type MessageOf<T extends MessageType> = Extract<OpenFlowMessage, { type: T }>;

@@ -19,6 +19,7 @@ export class OfWriter {
     this.pos = 0;
   }
 
+  /** Makes room for `n` more bytes, growing the buffer if needed (callers writing in place call it first). */
   ensure(n: number): void {
     if (this.pos + n > this.buf.length) this.grow(n);
   }
@@ -32,11 +33,13 @@ export class OfWriter {
     this.buf = next;
   }
 
+  /** Appends one byte. */
   u8(v: number): void {
     if (this.pos + 1 > this.buf.length) this.ensure(1);
     this.buf[this.pos++] = v;
   }
 
+  /** Appends a 16-bit unsigned integer, big-endian (network order). */
   u16(v: number): void {
     if (this.pos + 2 > this.buf.length) this.ensure(2);
     const b = this.buf;
@@ -45,6 +48,7 @@ export class OfWriter {
     this.pos += 2;
   }
 
+  /** Appends a 32-bit unsigned integer, big-endian. */
   u32(v: number): void {
     if (this.pos + 4 > this.buf.length) this.ensure(4);
     const b = this.buf;
@@ -56,6 +60,7 @@ export class OfWriter {
     this.pos = p + 4;
   }
 
+  /** Appends a 64-bit unsigned integer, big-endian. */
   u64(v: bigint): void {
     // The common case (zero cookies, small metadata) without BigInt arithmetic:
     // the conversion is exact below 2^53, so 0..2^32-1 is the value itself.
@@ -82,6 +87,7 @@ export class OfWriter {
     this.pos += n;
   }
 
+  /** Appends `n` zero bytes (padding). */
   zeros(n: number): void {
     if (this.pos + n > this.buf.length) this.ensure(n);
     const b = this.buf;
@@ -92,6 +98,7 @@ export class OfWriter {
     this.pos = end;
   }
 
+  /** Appends a copy of `src`. */
   bytes(src: Uint8Array): void {
     this.ensure(src.length);
     this.buf.set(src, this.pos);
@@ -118,11 +125,13 @@ export class OfWriter {
     if (rem !== 0) this.zeros(8 - rem);
   }
 
+  /** Overwrites the 16 bits at `at` (a length known only once its body is written). */
   patchU16(at: number, v: number): void {
     this.buf[at] = v >>> 8;
     this.buf[at + 1] = v;
   }
 
+  /** Overwrites the 32 bits at `at`. */
   patchU32(at: number, v: number): void {
     this.buf.writeUInt32BE(v >>> 0, at);
   }

@@ -35,8 +35,13 @@ import {
 /** Any JSON value the caller picks to name a monitor. */
 export type MonitorId = string | number | boolean | null | readonly unknown[] | { readonly [k: string]: unknown };
 
+/**
+ * Options of `OvsdbClient.connect`: the transport's (TLS files, connect timeout) and the session's
+ * (inactivity probe, request timeout, message size).
+ */
 export interface ClientOptions extends ConnectOptions, SessionOptions {}
 
+/** Options of one `transact`: an AbortSignal (sends `cancel`) and a timeout. */
 export interface TransactOptions {
   /** Aborting sends `cancel`; the transaction then rejects with the server's `canceled` error. */
   signal?: AbortSignal;
@@ -44,6 +49,10 @@ export interface TransactOptions {
   timeoutMs?: number;
 }
 
+/**
+ * The answer to `monitorCondSince`: whether the server could resume from `lastTxnId`, its latest
+ * transaction id, and the updates.
+ */
 export interface MonitorCondSinceResult {
   /** True when the server still had `lastTxnId` and `updates` holds only what changed since. */
   readonly found: boolean;
@@ -81,6 +90,10 @@ function monitorKey(id: unknown): string {
   return JSON.stringify(id);
 }
 
+/**
+ * One JSON-RPC session with an ovsdb-server: every RFC 7047 method and the Open vSwitch extensions,
+ * operations checked against the schema, typed errors. `OvsdbClient.connect(remote)` makes one.
+ */
 export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   readonly remote: string;
   private readonly session: JsonRpcSession;
@@ -441,6 +454,10 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
+/**
+ * How `connectWithBackoff` retries a refused connection: jittered exponential backoff, a cap on
+ * attempts, an AbortSignal.
+ */
 export interface BackoffOptions {
   /** First retry delay (default 100 ms); doubles up to `maxDelayMs`. */
   initialDelayMs?: number;

@@ -62,10 +62,15 @@ export type Row = Record<string, Value>;
 /** A row to encode; `undefined` members are left out. */
 export type RowInput = Record<string, ValueInput>;
 
+/** An atom as RFC 7047 puts it on the wire (a uuid as `["uuid", id]`). */
 export type WireAtom = number | boolean | string | ['uuid', string] | ['named-uuid', string];
+/** A set as RFC 7047 puts it on the wire: `["set", [...]]`. */
 export type WireSet = ['set', WireAtom[]];
+/** A map as RFC 7047 puts it on the wire: `["map", [[key, value]...]]`. */
 export type WireMap = ['map', [WireAtom, WireAtom][]];
+/** Any column value in wire form. */
 export type WireDatum = WireAtom | WireSet | WireMap;
+/** A row in wire form: column name → wire value. */
 export type WireRow = Record<string, WireDatum>;
 
 /** Where a value belongs, for error messages. */
@@ -79,6 +84,7 @@ const ID_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 // With the `u` flag, paired surrogates form one code point, so only lone ones match.
 const LONE_SURROGATE_RE = /\p{Cs}/u;
 
+/** Whether `s` is a uuid in canonical text form. */
 export function isUuid(s: unknown): s is Uuid {
   return typeof s === 'string' && s.length === 36 && UUID_RE.test(s);
 }
@@ -94,6 +100,7 @@ export function namedUuid(name: string): NamedUuid {
   return Object.freeze({ namedUuid: name });
 }
 
+/** Whether `v` is a `namedUuid(...)` reference. */
 export function isNamedUuid(v: unknown): v is NamedUuid {
   return typeof v === 'object' && v !== null && typeof (v as NamedUuid).namedUuid === 'string' && !Array.isArray(v);
 }

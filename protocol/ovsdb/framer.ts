@@ -30,11 +30,16 @@ const CR = 0x0d;
 /** Default cap on one message: far above any real dump, below V8's string limit. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
+/** Limits of a JsonSplitter. */
 export interface JsonSplitterOptions {
   /** Largest message accepted before the stream is declared broken. */
   maxMessageBytes?: number;
 }
 
+/**
+ * Cuts a byte stream into JSON texts (OVSDB sends objects back to back, with no delimiter), by
+ * counting braces outside strings; resumable at any byte.
+ */
 export class JsonSplitter {
   private readonly onMessage: (text: string) => void;
   private readonly maxMessageBytes: number;

@@ -2,6 +2,8 @@
  * `protocol/ovsdb`: an OVSDB client (RFC 7047 and the Open vSwitch
  * extensions): transports, JSON-RPC session, typed schema, data and
  * operations, monitors and locks.
+ *
+ * @module @ovs-agent/ovsdb
  */
 export * from './errors.js';
 export * from './schema.js';

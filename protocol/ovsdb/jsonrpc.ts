@@ -9,8 +9,10 @@ import type net from 'node:net';
 import { OvsdbConnectionError, OvsdbErrorCode, OvsdbProtocolError, OvsdbRpcError, type OvsdbError, preview } from './errors.js';
 import { JsonSplitter } from './framer.js';
 
+/** After this long without receiving anything, a session sends `echo` (OVS's inactivity_probe default). */
 export const DEFAULT_INACTIVITY_PROBE_MS = 5000;
 
+/** Options of a JSON-RPC session: inactivity probe, request timeout, largest message. */
 export interface SessionOptions {
   /**
    * Like OVS's `inactivity_probe`: after this long without receiving
@@ -24,6 +26,7 @@ export interface SessionOptions {
   maxMessageBytes?: number;
 }
 
+/** Options of one request: a timeout and an AbortSignal. */
 export interface RequestOptions {
   /** Overrides the session's `requestTimeoutMs` for this request (0 = none). */
   timeoutMs?: number;
@@ -32,9 +35,14 @@ export interface RequestOptions {
    * (e.g. to send `cancel`) and the request keeps waiting for the reply.
    */
   signal?: AbortSignal;
+  /** Runs on abort instead of rejecting, with the request's id (the client sends `cancel` with it). */
   onAbort?: (id: number) => void;
 }
 
+/**
+ * What a JSON-RPC session reports to its owner: notifications, requests from the peer, protocol
+ * errors, the end of the session.
+ */
 export interface SessionHandlers {
   /** A notification (`id: null`) from the peer. */
   notification(method: string, params: unknown[]): void;
@@ -55,6 +63,10 @@ interface Pending {
 /** Ids of requests we gave up on, so their late replies are not called protocol errors. */
 const ABANDONED_MEMORY = 1024;
 
+/**
+ * JSON-RPC 1.0 over a stream, as OVSDB speaks it: requests matched to replies by id, echo answered,
+ * an inactivity probe, every request rejected when the session ends.
+ */
 export class JsonRpcSession {
   readonly remote: string;
   private readonly socket: net.Socket;

@@ -21,13 +21,16 @@ import {
 } from './datum.js';
 import { anySizeType, getColumn, getTable, type BaseType, type ColumnType, type DatabaseSchema, type TableSchema } from './schema.js';
 
+/** A condition's function: comparisons, and `includes`/`excludes` for sets and maps. */
 export type ConditionFunction = '<' | '<=' | '==' | '!=' | '>=' | '>' | 'includes' | 'excludes';
 /** `[column, function, value]`, value in natural form. */
 export type Condition = readonly [column: string, fn: ConditionFunction, value: ValueInput];
+/** A mutation's operator: arithmetic on numbers, insert/delete on sets and maps. */
 export type Mutator = '+=' | '-=' | '*=' | '/=' | '%=' | 'insert' | 'delete';
 /** `[column, mutator, value]`, value in natural form. */
 export type Mutation = readonly [column: string, mutator: Mutator, value: ValueInput];
 
+/** `insert`: adds a row; `uuidName` lets later operations of the transaction refer to it. */
 export interface InsertOp {
   readonly op: 'insert';
   readonly table: string;
@@ -35,29 +38,37 @@ export interface InsertOp {
   /** Names the new row so later operations can refer to it with `namedUuid(uuidName)`. */
   readonly uuidName?: string;
 }
+/** `select`: reads the rows that match `where`, the given columns or all. */
 export interface SelectOp {
   readonly op: 'select';
   readonly table: string;
   readonly where: readonly Condition[];
   readonly columns?: readonly string[];
 }
+/** `update`: sets columns of the rows that match `where`. */
 export interface UpdateOp {
   readonly op: 'update';
   readonly table: string;
   readonly where: readonly Condition[];
   readonly row: RowInput;
 }
+/** `mutate`: changes columns in place (arithmetic, set and map insert/delete) in the rows that match. */
 export interface MutateOp {
   readonly op: 'mutate';
   readonly table: string;
   readonly where: readonly Condition[];
   readonly mutations: readonly Mutation[];
 }
+/** `delete`: removes the rows that match `where`. */
 export interface DeleteOp {
   readonly op: 'delete';
   readonly table: string;
   readonly where: readonly Condition[];
 }
+/**
+ * `wait`: blocks or fails the transaction until the matching rows do (`==`) or do not (`!=`) equal
+ * `rows`.
+ */
 export interface WaitOp {
   readonly op: 'wait';
   readonly table: string;
@@ -68,33 +79,42 @@ export interface WaitOp {
   /** Milliseconds; omitted = wait forever (0 = fail at once if not satisfied). */
   readonly timeout?: number;
 }
+/** `commit`: with `durable`, the reply waits until the transaction is on disk. */
 export interface CommitOp {
   readonly op: 'commit';
   readonly durable: boolean;
 }
+/** `abort`: makes the transaction fail, undoing everything (RFC 7047 5.2.9). */
 export interface AbortOp {
   readonly op: 'abort';
 }
+/** `comment`: a note written to the database log with the transaction. */
 export interface CommentOp {
   readonly op: 'comment';
   readonly comment: string;
 }
+/** `assert`: fails the transaction unless this session owns the lock (RFC 7047 5.2.11). */
 export interface AssertOp {
   readonly op: 'assert';
   readonly lock: string;
 }
 
+/** Any operation of a transaction, discriminated by `op`; built with {@link op}. */
 export type Operation = InsertOp | SelectOp | UpdateOp | MutateOp | DeleteOp | WaitOp | CommitOp | AbortOp | CommentOp | AssertOp;
 
+/** The result of insert: the new row's uuid. */
 export interface InsertResult {
   readonly uuid: Uuid;
 }
+/** The result of select: the rows, decoded by the schema. */
 export interface SelectResult {
   readonly rows: Row[];
 }
+/** The result of update, mutate and delete: how many rows matched. */
 export interface CountResult {
   readonly count: number;
 }
+/** The result of the operations that return nothing (wait, commit, abort, comment, assert). */
 export type EmptyResult = Record<string, never>;
 
 /** The result type of one operation. */
@@ -114,21 +134,33 @@ export type WireOperation = Record<string, unknown> & { op: string };
 
 /** Builders for every operation. `where` defaults to all rows where the RFC allows it. */
 export const op = {
+  /**
+   * Inserts `row` into `table`; name it with `uuidName` to refer to it later in the same
+   * transaction (`namedUuid`).
+   */
   insert(table: string, row: RowInput, uuidName?: string): InsertOp {
     return uuidName === undefined ? { op: 'insert', table, row } : { op: 'insert', table, row, uuidName };
   },
+  /** Selects the rows of `table` that match `where` (all rows by default), with the given columns or all. */
   select(table: string, where: readonly Condition[] = [], columns?: readonly string[]): SelectOp {
     return columns === undefined ? { op: 'select', table, where } : { op: 'select', table, where, columns };
   },
+  /** Sets the columns of `row` in the rows of `table` that match `where`. */
   update(table: string, where: readonly Condition[], row: RowInput): UpdateOp {
     return { op: 'update', table, where, row };
   },
+  /** Applies `mutations` (`[column, mutator, value]`) to the rows of `table` that match `where`. */
   mutate(table: string, where: readonly Condition[], mutations: readonly Mutation[]): MutateOp {
     return { op: 'mutate', table, where, mutations };
   },
+  /** Deletes the rows of `table` that match `where`. */
   delete(table: string, where: readonly Condition[]): DeleteOp {
     return { op: 'delete', table, where };
   },
+  /**
+   * Waits (up to `timeout` ms; 0: checks once) until the `columns` of the rows matching `where` are
+   * (`==`) or are not (`!=`) `rows`; the transaction fails with `timed out` otherwise.
+   */
   wait(
     table: string,
     where: readonly Condition[],
@@ -139,15 +171,19 @@ export const op = {
   ): WaitOp {
     return timeout === undefined ? { op: 'wait', table, where, columns, until, rows } : { op: 'wait', table, where, columns, until, rows, timeout };
   },
+  /** Asks for the transaction to be on disk before the reply (`durable`). */
   commit(durable = false): CommitOp {
     return { op: 'commit', durable };
   },
+  /** Makes the transaction fail with `aborted`: nothing it did is kept. */
   abort(): AbortOp {
     return { op: 'abort' };
   },
+  /** Adds `comment` to the database log entry of the transaction. */
   comment(comment: string): CommentOp {
     return { op: 'comment', comment };
   },
+  /** Fails the transaction with `not owner` unless this session holds `lock`. */
   assert(lock: string): AssertOp {
     return { op: 'assert', lock };
   },

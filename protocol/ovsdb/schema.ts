@@ -8,7 +8,9 @@
  */
 import { OvsdbErrorCode, OvsdbSchemaError } from './errors.js';
 
+/** The atomic types of RFC 7047. */
 export const ATOMIC_TYPES = ['integer', 'real', 'boolean', 'string', 'uuid'] as const;
+/** One of the atomic types of RFC 7047. */
 export type AtomicType = (typeof ATOMIC_TYPES)[number];
 
 /** A key or value type: the atomic type and its constraints. */
@@ -40,6 +42,7 @@ export interface ColumnType {
   readonly max: number;
 }
 
+/** One column of a parsed schema: its type, and whether it is ephemeral or mutable. */
 export interface ColumnSchema {
   readonly name: string;
   readonly type: ColumnType;
@@ -48,6 +51,10 @@ export interface ColumnSchema {
   readonly mutable: boolean;
 }
 
+/**
+ * One table of a parsed schema: its columns (with `_uuid` and `_version`), indexes, whether it is a
+ * root table, its row limit.
+ */
 export interface TableSchema {
   readonly name: string;
   /** User columns plus the implicit `_uuid` and `_version`. */
@@ -59,6 +66,7 @@ export interface TableSchema {
   readonly indexes: readonly (readonly string[])[];
 }
 
+/** A parsed database schema (`getSchema`, `parseSchema`): name, version and tables. */
 export interface DatabaseSchema {
   readonly name: string;
   readonly version: string;

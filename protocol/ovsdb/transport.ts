@@ -12,12 +12,15 @@ import { tlsConnectOptions, tlsFailure, type SslOptions } from './tls.js';
 
 export type { SslOptions } from './tls.js';
 
+/** The IANA-assigned OVSDB port, used by `tcp:` and `ssl:` remotes that name none. */
 export const DEFAULT_OVSDB_PORT = 6640;
 
+/** A parsed remote: a unix socket, or a TCP host and port, with or without TLS. */
 export type Remote =
   | { readonly kind: 'unix'; readonly path: string }
   | { readonly kind: 'tcp' | 'ssl'; readonly host: string; readonly port: number };
 
+/** Options of the transport: TLS files (for `ssl:` remotes) and the connect timeout. */
 export interface ConnectOptions {
   /** Key, certificate and CA certificate, required by `ssl:` remotes (see tls.ts for what is checked). */
   ssl?: SslOptions;

@@ -11,6 +11,7 @@ import { OvsdbProtocolError, preview } from './errors.js';
 import { anySizeType, getColumn, getTable, type DatabaseSchema, type TableSchema } from './schema.js';
 import { encodeCondition, type Condition } from './operations.js';
 
+/** Which changes a monitor reports: the initial rows, inserts, deletes, modifications (all by default). */
 export interface MonitorSelect {
   initial?: boolean;
   insert?: boolean;
@@ -45,6 +46,7 @@ export interface RowUpdate {
   readonly old?: WireRow;
   readonly new?: WireRow;
 }
+/** A `update` notification's table-updates in wire form: table → row uuid → old/new. */
 export type TableUpdates = Record<string, Record<Uuid, RowUpdate>>;
 
 /** `update2`/`update3`: exactly one member; `modify` carries a diff (see `anySizeType`). */
@@ -53,6 +55,10 @@ export type RowUpdate2 =
   | { readonly insert: WireRow }
   | { readonly delete: null }
   | { readonly modify: WireRow };
+/**
+ * A `update2`/`update3` notification's table-updates in wire form: table → row uuid →
+ * initial/insert/delete/modify.
+ */
 export type TableUpdates2 = Record<string, Record<Uuid, RowUpdate2>>;
 
 /** Decoded `update` rows. */
@@ -60,6 +66,7 @@ export interface DecodedRowUpdate {
   readonly old?: Row;
   readonly new?: Row;
 }
+/** TableUpdates decoded by the schema (`decodeTableUpdates`). */
 export type DecodedTableUpdates = Map<string, Map<Uuid, DecodedRowUpdate>>;
 
 /**
@@ -74,6 +81,7 @@ export type DecodedRowUpdate2 =
   | { readonly kind: 'insert'; readonly row: Row }
   | { readonly kind: 'delete' }
   | { readonly kind: 'modify'; readonly diff: Record<string, Value> };
+/** TableUpdates2 decoded by the schema (`decodeTableUpdates2`). */
 export type DecodedTableUpdates2 = Map<string, Map<Uuid, DecodedRowUpdate2>>;
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -16,7 +16,7 @@ import { runAgent, type RunningAgent } from '../../lib/agent/run.js';
 import { flowText, parseDumpLine } from '../support/dump-lines.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { silentLogger } from '../../lib/log.js';
-import type { OpenFlowSwitch } from '../../protocol/openflow/connection/index.js';
+import type { OpenFlowSwitch } from '@ovs-agent/openflow';
 import { OvsSandbox } from '../../testing/sandbox.js';
 import { AgentHarness } from './support/harness.js';
 

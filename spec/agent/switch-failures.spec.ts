@@ -12,7 +12,7 @@ import { OpenFlowBridgeChannel } from '../../lib/agent/ovs/openflow-channel.js';
 import type { ReplicaDatabase } from '../../lib/agent/ovs/replica-database.js';
 import { gotoTable } from '../../lib/flows/actions.js';
 import { addOf, flow } from '../../lib/flows/flow.js';
-import type { FlowMod } from '../../protocol/openflow/index.js';
+import type { FlowMod } from '@ovs-agent/openflow';
 import { createFirewall } from '../../lib/firewall/index.js';
 import type { ControlPlane } from '../../lib/control-plane/types.js';
 import type { LocalControlPlane } from '../../lib/control-plane/local/index.js';

@@ -14,9 +14,9 @@ import { actions, address, CT, dlType, FlowPartError, output, portBlock, resubmi
 import { DROP } from '../../lib/flows/actions.js';
 import { addOf, flowText, keyOfStats, type DesiredFlow } from '../../lib/flows/flow.js';
 import { ctState } from '../../lib/flows/match.js';
-import { decodeMessage, encodeMessage, OfWriter } from '../../protocol/openflow/index.js';
-import { parseFlow } from '../../protocol/openflow/text/index.js';
-import type { FlowMod } from '../../protocol/openflow/types.js';
+import { decodeMessage, encodeMessage, OfWriter } from '@ovs-agent/openflow';
+import { parseFlow } from '@ovs-agent/openflow';
+import type { FlowMod } from '@ovs-agent/openflow';
 import { prng } from '../support/prng.js';
 import { flushOf, initOf } from './helpers.js';
 

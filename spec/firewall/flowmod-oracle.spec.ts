@@ -15,7 +15,7 @@ import { FlowTable } from '../../lib/flows/flow-table.js';
 import { flowModsOf } from '../../lib/flows/installer.js';
 import type { SecurityGroupInfo, SecurityGroupRule } from '../../lib/control-plane/types.js';
 import { OvsFirewall } from '../../lib/firewall/index.js';
-import { OfWriter, encodeMessage } from '../../protocol/openflow/index.js';
+import { OfWriter, encodeMessage } from '@ovs-agent/openflow';
 import { vmPort } from './helpers.js';
 
 const COOKIE = 0x5eedn;

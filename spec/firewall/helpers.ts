@@ -1,7 +1,7 @@
 import type { Firewall, FirewallPort } from '../../lib/firewall/index.js';
 import { flowText, keyText } from '../../lib/flows/flow.js';
 import type { FlowTable } from '../../lib/flows/flow-table.js';
-import { formatFlow, parseFlow } from '../../protocol/openflow/text/index.js';
+import { formatFlow, parseFlow } from '@ovs-agent/openflow';
 
 /**
  * One flow-mod as an ovs-ofctl line (`add …` with the table's cookie, or a

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SecurityGroupInfo, SecurityGroupRule } from '../../lib/control-plane/types.js';
 import { OvsFirewall } from '../../lib/firewall/index.js';
-import { OpenFlowSwitch } from '../../protocol/openflow/connection/index.js';
-import { parseFlow } from '../../protocol/openflow/text/index.js';
+import { OpenFlowSwitch } from '@ovs-agent/openflow';
+import { parseFlow } from '@ovs-agent/openflow';
 import { OvsSandbox } from '../../testing/sandbox.js';
 import { vmPort, flushOf, initOf, flowCount, changesToOfctlLines, type FlowChange } from './helpers.js';
 

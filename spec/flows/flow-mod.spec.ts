@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { apply, output, resubmit } from '../../lib/flows/actions.js';
 import { addOf, deleteOf, flow, type DesiredFlow } from '../../lib/flows/flow.js';
 import { address, ctState, dstPort, ethType, inPort, ipProto, matchPart, reg } from '../../lib/flows/match.js';
-import { OfWriter, decodeMessage, encodeMessage, type FlowMod } from '../../protocol/openflow/index.js';
+import { OfWriter, decodeMessage, encodeMessage, type FlowMod } from '@ovs-agent/openflow';
 
 function bytes(m: FlowMod): Buffer {
   const w = new OfWriter(256);

@@ -15,7 +15,7 @@ import {
   address, BROADCAST_DST, conjId, ctMark, ctState, ctZone, dlVlan, dstPort, ethDst, ethSrc, ethType, icmpType, inPort,
   ipProto, MULTICAST_DST, reg, tunId, UNICAST_DST, UNTAGGED,
 } from '../../lib/flows/match.js';
-import { OpenFlowSwitch } from '../../protocol/openflow/connection/index.js';
+import { OpenFlowSwitch } from '@ovs-agent/openflow';
 import { OvsSandbox } from '../../testing/sandbox.js';
 
 const COOKIE = 0x5eedn;

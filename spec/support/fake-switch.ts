@@ -11,11 +11,11 @@
  * makes a handshaken one go quiet.
  */
 import { connect, type Socket } from 'node:net';
-import { OFP_VERSION, OFPP } from '../../protocol/openflow/constants.js';
-import { decodeMessage, encodeMessage } from '../../protocol/openflow/messages.js';
-import { MessageFramer } from '../../protocol/openflow/connection/index.js';
-import type { BundleCtrlType, OpenFlowMessage, Port } from '../../protocol/openflow/types.js';
-import { OfWriter } from '../../protocol/openflow/writer.js';
+import { OFP_VERSION, OFPP } from '@ovs-agent/openflow';
+import { decodeMessage, encodeMessage } from '@ovs-agent/openflow';
+import { MessageFramer } from '@ovs-agent/openflow';
+import type { BundleCtrlType, OpenFlowMessage, Port } from '@ovs-agent/openflow';
+import { OfWriter } from '@ovs-agent/openflow';
 
 export interface FakeSwitchOptions {
   /** For `dial`. Default 127.0.0.1. */

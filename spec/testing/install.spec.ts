@@ -21,6 +21,7 @@ const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..', '..');
 /** What `npm pack` needs from the checkout to build the package. */
 const SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'bin', 'lib', 'protocol', 'testing', 'scripts', 'packaging', 'docs'];
+// (protocol/ holds the two packages the agent depends on; the tarball bundles them: bundleDependencies.)
 
 /** The unit's ExecStart, split as systemd splits it (the unit uses no quoting). */
 function execStart(unit: string): string[] {
@@ -43,7 +44,12 @@ describe('the package, packed and installed globally @integration', function () 
     mkdirSync(src);
     for (const s of SOURCES) cpSync(join(ROOT, s), join(src, s), { recursive: true });
     // The build tools (tsc, esbuild, tsx) come from the checkout's dev dependencies; nothing of the checkout is built into.
-    symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'), 'dir');
+    // The workspace packages are the copy's own (built there by prepack, bundled into the tarball from there).
+    mkdirSync(join(src, 'node_modules', '@ovs-agent'), { recursive: true });
+    for (const name of readdirSync(join(ROOT, 'node_modules'))) {
+      if (name !== '@ovs-agent') symlinkSync(join(ROOT, 'node_modules', name), join(src, 'node_modules', name));
+    }
+    for (const pkg of ['ovsdb', 'openflow']) symlinkSync(join(src, 'protocol', pkg), join(src, 'node_modules', '@ovs-agent', pkg), 'dir');
     const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: src, maxBuffer: 64 << 20 });
     const info = JSON.parse(stdout) as Array<{ filename: string }>;
     tarball = join(dir, info[0].filename);

@@ -3,7 +3,9 @@
  * laid out as `npm pack` would ship it (package.json + dist/), then imported
  * by name from a separate project, both at run time (node resolving the
  * `exports` map) and at compile time (tsc resolving the `types` conditions).
- * This is what keeps `protocol/ovsdb` and `protocol/openflow` publishable.
+ * The protocol libraries are packages of their own (`@ovs-agent/ovsdb`,
+ * `@ovs-agent/openflow`, spec/testing/packages.spec.ts packs and installs
+ * them); the agent's package depends on them, and so does its consumer here.
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -17,8 +19,8 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
 const RUNTIME_CHECK = `
-import { OvsdbClient, op } from 'ovs-agent/protocol/ovsdb';
-import { OfWriter, encodeMessage, decodeMessage, flowMod, parseFlow, formatFlow } from 'ovs-agent/protocol/openflow';
+import { OvsdbClient, op } from '@ovs-agent/ovsdb';
+import { OfWriter, encodeMessage, decodeMessage, flowMod, parseFlow, formatFlow } from '@ovs-agent/openflow';
 import { OvsSandbox } from 'ovs-agent/sandbox';
 import { OvsAgent, loadConfig } from 'ovs-agent/agent';
 
@@ -50,8 +52,8 @@ console.log(JSON.stringify(out));
 `;
 
 const TYPES_CHECK = `
-import { OvsdbClient, type OvsdbTransactionError } from 'ovs-agent/protocol/ovsdb';
-import { flowMod, type FlowMod } from 'ovs-agent/protocol/openflow';
+import { OvsdbClient, type OvsdbTransactionError } from '@ovs-agent/ovsdb';
+import { flowMod, type FlowMod } from '@ovs-agent/openflow';
 import type { ControlPlane } from 'ovs-agent/agent';
 import type { OvsSandbox } from 'ovs-agent/sandbox';
 
@@ -73,7 +75,10 @@ describe('the package, imported by another project @integration', function () {
     await mkdir(pkg, { recursive: true });
     // Built into the copy, not into the checkout's dist/, so the test never
     // depends on (or clobbers) a developer's earlier build.
+    // The agent is compiled against the packages' declarations, as any of their users: they are built first.
+    await run('npm', ['run', '--silent', 'build:packages'], { cwd: ROOT });
     await run(process.execPath, [TSC, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')], { cwd: ROOT });
+    await symlink(join(ROOT, 'node_modules', '@ovs-agent'), join(dir, 'node_modules', '@ovs-agent'), 'dir');
     await cp(join(ROOT, 'package.json'), join(pkg, 'package.json'));
     // The package's own dependencies (yargs, winston, amqplib) as npm would
     // have installed them next to it.

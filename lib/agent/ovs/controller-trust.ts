@@ -25,9 +25,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import type { ClaimVerdict, SwitchClaim } from '../../../protocol/openflow/connection/index.js';
-import { formatDatapathId } from '../../../protocol/openflow/connection/index.js';
-import { OFPP } from '../../../protocol/openflow/constants.js';
+import type { ClaimVerdict, SwitchClaim } from '@ovs-agent/openflow';
+import { formatDatapathId } from '@ovs-agent/openflow';
+import { OFPP } from '@ovs-agent/openflow';
 import type { Logger } from '../../log.js';
 import type { SwitchDatabase } from '../switch.js';
 

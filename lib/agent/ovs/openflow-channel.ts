@@ -4,8 +4,8 @@
  * controller listener), each flush's flow-mods sent as one ordered atomic
  * bundle closed by a barrier, dumps handed over as the codec decodes them.
  */
-import { OpenFlowSwitch } from '../../../protocol/openflow/connection/index.js';
-import type { FlowMod, FlowStats } from '../../../protocol/openflow/types.js';
+import { OpenFlowSwitch } from '@ovs-agent/openflow';
+import type { FlowMod, FlowStats } from '@ovs-agent/openflow';
 import type { FlowChannel, FlowChannelEvent } from '../switch.js';
 import { sleep, WaitTimeoutError, type WaitReporter } from '../../waits.js';
 

@@ -9,7 +9,7 @@
  * ignores them.
  */
 import { readFileSync } from 'node:fs';
-import type { SslOptions } from '../../../protocol/ovsdb/index.js';
+import type { SslOptions } from '@ovs-agent/ovsdb';
 import { ConfigError, type AgentConfig } from '../../config/index.js';
 
 const FILES = [['ssl_key_file', 'privateKey'], ['ssl_cert_file', 'certificate'], ['ssl_ca_cert_file', 'caCert']] as const;

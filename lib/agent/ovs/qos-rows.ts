@@ -7,8 +7,8 @@
  * destroyed, references to them cleared first (Port.qos is a strong
  * reference: a referenced row cannot go).
  */
-import type { Interface, OpenVSwitchTables, Port, QoS, Queue } from '../../../protocol/ovsdb/models/index.js';
-import type { Replica, RowIndex, TransactionBuilder } from '../../../protocol/ovsdb/replica/index.js';
+import type { Interface, OpenVSwitchTables, Port, QoS, Queue } from '@ovs-agent/ovsdb';
+import type { Replica, RowIndex, TransactionBuilder } from '@ovs-agent/ovsdb';
 import { BANDWIDTH_LIMIT, DEFAULT_QUEUE, bandwidthRowPort, ingressRows, type QosRow } from '../../qos/rows.js';
 import type { QosWrite } from '../switch.js';
 

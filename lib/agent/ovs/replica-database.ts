@@ -3,15 +3,15 @@
  * Bridge rows the agent reads (only the columns it reads, so statistics
  * updates never reach it), and its writes as optimistic transactions.
  */
-import { Replica, type ReplicaOptions } from '../../../protocol/ovsdb/replica/index.js';
-import type { Bridge, Interface, OpenVSwitchTables, Port } from '../../../protocol/ovsdb/models/index.js';
-import type { RowIndex } from '../../../protocol/ovsdb/replica/index.js';
+import { Replica, type ReplicaOptions } from '@ovs-agent/ovsdb';
+import type { Bridge, Interface, OpenVSwitchTables, Port } from '@ovs-agent/ovsdb';
+import type { RowIndex } from '@ovs-agent/ovsdb';
 import type { BridgeRow, BridgeSettings, DbChange, PortSpec, PortTagUpdate, QosWrite, SwitchDatabase, VifRow } from '../switch.js';
 import { QosRowWriter } from './qos-rows.js';
 import { SwitchDatabaseError, SwitchWrites } from './switch-writes.js';
-import { OvsdbSchemaError } from '../../../protocol/ovsdb/errors.js';
+import { OvsdbSchemaError } from '@ovs-agent/ovsdb';
 import type { Wait, WaitReporter } from '../../waits.js';
-import type { SslOptions } from '../../../protocol/ovsdb/index.js';
+import type { SslOptions } from '@ovs-agent/ovsdb';
 
 export { SwitchDatabaseError };
 

@@ -5,8 +5,8 @@
  * ports' local VLAN tags. Split from replica-database.ts, which reads and
  * watches the rows; both share the replica's indexes.
  */
-import type { Bridge, Interface, OpenVSwitchTables, Port } from '../../../protocol/ovsdb/models/index.js';
-import type { Replica, RowIndex } from '../../../protocol/ovsdb/replica/index.js';
+import type { Bridge, Interface, OpenVSwitchTables, Port } from '@ovs-agent/ovsdb';
+import type { Replica, RowIndex } from '@ovs-agent/ovsdb';
 import type { BridgeSettings, PortSpec, PortTagUpdate } from '../switch.js';
 
 type Tables = Pick<OpenVSwitchTables, 'Open_vSwitch' | 'Bridge' | 'Port' | 'Interface' | 'Controller'>;

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { JsonRpcSession } from '../../../protocol/ovsdb/index.js';
+import { JsonRpcSession } from '@ovs-agent/ovsdb';
 
 export class UnixctlError extends Error {
   override readonly name = 'UnixctlError';

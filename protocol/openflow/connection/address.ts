@@ -36,6 +36,10 @@ function hostPort(text: string, rest: string): { host: string; port: string | un
   return colon < 0 ? { host: rest, port: undefined } : { host: rest.slice(0, colon), port: rest.slice(colon + 1) };
 }
 
+/**
+ * Reads an address to dial: `unix:PATH`, `tcp:HOST:PORT` (a missing port is 6653); throws on
+ * anything else.
+ */
 export function parseConnectAddress(text: string): ConnectAddress {
   if (text.startsWith('unix:')) {
     const path = text.slice(5);
@@ -61,6 +65,10 @@ export function parseListenAddress(text: string): ListenAddress {
   return { kind: 'tcp', host: host || '127.0.0.1', port: port === '' ? NEUTRON_OF_LISTEN_PORT : parsePort(text, port) };
 }
 
+/**
+ * The address as `parseConnectAddress` reads it: `unix:PATH` or `tcp:HOST:PORT` (an IPv6 host in
+ * brackets).
+ */
 export function formatAddress(a: ConnectAddress): string {
   return a.kind === 'unix' ? `unix:${a.path}` : `tcp:${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
 }

@@ -24,6 +24,7 @@ import type { OpenFlowSession } from './session.js';
 import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
 import { OpenFlowSwitchError } from './switch-error.js';
 
+/** The flags of a bundle: atomic (all or nothing) and ordered (applied in the order added). */
 export interface BundleOptions {
   /** All or nothing (OFPBF_ATOMIC). Default true. */
   atomic?: boolean;
@@ -33,6 +34,10 @@ export interface BundleOptions {
 
 type BundleState = 'open' | 'committing' | 'committed' | 'discarded' | 'failed';
 
+/**
+ * An OpenFlow bundle as a transaction: messages added, then committed all at once or discarded;
+ * from `bundle()` of a switch or connection.
+ */
 export class BundleTransaction {
   readonly bundleId: number;
   readonly flags: number;
@@ -52,6 +57,7 @@ export class BundleTransaction {
     this.opened.catch(() => undefined);
   }
 
+  /** Where the bundle is: open, committing, committed, discarded or failed. */
   get status(): BundleState {
     return this.state;
   }

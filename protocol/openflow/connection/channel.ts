@@ -38,6 +38,7 @@ export interface FlowFilter {
   outGroup?: number;
 }
 
+/** An aggregate-stats reply: how many flows the filter selects, with their packet and byte counts. */
 export interface Aggregate {
   packetCount: bigint;
   byteCount: bigint;
@@ -57,14 +58,26 @@ function selector(f: FlowFilter): FlowStatsSelector {
   };
 }
 
+/**
+ * The requests a switch session offers (flow-mods, dumps, bundles, barriers...), whether one
+ * connection (OpenFlowConnection) or a switch that outlives them (OpenFlowSwitch).
+ */
 export abstract class OpenFlowChannel extends EventEmitter {
   /** The live session requests go to; throws NOT_CONNECTED between sessions. */
   protected abstract session(): OpenFlowSession;
 
+  /** Queues a message into this tick's batch; returns its xid. */
   abstract send(msg: OpenFlowMessage): number;
+  /** As `send`, waiting first for the socket to drain if it is over its high-water mark. */
   abstract sendAsync(msg: OpenFlowMessage): Promise<number>;
+  /** Sends a request and resolves with its reply (rejects with the switch's error). */
   abstract request<R extends OpenFlowMessage = OpenFlowMessage>(msg: OpenFlowMessage): Promise<R>;
+  /** Sends a multipart request and resolves with the bodies of every part of the reply. */
   abstract multipart(body: MultipartRequestBody): Promise<MultipartReplyBody[]>;
+  /**
+   * Resolves once the switch has processed everything sent before; rejects with the errors it
+   * reported for those messages.
+   */
   abstract barrier(): Promise<void>;
 
   /**

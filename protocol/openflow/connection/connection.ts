@@ -25,6 +25,7 @@ import { SentWindow } from './sent-window.js';
 import type { OpenFlowSession } from './session.js';
 import { OpenFlowSwitchError } from './switch-error.js';
 
+/** Options of one session: versions offered, echo probe interval, timeouts, error window, outbox limits. */
 export interface ConnectionOptions {
   /** Versions we accept, as OFP_VERSION numbers. Default: OpenFlow 1.3 only. Add OF14 for native bundles. */
   versions?: readonly number[];
@@ -59,6 +60,7 @@ interface Pending {
   errors: OpenFlowSwitchError[] | undefined;
 }
 
+/** Counters of one session (socket writes, messages, echoes), for monitoring. */
 export interface ConnectionStats {
   /** Batches handed to the socket (each one `write` or one corked writev). */
   socketWrites: number;
@@ -159,11 +161,13 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
     return this;
   }
 
+  /** The switch's datapath id, from its FEATURES_REPLY (throws before the handshake is done). */
   get datapathId(): bigint {
     if (!this.features) throw this.notReady();
     return this.features.datapathId;
   }
 
+  /** False once the session is closed. */
   get isOpen(): boolean {
     return this.state !== 'closed';
   }
@@ -178,6 +182,7 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
     return this.outbox.needsDrain;
   }
 
+  /** Resolves once the socket's buffer is back under its high-water mark. */
   drained(): Promise<void> {
     return this.outbox.drained();
   }

@@ -126,6 +126,7 @@ export class OpenFlowController extends EventEmitter {
     return [...this.byDpid.values()];
   }
 
+  /** The switch with this datapath id, if it has connected. */
   switch(datapathId: bigint): OpenFlowSwitch | undefined {
     return this.byDpid.get(datapathId);
   }

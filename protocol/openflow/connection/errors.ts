@@ -8,6 +8,7 @@
  */
 import { OpenFlowBaseError } from '../errors.js';
 
+/** The codes of OpenFlowConnectionError, by name: stable, for `err.code` comparisons. */
 export const ConnectionErrorCode = {
   /** The address string (`tcp:HOST:PORT`, `unix:PATH`) could not be parsed. */
   BAD_ADDRESS: 'OF_CONN_BAD_ADDRESS',

@@ -17,6 +17,10 @@ const LENGTH_OFFSET = 2;
 
 export type MessageSink = (message: Buffer) => void;
 
+/**
+ * Cuts a byte stream into OpenFlow messages by the header's length: views into the chunk when
+ * whole, assembled only across chunks.
+ */
 export class MessageFramer {
   /** The message being assembled across chunks; undefined between messages. */
   private partial: Buffer | undefined;

@@ -14,5 +14,5 @@ export type { OpenFlowSession } from './session.js';
 export { OpenFlowConnectionError, ConnectionErrorCode, SwitchClaimRefusedError, type ClaimRefusal } from './errors.js';
 export { OpenFlowSwitchError } from './switch-error.js';
 export { MessageFramer } from './framer.js';
-export { Outbox, type OutboxOptions } from './outbox.js';
+export { Outbox, type OutboxOptions, type OutboxSink } from './outbox.js';
 export { parseConnectAddress, parseListenAddress, formatAddress, NEUTRON_OF_LISTEN_PORT } from './address.js';

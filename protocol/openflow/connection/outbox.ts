@@ -20,6 +20,7 @@
 import { OfWriter } from '../writer.js';
 import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
 
+/** Limits of an outbox: when to ask producers to wait, and when to refuse more. */
 export interface OutboxOptions {
   /** Size of each slab. */
   slabBytes?: number;
@@ -39,8 +40,11 @@ export interface OutboxOptions {
 
 /** What the outbox writes to: a net.Socket in practice. */
 export interface OutboxSink {
+  /** Writes a chunk; false when the caller should wait for drain. */
   write(chunk: Buffer): boolean;
+  /** Starts holding writes back until uncork. */
   cork(): void;
+  /** Flushes the writes held since cork. */
   uncork(): void;
   readonly writableLength: number;
 }

@@ -7,6 +7,10 @@
  */
 import type { OpenFlowMessage } from '../types.js';
 
+/**
+ * What bundles and the channel helpers need of one live session: sending, requests matched by xid,
+ * back-pressure, ids.
+ */
 export interface OpenFlowSession {
   /** Queues a message; returns its xid. */
   send(msg: OpenFlowMessage): number;
@@ -16,7 +20,10 @@ export interface OpenFlowSession {
   barrier(): Promise<void>;
   /** The socket's buffer is over its high-water mark: wait for `drained()` before sending more. */
   readonly needsDrain: boolean;
+  /** Resolves once the socket's buffer is back under its high-water mark. */
   drained(): Promise<void>;
+  /** A fresh transaction id for a message of this session. */
   allocateXid(): number;
+  /** A fresh bundle id for this session. */
   allocateBundleId(): number;
 }

@@ -26,6 +26,7 @@ import { OpenFlowChannel } from './channel.js';
 import { OpenFlowConnection, type ConnectionOptions } from './connection.js';
 import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
 
+/** How `connectSwitch` redials a lost switch: jittered exponential backoff between these delays. */
 export interface ReconnectOptions {
   /** First delay after a drop. Default 100 ms. */
   initialDelayMs?: number;
@@ -35,6 +36,10 @@ export interface ReconnectOptions {
   factor?: number;
 }
 
+/**
+ * Options of `connectSwitch`: the session's options, the dial timeout, how to reconnect, and
+ * whether to watch a unix socket's path.
+ */
 export interface ConnectOptions extends ConnectionOptions {
   /** How long one connect attempt may take. Default 5000 ms. */
   connectTimeoutMs?: number;
@@ -49,6 +54,10 @@ export function formatDatapathId(dpid: bigint): string {
   return dpid.toString(16).padStart(16, '0');
 }
 
+/**
+ * One datapath, across its sessions: requests go to the current one, and it reconnects; from
+ * `connectSwitch` or an `OpenFlowController`.
+ */
 export class OpenFlowSwitch extends OpenFlowChannel {
   private conn: OpenFlowConnection | undefined;
   private dpid: bigint | undefined;
@@ -100,6 +109,7 @@ export class OpenFlowSwitch extends OpenFlowChannel {
     return this.conn;
   }
 
+  /** Whether a session is up right now. */
   get connected(): boolean {
     return this.conn !== undefined;
   }
@@ -242,22 +252,27 @@ export class OpenFlowSwitch extends OpenFlowChannel {
     throw this.closed ? this.closedError() : this.notConnected();
   }
 
+  /** Queues a message on the current session; returns its xid (throws when disconnected). */
   send(msg: OpenFlowMessage): number {
     return this.session().send(msg);
   }
 
+  /** As `send`, waiting first for the socket to drain if needed. */
   async sendAsync(msg: OpenFlowMessage): Promise<number> {
     return this.session().sendAsync(msg);
   }
 
+  /** Sends a request on the current session and resolves with its reply. */
   async request<R extends OpenFlowMessage = OpenFlowMessage>(msg: OpenFlowMessage): Promise<R> {
     return this.session().request<R>(msg);
   }
 
+  /** Sends a multipart request and resolves with the bodies of every part. */
   async multipart(body: MultipartRequestBody): Promise<MultipartReplyBody[]> {
     return this.session().multipart(body);
   }
 
+  /** Resolves once the switch has processed everything sent before. */
   async barrier(): Promise<void> {
     return this.session().barrier();
   }

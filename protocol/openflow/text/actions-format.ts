@@ -89,6 +89,7 @@ function formatLearnSpec(sp: LearnSpec): string {
   }
 }
 
+/** One action as ovs-ofctl prints it. */
 export function formatAction(a: Action): string {
   switch (a.type) {
     case 'output':

@@ -4,6 +4,7 @@
  */
 import { OpenFlowBaseError } from '../errors.js';
 
+/** The codes of FlowSyntaxError: what is wrong with a flow's text. */
 export type FlowSyntaxErrorCode =
   | 'OFTEXT_SYNTAX' // unbalanced parentheses, missing value, stray characters
   | 'OFTEXT_UNKNOWN_KEYWORD' // neither a field, a protocol, nor a flow keyword

@@ -16,6 +16,7 @@ import { scanItems } from './scanner.js';
 import { parseBig, parseNumber } from './values.js';
 import { borrowView, returnView, type MatchView } from './view.js';
 
+/** Options of `parseFlow`: the flow-mod command, and port names to read as numbers. */
 export interface ParseFlowOptions {
   /** As `ovs-ofctl add-flow` (default), `mod-flows [--strict]` or `del-flows [--strict]`. */
   command?: FlowModCommand;

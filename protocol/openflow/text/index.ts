@@ -8,4 +8,6 @@ export type { ParseFlowOptions, FlowLineStats } from './flow.js';
 export { formatActions, formatInstructions, formatAction } from './actions-format.js';
 export { parseActions } from './actions-entry.js';
 export { FlowSyntaxError } from './errors.js';
+// The address forms of the syntax, for callers that build matches from addresses (the agent's firewall does).
+export { parseIPv4, formatIPv4, parseIPv6, ipv4PrefixMask, ipv6PrefixMask } from './values.js';
 export type { FlowSyntaxErrorCode } from './errors.js';

@@ -128,6 +128,7 @@ export function parseIPv4(s: string): number | undefined {
   return v * 256 + part;
 }
 
+/** Unsigned 32-bit number → dotted quad (the inverse of {@link parseIPv4}). */
 export function formatIPv4(v: number): string {
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 }
@@ -239,6 +240,7 @@ export function ipv6MaskLength(mask: Uint8Array): number {
   return len;
 }
 
+/** The 16-byte netmask of an IPv6 prefix length. */
 export function ipv6PrefixMask(len: number): Uint8Array {
   const m = new Uint8Array(16);
   for (let k = 0; k < 16; k++) {

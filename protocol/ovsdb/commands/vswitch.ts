@@ -28,6 +28,7 @@ export const VSWITCH_COMMAND_TABLES: { [K in keyof OpenVSwitchTables]?: TableSpe
   Controller: true,
 };
 
+/** A string-to-string map column (external_ids, other_config, options), as a Map or a plain object. */
 export type StringMap = ReadonlyMap<string, string> | Readonly<Record<string, string>>;
 type Txn = TransactionBuilder<OpenVSwitchTables>;
 
@@ -39,6 +40,7 @@ export class OvsdbCommandError extends OvsdbError {
   }
 }
 
+/** Options every command takes: whether and how long to wait for ovs-vswitchd to apply it. */
 export interface CommandOptions {
   /**
    * ovs-vsctl's default: bump `next_cfg` in the same transaction and wait
@@ -50,6 +52,7 @@ export interface CommandOptions {
   timeoutMs?: number;
 }
 
+/** The Bridge columns `addBridge` sets (on an existing bridge too, unless `mayExist` is false). */
 export interface BridgeOptions {
   datapathType?: string;
   failMode?: 'secure' | 'standalone' | null;
@@ -60,6 +63,7 @@ export interface BridgeOptions {
   mayExist?: boolean;
 }
 
+/** The Interface and Port columns `addPort` sets (on an existing port of the same bridge too). */
 export interface PortOptions {
   /** Interface type: '' (system), 'internal', 'patch', 'vxlan', ... */
   type?: string;
@@ -81,6 +85,7 @@ export interface PortOptions {
   mayExist?: boolean;
 }
 
+/** One Controller row of a bridge, as `setControllers` writes it. */
 export interface ControllerSpec {
   /** e.g. `tcp:127.0.0.1:6633`, `unix:/path`. */
   target: string;
@@ -106,6 +111,11 @@ function isMapValue(v: unknown): boolean {
   return v instanceof Map || (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Set) && !('namedUuid' in (v as object)));
 }
 
+/**
+ * ovsdbapp-like commands on the Open_vSwitch database, each one transaction on a replica;
+ * `openVswitch(remote)` makes one. Reads are verified, so a command racing another client is rerun,
+ * not failed.
+ */
 export class VswitchCommands {
   readonly replica: Replica<OpenVSwitchTables>;
 
@@ -175,6 +185,10 @@ export class VswitchCommands {
     await this.batch((txn) => this.addBridgeIn(txn, name, opts), opts);
   }
 
+  /**
+   * `addBridge` as part of the transaction `txn` (several commands, one transaction: `batch`);
+   * returns the bridge's uuid or named uuid.
+   */
   addBridgeIn(txn: Txn, name: string, opts: BridgeOptions = {}): Uuid | NamedUuid {
     const existing = txn.lookup(this.bridgesByName, name, 'name');
     const fields = defined({
@@ -208,6 +222,7 @@ export class VswitchCommands {
     await this.batch((txn) => this.deleteBridgeIn(txn, name, opts), opts);
   }
 
+  /** `deleteBridge` as part of the transaction `txn`. */
   deleteBridgeIn(txn: Txn, name: string, opts: { ifExists?: boolean } = {}): void {
     const br = txn.lookup(this.bridgesByName, name, 'name');
     if (!br) {
@@ -244,6 +259,7 @@ export class VswitchCommands {
     await this.batch((txn) => this.addPortIn(txn, bridge, name, opts), opts);
   }
 
+  /** `addPort` as part of the transaction `txn`. */
   addPortIn(txn: Txn, bridge: string, name: string, opts: PortOptions = {}): void {
     const br = txn.lookup(this.bridgesByName, bridge, 'name');
     if (!br) throw new OvsdbCommandError(`cannot add port ${name}: no bridge named ${bridge}`);
@@ -294,6 +310,7 @@ export class VswitchCommands {
     await this.batch((txn) => this.deletePortIn(txn, name, opts), opts);
   }
 
+  /** `deletePort` as part of the transaction `txn`. */
   deletePortIn(txn: Txn, name: string, opts: { bridge?: string; ifExists?: boolean } = {}): void {
     const port = txn.lookup(this.portsByName, name, 'name');
     if (!port) {
@@ -323,6 +340,7 @@ export class VswitchCommands {
     await this.batch((txn) => this.setControllersIn(txn, bridge, controllers), opts);
   }
 
+  /** `setControllers` as part of the transaction `txn`. */
   setControllersIn(txn: Txn, bridge: string, controllers: readonly (ControllerSpec | string)[]): void {
     const br = txn.lookup(this.bridgesByName, bridge, 'name', 'controller');
     if (!br) throw new OvsdbCommandError(`cannot set controllers: no bridge named ${bridge}`);
@@ -357,6 +375,7 @@ export class VswitchCommands {
     await this.batch((txn) => this.setIn(txn, table, name, fields), opts);
   }
 
+  /** `set` as part of the transaction `txn`. */
   setIn(txn: Txn, table: 'Bridge' | 'Port' | 'Interface', name: string, fields: RowInput): void {
     const row = txn.lookup(this.replica.index(table, 'name'), name, 'name');
     if (!row) throw new OvsdbCommandError(`no ${table} named ${name}`);
@@ -382,14 +401,17 @@ export class VswitchCommands {
 
   // ------------------------------------------------------------ reads
 
+  /** The replica's Bridge row named `name`, if any. */
   bridge(name: string): Bridge | undefined {
     return this.bridgesByName.get(name);
   }
 
+  /** The replica's Port row named `name`, if any. */
   port(name: string): Port | undefined {
     return this.portsByName.get(name);
   }
 
+  /** The replica's Interface row named `name`, if any. */
   iface(name: string): Interface | undefined {
     return this.ifacesByName.get(name);
   }

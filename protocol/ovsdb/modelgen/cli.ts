@@ -1,14 +1,24 @@
+#!/usr/bin/env node
 /**
- * `node --import tsx protocol/ovsdb/modelgen/cli.ts SCHEMA OUTDIR`
- * (or `npm run modelgen -- SCHEMA OUTDIR`): writes OUTDIR/<db>.ts.
+ * The package's `modelgen` command: `npx modelgen SCHEMA OUTDIR` writes
+ * OUTDIR/<db>.ts (in this repository: `npm run modelgen -- SCHEMA OUTDIR`).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { generateModel } from './generate.js';
 
-const [schemaPath, outDir] = process.argv.slice(2);
-if (!schemaPath || !outDir) {
-  console.error('usage: modelgen SCHEMA.ovsschema OUTDIR');
+const USAGE = `usage: modelgen SCHEMA.ovsschema OUTDIR
+Writes OUTDIR/<database>.ts: a row interface per table, <Db>Tables (the type
+parameter of Replica.start) and <db>Model, with no imports of its own.`;
+
+const args = process.argv.slice(2);
+if (args.includes('-h') || args.includes('--help')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const [schemaPath, outDir] = args;
+if (!schemaPath || !outDir || args.length > 2) {
+  console.error(USAGE);
   process.exit(2);
 }
 try {

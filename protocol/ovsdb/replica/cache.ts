@@ -57,22 +57,27 @@ export class TableCache<R extends { readonly _uuid: Uuid } = ReplicaRow> {
     this.newRow = rowFactory(this.template);
   }
 
+  /** The row with this uuid, if replicated. */
   get(uuid: Uuid): R | undefined {
     return this.rows.get(uuid);
   }
 
+  /** Whether a row with this uuid is replicated. */
   has(uuid: Uuid): boolean {
     return this.rows.has(uuid);
   }
 
+  /** How many rows are replicated. */
   get size(): number {
     return this.rows.size;
   }
 
+  /** The rows, in no particular order. */
   values(): IterableIterator<R> {
     return this.rows.values();
   }
 
+  /** Iterates over the rows (`for (const row of replica.table('Bridge'))`). */
   [Symbol.iterator](): IterableIterator<R> {
     return this.rows.values();
   }
@@ -83,6 +88,7 @@ export class TableCache<R extends { readonly _uuid: Uuid } = ReplicaRow> {
     return undefined;
   }
 
+  /** The rows for which `pred` is true. */
   filter(pred: (row: R) => boolean): R[] {
     const out: R[] = [];
     for (const r of this.rows.values()) if (pred(r)) out.push(r);

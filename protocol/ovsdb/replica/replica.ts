@@ -39,8 +39,13 @@ export interface TableSpec {
   where?: readonly (Condition | boolean)[];
 }
 
+/** The monitor method a replica uses, the best the server offers. */
 export type MonitorMethod = 'monitor_cond_since' | 'monitor_cond' | 'monitor';
 
+/**
+ * Options of `Replica.start`/`Replica.open`: the remote, the tables (and columns, conditions,
+ * indexes) to replicate, the connection's options.
+ */
 export interface ReplicaOptions<T> extends ClientOptions {
   /** `unix:PATH`, `tcp:HOST:PORT` or `ssl:HOST:PORT`. */
   remote: string;
@@ -76,6 +81,7 @@ interface ReplicaEvents {
   error: [err: Error];
 }
 
+/** Options of a replica transaction: attempts on conflict, per-attempt timeout, the wait after a conflict. */
 export interface TransactOptions {
   /** Attempts before a conflict becomes an error (default 20). */
   maxAttempts?: number;
@@ -163,6 +169,7 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
     return t as unknown as TableCache<T[K]>;
   }
 
+  /** The replicated row of `table` with this uuid, if any. */
   get<K extends keyof T & string>(table: K, uuid: Uuid): T[K] | undefined {
     return this.table(table).get(uuid);
   }
@@ -178,10 +185,12 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
     return this.connectedFlag ? this.client : undefined;
   }
 
+  /** Whether the replica's session is up. */
   get isConnected(): boolean {
     return this.connectedFlag;
   }
 
+  /** The monitor method in use, once connected. */
   get method(): MonitorMethod | undefined {
     return this.methodInUse;
   }

@@ -10,6 +10,7 @@
  */
 import type { Atom, Row, Uuid } from '../datum.js';
 
+/** What an index files rows under: a column's value (each element of a set), or the value under a key of a map column. */
 export interface IndexSpec {
   /** The table the index is over. */
   table: string;
@@ -43,6 +44,7 @@ export class RowIndex<R extends { readonly _uuid: Uuid } = Row & { _uuid: Uuid }
     return m === undefined ? [] : [...m.values()];
   }
 
+  /** Whether a row has this key. */
   has(value: Atom): boolean {
     return this.entries.has(value);
   }
@@ -52,6 +54,7 @@ export class RowIndex<R extends { readonly _uuid: Uuid } = Row & { _uuid: Uuid }
     return this.entries.size;
   }
 
+  /** The distinct keys. */
   keys(): IterableIterator<Atom> {
     return this.entries.keys();
   }

@@ -169,6 +169,7 @@ export class TransactionBuilder<T = Record<string, unknown>> {
     return keys.length ? this.mutate(table, uuid, [[column, 'delete', keys]]) : this;
   }
 
+  /** Deletes the row with this uuid. */
   delete<K extends keyof T & string>(table: K, uuid: Uuid): this {
     this.ops.push(op.delete(table, byUuid(uuid)));
     return this;
@@ -180,6 +181,7 @@ export class TransactionBuilder<T = Record<string, unknown>> {
     return { index: this.ops.length - 1 };
   }
 
+  /** Adds a comment to the transaction's log entry. */
   comment(text: string): this {
     this.ops.push(op.comment(text));
     return this;

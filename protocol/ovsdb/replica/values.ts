@@ -53,6 +53,7 @@ function toggleFew(cur: readonly Atom[], toggles: readonly Atom[]): Atom[] {
   return out;
 }
 
+/** Whether two decoded column values are equal (sets and maps by content). */
 export function valuesEqual(a: Value | undefined, b: Value | undefined): boolean {
   if (a === b) return true;
   if (a instanceof Map) {

@@ -10,8 +10,8 @@ import {
   OpenFlowDecodeError,
   OpenFlowEncodeError,
   OpenFlowError,
-} from '../../../protocol/openflow/index.js';
-import type { FlowMod, Match, OpenFlowMessage } from '../../../protocol/openflow/index.js';
+} from '@ovs-agent/openflow';
+import type { FlowMod, Match, OpenFlowMessage } from '@ovs-agent/openflow';
 import { apply, sf } from './helpers/build.js';
 
 function encodeError(msg: OpenFlowMessage): OpenFlowEncodeError {

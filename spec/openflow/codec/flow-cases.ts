@@ -3,8 +3,8 @@
  * test: ovs-ofctl encodes the text, our decoder must produce the object from
  * those bytes, and our encoder's bytes must print the same in ofp-print.
  */
-import { NX_NAT_F, NX_LEARN_F, OFPCML, OFPFF, OFPP, OFPR } from '../../../protocol/openflow/index.js';
-import type { FlowMod } from '../../../protocol/openflow/index.js';
+import { NX_NAT_F, NX_LEARN_F, OFPCML, OFPFF, OFPP, OFPR } from '@ovs-agent/openflow';
+import type { FlowMod } from '@ovs-agent/openflow';
 import { add, apply, output, sf } from './helpers/build.js';
 
 export interface FlowCase {

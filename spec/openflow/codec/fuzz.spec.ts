@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeMessage, encodeMessage, OFP_VERSION, OfWriter, OpenFlowDecodeError, OpenFlowEncodeError } from '../../../protocol/openflow/index.js';
+import { decodeMessage, encodeMessage, OFP_VERSION, OfWriter, OpenFlowDecodeError, OpenFlowEncodeError } from '@ovs-agent/openflow';
 import { SAMPLES } from './samples.js';
 import { prng } from '../../support/prng.js';
 

@@ -8,8 +8,8 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { normalizeCidr } from '../../../lib/firewall/addresses.js';
-import { formatIpv6, writeIpv6 } from '../../../protocol/openflow/addr.js';
-import { parseIPv6 } from '../../../protocol/openflow/text/values.js';
+import { formatIpv6, writeIpv6 } from '@ovs-agent/openflow';
+import { parseIPv6 } from '@ovs-agent/openflow';
 
 /** A seeded generator, so a failure names a reproducible case. */
 function lcg(seed: number): () => number {

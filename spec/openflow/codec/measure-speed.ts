@@ -6,8 +6,8 @@
  *
  *   node --import tsx spec/openflow/codec/measure-speed.ts
  */
-import { decodeMessage, encodeMessage, flowMod, OFPP, OfWriter } from '../../../protocol/openflow/index.js';
-import type { FlowMod } from '../../../protocol/openflow/index.js';
+import { decodeMessage, encodeMessage, flowMod, OFPP, OfWriter } from '@ovs-agent/openflow';
+import type { FlowMod } from '@ovs-agent/openflow';
 
 const N = 100_000;
 const RUNS = 5;

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeMessage, encodeMessage, OfWriter } from '../../../protocol/openflow/index.js';
+import { decodeMessage, encodeMessage, OfWriter } from '@ovs-agent/openflow';
 import { FLOW_CASES } from './flow-cases.js';
 import { captureOfctl } from './helpers/ofctl-capture.js';
 import { ofpPrint } from './helpers/ofp-print.js';

@@ -20,8 +20,8 @@ import {
   OFPP,
   OFPPC,
   OfWriter,
-} from '../../../protocol/openflow/index.js';
-import type { OpenFlowMessage } from '../../../protocol/openflow/index.js';
+} from '@ovs-agent/openflow';
+import type { OpenFlowMessage } from '@ovs-agent/openflow';
 import { apply, output } from './helpers/build.js';
 import { captureOfctl } from './helpers/ofctl-capture.js';
 import { ofpPrint } from './helpers/ofp-print.js';

@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeMessage, encodeMessage, OFP_VERSION, OfWriter, OpenFlowDecodeError, OpenFlowEncodeError } from '../../../protocol/openflow/index.js';
-import type { FlowMod } from '../../../protocol/openflow/types.js';
+import { decodeMessage, encodeMessage, OFP_VERSION, OfWriter, OpenFlowDecodeError, OpenFlowEncodeError } from '@ovs-agent/openflow';
+import type { FlowMod } from '@ovs-agent/openflow';
 import { FLOW_CASES } from './flow-cases.js';
 import { SAMPLES } from './samples.js';
 

@@ -3,8 +3,8 @@
  * instruction and field kind, for the round-trip and fuzz tests. Values are
  * canonical (as the decoder produces them: RFC 5952 IPv6 text, lowercase MACs).
  */
-import { NX_NAT_F, OFPBF, OFPCML, OFPG, OFPP, OFPR, flowMod, flowStatsRequest, multipartRequest } from '../../../protocol/openflow/index.js';
-import type { Action, OpenFlowMessage, Port } from '../../../protocol/openflow/index.js';
+import { NX_NAT_F, OFPBF, OFPCML, OFPG, OFPP, OFPR, flowMod, flowStatsRequest, multipartRequest } from '@ovs-agent/openflow';
+import type { Action, OpenFlowMessage, Port } from '@ovs-agent/openflow';
 import { apply, output, sf } from './helpers/build.js';
 
 const port = (portNo: number, name: string): Port => ({

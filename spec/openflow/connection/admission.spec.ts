@@ -14,7 +14,7 @@ import {
   SwitchClaimRefusedError,
   connectSwitch,
   type OpenFlowSwitch,
-} from '../../../protocol/openflow/connection/index.js';
+} from '@ovs-agent/openflow';
 import { FakeSwitch } from '../../support/fake-switch.js';
 import { until } from './helpers.js';
 

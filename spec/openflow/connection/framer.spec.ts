@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MessageFramer } from '../../../protocol/openflow/connection/framer.js';
+import { MessageFramer } from '@ovs-agent/openflow';
 import { FramingError } from '../../../protocol/openflow/connection/errors.js';
 
 /** A raw OpenFlow message: header with the given type and xid, then `body`. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { Outbox, type OutboxSink } from '../../../protocol/openflow/connection/outbox.js';
-import { OpenFlowConnectionError } from '../../../protocol/openflow/connection/errors.js';
+import { Outbox, type OutboxSink } from '@ovs-agent/openflow';
+import { OpenFlowConnectionError } from '@ovs-agent/openflow';
 
 /** A sink that records writes and can pretend to be congested. */
 class FakeSink implements OutboxSink {

@@ -5,18 +5,18 @@
  */
 import { expect } from 'chai';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { flowMod, flowStatsRequest } from '../../../protocol/openflow/builders.js';
-import { OFP_VERSION } from '../../../protocol/openflow/constants.js';
-import { decodeMessage, encodeMessage } from '../../../protocol/openflow/messages.js';
-import type { OpenFlowMessage } from '../../../protocol/openflow/types.js';
-import { OfWriter } from '../../../protocol/openflow/writer.js';
+import { flowMod, flowStatsRequest } from '@ovs-agent/openflow';
+import { OFP_VERSION } from '@ovs-agent/openflow';
+import { decodeMessage, encodeMessage } from '@ovs-agent/openflow';
+import type { OpenFlowMessage } from '@ovs-agent/openflow';
+import { OfWriter } from '@ovs-agent/openflow';
 import {
   MessageFramer,
   OpenFlowConnection,
   OpenFlowController,
   OpenFlowConnectionError,
   connectSwitch,
-} from '../../../protocol/openflow/connection/index.js';
+} from '@ovs-agent/openflow';
 import type { OvsSandbox } from '../../../testing/sandbox.js';
 import { sandboxWithBridge, until } from './helpers.js';
 

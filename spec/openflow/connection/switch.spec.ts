@@ -4,19 +4,19 @@
  * the bridge (its `unix:` management socket and a `ptcp:` listener).
  */
 import { expect } from 'chai';
-import { flowMod } from '../../../protocol/openflow/builders.js';
-import { OFP_VERSION, OFPBAC, OFPBFC, OFPFF, OFPFMFC, OFPET, OFPBMC, OFPP } from '../../../protocol/openflow/constants.js';
-import { encodeMessage } from '../../../protocol/openflow/messages.js';
-import type { FlowMod, FlowStats } from '../../../protocol/openflow/types.js';
-import { OfWriter } from '../../../protocol/openflow/writer.js';
-import { formatFlow } from '../../../protocol/openflow/text/index.js';
+import { flowMod } from '@ovs-agent/openflow';
+import { OFP_VERSION, OFPBAC, OFPBFC, OFPFF, OFPFMFC, OFPET, OFPBMC, OFPP } from '@ovs-agent/openflow';
+import { encodeMessage } from '@ovs-agent/openflow';
+import type { FlowMod, FlowStats } from '@ovs-agent/openflow';
+import { OfWriter } from '@ovs-agent/openflow';
+import { formatFlow } from '@ovs-agent/openflow';
 import {
   OpenFlowController,
   OpenFlowSwitch,
   OpenFlowSwitchError,
   connectSwitch,
   type OpenFlowChannel,
-} from '../../../protocol/openflow/connection/index.js';
+} from '@ovs-agent/openflow';
 import type { OvsSandbox } from '../../../testing/sandbox.js';
 import { freePort, ofctlFlows, sandboxWithBridge, until, vsctlDatapathId } from './helpers.js';
 

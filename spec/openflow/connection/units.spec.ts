@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { formatAddress, parseConnectAddress, parseListenAddress } from '../../../protocol/openflow/connection/address.js';
-import { OpenFlowConnectionError } from '../../../protocol/openflow/connection/errors.js';
+import { formatAddress, parseConnectAddress, parseListenAddress } from '@ovs-agent/openflow';
+import { OpenFlowConnectionError } from '@ovs-agent/openflow';
 import { SentWindow } from '../../../protocol/openflow/connection/sent-window.js';
 
 describe('openflow connection: addresses', () => {

@@ -10,8 +10,8 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FlowSyntaxError, parseFlow } from '../../../protocol/openflow/text/index.js';
-import type { FlowMod } from '../../../protocol/openflow/types.js';
+import { FlowSyntaxError, parseFlow } from '@ovs-agent/openflow';
+import type { FlowMod } from '@ovs-agent/openflow';
 import { actionCases, manActionNames } from './action-cases.js';
 import { ofpPrintLine, ovsDecode, ovsOutcomes, type OvsOutcome } from './ovs-oracle.js';
 

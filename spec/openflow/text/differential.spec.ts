@@ -10,9 +10,9 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeMessage } from '../../../protocol/openflow/messages.js';
-import { OfWriter } from '../../../protocol/openflow/writer.js';
-import { formatInstructions, formatMatch, parseFlow } from '../../../protocol/openflow/text/index.js';
+import { encodeMessage } from '@ovs-agent/openflow';
+import { OfWriter } from '@ovs-agent/openflow';
+import { formatInstructions, formatMatch, parseFlow } from '@ovs-agent/openflow';
 import { flowModLines, ovsTool } from './helpers.js';
 
 class Rng {

@@ -3,9 +3,9 @@
  * its 1-based column, for each kind of mistake; nothing else is ever thrown.
  */
 import { expect } from 'chai';
-import { OpenFlowBaseError } from '../../../protocol/openflow/errors.js';
-import { FlowSyntaxError, parseDumpFlows, parseFlow, parseFlowFile, parseMatch, type FlowSyntaxErrorCode } from '../../../protocol/openflow/text/index.js';
-import type { FlowModCommand } from '../../../protocol/openflow/types.js';
+import { OpenFlowBaseError } from '@ovs-agent/openflow';
+import { FlowSyntaxError, parseDumpFlows, parseFlow, parseFlowFile, parseMatch, type FlowSyntaxErrorCode } from '@ovs-agent/openflow';
+import type { FlowModCommand } from '@ovs-agent/openflow';
 
 interface Case {
   text: string;

@@ -15,8 +15,8 @@
  */
 import { expect } from 'chai';
 import { OvsSandbox } from '../../../testing/sandbox.js';
-import { connectSwitch } from '../../../protocol/openflow/connection/index.js';
-import { formatFlow, formatFlowStats, parseDumpFlows, parseFlow, parseFlowFile, parseFlowStats } from '../../../protocol/openflow/text/index.js';
+import { connectSwitch } from '@ovs-agent/openflow';
+import { formatFlow, formatFlowStats, parseDumpFlows, parseFlow, parseFlowFile, parseFlowStats } from '@ovs-agent/openflow';
 import { corpus } from './helpers.js';
 
 function dumpLines(out: string): string[] {

@@ -10,9 +10,9 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OXM_FIELDS, type FieldName, type Match } from '../../../protocol/openflow/oxm-fields.js';
-import { FlowSyntaxError, parseFlow } from '../../../protocol/openflow/text/index.js';
-import type { FlowMod } from '../../../protocol/openflow/types.js';
+import { OXM_FIELDS, type FieldName, type Match } from '@ovs-agent/openflow';
+import { FlowSyntaxError, parseFlow } from '@ovs-agent/openflow';
+import type { FlowMod } from '@ovs-agent/openflow';
 import { prng } from '../../support/prng.js';
 import { ofpPrintLine, ovsDecode, ovsOutcomes } from './ovs-oracle.js';
 

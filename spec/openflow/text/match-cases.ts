@@ -20,7 +20,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import type { FlowSyntaxErrorCode } from '../../../protocol/openflow/text/index.js';
+import type { FlowSyntaxErrorCode } from '@ovs-agent/openflow';
 import { FIELDS_BY_NAME } from '../../../protocol/openflow/text/fields.js';
 
 export interface ManField {

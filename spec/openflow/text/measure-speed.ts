@@ -7,8 +7,8 @@
  *
  * (tsx adds a little per-call overhead; the compiled dist/ is faster.)
  */
-import { formatFlow, parseFlow } from '../../../protocol/openflow/text/index.js';
-import type { FlowMod } from '../../../protocol/openflow/types.js';
+import { formatFlow, parseFlow } from '@ovs-agent/openflow';
+import type { FlowMod } from '@ovs-agent/openflow';
 import { corpus } from './helpers.js';
 
 const TYPICAL = [

@@ -10,12 +10,12 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FlowMod } from '../../../protocol/openflow/types.js';
-import { encodeMessage } from '../../../protocol/openflow/messages.js';
-import { OfWriter } from '../../../protocol/openflow/writer.js';
-import { formatInstructions, formatMatch, parseFlow } from '../../../protocol/openflow/text/index.js';
-import { OFPP } from '../../../protocol/openflow/constants.js';
-import type { Action } from '../../../protocol/openflow/types.js';
+import type { FlowMod } from '@ovs-agent/openflow';
+import { encodeMessage } from '@ovs-agent/openflow';
+import { OfWriter } from '@ovs-agent/openflow';
+import { formatInstructions, formatMatch, parseFlow } from '@ovs-agent/openflow';
+import { OFPP } from '@ovs-agent/openflow';
+import type { Action } from '@ovs-agent/openflow';
 import { corpus, flowModLines, ovsTool } from './helpers.js';
 
 const FLAG_NAMES: Array<[string, number]> = [

@@ -17,10 +17,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { OfWriter } from '../../../protocol/openflow/writer.js';
-import { encodeMessage } from '../../../protocol/openflow/messages.js';
-import type { FlowMod } from '../../../protocol/openflow/types.js';
-import { formatInstructions, formatMatch } from '../../../protocol/openflow/text/index.js';
+import { OfWriter } from '@ovs-agent/openflow';
+import { encodeMessage } from '@ovs-agent/openflow';
+import type { FlowMod } from '@ovs-agent/openflow';
+import { formatInstructions, formatMatch } from '@ovs-agent/openflow';
 import { flowModLines } from './helpers.js';
 
 const run = promisify(execFile);

@@ -3,12 +3,12 @@
  * parsed back are equal, and text parsed, printed and parsed again is stable.
  */
 import { expect } from 'chai';
-import { OFPP } from '../../../protocol/openflow/constants.js';
-import type { Action, Instruction, Match } from '../../../protocol/openflow/types.js';
+import { OFPP } from '@ovs-agent/openflow';
+import type { Action, Instruction, Match } from '@ovs-agent/openflow';
 import {
   formatActions, formatFlow, formatFlowStats, formatInstructions, formatMatch, parseActions, parseFlow, parseFlowFile,
   parseFlowStats, parseMatch,
-} from '../../../protocol/openflow/text/index.js';
+} from '@ovs-agent/openflow';
 import { corpus } from './helpers.js';
 
 const IP = { eth_type: 0x0800 } as const;

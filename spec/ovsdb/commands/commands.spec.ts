@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { OvsdbCommandError, openVswitch } from '../../../protocol/ovsdb/commands/index.js';
-import type { VswitchCommands } from '../../../protocol/ovsdb/commands/index.js';
-import type { OpenVSwitchTables } from '../../../protocol/ovsdb/models/index.js';
-import type { Replica } from '../../../protocol/ovsdb/replica/index.js';
+import { OvsdbCommandError, openVswitch } from '@ovs-agent/ovsdb';
+import type { VswitchCommands } from '@ovs-agent/ovsdb';
+import type { OpenVSwitchTables } from '@ovs-agent/ovsdb';
+import type { Replica } from '@ovs-agent/ovsdb';
 import { OvsSandbox } from '../../../testing/sandbox.js';
 
 /** ovs-vsctl's text for a value, quotes stripped, as the oracle. */

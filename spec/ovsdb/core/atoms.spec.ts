@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { OvsSandbox } from '../../../testing/sandbox.js';
-import { OvsdbClient, OvsdbValidationError, namedUuid, op, type Row } from '../../../protocol/ovsdb/index.js';
+import { OvsdbClient, OvsdbValidationError, namedUuid, op, type Row } from '@ovs-agent/ovsdb';
 import { PrivateOvsdbServer } from './private-server.js';
 
 // A schema with every atom type, every constraint kind and every column shape.

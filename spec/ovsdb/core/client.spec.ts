@@ -4,7 +4,7 @@ import { OvsSandbox } from '../../../testing/sandbox.js';
 import {
   OvsdbClient, OvsdbErrorCode, connectWithBackoff, OvsdbRpcError, OvsdbTransactionError, OvsdbValidationError, decodeTableUpdates, decodeTableUpdates2,
   namedUuid, op, type OvsdbError, type TableUpdates, type TableUpdates2,
-} from '../../../protocol/ovsdb/index.js';
+} from '@ovs-agent/ovsdb';
 
 const DB = 'Open_vSwitch';
 

@@ -1,7 +1,7 @@
 // A tiny scripted peer for the malformed-input and liveness tests: it accepts
 // connections and lets each test decide what bytes to send back.
 import net from 'node:net';
-import { JsonSplitter } from '../../../protocol/ovsdb/index.js';
+import { JsonSplitter } from '@ovs-agent/ovsdb';
 
 export interface FakePeer {
   socket: net.Socket;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { JsonSplitter, OvsdbErrorCode, OvsdbProtocolError } from '../../../protocol/ovsdb/index.js';
+import { JsonSplitter, OvsdbErrorCode, OvsdbProtocolError } from '@ovs-agent/ovsdb';
 
 function collect(): { out: unknown[]; splitter: JsonSplitter } {
   const out: unknown[] = [];

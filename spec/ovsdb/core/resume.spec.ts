@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { OvsdbClient, op, type TableUpdates2 } from '../../../protocol/ovsdb/index.js';
+import { OvsdbClient, op, type TableUpdates2 } from '@ovs-agent/ovsdb';
 import { PrivateOvsdbServer } from './private-server.js';
 
 const SCHEMA = { name: 'R', version: '1.0.0', tables: { T: { isRoot: true, columns: { s: { type: 'string' }, n: { type: 'integer' } } } } };

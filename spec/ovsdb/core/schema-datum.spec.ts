@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import {
   anySizeType, decodeDatum, decodeTableUpdates, decodeTableUpdates2, decodeRow, encodeDatum, encodeRow, getColumn, getTable, isMap, isOptional, isScalar, isSet,
   namedUuid, OvsdbErrorCode, OvsdbProtocolError, OvsdbSchemaError, OvsdbValidationError, parseColumnType, parseSchema,
-} from '../../../protocol/ovsdb/index.js';
+} from '@ovs-agent/ovsdb';
 
 const VSWITCH = parseSchema(JSON.parse(readFileSync('/usr/share/openvswitch/vswitch.ovsschema', 'utf8')));
 const U1 = '550e8400-e29b-41d4-a716-446655440000';

@@ -3,7 +3,7 @@ import net from 'node:net';
 import {
   OvsdbClient, OvsdbConnectionError, OvsdbErrorCode, OvsdbProtocolError, OvsdbRpcError, connectWithBackoff, parseRemote,
   type OvsdbError,
-} from '../../../protocol/ovsdb/index.js';
+} from '@ovs-agent/ovsdb';
 import { FakeServer } from './fake-server.js';
 
 async function rejection(p: Promise<unknown>): Promise<OvsdbError> {

@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OvsdbClient, OvsdbErrorCode, Replica, connectWithBackoff, op, type OvsdbError } from '../../../protocol/ovsdb/index.js';
+import { OvsdbClient, OvsdbErrorCode, Replica, connectWithBackoff, op, type OvsdbError } from '@ovs-agent/ovsdb';
 import { PrivateOvsdbServer, makePki, type SslFiles } from './private-server.js';
 
 const SCHEMA = { name: 'Tls', version: '1.0.0', tables: { T: { isRoot: true, columns: { s: { type: 'string' } } } } };

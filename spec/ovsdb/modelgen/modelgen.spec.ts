@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fileBase, generateModel, typeName, valueType } from '../../../protocol/ovsdb/modelgen/generate.js';
-import { parseColumnType } from '../../../protocol/ovsdb/schema.js';
+import { parseColumnType } from '@ovs-agent/ovsdb';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const VSWITCH = '/usr/share/openvswitch/vswitch.ovsschema';

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { OvsdbProtocolError } from '../../../protocol/ovsdb/errors.js';
-import { ReplicaCache } from '../../../protocol/ovsdb/replica/cache.js';
-import type { ReplicaRow } from '../../../protocol/ovsdb/replica/cache.js';
-import { parseSchema } from '../../../protocol/ovsdb/schema.js';
-import type { ColumnSchema } from '../../../protocol/ovsdb/schema.js';
-import { applyDiff } from '../../../protocol/ovsdb/replica/values.js';
+import { OvsdbProtocolError } from '@ovs-agent/ovsdb';
+import { ReplicaCache } from '@ovs-agent/ovsdb';
+import type { ReplicaRow } from '@ovs-agent/ovsdb';
+import { parseSchema } from '@ovs-agent/ovsdb';
+import type { ColumnSchema } from '@ovs-agent/ovsdb';
+import { applyDiff } from '@ovs-agent/ovsdb';
 
 const schema = parseSchema(JSON.parse(readFileSync('/usr/share/openvswitch/vswitch.ovsschema', 'utf8')));
 const U1 = '11111111-1111-1111-1111-111111111111';

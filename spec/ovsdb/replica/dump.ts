@@ -2,11 +2,11 @@
  * The oracle of the replica tests: what `ovsdb-client dump -f json` says a
  * table holds, decoded to natural values, and a comparison with a replica.
  */
-import { decodeDatum } from '../../../protocol/ovsdb/datum.js';
-import type { Value } from '../../../protocol/ovsdb/datum.js';
-import type { DatabaseSchema } from '../../../protocol/ovsdb/schema.js';
-import type { TableCache } from '../../../protocol/ovsdb/replica/index.js';
-import { valuesEqual } from '../../../protocol/ovsdb/replica/index.js';
+import { decodeDatum } from '@ovs-agent/ovsdb';
+import type { Value } from '@ovs-agent/ovsdb';
+import type { DatabaseSchema } from '@ovs-agent/ovsdb';
+import type { TableCache } from '@ovs-agent/ovsdb';
+import { valuesEqual } from '@ovs-agent/ovsdb';
 
 export type DumpedTable = Map<string, Record<string, Value>>;
 

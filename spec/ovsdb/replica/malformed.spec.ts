@@ -3,9 +3,9 @@
 // application), be reported, and end in a reconnection that resynchronizes.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { OvsdbProtocolError } from '../../../protocol/ovsdb/errors.js';
-import { Replica } from '../../../protocol/ovsdb/replica/index.js';
-import type { ReplicaRow, ResyncInfo, RowEvent } from '../../../protocol/ovsdb/replica/index.js';
+import { OvsdbProtocolError } from '@ovs-agent/ovsdb';
+import { Replica } from '@ovs-agent/ovsdb';
+import type { ReplicaRow, ResyncInfo, RowEvent } from '@ovs-agent/ovsdb';
 import { FakeServer } from '../core/fake-server.js';
 import type { FakePeer } from '../core/fake-server.js';
 

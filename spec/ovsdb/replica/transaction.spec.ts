@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { encodeOperations } from '../../../protocol/ovsdb/operations.js';
-import { ReplicaCache } from '../../../protocol/ovsdb/replica/cache.js';
-import { TransactionBuilder } from '../../../protocol/ovsdb/replica/transaction.js';
-import { parseSchema } from '../../../protocol/ovsdb/schema.js';
-import type { OpenVSwitchTables } from '../../../protocol/ovsdb/models/index.js';
+import { encodeOperations } from '@ovs-agent/ovsdb';
+import { ReplicaCache } from '@ovs-agent/ovsdb';
+import { TransactionBuilder } from '@ovs-agent/ovsdb';
+import { parseSchema } from '@ovs-agent/ovsdb';
+import type { OpenVSwitchTables } from '@ovs-agent/ovsdb';
 
 const schema = parseSchema(JSON.parse(readFileSync('/usr/share/openvswitch/vswitch.ovsschema', 'utf8')));
 const BR = '11111111-1111-1111-1111-111111111111';

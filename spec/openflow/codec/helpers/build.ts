@@ -1,6 +1,6 @@
 /** Short constructors for test expectations. */
-import { flowMod } from '../../../../protocol/openflow/index.js';
-import type { Action, FieldName, FlowMod, Instruction, Subfield } from '../../../../protocol/openflow/index.js';
+import { flowMod } from '@ovs-agent/openflow';
+import type { Action, FieldName, FlowMod, Instruction, Subfield } from '@ovs-agent/openflow';
 
 export const sf = (field: FieldName, ofs: number, nBits: number): Subfield => ({ field, ofs, nBits });
 export const apply = (...actions: Action[]): Instruction[] => [{ type: 'apply_actions', actions }];

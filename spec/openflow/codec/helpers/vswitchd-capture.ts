@@ -20,8 +20,8 @@ import {
   OFPM,
   OFPP,
   OfWriter,
-} from '../../../../protocol/openflow/index.js';
-import type { OpenFlowMessage } from '../../../../protocol/openflow/index.js';
+} from '@ovs-agent/openflow';
+import type { OpenFlowMessage } from '@ovs-agent/openflow';
 import { OvsSandbox } from '../../../../testing/sandbox.js';
 import { apply, output } from './build.js';
 

@@ -19,8 +19,8 @@ import {
   OFPRR,
   OfWriter,
   OpenFlowError,
-} from '../../../../protocol/openflow/index.js';
-import type { MessageOf, MessageType, OpenFlowMessage } from '../../../../protocol/openflow/index.js';
+} from '@ovs-agent/openflow';
+import type { MessageOf, MessageType, OpenFlowMessage } from '@ovs-agent/openflow';
 import { apply, output } from './build.js';
 
 function as<T extends MessageType>(m: OpenFlowMessage, type: T): MessageOf<T> {
