@@ -9,14 +9,20 @@
  */
 const FLUSH_BYTES = 64 * 1024;
 
+/** The open ones, flushed by one exit listener (a listener each would trip Node's MaxListeners warning in tests). */
+const open = new Set<CoalescedStream>();
+let exitHooked = false;
+
 export class CoalescedStream {
   private pending: string[] = [];
   private bytes = 0;
   private scheduled = false;
-  private readonly onExit = () => this.flush();
-
   constructor(private readonly stream: NodeJS.WritableStream) {
-    process.once('exit', this.onExit);
+    open.add(this);
+    if (!exitHooked) {
+      exitHooked = true;
+      process.on('exit', () => { for (const c of open) c.flush(); });
+    }
   }
 
   /** Queues `text` (a whole line with its newline). */
@@ -45,9 +51,9 @@ export class CoalescedStream {
     this.stream.write(chunk);
   }
 
-  /** Flushes and stops listening for the process's exit. */
+  /** Flushes; the process's exit no longer flushes it. */
   close(): void {
     this.flush();
-    process.removeListener('exit', this.onExit);
+    open.delete(this);
   }
 }
