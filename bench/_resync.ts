@@ -46,9 +46,19 @@ function procStat(pid: number): { cpuMs: number; rssMb: number } {
   return { cpuMs: ticks * 10, rssMb: Number(kb) / 1024 };
 }
 
+/** The node flags on the built executable's interpreter line (`#!/usr/bin/env -S node --flag ...`). */
+function interpreterFlags(bin: string): string[] {
+  const first = readFileSync(bin, 'utf8').split('\n', 1)[0]!;
+  return first.split(' ').filter((w) => w.startsWith('--'));
+}
+
 async function runOnce(bin: string, logArgs: string[], args: string[], extraEnv: NodeJS.ProcessEnv): Promise<Sample> {
   const t0 = performance.now();
-  const child = spawn(bin, ['run', ...logArgs, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...extraEnv } });
+  // RESYNC_PROF: the same code under `node --cpu-prof` (not allowed in NODE_OPTIONS), the interpreter line's flags given by hand.
+  const prof = extraEnv.RESYNC_PROF;
+  const child = prof
+    ? spawn(process.execPath, [...interpreterFlags(bin), '--cpu-prof', `--cpu-prof-dir=${prof}`, bin, 'run', ...logArgs, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(bin, ['run', ...logArgs, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...extraEnv } });
   let lines = 0;
   const tail: string[] = [];
   try {
@@ -127,7 +137,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < rounds; i++) {
       const order = i % 2 === 0 ? setups : [...setups].reverse();
       for (const s of order) {
-        const x = await runOnce(s.bin, s.logArgs, s.args, process.env.RESYNC_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.RESYNC_PROF}` } : {});
+        const x = await runOnce(s.bin, s.logArgs, s.args, process.env.RESYNC_PROF ? { RESYNC_PROF: process.env.RESYNC_PROF } : {});
         if (x.active < count) throw new Error(`${s.root}: only ${x.active} ACTIVE`);
         results.get(s.root)!.push(x);
         console.log(`round ${i} ${s.root}: wall ${(x.wallMs / 1000).toFixed(2)} s cpu ${(x.cpuMs / 1000).toFixed(2)} s rss ${x.rssMb.toFixed(0)} MB flow-mods ${x.flowMods} stderr lines ${x.lines}`);
