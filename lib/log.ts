@@ -18,6 +18,7 @@ import type { LogFields, LogRecord, ProcessInfo } from './logging/record.js';
 import { DatagramSender, DatagramUnavailableError, type DatagramDestination, type DatagramEvent } from './logging/datagram.js';
 import { SyslogEncoder } from './logging/syslog.js';
 import { TextFormatter } from './logging/text-format.js';
+import { CoalescedStream } from './logging/coalesced-stream.js';
 import { agentVersion } from './version.js';
 
 export type { LogFields } from './logging/record.js';
@@ -144,6 +145,7 @@ export class LogRoot extends NamedLogger {
   private sinks: Sink[] = [];
   private readonly files: ReopenableFile[] = [];
   private readonly senders: DatagramSender[] = [];
+  private readonly coalesced: CoalescedStream[] = [];
   private readonly limit: RateLimit | undefined;
   private readonly silent: boolean;
 
@@ -174,7 +176,7 @@ export class LogRoot extends NamedLogger {
       this.files.push(file);
       this.sinks.push({ kind: 'file', write: (_r, text) => file.write(`${text}\n`) });
     }
-    if (opts.stderr) this.sinks.push(streamSink(process.stderr));
+    if (opts.stderr) this.sinks.push(this.processSink(process.stderr));
     const identifier = opts.identifier ?? 'ovs-agent';
     try {
       if (opts.journal) {
@@ -182,7 +184,7 @@ export class LogRoot extends NamedLogger {
         const sender = this.sender({ what: 'the journal', path: opts.journal.socket ?? JOURNAL_SOCKET, option: '[DEFAULT] use_journal' });
         this.sinks.push({ kind: 'journal', write: (r, text) => sender.send(enc.entry(r, text), () => enc.entry(r, truncated(text))) });
       }
-      if (!opts.file && !opts.stderr && !opts.journal) this.sinks.push(streamSink(opts.stream ?? process.stdout));
+      if (!opts.file && !opts.stderr && !opts.journal) this.sinks.push(opts.stream ? streamSink(opts.stream) : this.processSink(process.stdout));
       if (opts.syslog) {
         const enc = new SyslogEncoder(identifier, opts.syslog.facility);
         const sender = this.sender({ what: 'syslog', path: opts.syslog.socket ?? SYSLOG_SOCKET, option: '[DEFAULT] use_syslog' });
@@ -193,6 +195,13 @@ export class LogRoot extends NamedLogger {
       for (const s of this.senders.splice(0)) s.close();
       throw err;
     }
+  }
+
+  /** Standard output or error: lines joined into one write per event-loop turn (coalesced-stream.ts). */
+  private processSink(stream: NodeJS.WritableStream): Sink {
+    const c = new CoalescedStream(stream);
+    this.coalesced.push(c);
+    return { kind: 'stream', write: (_r, text) => c.write(`${text}\n`) };
   }
 
   private sender(d: DatagramDestination): DatagramSender {
@@ -292,6 +301,7 @@ export class LogRoot extends NamedLogger {
   /** Closes the files and sockets. */
   async close(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const c of this.coalesced.splice(0)) c.close();
     for (const s of this.senders.splice(0)) s.close();
     for (const f of this.files.splice(0)) f.close();
   }
