@@ -46,7 +46,7 @@ export const lazySegmenter: Plugin = {
 };
 
 export async function bundleCli(opts: BundleOptions): Promise<void> {
-  const deps = opts.externalDependencies ? ['amqplib', 'winston', 'yargs', 'yargs/*'] : [];
+  const deps = opts.externalDependencies ? ['amqplib', 'yargs', 'yargs/*'] : [];
   const options: BuildOptions = {
     entryPoints: [join(opts.root, 'bin/ovs-agent.ts')],
     outfile: opts.outfile,
@@ -55,7 +55,7 @@ export async function bundleCli(opts: BundleOptions): Promise<void> {
     format: 'esm',
     target: 'node20',
     external: [...builtinModules, ...builtinModules.map((m) => `node:${m}`), ...deps],
-    // The CommonJS dependencies (amqplib, winston) call require() for Node's built-ins; an ES module has none of its own.
+    // The CommonJS dependencies (amqplib, yargs' helpers) call require() for Node's built-ins; an ES module has none of its own.
     banner: { js: "import { createRequire as __ovsAgentCreateRequire } from 'node:module'; const require = __ovsAgentCreateRequire(import.meta.url);" },
     minifySyntax: opts.minify,
     minifyWhitespace: opts.minify,

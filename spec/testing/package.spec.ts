@@ -80,7 +80,7 @@ describe('the package, imported by another project @integration', function () {
     await run(process.execPath, [TSC, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')], { cwd: ROOT });
     await symlink(join(ROOT, 'node_modules', '@ovs-agent'), join(dir, 'node_modules', '@ovs-agent'), 'dir');
     await cp(join(ROOT, 'package.json'), join(pkg, 'package.json'));
-    // The package's own dependencies (yargs, winston, amqplib) as npm would
+    // The package's own dependencies (yargs, amqplib, prom-client, node-unix-socket) as npm would
     // have installed them next to it.
     await symlink(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
     await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true }));
