@@ -25,6 +25,7 @@ import { readStatus } from '../lib/agent/status-client.js';
 import { freePort } from '../testing/neutron-env.js';
 import { OvsSandbox } from '../testing/sandbox.js';
 import { percentile, round } from './report.js';
+import { mac, plugArgs, portId, unplugArgs } from './_vif-args.js';
 
 /** Sizes as measured; METRICS_CPU_SIZES=BASE,SINGLE,BURST to check the script itself on a few ports. */
 const [BASE, SINGLE, BURST] = (process.env.METRICS_CPU_SIZES ?? '300,30,100').split(',').map(Number);
@@ -35,23 +36,6 @@ const BIN = join(import.meta.dirname, '../bin/ovs-agent.ts');
 /** USER_HZ: /proc/PID/stat counts clock ticks of 10 ms. */
 const TICK_MS = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const portId = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
-const mac = (i: number) => { const h = i.toString(16).padStart(6, '0'); return `fa:16:3e:${h.slice(0, 2)}:${h.slice(2, 4)}:${h.slice(4, 6)}`; };
-const ifname = (i: number) => `tap${i.toString(16).padStart(8, '0')}`;
-
-function plugArgs(from: number, to: number): string[] {
-  const args: string[] = [];
-  for (let i = from; i < to; i++) {
-    args.push('--', '--may-exist', 'add-port', 'br-int', ifname(i), '--', 'set', 'Interface', ifname(i),
-      `external_ids:iface-id=${portId(i)}`, `external_ids:attached-mac=${mac(i)}`);
-  }
-  return args;
-}
-function unplugArgs(from: number, to: number): string[] {
-  const args: string[] = [];
-  for (let i = from; i < to; i++) args.push('--', '--if-exists', 'del-port', 'br-int', ifname(i));
-  return args;
-}
 /** The process's user + system CPU time, in ms. */
 function cpuMsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -30,6 +30,7 @@ import { AgentMetrics } from '../lib/observe/metrics.js';
 import { Sessions } from '../lib/observe/sessions.js';
 import { OvsSandbox } from '../testing/sandbox.js';
 import { percentile, round } from './report.js';
+import { mac, plugArgs, portId, unplugArgs } from './_vif-args.js';
 import { get } from 'node:http';
 
 const BASE = 300;
@@ -40,23 +41,6 @@ const RUNS = Number(process.argv[2] ?? 4);
 const SCRAPE_EVERY_MS = 5000;
 const NET = 'bench-net-vlan';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const portId = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
-const mac = (i: number) => { const h = i.toString(16).padStart(6, '0'); return `fa:16:3e:${h.slice(0, 2)}:${h.slice(2, 4)}:${h.slice(4, 6)}`; };
-const ifname = (i: number) => `tap${i.toString(16).padStart(8, '0')}`;
-
-function plugArgs(from: number, to: number): string[] {
-  const args: string[] = [];
-  for (let i = from; i < to; i++) {
-    args.push('--', '--may-exist', 'add-port', 'br-int', ifname(i), '--', 'set', 'Interface', ifname(i),
-      `external_ids:iface-id=${portId(i)}`, `external_ids:attached-mac=${mac(i)}`);
-  }
-  return args;
-}
-function unplugArgs(from: number, to: number): string[] {
-  const args: string[] = [];
-  for (let i = from; i < to; i++) args.push('--', '--if-exists', 'del-port', 'br-int', ifname(i));
-  return args;
-}
 async function until(cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
