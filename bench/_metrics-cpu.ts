@@ -25,13 +25,12 @@ import { readStatus } from '../lib/agent/status-client.js';
 import { freePort } from '../testing/neutron-env.js';
 import { OvsSandbox } from '../testing/sandbox.js';
 import { percentile, round } from './report.js';
-import { mac, plugArgs, portId, unplugArgs } from './_vif-args.js';
+import { plugArgs, prepareVlanPorts, unplugArgs } from './_vif-args.js';
 
 /** Sizes as measured; METRICS_CPU_SIZES=BASE,SINGLE,BURST to check the script itself on a few ports. */
 const [BASE, SINGLE, BURST] = (process.env.METRICS_CPU_SIZES ?? '300,30,100').split(',').map(Number);
 const RUNS = Number(process.argv[2] ?? 10);
 const SCRAPE_EVERY_MS = 5000;
-const NET = 'bench-net-vlan';
 const BIN = join(import.meta.dirname, '../bin/ovs-agent.ts');
 /** USER_HZ: /proc/PID/stat counts clock ticks of 10 ms. */
 const TICK_MS = 10;
@@ -69,13 +68,7 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-metrics-cpu-'));
 const runs: Run[] = [];
 let child: ChildProcess | undefined;
 try {
-  for (const br of ['br-eth1', 'br-int']) await sb.vsctl('add-br', br, '--', 'set', 'bridge', br, 'datapath_type=netdev');
-  const state = join(dir, 'state.json');
-  writeFileSync(state, JSON.stringify({
-    networks: [{ id: NET, type: 'vlan', segmentationId: 100, physicalNetwork: 'physnet1' }],
-    ports: Array.from({ length: total }, (_, i) => ({ id: portId(i), mac: mac(i), network: NET })),
-  }));
-  for (let i = 0; i < BASE; i += 100) await sb.vsctl(...plugArgs(i, Math.min(BASE, i + 100)));
+  const state = await prepareVlanPorts(sb, dir, total, BASE);
   for (let k = 0; k < RUNS * 2; k++) {
     const mode = k % 2 === 0 ? 'on' : 'off';
     const socket = join(dir, `status-${k}.sock`);

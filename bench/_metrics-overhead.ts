@@ -18,7 +18,7 @@
  *
  *     flock /tmp/team/bench.lock node --import tsx bench/_metrics-overhead.ts [RUNS_PER_MODE]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PassSummary } from '../lib/agent/agent.js';
@@ -30,7 +30,7 @@ import { AgentMetrics } from '../lib/observe/metrics.js';
 import { Sessions } from '../lib/observe/sessions.js';
 import { OvsSandbox } from '../testing/sandbox.js';
 import { percentile, round } from './report.js';
-import { mac, plugArgs, portId, unplugArgs } from './_vif-args.js';
+import { plugArgs, portId, prepareVlanPorts, unplugArgs } from './_vif-args.js';
 import { get } from 'node:http';
 
 const BASE = 300;
@@ -39,7 +39,6 @@ const BURST = 100;
 const RUNS = Number(process.argv[2] ?? 4);
 /** A third of Prometheus's default scrape interval (15 s). */
 const SCRAPE_EVERY_MS = 5000;
-const NET = 'bench-net-vlan';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -59,13 +58,7 @@ const sb = await OvsSandbox.start();
 const dir = mkdtempSync(join(tmpdir(), 'bench-metrics-'));
 const runs: Run[] = [];
 try {
-  for (const br of ['br-eth1', 'br-int']) await sb.vsctl('add-br', br, '--', 'set', 'bridge', br, 'datapath_type=netdev');
-  const state = join(dir, 'state.json');
-  writeFileSync(state, JSON.stringify({
-    networks: [{ id: NET, type: 'vlan', segmentationId: 100, physicalNetwork: 'physnet1' }],
-    ports: Array.from({ length: total }, (_, i) => ({ id: portId(i), mac: mac(i), network: NET })),
-  }));
-  for (let i = 0; i < BASE; i += 100) await sb.vsctl(...plugArgs(i, Math.min(BASE, i + 100)));
+  const state = await prepareVlanPorts(sb, dir, total, BASE);
   // on off on off...: each pair of neighbours shares the machine's load of the moment (compared pair by pair below).
   const order = Array.from({ length: RUNS * 2 }, (_, k) => (['on', 'off'] as const)[k % 2]);
   for (const mode of order) {
