@@ -60,7 +60,7 @@ describe('AbortSignal on OpenFlow requests, and version negotiation @integration
     const commit = txn.commit({ signal: ac.signal });
     ac.abort();
     expect((await rejection(commit)).code).to.equal('OF_CONN_ABORTED');
-    expect(txn.state).to.equal('discarded');
+    expect(txn.status).to.equal('discarded');
     await sw.barrier();
     expect(await ofctlFlows(sb, 'br0', 'table=7')).to.deep.equal([]);
     // And a commit with a signal that never fires applies as usual.
