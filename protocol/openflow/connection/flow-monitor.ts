@@ -135,7 +135,12 @@ export class FlowMonitor extends EventEmitter {
       monitor.stop(err as Error);
       throw err;
     }
-    options.signal?.addEventListener('abort', () => monitor.cancel(), { once: true });
+    const signal = options.signal;
+    if (signal) {
+      const onAbort = (): void => monitor.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+      monitor.unsubscribe.push(() => signal.removeEventListener('abort', onAbort));
+    }
     return monitor;
   }
 

@@ -149,4 +149,17 @@ describe('flow monitor against ovs-vswitchd @integration', function () {
     const again = await sw.monitorFlows({ id: 77 });
     expect(again.id).to.equal(77);
   });
+
+  it('a signal aborts the start, and, fired later, cancels the monitor', async () => {
+    const err = await sw.monitorFlows({ signal: AbortSignal.abort() }).then(() => undefined, (e: unknown) => e);
+    expect(err).to.have.property('code', 'OF_CONN_ABORTED');
+    const ac = new AbortController();
+    const mon = await sw.monitorFlows({ signal: ac.signal, id: 5 });
+    const closed = new Promise<unknown>((r) => mon.once('close', r));
+    ac.abort();
+    expect(await closed).to.equal(undefined);
+    // Cancelled on the switch too: the id is free again.
+    await sw.barrier();
+    expect((await sw.monitorFlows({ id: 5 })).id).to.equal(5);
+  });
 });

@@ -112,4 +112,32 @@ describe('packet-in / packet-out with typed handlers against ovs-vswitchd @integ
     await sb.appctl('ovs-vswitchd', 'netdev-dummy/receive', 'p1', frames[1].toString('hex'));
     expect((await pi).data.toString('hex')).to.equal(frames[1].toString('hex'));
   });
+
+  it('a handler stays across a reconnect of the switch; one that throws does not stop the others (handlerError)', async () => {
+    const rsw = await connectSwitch(`unix:${sb.mgmtSocket('br0')}`, { reconnect: { initialDelayMs: 50 } });
+    try {
+      const askAsync = (): void => void rsw.send({ type: 'set_async', packetInMask: [0x7, 0x7], portStatusMask: [0, 0], flowRemovedMask: [0, 0] });
+      askAsync();
+      rsw.on('connect', askAsync);
+      const got: PacketIn[] = [];
+      const errors: unknown[] = [];
+      rsw.on('handlerError', (err: unknown) => errors.push(err));
+      rsw.handle('packet_in', () => { throw new Error('a broken handler'); });
+      rsw.handle('packet_in', (pi) => got.push(pi));
+      const frame = buildPacket({ eth: { dst: B, src: A }, network: { proto: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' }, transport: { proto: 'udp', srcPort: 1, dstPort: 2 } });
+      await rsw.barrier();
+      await sb.appctl('ovs-vswitchd', 'netdev-dummy/receive', 'p1', frame.toString('hex'));
+      await until(() => (got.length >= 1 ? true : undefined), 'the packet-in before the reconnect');
+      const before = rsw.sessions;
+      rsw.connection!.destroy(new Error('dropped by the test'));
+      await until(() => (rsw.connected && rsw.sessions > before ? true : undefined), 'the reconnect');
+      await rsw.barrier();
+      await sb.appctl('ovs-vswitchd', 'netdev-dummy/receive', 'p1', frame.toString('hex'));
+      await until(() => (got.length >= 2 ? true : undefined), 'the packet-in after the reconnect');
+      expect(got.map((pi) => pi.data.toString('hex'))).to.deep.equal([frame.toString('hex'), frame.toString('hex')]);
+      expect(errors.map((e) => (e as Error).message)).to.deep.equal(['a broken handler', 'a broken handler']);
+    } finally {
+      await rsw.close();
+    }
+  });
 });
