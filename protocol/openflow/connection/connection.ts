@@ -138,11 +138,7 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
       errorWindow: options.errorWindow ?? 262_144,
     };
-    if (this.opts.versions.length === 0) throw new RangeError('versions must not be empty');
-    const unsupported = this.opts.versions.filter((v) => !SUPPORTED_VERSIONS.includes(v));
-    if (unsupported.length > 0) {
-      throw new OpenFlowVersionError(this.opts.versions, SUPPORTED_VERSIONS, `this library (versions option asks for ${unsupported.join(',')})`);
-    }
+    checkVersions(this.opts.versions);
     this.outbox = new Outbox(socket, options.outbox);
     this.framer = new MessageFramer(this.onFrame);
     this.window = new SentWindow(this.opts.errorWindow);
@@ -660,6 +656,20 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
 
   private notReady(): OpenFlowConnectionError {
     return new OpenFlowConnectionError(ConnectionErrorCode.NOT_CONNECTED, `OpenFlow handshake with ${this.peer} not finished`);
+  }
+}
+
+/**
+ * Refuses a `versions` option the library cannot speak (empty, or naming a
+ * version other than OpenFlow 1.3 and 1.4) with an OpenFlowVersionError, so
+ * that callers fail at start rather than at each handshake.
+ */
+export function checkVersions(versions: readonly number[] | undefined): void {
+  if (versions === undefined) return;
+  if (versions.length === 0) throw new RangeError('versions must not be empty');
+  const unsupported = versions.filter((v) => !SUPPORTED_VERSIONS.includes(v));
+  if (unsupported.length > 0) {
+    throw new OpenFlowVersionError(versions, SUPPORTED_VERSIONS, `this library (the versions option asks for ${unsupported.join(',')})`);
   }
 }
 

@@ -24,7 +24,7 @@ import { basename, dirname } from 'node:path';
 import type { MultipartReplyBody, MultipartRequestBody, OpenFlowMessage } from '../types.js';
 import { formatAddress, openSocket, parseConnectAddress, type ConnectAddress } from './address.js';
 import { OpenFlowChannel, type RequestOptions } from './channel.js';
-import { OpenFlowConnection, type ConnectionOptions } from './connection.js';
+import { checkVersions, OpenFlowConnection, type ConnectionOptions } from './connection.js';
 import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
 import type { FlowMonitor, FlowMonitorOptions } from './flow-monitor.js';
 
@@ -94,6 +94,7 @@ export class OpenFlowSwitch extends OpenFlowChannel {
   /** Connects to a bridge's OpenFlow listener (`tcp:HOST:PORT`) or management socket (`unix:PATH`). */
   static async connect(address: string, options: ConnectOptions = {}): Promise<OpenFlowSwitch> {
     const target = parseConnectAddress(address);
+    checkVersions(options.versions);
     const dial = (): Promise<OpenFlowConnection> => dialOnce(target, options);
     const reconnect = options.reconnect === false ? undefined : {
       initialDelayMs: options.reconnect?.initialDelayMs ?? 100,

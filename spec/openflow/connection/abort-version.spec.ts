@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:net';
-import { connectSwitch, OFP_VERSION, OpenFlowVersionError, parseFlow, type OpenFlowMessage, type OpenFlowSwitch } from '@ovs-agent/openflow';
+import { connectSwitch, OFP_VERSION, OpenFlowController, OpenFlowVersionError, parseFlow, type OpenFlowMessage, type OpenFlowSwitch } from '@ovs-agent/openflow';
 import type { OvsSandbox } from '../../../testing/sandbox.js';
 import { ofctlFlows, sandboxWithBridge } from './helpers.js';
 
@@ -96,9 +96,11 @@ describe('AbortSignal on OpenFlow requests, and version negotiation @integration
     expect(err.message).to.match(/we support 4 \(OpenFlow 1\.3\), it offers OpenFlow 1\.0/);
   });
 
-  it('asking for a version the library does not speak is refused at once', async () => {
+  it('asking for a version the library does not speak is refused at once, before dialling', async () => {
     const err = await rejection(connectSwitch(`unix:${sb.mgmtSocket('br0')}`, { versions: [OFP_VERSION.OF13, 6], reconnect: false }));
     expect(err).to.be.instanceOf(OpenFlowVersionError);
     expect(err.message).to.match(/OpenFlow 1\.5/);
+    // Before any connection is made, for a controller too.
+    expect(() => new OpenFlowController({ connection: { versions: [OFP_VERSION.OF10, OFP_VERSION.OF13] } })).to.throw(OpenFlowVersionError, /OpenFlow 1\.0/);
   });
 });
