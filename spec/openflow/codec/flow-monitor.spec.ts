@@ -20,7 +20,9 @@ function encode(msg: OpenFlowMessage): Buffer {
 const ALL = NXFMF.INITIAL | NXFMF.ADD | NXFMF.DELETE | NXFMF.MODIFY | NXFMF.ACTIONS | NXFMF.OWN;
 const fm = parseFlow('priority=5,in_port=1,actions=output:2');
 
-describe('flow monitor codec (ONF 1870 in OpenFlow 1.3), against ovs-ofctl ofp-print', () => {
+describe('flow monitor codec (ONF 1870 in OpenFlow 1.3), against ovs-ofctl ofp-print', function () {
+  // Child processes (ovs-ofctl, tshark, Python): slow to start on a loaded machine.
+  this.timeout(30_000);
   it('a request with two monitors prints as OVS reads it and decodes back', () => {
     const msg: OpenFlowMessage = {
       type: 'multipart_request', xid: 6, flags: 0, body: {

@@ -19,7 +19,9 @@ req.serialize()
 print(bytes(req.buf).hex())
 `;
 
-describe('side by side: the flow monitor request of os-ken and ours, read by ovs-ofctl', () => {
+describe('side by side: the flow monitor request of os-ken and ours, read by ovs-ofctl', function () {
+  // Child processes (ovs-ofctl, tshark, Python): slow to start on a loaded machine.
+  this.timeout(30_000);
   it('os-ken\'s does not decode in Open vSwitch 3.1; ours, for the same monitor, does', () => {
     const hex = execFileSync('/usr/bin/python3', ['-c', OSKEN], { encoding: 'utf8' }).trim();
     expect(ofpPrint(Buffer.from(hex, 'hex'))).to.match(/^ONFST_FLOW_MONITOR request \(OF1\.3\) \(xid=0x6\): \*\*\*decode error: OFPBMC_BAD_TYPE\*\*\*/);

@@ -51,7 +51,9 @@ const SPECS: { name: string; spec: PacketSpec; tshark: Record<string, string> }[
   },
 ];
 
-describe('packet library against tshark', () => {
+describe('packet library against tshark', function () {
+  // Child processes (ovs-ofctl, tshark, Python): slow to start on a loaded machine.
+  this.timeout(30_000);
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'pkt-'));
