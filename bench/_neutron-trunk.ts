@@ -23,12 +23,18 @@ export interface TrunkFigures {
   trunkActive: number;
   /** tbr- bridge created → the trunk, its parent and every subport ACTIVE (s). */
   allActive: number;
+  /** Of `trunkActive`, the time an update_subport_bindings call of the agent was outstanding at neutron-server (s). */
+  bindingServerTime: number;
+  /** `trunkActive` less `bindingServerTime`: the agent's own part, its other calls' round trips included (s). */
+  agentTime: number;
 }
 
 export interface TrunkBenchHelpers<K extends string> {
   agentIni(sb: OvsSandbox, host: string, ofPort: number, kind: K): string;
   startAgent(kind: K, ini: string, sb: OvsSandbox, log: string): ChildProcess;
   stopAgent(child: ChildProcess): Promise<void>;
+  /** Seconds during which a call of `method` sent between t0 and t1 (performance.now()) was outstanding (the RabbitMQ firehose). */
+  serverBusy(method: string, t0: number, t1: number): number;
 }
 
 function uuid(id: string): string {
@@ -93,12 +99,19 @@ export async function trunkRun<K extends string>(env: NeutronEnv, h: TrunkBenchH
     await sb.vsctl('add-port', tbr, 'tapvm', '--', 'set', 'Interface', 'tapvm', `external_ids:iface-id=${parent}`,
       `external_ids:attached-mac=${bound.mac_address}`, 'external_ids:iface-status=active', `external_ids:vm-uuid=vm-${host}`);
     let trunkActive: number | undefined;
+    let bindingServerTime = 0;
     const deadline = Date.now() + 300_000;
     for (;;) {
       const s = await statuses(env, trunkId, ports);
-      const now = (performance.now() - t0) / 1000;
-      if (s.trunk === 'ACTIVE' && trunkActive === undefined) trunkActive = now;
-      if (trunkActive !== undefined && s.trunk === 'ACTIVE' && s.ports === ports.length) return { trunkActive, allActive: now };
+      const at = performance.now();
+      const now = (at - t0) / 1000;
+      if (s.trunk === 'ACTIVE' && trunkActive === undefined) {
+        trunkActive = now;
+        bindingServerTime = h.serverBusy('update_subport_bindings', t0, at);
+      }
+      if (trunkActive !== undefined && s.trunk === 'ACTIVE' && s.ports === ports.length) {
+        return { trunkActive, allActive: now, bindingServerTime, agentTime: trunkActive - bindingServerTime };
+      }
       if (Date.now() > deadline) throw new Error(`${kind}: trunk ${s.trunk}, ${s.ports}/${ports.length} ports ACTIVE after 300 s`);
       await sleep(50);
     }
@@ -113,6 +126,7 @@ export async function trunkRun<K extends string>(env: NeutronEnv, h: TrunkBenchH
     for (const id of ports) await env.api.delete(`/ports/${id}`).catch(() => undefined);
     for (const id of networks) await env.api.delete(`/networks/${id}`).catch(() => undefined);
     await sb.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.NEUTRON_BENCH_KEEP_LOGS) process.stderr.write(`kept ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }

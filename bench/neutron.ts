@@ -616,10 +616,12 @@ async function trunkCase(kinds: Kind[], runs: number, built: string): Promise<{ 
   const dist = await buildOurs();
   const env = await NeutronEnv.start({ trunk: true });
   const figs: Record<Kind, TrunkFigures[]> = { ours: [], peer: [] };
+  const trace = await RpcTrace.start(env);
   const helpers = {
     agentIni: (sb: OvsSandbox, host: string, ofPort: number, kind: Kind) => agentIni(env, sb, host, ofPort, kind),
     startAgent: (kind: Kind, ini: string, sb: OvsSandbox, log: string) => startAgent(kind, dist, ini, sb, log),
     stopAgent,
+    serverBusy: (method: string, t0: number, t1: number) => busyTime(trace.between(t0, t1).filter((c) => c.method === method), t1),
   };
   try {
     for (let r = 0; r < runs; r++) {
@@ -630,6 +632,7 @@ async function trunkCase(kinds: Kind[], runs: number, built: string): Promise<{ 
       }
     }
   } finally {
+    await trace.stop();
     await env.stop();
     rmSync(dist, { recursive: true, force: true });
   }
@@ -641,6 +644,9 @@ async function trunkCase(kinds: Kind[], runs: number, built: string): Promise<{ 
   const metrics = [
     m('active', (f) => f.trunkActive, '<= 0.5', 'trunk bridge created (os-vif) → trunk ACTIVE in neutron\'s database (polled every 50 ms)'),
     m('all_ports_active', (f) => f.allActive, undefined, 'trunk bridge created → the trunk, its parent and every subport ACTIVE'),
+    m('binding_server_time', (f) => f.bindingServerTime, undefined,
+      'of trunk_active: time an update_subport_bindings call was outstanding at neutron-server (it binds the subports one by one; RabbitMQ firehose)'),
+    m('agent_time', (f) => f.agentTime, undefined, 'trunk_active less binding_server_time: the agent\'s own part, its other round trips included'),
   ];
   const file = join(ROOT, 'bench/results/neutron.json');
   if (existsSync(file)) {
