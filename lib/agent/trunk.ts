@@ -10,6 +10,7 @@ import type { ControlPlane } from '../control-plane/types.js';
 import type { SwitchDatabase } from './switch.js';
 import type { Logger } from '../log.js';
 import { TrunkDriver } from '../trunk/trunk-driver.js';
+import { isTrunkBridge } from '../trunk/names.js';
 import type { TrunkControl, TrunkSwitch } from '../trunk/types.js';
 
 export class TrunkExtension {
@@ -34,6 +35,11 @@ export class TrunkExtension {
     const offDb = this.db.onChange((c) => {
       if (c.kind === 'bridge') driver.bridgeChanged(c.name);
       else if (c.kind === 'resync') driver.resync();
+      else {
+        // An interface's external_ids set after it joined its bridge (iface-id written in a later transaction).
+        const bridge = this.db.vif(c.name)?.bridge;
+        if (bridge !== undefined && isTrunkBridge(bridge)) driver.bridgeChanged(bridge);
+      }
     });
     driver.start();
     return () => {

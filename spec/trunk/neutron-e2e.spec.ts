@@ -186,6 +186,22 @@ describe('trunk extension with neutron-server 21 (trunk service plugin) @integra
     await until(async () => (await status(`/trunks/${trunkId}`, 'trunk')) === 'ACTIVE', 'the trunk ACTIVE after the changes');
   });
 
+  it('a VM interface whose iface-id is written after it joined the trunk bridge is wired all the same', async () => {
+    const lone = await port(nets[0]!, false);
+    const { trunk } = await api.post<{ trunk: { id: string } }>('/trunks', { trunk: { port_id: lone.id, project_id: project, name: 'trunk-late' } });
+    await api.put(`/ports/${lone.id}`, { port: { 'binding:host_id': host, device_owner: 'compute:nova', device_id: `vm2-${suffix}` } });
+    const bridge = `tbr-${trunk.id}`.slice(0, 14);
+    const dev = `tvl${suffix}`;
+    await sb.vsctl('--may-exist', 'add-br', bridge, '--', 'set', 'Bridge', bridge, 'datapath_type=netdev');
+    await sb.vsctl('add-port', bridge, dev, '--', 'set', 'Interface', dev, 'type=internal');
+    await new Promise((r) => setTimeout(r, 1000));
+    await sb.vsctl('set', 'Interface', dev, `external_ids:iface-id=${lone.id}`, `external_ids:attached-mac=${lone.mac_address}`, 'external_ids:iface-status=active');
+    await until(async () => (await status(`/trunks/${trunk.id}`, 'trunk')) === 'ACTIVE', 'the second trunk ACTIVE', 30_000);
+    expect(await brIntPorts()).to.include(`tpi-${lone.id}`.slice(0, 15));
+    await sb.vsctl('del-br', bridge);
+    await until(async () => !(await brIntPorts()).includes(`tpi-${lone.id}`.slice(0, 15)), 'its patch gone with its bridge');
+  });
+
   it('the VM unplugged and its trunk bridge deleted (os-vif): the patch ports on br-int go', async () => {
     await sb.vsctl('del-port', tbr, `tvm${suffix}`);
     await sb.vsctl('del-br', tbr);
