@@ -35,6 +35,7 @@ describe('trunk extension with neutron-server 21 (trunk service plugin) @integra
   let api: NeutronApi;
   let sb: OvsSandbox;
   let agent: RunningAgent;
+  let startAgent: () => Promise<RunningAgent>;
   let trunkId: string;
   let tbr: string;
   const vm = `tvm-${suffix}`;
@@ -103,7 +104,8 @@ describe('trunk extension with neutron-server 21 (trunk service plugin) @integra
     }).config;
     const stream = new PassThrough();
     stream.on('data', (chunk: Buffer) => agentLog.push(...chunk.toString().split('\n').filter((l) => l !== '')));
-    agent = await runAgent({ config, logger: createLogger({ debug: true, json: true, stream }), statusSocket: false });
+    startAgent = () => runAgent({ config, logger: createLogger({ debug: true, json: true, stream }), statusSocket: false });
+    agent = await startAgent();
     for (let n = 1; n <= 4; n++) nets.push(await network(n));
     // Unbound: a port bound to a VM cannot become a trunk's parent; nova binds it when it boots the VM.
     parent = await port(nets[0]!, false);
@@ -200,6 +202,20 @@ describe('trunk extension with neutron-server 21 (trunk service plugin) @integra
     expect(await brIntPorts()).to.include(`tpi-${lone.id}`.slice(0, 15));
     await sb.vsctl('del-br', bridge);
     await until(async () => !(await brIntPorts()).includes(`tpi-${lone.id}`.slice(0, 15)), 'its patch gone with its bridge');
+  });
+
+  it('restarted after a subport was removed and a trunk bridge lost meanwhile: rewired as the server has it, orphans swept', async () => {
+    await agent.stop();
+    await api.put(`/trunks/${trunkId}/remove_subports`, { sub_ports: [{ port_id: subports[1]!.id }] });
+    // What a trunk bridge deleted while the agent was down leaves on br-int.
+    await sb.vsctl('add-port', 'br-int', 'spi-deadbeef-00', '--', 'set', 'Interface', 'spi-deadbeef-00', 'type=patch', 'options:peer=spt-deadbeef-00');
+    agent = await startAgent();
+    const spi = `spi-${subports[1]!.id}`.slice(0, 15);
+    await until(async () => !(await brIntPorts()).some((p) => p === spi || p === 'spi-deadbeef-00'), 'the stale subport\'s patch and the orphan gone');
+    expect((await sb.vsctl('list-ports', tbr)).split('\n')).not.to.include(`spt-${subports[1]!.id}`.slice(0, 15));
+    await until(async () => (await status(`/trunks/${trunkId}`, 'trunk')) === 'ACTIVE', 'the trunk ACTIVE after the restart');
+    expect(await probe(103, subports[2]!, peers[2]!), 'VLAN 103 after the restart').to.equal(true);
+    expect(await probe(102, subports[1]!, peers[1]!), 'VLAN 102, removed while the agent was down').to.equal(false);
   });
 
   it('the VM unplugged and its trunk bridge deleted (os-vif): the patch ports on br-int go', async () => {
