@@ -160,6 +160,7 @@ export class TrunkDriver {
       return;
     }
     this.wired.set(bridge, entry);
+    if (bound.status === 'rejected') this.log.error(`trunk ${trunk.id}: update_subport_bindings failed: ${(bound.reason as Error).message}`);
     // After a restart: subports patched before but no longer in the trunk go (Neutron's rewire).
     const stale = ports.filter((p) => isSubportPatch(p.name) && p.type === 'patch').map((p) => p.externalIds['iface-id'])
       .filter((id): id is string => id !== undefined && !trunk.subPorts.some((s) => s.portId === id));
@@ -181,7 +182,7 @@ export class TrunkDriver {
   private async plugSubports(bridge: string, entry: WiredTrunk, subs: SubPortInfo[], bindings: Map<string, Map<string, string>> | undefined): Promise<boolean> {
     if (!subs.length) return this.writeMetadata(entry);
     const macs = bindings?.get(entry.trunkId);
-    if (!bindings) this.log.error(`trunk ${entry.trunkId}: update_subport_bindings failed; its subports are not wired`);
+    if (!bindings) this.log.error(`trunk ${entry.trunkId}: its subports are not wired (no bindings from the server)`);
     const pairs: PatchPair[] = [];
     for (const s of subs) {
       const mac = macs?.get(s.portId);
@@ -196,7 +197,7 @@ export class TrunkDriver {
       pairs.push({ intName: intPatchName(SUBPORT_PREFIX, s.portId), trunkName: trunkPatchName(SUBPORT_PREFIX, s.portId), portId: s.portId, mac, tag: s.segmentationId });
     }
     try {
-      await this.opts.ovs.plugPairs(this.opts.brInt, bridge, pairs);
+      if (pairs.length) await this.opts.ovs.plugPairs(this.opts.brInt, bridge, pairs);
     } catch (err) {
       this.log.error(`trunk ${entry.trunkId}: patching subports failed: ${(err as Error).message}`);
       return false;

@@ -26,6 +26,8 @@ class FakeServer implements TrunkControl {
   readonly statuses: TrunkStatus[] = [];
   /** Subports the server refuses to bind. */
   readonly unbindable = new Set<string>();
+  /** update_subport_bindings times out. */
+  bindFails = false;
   private listener: ((p: TrunkPush) => void) | undefined;
 
   async getTrunkDetails(parentPortId: string): Promise<TrunkInfo | undefined> {
@@ -34,6 +36,7 @@ class FakeServer implements TrunkControl {
   }
   async updateSubportBindings(subPorts: SubPortInfo[]): Promise<Map<string, Map<string, string>>> {
     this.calls.push(`bind ${subPorts.map((s) => s.portId).join(',')}`);
+    if (this.bindFails) throw new Error('update_subport_bindings on trunk: no reply within 60 s');
     const ok = subPorts.filter((s) => !this.unbindable.has(s.portId));
     return new Map([[TRUNK, new Map(ok.map((s) => [s.portId, `fa:16:3e:00:00:${s.portId.slice(1, 3)}`]))]]);
   }
@@ -140,6 +143,18 @@ describe('trunk driver', () => {
     await driver.idle();
     expect(server.statuses).to.deep.equal(['DEGRADED']);
     expect(ovs.ops[1]).to.equal(`plug ${intPatchName('sp', SUB1)}/${trunkPatchName('sp', SUB1)}@101`);
+  });
+
+  it('reports DEGRADED, the parent patched and no subport, when update_subport_bindings fails; logs why', async () => {
+    server.bindFails = true;
+    const errors: string[] = [];
+    driver = new TrunkDriver({ control: server, ovs, brInt: 'br-int', log: { ...silentLogger, error: (m: string) => void errors.push(m) }, unplugGraceMs: 50 });
+    ovs.plugVm();
+    driver.bridgeChanged(TBR);
+    await driver.idle();
+    expect(server.statuses).to.deep.equal(['DEGRADED']);
+    expect(ovs.ops).to.deep.equal([`plug ${intPatchName('tp', PARENT)}/${trunkPatchName('tp', PARENT)}`, 'meta tapvm []']);
+    expect(errors.join('\n')).to.match(/update_subport_bindings failed: .*no reply within 60 s/);
   });
 
   it('adds and removes subports on SubPort pushes, ignoring trunks whose bridge is not here', async () => {
