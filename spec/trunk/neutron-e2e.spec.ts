@@ -15,8 +15,9 @@ import { until } from '../neutron/helpers/neutron-agent.js';
  * (docs/trunk.md): a VM (a network namespace) plugged as os-vif plugs a
  * trunk port (a `tbr-` bridge and the VM's interface on it), the trunk goes
  * ACTIVE, frames the VM tags with each subport's VLAN reach that subport's
- * network (ping to another VM on it), and subports added and removed
- * through the API are wired and unwired live.
+ * network (ARP and ICMP answered by another VM on it), subports are
+ * filtered by the openvswitch firewall like any port, and subports added and
+ * removed through the API are wired and unwired live.
  */
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';
@@ -51,7 +52,7 @@ describe('trunk extension with neutron-server 21 (trunk service plugin) @integra
 
   async function port(networkId: string, bound: boolean): Promise<Port> {
     const body = bound ? { 'binding:host_id': host, device_owner: 'compute:nova', device_id: `vm-${suffix}` } : {};
-    return (await api.post<{ port: Port }>('/ports', { port: { network_id: networkId, project_id: project, port_security_enabled: false, ...body } })).port;
+    return (await api.post<{ port: Port }>('/ports', { port: { network_id: networkId, project_id: project, ...body } })).port;
   }
 
   /** A veth pair: one end on `bridge` (in the sandbox) with the port's external_ids as nova sets them, the other `eth0` in a new namespace. */
@@ -100,6 +101,8 @@ describe('trunk extension with neutron-server 21 (trunk service plugin) @integra
         'ovs_agent.control_plane': 'neutron', 'ovs_agent.ovs_rundir': sb.rundir, 'ovs_agent.openflow_channel': 'mgmt',
         'ovs.ovsdb_connection': sb.dbRemote, 'ovs.datapath_type': 'netdev', 'ovs.local_ip': '127.0.0.52',
         'agent.tunnel_types': 'vxlan', 'agent.report_interval': 5, 'agent.extensions': 'trunk',
+        // The firewall Neutron's trunks run with; every port in the project's default group (members reach each other).
+        'securitygroup.firewall_driver': 'openvswitch',
       },
     }).config;
     const stream = new PassThrough();
@@ -170,6 +173,9 @@ describe('trunk extension with neutron-server 21 (trunk service plugin) @integra
     expect(await probe(101, subports[0]!, peers[0]!), 'VLAN 101 to the first subport\'s network').to.equal(true);
     expect(await probe(102, subports[1]!, peers[1]!), 'VLAN 102 to the second subport\'s network').to.equal(true);
     expect(await probe(101, subports[0]!, peers[1]!), 'VLAN 101 to the second subport\'s network').to.equal(false);
+    // The subports' ports are filtered like any port: an address that is not the subport's is dropped (anti-spoofing).
+    const spoofed = { ...subports[0]!, fixed_ips: [{ ip_address: '10.42.0.250' }] };
+    expect(await probe(101, spoofed, peers[0]!), 'VLAN 101 from an address not the subport\'s').to.equal(false);
   });
 
   it('a subport added live is wired (VLAN 103 reaches its network), one removed live is unwired', async () => {
