@@ -150,7 +150,7 @@ export class Reports {
       arp_responder_enabled: c.agent.arp_responder && c.agent.l2_population,
       enable_distributed_routing: false,
       log_agent_heartbeats: c.agent.log_agent_heartbeats,
-      // Only qos can be configured (any other extension is refused at start), and it runs whenever it is (docs/qos.md).
+      // Only qos and trunk can be configured (any other extension is refused at start), and each runs whenever it is (docs/qos.md, docs/trunk.md).
       extensions: [...c.agent.extensions],
       datapath_type: c.ovs.datapath_type,
       vhostuser_socket_dir: c.ovs.vhostuser_socket_dir,

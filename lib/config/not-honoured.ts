@@ -41,8 +41,8 @@ const NO_IPTABLES = 'no iptables firewall driver runs here (firewall_driver is o
 const NO_CHILDREN = 'ovs-agent starts no child process to monitor';
 const OSLO_POOL = 'connections to RabbitMQ are the agent\'s own: one for sending, one for consuming';
 const NO_NOTIFICATIONS = 'the agent sends no notifications (neither does Neutron\'s OVS agent)';
-const NO_DHCP = 'the dhcp extension does not run here ([agent] extensions accepts only qos)';
-const NO_LOG_EXT = 'the log extension (security group logging) does not run here ([agent] extensions accepts only qos)';
+const NO_DHCP = 'the dhcp extension does not run here ([agent] extensions accepts only qos and trunk)';
+const NO_LOG_EXT = 'the log extension (security group logging) does not run here ([agent] extensions accepts only qos and trunk)';
 const PLACEMENT_ONLY = 'used only with resource_provider_bandwidths or resource_provider_packet_processing_*, which are refused here';
 
 /**
@@ -129,7 +129,7 @@ export const NOT_HONOURED = {
     local_output_log_base: ignored(STR, undefined, 'Log file of security group logging.', NO_LOG_EXT),
   },
   local_ip: {
-    static_nat: ignored(BOOL, false, 'Static NAT for the local_ip extension.', 'the local_ip extension does not run here ([agent] extensions accepts only qos)'),
+    static_nat: ignored(BOOL, false, 'Static NAT for the local_ip extension.', 'the local_ip extension does not run here ([agent] extensions accepts only qos and trunk)'),
   },
   oslo_messaging_rabbit: {
     heartbeat_in_pthread: ignored(BOOL, false, 'Send heartbeats from a native thread.', 'heartbeats are sent by the agent\'s event loop; it has no green threads to starve them'),

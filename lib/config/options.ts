@@ -105,8 +105,8 @@ export const OPTIONS = {
     drop_flows_on_start: bool(false, 'Delete every flow on br-int at start.'),
     report_interval: float(30, 'Seconds between state reports; 0 disables.', 0),
     log_agent_heartbeats: bool(false, 'Log every state report.'),
-    // Only qos runs here; any other extension is refused at start: the state report would claim it enforced (docs/qos.md).
-    extensions: list([], 'Agent extensions to load: qos (docs/qos.md); fdb, log, dhcp, local_ip and the others are refused.', ['qos']),
+    // Only qos and trunk run here; any other extension is refused at start: the state report would claim it enforced (docs/qos.md, docs/trunk.md).
+    extensions: list([], 'Agent extensions to load: qos (docs/qos.md), trunk (docs/trunk.md); fdb, log, dhcp, local_ip and the others are refused.', ['qos', 'trunk']),
   },
   securitygroup: {
     firewall_driver: str('noop', 'Firewall driver: openvswitch, noop (iptables drivers are not supported).'),
