@@ -19,6 +19,12 @@ export const OvsdbErrorCode = {
    * server that refuses our certificate, a remote that does not speak TLS.
    */
   TLS: 'ERR_OVSDB_TLS',
+  /**
+   * A member of a clustered database that must not be used: not the leader
+   * (with `leaderOnly`), or cut off from its cluster. Worth retrying: another
+   * member may be, or this one may become, usable.
+   */
+  CLUSTER_MEMBER: 'ERR_OVSDB_CLUSTER_MEMBER',
   /** The connection dropped while the request was in flight or queued. */
   DISCONNECTED: 'ERR_OVSDB_DISCONNECTED',
   /** The client was closed by its owner. */
@@ -69,6 +75,7 @@ export class OvsdbConnectionError extends OvsdbError {
       | typeof OvsdbErrorCode.BAD_REMOTE
       | typeof OvsdbErrorCode.CONNECT_FAILED
       | typeof OvsdbErrorCode.TLS
+      | typeof OvsdbErrorCode.CLUSTER_MEMBER
       | typeof OvsdbErrorCode.DISCONNECTED
       | typeof OvsdbErrorCode.CLOSED
       | typeof OvsdbErrorCode.TIMEOUT

@@ -14,6 +14,7 @@ export * from './jsonrpc.js';
 export * from './operations.js';
 export * from './updates.js';
 export * from './client.js';
+export * from './cluster.js';
 export * from './replica/index.js';
 export * from './models/index.js';
 export * from './commands/index.js';

@@ -23,6 +23,7 @@ import type { Uuid } from '../datum.js';
 import { OvsdbConnectionError, OvsdbError, OvsdbErrorCode, OvsdbRpcError, OvsdbTransactionError } from '../errors.js';
 import type { Condition } from '../operations.js';
 import { getColumn, getTable } from '../schema.js';
+import { splitRemotes } from '../transport.js';
 import type { ColumnSchema, DatabaseSchema } from '../schema.js';
 import type { MonitorCondRequest } from '../updates.js';
 import { ReplicaCache } from './cache.js';
@@ -47,8 +48,17 @@ export type MonitorMethod = 'monitor_cond_since' | 'monitor_cond' | 'monitor';
  * indexes) to replicate, the connection's options.
  */
 export interface ReplicaOptions<T> extends ClientOptions {
-  /** `unix:PATH`, `tcp:HOST:PORT` or `ssl:HOST:PORT`. */
+  /**
+   * `unix:PATH`, `tcp:HOST:PORT` or `ssl:HOST:PORT`, or a list of them (`unix:A,tcp:B:6641,...`),
+   * the members of a cluster: the replica uses the first usable one, watches its state in `_Server`
+   * and, when it is lost or becomes unusable, moves to another, resuming where it was.
+   */
   remote: string;
+  /**
+   * Use only the leader of a clustered database (default false: any member connected to its
+   * cluster); the replica then follows the leadership from member to member.
+   */
+  leaderOnly?: boolean;
   /** Default `Open_vSwitch`. */
   database?: string;
   /** The tables to replicate: `true` for all columns, or a spec. */
@@ -122,11 +132,14 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
   private readonly seqWaiters = new Set<() => void>();
   private readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private connectedFlag = false;
+  /** The remote list, the member last lost moved to its end, so that a reconnect tries the others first. */
+  private remoteOrder: string[];
 
   private constructor(options: ReplicaOptions<T>) {
     super();
     this.options = options;
     this.database = options.database ?? 'Open_vSwitch';
+    this.remoteOrder = remoteList(options.remote);
     // An emitter without an `error` listener would throw: errors are informational here.
     this.on('error', () => {});
   }
@@ -338,8 +351,9 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
     while (!this.closedFlag) {
       let client: OvsdbClient;
       try {
-        client = await connectWithBackoff(this.options.remote, {
+        client = await connectWithBackoff(this.remoteOrder.join(','), {
           ...this.options,
+          database: this.database,
           initialDelayMs: this.options.backoffMs ?? 100,
           maxDelayMs: this.options.maxBackoffMs ?? 8000,
           signal: this.abort.signal,
@@ -378,6 +392,7 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
         await client.close();
       }
       const reason = await client.closed;
+      if (this.remoteOrder.length > 1) this.remoteOrder = [...this.remoteOrder.filter((r) => r !== client.remote), client.remote];
       if (this.connectedFlag) {
         this.connectedFlag = false;
         this.emit('disconnected', reason);
@@ -535,6 +550,15 @@ function sameColumns(cache: ReplicaCache, monitored: Map<string, ColumnSchema[]>
     }
   }
   return true;
+}
+
+/** The members of a remote list; a bad list is kept whole, to be refused with `BAD_REMOTE` by the first connect. */
+function remoteList(remote: string): string[] {
+  try {
+    return splitRemotes(remote);
+  } catch {
+    return [remote];
+  }
 }
 
 function delay(ms: number): Promise<void> {
