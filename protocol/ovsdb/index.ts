@@ -12,6 +12,7 @@ export * from './framer.js';
 export * from './transport.js';
 export * from './jsonrpc.js';
 export * from './operations.js';
+export * from './typed.js';
 export * from './updates.js';
 export * from './client.js';
 export * from './cluster.js';
