@@ -71,7 +71,10 @@ export interface CallOptions {
 
 /** Options of one `transact`: an AbortSignal (sends `cancel`) and a timeout. */
 export interface TransactOptions {
-  /** Aborting sends `cancel`; the transaction then rejects with the server's `canceled` error. */
+  /**
+   * Aborting sends `cancel` (RFC 7047 §4.1.4: the server drops the transaction, unless it already
+   * committed) and rejects at once with the signal's reason.
+   */
   signal?: AbortSignal;
   /** Overrides the client's request timeout for this call. */
   timeoutMs?: number;

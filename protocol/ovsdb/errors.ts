@@ -47,6 +47,8 @@ export const OvsdbErrorCode = {
   UNKNOWN_TABLE: 'ERR_OVSDB_UNKNOWN_TABLE',
   /** The column is not in the table. */
   UNKNOWN_COLUMN: 'ERR_OVSDB_UNKNOWN_COLUMN',
+  /** A consumer fell behind: more events were queued for it than its bound (`Replica.changes`). */
+  OVERFLOW: 'ERR_OVSDB_OVERFLOW',
   /** A value does not fit its column's type (type, enum, range, length, set size). */
   VALIDATION: 'ERR_OVSDB_VALIDATION',
 } as const;
