@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { VSWITCH_SCHEMA, pidAlive } from './sandbox.js';
+import { until } from './until.js';
 
 const run = promisify(execFile);
 const STOP_GRACE_MS = 3000;
@@ -163,15 +164,13 @@ export class OvsdbCluster {
 
   /** The index of the member that is leader, waiting (up to `timeoutMs`) for an election to settle. */
   async leader(timeoutMs = 15_000, among: readonly number[] = this.running()): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    return until(async () => {
       for (const i of among) {
         const s = await this.status(i).catch(() => undefined);
         if (s?.role === 'leader') return i;
       }
-      if (Date.now() > deadline) throw new Error(`no leader among members ${among.join(', ')} of ${this.dir} within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return undefined;
+    }, `a leader among members ${among.join(', ')} of the cluster in ${this.dir}`, timeoutMs);
   }
 
   /** The members whose process runs. */
@@ -218,14 +217,9 @@ export class OvsdbCluster {
   }
 
   private async waitJoined(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const statuses = await Promise.all(Array.from({ length: this.size }, (_, i) => this.status(i).catch(() => undefined)));
-      if (statuses.every((s) => s?.status === 'cluster member') && statuses.some((s) => s?.role === 'leader')) return;
-      if (Date.now() > deadline) {
-        throw new Error(`cluster in ${this.dir} not formed within ${timeoutMs} ms: ${JSON.stringify(statuses)}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(async () => {
+      const all = await Promise.all(Array.from({ length: this.size }, (_, i) => this.status(i).catch(() => undefined)));
+      return all.every((s) => s?.status === 'cluster member') && all.some((s) => s?.role === 'leader');
+    }, `the ${this.size} members in ${this.dir} to form a cluster (ovs-appctl cluster/status)`, timeoutMs);
   }
 }

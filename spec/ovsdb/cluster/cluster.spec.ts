@@ -10,21 +10,12 @@ import { expect } from 'chai';
 import { OvsdbClient, Replica, connectWithBackoff, namedUuid, op, splitRemotes } from '@ovs-agent/ovsdb';
 import type { OpenVSwitchTables, OvsdbError, ResyncInfo } from '@ovs-agent/ovsdb';
 import { OvsdbCluster } from '../../../testing/ovsdb-cluster.js';
+import { until } from '../../../testing/until.js';
 
 const DB = 'Open_vSwitch';
 
 /** Bridge is not a root table: a new bridge is kept only if Open_vSwitch refers to it. */
 const addBridge = (name: string) => [op.insert('Bridge', { name }, 'br'), op.mutate('Open_vSwitch', [], [['bridges', 'insert', [namedUuid('br')]]])] as const;
-
-async function until<V>(what: string, f: () => V | undefined | false | Promise<V | undefined | false>, timeoutMs = 15_000): Promise<V> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Every Bridge name the given member holds, read with a plain client. */
 async function bridgeNames(remote: string): Promise<string[]> {
@@ -164,7 +155,7 @@ describe('ovsdb clustered remotes (3-member Raft cluster) @integration', functio
       const leader = await cluster.leader();
       expect(replica.connection?.remote).to.equal(cluster.remote(leader));
       await cluster.appctl(leader, 'cluster/failure-test', 'transfer-leadership');
-      await until('the replica on another member', () => replica.isConnected && replica.connection?.remote !== cluster.remote(leader));
+      await until(() => replica.isConnected && replica.connection?.remote !== cluster.remote(leader), 'the replica on another member', 15_000, 50);
       const now = await cluster.leader();
       expect(replica.connection?.remote).to.equal(cluster.remote(now));
       const c = await OvsdbClient.connect(cluster.remote(now));
