@@ -384,7 +384,8 @@ export class VswitchCommands {
     for (const [col, v] of Object.entries(fields)) {
       if (v === undefined) continue;
       if (schema.columns.get(col)?.type.value !== undefined && isMapValue(v)) {
-        txn.setKeys(table, row._uuid, col, (v instanceof Map ? v : new Map(Object.entries(v as object))) as Map<Atom, Atom>);
+        // The column is the caller's (a string): the untyped builder, checked against the schema at run time.
+        (txn as unknown as TransactionBuilder).setKeys(table, row._uuid, col, (v instanceof Map ? v : new Map(Object.entries(v as object))) as Map<Atom, Atom>);
       } else whole[col] = v;
     }
     txn.update(table, row._uuid, whole);
@@ -395,7 +396,7 @@ export class VswitchCommands {
     await this.batch((txn) => {
       const row = txn.lookup(this.replica.index(table, 'name'), name, 'name');
       if (!row) throw new OvsdbCommandError(`no ${table} named ${name}`);
-      txn.deleteKeys(table, row._uuid, column, keys);
+      (txn as unknown as TransactionBuilder).deleteKeys(table, row._uuid, column, keys);
     }, opts);
   }
 
