@@ -89,6 +89,11 @@ interface RunFigures {
   rssMiB: number;
   /** RssAnon: the process's private memory, without the interpreter's and libraries' file pages (shared). */
   rssAnonMiB: number;
+  /** RssFile: file-backed pages (the interpreter's binary and libraries), RssShmem: shared memory. */
+  rssFileMiB: number;
+  rssShmemMiB: number;
+  /** /proc/PID/smaps_rollup at the same moment (kB lines), for the notes. */
+  smapsRollup: string;
   warmRestart: number;
   /** Warm restart: process started → first full sync over every port (s). */
   startupToFirstSync: number;
@@ -101,6 +106,17 @@ interface RunFigures {
 function statusMiB(pid: number, field: string): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** /proc/PID/smaps_rollup's non-zero lines, in MiB, on one line (`Rss 69.6, Pss 40.1, …`). */
+function smapsOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').split('\n').slice(1)
+      .map((l) => /^(\w+):\s+(\d+) kB/.exec(l)).filter((m): m is RegExpExecArray => m !== null && m[2] !== '0')
+      .map((m) => `${m[1]} ${(Number(m[2]) / 1024).toFixed(1)}`).join(', ');
+  } catch {
+    return 'unreadable';
+  }
 }
 
 // ------------------------------------------------------------------ the RPC oracle
@@ -498,6 +514,9 @@ async function oneRun(env: NeutronEnv, trace: RpcTrace, dist: string, kind: Kind
     const udl = plugCalls.filter((c) => c.method === 'update_device_list');
     const rss = statusMiB(child.pid!, 'VmRSS');
     const rssAnon = statusMiB(child.pid!, 'RssAnon');
+    const rssFile = statusMiB(child.pid!, 'RssFile');
+    const rssShmem = statusMiB(child.pid!, 'RssShmem');
+    const smapsRollup = smapsOf(child.pid!);
     if (process.env.NEUTRON_BENCH_HEAP_SNAPSHOT && kind === 'ours') {
       // Diagnostics: run with NODE_OPTIONS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR".
       child.kill('SIGUSR2');
@@ -531,7 +550,7 @@ async function oneRun(env: NeutronEnv, trace: RpcTrace, dist: string, kind: Kind
     return {
       allActive, p50: percentile(times, 50), p99: percentile(times, 99),
       agentP50: percentile(agentTimes, 50), agentP99: percentile(agentTimes, 99),
-      serverTime: busyTime(udl, t1), calls: countCalls(plugCalls), devicesUp: devicesUp(plugCalls).length, rssMiB: rss, rssAnonMiB: rssAnon,
+      serverTime: busyTime(udl, t1), calls: countCalls(plugCalls), devicesUp: devicesUp(plugCalls).length, rssMiB: rss, rssAnonMiB: rssAnon, rssFileMiB: rssFile, rssShmemMiB: rssShmem, smapsRollup,
       warmRestart, startupToFirstSync, warmCalls: countCalls(warm), warmDevicesUp: devicesUp(warm).length, coldRestart,
     };
   } catch (err) {
@@ -590,6 +609,8 @@ function metricsFor(n: number, figs: Record<Kind, RunFigures[]>): Metric[] {
       'warm restart: process started → its first full sync over every port done (ours: status socket; reference: rpc_loop log line)'),
     m('agent_rss', 'MiB', (f) => f.rssMiB, '<= 0.34', `VmRSS of the agent process once all ports are ACTIVE (ours: node running ${bundleNote()})`),
     m('agent_rss_anon', 'MiB', (f) => f.rssAnonMiB, undefined, 'RssAnon at the same moment: VmRSS less the file-backed pages of the interpreter and its libraries, which every process running them shares (context, not a target)'),
+    m('agent_rss_file', 'MiB', (f) => f.rssFileMiB, undefined, 'RssFile at the same moment: file-backed pages (the interpreter binary, its libraries), shared with every process running them'),
+    m('agent_rss_shmem', 'MiB', (f) => f.rssShmemMiB, undefined, 'RssShmem at the same moment'),
   ];
   if (figs.ours.every((f) => f.coldRestart !== undefined)) {
     out.push(m('cold_restart_all_active', 's', (f) => f.coldRestart!, undefined, 'ports marked DOWN first (host reboot): every port must be reported up again'));
@@ -694,6 +715,7 @@ const suite: BenchSuite = {
         const q = QOS ? 'qos ' : '';
         notes.push(`${q}${n} ports, calls while plugging: ${callsNote('ours', figs.ours, 'calls')}; ${callsNote('peer', figs.peer, 'calls')}`);
         notes.push(`${q}${n} ports, calls during the warm restart: ${callsNote('ours', figs.ours, 'warmCalls')}; ${callsNote('peer', figs.peer, 'warmCalls')}`);
+        for (const kind of kinds) notes.push(`${q}${n} ports, ${kind}: smaps_rollup once all ACTIVE (MiB): ${figs[kind].map((f) => f.smapsRollup).join(' | ')}`);
       }
     } finally {
       await trace?.stop();
