@@ -9,7 +9,7 @@
  * by another session).
  */
 import { expect } from 'chai';
-import { OvsdbClient, Replica, op } from '@ovs-agent/ovsdb';
+import { OvsdbClient, Replica, op, openVswitch } from '@ovs-agent/ovsdb';
 import type { OpenVSwitchTables } from '@ovs-agent/ovsdb';
 import { OvsSandbox } from '../../../testing/sandbox.js';
 import { FakeServer } from './fake-server.js';
@@ -159,6 +159,32 @@ describe('ovsdb AbortSignal on every async call @integration', function () {
       expect(await blocked).to.equal(why);
     } finally {
       await r.close();
+    }
+  });
+
+  it('commands: each takes a signal; aborted before, nothing is written; aborted while waiting for ovs-vswitchd or an ofport, it rejects with the reason', async () => {
+    // ovs-vswitchd is stopped (before): cur_cfg never catches up and no interface gets an ofport.
+    const { replica, commands } = await openVswitch(sb.dbRemote);
+    try {
+      const pre = stop();
+      pre.abort(new Stop('pre'));
+      expect(await settled(commands.addBridge('br-pre', { signal: pre.signal }))).to.be.instanceOf(Stop);
+      expect(replica.index('Bridge', 'name').get('br-pre')).to.equal(undefined);
+
+      const w = stop();
+      const waiting = settled(commands.addBridge('br-wait', { waitForVswitchd: true, timeoutMs: 30_000, signal: w.signal }));
+      await replica.waitFor(() => replica.index('Bridge', 'name').get('br-wait'), { what: 'br-wait written' });
+      const why = new Stop('vswitchd');
+      w.abort(why);
+      expect(await waiting).to.equal(why);
+
+      const o = stop();
+      const ofport = settled(commands.ofport('br-wait', { timeoutMs: 30_000, signal: o.signal }));
+      const late = new Stop('ofport');
+      o.abort(late);
+      expect(await ofport).to.equal(late);
+    } finally {
+      await replica.close();
     }
   });
 });
