@@ -9,7 +9,7 @@
  */
 import { optionSource } from '../config/load.js';
 import type { AgentConfig } from '../config/index.js';
-import { createFirewall, NoopFirewall, supportedFirewallDriver, type Firewall } from '../firewall/index.js';
+import { createFirewall, NoopFirewall, resolveFirewallDriver, supportedFirewallDriver, type Firewall } from '../firewall/index.js';
 import type { Logger } from '../log.js';
 
 /** Throws a FirewallConfigError / FirewallDriverError naming the option and where it was set. */
@@ -24,4 +24,18 @@ export function createFirewallFromConfig(config: AgentConfig, log: Logger): Fire
     permittedEthertypes: sg.permitted_ethertypes,
     onError: (err, ctx) => log.warn(`firewall: ${err.message}`, ctx),
   }, where);
+}
+
+/**
+ * The state report's `ovs_hybrid_plug`: Neutron asks the driver it loaded,
+ * whether or not security groups are enabled, and only iptables_hybrid says
+ * yes; neutron-server then tells nova to plug through a Linux bridge.
+ */
+export function hybridPlug(config: AgentConfig): boolean {
+  try {
+    const r = resolveFirewallDriver(config.securitygroup.firewall_driver);
+    return r.kind === 'supported' && r.driver === 'iptables_hybrid';
+  } catch {
+    return false; // refused at start already
+  }
 }

@@ -171,6 +171,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
       if (known.length) firewall.updatePortFilters(known);
     }
     firewall.flush();
+    await firewall.apply?.(); // iptables_hybrid: the rules are in the kernel before any tag below
     phase('firewall');
   }
   // Networks provisioned by this pass may need tunnels (l2pop entries that waited for them): their ports

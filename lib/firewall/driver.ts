@@ -46,6 +46,14 @@ export interface Firewall {
   isPortManaged(portId: string): boolean;
   /** Writes everything changed since the last flush into the table. */
   flush(): void;
+  /**
+   * Optional: drivers that filter outside br-int (iptables_hybrid) send what
+   * changed here, after flush(); the pass waits for it before any port goes
+   * on its network.
+   */
+  apply?(): Promise<unknown>;
+  /** True when nova must plug ports through a Linux bridge (the state report's `ovs_hybrid_plug`). */
+  readonly ovsHybridPlug?: boolean;
   /** Optional: the security-group rule a flow (by key) of a port's filter comes from, for people (`ovs-agent trace`). */
   ruleOrigin?(portId: string, key: string): string | undefined;
 }
