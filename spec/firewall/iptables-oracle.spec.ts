@@ -10,22 +10,10 @@ import { expect } from 'chai';
 import type { SecurityGroupInfo, SecurityGroupRule } from '../../lib/control-plane/types.js';
 import { buildRuleset, ipsetName, setMembers, Zones, type GroupsView, type HybridPort, type Ruleset } from '../../lib/firewall/iptables/index.js';
 import { runNeutronIptables, tablesFromRestore, type OracleCommand } from '../../testing/neutron-iptables-oracle.js';
+import { hybridVm } from './iptables-helpers.js';
 
 const rule = (sg: string, r: Omit<SecurityGroupRule, 'securityGroupId'>): SecurityGroupRule => ({ securityGroupId: sg, ...r });
 
-export function hybridVm(n: number, over: Partial<HybridPort> = {}): HybridPort {
-  const hex = n.toString(16).padStart(2, '0');
-  return {
-    portId: `${hex}${hex}${hex}${hex}-aaaa-4bbb-8ccc-${hex}0000000000`,
-    macAddress: `fa:16:3e:00:00:${hex}`,
-    fixedIps: [`10.0.0.${n}`],
-    allowedAddressPairs: [],
-    securityGroups: ['sg-web'],
-    portSecurityEnabled: true,
-    deviceOwner: 'compute:nova',
-    ...over,
-  };
-}
 
 const PORTS: HybridPort[] = [
   hybridVm(1, { securityGroups: ['web', 'ssh'], fixedIps: ['10.0.0.1', '2001:db8::1'] }),
