@@ -10,6 +10,7 @@
 import { optionSource } from '../config/load.js';
 import type { AgentConfig } from '../config/index.js';
 import { createFirewall, NoopFirewall, resolveFirewallDriver, supportedFirewallDriver, type Firewall } from '../firewall/index.js';
+import { hybridPreflight } from '../firewall/iptables/preflight.js';
 import type { Logger } from '../log.js';
 
 /** Throws a FirewallConfigError / FirewallDriverError naming the option and where it was set. */
@@ -20,10 +21,13 @@ export function createFirewallFromConfig(config: AgentConfig, log: Logger): Fire
     const driver = supportedFirewallDriver(sg.firewall_driver, where);
     return new NoopFirewall({ providesArpSpoofingProtection: driver === 'openvswitch' });
   }
-  return createFirewall(sg.firewall_driver, {
+  const fw = createFirewall(sg.firewall_driver, {
     permittedEthertypes: sg.permitted_ethertypes,
     onError: (err, ctx) => log.warn(`firewall: ${err.message}`, ctx),
   }, where);
+  // The tools it runs must be there (else a start error naming them); br_netfilter off is warned, as Neutron does.
+  if (fw.driver === 'iptables_hybrid') for (const w of hybridPreflight()) log.warn(`firewall: ${w}`);
+  return fw;
 }
 
 /**
