@@ -14,7 +14,7 @@ import { hybridPreflight } from '../firewall/iptables/preflight.js';
 import type { Logger } from '../log.js';
 
 /** Throws a FirewallConfigError / FirewallDriverError naming the option and where it was set. */
-export function createFirewallFromConfig(config: AgentConfig, log: Logger): Firewall {
+export function createFirewallFromConfig(config: AgentConfig, log: Logger, netfilterPrefix?: readonly string[]): Firewall {
   const sg = config.securitygroup;
   const where = optionSource(config, 'securitygroup.firewall_driver');
   if (!sg.enable_security_group) {
@@ -23,6 +23,7 @@ export function createFirewallFromConfig(config: AgentConfig, log: Logger): Fire
   }
   const fw = createFirewall(sg.firewall_driver, {
     permittedEthertypes: sg.permitted_ethertypes,
+    netfilterPrefix,
     onError: (err, ctx) => log.warn(`firewall: ${err.message}`, ctx),
   }, where);
   // The tools it runs must be there (else a start error naming them); br_netfilter off is warned, as Neutron does.

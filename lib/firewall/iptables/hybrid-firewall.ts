@@ -66,7 +66,7 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
   private readonly removed: ConntrackTarget[] = [];
 
   constructor(private readonly opts: HybridFirewallOptions = {}) {
-    this.run = opts.run ?? commandRunner();
+    this.run = opts.run ?? commandRunner(opts.netfilterPrefix);
   }
 
   initialize(): void {}
