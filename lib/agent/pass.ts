@@ -180,6 +180,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
   const first = firstSync();
   if (first) parts.flows.dropUnclaimed();
   if (first) parts.qos?.sweepStale();
+  if (first) firewall?.firstSyncDone?.();
 
   // Flows first, then tags: a tag change makes ovs-vswitchd reconfigure the bridge, which would
   // hold up the bundle if it arrived first; the OVSDB write itself is answered by ovsdb-server at once.

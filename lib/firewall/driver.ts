@@ -54,6 +54,8 @@ export interface Firewall {
    * on its network.
    */
   apply?(): Promise<unknown>;
+  /** Optional: the agent's first full sync ended (iptables_hybrid then drops the rules of ports no pass named). */
+  firstSyncDone?(): void;
   /** True when nova must plug ports through a Linux bridge (the state report's `ovs_hybrid_plug`). */
   readonly ovsHybridPlug?: boolean;
   /** Optional: the security-group rule a flow (by key) of a port's filter comes from, for people (`ovs-agent trace`). */

@@ -247,6 +247,22 @@ describe('iptables_hybrid with real frames through qbr bridges @integration', fu
     fw = again;
   });
 
+  it('after a restart, keeps filtering a port no pass has named yet until the first full sync ends', async () => {
+    const again = new HybridIptablesFirewall({ run: commandRunner(['ip', 'netns', 'exec', sb!.netns!]) });
+    again.updateSecurityGroupInfo(sgInfo(WEB_RULES, [1, 2]));
+    again.setupPortFilters(PORTS.slice(0, 2));
+    const first = await again.apply();
+    expect(first?.restore, 'vm3\'s rules carried as they were').to.deep.equal({ 4: '', 6: '' });
+    expect(await pings(1, '10.0.0.3'), 'vm3 still accepts nothing').to.equal(false);
+    again.firstSyncDone();
+    await again.apply();
+    expect((await inNs(sb!.netns!, 'iptables-save', '-t', 'filter')).stdout).to.not.include(`neutron-openvswi-i${PORTS[2].portId.slice(0, 10)}`);
+    again.setupPortFilters([PORTS[2]]);
+    await again.apply();
+    expect(await pings(1, '10.0.0.3'), 'its rules back').to.equal(false);
+    fw = again;
+  });
+
   it('removes a port\'s chains and zone rules, and the ipsets no rule uses', async () => {
     fw.removePortFilters([PORTS[0].portId, PORTS[1].portId]);
     const r = await apply();

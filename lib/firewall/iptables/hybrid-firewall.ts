@@ -19,10 +19,11 @@ import type { SecurityGroupInfo, SecurityGroupRule } from '../../model/index.js'
 import type { Firewall, FirewallOptions } from '../driver.js';
 import type { FirewallPort } from '../port.js';
 import type { Ethertype } from '../rules.js';
+import { adoptedKeys, carryAdopted } from './adopted.js';
 import { remotesRemoved, ruleRemoved, type ConntrackTarget } from './conntrack.js';
 import { commandRunner, type Runner } from './exec.js';
 import { parseIpsetSave, renderIpsets, setMembers, type IpsetState, type IpsetWant } from './ipsets.js';
-import { ipsetName, wrapped } from './names.js';
+import { deviceName, ipsetName, wrapped } from './names.js';
 import type { GroupsView, HybridPort } from './port-chains.js';
 import { parseSave, renderRestore } from './restore.js';
 import { buildRuleset, type Family, type Ruleset } from './ruleset.js';
@@ -64,6 +65,8 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
   private pendingConntrack: string[][] = [];
   /** Zones of ports removed since the last apply, for their conntrack entries. */
   private readonly removed: ConntrackTarget[] = [];
+  /** Ports whose rules were in the kernel at start and that no pass has named yet (adopted.ts); none after the first full sync. */
+  private adopted = new Set<string>();
 
   constructor(private readonly opts: HybridFirewallOptions = {}) {
     this.run = opts.run ?? commandRunner(opts.netfilterPrefix);
@@ -121,8 +124,19 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
       const zone = this.zones.get(id);
       if (p?.portSecurityEnabled && zone !== undefined) this.removed.push({ fixedIps: p.fixedIps, zone });
       this.ports.delete(id);
+      this.adopted.delete(deviceName('tap', id).slice(3));
       this.zones.release(id);
     }
+    this.dirty = true;
+  }
+
+  /**
+   * The first full sync ended: rules of ports no pass named (gone while the
+   * agent was down) go with the next apply.
+   */
+  firstSyncDone(): void {
+    if (!this.adopted.size) return;
+    this.adopted.clear();
     this.dirty = true;
   }
 
@@ -147,14 +161,20 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
       this.current = { 4: parseSave(v4), 6: parseSave(v6) };
       this.currentSets = parseIpsetSave(sets);
       this.zones.adopt(this.current[4].raw.get(wrapped('PREROUTING')) ?? []);
+      this.adopted = adoptedKeys(this.current);
     }
     for (const t of this.removed) this.pendingConntrack.push(...remotesRemoved('IPv4', [], [t]), ...remotesRemoved('IPv6', [], [t]));
     this.removed.length = 0;
     this.pruneGroups();
     const live = (): Iterable<string> => this.ports.keys();
     const desired = buildRuleset(this.ports.values(), this, (id) => this.zones.zoneOf(id, live));
+    for (const id of this.ports.keys()) this.adopted.delete(deviceName('tap', id).slice(3));
+    carryAdopted(desired, this.current, this.adopted);
     const wantSets = this.wantedIpsets();
     const sets = renderIpsets(this.currentSets, wantSets);
+    // An adopted port's chains may still name a set no known port needs: kept until the first full sync ends.
+    if (this.adopted.size) for (const n of sets.destroy) if (!wantSets.has(n)) wantSets.set(n, { family: this.currentSets.get(n)!.family, members: [...this.currentSets.get(n)!.members] });
+    if (this.adopted.size) sets.destroy = [];
     const restore = { 4: renderRestore(this.current[4], desired[4]), 6: renderRestore(this.current[6], desired[6]) };
     // Sets before the rules that name them; sets no rule names after those rules are gone.
     if (sets.restore) await this.run(['ipset', 'restore'], sets.restore).then(() => processes++);
