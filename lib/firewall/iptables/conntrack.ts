@@ -4,7 +4,11 @@
  * longer allow are forgotten in the port's zone, so their next packet is
  * judged by the rules again (docs/firewall.md, "iptables_hybrid").
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ipVersion } from '../addresses.js';
+import type { Runner } from './exec.js';
 import type { SecurityGroupRule } from '../../model/index.js';
 
 export interface ConntrackTarget {
@@ -51,4 +55,21 @@ export function remotesRemoved(ethertype: 'IPv4' | 'IPv6', remotes: readonly str
     }
   }
   return out;
+}
+
+/**
+ * Runs the `conntrack -D` commands as ONE `conntrack -R FILE` (one command
+ * per line; Neutron starts a process for each). A file, not stdin: conntrack
+ * opens /dev/stdin by name, which fails on the socket Node gives a child.
+ * No entry matching is not an error.
+ */
+export async function deleteConntrack(run: Runner, commands: readonly string[][]): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ovs-agent-conntrack-'));
+  try {
+    const file = join(dir, 'delete');
+    writeFileSync(file, commands.map((c) => c.slice(1).join(' ')).join('\n') + '\n');
+    await run(['conntrack', '-R', file], undefined, [0, 1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -20,7 +20,7 @@ import type { Firewall, FirewallOptions } from '../driver.js';
 import type { FirewallPort } from '../port.js';
 import type { Ethertype } from '../rules.js';
 import { adoptedKeys, carryAdopted } from './adopted.js';
-import { remotesRemoved, ruleRemoved, type ConntrackTarget } from './conntrack.js';
+import { deleteConntrack, remotesRemoved, ruleRemoved, type ConntrackTarget } from './conntrack.js';
 import { commandRunner, type Runner } from './exec.js';
 import { parseIpsetSave, renderIpsets, setMembers, type IpsetState, type IpsetWant } from './ipsets.js';
 import { deviceName, ipsetName, wrapped } from './names.js';
@@ -190,8 +190,11 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
     }
     const conntrack = this.pendingConntrack;
     this.pendingConntrack = [];
-    // Exit status 1: nothing matched, as Neutron accepts it.
-    for (const cmd of conntrack) await this.run(cmd, undefined, [0, 1]).then(() => processes++);
+    // All of them through one process: conntrack -R reads one command per line (Neutron runs one process each).
+    if (conntrack.length) {
+      await deleteConntrack(this.run, conntrack);
+      processes++;
+    }
     this.dirty = false;
     return { processes, restore, ipsets: sets.restore, conntrack };
   }
