@@ -24,7 +24,7 @@ import { deleteConntrack, remotesRemoved, ruleRemoved, type ConntrackTarget } fr
 import { commandRunner, type Runner } from './exec.js';
 import { parseIpsetSave, renderIpsets, setMembers, type IpsetState, type IpsetWant } from './ipsets.js';
 import { deviceName, ipsetName, wrapped } from './names.js';
-import type { GroupsView, HybridPort } from './port-chains.js';
+import { portChains, type GroupsView, type HybridPort, type PortChains } from './port-chains.js';
 import { parseSave, renderRestore } from './restore.js';
 import { buildRuleset, type Family, type Ruleset } from './ruleset.js';
 import { Zones } from './zones.js';
@@ -67,6 +67,13 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
   private readonly removed: ConntrackTarget[] = [];
   /** Ports whose rules were in the kernel at start and that no pass has named yet (adopted.ts); none after the first full sync. */
   private adopted = new Set<string>();
+  /** Each filtered port's chains and what they were built from, so an apply rebuilds only the ports that changed. */
+  private readonly chainCache = new Map<string, { sig: string; chains: PortChains }>();
+  /** Bumped when a group's rules or statefulness change. */
+  private readonly groupVersion = new Map<string, number>();
+  /** Bumped when a group's ipsets start or stop existing (the rules naming them change). */
+  private setsEpoch = 0;
+  private versionSeq = 0;
 
   constructor(private readonly opts: HybridFirewallOptions = {}) {
     this.run = opts.run ?? commandRunner(opts.netfilterPrefix);
@@ -98,12 +105,15 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
         const gone = before.filter((r) => !keep.has(ruleKey(r)));
         if (gone.length) this.queueRuleConntrack(sg, gone);
       }
+      const stateful = info.stateful?.[sg] !== false;
+      if (!before || this.statefulBySg.get(sg) !== stateful || JSON.stringify(before) !== JSON.stringify(rules)) this.groupVersion.set(sg, ++this.versionSeq);
       this.rulesBySg.set(sg, rules);
-      this.statefulBySg.set(sg, info.stateful?.[sg] !== false);
+      this.statefulBySg.set(sg, stateful);
     }
     for (const [sg, m] of Object.entries(info.members)) {
       const before = this.membersBySg.get(sg);
       if (before) this.queueMemberConntrack(sg, before, m);
+      else this.setsEpoch++;
       this.membersBySg.set(sg, m);
     }
     this.dirty = true;
@@ -167,7 +177,7 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
     this.removed.length = 0;
     this.pruneGroups();
     const live = (): Iterable<string> => this.ports.keys();
-    const desired = buildRuleset(this.ports.values(), this, (id) => this.zones.zoneOf(id, live));
+    const desired = buildRuleset(this.ports.values(), this, (id) => this.zones.zoneOf(id, live), (p) => this.cachedChains(p));
     for (const id of this.ports.keys()) this.adopted.delete(deviceName('tap', id).slice(3));
     carryAdopted(desired, this.current, this.adopted);
     const wantSets = this.wantedIpsets();
@@ -201,6 +211,15 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
 
   // ------------------------------------------------------------ internals
 
+  private cachedChains(p: HybridPort): PortChains {
+    const sig = `${JSON.stringify(p)}|${p.securityGroups.map((sg) => this.groupVersion.get(sg) ?? 0).join(',')}|${this.setsEpoch}`;
+    const hit = this.chainCache.get(p.portId);
+    if (hit?.sig === sig) return hit.chains;
+    const chains = portChains(p, this);
+    this.chainCache.set(p.portId, { sig, chains });
+    return chains;
+  }
+
   private wantedIpsets(): Map<string, IpsetWant> {
     const out = new Map<string, IpsetWant>();
     for (const p of this.ports.values()) {
@@ -227,7 +246,9 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
         for (const r of this.rules(sg)) if (r.remoteGroupId) used.add(r.remoteGroupId);
       }
     }
-    for (const m of [this.rulesBySg, this.statefulBySg, this.membersBySg]) for (const k of m.keys()) if (!used.has(k)) m.delete(k);
+    for (const k of this.membersBySg.keys()) if (!used.has(k)) this.setsEpoch++;
+    for (const m of [this.rulesBySg, this.statefulBySg, this.membersBySg, this.groupVersion]) for (const k of m.keys()) if (!used.has(k)) m.delete(k);
+    for (const id of this.chainCache.keys()) if (!this.ports.has(id)) this.chainCache.delete(id);
   }
 
   private targets(filter: (p: HybridPort) => boolean): ConntrackTarget[] {

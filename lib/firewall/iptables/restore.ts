@@ -14,7 +14,7 @@ import { BUILTIN, type Chains, type TableName, type Tables } from './ruleset.js'
 const TABLES: readonly TableName[] = ['filter', 'raw'];
 
 const sameRules = (a: readonly string[] | undefined, b: readonly string[]): boolean =>
-  a !== undefined && a.length === b.length && a.every((r, i) => r === b[i]);
+  a === b || a !== undefined && a.length === b.length && a.every((r, i) => r === b[i]);
 
 /** Chains we share with others: never emptied, our jumps inserted when missing. */
 const isShared = (table: TableName, chain: string): boolean => BUILTIN[table].includes(chain) || chain === FILTER_TOP;

@@ -7,7 +7,7 @@
  */
 import { C, commented } from './comments.js';
 import { deviceName, FILTER_TOP, portChain, wrapped } from './names.js';
-import { portChains, portIsStateful, type GroupsView, type HybridPort } from './port-chains.js';
+import { portChains, portIsStateful, type GroupsView, type HybridPort, type PortChains } from './port-chains.js';
 
 export type Family = 4 | 6;
 export type TableName = 'filter' | 'raw';
@@ -51,9 +51,12 @@ export function zoneRules(port: HybridPort, zone: number, stateful: boolean): st
  * `ports` in the order the driver learnt them (Neutron's dict order, which
  * decides where port-security-disabled ports' rules go); filtered ports are
  * laid out sorted by id, as Neutron sorts them. `zoneOf` gives each
- * filtered port's conntrack zone.
+ * filtered port's conntrack zone. `chainsOf` may hand back a port's chains
+ * from a cache (the same arrays when nothing of the port changed, which
+ * renderRestore then skips at once); by default they are built.
  */
-export function buildRuleset(ports: Iterable<HybridPort>, groups: GroupsView, zoneOf: (portId: string) => number): Ruleset {
+export function buildRuleset(ports: Iterable<HybridPort>, groups: GroupsView, zoneOf: (portId: string) => number,
+  chainsOf: (port: HybridPort) => PortChains = (p) => portChains(p, groups)): Ruleset {
   const out: Ruleset = { 4: emptyTables(), 6: emptyTables() };
   const all = [...ports];
   const filtered = all.filter((p) => p.portSecurityEnabled).sort((a, b) => (a.portId < b.portId ? -1 : a.portId > b.portId ? 1 : 0));
@@ -65,7 +68,7 @@ export function buildRuleset(ports: Iterable<HybridPort>, groups: GroupsView, zo
   for (const p of filtered) {
     const tap = deviceName('tap', p.portId);
     prerouting.push(...zoneRules(p, zoneOf(p.portId), portIsStateful(p, groups)));
-    const chains = portChains(p, groups);
+    const chains = chainsOf(p);
     for (const [family, fc] of [[4, chains.v4], [6, chains.v6]] as const) {
       const f = out[family].filter;
       f.set(portChain('i', p.portId), fc.i);
