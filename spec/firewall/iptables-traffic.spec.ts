@@ -221,10 +221,11 @@ describe('iptables_hybrid with real frames through qbr bridges @integration', fu
       // The UDP rule goes: conntrack -D of udp only; the TCP connection is untouched.
       fw.updateSecurityGroupInfo(sgInfo(WEB_RULES.filter((r) => r.protocol !== 'udp'), [1, 2]));
       const changed = await apply();
+      await changed?.conntrackDone;
       expect(changed?.conntrack.map((c) => c.join(' '))).to.deep.equal([`conntrack -D -p udp -f ipv4 -d 10.0.0.1 -w 4097`, `conntrack -D -p udp -f ipv4 -d 10.0.0.2 -w 4098`]);
       expect(await say('two'), 'another rule removed').to.equal('two');
       fw.updateSecurityGroupInfo(sgInfo(WEB_RULES.filter((r) => r !== SSH && r.protocol !== 'udp'), [1, 2]));
-      await apply();
+      await (await apply())?.conntrackDone;
       expect(await say('three'), 'its rule removed').to.match(/^FAILED/);
     } finally {
       client.kill('SIGKILL');

@@ -42,6 +42,8 @@ export interface ApplyResult {
   restore: Record<Family, string>;
   ipsets: string;
   conntrack: string[][];
+  /** Settles when those conntrack entries are deleted (the pass does not wait for it, as Neutron's agent does not). */
+  conntrackDone: Promise<void>;
 }
 
 const ruleKey = (r: SecurityGroupRule): string =>
@@ -74,6 +76,8 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
   /** Bumped when a group's ipsets start or stop existing (the rules naming them change). */
   private setsEpoch = 0;
   private versionSeq = 0;
+  /** The conntrack deletions in flight, one batch at a time. */
+  private conntrackQueue: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: HybridFirewallOptions = {}) {
     this.run = opts.run ?? commandRunner(opts.netfilterPrefix);
@@ -201,12 +205,15 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
     const conntrack = this.pendingConntrack;
     this.pendingConntrack = [];
     // All of them through one process: conntrack -R reads one command per line (Neutron runs one process each).
+    // In the background, one batch after the other: thousands of lines take seconds, and the rules are already in.
     if (conntrack.length) {
-      await deleteConntrack(this.run, conntrack);
       processes++;
+      this.conntrackQueue = this.conntrackQueue.then(() => deleteConntrack(this.run, conntrack)).catch((err: Error) => {
+        this.opts.onError?.(new Error(`conntrack entries of removed rules not deleted: ${err.message}`), {});
+      });
     }
     this.dirty = false;
-    return { processes, restore, ipsets: sets.restore, conntrack };
+    return { processes, restore, ipsets: sets.restore, conntrack, conntrackDone: this.conntrackQueue };
   }
 
   // ------------------------------------------------------------ internals
