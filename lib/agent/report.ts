@@ -10,6 +10,7 @@ import type { AgentConfig } from '../config/index.js';
 import type { ControlPlane } from '../control-plane/types.js';
 import { named, type Logger } from '../log.js';
 import { DeviceReporter, type ReportedBatch } from './device-reporter.js';
+import { hybridPlug } from './firewall-config.js';
 import type { PortTracker } from './ports.js';
 import type { RetrySchedule } from './retries.js';
 import { firstTiming } from './wiring-clock.js';
@@ -154,7 +155,7 @@ export class Reports {
       extensions: [...c.agent.extensions],
       datapath_type: c.ovs.datapath_type,
       vhostuser_socket_dir: c.ovs.vhostuser_socket_dir,
-      ovs_hybrid_plug: false,
+      ovs_hybrid_plug: hybridPlug(c),
       baremetal_smartnic: false,
       in_distributed_mode: false,
     };

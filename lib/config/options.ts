@@ -109,7 +109,7 @@ export const OPTIONS = {
     extensions: list([], 'Agent extensions to load: qos (docs/qos.md), trunk (docs/trunk.md); fdb, log, dhcp, local_ip and the others are refused.', ['qos', 'trunk']),
   },
   securitygroup: {
-    firewall_driver: str('noop', 'Firewall driver: openvswitch, noop (iptables drivers are not supported).'),
+    firewall_driver: str('noop', 'Firewall driver: openvswitch, iptables_hybrid or noop, or their class paths (the plain iptables driver is refused).'),
     enable_security_group: bool(true, 'Filter traffic with security groups.'),
     permitted_ethertypes: list([], 'Extra ethertypes allowed, e.g. 0x4008.'),
   },
