@@ -18,7 +18,8 @@
  *   firewall hands over OpenFlow forms), so ours is also given from text
  *   (`install_1000_ports_from_text`: the same file read, parsed with
  *   parseFlowFile, sent as one bundle), like with like;
- * - one membership change applied end to end the same two ways.
+ * - one membership change applied end to end the same two ways;
+ * - the iptables_hybrid driver beside Neutron's own (_firewall-hybrid.ts).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,7 @@ import { OpenFlowSwitch } from '@ovs-agent/openflow';
 import { parseFlowFile } from '@ovs-agent/openflow';
 import { OvsSandbox } from '../testing/sandbox.js';
 import { runNeutron } from '../testing/neutron-firewall-oracle.js';
+import { hybridMetrics } from './_firewall-hybrid.js';
 import type { BenchSuite } from './report.js';
 import { metric, newResult, round, timeIt } from './report.js';
 
@@ -249,9 +251,13 @@ const suite: BenchSuite = {
       await sb.stop();
     }
 
+    const hybrid = await hybridMetrics(quick);
+    notes.push(...hybrid.notes);
+
     return newResult(
       'firewall',
       [
+        ...hybrid.metrics,
         metric({ metric: 'compute_1000_ports', unit: 's', ours: oursCompute, peer: { name: 'neutron 21.0.0 OVSFirewallDriver (ofctl stubbed)', samples: neutronCompute }, target: '<= 0.5' }),
         metric({ metric: 'flow_count_1000_ports', unit: 'flows', ours: [flowCount], peer: { name: 'neutron 21.0.0 OVSFirewallDriver', samples: [neutronFlows] }, target: '<= 1' }),
         // Flows added per extra port from 500 to 1,000 ports over the same from 250 to 500: 1 when linear.

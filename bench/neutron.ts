@@ -42,6 +42,12 @@
  * qos service plugin, both agents with `[agent] extensions = qos`, every port
  * with a policy (both bandwidth limits and DSCP marking); its metrics are
  * named `qos_…` and kept apart from the plain case's in the results file.
+ * NEUTRON_BENCH_TRUNK=1 is the trunk case (docs/trunk.md, bench/_neutron-trunk.ts):
+ * neutron-server with the trunk service plugin, one VM whose port is the parent
+ * of a trunk with 10 subports, plugged as os-vif does; time to the trunk ACTIVE
+ * (ours with `[agent] extensions = trunk`; Neutron's agent always runs its trunk
+ * driver). Its metrics are named `trunk_…`; every other figure of the results
+ * file is kept, with its date.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -57,12 +63,14 @@ import { silentLogger } from '../lib/control-plane/neutron/logger.js';
 import { readStatus } from '../lib/agent/status-socket.js';
 import { bundleCli } from '../scripts/bundle.js';
 import type { BenchSuite, Metric } from './report.js';
+import { TRUNK_SUBPORTS, trunkRun, type TrunkFigures } from './_neutron-trunk.js';
 import { metric, newResult, percentile, round } from './report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PEER = 'neutron-openvswitch-agent 21.0.0';
 const QOS = process.env.NEUTRON_BENCH_QOS === '1';
+const TRUNK = process.env.NEUTRON_BENCH_TRUNK === '1';
 
 type Kind = 'ours' | 'peer';
 
@@ -81,6 +89,11 @@ interface RunFigures {
   rssMiB: number;
   /** RssAnon: the process's private memory, without the interpreter's and libraries' file pages (shared). */
   rssAnonMiB: number;
+  /** RssFile: file-backed pages (the interpreter's binary and libraries), RssShmem: shared memory. */
+  rssFileMiB: number;
+  rssShmemMiB: number;
+  /** /proc/PID/smaps_rollup at the same moment (kB lines), for the notes. */
+  smapsRollup: string;
   warmRestart: number;
   /** Warm restart: process started → first full sync over every port (s). */
   startupToFirstSync: number;
@@ -93,6 +106,17 @@ interface RunFigures {
 function statusMiB(pid: number, field: string): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** /proc/PID/smaps_rollup's non-zero lines, in MiB, on one line (`Rss 69.6, Pss 40.1, …`). */
+function smapsOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').split('\n').slice(1)
+      .map((l) => /^(\w+):\s+(\d+) kB/.exec(l)).filter((m): m is RegExpExecArray => m !== null && m[2] !== '0')
+      .map((m) => `${m[1]} ${(Number(m[2]) / 1024).toFixed(1)}`).join(', ');
+  } catch {
+    return 'unreadable';
+  }
 }
 
 // ------------------------------------------------------------------ the RPC oracle
@@ -258,7 +282,7 @@ async function buildOurs(): Promise<string> {
   return out;
 }
 
-function agentIni(env: NeutronEnv, sb: OvsSandbox, host: string, ofPort: number): string {
+function agentIni(env: NeutronEnv, sb: OvsSandbox, host: string, ofPort: number, kind?: Kind): string {
   return `[DEFAULT]
 host = ${host}
 debug = ${process.env.NEUTRON_BENCH_DEBUG ? 'true' : 'false'}
@@ -273,7 +297,7 @@ of_listen_port = ${ofPort}
 [agent]
 report_interval = 5
 root_helper = env
-${QOS ? 'extensions = qos\n' : ''}[securitygroup]
+${QOS ? 'extensions = qos\n' : TRUNK && kind === 'ours' ? 'extensions = trunk\n' : ''}[securitygroup]
 firewall_driver = openvswitch
 [ovs_agent]
 control_plane = neutron
@@ -490,6 +514,9 @@ async function oneRun(env: NeutronEnv, trace: RpcTrace, dist: string, kind: Kind
     const udl = plugCalls.filter((c) => c.method === 'update_device_list');
     const rss = statusMiB(child.pid!, 'VmRSS');
     const rssAnon = statusMiB(child.pid!, 'RssAnon');
+    const rssFile = statusMiB(child.pid!, 'RssFile');
+    const rssShmem = statusMiB(child.pid!, 'RssShmem');
+    const smapsRollup = smapsOf(child.pid!);
     if (process.env.NEUTRON_BENCH_HEAP_SNAPSHOT && kind === 'ours') {
       // Diagnostics: run with NODE_OPTIONS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR".
       child.kill('SIGUSR2');
@@ -523,7 +550,7 @@ async function oneRun(env: NeutronEnv, trace: RpcTrace, dist: string, kind: Kind
     return {
       allActive, p50: percentile(times, 50), p99: percentile(times, 99),
       agentP50: percentile(agentTimes, 50), agentP99: percentile(agentTimes, 99),
-      serverTime: busyTime(udl, t1), calls: countCalls(plugCalls), devicesUp: devicesUp(plugCalls).length, rssMiB: rss, rssAnonMiB: rssAnon,
+      serverTime: busyTime(udl, t1), calls: countCalls(plugCalls), devicesUp: devicesUp(plugCalls).length, rssMiB: rss, rssAnonMiB: rssAnon, rssFileMiB: rssFile, rssShmemMiB: rssShmem, smapsRollup,
       warmRestart, startupToFirstSync, warmCalls: countCalls(warm), warmDevicesUp: devicesUp(warm).length, coldRestart,
     };
   } catch (err) {
@@ -582,6 +609,8 @@ function metricsFor(n: number, figs: Record<Kind, RunFigures[]>): Metric[] {
       'warm restart: process started → its first full sync over every port done (ours: status socket; reference: rpc_loop log line)'),
     m('agent_rss', 'MiB', (f) => f.rssMiB, '<= 0.34', `VmRSS of the agent process once all ports are ACTIVE (ours: node running ${bundleNote()})`),
     m('agent_rss_anon', 'MiB', (f) => f.rssAnonMiB, undefined, 'RssAnon at the same moment: VmRSS less the file-backed pages of the interpreter and its libraries, which every process running them shares (context, not a target)'),
+    m('agent_rss_file', 'MiB', (f) => f.rssFileMiB, undefined, 'RssFile at the same moment: file-backed pages (the interpreter binary, its libraries), shared with every process running them'),
+    m('agent_rss_shmem', 'MiB', (f) => f.rssShmemMiB, undefined, 'RssShmem at the same moment'),
   ];
   if (figs.ours.every((f) => f.coldRestart !== undefined)) {
     out.push(m('cold_restart_all_active', 's', (f) => f.coldRestart!, undefined, 'ports marked DOWN first (host reboot): every port must be reported up again'));
@@ -603,6 +632,53 @@ function carryOver(sizes: number[], metrics: Metric[], notes: string[]): void {
   notes.unshift(...(old.notes ?? []).filter((n) => Number.isFinite(sizeOf(n)) && (other(n) || !sizes.includes(sizeOf(n)))));
 }
 
+/** The trunk case: each kind `runs` times, alternating; every figure of the results file not of this case kept. */
+async function trunkCase(kinds: Kind[], runs: number, built: string): Promise<{ metrics: Metric[]; notes: string[] }> {
+  const dist = await buildOurs();
+  const env = await NeutronEnv.start({ trunk: true });
+  const figs: Record<Kind, TrunkFigures[]> = { ours: [], peer: [] };
+  const trace = await RpcTrace.start(env);
+  const helpers = {
+    agentIni: (sb: OvsSandbox, host: string, ofPort: number, kind: Kind) => agentIni(env, sb, host, ofPort, kind),
+    startAgent: (kind: Kind, ini: string, sb: OvsSandbox, log: string) => startAgent(kind, dist, ini, sb, log),
+    stopAgent,
+    serverBusy: (method: string, t0: number, t1: number) => busyTime(trace.between(t0, t1).filter((c) => c.method === method), t1),
+  };
+  try {
+    for (let r = 0; r < runs; r++) {
+      for (const kind of kinds) {
+        const f = await trunkRun(env, helpers, kind, r);
+        process.stderr.write(`neutron bench trunk run ${r} ${kind}: ${JSON.stringify(f)}\n`);
+        figs[kind].push(f);
+      }
+    }
+  } finally {
+    await trace.stop();
+    await env.stop();
+    rmSync(dist, { recursive: true, force: true });
+  }
+  const n = TRUNK_SUBPORTS;
+  const notes = [`trunk ${n} subports: ${built}, ${new Date().toISOString()}, ${runs} run(s) each`];
+  if (kinds.length < 2) return { metrics: [metric({ metric: 'runs', unit: 'count', ours: [runs] })], notes: [...notes, `trunk ${kinds[0]}: ${JSON.stringify(figs[kinds[0]])}`] };
+  const m = (name: string, f: (x: TrunkFigures) => number, target: string | undefined, note: string) =>
+    metric({ metric: `trunk_${name}_${n}_subports`, unit: 's', ours: figs.ours.map(f), peer: { name: PEER, samples: figs.peer.map(f) }, target, note });
+  const metrics = [
+    m('active', (f) => f.trunkActive, '<= 0.5', 'trunk bridge created (os-vif) → trunk ACTIVE in neutron\'s database (polled every 50 ms)'),
+    m('all_ports_active', (f) => f.allActive, undefined, 'trunk bridge created → the trunk, its parent and every subport ACTIVE'),
+    m('binding_server_time', (f) => f.bindingServerTime, undefined,
+      'of trunk_active: time an update_subport_bindings call was outstanding at neutron-server (it binds the subports one by one; RabbitMQ firehose)'),
+    m('agent_time', (f) => f.agentTime, undefined, 'trunk_active less binding_server_time: the agent\'s own part, its other round trips included'),
+  ];
+  const file = join(ROOT, 'bench/results/neutron.json');
+  if (existsSync(file)) {
+    const old = JSON.parse(readFileSync(file, 'utf8')) as { date: string; metrics: Metric[]; notes?: string[] };
+    metrics.unshift(...old.metrics.filter((x) => !x.metric.startsWith('trunk_'))
+      .map((x) => (x.note?.includes('measured ') ? x : { ...x, note: `${x.note ? `${x.note}; ` : ''}measured ${old.date}` })));
+    notes.unshift(...(old.notes ?? []).filter((x) => !x.startsWith('trunk ')));
+  }
+  return { metrics, notes };
+}
+
 const suite: BenchSuite = {
   async run({ quick }) {
     const sizes = process.env.NEUTRON_BENCH_SIZES?.split(',').map(Number) ?? (quick ? [20] : [100, 500]);
@@ -610,10 +686,14 @@ const suite: BenchSuite = {
     const kinds = (process.env.NEUTRON_BENCH_KINDS?.split(',') ?? ['ours', 'peer']) as Kind[];
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'bin', 'protocol'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+    const built = `ovs-agent built from ${head}${dirty ? ` plus ${dirty} uncommitted file(s) in lib/bin/protocol` : ''}`;
+    if (TRUNK) {
+      const t = await trunkCase(kinds, Number(process.env.NEUTRON_BENCH_RUNS ?? (quick ? 1 : 3)), built);
+      return newResult('neutron', t.metrics.map((x) => ({ ...x, ...(x.ratio !== undefined ? { ratio: round(x.ratio, 4) } : {}) })), t.notes);
+    }
     const dist = await buildOurs();
     const env = await NeutronEnv.start({ qos: QOS });
     const metrics: Metric[] = [];
-    const built = `ovs-agent built from ${head}${dirty ? ` plus ${dirty} uncommitted file(s) in lib/bin/protocol` : ''}`;
     const notes: string[] = sizes.map((n) => `${QOS ? 'qos ' : ''}${n} ports: ${built}, ${new Date().toISOString()}`);
     let trace: RpcTrace | undefined;
     try {
@@ -635,6 +715,7 @@ const suite: BenchSuite = {
         const q = QOS ? 'qos ' : '';
         notes.push(`${q}${n} ports, calls while plugging: ${callsNote('ours', figs.ours, 'calls')}; ${callsNote('peer', figs.peer, 'calls')}`);
         notes.push(`${q}${n} ports, calls during the warm restart: ${callsNote('ours', figs.ours, 'warmCalls')}; ${callsNote('peer', figs.peer, 'warmCalls')}`);
+        for (const kind of kinds) notes.push(`${q}${n} ports, ${kind}: smaps_rollup once all ACTIVE (MiB): ${figs[kind].map((f) => f.smapsRollup).join(' | ')}`);
       }
     } finally {
       await trace?.stop();

@@ -10,7 +10,9 @@
  *    as it can), and with one chained ovs-vsctl call;
  *  - a fresh process connecting and holding the initial dump of 10,000
  *    interfaces (time, and RSS afterwards);
- *  - the latency from another client's insert to our row event.
+ *  - the latency from another client's insert to our row event;
+ *  - N ports in one transaction against a 3-member Raft cluster
+ *    (bench/_ovsdb-cluster.ts), ours and the Python IDL both leader-only.
  *
  * ovs-vswitchd is stopped: nothing waits for it, and it does not compete
  * for the CPU. Each measurement starts from the same database state.
@@ -29,6 +31,7 @@ import { Replica } from '@ovs-agent/ovsdb';
 import { OvsSandbox, VSWITCH_SCHEMA } from '../testing/sandbox.js';
 import type { BenchSuite, Metric } from './report.js';
 import { metric, newResult, percentile, round, timeIt } from './report.js';
+import { clusteredPorts } from './_ovsdb-cluster.js';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -340,6 +343,10 @@ const suite: BenchSuite = {
       rmSync(tmp, { recursive: true, force: true });
       await sb.stop();
     }
+    // The same ports against a 3-member Raft cluster (its own servers, after the sandbox is gone).
+    const clustered = await clusteredPorts(quick);
+    metrics.push(...clustered.metrics);
+    notes.push(...clustered.notes);
     return newResult('ovsdb', metrics, notes);
   },
 };

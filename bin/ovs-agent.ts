@@ -23,6 +23,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { OvsdbErrorCode } from '@ovs-agent/ovsdb';
 import { cleanupPorts } from '../lib/agent/cleanup.js';
+import { removeHybridDevices } from '../lib/agent/hybrid-cleanup.js';
 import { ReplicaDatabase } from '../lib/agent/ovs/replica-database.js';
 import { runDaemon } from '../lib/agent/daemon.js';
 import { ExitCode } from '../lib/agent/exit-codes.js';
@@ -291,6 +292,8 @@ async function cleanupCommand(args: CommonArgs & { 'ovs-all-ports'?: boolean }):
   try {
     const results = await cleanupPorts(db, { integrationBridge: config.ovs.integration_bridge, allPorts: args['ovs-all-ports'] });
     for (const r of results) log.info(`${r.bridge}: deleted ${r.deleted.length} port(s)`, { ports: r.deleted });
+    const hybrid = await removeHybridDevices(results.flatMap((r) => r.deleted));
+    if (hybrid.length) log.info(`deleted ${hybrid.length} hybrid plug device(s) of those ports`, { devices: hybrid });
   } finally {
     await db.close();
   }

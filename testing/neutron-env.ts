@@ -433,6 +433,8 @@ export interface NeutronEnvOptions {
   debug?: boolean;
   /** The QoS API: the `qos` service plugin and the ML2 `qos` extension driver (docs/qos.md). */
   qos?: boolean;
+  /** The trunk API: the `trunk` service plugin (docs/trunk.md). */
+  trunk?: boolean;
 }
 
 /** Minimal REST client of the Neutron API as an admin (noauth, no X-Project-Id). */
@@ -640,7 +642,7 @@ function writeNeutronConfig(dir: string, apiPort: number, transportUrl: string, 
     file,
     `[DEFAULT]
 core_plugin = ml2
-service_plugins = ${opts.qos ? 'qos' : ''}
+service_plugins = ${[opts.qos ? 'qos' : '', opts.trunk ? 'trunk' : ''].filter(Boolean).join(',')}
 auth_strategy = noauth
 bind_host = 127.0.0.1
 bind_port = ${apiPort}

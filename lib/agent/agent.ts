@@ -15,6 +15,7 @@ import type { AgentConfig } from '../config/index.js';
 import type { ControlPlane, ControlPlaneEvent } from '../control-plane/types.js';
 import type { Firewall } from '../firewall/index.js';
 import { PortQos } from './qos.js';
+import { TrunkExtension } from './trunk.js';
 import { named, silentLogger, type Logger } from '../log.js';
 import { BridgeSetup } from './bridge-setup.js';
 import { FlowSync } from './flow-sync.js';
@@ -67,6 +68,7 @@ export class OvsAgent {
   private readonly log: Logger;
   private readonly firewall: Firewall | undefined;
   private readonly qos: PortQos | undefined;
+  private readonly trunk: TrunkExtension | undefined;
   private readonly host: string;
   private readonly agentId = randomUUID();
   private readonly startedAt = new Date();
@@ -93,6 +95,7 @@ export class OvsAgent {
     this.log = named(opts.logger ?? silentLogger, 'ovs_agent.agent');
     this.firewall = opts.firewall;
     this.qos = this.config.agent.extensions.includes('qos') ? new PortQos(this.db, this.log) : undefined;
+    this.trunk = this.config.agent.extensions.includes('trunk') ? new TrunkExtension(this.cp, this.db, this.log) : undefined;
     this.host = opts.config.DEFAULT.host || hostname();
     this.ports = new PortTracker(this.log);
     const observer = opts.observer;
@@ -182,6 +185,7 @@ export class OvsAgent {
     await this.cp.start({ host: this.host, agentId: this.agentId, binary: 'neutron-openvswitch-agent' });
     this.insight.started();
     this.firewall?.updateSecurityGroupInfo(await this.cp.securityGroupInfo([]));
+    if (this.trunk) this.unsubscribe.push(this.trunk.start(this.bridges.brInt.name));
 
     const ours = new Set(this.bridges.tables().map((t) => t.bridge));
     const ancillary = this.db.bridges().filter((b) => b.externalIds[BRIDGE_ID_KEY] === b.name && !ours.has(b.name)).map((b) => b.name);

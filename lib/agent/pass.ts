@@ -171,6 +171,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
       if (known.length) firewall.updatePortFilters(known);
     }
     firewall.flush();
+    await firewall.apply?.(); // iptables_hybrid: the rules are in the kernel before any tag below
     phase('firewall');
   }
   // Networks provisioned by this pass may need tunnels (l2pop entries that waited for them): their ports
@@ -179,6 +180,7 @@ export async function wirePorts(parts: PassParts, work: PassWork, summary: PassS
   const first = firstSync();
   if (first) parts.flows.dropUnclaimed();
   if (first) parts.qos?.sweepStale();
+  if (first) firewall?.firstSyncDone?.();
 
   // Flows first, then tags: a tag change makes ovs-vswitchd reconfigure the bridge, which would
   // hold up the bundle if it arrived first; the OVSDB write itself is answered by ovsdb-server at once.

@@ -10,6 +10,7 @@ import type { AgentConfig } from '../config/index.js';
 import type { ControlPlane } from '../control-plane/types.js';
 import { named, type Logger } from '../log.js';
 import { DeviceReporter, type ReportedBatch } from './device-reporter.js';
+import { hybridPlug } from './firewall-config.js';
 import type { PortTracker } from './ports.js';
 import type { RetrySchedule } from './retries.js';
 import { firstTiming } from './wiring-clock.js';
@@ -150,11 +151,11 @@ export class Reports {
       arp_responder_enabled: c.agent.arp_responder && c.agent.l2_population,
       enable_distributed_routing: false,
       log_agent_heartbeats: c.agent.log_agent_heartbeats,
-      // Only qos can be configured (any other extension is refused at start), and it runs whenever it is (docs/qos.md).
+      // Only qos and trunk can be configured (any other extension is refused at start), and each runs whenever it is (docs/qos.md, docs/trunk.md).
       extensions: [...c.agent.extensions],
       datapath_type: c.ovs.datapath_type,
       vhostuser_socket_dir: c.ovs.vhostuser_socket_dir,
-      ovs_hybrid_plug: false,
+      ovs_hybrid_plug: hybridPlug(c),
       baremetal_smartnic: false,
       in_distributed_mode: false,
     };

@@ -59,6 +59,8 @@ export interface RunOptions {
   waits?: Waits;
   /** @internal How OVS restarts are noticed (AgentOptions.restartDetection; benchmarks compare the two). */
   restartDetection?: 'events' | 'poll';
+  /** @internal A prefix for the iptables_hybrid driver's commands (tests: `ip netns exec NS`). */
+  netfilterPrefix?: readonly string[];
 }
 
 /** The control plane the configuration names: the local desired-state file, or Neutron over RabbitMQ. */
@@ -100,7 +102,7 @@ async function buildFromConfig(opts: RunOptions, waits: Waits): Promise<{
   };
   let firewall: Firewall;
   try {
-    firewall = createFirewallFromConfig(config, log);
+    firewall = createFirewallFromConfig(config, log, opts.netfilterPrefix);
   } catch (err) {
     throw new ConfigError((err as Error).message, 'CONFIG_INVALID');
   }

@@ -7,6 +7,7 @@
  */
 import type { FlowSession } from '../flows/installer.js';
 import type { PortQosSettings } from '../qos/port-qos.js';
+import type { TrunkSwitch } from '../trunk/types.js';
 
 /** An Interface row joined with its Port and Bridge, as the agent reads it (docs/design.md#ovsdb-what-is-read-and-written). */
 export interface VifRow {
@@ -103,6 +104,8 @@ export interface SwitchDatabase {
    * transaction; with `keep`, the bandwidth-limit rows of port names not in it are destroyed too.
    */
   applyQos?(writes: readonly QosWrite[], keep?: ReadonlySet<string>): Promise<void>;
+  /** Optional (the trunk extension needs it): the trunk bridges' reads and writes (docs/trunk.md). */
+  trunkSwitch?(): TrunkSwitch;
   /** Optional: told when the session to the database goes down and comes back (readiness, metrics). */
   onSession?(listener: (up: boolean, error?: Error) => void): () => void;
   close(): Promise<void>;

@@ -42,7 +42,7 @@ export interface AgentConfig {
     tunnel_csum: boolean; dscp: number | undefined; dscp_inherit: boolean;
     drop_flows_on_start: boolean; report_interval: number; log_agent_heartbeats: boolean;
     /** Only `qos` is accepted (options.ts). */
-    extensions: Array<'qos'>;
+    extensions: Array<'qos' | 'trunk'>;
     [other: string]: unknown;
   };
   securitygroup: {

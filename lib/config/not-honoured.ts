@@ -36,13 +36,13 @@ function refused(type: OptionType, def: unknown, help: string, meaning: string, 
   return { ...spec(type, def, help), status: 'refused', meaning, ...more };
 }
 
-const NO_COMMANDS = 'ovs-agent runs no command as root: it speaks OVSDB and OpenFlow itself';
-const NO_IPTABLES = 'no iptables firewall driver runs here (firewall_driver is openvswitch or noop)';
+const NO_COMMANDS = 'ovs-agent uses no root helper: it speaks OVSDB and OpenFlow itself (and runs iptables_hybrid\'s netfilter tools itself, as root)';
+const SNAT_ONLY = 'only for SNAT rules, which the OVS agent never writes';
 const NO_CHILDREN = 'ovs-agent starts no child process to monitor';
 const OSLO_POOL = 'connections to RabbitMQ are the agent\'s own: one for sending, one for consuming';
 const NO_NOTIFICATIONS = 'the agent sends no notifications (neither does Neutron\'s OVS agent)';
-const NO_DHCP = 'the dhcp extension does not run here ([agent] extensions accepts only qos)';
-const NO_LOG_EXT = 'the log extension (security group logging) does not run here ([agent] extensions accepts only qos)';
+const NO_DHCP = 'the dhcp extension does not run here ([agent] extensions accepts only qos and trunk)';
+const NO_LOG_EXT = 'the log extension (security group logging) does not run here ([agent] extensions accepts only qos and trunk)';
 const PLACEMENT_ONLY = 'used only with resource_provider_bandwidths or resource_provider_packet_processing_*, which are refused here';
 
 /**
@@ -78,9 +78,9 @@ export const NOT_HONOURED = {
     root_helper: ignored(STR, 'sudo', 'Command prefix for commands run as root.', NO_COMMANDS),
     use_helper_for_ns_read: ignored(BOOL, true, 'Use the root helper to list network namespaces.', NO_COMMANDS),
     root_helper_daemon: ignored(STR, undefined, 'Root helper daemon command.', NO_COMMANDS),
-    comment_iptables_rules: ignored(BOOL, true, 'Comment iptables rules.', NO_IPTABLES),
-    debug_iptables_rules: ignored(BOOL, false, 'Log iptables rule changes.', NO_IPTABLES),
-    use_random_fully: ignored(BOOL, true, 'iptables --random-fully on SNAT rules.', NO_IPTABLES),
+    comment_iptables_rules: ignored(BOOL, true, 'Comment iptables rules.', 'iptables_hybrid always comments its rules as Neutron does by default: the comments are part of each rule it compares with the kernel\'s'),
+    debug_iptables_rules: ignored(BOOL, false, 'Log iptables rule changes.', 'iptables_hybrid does not apply twice to check; its rules are checked against Neutron\'s driver in its specs'),
+    use_random_fully: ignored(BOOL, true, 'iptables --random-fully on SNAT rules.', SNAT_ONLY),
     check_child_processes_action: ignored(STR, 'respawn', 'What to do when a monitored child process dies.', NO_CHILDREN),
     check_child_processes_interval: ignored(INT, 60, 'Seconds between child process checks.', NO_CHILDREN),
     kill_scripts_path: ignored(STR, '/etc/neutron/kill_scripts/', 'Scripts that stop child processes.', NO_CHILDREN),
@@ -116,7 +116,7 @@ export const NOT_HONOURED = {
       'placement would promise a minimum packet rate, which no OVS agent enforces (Neutron 21 does not either)'),
   },
   securitygroup: {
-    enable_ipset: ignored(BOOL, true, 'Use ipsets in iptables rules.', NO_IPTABLES),
+    enable_ipset: ignored(BOOL, true, 'Use ipsets in iptables rules.', 'iptables_hybrid always matches remote groups with ipsets (Neutron\'s default); false, a rule per member, is not done'),
   },
   dhcp: {
     enable_ipv6: ignored(BOOL, true, 'DHCPv6 flows of the dhcp extension.', NO_DHCP),
@@ -129,7 +129,7 @@ export const NOT_HONOURED = {
     local_output_log_base: ignored(STR, undefined, 'Log file of security group logging.', NO_LOG_EXT),
   },
   local_ip: {
-    static_nat: ignored(BOOL, false, 'Static NAT for the local_ip extension.', 'the local_ip extension does not run here ([agent] extensions accepts only qos)'),
+    static_nat: ignored(BOOL, false, 'Static NAT for the local_ip extension.', 'the local_ip extension does not run here ([agent] extensions accepts only qos and trunk)'),
   },
   oslo_messaging_rabbit: {
     heartbeat_in_pthread: ignored(BOOL, false, 'Send heartbeats from a native thread.', 'heartbeats are sent by the agent\'s event loop; it has no green threads to starve them'),

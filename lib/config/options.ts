@@ -105,11 +105,11 @@ export const OPTIONS = {
     drop_flows_on_start: bool(false, 'Delete every flow on br-int at start.'),
     report_interval: float(30, 'Seconds between state reports; 0 disables.', 0),
     log_agent_heartbeats: bool(false, 'Log every state report.'),
-    // Only qos runs here; any other extension is refused at start: the state report would claim it enforced (docs/qos.md).
-    extensions: list([], 'Agent extensions to load: qos (docs/qos.md); fdb, log, dhcp, local_ip and the others are refused.', ['qos']),
+    // Only qos and trunk run here; any other extension is refused at start: the state report would claim it enforced (docs/qos.md, docs/trunk.md).
+    extensions: list([], 'Agent extensions to load: qos (docs/qos.md), trunk (docs/trunk.md); fdb, log, dhcp, local_ip and the others are refused.', ['qos', 'trunk']),
   },
   securitygroup: {
-    firewall_driver: str('noop', 'Firewall driver: openvswitch, noop (iptables drivers are not supported).'),
+    firewall_driver: str('noop', 'Firewall driver: openvswitch, iptables_hybrid or noop, or their class paths (the plain iptables driver is refused).'),
     enable_security_group: bool(true, 'Filter traffic with security groups.'),
     permitted_ethertypes: list([], 'Extra ethertypes allowed, e.g. 0x4008.'),
   },

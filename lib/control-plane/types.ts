@@ -8,6 +8,7 @@
  * data it carries is lib/model's.
  */
 import type { FdbEntries, FdbIpChanges, PortDetails, SecurityGroupInfo, TunnelType } from '../model/index.js';
+import type { TrunkControl } from '../trunk/types.js';
 
 export * from '../model/index.js';
 
@@ -106,6 +107,8 @@ export interface ControlPlane {
   observe?(observer: ControlPlaneObserver): void;
   /** Optional: the objects a control plane with a resource cache holds and the pulls it asked, per type (metrics). */
   resourceCacheStats?(): ResourceCacheStats;
+  /** Optional: the trunk RPCs and pushes (docs/trunk.md); only the Neutron control plane has them, with `[agent] extensions = trunk`. */
+  readonly trunk?: TrunkControl;
 }
 
 /** A resource cache's size and pulls, per object type (a handful of types). */

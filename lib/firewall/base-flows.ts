@@ -24,22 +24,15 @@ import {
   ctCommit,
   ctMark,
   ctTrack,
-  ctZone,
-  dlDst,
-  dlSrc,
-  dlVlan,
   DROP,
   ETH,
   icmpType,
   inPort,
-  netReg,
   NORMAL,
   nwProto,
-  output,
   portReg,
   resubmit,
   setReg,
-  STRIP_VLAN,
   tpDst,
   tpSrc,
   UNTAGGED,
@@ -47,7 +40,8 @@ import {
   type Actions,
   type MatchPart,
 } from './flow-parts.js';
-import { portAddresses, type FirewallPort, type PortAddresses } from './port.js';
+import { portAddresses, type FirewallPort } from './port.js';
+import { portWords, type PortWords } from './port-words.js';
 
 export interface BaseFlowOptions {
   /** `[securitygroup] permitted_ethertypes` as match parts (`dl_type=0x4008`), made once from the config. */
@@ -76,6 +70,18 @@ const DHCP4_REQUEST = [UDP, tpSrc(Proto.UDP, 68), tpDst(Proto.UDP, 67)];
 const DHCP6_REQUEST = [UDP, tpSrc(Proto.UDP, 546), tpDst(Proto.UDP, 547)];
 const DHCP4_REPLY = [UDP, tpSrc(Proto.UDP, 67), tpDst(Proto.UDP, 68)];
 const DHCP6_REPLY = [UDP, tpSrc(Proto.UDP, 547), tpDst(Proto.UDP, 546)];
+const NO_ADDRESS_YET = address('nw_src', '0.0.0.0');
+const ALLOWED_EGRESS_ICMPV6 = ICMPV6_ALLOWED_EGRESS_TYPES.map((t) => icmpType(true, t));
+const RESTRICTED_EGRESS_ICMPV6 = ICMPV6_RESTRICTED_EGRESS_TYPES.map((t) => icmpType(true, t));
+const ALLOWED_INGRESS_ICMPV6 = ICMPV6_ALLOWED_INGRESS_TYPES.map((t) => icmpType(true, t));
+const RA = icmpType(true, ICMPV6_TYPE_RA);
+const TRACK_EGRESS = actions(ctTrack(Table.RULES_EGRESS));
+const TRACK_INGRESS = actions(ctTrack(Table.RULES_INGRESS));
+const TO_ACCEPT_OR_INGRESS = go(Table.ACCEPT_OR_INGRESS);
+const CLEAR_AND_DROP = actions(CT_CLEAR, resubmit(Table.DROPPED));
+const CLEAR_TO_INGRESS_RULES = actions(CT_CLEAR, resubmit(Table.RULES_INGRESS));
+const COMMIT_EGRESS = actions(ctCommit(), resubmit(Table.ACCEPTED_EGRESS));
+const REVOKE = actions(ctCommit(CtMark.INVALID));
 
 /** Bridge-wide defaults: drops at the bottom of the firewall tables, T94 NORMAL, T91 → 94. */
 export function initFlows(): Flow[] {
@@ -89,102 +95,84 @@ export function initFlows(): Flow[] {
 }
 
 /** T60: classify a port's egress (by in_port) and ingress (by destination MAC) traffic. */
-function classificationFlows(p: FirewallPort, macs: readonly string[]): Flow[] {
-  const regs = setRegs(p);
-  const out = [egressClassificationFlow(p)];
-  const toIngress = actions(...regs, resubmit(Table.BASE_INGRESS));
-  const untagToIngress = actions(...regs, STRIP_VLAN, resubmit(Table.BASE_INGRESS));
-  const localVlan = dlVlan(p.lvid);
-  for (const mac of macs) {
-    const dst = dlDst(mac);
+function classificationFlows(p: FirewallPort, w: PortWords): Flow[] {
+  const out = [flow(Table.TRANSIENT, 100, [w.inPort], w.toEgress)];
+  for (const dst of w.dst) {
     // Frames arriving from br-phys that were not translated to the local VLAN.
-    if (p.networkType === 'vlan' && p.segmentationId !== undefined) {
-      out.push(flow(Table.TRANSIENT, 90, [dlVlan(p.segmentationId), dst], untagToIngress));
+    if (w.segVlan !== undefined) {
+      out.push(flow(Table.TRANSIENT, 90, [w.segVlan, dst], w.untagToIngress));
     } else if (p.networkType === 'flat') {
-      out.push(flow(Table.TRANSIENT, 90, [UNTAGGED, dst], toIngress));
+      out.push(flow(Table.TRANSIENT, 90, [UNTAGGED, dst], w.toIngress));
     }
-    out.push(flow(Table.TRANSIENT, 90, [localVlan, dst], untagToIngress));
+    out.push(flow(Table.TRANSIENT, 90, [w.localVlan, dst], w.untagToIngress));
   }
   return out;
 }
 
 /** T71, T73: anti-spoofing, DHCP/RA guards and the hand-off to the egress rules. */
-function egressBaseFlows(p: FirewallPort, addresses: PortAddresses, opts: BaseFlowOptions, mode: PortMode): Flow[] {
-  const { mac, macs, pairs4, pairs6 } = addresses;
-  const P = p.ofport;
-  const reg = portReg(P);
-  const port = [inPort(P), reg];
-  const toRules = mode === 'stateless' ? go(Table.RULES_EGRESS) : actions(ctTrack(Table.RULES_EGRESS));
+function egressBaseFlows(w: PortWords, opts: BaseFlowOptions, mode: PortMode): Flow[] {
+  const reg = w.reg;
+  const port = [w.inPort, reg];
+  const toRules = mode === 'stateless' ? go(Table.RULES_EGRESS) : TRACK_EGRESS;
   const out: Flow[] = [];
-  for (const [m, ip] of pairs4) {
-    const src = dlSrc(m);
-    out.push(flow(Table.BASE_EGRESS, 95, [port, ARP, src, address('arp_spa', ip)], TO_NORMAL));
-    out.push(flow(Table.BASE_EGRESS, 65, [port, IPV4, src, address('nw_src', ip)], toRules));
+  for (const a of w.pairs4) {
+    out.push(flow(Table.BASE_EGRESS, 95, [port, ARP, a.src, a.arpSpa], TO_NORMAL));
+    out.push(flow(Table.BASE_EGRESS, 65, [port, IPV4, a.src, a.nwSrc], toRules));
   }
   const icmp6 = [port, IPV6, ICMPV6];
-  for (const [m, ip] of pairs6) {
-    const src = dlSrc(m);
-    const ip6 = address('ipv6_src', ip);
-    for (const t of ICMPV6_ALLOWED_EGRESS_TYPES) {
-      out.push(flow(Table.BASE_EGRESS, 95, [icmp6, icmpType(true, t), src, ip6], TO_NORMAL));
-    }
-    for (const t of ICMPV6_RESTRICTED_EGRESS_TYPES) {
-      out.push(flow(Table.BASE_EGRESS, 95, [icmp6, icmpType(true, t), address('nd_target', ip)], TO_NORMAL));
-    }
+  for (const a of w.pairs6) {
+    for (const t of ALLOWED_EGRESS_ICMPV6) out.push(flow(Table.BASE_EGRESS, 95, [icmp6, t, a.src, a.ipv6Src], TO_NORMAL));
+    for (const t of RESTRICTED_EGRESS_ICMPV6) out.push(flow(Table.BASE_EGRESS, 95, [icmp6, t, a.ndTarget], TO_NORMAL));
   }
-  for (const [m, ip] of pairs6) {
-    out.push(flow(Table.BASE_EGRESS, 65, [port, IPV6, dlSrc(m), address('ipv6_src', ip)], toRules));
+  for (const a of w.pairs6) {
+    out.push(flow(Table.BASE_EGRESS, 65, [port, IPV6, a.src, a.ipv6Src], toRules));
   }
   // DHCP requests from the port's own addresses (and 0.0.0.0 before it has one) skip the rules.
-  const toAcceptOrIngress = go(Table.ACCEPT_OR_INGRESS);
-  for (const [m, ip] of [...pairs4, [mac, '0.0.0.0'] as [string, string]]) {
-    out.push(flow(Table.BASE_EGRESS, 80, [port, IPV4, dlSrc(m), address('nw_src', ip), DHCP4_REQUEST], toAcceptOrIngress));
+  for (const a of w.pairs4) {
+    out.push(flow(Table.BASE_EGRESS, 80, [port, IPV4, a.src, a.nwSrc, DHCP4_REQUEST], TO_ACCEPT_OR_INGRESS));
   }
-  for (const [m, ip] of pairs6) {
-    out.push(flow(Table.BASE_EGRESS, 80, [port, IPV6, dlSrc(m), address('ipv6_src', ip), DHCP6_REQUEST], toAcceptOrIngress));
+  out.push(flow(Table.BASE_EGRESS, 80, [port, IPV4, w.ownSrc, NO_ADDRESS_YET, DHCP4_REQUEST], TO_ACCEPT_OR_INGRESS));
+  for (const a of w.pairs6) {
+    out.push(flow(Table.BASE_EGRESS, 80, [port, IPV6, a.src, a.ipv6Src, DHCP6_REQUEST], TO_ACCEPT_OR_INGRESS));
   }
   // A VM must not act as a DHCP server or a router.
   out.push(flow(Table.BASE_EGRESS, 70, [port, IPV4, DHCP4_REPLY], TO_DROPPED));
   out.push(flow(Table.BASE_EGRESS, 70, [port, IPV6, DHCP6_REPLY], TO_DROPPED));
-  out.push(flow(Table.BASE_EGRESS, 70, [icmp6, icmpType(true, ICMPV6_TYPE_RA)], TO_DROPPED));
+  out.push(flow(Table.BASE_EGRESS, 70, [icmp6, RA], TO_DROPPED));
   for (const et of opts.permittedEthertypes) {
     out.push(flow(Table.BASE_EGRESS, 95, [reg, et], TO_NORMAL));
   }
-  out.push(flow(Table.BASE_EGRESS, 10, port, actions(CT_CLEAR, resubmit(Table.DROPPED))));
+  out.push(flow(Table.BASE_EGRESS, 10, port, CLEAR_AND_DROP));
 
   // T73: traffic to another local port on the same network goes through that port's ingress pipeline.
-  const toPortIngress = actions(setReg(Reg.PORT, P), resubmit(Table.BASE_INGRESS));
-  const net = netReg(p.lvid);
-  for (const m of macs) {
-    out.push(flow(Table.ACCEPT_OR_INGRESS, 100, [net, dlDst(m)], toPortIngress));
+  for (const dst of w.dst) {
+    out.push(flow(Table.ACCEPT_OR_INGRESS, 100, [w.net, dst], w.toPortIngress));
   }
   // Commit new connections leaving the port (a stateless port's packets are never tracked).
   if (mode !== 'stateless') {
-    const commit = actions(ctCommit(), resubmit(Table.ACCEPTED_EGRESS));
-    for (const et of IP_TYPES) out.push(flow(Table.ACCEPT_OR_INGRESS, 90, [reg, et, CT.NEW_NOT_ESTABLISHED], commit));
+    for (const et of IP_TYPES) out.push(flow(Table.ACCEPT_OR_INGRESS, 90, [reg, et, CT.NEW_NOT_ESTABLISHED], COMMIT_EGRESS));
   }
   out.push(flow(Table.ACCEPT_OR_INGRESS, 80, [reg], TO_NORMAL));
   return out;
 }
 
 /** T81: what a port always accepts (ARP, ND, DHCP replies), then conntrack and the ingress rules. */
-function ingressBaseFlows(p: FirewallPort, opts: BaseFlowOptions, mode: PortMode): Flow[] {
-  const P = p.ofport;
-  const reg = portReg(P);
-  const deliver = actions(output(P));
+function ingressBaseFlows(w: PortWords, opts: BaseFlowOptions, mode: PortMode): Flow[] {
+  const reg = w.reg;
+  const deliver = w.deliver;
   const out = [flow(Table.BASE_INGRESS, 100, [reg, ARP], deliver)];
   for (const et of opts.permittedEthertypes) out.push(flow(Table.BASE_INGRESS, 100, [reg, et], deliver));
-  for (const t of ICMPV6_ALLOWED_INGRESS_TYPES) {
-    out.push(flow(Table.BASE_INGRESS, 100, [reg, IPV6, ICMPV6, icmpType(true, t)], deliver));
+  for (const t of ALLOWED_INGRESS_ICMPV6) {
+    out.push(flow(Table.BASE_INGRESS, 100, [reg, IPV6, ICMPV6, t], deliver));
   }
   out.push(flow(Table.BASE_INGRESS, 95, [reg, IPV4, DHCP4_REPLY], deliver));
   out.push(flow(Table.BASE_INGRESS, 95, [reg, IPV6, DHCP6_REPLY], deliver));
-  const track = mode === 'stateless' ? go(Table.RULES_INGRESS) : actions(ctTrack(Table.RULES_INGRESS));
+  const track = mode === 'stateless' ? go(Table.RULES_INGRESS) : TRACK_INGRESS;
   for (const et of IP_TYPES) {
     out.push(flow(Table.BASE_INGRESS, 90, [reg, et, CT.NOT_TRACKED], track));
   }
   // Tracked here means it came from a local stateful port's egress.
-  const tracked = mode === 'stateless' ? actions(CT_CLEAR, resubmit(Table.RULES_INGRESS)) : go(Table.RULES_INGRESS);
+  const tracked = mode === 'stateless' ? CLEAR_TO_INGRESS_RULES : go(Table.RULES_INGRESS);
   out.push(flow(Table.BASE_INGRESS, 80, [reg, CT.TRACKED], tracked));
   return out;
 }
@@ -200,9 +188,9 @@ const INVALID_DROPPED: Readonly<Record<number, Flow>> = {
 };
 
 /** T72/T82 conntrack verdicts shared by every rule: invalid and revoked dropped, replies and related accepted. */
-function trackedFlows(p: FirewallPort, table: number, accept: Actions): Flow[] {
-  const reg = portReg(p.ofport);
-  const zone = ctZone(p.lvid);
+function trackedFlows(w: PortWords, table: number, accept: Actions): Flow[] {
+  const reg = w.reg;
+  const zone = w.zone;
   const out = [
     INVALID_DROPPED[table],
     flow(table, 50, [reg, MARK_INVALID], TO_DROPPED),
@@ -212,19 +200,27 @@ function trackedFlows(p: FirewallPort, table: number, accept: Actions): Flow[] {
   }
   out.push(flow(table, 40, [reg, CT.NOT_ESTABLISHED], TO_DROPPED));
   // An established connection no rule accepts any more is marked, so its next packets hit the p50 ct_mark drop.
-  const revoke = actions(ctCommit(CtMark.INVALID));
-  for (const et of IP_TYPES) out.push(flow(table, 40, [reg, et, CT.ESTABLISHED], revoke));
+  for (const et of IP_TYPES) out.push(flow(table, 40, [reg, et, CT.ESTABLISHED], REVOKE));
   return out;
 }
 
 /** Every base flow of a filtered port. */
 export function filteredPortBaseFlows(p: FirewallPort, opts: BaseFlowOptions, mode: PortMode = 'stateful'): Flow[] {
-  const addresses = portAddresses(p);
-  return classificationFlows(p, addresses.macs).concat(
-    egressBaseFlows(p, addresses, opts, mode),
-    ingressBaseFlows(p, opts, mode),
-    trackedFlows(p, Table.RULES_INGRESS, actions(output(p.ofport))),
-    trackedFlows(p, Table.RULES_EGRESS, TO_NORMAL),
+  return baseFlowsOf(p, portWords(p, portAddresses(p)), opts, mode);
+}
+
+/**
+ * Every base flow of a filtered port from its words: what the port brings
+ * to them is in `w` alone, besides the shape `p` gives them (its network's
+ * type, whether it has a segmentation id), so port-template.ts can run this
+ * once with placeholders and stamp the flows of every port of that shape.
+ */
+export function baseFlowsOf(p: FirewallPort, w: PortWords, opts: BaseFlowOptions, mode: PortMode): Flow[] {
+  return classificationFlows(p, w).concat(
+    egressBaseFlows(w, opts, mode),
+    ingressBaseFlows(w, opts, mode),
+    trackedFlows(w, Table.RULES_INGRESS, w.deliver),
+    trackedFlows(w, Table.RULES_EGRESS, TO_NORMAL),
   );
 }
 

@@ -19,6 +19,8 @@ export interface FirewallOptions {
   permittedEthertypes?: string[];
   /** The highest conj_id already on the bridge (agent restart), so new ids never collide with live ones. */
   highestConjId?: number;
+  /** iptables_hybrid: a prefix for the commands it runs (tests: `ip netns exec NS`, where the qbr bridges are). */
+  netfilterPrefix?: readonly string[];
   /** Told about rules and ports that could not be turned into flows (they are skipped / the port is blocked). */
   onError?: (error: Error, context: { securityGroupId?: string; portId?: string }) => void;
 }
@@ -46,6 +48,16 @@ export interface Firewall {
   isPortManaged(portId: string): boolean;
   /** Writes everything changed since the last flush into the table. */
   flush(): void;
+  /**
+   * Optional: drivers that filter outside br-int (iptables_hybrid) send what
+   * changed here, after flush(); the pass waits for it before any port goes
+   * on its network.
+   */
+  apply?(): Promise<unknown>;
+  /** Optional: the agent's first full sync ended (iptables_hybrid then drops the rules of ports no pass named). */
+  firstSyncDone?(): void;
+  /** True when nova must plug ports through a Linux bridge (the state report's `ovs_hybrid_plug`). */
+  readonly ovsHybridPlug?: boolean;
   /** Optional: the security-group rule a flow (by key) of a port's filter comes from, for people (`ovs-agent trace`). */
   ruleOrigin?(portId: string, key: string): string | undefined;
 }

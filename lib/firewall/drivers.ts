@@ -6,10 +6,10 @@
  * its alias and the class path of every module that holds its class.
  */
 /** The drivers this agent has (the Firewall implementations of firewall.ts). */
-export type FirewallDriverName = 'openvswitch' | 'noop';
+export type FirewallDriverName = 'openvswitch' | 'noop' | 'iptables_hybrid';
 
 /** A driver Neutron has and this agent does not (yet). */
-export type UnsupportedDriverName = 'iptables_hybrid' | 'iptables';
+export type UnsupportedDriverName = 'iptables';
 
 export type ResolvedDriver =
   | { kind: 'supported'; driver: FirewallDriverName; alias: string }
@@ -27,10 +27,11 @@ const SUPPORTED: ReadonlyArray<DriverEntry & { driver: FirewallDriverName }> = [
     classPaths: ['neutron.agent.linux.openvswitch_firewall.OVSFirewallDriver', 'neutron.agent.linux.openvswitch_firewall.firewall.OVSFirewallDriver'],
   },
   { driver: 'noop', alias: 'noop', classPaths: ['neutron.agent.firewall.NoopFirewallDriver'] },
+  { driver: 'iptables_hybrid', alias: 'iptables_hybrid', classPaths: ['neutron.agent.linux.iptables_firewall.OVSHybridIptablesFirewallDriver'] },
 ];
 
 const UNSUPPORTED: ReadonlyArray<DriverEntry & { driver: UnsupportedDriverName }> = [
-  { driver: 'iptables_hybrid', alias: 'iptables_hybrid', classPaths: ['neutron.agent.linux.iptables_firewall.OVSHybridIptablesFirewallDriver'] },
+  // Filters on a Linux bridge OVS ports are never plugged into: with the OVS agent it would filter nothing.
   { driver: 'iptables', alias: 'iptables', classPaths: ['neutron.agent.linux.iptables_firewall.IptablesFirewallDriver'] },
 ];
 
@@ -72,7 +73,7 @@ export function supportedFirewallDriver(name: string | undefined, where?: string
   }
   if (r.kind === 'supported') return r.driver;
   throw new FirewallDriverError(
-    `${prefix}the ${r.alias} driver (${r.classPath}) is not supported yet; use openvswitch or noop`, 'FW_DRIVER_UNSUPPORTED');
+    `${prefix}the ${r.alias} driver (${r.classPath}) is not supported with Open vSwitch (it filters taps on Linux bridges that this agent does not plug); use iptables_hybrid, openvswitch or noop`, 'FW_DRIVER_UNSUPPORTED');
 }
 
 function knownNames(): string {

@@ -1,9 +1,11 @@
 /**
  * The driver `[securitygroup] firewall_driver` names: Neutron's
- * `openvswitch` (ovs-firewall.ts) or `noop` (driver.ts).
+ * `openvswitch` (ovs-firewall.ts), `iptables_hybrid` (iptables/) or `noop`
+ * (driver.ts).
  */
 import { FirewallConfigError, NoopFirewall, type Firewall, type FirewallOptions } from './driver.js';
 import { supportedFirewallDriver, type FirewallDriverName } from './drivers.js';
+import { HybridIptablesFirewall } from './iptables/hybrid-firewall.js';
 import { OvsFirewall } from './ovs-firewall.js';
 
 /**
@@ -19,5 +21,6 @@ export function createFirewall(driver: string | undefined, options: FirewallOpti
   } catch (err) {
     throw new FirewallConfigError((err as Error).message);
   }
+  if (name === 'iptables_hybrid') return new HybridIptablesFirewall(options);
   return name === 'openvswitch' ? new OvsFirewall(options) : new NoopFirewall();
 }

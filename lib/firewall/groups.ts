@@ -33,6 +33,8 @@ const NONE: readonly NormalizedRule[] = [];
 export class SecurityGroups {
   private readonly rules = new Map<string, GroupRules>();
   private readonly members = new Map<string, Members>();
+  /** Goes up whenever any group's rules change: what was worked out from the rules before is stale. */
+  generation = 0;
 
   constructor(private readonly onError: FirewallErrorHandler) {}
 
@@ -55,6 +57,7 @@ export class SecurityGroups {
       }
       this.rules.set(sgId, g);
       changed.rules.push(sgId);
+      this.generation++;
     }
     for (const [groupId, m] of Object.entries(info.members)) {
       const signature = JSON.stringify(m);

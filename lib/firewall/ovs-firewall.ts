@@ -27,6 +27,7 @@ import { FlowTable } from '../flows/flow-table.js';
 import { dlType, type MatchPart } from './flow-parts.js';
 import { SecurityGroups } from './groups.js';
 import { filteredPortFlows } from './port-filter.js';
+import { PortTemplates } from './port-template.js';
 import type { FirewallPort } from './port.js';
 import { RemoteGroupAddresses } from './remote-groups.js';
 import { ruleOriginOf } from './rule-origin.js';
@@ -42,6 +43,7 @@ export class OvsFirewall implements Firewall {
   flows: FlowTable;
   private readonly conjIds: ConjIdMap;
   private readonly baseOptions: BaseFlowOptions;
+  private readonly templates: PortTemplates;
   private readonly onError: FirewallErrorHandler;
   private readonly groups: SecurityGroups;
   private readonly addresses: RemoteGroupAddresses;
@@ -58,6 +60,7 @@ export class OvsFirewall implements Firewall {
     this.conjIds = new ConjIdMap(options.highestConjId ?? 0);
     this.onError = options.onError ?? (() => {});
     this.baseOptions = { permittedEthertypes: (options.permittedEthertypes ?? []).flatMap((et) => this.ethertypePart(et)) };
+    this.templates = new PortTemplates(this.baseOptions);
     this.groups = new SecurityGroups(this.onError);
     this.addresses = new RemoteGroupAddresses(OWNER, this.groups, this.conjIds, this.onError);
   }
@@ -181,7 +184,7 @@ export class OvsFirewall implements Firewall {
     }
     const held = new Set<string>();
     try {
-      const out = filteredPortFlows(port, this.groups, this.conjIds, this.baseOptions, held);
+      const out = filteredPortFlows(port, this.groups, this.conjIds, this.templates, held);
       this.conjIds.releaseUser(portId, held);
       return out;
     } catch (err) {

@@ -21,6 +21,8 @@ export interface FirewallPort {
   /** For the T60 "physical direct" flows: VLAN networks match the segmentation id, flat ones untagged frames. */
   networkType?: NetworkType;
   segmentationId?: number;
+  /** Neutron's device_owner (the iptables_hybrid driver treats network-owned ports as stateful). */
+  deviceOwner?: string;
 }
 
 export function firewallPortFrom(details: PortDetails, ofport: number, lvid: number): FirewallPort {
@@ -35,6 +37,7 @@ export function firewallPortFrom(details: PortDetails, ofport: number, lvid: num
     securityGroups: details.securityGroups,
     networkType: details.networkType,
     segmentationId: details.segmentationId,
+    deviceOwner: details.deviceOwner,
   };
 }
 

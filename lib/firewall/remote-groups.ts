@@ -10,9 +10,48 @@ import { parseCidr } from './addresses.js';
 import type { ConjIdMap } from './conj-ids.js';
 import type { FirewallErrorHandler } from './driver.js';
 import type { FlowTable } from '../flows/flow-table.js';
+import { keyPartOffset, type DesiredFlow as Flow } from '../flows/flow.js';
+import type { Instructions } from '../flows/actions.js';
+import { address, type MatchPart } from './flow-parts.js';
 import type { SecurityGroups } from './groups.js';
 import type { FirewallPort } from './port.js';
 import { conjunctionAddressFlows, priorityOffset, type Direction, type Ethertype } from './rules.js';
+
+/** Address templates kept at most (they come from outside input: ids and networks); the map is started again past it. */
+const MAX_TEMPLATES = 1024;
+
+/** A member's flows with its address left out: each key either side of the address field. */
+interface AddressTemplate {
+  readonly heads: readonly string[];
+  readonly tails: readonly string[];
+  readonly instructions: readonly Instructions[];
+}
+
+/** The match part the member's address is in (the field conjunctionAddressFlows matches it with). */
+function memberPart(cidr: string, direction: Direction): MatchPart {
+  const field = cidr.includes(':') ? (direction === 'ingress' ? 'ipv6_src' : 'ipv6_dst') : direction === 'ingress' ? 'nw_src' : 'nw_dst';
+  const part = address(field, cidr);
+  if (part === undefined) throw new Error(`${cidr}: a /0 member has no address part`);
+  return part;
+}
+
+function addressTemplate(flows: readonly Flow[], standIn: MatchPart): AddressTemplate {
+  const heads: string[] = [];
+  const tails: string[] = [];
+  for (const f of flows) {
+    const at = keyPartOffset(f.key, standIn);
+    if (at < 0) throw new Error('a remote-group address flow without its address');
+    heads.push(f.key.slice(0, at));
+    tails.push(f.key.slice(at + standIn.oxm.length));
+  }
+  return { heads, tails, instructions: flows.map((f) => f.instructions) };
+}
+
+function stampAddress(t: AddressTemplate, part: MatchPart): Flow[] {
+  const out = new Array<Flow>(t.heads.length);
+  for (let i = 0; i < out.length; i++) out[i] = { key: [t.heads[i], part.oxm, t.tails[i]].join(''), instructions: t.instructions[i] };
+  return out;
+}
 
 /** Per (direction, ethertype, mode): remote group → the conjunction ids the network's ports use with it. */
 type Wanted = Map<string, Map<string, Set<number>>>;
@@ -33,6 +72,8 @@ export class RemoteGroupAddresses {
   /** Per network: address owner → signature (its sorted conj ids) last emitted. */
   private readonly netAddresses = new Map<number, Map<string, string>>();
   private readonly cidrCache = new Map<string, { cidr: string; any: boolean }>();
+  /** conjunctionAddressFlows by (direction, ethertype, network, mode, prefix length, ids), for a stand-in address. */
+  private readonly addressTemplates = new Map<string, AddressTemplate>();
 
   constructor(
     private readonly owner: string,
@@ -64,6 +105,30 @@ export class RemoteGroupAddresses {
       this.netWanted.set(lvid, net);
     }
     this.writeNetworkAddresses(flows, lvid, net.wanted);
+  }
+
+  /**
+   * conjunctionAddressFlows for one member. Members of a network feeding the
+   * same ids get the same flows but for their address: those are built once
+   * with a stand-in address of the same prefix length, and the member's
+   * address put in its place (a /0 member, which also matches its MAC, is
+   * built on its own).
+   */
+  private addressFlows(
+    e: AddressEntry, direction: Direction, ethertype: Ethertype, lvid: number, ids: number[], signature: string, stateless: boolean,
+  ): Flow[] {
+    if (e.mac !== null) return conjunctionAddressFlows(e.cidr, e.mac, direction, ethertype, lvid, ids, stateless);
+    const slash = e.cidr.indexOf('/');
+    const len = e.cidr.slice(slash + 1);
+    const k = [direction, ethertype, lvid, stateless ? 's' : '', len, signature].join('|');
+    let t = this.addressTemplates.get(k);
+    if (t === undefined) {
+      const standIn = `${ethertype === 'IPv4' ? '0.0.0.0' : '::'}/${len}`;
+      t = addressTemplate(conjunctionAddressFlows(standIn, null, direction, ethertype, lvid, ids, stateless), memberPart(standIn, direction));
+      if (this.addressTemplates.size >= MAX_TEMPLATES) this.addressTemplates.clear();
+      this.addressTemplates.set(k, t);
+    }
+    return stampAddress(t, memberPart(e.cidr, direction));
   }
 
   private memberCidr(ip: string): { cidr: string; any: boolean } {
@@ -137,7 +202,7 @@ export class RemoteGroupAddresses {
         const signature = ids.join(',');
         current.set(owner, signature);
         if (previous.get(owner) === signature) continue;
-        flows.replace(owner, conjunctionAddressFlows(e.cidr, e.mac, direction, ethertype, lvid, ids, mode === 'stateless'));
+        flows.replace(owner, this.addressFlows(e, direction, ethertype, lvid, ids, signature, mode === 'stateless'));
       }
     }
     for (const owner of previous.keys()) if (!current.has(owner)) flows.remove(owner);

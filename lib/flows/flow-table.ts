@@ -42,6 +42,14 @@ interface Claim {
   readonly owner: string | undefined;
   /** What the owner wants the flow to do. */
   readonly instructions: Instructions | undefined;
+  /**
+   * Set on the claim of flows new to the table (the switch holds nothing
+   * under their keys, unless `diverged` says otherwise): most flows of a new
+   * port, which would otherwise each need a `diverged` entry until sent.
+   * Once sent, such a flow takes this claim instead (the same owner and
+   * instructions, held as wanted).
+   */
+  sent?: Claim;
 }
 
 const UNWANTED: Claim = Object.freeze({ owner: undefined, instructions: undefined });
@@ -83,9 +91,10 @@ export class FlowTable {
     if (!before) {
       if (flows.length === 0) return;
       const keys = new Array<string>(flows.length);
+      const fresh = new Map<Instructions, Claim>();
       for (let i = 0; i < flows.length; i++) {
         keys[i] = flows[i].key;
-        this.claim(owner, flows[i], claims);
+        this.claim(owner, flows[i], claims, fresh);
       }
       this.owners.set(owner, keys);
       return;
@@ -93,7 +102,8 @@ export class FlowTable {
     const next = new Set<string>();
     for (const f of flows) next.add(f.key);
     for (const key of before) if (!next.has(key)) this.release(owner, key);
-    for (const f of flows) this.claim(owner, f, claims);
+    const fresh = new Map<Instructions, Claim>();
+    for (const f of flows) this.claim(owner, f, claims, fresh);
     if (next.size) this.owners.set(owner, next.size === flows.length ? flows.map((f) => f.key) : [...next]);
     else this.owners.delete(owner);
   }
@@ -178,12 +188,13 @@ export class FlowTable {
   /** What the switch holds under `key`, whose claim is `c`; undefined: nothing. */
   private haveOf(key: string, c: Claim): Instructions | undefined {
     const h = this.diverged.get(key);
-    return h === undefined ? c.instructions : (h ?? undefined);
+    if (h !== undefined) return h ?? undefined;
+    return c.sent ? undefined : c.instructions;
   }
 
   /** Sets what the switch holds under `key` (after its claim is set). */
   private setHave(key: string, c: Claim, have: Instructions | undefined): void {
-    if (have === c.instructions) this.diverged.delete(key);
+    if (have === (c.sent ? undefined : c.instructions)) this.diverged.delete(key);
     else this.diverged.set(key, have ?? null);
   }
 
@@ -194,14 +205,13 @@ export class FlowTable {
     this.setHave(key, c, have);
   }
 
-  private claim(owner: string, f: DesiredFlow, claims: Map<Instructions, Claim>): void {
+  private claim(owner: string, f: DesiredFlow, claims: Map<Instructions, Claim>, fresh: Map<Instructions, Claim>): void {
     const c = this.entries.get(f.key);
     if (c === undefined) {
       // A flow nobody has and the switch does not hold (most flows of a new port): wanted, not sent.
-      let mine = claims.get(f.instructions);
-      if (!mine) claims.set(f.instructions, (mine = { owner, instructions: f.instructions }));
+      let mine = fresh.get(f.instructions);
+      if (!mine) fresh.set(f.instructions, (mine = { owner, instructions: f.instructions, sent: { owner, instructions: f.instructions } }));
       this.entries.set(f.key, mine);
-      this.diverged.set(f.key, null);
       this.dirty.add(f.key);
       this.wanted++;
       return;
@@ -304,7 +314,13 @@ export class FlowTable {
   commit(changes: FlowChanges): void {
     for (const f of changes.adds) {
       // Unwanted since it was taken: the switch holds it now all the same, and the next changes delete it.
-      const c = this.entry(f.key);
+      let c = this.entry(f.key);
+      if (c.sent && c.instructions === f.instructions) {
+        // New to the table when taken, held now as wanted (setHave below clears what diverged said).
+        const sent = c.sent;
+        this.entries.set(f.key, sent);
+        c = sent;
+      }
       if (c.instructions === undefined) this.dirty.add(f.key);
       this.setHave(f.key, c, f.instructions);
       this.foreign.delete(f.key);

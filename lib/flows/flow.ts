@@ -19,7 +19,7 @@ import {
   type Instruction, type Match, type OfWriter,
 } from '@ovs-agent/openflow';
 import type { Instructions } from './actions.js';
-import { canonicalOxm, expandOxm, matchKey, writeExpandedOxm, type MatchParts } from './match.js';
+import { canonicalOxm, expandOxm, matchKey, partOffset, writeExpandedOxm, type MatchPart, type MatchParts } from './match.js';
 
 /**
  * A flow is its key and its instructions, nothing else: no match object is
@@ -66,6 +66,11 @@ export function keyOfStats(s: Pick<FlowStats, 'tableId' | 'priority' | 'match'>)
 
 export const tableOf = (key: string): number => key.charCodeAt(0);
 export const priorityOf = (key: string): number => (key.charCodeAt(1) << 8) | key.charCodeAt(2);
+
+/** Where a key holds `part` (its first char), or -1 when its match has no such field with that value. */
+export function keyPartOffset(key: string, part: MatchPart): number {
+  return partOffset(key, KEY_HEAD, part);
+}
 
 /** The match a key spells. */
 export function matchOfKey(key: string): Match {

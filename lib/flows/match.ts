@@ -12,7 +12,7 @@
  * built here.
  */
 import { FIELDS, MAX_OXM_BYTES, fieldDef, putOxm, type FieldName, type Match, type OfWriter } from '@ovs-agent/openflow';
-import { ipv4PrefixMask, ipv6PrefixMask, parseIPv4, parseIPv6 } from '@ovs-agent/openflow';
+import { parsedAddress } from './address-bytes.js';
 
 /** One `field=value` of a match. */
 export interface MatchPart {
@@ -239,38 +239,14 @@ export function address(field: AddressField, cidr: string): MatchPart | undefine
   if (cache === undefined) addressCaches.set(field, (cache = new Map()));
   let p = cache.get(cidr);
   if (p === undefined) {
-    p = addressPart(field, ADDRESS_FIELDS[field], cidr);
+    const v6 = ADDRESS_FIELDS[field];
+    const a = parsedAddress(v6, cidr);
+    if (a === false) throw new FlowMatchError(`${field}=${cidr}: not an IPv${v6 ? 6 : 4} address or CIDR block`);
+    p = a === null ? null : addressBytesPart(field, a.value, a.mask);
     if (cache.size >= ADDRESS_CACHE_MAX) cache.clear();
     cache.set(cidr, p);
   }
   return p ?? undefined;
-}
-
-function addressPart(field: AddressField, v6: boolean, cidr: string): MatchPart | null {
-  const slash = cidr.indexOf('/');
-  const addr = slash < 0 ? cidr : cidr.slice(0, slash);
-  const bits = v6 ? 128 : 32;
-  const lenText = slash < 0 ? String(bits) : cidr.slice(slash + 1);
-  const len = Number(lenText);
-  const bad = (): FlowMatchError => new FlowMatchError(`${field}=${cidr}: not an IPv${v6 ? 6 : 4} address or CIDR block`);
-  if (!/^\d{1,3}$/.test(lenText) || len > bits) throw bad();
-  if (len === 0) return null;
-  if (!v6) {
-    const v = parseIPv4(addr);
-    if (v === undefined) throw bad();
-    const mask = ipv4PrefixMask(len);
-    return addressBytesPart(field, u32Bytes((v & mask) >>> 0), len === bits ? undefined : u32Bytes(mask));
-  }
-  const bytes = parseIPv6(addr);
-  if (bytes === undefined) throw bad();
-  const mask = ipv6PrefixMask(len);
-  const v = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) v[i] = bytes[i] & mask[i];
-  return addressBytesPart(field, v, len === bits ? undefined : mask);
-}
-
-function u32Bytes(v: number): Uint8Array {
-  return Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
 }
 
 /** Parts being sorted (matchKey): reused, so a flow costs no array of its own. */
@@ -355,6 +331,23 @@ export function writeExpandedOxm(w: OfWriter, short: string, from: number): void
     for (let k = 0; k < payload; k++) b[p++] = short.charCodeAt(i++);
   }
   w.pos = p;
+}
+
+/**
+ * Where `part` is in a short spelling (compactOxm, joined), read field by
+ * field from char `from`: the index of its first char, or -1 when the match
+ * has no such field with that value.
+ */
+export function partOffset(short: string, from: number, part: MatchPart): number {
+  for (let p = from; p < short.length;) {
+    const c = short.charCodeAt(p);
+    const header = headers[(c & 0x7f) * 2 + (c >>> 7)];
+    if (header === undefined) throw new FlowMatchError(`no OXM header known for rank ${c & 0x7f}`);
+    const len = 1 + header.charCodeAt(3) - (header.length - 4);
+    if (len === part.oxm.length && short.startsWith(part.oxm, p)) return p;
+    p += len;
+  }
+  return -1;
 }
 
 /** The canonical OXM bytes in short of any match (one read back from the switch): its fields sorted as buildMatch sorts them. */

@@ -69,6 +69,9 @@ export function planPortQos(d: PortDetails): PortQosPlan {
       case 'minimum_packet_rate':
         // Placement only, in Neutron's driver too: nothing to enforce on the switch.
         break;
+      case 'unsupported':
+        plan.notEnforced.push({ rule, why: `rule type ${rule.objectName} is not known to this agent` });
+        break;
     }
   }
   return plan;

@@ -19,6 +19,12 @@ export const OvsdbErrorCode = {
    * server that refuses our certificate, a remote that does not speak TLS.
    */
   TLS: 'ERR_OVSDB_TLS',
+  /**
+   * A member of a clustered database that must not be used: not the leader
+   * (with `leaderOnly`), or cut off from its cluster. Worth retrying: another
+   * member may be, or this one may become, usable.
+   */
+  CLUSTER_MEMBER: 'ERR_OVSDB_CLUSTER_MEMBER',
   /** The connection dropped while the request was in flight or queued. */
   DISCONNECTED: 'ERR_OVSDB_DISCONNECTED',
   /** The client was closed by its owner. */
@@ -41,6 +47,8 @@ export const OvsdbErrorCode = {
   UNKNOWN_TABLE: 'ERR_OVSDB_UNKNOWN_TABLE',
   /** The column is not in the table. */
   UNKNOWN_COLUMN: 'ERR_OVSDB_UNKNOWN_COLUMN',
+  /** A consumer fell behind: more events were queued for it than its bound (`Replica.changes`). */
+  OVERFLOW: 'ERR_OVSDB_OVERFLOW',
   /** A value does not fit its column's type (type, enum, range, length, set size). */
   VALIDATION: 'ERR_OVSDB_VALIDATION',
 } as const;
@@ -69,6 +77,7 @@ export class OvsdbConnectionError extends OvsdbError {
       | typeof OvsdbErrorCode.BAD_REMOTE
       | typeof OvsdbErrorCode.CONNECT_FAILED
       | typeof OvsdbErrorCode.TLS
+      | typeof OvsdbErrorCode.CLUSTER_MEMBER
       | typeof OvsdbErrorCode.DISCONNECTED
       | typeof OvsdbErrorCode.CLOSED
       | typeof OvsdbErrorCode.TIMEOUT

@@ -30,12 +30,9 @@ export interface SessionOptions {
 export interface RequestOptions {
   /** Overrides the session's `requestTimeoutMs` for this request (0 = none). */
   timeoutMs?: number;
-  /**
-   * Aborting rejects the request. If `onAbort` is given it runs instead
-   * (e.g. to send `cancel`) and the request keeps waiting for the reply.
-   */
+  /** Aborting rejects the request at once with the signal's reason; a reply that comes later is dropped. */
   signal?: AbortSignal;
-  /** Runs on abort instead of rejecting, with the request's id (the client sends `cancel` with it). */
+  /** Runs on abort, before the rejection, with the request's id (the client sends `cancel` with it). */
   onAbort?: (id: number) => void;
 }
 
@@ -142,10 +139,9 @@ export class JsonRpcSession {
       const signal = options.signal;
       if (signal) {
         const onAbort = () => {
-          if (options.onAbort) {
-            options.onAbort(id);
-            return;
-          }
+          // ovsdb-server 3.1 answers a canceled transaction only when its triggers next run (a later
+          // commit), maybe never: the caller is not kept waiting for that answer.
+          options.onAbort?.(id);
           this.abandon(id);
           reject(signal.reason ?? new Error('aborted'));
         };

@@ -38,12 +38,17 @@ export interface InsertOp {
   /** Names the new row so later operations can refer to it with `namedUuid(uuidName)`. */
   readonly uuidName?: string;
 }
-/** `select`: reads the rows that match `where`, the given columns or all. */
-export interface SelectOp {
+/**
+ * `select`: reads the rows that match `where`, the given columns or all. `R` is the type of the rows
+ * it returns: `Row` from `op.select`, the model's row (or the columns picked) from `typedOps`.
+ */
+export interface SelectOp<R = Row> {
   readonly op: 'select';
   readonly table: string;
   readonly where: readonly Condition[];
   readonly columns?: readonly string[];
+  /** Type-level only, never set: the type of the rows the select returns. */
+  readonly rowType?: R;
 }
 /** `update`: sets columns of the rows that match `where`. */
 export interface UpdateOp {
@@ -100,15 +105,15 @@ export interface AssertOp {
 }
 
 /** Any operation of a transaction, discriminated by `op`; built with {@link op}. */
-export type Operation = InsertOp | SelectOp | UpdateOp | MutateOp | DeleteOp | WaitOp | CommitOp | AbortOp | CommentOp | AssertOp;
+export type Operation = InsertOp | SelectOp<unknown> | UpdateOp | MutateOp | DeleteOp | WaitOp | CommitOp | AbortOp | CommentOp | AssertOp;
 
 /** The result of insert: the new row's uuid. */
 export interface InsertResult {
   readonly uuid: Uuid;
 }
-/** The result of select: the rows, decoded by the schema. */
-export interface SelectResult {
-  readonly rows: Row[];
+/** The result of select: the rows, decoded by the schema (typed by the model with `typedOps`). */
+export interface SelectResult<R = Row> {
+  readonly rows: R[];
 }
 /** The result of update, mutate and delete: how many rows matched. */
 export interface CountResult {
@@ -120,8 +125,8 @@ export type EmptyResult = Record<string, never>;
 /** The result type of one operation. */
 export type OperationResult<O> = O extends InsertOp
   ? InsertResult
-  : O extends SelectOp
-    ? SelectResult
+  : O extends SelectOp<infer R>
+    ? SelectResult<R>
     : O extends UpdateOp | MutateOp | DeleteOp
       ? CountResult
       : EmptyResult;

@@ -26,6 +26,20 @@ export interface ConnectOptions {
   ssl?: SslOptions;
   /** Give up connecting after this long (default 10 s; 0 = the OS's own timeout). */
   connectTimeoutMs?: number;
+  /** Aborting stops connecting: the socket is destroyed and the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Splits a remote list as OVS tools take a cluster (`unix:A,tcp:B:6641,ssl:C`):
+ * comma-separated, blanks around members ignored. Each member is parsed (and
+ * refused with `BAD_REMOTE`) by {@link parseRemote}; an empty list is refused too.
+ */
+export function splitRemotes(remotes: string): string[] {
+  const list = remotes.split(',').map((r) => r.trim()).filter((r) => r !== '');
+  if (list.length === 0) throw badRemote(remotes, 'no remote given');
+  for (const r of list) parseRemote(r);
+  return list;
 }
 
 /** Parses an OVS remote string; throws `BAD_REMOTE` with the reason. */
@@ -76,6 +90,8 @@ export async function openSocket(remoteText: string, options: ConnectOptions = {
   // 1.2 MiB to the RSS of a process that talks to the local unix socket (measured).
   const tls = remote.kind === 'ssl' ? (await import('node:tls')).default : undefined;
   const timeoutMs = options.connectTimeoutMs ?? 10_000;
+  const signal = options.signal;
+  signal?.throwIfAborted();
   return new Promise<net.Socket>((resolve, reject) => {
     let socket: net.Socket;
     const readyEvent = remote.kind === 'ssl' ? 'secureConnect' : 'connect';
@@ -98,8 +114,14 @@ export async function openSocket(remoteText: string, options: ConnectOptions = {
     let timer: NodeJS.Timeout | undefined;
     const cleanup = () => {
       if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       socket.off('error', onError);
       socket.off(readyEvent, onReady);
+    };
+    const onAbort = () => {
+      cleanup();
+      socket.destroy();
+      reject(signal?.reason);
     };
     const onError = (err: Error) => {
       cleanup();
@@ -117,6 +139,7 @@ export async function openSocket(remoteText: string, options: ConnectOptions = {
     };
     socket.once('error', onError);
     socket.once(readyEvent, onReady);
+    signal?.addEventListener('abort', onAbort, { once: true });
     if (timeoutMs > 0) {
       timer = setTimeout(() => onError(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
     }

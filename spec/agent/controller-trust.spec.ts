@@ -16,6 +16,7 @@ import type { Logger } from '../../lib/log.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
 import { freePort } from '../openflow/connection/helpers.js';
 import { FakeSwitch } from '../support/fake-switch.js';
+import { waiter } from '../../testing/until.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NET = 'net-local-1';
@@ -39,13 +40,7 @@ function capturingLogger(): { logger: Logger; lines: LogLine[] } {
   return { logger: logger as unknown as Logger, lines };
 }
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const until = waiter(15_000, 20);
 
 describe('agent as OpenFlow controller: peers that are not the switch @integration', function () {
   this.timeout(90_000);

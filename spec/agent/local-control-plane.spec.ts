@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalControlPlane, parseDesiredState, StateFileError } from '../../lib/control-plane/local/index.js';
 import type { ControlPlaneEvent } from '../../lib/control-plane/types.js';
+import { waiter } from '../../testing/until.js';
 
 const identity = { host: 'h1', agentId: 'a1', binary: 'ovs-agent' };
 const baseState = {
@@ -18,17 +19,7 @@ const baseState = {
   tunnelEndpoints: [{ ipAddress: '192.0.2.2', type: 'vxlan' }],
 };
 
-function until(cond: () => boolean, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 5000;
-    const tick = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
+const until = waiter(5_000, 10);
 
 describe('agent local control plane', () => {
   let dir: string;

@@ -52,26 +52,26 @@ describe('ovs-agent exits and signals @integration', function () {
 
   it('exits 2 on an unsupported firewall_driver, before connecting to anything', async () => {
     // OVSDB reachable: the agent used to connect, log "cannot start" and stay up on the open connection.
-    const a = run(['--config-file', baseIni(['[securitygroup]', 'firewall_driver = iptables_hybrid'])]);
+    const a = run(['--config-file', baseIni(['[securitygroup]', 'firewall_driver = iptables'])]);
     const exit = await a.waitForExit(EXIT_BOUND_MS);
     expect(exit.code, a.stderr).to.equal(2);
-    expect(a.stderr).to.include('firewall_driver').and.include('iptables_hybrid');
+    expect(a.stderr).to.include('firewall_driver').and.include('iptables');
     // Nothing listens here: the check comes first, so the agent does not wait for it.
-    const b = run(['--config-file', baseIni(['[securitygroup]', 'firewall_driver = iptables_hybrid'], 'b.ini'),
+    const b = run(['--config-file', baseIni(['[securitygroup]', 'firewall_driver = iptables'], 'b.ini'),
       '--ovsdb-connection', `unix:${join(dir, 'nothing.sock')}`]);
     expect((await b.waitForExit(EXIT_BOUND_MS)).code, b.stderr).to.equal(2);
     expect(b.stderr).to.not.match(/waiting for OVSDB/);
   });
 
-  it('exits 2 on a firewall driver named by its class path that is not supported yet, or unknown, naming option, file and line', async () => {
-    const hybrid = 'neutron.agent.linux.iptables_firewall.OVSHybridIptablesFirewallDriver';
+  it('exits 2 on a firewall driver named by its class path that is not supported, or unknown, naming option, file and line', async () => {
+    const hybrid = 'neutron.agent.linux.iptables_firewall.IptablesFirewallDriver';
     const file = baseIni(['[securitygroup]', `firewall_driver = ${hybrid}`], 'hybrid.ini');
     const a = run(['--config-file', file]);
     const exit = await a.waitForExit(EXIT_BOUND_MS);
     expect(exit.code, a.stderr).to.equal(2);
     const line = readFileSync(file, 'utf8').split('\n').indexOf(`firewall_driver = ${hybrid}`) + 1;
-    expect(a.stderr).to.include(`[securitygroup] firewall_driver = ${hybrid} (set at ${file}:${line}): the iptables_hybrid driver`)
-      .and.include('is not supported yet');
+    expect(a.stderr).to.include(`[securitygroup] firewall_driver = ${hybrid} (set at ${file}:${line}): the iptables driver`)
+      .and.include('is not supported with Open vSwitch');
     const b = run(['--config-file', baseIni(['[securitygroup]', 'firewall_driver = neutron.agent.firewall.FirewallDriver'], 'base.ini')]);
     expect((await b.waitForExit(EXIT_BOUND_MS)).code, b.stderr).to.equal(2);
     expect(b.stderr).to.include(String.raw`unknown firewall_driver \"neutron.agent.firewall.FirewallDriver\"`);

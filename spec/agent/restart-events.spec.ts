@@ -19,6 +19,7 @@ import { silentLogger } from '../../lib/log.js';
 import type { OpenFlowSwitch } from '@ovs-agent/openflow';
 import { OvsSandbox } from '../../testing/sandbox.js';
 import { AgentHarness } from './support/harness.js';
+import { waiter } from '../../testing/until.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BRIDGES = ['br-int', 'br-tun', 'br-eth1'];
@@ -54,13 +55,7 @@ async function dumpAll(sb: OvsSandbox): Promise<DumpedFlow[]> {
 
 const texts = (flows: DumpedFlow[]) => flows.map((f) => f.text).sort();
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const until = waiter(15_000, 20);
 
 /** Until the three bridges hold exactly `want` (same texts). */
 async function untilFlows(sb: OvsSandbox, want: string[], what: string): Promise<void> {

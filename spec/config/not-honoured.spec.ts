@@ -36,7 +36,7 @@ describe('options not honoured', () => {
   it('warns about an ignored option once, with where and what it means', () => {
     const { warnings } = load('[agent]\nroot_helper = sudo neutron-rootwrap /etc/neutron/rootwrap.conf\n[ovs]\nof_request_timeout = 10\n');
     expect(warnings).to.deep.equal([
-      '[agent] root_helper at /etc/neutron/x.ini:2 is not honoured: ovs-agent runs no command as root: it speaks OVSDB and OpenFlow itself',
+      '[agent] root_helper at /etc/neutron/x.ini:2 is not honoured: ovs-agent uses no root helper: it speaks OVSDB and OpenFlow itself (and runs iptables_hybrid\'s netfilter tools itself, as root)',
       '[ovs] of_request_timeout at /etc/neutron/x.ini:4 is not honoured: an OpenFlow request gives up after 60 s (fixed), or when its session is lost',
     ]);
   });

@@ -43,7 +43,7 @@ function plain(v: unknown, key = ''): unknown {
  * those whose value is this agent's own by design (docs/configuration.md):
  */
 const NOT_COMPARED = new Set([
-  // The firewall: Neutron's default is none (iptables_hybrid in Debian's file); here noop, and the iptables drivers are refused.
+  // The firewall: Neutron's default is none (iptables_hybrid in Debian's file); here noop, and the plain iptables driver is refused.
   'securitygroup.firewall_driver',
   // Types oslo.config has and the inventory of options not honoured does not model (their values are only warned about).
   'ovs.resource_provider_inventory_defaults', 'ovs.resource_provider_packet_processing_inventory_defaults',

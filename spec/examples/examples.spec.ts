@@ -9,6 +9,7 @@ import { execFile, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { OvsdbCluster } from '../../testing/ovsdb-cluster.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
 
 const run = promisify(execFile);
@@ -117,6 +118,27 @@ describe('examples/, run against a sandbox @integration', function () {
     // The bridge's other flows (its own NORMAL flow, another cookie) left alone.
     const dumped = (await sb.ofctl('-O', 'OpenFlow13', '--no-stats', '--sort', 'dump-flows', 'br1')).trim().split('\n').map((l) => l.trim());
     expect(dumped).to.deep.equal(['priority=0 actions=NORMAL', 'cookie=0x5, priority=1 actions=drop']);
+  });
+
+  it('cluster-typed finds the leader among the members, writes with typed operations and widens a live replica', async () => {
+    const cluster = await OvsdbCluster.start({ members: 3 });
+    try {
+      await promisify(execFile)('ovs-vsctl', [`--db=${cluster.remotes}`, '--no-wait', 'init']);
+      // The list in an order where the leader is not first.
+      const leader = await cluster.leader();
+      const list = [0, 1, 2].map((i) => cluster.remote((leader + 1 + i) % 3)).join(',');
+      expect(await runExample('cluster-typed.ts', list)).to.deep.equal([
+        'connected to the leader of a clustered Open_vSwitch (3 members given)',
+        'br-a: fail_mode secure',
+        'replica holds: br-a',
+        'replica holds: br-a br-b',
+        'insert br-c',
+      ]);
+      const { stdout } = await promisify(execFile)('ovs-vsctl', [`--db=${cluster.remotes}`, 'list-br']);
+      expect(stdout.trim().split('\n')).to.deep.equal(['br-a', 'br-b', 'br-c']);
+    } finally {
+      await cluster.stop();
+    }
   });
 
   it('watch-flows lists the flows present, then every flow added, modified and removed by another client', async () => {

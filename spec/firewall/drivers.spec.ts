@@ -17,6 +17,8 @@ describe('firewall driver names', () => {
     ['noop', 'noop'],
     ['neutron.agent.firewall.NoopFirewallDriver', 'noop'],
     ['', 'noop'],
+    ['iptables_hybrid', 'iptables_hybrid'],
+    ['neutron.agent.linux.iptables_firewall.OVSHybridIptablesFirewallDriver', 'iptables_hybrid'],
   ];
   for (const [name, driver] of supported) {
     it(`${JSON.stringify(name)} is the ${driver} driver`, () => {
@@ -26,16 +28,14 @@ describe('firewall driver names', () => {
   }
 
   const unsupported: Array<[string, string]> = [
-    ['iptables_hybrid', 'iptables_hybrid'],
-    ['neutron.agent.linux.iptables_firewall.OVSHybridIptablesFirewallDriver', 'iptables_hybrid'],
     ['iptables', 'iptables'],
     ['neutron.agent.linux.iptables_firewall.IptablesFirewallDriver', 'iptables'],
   ];
   for (const [name, driver] of unsupported) {
-    it(`${JSON.stringify(name)} is Neutron's ${driver} driver, refused as not supported yet`, () => {
+    it(`${JSON.stringify(name)} is Neutron's ${driver} driver, refused: it filters nothing with Open vSwitch`, () => {
       expect(resolveFirewallDriver(name)).to.include({ kind: 'unsupported', driver });
       expect(() => createFirewall(name, {}, '/etc/x.ini:3')).to.throw(FirewallConfigError,
-        `[securitygroup] firewall_driver = ${name} (set at /etc/x.ini:3): the ${driver} driver`).and.match(/not supported yet/);
+        `[securitygroup] firewall_driver = ${name} (set at /etc/x.ini:3): the ${driver} driver`).and.match(/not supported with Open vSwitch/);
     });
   }
 
@@ -55,9 +55,16 @@ describe('firewall driver names', () => {
     };
 
     it('names the option, the file and line of an unsupported driver', () => {
-      expect(() => fw(['firewall_driver = iptables_hybrid'])).to.throw(
-        '[securitygroup] firewall_driver = iptables_hybrid (set at /etc/neutron/ovs.ini:2): the iptables_hybrid driver ' +
-        '(neutron.agent.linux.iptables_firewall.OVSHybridIptablesFirewallDriver) is not supported yet');
+      expect(() => fw(['firewall_driver = iptables'])).to.throw(
+        '[securitygroup] firewall_driver = iptables (set at /etc/neutron/ovs.ini:2): the iptables driver ' +
+        '(neutron.agent.linux.iptables_firewall.IptablesFirewallDriver) is not supported with Open vSwitch');
+    });
+
+    it('iptables_hybrid filters on the Linux bridge and leaves anti-spoofing on br-int to the agent', () => {
+      const f = fw(['firewall_driver = neutron.agent.linux.iptables_firewall.OVSHybridIptablesFirewallDriver']);
+      expect(f.driver).to.equal('iptables_hybrid');
+      expect(f.providesArpSpoofingProtection).to.equal(false);
+      expect(f.ovsHybridPlug).to.equal(true);
     });
 
     it('the openvswitch driver by its class path filters and protects ports itself', () => {

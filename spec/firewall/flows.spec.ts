@@ -272,7 +272,7 @@ describe('firewall flow generation (Neutron\'s openvswitch driver)', () => {
     expect(flushOf(fw)).to.deep.equal([]);
     expect(fw.isPortManaged(port7.portId)).to.equal(true);
     expect(createFirewall(undefined).driver).to.equal('noop');
-    expect(() => createFirewall('iptables_hybrid')).to.throw(/the iptables_hybrid driver .* is not supported yet/);
+    expect(() => createFirewall('iptables')).to.throw(/the iptables driver .* is not supported with Open vSwitch/);
     expect(fw.providesArpSpoofingProtection).to.equal(false);
   });
 

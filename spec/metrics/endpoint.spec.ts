@@ -15,16 +15,9 @@ import { LocalControlPlane } from '../../lib/control-plane/local/index.js';
 import { silentLogger } from '../../lib/log.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
 import { httpGet, parseSamples, value, type Sample } from './scrape.js';
+import { waiter } from '../../testing/until.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const until = waiter(15_000, 20);
 
 const state = {
   networks: [

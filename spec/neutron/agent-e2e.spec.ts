@@ -15,6 +15,7 @@ import { createLogger } from '../../lib/log.js';
 import type { NeutronEnv } from '../../testing/neutron-env.js';
 import { sharedNeutronEnv } from './helpers/shared-env.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
+import { waiter } from '../../testing/until.js';
 
 interface ApiPort {
   id: string;
@@ -22,20 +23,7 @@ interface ApiPort {
   mac_address: string;
 }
 
-async function until<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = waiter(45_000, 200);
 
 /** Neutron's tunnel port name: `<type>-<remote ip as 8 hex digits>`. */
 function tunnelPortName(type: string, ip: string): string {

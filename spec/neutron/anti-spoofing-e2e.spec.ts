@@ -11,21 +11,9 @@ import { silentLogger } from '../../lib/log.js';
 import type { NeutronEnv } from '../../testing/neutron-env.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
 import { sharedNeutronEnv } from './helpers/shared-env.js';
+import { waiter } from '../../testing/until.js';
 
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = waiter(45_000, 200);
 
 describe('anti-spoofing with the noop driver and neutron-server 21 @integration', function () {
   this.timeout(180_000);

@@ -23,6 +23,7 @@ import { RemoteError } from '../../lib/control-plane/neutron/errors.js';
 import { encodeRequest } from '../../lib/control-plane/neutron/envelope.js';
 import { topicDeclaration, type TopicDeclaration } from '../../lib/control-plane/neutron/topic-declaration.js';
 import type { Logger } from '../../lib/control-plane/neutron/logger.js';
+import { waiter } from '../../testing/until.js';
 
 const PEER = fileURLToPath(new URL('./helpers/oslo_peer.py', import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -42,15 +43,7 @@ class CapturingLogger implements Logger {
   }
 }
 
-async function until<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = waiter(30_000, 50);
 
 interface PeerRequest {
   method: string;

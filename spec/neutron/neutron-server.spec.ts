@@ -11,6 +11,7 @@ import { pidAlive } from '../../testing/sandbox.js';
 import { NeutronControlPlane, ovsAgentConfigurations } from '../../lib/control-plane/neutron/index.js';
 import { silentLogger } from '../../lib/control-plane/neutron/logger.js';
 import type { ControlPlaneEvent, DeviceLookup, DevicesDetailsReply, PortDetails } from '../../lib/control-plane/types.js';
+import { waiter } from '../../testing/until.js';
 
 const HOST_A = 'compute-a';
 const HOST_B = 'compute-b';
@@ -40,20 +41,7 @@ interface ApiAgent {
   configurations: Record<string, unknown>;
 }
 
-async function until<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = waiter(30_000, 100);
 
 /** A control plane plus everything it emitted. */
 class Agent {

@@ -6,6 +6,7 @@ import { loadConfig } from '../../lib/config/index.js';
 import { NeutronEnv } from '../../testing/neutron-env.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
 import { portQos, qosFlows } from './support.js';
+import { waiter } from '../../testing/until.js';
 
 /**
  * The qos extension with neutron-server 21 and its qos service plugin
@@ -14,20 +15,7 @@ import { portQos, qosFlows } from './support.js';
  * server's QosPolicy push and is applied without re-wiring, and taking the
  * policy off the port removes its rows. The agent's state report lists qos.
  */
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = waiter(45_000, 200);
 
 describe('qos extension with neutron-server 21 (qos service plugin) @integration', function () {
   this.timeout(180_000);

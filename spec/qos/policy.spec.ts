@@ -61,6 +61,24 @@ print(json.dumps(p.obj_to_primitive(target_version='1.10')))`;
     expect(plan.notEnforced[0].why).to.include('meters');
   });
 
+  it('a rule of a type this agent does not know is kept as unsupported and planned as not enforced, naming its type', () => {
+    // Neutron's driver warns "Unsupported QoS rule type" and skips such a rule; a newer server may send one.
+    const primitive = {
+      'versioned_object.name': 'QosPolicy', 'versioned_object.namespace': 'versionedobjects', 'versioned_object.version': '1.10',
+      'versioned_object.data': { id: PID, revision_number: 3, rules: [
+        { 'versioned_object.name': 'QosFancyRule', 'versioned_object.namespace': 'versionedobjects', 'versioned_object.version': '1.0',
+          'versioned_object.data': { id: 'r-fancy', qos_policy_id: PID } },
+      ] },
+    };
+    const decoded = decodeResource(primitive);
+    expect(decoded).to.deep.equal({ kind: 'QosPolicy', id: PID, revision: 3, rules: [{ type: 'unsupported', id: 'r-fancy', objectName: 'QosFancyRule' }] });
+    const policy: QosPolicy = { id: PID, rules: [{ type: 'unsupported', id: 'r-fancy', objectName: 'QosFancyRule' }] };
+    const plan = planPortQos(details({ qosPolicyId: PID, qosPolicy: policy }));
+    expect(plan.settings).to.deep.equal({});
+    expect(plan.notEnforced.map((n) => n.rule.id)).to.deep.equal(['r-fancy']);
+    expect(plan.notEnforced[0].why).to.include('QosFancyRule');
+  });
+
   it('a network\'s policy: on a VM port and a router gateway, not on a DHCP or router interface port; a port\'s own policy always', () => {
     const policy: QosPolicy = { id: PID, rules: [{ type: 'dscp_marking', id: 'd', dscpMark: 10 }] };
     const net = (owner: string) => planPortQos(details({ networkQosPolicyId: PID, qosPolicy: policy, deviceOwner: owner })).settings.dscp;

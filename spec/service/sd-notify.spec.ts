@@ -162,7 +162,7 @@ describe('sd_notify: ovs-agent under a Type=notify unit @integration', function 
   it('says why in STATUS= before exiting when start-up fails', async () => {
     listener = await NotifyListener.start(join(dir, 'notify-fail.sock'));
     const { file } = ini('fail', sb.rundir);
-    writeFileSync(file, `${readFileSync(file, 'utf8')}[securitygroup]\nfirewall_driver = iptables_hybrid\n`);
+    writeFileSync(file, `${readFileSync(file, 'utf8')}[securitygroup]\nfirewall_driver = iptables\n`);
     agent = startAgent(['--config-file', file], { NOTIFY_SOCKET: listener.socket });
     expect(await agent.exited).to.equal(2);
     // Sent just before the exit: the relay delivers it after the agent is gone.

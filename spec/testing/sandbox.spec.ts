@@ -1,18 +1,11 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { OvsSandbox, pidAlive } from '../../testing/sandbox.js';
+import { waiter } from '../../testing/until.js';
 
 const alive = (pid: number | undefined): boolean => pid !== undefined && pidAlive(pid);
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = waiter(10_000, 50);
 
 describe('OvsSandbox @integration', function () {
   let sb: OvsSandbox | undefined;

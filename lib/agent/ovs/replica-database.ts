@@ -8,6 +8,8 @@ import type { Bridge, Interface, OpenVSwitchTables, Port } from '@ovs-agent/ovsd
 import type { RowIndex } from '@ovs-agent/ovsdb';
 import type { BridgeRow, BridgeSettings, DbChange, PortSpec, PortTagUpdate, QosWrite, SwitchDatabase, VifRow } from '../switch.js';
 import { QosRowWriter } from './qos-rows.js';
+import { OvsTrunkSwitch } from '../../trunk/ovs-trunk-switch.js';
+import type { TrunkSwitch } from '../../trunk/types.js';
 import { SwitchDatabaseError, SwitchWrites } from './switch-writes.js';
 import { OvsdbSchemaError } from '@ovs-agent/ovsdb';
 import type { Wait, WaitReporter } from '../../waits.js';
@@ -275,6 +277,10 @@ export class ReplicaDatabase implements SwitchDatabase {
   async applyQos(writes: readonly QosWrite[], keep?: ReadonlySet<string>): Promise<void> {
     const writer = new QosRowWriter(this.replica, this.portByName, this.ifaceByName);
     await this.replica.transact((txn) => void writer.write(txn, writes, keep), { timeoutMs: this.timeoutMs });
+  }
+
+  trunkSwitch(): TrunkSwitch {
+    return new OvsTrunkSwitch(this.replica, this.timeoutMs);
   }
 
   async close(): Promise<void> {

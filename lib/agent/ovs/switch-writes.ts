@@ -5,7 +5,7 @@
  * ports' local VLAN tags. Split from replica-database.ts, which reads and
  * watches the rows; both share the replica's indexes.
  */
-import type { Bridge, Interface, OpenVSwitchTables, Port } from '@ovs-agent/ovsdb';
+import type { Bridge, Controller, Interface, OpenVSwitchTables, Port } from '@ovs-agent/ovsdb';
 import type { Replica, RowIndex } from '@ovs-agent/ovsdb';
 import type { BridgeSettings, PortSpec, PortTagUpdate } from '../switch.js';
 
@@ -41,7 +41,7 @@ export class SwitchWrites {
         const iface = txn.insert('Interface', { name, type: 'internal' });
         const port = txn.insert('Port', { name, interfaces: [iface] });
         const br = txn.insert('Bridge', {
-          name, ports: [port], datapath_type: s.datapathType, fail_mode: s.failMode, protocols: s.protocols,
+          name, ports: [port], datapath_type: s.datapathType, fail_mode: s.failMode, protocols: s.protocols as Bridge['protocols'],
           other_config: s.otherConfig, external_ids: s.externalIds ?? {},
           ...(s.mcastSnoopingEnable !== undefined ? { mcast_snooping_enable: s.mcastSnoopingEnable } : {}),
         });
@@ -54,7 +54,7 @@ export class SwitchWrites {
       if (s.mcastSnoopingEnable !== undefined && b.mcast_snooping_enable !== s.mcastSnoopingEnable) {
         txn.update('Bridge', b._uuid, { mcast_snooping_enable: s.mcastSnoopingEnable });
       }
-      const missing = s.protocols.filter((p) => !(b.protocols as readonly string[]).includes(p));
+      const missing = (s.protocols as Bridge['protocols']).filter((p) => !b.protocols.includes(p));
       txn.addToSet('Bridge', b._uuid, 'protocols', missing);
       const cfg = Object.entries(s.otherConfig).filter(([k, v]) => b.other_config.get(k) !== v);
       if (cfg.length) txn.setKeys('Bridge', b._uuid, 'other_config', Object.fromEntries(cfg));
@@ -76,15 +76,17 @@ export class SwitchWrites {
       const b = txn.lookup(this.idx.bridgeByName, bridge, 'controller');
       if (!b) throw new SwitchDatabaseError(`bridge ${bridge} does not exist`, 'NO_BRIDGE');
       const current = b.controller.map((u) => this.replica.get('Controller', u)).filter((c) => c !== undefined);
+      // Validated against the schema's enum when the transaction is encoded.
+      const mode = opts.connectionMode as Controller['connection_mode'];
       const same = current.length === targets.length && current.every((c) => targets.includes(c.target));
       if (same) {
         for (const c of current) {
-          txn.update('Controller', c._uuid, { connection_mode: opts.connectionMode, inactivity_probe: opts.inactivityProbeMs });
+          txn.update('Controller', c._uuid, { connection_mode: mode, inactivity_probe: opts.inactivityProbeMs });
         }
         return;
       }
       const refs = targets.map((target) => txn.insert('Controller', {
-        target, connection_mode: opts.connectionMode, inactivity_probe: opts.inactivityProbeMs,
+        target, connection_mode: mode, inactivity_probe: opts.inactivityProbeMs,
       }));
       txn.update('Bridge', b._uuid, { controller: refs });
     }, { timeoutMs: this.timeoutMs });

@@ -80,6 +80,8 @@ export interface OutgoingRequest {
   method: string;
   args: Record<string, unknown>;
   version?: string;
+  /** The target's namespace (the trunk RPCs'); none for most of Neutron's. */
+  namespace?: string;
   /** For calls. */
   msgId?: string;
   replyQueue?: string;
@@ -89,6 +91,7 @@ export interface OutgoingRequest {
 export function encodeRequest(req: OutgoingRequest): Buffer {
   const inner: Record<string, unknown> = { method: req.method, args: req.args };
   if (req.version !== undefined) inner.version = req.version;
+  if (req.namespace !== undefined) inner.namespace = req.namespace;
   if (req.msgId !== undefined) {
     inner._msg_id = req.msgId;
     inner._reply_q = req.replyQueue;

@@ -16,6 +16,9 @@
  *   is pulled as soon as the server pushes it (device-lookups.ts).
  * - A port is reported only when its status changes or the server asks
  *   (device-status.ts).
+ *
+ * Longer than 400 lines: it composes the parts (each in its own module, the
+ * trunk RPCs in trunk-rpc.ts) and every one adds its few lines of wiring here.
  */
 import { BrokerConnection, type TlsOptions } from './broker-connection.js';
 import { configError, NeutronErrorCode } from './errors.js';
@@ -34,6 +37,7 @@ import { topicDeclaration, type TopicDeclaration, type TopicOptions } from './to
 import { parseTransportUrl, redact } from './transport-url.js';
 import { isObject } from './envelope.js';
 import { fdbChanges, fdbEntries } from './fdb-entries.js';
+import { NeutronTrunkRpc } from './trunk-rpc.js';
 import {
   ControlPlaneError,
   type AgentIdentity,
@@ -87,6 +91,8 @@ export interface NeutronControlPlaneOptions {
   l2Population?: boolean;
   /** `[agent] extensions = qos`: consume QosPolicy pushes, and give ports their policy (docs/qos.md). */
   qos?: boolean;
+  /** `[agent] extensions = trunk`: the trunk RPCs and the Trunk/SubPort pushes (docs/trunk.md). */
+  trunk?: boolean;
   rabbit?: RabbitOptions;
   /** Extra attempts of an idempotent call after an RPC timeout, each with a doubled timeout (2). */
   callRetries?: number;
@@ -116,6 +122,8 @@ export class NeutronControlPlane implements ControlPlane {
   private readonly declaration: TopicDeclaration;
   /** rabbit_transient_queues_ttl (s): the reply and fanout queues' x-expires. */
   private readonly transientTtl: number;
+  /** With `trunk`: what the trunk extension asks of the server and hears from it (docs/trunk.md). */
+  readonly trunk: NeutronTrunkRpc | undefined;
 
   constructor(options: NeutronControlPlaneOptions) {
     this.logger = options.logger ?? stderrLogger;
@@ -129,6 +137,7 @@ export class NeutronControlPlane implements ControlPlane {
       reportInterval: options.reportInterval ?? 30,
       l2Population: options.l2Population ?? false,
       qos: options.qos ?? false,
+      trunk: options.trunk ?? false,
       callRetries: options.callRetries ?? 2,
     };
     const rabbit = options.rabbit ?? {};
@@ -153,6 +162,7 @@ export class NeutronControlPlane implements ControlPlane {
       exchangeDeclaration: this.declaration.exchange,
       logger: sub(this.logger, 'ovs_agent.control_plane.neutron.rpc_client'),
     });
+    this.trunk = this.opts.trunk ? new NeutronTrunkRpc((t, m, a, o) => this.rpc.call(t, m, a, o), TOPIC_PLUGIN) : undefined;
     this.cache = new ResourceCache((type, filter) => this.bulkPull(type, filter), sub(this.logger, 'ovs_agent.control_plane.neutron.resource_cache'), (changes) => this.emitChanges(changes));
     this.lookups = new DeviceLookups({ cache: this.cache, logger: this.logger, qos: this.opts.qos, running: () => this.running,
       announce: (portIds) => this.emit({ type: 'ports_updated', portIds }) });
@@ -336,6 +346,7 @@ export class NeutronControlPlane implements ControlPlane {
       },
     };
     for (const type of CACHED_TYPES) if (type !== 'QosPolicy' || this.opts.qos) server(`neutron-vo-${type}-${RESOURCE_VERSIONS[type]}`, [push]);
+    for (const c of this.trunk?.consumers() ?? []) server(c.topic, [c.endpoint]);
     const agent: Endpoint = { version: '1.7', methods: this.agentMethods(host) };
     const topics = [`${AGENT_NOTIFIER}-tunnel-update`, `${AGENT_NOTIFIER}-tunnel-delete`];
     if (this.opts.l2Population) topics.push(`${AGENT_NOTIFIER}-l2population-update`);

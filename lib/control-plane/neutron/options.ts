@@ -53,6 +53,7 @@ export function neutronOptionsFromConfig(config: AgentConfig, logger: Logger, en
     reportInterval: config.agent.report_interval,
     l2Population: config.agent.l2_population,
     qos: config.agent.extensions.includes('qos'),
+    trunk: config.agent.extensions.includes('trunk'),
     rabbit: {
       tls: tlsOptions(r, logger, env),
       heartbeatTimeoutThreshold: r.heartbeat_timeout_threshold,

@@ -264,7 +264,7 @@ function decodePort(id: string, revision: number, data: Record<string, unknown>,
   };
 }
 
-/** One rule of a QosPolicy (QosBandwidthLimitRule…, fields as Neutron's); an unknown rule type is left out. */
+/** One rule of a QosPolicy (QosBandwidthLimitRule…, fields as Neutron's); an unknown rule type is kept as unsupported, to be warned. */
 function qosRule({ name, data: d }: Primitive, where: string): QosRule[] {
   const id = str(d.id, `${where} rule id`);
   const n = (v: unknown): number => optNum(v) ?? 0;
@@ -275,7 +275,7 @@ function qosRule({ name, data: d }: Primitive, where: string): QosRule[] {
     case 'QosMinimumBandwidthRule': return [{ type: 'minimum_bandwidth', id, minKbps: n(d.min_kbps), direction: dir }];
     case 'QosPacketRateLimitRule': return [{ type: 'packet_rate_limit', id, maxKpps: n(d.max_kpps), maxBurstKpps: n(d.max_burst_kpps), direction: dir }];
     case 'QosMinimumPacketRateRule': return [{ type: 'minimum_packet_rate', id, minKpps: n(d.min_kpps), direction: d.direction === 'any' ? 'any' : dir }];
-    default: return [];
+    default: return [{ type: 'unsupported', id, objectName: name }];
   }
 }
 

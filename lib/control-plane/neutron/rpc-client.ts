@@ -45,6 +45,8 @@ export interface RpcClientOptions {
 
 export interface CallOptions {
   version?: string;
+  /** The server's target namespace (the trunk RPCs'). */
+  namespace?: string;
   /** Explicit timeout in seconds: no back-off (report_state). */
   timeout?: number;
   /** Send to `<topic>.<server>` instead of the shared topic queue. */
@@ -131,7 +133,7 @@ export class RpcClient {
         const epoch = await this.conn.publish(
           { name: this.opts.exchange, type: 'topic', ...this.opts.exchangeDeclaration },
           routingKey,
-          encodeRequest({ method, args, version: options.version, msgId, replyQueue: this.replyQueue }),
+          encodeRequest({ method, args, version: options.version, namespace: options.namespace, msgId, replyQueue: this.replyQueue }),
           { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2, mandatory: true, expiration: String(remaining) },
           remaining,
           what,

@@ -50,6 +50,8 @@ export interface CommandOptions {
   waitForVswitchd?: boolean;
   /** How long to wait for ovs-vswitchd (default 10 s). */
   timeoutMs?: number;
+  /** Aborting stops the command: before it is sent nothing is written; in flight the transaction is canceled; the wait for ovs-vswitchd ends (the change may then be in). */
+  signal?: AbortSignal;
 }
 
 /** The Bridge columns `addBridge` sets (on an existing bridge too, unless `mayExist` is false). */
@@ -164,7 +166,7 @@ export class VswitchCommands {
         cfg = txn.select('Open_vSwitch', [['_uuid', '==', root._uuid]], ['next_cfg']);
       }
       return v;
-    });
+    }, { signal: opts.signal });
     if (cfg) {
       const next = res.rows(cfg)[0]?.next_cfg as number;
       await this.replica.waitFor(
@@ -172,7 +174,7 @@ export class VswitchCommands {
           for (const r of this.replica.table('Open_vSwitch').values()) if (r.cur_cfg >= next || r.cur_cfg < 0) return true;
           return undefined;
         },
-        { timeoutMs: opts.timeoutMs ?? 10_000, what: `ovs-vswitchd to reach cur_cfg ${next}` },
+        { timeoutMs: opts.timeoutMs ?? 10_000, what: `ovs-vswitchd to reach cur_cfg ${next}`, signal: opts.signal },
       );
     }
     return res.value;
@@ -384,7 +386,8 @@ export class VswitchCommands {
     for (const [col, v] of Object.entries(fields)) {
       if (v === undefined) continue;
       if (schema.columns.get(col)?.type.value !== undefined && isMapValue(v)) {
-        txn.setKeys(table, row._uuid, col, (v instanceof Map ? v : new Map(Object.entries(v as object))) as Map<Atom, Atom>);
+        // The column is the caller's (a string): the untyped builder, checked against the schema at run time.
+        (txn as unknown as TransactionBuilder).setKeys(table, row._uuid, col, (v instanceof Map ? v : new Map(Object.entries(v as object))) as Map<Atom, Atom>);
       } else whole[col] = v;
     }
     txn.update(table, row._uuid, whole);
@@ -395,7 +398,7 @@ export class VswitchCommands {
     await this.batch((txn) => {
       const row = txn.lookup(this.replica.index(table, 'name'), name, 'name');
       if (!row) throw new OvsdbCommandError(`no ${table} named ${name}`);
-      txn.deleteKeys(table, row._uuid, column, keys);
+      (txn as unknown as TransactionBuilder).deleteKeys(table, row._uuid, column, keys);
     }, opts);
   }
 
@@ -424,18 +427,20 @@ export class VswitchCommands {
   /**
    * An interface's OpenFlow port number, waiting until ovs-vswitchd has
    * assigned it (ofport > 0). Rejects after `timeoutMs` (default 10 s) with
-   * the interface's `error` column in the message when it has one.
+   * the interface's `error` column in the message when it has one; aborting
+   * `signal` ends the wait with its reason.
    */
-  async ofport(name: string, opts: { timeoutMs?: number } = {}): Promise<number> {
+  async ofport(name: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<number> {
     try {
       return await this.replica.waitFor(
         () => {
           const i = this.ifacesByName.get(name);
           return i && typeof i.ofport === 'number' && i.ofport > 0 ? i.ofport : undefined;
         },
-        { timeoutMs: opts.timeoutMs ?? 10_000, what: `an ofport for interface ${name}` },
+        { timeoutMs: opts.timeoutMs ?? 10_000, what: `an ofport for interface ${name}`, signal: opts.signal },
       );
     } catch (err) {
+      if (opts.signal?.aborted) throw err;
       const i = this.ifacesByName.get(name);
       if (i?.error) throw new OvsdbCommandError(`interface ${name} got no ofport (ofport ${i.ofport}): ${i.error}`);
       throw err;

@@ -23,9 +23,14 @@ import type { Uuid } from '../datum.js';
 import { OvsdbConnectionError, OvsdbError, OvsdbErrorCode, OvsdbRpcError, OvsdbTransactionError } from '../errors.js';
 import type { Condition } from '../operations.js';
 import { getColumn, getTable } from '../schema.js';
+import { splitRemotes } from '../transport.js';
 import type { ColumnSchema, DatabaseSchema } from '../schema.js';
-import type { MonitorCondRequest } from '../updates.js';
+import type { MonitorCondChange, MonitorCondRequest } from '../updates.js';
+import { abortable } from '../abort.js';
+import { encodeCondition } from '../operations.js';
+import type { ConditionOf } from '../typed.js';
 import { ReplicaCache } from './cache.js';
+import { eventIterator, type ChangesOptions } from './changes.js';
 import type { ReplicaRow, RowEvent, TableCache } from './cache.js';
 import type { IndexSpec } from './row-index.js';
 import { RowIndex } from './row-index.js';
@@ -47,8 +52,17 @@ export type MonitorMethod = 'monitor_cond_since' | 'monitor_cond' | 'monitor';
  * indexes) to replicate, the connection's options.
  */
 export interface ReplicaOptions<T> extends ClientOptions {
-  /** `unix:PATH`, `tcp:HOST:PORT` or `ssl:HOST:PORT`. */
+  /**
+   * `unix:PATH`, `tcp:HOST:PORT` or `ssl:HOST:PORT`, or a list of them (`unix:A,tcp:B:6641,...`),
+   * the members of a cluster: the replica uses the first usable one, watches its state in `_Server`
+   * and, when it is lost or becomes unusable, moves to another, resuming where it was.
+   */
   remote: string;
+  /**
+   * Use only the leader of a clustered database (default false: any member connected to its
+   * cluster); the replica then follows the leadership from member to member.
+   */
+  leaderOnly?: boolean;
   /** Default `Open_vSwitch`. */
   database?: string;
   /** The tables to replicate: `true` for all columns, or a spec. */
@@ -75,6 +89,8 @@ export interface ResyncInfo {
 
 interface ReplicaEvents {
   resync: [info: ResyncInfo];
+  /** The replica was closed (by `close()`, or by its `signal`). */
+  close: [];
   connected: [client: OvsdbClient];
   disconnected: [err: OvsdbError];
   /** A failure the replica recovers from by itself (a bad update, a failed reconnect). */
@@ -89,7 +105,15 @@ export interface TransactOptions {
   timeoutMs?: number;
   /** Longest wait for the replica to move after a conflict before retrying anyway (default 2 s). */
   conflictWaitMs?: number;
+  /** Aborting stops the transaction: a wait for the connection ends, a request in flight is canceled. */
+  signal?: AbortSignal;
 }
+
+/**
+ * New monitor conditions per replicated table (ORed, as monitor_cond defines them; `[true]`: every
+ * row), for `Replica.changeConditions`.
+ */
+export type ConditionsChange<T> = { [K in keyof T]?: readonly (ConditionOf<T[K]> | boolean)[] };
 
 type AnyRowHandler = (event: RowEvent) => void;
 
@@ -105,6 +129,10 @@ export function isConflict(err: unknown): boolean {
 export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Record<string, ReplicaRow>> extends EventEmitter<ReplicaEvents> {
   readonly database: string;
   private readonly options: ReplicaOptions<T>;
+  /** Conditions set by `changeConditions`, which replace the options' `where` of their tables. */
+  private readonly conditions = new Map<string, readonly (Condition | boolean)[]>();
+  /** False after a condition change until the next full synchronization: see `changeConditions`. */
+  private resumable = true;
   private cache: ReplicaCache | undefined;
   private client: OvsdbClient | undefined;
   private readonly handlers = new Map<string, Set<AnyRowHandler>>();
@@ -122,13 +150,21 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
   private readonly seqWaiters = new Set<() => void>();
   private readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private connectedFlag = false;
+  /** The remote list, the member last lost moved to its end, so that a reconnect tries the others first. */
+  private remoteOrder: string[];
 
   private constructor(options: ReplicaOptions<T>) {
     super();
     this.options = options;
     this.database = options.database ?? 'Open_vSwitch';
+    this.remoteOrder = remoteList(options.remote);
     // An emitter without an `error` listener would throw: errors are informational here.
     this.on('error', () => {});
+    const signal = options.signal;
+    if (signal) {
+      if (signal.aborted) this.closedFlag = true;
+      else signal.addEventListener('abort', () => void this.close(), { once: true });
+    }
   }
 
   /**
@@ -136,12 +172,14 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
    * state. Keeps reconnecting after any disconnect until `close()`.
    */
   static async start<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Record<string, ReplicaRow>>(options: ReplicaOptions<T>): Promise<Replica<T>> {
+    options.signal?.throwIfAborted();
     const r = Replica.open<T>(options);
     const first = r.whenReady();
     try {
       await first;
     } catch (err) {
       await r.close();
+      if (options.signal?.aborted) throw options.signal.reason;
       throw err;
     }
     return r;
@@ -241,14 +279,90 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
   }
 
   /**
+   * The row events of one table (or of every table) as an async iterator:
+   * `for await (const e of replica.changes('Interface', {signal}))`. Events come in the order they
+   * are applied; the loop ends when the replica closes or the signal aborts, and leaving it early
+   * unsubscribes. A consumer more than `maxBuffered` events behind gets an `OVERFLOW` error.
+   */
+  changes<K extends keyof T & string>(table: K, options?: ChangesOptions): AsyncIterableIterator<RowEvent<T[K], K>>;
+  /** The row events of every replicated table as an async iterator. */
+  changes(options?: ChangesOptions): AsyncIterableIterator<RowEvent>;
+  changes(tableOrOptions?: string | ChangesOptions, maybeOptions?: ChangesOptions): AsyncIterableIterator<RowEvent> {
+    const table = typeof tableOrOptions === 'string' ? tableOrOptions : undefined;
+    const options = typeof tableOrOptions === 'string' ? maybeOptions : tableOrOptions;
+    return eventIterator<RowEvent>(
+      (push) => (table === undefined ? this.watchAll(push) : this.watch(table as keyof T & string, push as never)),
+      (end) => {
+        if (this.closedFlag) {
+          queueMicrotask(end);
+          return () => {};
+        }
+        this.once('close', end);
+        return () => this.off('close', end);
+      },
+      options,
+    );
+  }
+
+  /**
+   * Changes the monitor conditions of replicated tables on the live session (`monitor_cond_change`):
+   * rows that stop matching are deleted from the replica and rows that start matching inserted, with
+   * the usual row events, once the server has sent them (`waitFor` them). Later sessions monitor with
+   * the new conditions. Refuses (changing nothing) a table not replicated, an unknown column, a
+   * value of the wrong type, and a server with only plain `monitor` (no conditions).
+   *
+   * The next reconnection after a change resynchronizes in full (diffed, so events stay exact)
+   * instead of resuming with `monitor_cond_since`: rows the change brought in may not have
+   * arrived when the connection dropped.
+   */
+  async changeConditions(change: ConditionsChange<T>, options: { signal?: AbortSignal } = {}): Promise<void> {
+    options.signal?.throwIfAborted();
+    const schema = this.cache?.schema;
+    const entries = Object.entries(change) as [string, readonly (Condition | boolean)[] | undefined][];
+    for (const [table, where] of entries) {
+      if (!this.options.tables[table as keyof T]) throw new OvsdbError(OvsdbErrorCode.UNKNOWN_TABLE, `changeConditions: table ${table} is not replicated`);
+      if (!Array.isArray(where)) throw new OvsdbError(OvsdbErrorCode.VALIDATION, `changeConditions: the conditions of ${table} must be an array`);
+      if (schema) for (const c of where) encodeCondition(getTable(schema, table), c);
+    }
+    if (this.methodInUse === 'monitor') throw new OvsdbError(OvsdbErrorCode.RPC, 'changeConditions: the server offers only plain monitor, which has no conditions');
+    for (const [table, where] of entries) this.conditions.set(table, where!);
+    this.resumable = false;
+    this.lastId = ZERO_UUID;
+    const client = this.connection;
+    if (!client) return;
+    const changes: Record<string, MonitorCondChange> = {};
+    for (const [table, where] of entries) changes[table] = { where: where! };
+    try {
+      await client.monitorCondChange(this.monitorId, changes, this.monitorId, options);
+    } catch (err) {
+      // A session that ended meanwhile is replaced by one that monitors with the new conditions.
+      if (err instanceof OvsdbConnectionError && !client.isConnected) return;
+      throw err;
+    }
+  }
+
+  private whereOf(table: string): readonly (Condition | boolean)[] | undefined {
+    const changed = this.conditions.get(table);
+    if (changed) return changed;
+    const spec = this.options.tables[table as keyof T];
+    return spec === true ? undefined : spec?.where;
+  }
+
+  /**
    * Resolves when `predicate` holds, checking now, after every applied
    * notification and after every (dis)connection; rejects after `timeoutMs` (default 10 s).
    */
-  waitFor<V>(predicate: () => V | undefined | false | null, opts: { timeoutMs?: number; what?: string } = {}): Promise<V> {
+  waitFor<V>(predicate: () => V | undefined | false | null, opts: { timeoutMs?: number; what?: string; signal?: AbortSignal } = {}): Promise<V> {
     const now = predicate();
     if (now !== undefined && now !== false && now !== null) return Promise.resolve(now);
     const timeoutMs = opts.timeoutMs ?? 10_000;
+    const signal = opts.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<V>((resolve, reject) => {
+      const onAbort = (): void => {
+        done();
+        reject(signal?.reason);
+      };
       const check = (): void => {
         let v: V | undefined | false | null;
         try {
@@ -270,8 +384,10 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
       const done = (): void => {
         clearTimeout(timer);
         this.seqWaiters.delete(check);
+        signal?.removeEventListener('abort', onAbort);
       };
       this.seqWaiters.add(check);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -287,7 +403,8 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
   async transact<V>(build: (txn: TransactionBuilder<T>) => V | Promise<V>, opts: TransactOptions = {}): Promise<TransactionResult<V>> {
     const maxAttempts = opts.maxAttempts ?? 20;
     for (let attempt = 1; ; attempt++) {
-      if (!this.connectedFlag) await this.whenReady();
+      opts.signal?.throwIfAborted();
+      if (!this.connectedFlag) await this.whenReady({ signal: opts.signal });
       const client = this.client!;
       const cache = this.cache!;
       const seqAtBuild = this.seq;
@@ -295,12 +412,12 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
       const value = await build(txn);
       if (txn.ops.length === 0) return new TransactionResult(value, [], attempt, txn);
       try {
-        const results = await client.transact(this.database, txn.ops, { timeoutMs: opts.timeoutMs });
+        const results = await client.transact(this.database, txn.ops, { timeoutMs: opts.timeoutMs, signal: opts.signal });
         return new TransactionResult(value, results as unknown[], attempt, txn);
       } catch (err) {
         if (!isConflict(err) || attempt >= maxAttempts) throw err;
         // The change that broke our `wait` is on its way (or already applied); rebuild on it.
-        if (this.seq === seqAtBuild) await this.nextChange(opts.conflictWaitMs ?? 2000);
+        if (this.seq === seqAtBuild) await abortable(this.nextChange(opts.conflictWaitMs ?? 2000), opts.signal);
       }
     }
   }
@@ -313,11 +430,11 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
     );
   }
 
-  /** Resolves when connected and synchronized. */
-  whenReady(): Promise<void> {
+  /** Resolves when connected and synchronized; an aborted `signal` stops waiting (the replica goes on). */
+  whenReady(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.connectedFlag) return Promise.resolve();
     if (this.closedFlag) return Promise.reject(new OvsdbConnectionError(OvsdbErrorCode.CLOSED, 'replica closed', this.options.remote));
-    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+    return abortable(new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject })), options.signal);
   }
 
   /** Stops replicating and closes the connection. */
@@ -327,6 +444,7 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
     this.abort.abort(new OvsdbConnectionError(OvsdbErrorCode.CLOSED, 'replica closed', this.options.remote));
     const err = new OvsdbConnectionError(OvsdbErrorCode.CLOSED, 'replica closed', this.options.remote);
     for (const w of this.readyWaiters.splice(0)) w.reject(err);
+    this.emit('close');
     await this.client?.close();
   }
 
@@ -338,8 +456,9 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
     while (!this.closedFlag) {
       let client: OvsdbClient;
       try {
-        client = await connectWithBackoff(this.options.remote, {
+        client = await connectWithBackoff(this.remoteOrder.join(','), {
           ...this.options,
+          database: this.database,
           initialDelayMs: this.options.backoffMs ?? 100,
           maxDelayMs: this.options.maxBackoffMs ?? 8000,
           signal: this.abort.signal,
@@ -378,6 +497,7 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
         await client.close();
       }
       const reason = await client.closed;
+      if (this.remoteOrder.length > 1) this.remoteOrder = [...this.remoteOrder.filter((r) => r !== client.remote), client.remote];
       if (this.connectedFlag) {
         this.connectedFlag = false;
         this.emit('disconnected', reason);
@@ -420,7 +540,7 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
     const onUpdate3 = (mid: MonitorId, last: string, tu: unknown): void =>
       this.onNotification(mid, () => {
         this.apply(cache.applyUpdate2(tu));
-        this.lastId = last;
+        if (this.resumable) this.lastId = last;
       });
     client.on('update', onUpdate);
     client.on('update2', onUpdate2);
@@ -433,8 +553,7 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
 
     const requests: Record<string, MonitorCondRequest> = {};
     for (const [name, cols] of monitored) {
-      const spec = this.options.tables[name as keyof T];
-      const where = spec === true ? undefined : spec?.where;
+      const where = this.whereOf(name);
       requests[name] = where === undefined ? { columns: cols.map((c) => c.name) } : { columns: cols.map((c) => c.name), where };
     }
     let method: MonitorMethod = this.methodInUse ?? this.options.method ?? 'monitor_cond_since';
@@ -448,6 +567,7 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
           if (found) cache.applyUpdate2(r.updates, events);
           else cache.resync(r.updates, 'update2', events);
           this.lastId = r.lastTxnId;
+          this.resumable = true;
         } else if (method === 'monitor_cond') {
           cache.resync(await client.monitorCond(this.database, id, requests), 'update2', events);
         } else {
@@ -535,6 +655,15 @@ function sameColumns(cache: ReplicaCache, monitored: Map<string, ColumnSchema[]>
     }
   }
   return true;
+}
+
+/** The members of a remote list; a bad list is kept whole, to be refused with `BAD_REMOTE` by the first connect. */
+function remoteList(remote: string): string[] {
+  try {
+    return splitRemotes(remote);
+  } catch {
+    return [remote];
+  }
 }
 
 function delay(ms: number): Promise<void> {

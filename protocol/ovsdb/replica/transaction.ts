@@ -15,12 +15,16 @@ import type { Atom, NamedUuid, Row, RowInput, Uuid, Value } from '../datum.js';
 import { OvsdbValidationError } from '../errors.js';
 import { op } from '../operations.js';
 import type { Condition, Mutation, Operation } from '../operations.js';
+import type { AtomInputOf, ConditionOf, MutationOf, RowInputOf, WritableColumn } from '../typed.js';
 import { getColumn, getTable } from '../schema.js';
 import type { DatabaseSchema } from '../schema.js';
-import type { ReplicaCache } from './cache.js';
+import type { ReplicaCache, ReplicaRow } from './cache.js';
 import type { RowIndex } from './row-index.js';
 
 const byUuid = (uuid: Uuid | NamedUuid): Condition[] => [['_uuid', '==', uuid]];
+
+/** What one element of a set column whose decoded type is `V` may be given as (any atom for an untyped replica). */
+export type ElementOf<V> = [V] extends [readonly (infer E)[]] ? AtomInputOf<E> : Atom | NamedUuid;
 
 /** Handle on a `select` whose rows are read after commit. */
 export interface SelectHandle {
@@ -28,7 +32,7 @@ export interface SelectHandle {
 }
 
 /** A transaction under construction. Create it with `Replica.transact`. */
-export class TransactionBuilder<T = Record<string, unknown>> {
+export class TransactionBuilder<T = Record<string, ReplicaRow>> {
   /** @internal */
   readonly ops: Operation[] = [];
   private names = 0;
@@ -118,36 +122,41 @@ export class TransactionBuilder<T = Record<string, unknown>> {
    * row of `update`/`mutate`) later in this transaction. After commit,
    * `result.uuid(ref)` gives the uuid the server assigned.
    */
-  insert<K extends keyof T & string>(table: K, row: RowInput, opts: { uuidName?: string } = {}): NamedUuid {
+  insert<K extends keyof T & string>(table: K, row: RowInputOf<T[K]>, opts: { uuidName?: string } = {}): NamedUuid {
     const name = opts.uuidName ?? `row${this.names++}`;
     if (this.inserted.has(name)) throw new OvsdbValidationError(`uuid-name ${name} used twice in one transaction`, { table });
     const ref = namedUuid(name);
     this.inserted.set(name, this.ops.length);
-    this.ops.push(op.insert(table, row, name));
+    this.ops.push(op.insert(table, row as RowInput, name));
     return ref;
   }
 
   /** Sets whole columns of one row (use `mutate`/`setKeys`/`addToSet` to change parts of sets and maps). */
-  update<K extends keyof T & string>(table: K, uuid: Uuid | NamedUuid, row: RowInput): this {
+  update<K extends keyof T & string>(table: K, uuid: Uuid | NamedUuid, row: RowInputOf<T[K]>): this {
     if (Object.values(row).every((v) => v === undefined)) return this;
-    this.ops.push(op.update(table, byUuid(uuid), row));
+    this.ops.push(op.update(table, byUuid(uuid), row as RowInput));
     return this;
   }
 
   /** Mutates one row; for sets and maps, `insert`/`delete` take any number of elements. */
-  mutate<K extends keyof T & string>(table: K, uuid: Uuid | NamedUuid, mutations: readonly Mutation[]): this {
-    if (mutations.length) this.ops.push(op.mutate(table, byUuid(uuid), mutations));
+  mutate<K extends keyof T & string>(table: K, uuid: Uuid | NamedUuid, mutations: readonly MutationOf<T[K]>[]): this {
+    if (mutations.length) this.ops.push(op.mutate(table, byUuid(uuid), mutations as readonly Mutation[]));
     return this;
   }
 
   /** Adds elements to a set column. */
-  addToSet<K extends keyof T & string>(table: K, uuid: Uuid | NamedUuid, column: string, values: readonly (Atom | NamedUuid)[]): this {
-    return values.length ? this.mutate(table, uuid, [[column, 'insert', values]]) : this;
+  addToSet<K extends keyof T & string, C extends WritableColumn<T[K]>>(table: K, uuid: Uuid | NamedUuid, column: C, values: readonly ElementOf<T[K][C]>[]): this {
+    return values.length ? this.push(table, uuid, [[column, 'insert', values as readonly (Atom | NamedUuid)[]]]) : this;
   }
 
   /** Removes elements from a set column. */
-  removeFromSet<K extends keyof T & string>(table: K, uuid: Uuid | NamedUuid, column: string, values: readonly (Atom | NamedUuid)[]): this {
-    return values.length ? this.mutate(table, uuid, [[column, 'delete', values]]) : this;
+  removeFromSet<K extends keyof T & string, C extends WritableColumn<T[K]>>(table: K, uuid: Uuid | NamedUuid, column: C, values: readonly ElementOf<T[K][C]>[]): this {
+    return values.length ? this.push(table, uuid, [[column, 'delete', values as readonly (Atom | NamedUuid)[]]]) : this;
+  }
+
+  private push(table: string, uuid: Uuid | NamedUuid, mutations: readonly Mutation[]): this {
+    this.ops.push(op.mutate(table, byUuid(uuid), mutations));
+    return this;
   }
 
   /**
@@ -155,18 +164,18 @@ export class TransactionBuilder<T = Record<string, unknown>> {
    * on a map): one mutate deletes the keys, then inserts the new pairs, so
    * nothing has to be read or verified.
    */
-  setKeys<K extends keyof T & string>(table: K, uuid: Uuid | NamedUuid, column: string, entries: ReadonlyMap<Atom, Atom> | Record<string, Atom>): this {
+  setKeys<K extends keyof T & string>(table: K, uuid: Uuid | NamedUuid, column: WritableColumn<T[K]>, entries: ReadonlyMap<Atom, Atom> | Record<string, Atom>): this {
     const m = entries instanceof Map ? entries : new Map(Object.entries(entries));
     if (m.size === 0) return this;
-    return this.mutate(table, uuid, [
+    return this.push(table, uuid, [
       [column, 'delete', [...m.keys()]],
       [column, 'insert', m],
     ]);
   }
 
   /** Removes keys of a map column. */
-  deleteKeys<K extends keyof T & string>(table: K, uuid: Uuid | NamedUuid, column: string, keys: readonly Atom[]): this {
-    return keys.length ? this.mutate(table, uuid, [[column, 'delete', keys]]) : this;
+  deleteKeys<K extends keyof T & string>(table: K, uuid: Uuid | NamedUuid, column: WritableColumn<T[K]>, keys: readonly Atom[]): this {
+    return keys.length ? this.push(table, uuid, [[column, 'delete', keys]]) : this;
   }
 
   /** Deletes the row with this uuid. */
@@ -176,8 +185,8 @@ export class TransactionBuilder<T = Record<string, unknown>> {
   }
 
   /** Selects rows; read them from the result with `result.rows(handle)`. */
-  select<K extends keyof T & string>(table: K, where: readonly Condition[], columns?: string[]): SelectHandle {
-    this.ops.push(op.select(table, where, columns));
+  select<K extends keyof T & string>(table: K, where: readonly ConditionOf<T[K]>[], columns?: (keyof T[K] & string)[]): SelectHandle {
+    this.ops.push(op.select(table, where as readonly Condition[], columns));
     return { index: this.ops.length - 1 };
   }
 

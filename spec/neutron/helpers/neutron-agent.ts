@@ -12,6 +12,7 @@ import { loadConfig } from '../../../lib/config/index.js';
 import { createLogger } from '../../../lib/log.js';
 import type { NeutronEnv } from '../../../testing/neutron-env.js';
 import { OvsSandbox } from '../../../testing/sandbox.js';
+import { waiter } from '../../../testing/until.js';
 
 export interface ApiPort {
   id: string;
@@ -20,20 +21,7 @@ export interface ApiPort {
   fixed_ips: Array<{ subnet_id: string; ip_address: string }>;
 }
 
-export async function until<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 45_000, stepMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
+export const until = waiter(45_000, 100);
 
 export interface NeutronAgent {
   host: string;

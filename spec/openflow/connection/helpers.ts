@@ -1,16 +1,9 @@
 /** Shared setup of the connection specs: a sandbox bridge, free ports, polling. */
 import { createServer } from 'node:net';
 import { OvsSandbox } from '../../../testing/sandbox.js';
+import { waiter } from '../../../testing/until.js';
 
-export async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await Promise.resolve().then(probe).catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export const until = waiter(15_000, 50);
 
 /** A TCP port free right now on 127.0.0.1 (for a bridge listener that must keep its port across restarts). */
 export function freePort(): Promise<number> {

@@ -262,7 +262,7 @@ describe('ovsdb replica @integration', function () {
           const n = pick(live);
           const t = Math.floor(rnd() * 10);
           const add = rnd() < 0.6;
-          txns.push(() => replica.transact((txn) => (add ? txn.addToSet : txn.removeFromSet).call(txn, 'Port', byName.get(n)!._uuid, 'trunks', [t])));
+          txns.push(() => replica.transact((txn) => (add ? txn.addToSet('Port', byName.get(n)!._uuid, 'trunks', [t]) : txn.removeFromSet('Port', byName.get(n)!._uuid, 'trunks', [t]))));
         } else {
           // Read-modify-write under verification: concurrent increments must all survive.
           increments++;
