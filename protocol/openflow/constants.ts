@@ -75,8 +75,51 @@ export const EXPERIMENTER_ID = {
 
 /** ONF extension message types carried in OFPT_EXPERIMENTER (onf-ext). */
 export const ONFT = {
+  /** Flow monitor cancel (controller to switch), the OpenFlow 1.3 form of NXT_FLOW_MONITOR_CANCEL: body is the monitor id. */
+  FLOW_MONITOR_CANCEL: 1870,
+  /** The switch stopped sending flow updates (its buffer for us is full); body empty. */
+  FLOW_MONITOR_PAUSED: 1871,
+  /** The switch sends flow updates again, after the ones it dropped were replaced by a fresh picture; body empty. */
+  FLOW_MONITOR_RESUMED: 1872,
   BUNDLE_CONTROL: 2300,
   BUNDLE_ADD_MESSAGE: 2301,
+} as const;
+
+/**
+ * ONF experimenter multipart types (OFPMP_EXPERIMENTER with experimenter ONF):
+ * the flow monitor as Open vSwitch speaks it in OpenFlow 1.3 (its
+ * ONFST13_FLOW_MONITOR request and reply).
+ */
+export const ONFMP = {
+  FLOW_MONITOR: 1870,
+} as const;
+
+/**
+ * Flow monitor request flags (nx_flow_monitor_flags; the OpenFlow 1.3 ONF
+ * request carries the same bits). At least one of ADD, DELETE, MODIFY.
+ */
+export const NXFMF = {
+  /** Report the flows that match when the monitor starts (in the request's reply). */
+  INITIAL: 1 << 0,
+  /** Report flows added. */
+  ADD: 1 << 1,
+  /** Report flows deleted. */
+  DELETE: 1 << 2,
+  /** Report flows whose actions changed. */
+  MODIFY: 1 << 3,
+  /** Include the instructions in full updates. */
+  ACTIONS: 1 << 4,
+  /** Report changes this connection made itself too (abbreviated unless ACTIONS is wanted in full). */
+  OWN: 1 << 5,
+} as const;
+
+/** Flow update events (nx_flow_update_event), in the updates of the OpenFlow 1.3 flow monitor. */
+export const NXFME = {
+  ADDED: 0,
+  DELETED: 1,
+  MODIFIED: 2,
+  /** A change this connection made itself, named by the xid of its flow-mod. */
+  ABBREV: 3,
 } as const;
 
 /** Nicira extension message subtypes (only those the codec decodes by name). */
@@ -602,6 +645,29 @@ export const OFPMP = {
   PORT_DESC: 13,
   EXPERIMENTER: 0xffff,
 } as const;
+
+/** ofp_table_feature_prop_type: the properties of a table-features entry. */
+export const OFPTFPT = {
+  INSTRUCTIONS: 0,
+  INSTRUCTIONS_MISS: 1,
+  NEXT_TABLES: 2,
+  NEXT_TABLES_MISS: 3,
+  WRITE_ACTIONS: 4,
+  WRITE_ACTIONS_MISS: 5,
+  APPLY_ACTIONS: 6,
+  APPLY_ACTIONS_MISS: 7,
+  MATCH: 8,
+  WILDCARDS: 10,
+  WRITE_SETFIELD: 12,
+  WRITE_SETFIELD_MISS: 13,
+  APPLY_SETFIELD: 14,
+  APPLY_SETFIELD_MISS: 15,
+  EXPERIMENTER: 0xfffe,
+  EXPERIMENTER_MISS: 0xffff,
+} as const;
+
+/** The fixed part of ofp_table_features, before its properties. */
+export const OFP_TABLE_FEATURES_LEN = 64;
 /** ofp_multipart_request_flags / ofp_multipart_reply_flags. */
 export const OFPMPF = { MORE: 1 << 0 } as const;
 

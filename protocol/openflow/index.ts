@@ -35,6 +35,7 @@ export {
 export { flowMod, multipartRequest, flowStatsRequest } from './builders.js';
 export { formatMac, formatIpv4, formatIpv6, writeMac, writeIpv4, writeIpv6 } from './addr.js';
 
-// Switch connections (controller and active) and the ovs-ofctl flow syntax.
+// Switch connections (controller and active), the ovs-ofctl flow syntax and the packet library.
 export * from './connection/index.js';
 export * from './text/index.js';
+export * from './packet/index.js';

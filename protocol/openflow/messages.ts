@@ -159,6 +159,16 @@ function encodeWithXid(w: OfWriter, m: OpenFlowMessage, version: number, xid: nu
       // OVS requires the inner message to carry the outer xid and version.
       encodeWithXid(w, m.message, version, xid);
       break;
+    case 'flow_monitor_cancel':
+      start = beginOnfMessage(w, version, xid, ONFT.FLOW_MONITOR_CANCEL);
+      w.u32(m.id);
+      break;
+    case 'flow_monitor_paused':
+      start = beginOnfMessage(w, version, xid, ONFT.FLOW_MONITOR_PAUSED);
+      break;
+    case 'flow_monitor_resumed':
+      start = beginOnfMessage(w, version, xid, ONFT.FLOW_MONITOR_RESUMED);
+      break;
     case 'unknown':
       start = beginMessage(w, version, m.msgType, xid);
       w.bytes(m.body);
@@ -174,6 +184,14 @@ function requireOf13Layout(version: number, what: string): void {
   if (version >= OFP_VERSION.OF14) {
     throw new OpenFlowEncodeError('OF_ENCODE_UNSUPPORTED', `${what} is only supported in OpenFlow 1.3 (its OF1.4+ body differs)`);
   }
+}
+
+/** An ONF experimenter message (OFPT_EXPERIMENTER, experimenter ONF, `expType`). */
+function beginOnfMessage(w: OfWriter, version: number, xid: number, expType: number): number {
+  const start = beginMessage(w, version, OFPT.EXPERIMENTER, xid);
+  w.u32(EXPERIMENTER_ID.ONF);
+  w.u32(expType);
+  return start;
 }
 
 function beginBundle(w: OfWriter, version: number, xid: number, nativeType: number, onfType: number): number {
@@ -231,6 +249,11 @@ function decodeBody(r: OfReader, type: number, xid: number, version: number, nes
       if (experimenter === EXPERIMENTER_ID.ONF && version < OFP_VERSION.OF14) {
         if (expType === ONFT.BUNDLE_CONTROL) return decodeBundleControlBody(r, xid);
         if (expType === ONFT.BUNDLE_ADD_MESSAGE) return decodeBundleAdd(r, xid, nesting);
+      }
+      if (experimenter === EXPERIMENTER_ID.ONF) {
+        if (expType === ONFT.FLOW_MONITOR_CANCEL) return { type: 'flow_monitor_cancel', xid, id: r.u32('monitor id') };
+        if (expType === ONFT.FLOW_MONITOR_PAUSED) return { type: 'flow_monitor_paused', xid };
+        if (expType === ONFT.FLOW_MONITOR_RESUMED) return { type: 'flow_monitor_resumed', xid };
       }
       return { type: 'experimenter', xid, experimenter, expType, data: r.bytes(r.remaining) };
     }

@@ -484,6 +484,95 @@ export interface FlowStatsSelector {
   match: Match;
 }
 
+/**
+ * One monitor of a flow monitor request (Open vSwitch's flow monitor, in
+ * OpenFlow 1.3 the ONF experimenter multipart 1870): which flows to watch
+ * and which of their changes to report.
+ */
+export interface FlowMonitorRequest {
+  /** Chosen by the controller, unique on its connection; a cancel names it. */
+  id: number;
+  /** NXFMF bits: which events (ADD, DELETE, MODIFY; at least one), INITIAL, ACTIONS, OWN. */
+  flags: number;
+  /** Only flows that output to this port; OFPP.ANY for any. */
+  outPort: number;
+  /** One table, or OFPTT.ALL. */
+  tableId: number;
+  /** Only flows whose match is at least as specific as this one ({} for all). */
+  match: Match;
+}
+
+/**
+ * A flow added, deleted or changed, as a flow monitor reports it (also the
+ * flows that matched when the monitor started, as `added`, in the request's
+ * reply when it asked for NXFMF.INITIAL).
+ */
+export interface FlowUpdateFull {
+  event: 'added' | 'deleted' | 'modified';
+  /** For `deleted`, why (OFPRR: delete, idle or hard timeout...); otherwise 0. */
+  reason: number;
+  priority: number;
+  idleTimeout: number;
+  hardTimeout: number;
+  tableId: number;
+  cookie: bigint;
+  match: Match;
+  /** The flow's instructions when the monitor asked for NXFMF.ACTIONS; otherwise empty. */
+  instructions: Instruction[];
+}
+/** A change made by this very connection (the monitor had NXFMF.OWN): the xid of the flow-mod that made it. */
+export interface FlowUpdateAbbrev {
+  event: 'abbrev';
+  xid: number;
+}
+/** One flow update, discriminated by `event`. */
+export type FlowUpdate = FlowUpdateFull | FlowUpdateAbbrev;
+
+/** An instruction a table supports (table features): its OFPIT type, and the experimenter for experimenter ones. */
+export interface InstructionId {
+  type: number;
+  experimenter?: number;
+}
+/** An action a table supports (table features): its OFPAT type, and the experimenter for experimenter ones. */
+export interface ActionId {
+  type: number;
+  experimenter?: number;
+}
+/**
+ * A match field named in table features: the 32-bit OXM header (class,
+ * field, hasmask, length), the codec's name for it when it has one, and for
+ * experimenter OXMs the experimenter id.
+ */
+export interface OxmId {
+  header: number;
+  field: FieldName | undefined;
+  experimenter?: number;
+}
+/** One property of a table-features entry, discriminated by `type` (ofp_table_feature_prop_type). */
+export type TableFeatureProp =
+  | { type: 'instructions' | 'instructions_miss'; instructions: InstructionId[] }
+  | { type: 'next_tables' | 'next_tables_miss'; tables: number[] }
+  | { type: 'write_actions' | 'write_actions_miss' | 'apply_actions' | 'apply_actions_miss'; actions: ActionId[] }
+  | {
+      type: 'match' | 'wildcards' | 'write_setfield' | 'write_setfield_miss' | 'apply_setfield' | 'apply_setfield_miss';
+      fields: OxmId[];
+    }
+  | { type: 'experimenter' | 'experimenter_miss'; experimenter: number; expType: number; data: Buffer }
+  /** A property type OpenFlow 1.3 does not define, kept as bytes. */
+  | { type: 'unknown'; propType: number; data: Buffer };
+
+/** One table of a table-features reply (OFPMP_TABLE_FEATURES): what it matches, which instructions and actions it takes. */
+export interface TableFeatures {
+  tableId: number;
+  name: string;
+  metadataMatch: bigint;
+  metadataWrite: bigint;
+  /** OFPTC bits. */
+  config: number;
+  maxEntries: number;
+  properties: TableFeatureProp[];
+}
+
 /** The body of a multipart request, discriminated by `kind`. */
 export type MultipartRequestBody =
   | { kind: 'desc' }
@@ -496,6 +585,10 @@ export type MultipartRequestBody =
   | { kind: 'group_desc' }
   | { kind: 'meter'; meterId: number }
   | { kind: 'meter_config'; meterId: number }
+  /** Table features: an empty list reads them; a non-empty one asks the switch to set them. */
+  | { kind: 'table_features'; tables: TableFeatures[] }
+  /** Start flow monitors (OpenFlow 1.3: ONF experimenter multipart 1870, as Open vSwitch speaks it). */
+  | { kind: 'flow_monitor'; monitors: FlowMonitorRequest[] }
   /** Any other multipart type, body kept as bytes. */
   | { kind: 'other'; mpType: number; body: Buffer };
 
@@ -592,6 +685,9 @@ export type MultipartReplyBody =
   | { kind: 'group_desc'; groups: GroupDesc[] }
   | { kind: 'meter'; meters: MeterStats[] }
   | { kind: 'meter_config'; meters: MeterConfig[] }
+  | { kind: 'table_features'; tables: TableFeatures[] }
+  /** Flow updates: the reply to a flow monitor request (the initial flows), then unsolicited replies with xid 0. */
+  | { kind: 'flow_monitor'; updates: FlowUpdate[] }
   | { kind: 'other'; mpType: number; body: Buffer };
 
 /** The `kind` of every multipart (stats) request the codec knows. */
@@ -694,6 +790,27 @@ export interface BundleAddMessage extends MessageBase {
   message: OpenFlowMessage;
 }
 
+/** Cancels the flow monitor with this id (OpenFlow 1.3: ONF experimenter message 1870). */
+export interface FlowMonitorCancel extends MessageBase {
+  type: 'flow_monitor_cancel';
+  id: number;
+}
+/**
+ * The switch stopped sending flow updates to this connection, whose
+ * unread updates filled its buffer (ONF experimenter message 1871); a
+ * `flow_monitor_resumed` follows once the connection has caught up.
+ */
+export interface FlowMonitorPaused extends MessageBase {
+  type: 'flow_monitor_paused';
+}
+/**
+ * The switch sends flow updates again after a pause; the updates just
+ * before it describe the flows changed meanwhile (ONF experimenter message 1872).
+ */
+export interface FlowMonitorResumed extends MessageBase {
+  type: 'flow_monitor_resumed';
+}
+
 /** A message whose ofp_type the codec does not model; the body is kept as bytes. */
 export interface UnknownMessage extends MessageBase {
   type: 'unknown';
@@ -733,6 +850,9 @@ export type OpenFlowMessage =
   | MeterMod
   | BundleControl
   | BundleAddMessage
+  | FlowMonitorCancel
+  | FlowMonitorPaused
+  | FlowMonitorResumed
   | UnknownMessage;
 
 /** The `type` of every message the codec knows. */

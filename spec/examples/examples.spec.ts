@@ -16,6 +16,26 @@ const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const example = (name: string): string[] => ['--import', 'tsx', join(ROOT, 'examples', name)];
 
+/** A long-running example: its stdout lines as they come, a wait for given lines, its exit. */
+function follow(name: string, ...args: string[]): { lines: string[]; seen(...texts: string[]): Promise<void>; exited: Promise<number | null>; kill(sig: NodeJS.Signals): void } {
+  const child = spawn(process.execPath, [...example(name), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  const waiters: Array<() => void> = [];
+  createInterface({ input: child.stdout }).on('line', (l) => {
+    lines.push(l);
+    for (const w of waiters.splice(0)) w();
+  });
+  const seen = async (...texts: string[]): Promise<void> => {
+    const deadline = Date.now() + 15_000;
+    while (!texts.every((t) => lines.includes(t))) {
+      if (Date.now() > deadline) throw new Error(`no lines ${JSON.stringify(texts.filter((t) => !lines.includes(t)))} within 15 s; got ${JSON.stringify(lines)}`);
+      await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 500); });
+    }
+  };
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { lines, seen, exited, kill: (sig) => { if (child.exitCode === null) child.kill(sig); } };
+}
+
 async function runExample(name: string, ...args: string[]): Promise<string[]> {
   const { stdout } = await run(process.execPath, [...example(name), ...args], { cwd: ROOT, timeout: 60_000 });
   return stdout.trim().split('\n');
@@ -118,6 +138,92 @@ describe('examples/, run against a sandbox @integration', function () {
       expect(stdout.trim().split('\n')).to.deep.equal(['br-a', 'br-b', 'br-c']);
     } finally {
       await cluster.stop();
+    }
+  });
+
+  it('watch-flows lists the flows present, then every flow added, modified and removed by another client', async () => {
+    await sb.vsctl('add-br', 'br2', '--', 'set', 'bridge', 'br2', 'fail-mode=secure');
+    await sb.ofctl('-O', 'OpenFlow13', 'add-flow', 'br2', 'table=9,priority=1,actions=drop');
+    const w = follow('watch-flows.ts', `unix:${sb.mgmtSocket('br2')}`);
+    try {
+      await w.seen('present: table=9, priority=1 actions=drop', 'watching 1 flows');
+      await sb.ofctl('-O', 'OpenFlow13', 'add-flow', 'br2', 'cookie=0x5,priority=5,in_port=1,actions=output:2');
+      await w.seen('added: cookie=0x5, priority=5,in_port=1 actions=output:2');
+      await sb.ofctl('-O', 'OpenFlow13', 'mod-flows', 'br2', 'in_port=1,actions=drop');
+      await w.seen('modified: cookie=0x5, priority=5,in_port=1 actions=drop');
+      await sb.ofctl('-O', 'OpenFlow13', 'add-flow', 'br2', 'table=3,hard_timeout=1,priority=2,ip,actions=drop');
+      await sb.ofctl('-O', 'OpenFlow13', 'del-flows', 'br2', 'in_port=1');
+      await w.seen('removed (deleted): cookie=0x5, priority=5,in_port=1 actions=drop');
+      // ovs-vswitchd expires flows about once a second: the hard timeout shows within a few.
+      await w.seen('removed (hard timeout): table=3, hard_timeout=1, priority=2,ip actions=drop');
+      w.kill('SIGINT');
+      expect(await w.exited).to.equal(0);
+      expect(w.lines.at(-1)).to.equal('stopped');
+      expect(w.lines.filter((l) => l.startsWith('added: ') || l.startsWith('removed ') || l.startsWith('modified: '))).to.have.length(5);
+    } finally {
+      w.kill('SIGKILL');
+    }
+  });
+});
+
+describe('examples/learning-switch, two namespaces pinging through a bridge whose only flow sends to it @integration', function () {
+  this.timeout(120_000);
+  let sb: OvsSandbox;
+  const suffix = String(process.pid % 100000);
+  const ns = (n: number): string => `ls${n}-${suffix}`;
+  const created: string[] = [];
+  const sh = (...argv: string[]): Promise<{ stdout: string }> => run(argv[0], argv.slice(1));
+  const inNs = (n: number, ...argv: string[]): Promise<{ stdout: string }> => sh('ip', 'netns', 'exec', ns(n), ...argv);
+
+  before(async () => {
+    sb = await OvsSandbox.start({ devices: 'netns' });
+    await sb.vsctl('add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=netdev', 'fail-mode=secure');
+    for (const n of [1, 2]) {
+      const outer = `ls${n}b${suffix}`;
+      await sh('ip', 'netns', 'add', ns(n));
+      created.push(ns(n));
+      await sh('ip', 'link', 'add', outer, 'type', 'veth', 'peer', 'name', `ls${n}v${suffix}`);
+      await sh('ip', 'link', 'set', outer, 'netns', sb.netns!);
+      await sh('ip', 'link', 'set', `ls${n}v${suffix}`, 'netns', ns(n));
+      await inNs(n, 'ip', 'link', 'set', `ls${n}v${suffix}`, 'name', 'eth0');
+      await inNs(n, 'ip', 'link', 'set', 'eth0', 'address', `fa:16:3e:00:0${n}:0${n}`);
+      await inNs(n, 'ip', 'addr', 'add', `10.8.0.${n}/24`, 'dev', 'eth0');
+      await inNs(n, 'ip', 'link', 'set', 'eth0', 'up');
+      // The userspace datapath does not fill in checksums the kernel left to the NIC.
+      await inNs(n, 'ethtool', '-K', 'eth0', 'tx', 'off');
+      await sh('ip', 'netns', 'exec', sb.netns!, 'ip', 'link', 'set', outer, 'up');
+      await sb.vsctl('add-port', 'br0', outer, '--', 'set', 'interface', outer, `ofport_request=${n}`);
+    }
+  });
+  after(async () => {
+    for (const n of created) await sh('ip', 'netns', 'del', n).catch(() => undefined);
+    await sb?.stop();
+  });
+
+  it('learns both MACs, installs a flow each way, and the namespaces ping each other; its flows go when it stops', async () => {
+    const flows = async (): Promise<string[]> => (await sb.ofctl('-O', 'OpenFlow13', '--no-stats', '--rsort', 'dump-flows', 'br0')).trim().split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    expect(await flows()).to.deep.equal([]);
+    const w = follow('learning-switch.ts', `unix:${sb.mgmtSocket('br0')}`);
+    try {
+      await w.seen('ready: cookie=0x1ea2, priority=0 actions=CONTROLLER:65535');
+      expect(await flows()).to.deep.equal(['cookie=0x1ea2, priority=0 actions=CONTROLLER:65535']);
+      const { stdout } = await inNs(1, 'ping', '-c', '3', '-i', '0.2', '-W', '2', '10.8.0.2');
+      expect(stdout).to.match(/3 packets transmitted, 3 received/);
+      await w.seen('learned fa:16:3e:00:01:01 on port 1', 'learned fa:16:3e:00:02:02 on port 2',
+        'flow: cookie=0x1ea2, idle_timeout=60, priority=10,in_port=1,dl_dst=fa:16:3e:00:02:02 actions=output:2',
+        'flow: cookie=0x1ea2, idle_timeout=60, priority=10,in_port=2,dl_dst=fa:16:3e:00:01:01 actions=output:1');
+      expect(await flows()).to.include.members([
+        'cookie=0x1ea2, idle_timeout=60, priority=10,in_port=1,dl_dst=fa:16:3e:00:02:02 actions=output:2',
+        'cookie=0x1ea2, idle_timeout=60, priority=10,in_port=2,dl_dst=fa:16:3e:00:01:01 actions=output:1',
+      ]);
+      const back = await inNs(2, 'ping', '-c', '2', '-i', '0.2', '-W', '2', '10.8.0.1');
+      expect(back.stdout).to.match(/2 packets transmitted, 2 received/);
+      w.kill('SIGINT');
+      expect(await w.exited).to.equal(0);
+      expect(w.lines.at(-1)).to.equal('stopped');
+      expect(await flows()).to.deep.equal([]);
+    } finally {
+      w.kill('SIGKILL');
     }
   });
 });

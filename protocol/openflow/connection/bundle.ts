@@ -20,7 +20,7 @@
  */
 import { OFPBF } from '../constants.js';
 import type { BundleAddMessage, BundleControl, BundleCtrlType, OpenFlowMessage } from '../types.js';
-import type { OpenFlowSession } from './session.js';
+import type { OpenFlowSession, RequestOptions } from './session.js';
 import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
 import { OpenFlowSwitchError } from './switch-error.js';
 
@@ -103,16 +103,26 @@ export class BundleTransaction {
    * Applies every added message, or none. Rejects with an OpenFlowSwitchError
    * naming the first offending message (all errors in its `errors`); the
    * switch then holds nothing of the bundle.
+   *
+   * `signal` can abort the commit until the commit request is sent (while
+   * the adds are being checked): the bundle is then discarded and the commit
+   * rejects with `OF_CONN_ABORTED`. Once the commit is sent its outcome is
+   * awaited whatever the signal says: it is atomic and known within a round
+   * trip, and a caller told "aborted" must be able to trust that nothing was applied.
    */
-  async commit(): Promise<void> {
+  async commit(options?: RequestOptions): Promise<void> {
     this.assertOpen('commit');
     this.state = 'committing';
+    const signal = options?.signal;
     try {
+      if (signal?.aborted) throw this.aborted(signal);
       await this.opened;
-      await this.conn.barrier();
+      await this.conn.barrier({ signal });
+      if (signal?.aborted) throw this.aborted(signal);
     } catch (err) {
-      if (err instanceof OpenFlowSwitchError) await this.control('discard_request').catch(() => undefined);
-      this.state = 'failed';
+      const abortedHere = err instanceof OpenFlowConnectionError && err.code === ConnectionErrorCode.ABORTED;
+      if (err instanceof OpenFlowSwitchError || abortedHere) await this.control('discard_request').catch(() => undefined);
+      this.state = abortedHere ? 'discarded' : 'failed';
       throw err;
     }
     const commit = this.control('commit_request');
@@ -140,6 +150,10 @@ export class BundleTransaction {
     this.state = 'discarded';
     await this.opened;
     await this.control('discard_request');
+  }
+
+  private aborted(signal: AbortSignal): OpenFlowConnectionError {
+    return new OpenFlowConnectionError(ConnectionErrorCode.ABORTED, `commit of bundle ${this.bundleId} aborted by the caller: discarded`, { cause: signal.reason });
   }
 
   private control(ctrlType: BundleCtrlType): Promise<BundleControl> {

@@ -13,15 +13,23 @@ import type {
   FlowStats,
   FlowStatsSelector,
   Match,
+  MessageOf,
+  MessageType,
   MultipartReplyBody,
   MultipartRequestBody,
   OpenFlowMessage,
   Port,
   SwitchDesc,
+  TableFeatures,
 } from '../types.js';
 import { BundleTransaction, type BundleOptions } from './bundle.js';
-import type { OpenFlowSession } from './session.js';
+import type { OpenFlowSession, RequestOptions } from './session.js';
+
+export type { RequestOptions } from './session.js';
 import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
+
+/** A handler of one message type, given the message with its type narrowed. */
+export type MessageHandler<T extends MessageType> = (msg: MessageOf<T>) => void;
 
 /** A flow-mod with every field optional; the rest take ovs-ofctl's defaults (the codec's `flowMod` builder). */
 export type FlowModSpec = Partial<FlowMod>;
@@ -63,22 +71,59 @@ function selector(f: FlowFilter): FlowStatsSelector {
  * connection (OpenFlowConnection) or a switch that outlives them (OpenFlowSwitch).
  */
 export abstract class OpenFlowChannel extends EventEmitter {
+  /** Handlers by message type (`handle`): one map lookup per message, no event name per type. */
+  private readonly handlers = new Map<MessageType, Set<(msg: OpenFlowMessage) => void>>();
+
   /** The live session requests go to; throws NOT_CONNECTED between sessions. */
   protected abstract session(): OpenFlowSession;
+
+  /**
+   * Calls `handler` with every asynchronous message of one type (the ones the
+   * 'message' event carries: `packet_in`, `port_status`, `flow_removed`, flow
+   * monitor replies, anything no request claimed), its type narrowed:
+   * `sw.handle('packet_in', (pi) => pi.data)`. On an OpenFlowSwitch the
+   * handler stays across reconnects. Returns a function that removes it.
+   * A handler that throws does not stop the others; the error is emitted as
+   * 'handlerError' (or thrown, as EventEmitter does, if nobody listens).
+   */
+  handle<T extends MessageType>(type: T, handler: MessageHandler<T>): () => void {
+    let set = this.handlers.get(type);
+    if (!set) this.handlers.set(type, (set = new Set()));
+    const h = handler as (msg: OpenFlowMessage) => void;
+    set.add(h);
+    return () => {
+      set.delete(h);
+    };
+  }
+
+  /** Hands an asynchronous message to the 'message' listeners and to the handlers of its type. */
+  protected dispatch(msg: OpenFlowMessage): void {
+    this.emit('message', msg);
+    const set = this.handlers.get(msg.type);
+    if (set === undefined) return;
+    for (const h of set) {
+      try {
+        h(msg);
+      } catch (err) {
+        if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err, msg);
+        else throw err;
+      }
+    }
+  }
 
   /** Queues a message into this tick's batch; returns its xid. */
   abstract send(msg: OpenFlowMessage): number;
   /** As `send`, waiting first for the socket to drain if it is over its high-water mark. */
   abstract sendAsync(msg: OpenFlowMessage): Promise<number>;
   /** Sends a request and resolves with its reply (rejects with the switch's error). */
-  abstract request<R extends OpenFlowMessage = OpenFlowMessage>(msg: OpenFlowMessage): Promise<R>;
+  abstract request<R extends OpenFlowMessage = OpenFlowMessage>(msg: OpenFlowMessage, options?: RequestOptions): Promise<R>;
   /** Sends a multipart request and resolves with the bodies of every part of the reply. */
-  abstract multipart(body: MultipartRequestBody): Promise<MultipartReplyBody[]>;
+  abstract multipart(body: MultipartRequestBody, options?: RequestOptions): Promise<MultipartReplyBody[]>;
   /**
    * Resolves once the switch has processed everything sent before; rejects with the errors it
    * reported for those messages.
    */
-  abstract barrier(): Promise<void>;
+  abstract barrier(options?: RequestOptions): Promise<void>;
 
   /**
    * Sends every message, pausing whenever the socket is congested so memory
@@ -110,39 +155,47 @@ export abstract class OpenFlowChannel extends EventEmitter {
   }
 
   /** The flows the filter selects, from a flow-stats multipart request (all parts). */
-  async dumpFlows(filter: FlowFilter = {}): Promise<FlowStats[]> {
-    const parts = await this.multipart({ kind: 'flow', ...selector(filter) });
+  async dumpFlows(filter: FlowFilter = {}, options?: RequestOptions): Promise<FlowStats[]> {
+    const parts = await this.multipart({ kind: 'flow', ...selector(filter) }, options);
     const flows: FlowStats[] = [];
     for (const p of parts) if (p.kind === 'flow') for (const f of p.flows) flows.push(f);
     return flows;
   }
 
   /** Flow, packet and byte counts of the flows the filter selects. */
-  async aggregate(filter: FlowFilter = {}): Promise<Aggregate> {
-    const [p] = await this.multipart({ kind: 'aggregate', ...selector(filter) });
+  async aggregate(filter: FlowFilter = {}, options?: RequestOptions): Promise<Aggregate> {
+    const [p] = await this.multipart({ kind: 'aggregate', ...selector(filter) }, options);
     if (p?.kind !== 'aggregate') throw unexpected('aggregate', p?.kind);
     return { packetCount: p.packetCount, byteCount: p.byteCount, flowCount: p.flowCount };
   }
 
   /** Every port of the switch (OFPMP_PORT_DESC). */
-  async portDesc(): Promise<Port[]> {
-    const parts = await this.multipart({ kind: 'port_desc' });
+  async portDesc(options?: RequestOptions): Promise<Port[]> {
+    const parts = await this.multipart({ kind: 'port_desc' }, options);
     const ports: Port[] = [];
     for (const p of parts) if (p.kind === 'port_desc') ports.push(...p.ports);
     return ports;
   }
 
   /** The switch's description strings (OFPMP_DESC). */
-  async desc(): Promise<SwitchDesc> {
-    const [p] = await this.multipart({ kind: 'desc' });
+  async desc(options?: RequestOptions): Promise<SwitchDesc> {
+    const [p] = await this.multipart({ kind: 'desc' }, options);
     if (p?.kind !== 'desc') throw unexpected('desc', p?.kind);
     const { kind: _kind, ...desc } = p;
     return desc;
   }
 
   /** A fresh FEATURES_REPLY. */
-  getFeatures(): Promise<FeaturesReply> {
-    return this.request<FeaturesReply>({ type: 'features_request' });
+  getFeatures(options?: RequestOptions): Promise<FeaturesReply> {
+    return this.request<FeaturesReply>({ type: 'features_request' }, options);
+  }
+
+  /** What each table of the switch matches and takes (OFPMP_TABLE_FEATURES, all parts). */
+  async tableFeatures(options?: RequestOptions): Promise<TableFeatures[]> {
+    const parts = await this.multipart({ kind: 'table_features', tables: [] }, options);
+    const tables: TableFeatures[] = [];
+    for (const p of parts) if (p.kind === 'table_features') for (const t of p.tables) tables.push(t);
+    return tables;
   }
 
   /**

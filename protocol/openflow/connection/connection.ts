@@ -17,8 +17,9 @@ import type {
   MultipartRequestBody,
   OpenFlowMessage,
 } from '../types.js';
-import { OpenFlowChannel } from './channel.js';
-import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
+import { OpenFlowChannel, type RequestOptions } from './channel.js';
+import { ConnectionErrorCode, OpenFlowConnectionError, OpenFlowVersionError } from './errors.js';
+import { FlowMonitor, type FlowMonitorOptions } from './flow-monitor.js';
 import { MessageFramer } from './framer.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
 import { SentWindow } from './sent-window.js';
@@ -58,7 +59,15 @@ interface Pending {
   parts: MultipartReplyBody[] | undefined;
   /** For barriers: the errors of messages sent before it. */
   errors: OpenFlowSwitchError[] | undefined;
+  /** The caller's signal and our listener on it, removed once the request settles. */
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
+
+/** The versions the codec speaks; any other in `versions` is refused when the session is made. */
+const SUPPORTED_VERSIONS: readonly number[] = [OFP_VERSION.OF13, OFP_VERSION.OF14];
+/** Aborted requests whose late replies are dropped rather than emitted; the oldest forgotten beyond this. */
+const MAX_ABANDONED = 1024;
 
 /** Counters of one session (socket writes, messages, echoes), for monitoring. */
 export interface ConnectionStats {
@@ -99,6 +108,8 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
   /** Barriers in flight, in the order sent. */
   private barriers: Pending[] = [];
   private unclaimed: OpenFlowSwitchError[] = [];
+  /** Xids of aborted requests, in abort order, whose replies are still to come. */
+  private readonly abandoned = new Set<number>();
   private xid = 0;
   private bundleId = 0;
   /** The last xid a barrier reply confirmed: window entries up to it are released. */
@@ -113,6 +124,8 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
   private rxSinceProbe = false;
   private closeError: Error | undefined;
   private helloWaiter: { resolve(v: number): void; reject(e: Error): void } | undefined;
+  /** The versions the peer's HELLO offered, once it came. */
+  private peerVersions: number[] | undefined;
 
   private constructor(socket: Socket, options: ConnectionOptions) {
     super();
@@ -125,7 +138,7 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
       errorWindow: options.errorWindow ?? 262_144,
     };
-    if (this.opts.versions.length === 0) throw new RangeError('versions must not be empty');
+    checkVersions(this.opts.versions);
     this.outbox = new Outbox(socket, options.outbox);
     this.framer = new MessageFramer(this.onFrame);
     this.window = new SentWindow(this.opts.errorWindow);
@@ -210,13 +223,13 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
   }
 
   /** Sends a request and resolves with its reply; rejects with the switch's ERROR, a timeout or the disconnect. */
-  request<R extends OpenFlowMessage = OpenFlowMessage>(msg: OpenFlowMessage): Promise<R> {
-    return this.track(msg, false) as Promise<R>;
+  request<R extends OpenFlowMessage = OpenFlowMessage>(msg: OpenFlowMessage, options?: RequestOptions): Promise<R> {
+    return this.track(msg, false, options?.signal) as Promise<R>;
   }
 
   /** A multipart request, its reply parts (MORE) gathered in order. */
-  multipart(body: MultipartRequestBody): Promise<MultipartReplyBody[]> {
-    return this.track({ type: 'multipart_request', flags: 0, body }, true) as Promise<MultipartReplyBody[]>;
+  multipart(body: MultipartRequestBody, options?: RequestOptions): Promise<MultipartReplyBody[]> {
+    return this.track({ type: 'multipart_request', flags: 0, body }, true, options?.signal) as Promise<MultipartReplyBody[]>;
   }
 
   /**
@@ -224,8 +237,16 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
    * Rejects with the first OpenFlowSwitchError among those messages (all of
    * them in its `errors`), or with the disconnect.
    */
-  barrier(): Promise<void> {
-    return this.track({ type: 'barrier_request' }, false) as Promise<void>;
+  barrier(options?: RequestOptions): Promise<void> {
+    return this.track({ type: 'barrier_request' }, false, options?.signal) as Promise<void>;
+  }
+
+  /**
+   * Starts a flow monitor on this session: the flows that match now, then
+   * every change anyone makes to them, as typed events (see flow-monitor.ts).
+   */
+  monitorFlows(options: FlowMonitorOptions = {}): Promise<FlowMonitor> {
+    return FlowMonitor.start(this, options);
   }
 
   /** Round-trip time of an echo, in milliseconds. */
@@ -314,15 +335,22 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
     this.stats.socketWrites = w.writes;
   }
 
-  private track(msg: OpenFlowMessage, multipart: boolean): Promise<unknown> {
+  private track(msg: OpenFlowMessage, multipart: boolean, signal?: AbortSignal): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (this.state === 'closed') {
         reject(this.closedError());
         return;
       }
+      if (signal?.aborted) {
+        reject(abortedError(msg, this.peer, signal));
+        return;
+      }
       const xid = msg.xid || this.nextXid();
       const isBarrier = msg.type === 'barrier_request';
-      const p: Pending = { xid, request: msg, resolve, reject, timer: undefined, parts: multipart ? [] : undefined, errors: isBarrier ? [] : undefined };
+      const p: Pending = {
+        xid, request: msg, resolve, reject, timer: undefined, parts: multipart ? [] : undefined, errors: isBarrier ? [] : undefined,
+        signal, onAbort: undefined,
+      };
       try {
         this.write(msg, xid);
       } catch (err) {
@@ -342,7 +370,22 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
         p.timer = setTimeout(() => this.expire(p), this.opts.requestTimeoutMs);
         p.timer.unref();
       }
+      if (signal) {
+        p.onAbort = () => this.abort(p);
+        signal.addEventListener('abort', p.onAbort, { once: true });
+      }
     });
+  }
+
+  /** The caller gave up on `p`: reject it now, and drop its reply when it comes. */
+  private abort(p: Pending): void {
+    if (this.pending.get(p.xid) !== p) return;
+    this.settle(p);
+    this.abandoned.add(p.xid);
+    if (this.abandoned.size > MAX_ABANDONED) this.abandoned.delete(this.abandoned.values().next().value!);
+    // Errors a barrier collected still belong to a later one.
+    if (p.errors && p.errors.length > 0) this.unclaimed.unshift(...p.errors);
+    p.reject(abortedError(p.request, this.peer, p.signal!));
   }
 
   private expire(p: Pending): void {
@@ -356,6 +399,7 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
   private settle(p: Pending): void {
     this.pending.delete(p.xid);
     if (p.timer) clearTimeout(p.timer);
+    if (p.onAbort) p.signal!.removeEventListener('abort', p.onAbort);
     if (p.errors) {
       const i = this.barriers.indexOf(p);
       if (i >= 0) this.barriers.splice(i, 1);
@@ -447,7 +491,12 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
       default:
         break;
     }
-    this.emit('message', msg);
+    // The reply (or one part of it) to a request its caller aborted: nobody waits for it.
+    if (this.abandoned.size > 0 && this.abandoned.has(xid)) {
+      if (msg.type !== 'multipart_reply' || (msg.flags & OFPMPF.MORE) === 0) this.abandoned.delete(xid);
+      return;
+    }
+    this.dispatch(msg);
   };
 
   private onUndecodable(buf: Buffer, err: Error): void {
@@ -466,10 +515,13 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
   private onError(msg: ErrorMsg): void {
     const xid = msg.xid ?? 0;
     if (this.state === 'hello' && msg.errType === OFPET.HELLO_FAILED) {
-      this.helloWaiter?.reject(new OpenFlowConnectionError(ConnectionErrorCode.HANDSHAKE,
-        `${this.peer} refused our HELLO (versions ${this.opts.versions.join(',')}): code ${msg.errCode}`));
+      this.helloWaiter?.reject(msg.errCode === OFPHFC.INCOMPATIBLE && this.peerVersions
+        ? new OpenFlowVersionError(this.opts.versions, this.peerVersions, this.peer)
+        : new OpenFlowConnectionError(ConnectionErrorCode.HANDSHAKE,
+          `${this.peer} refused our HELLO (versions ${this.opts.versions.join(',')}): code ${msg.errCode}`));
       return;
     }
+    if (this.abandoned.delete(xid)) return;
     const p = this.pending.get(xid);
     if (p && !p.errors) {
       // A request with a reply of its own: the error is its reply.
@@ -505,6 +557,8 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
   private onHello(headerVersion: number, bitmap: number[]): void {
     const w = this.helloWaiter;
     if (!w || this.state !== 'hello') return;
+    // Without a bitmap a peer speaks its header's version and, per OpenFlow, any below it.
+    this.peerVersions = bitmap.length > 0 ? bitmap : Array.from({ length: headerVersion }, (_, i) => i + 1);
     const ours = this.opts.versions;
     let version = 0;
     if (bitmap.length > 0) {
@@ -518,8 +572,7 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
     if (version === 0) {
       this.write({ type: 'error', errType: OFPET.HELLO_FAILED, errCode: OFPHFC.INCOMPATIBLE,
         data: Buffer.from(`we support ${ours.join(',')}`) }, this.nextXid());
-      w.reject(new OpenFlowConnectionError(ConnectionErrorCode.HANDSHAKE,
-        `no common OpenFlow version with ${this.peer}: we support ${ours.join(',')}, it offers ${bitmap.length ? bitmap.join(',') : `up to ${headerVersion}`}`));
+      w.reject(new OpenFlowVersionError(ours, this.peerVersions, this.peer));
       return;
     }
     w.resolve(version);
@@ -581,8 +634,10 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
     const pending = [...this.pending.values()];
     this.pending.clear();
     this.barriers = [];
+    this.abandoned.clear();
     for (const p of pending) {
       if (p.timer) clearTimeout(p.timer);
+      if (p.onAbort) p.signal!.removeEventListener('abort', p.onAbort);
       p.reject(err);
     }
     this.window.clear();
@@ -604,6 +659,20 @@ export class OpenFlowConnection extends OpenFlowChannel implements OpenFlowSessi
   }
 }
 
+/**
+ * Refuses a `versions` option the library cannot speak (empty, or naming a
+ * version other than OpenFlow 1.3 and 1.4) with an OpenFlowVersionError, so
+ * that callers fail at start rather than at each handshake.
+ */
+export function checkVersions(versions: readonly number[] | undefined): void {
+  if (versions === undefined) return;
+  if (versions.length === 0) throw new RangeError('versions must not be empty');
+  const unsupported = versions.filter((v) => !SUPPORTED_VERSIONS.includes(v));
+  if (unsupported.length > 0) {
+    throw new OpenFlowVersionError(versions, SUPPORTED_VERSIONS, `this library (the versions option asks for ${unsupported.join(',')})`);
+  }
+}
+
 function maxVersion(versions: readonly number[]): number {
   return Math.max(...versions);
 }
@@ -618,4 +687,8 @@ function firstWithAll(errors: OpenFlowSwitchError[]): OpenFlowSwitchError {
   const first = errors[0];
   first.errors = errors;
   return first;
+}
+
+function abortedError(request: OpenFlowMessage, peer: string, signal: AbortSignal): OpenFlowConnectionError {
+  return new OpenFlowConnectionError(ConnectionErrorCode.ABORTED, `${request.type} to ${peer} aborted by the caller`, { cause: signal.reason });
 }

@@ -32,7 +32,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { parseListenAddress } from './address.js';
-import { OpenFlowConnection, type ConnectionOptions } from './connection.js';
+import { checkVersions, OpenFlowConnection, type ConnectionOptions } from './connection.js';
 import { ConnectionErrorCode, OpenFlowConnectionError, SwitchClaimRefusedError, type ClaimRefusal } from './errors.js';
 import { formatDatapathId, OpenFlowSwitch } from './switch.js';
 
@@ -83,6 +83,7 @@ export class OpenFlowController extends EventEmitter {
 
   constructor(options: ControllerOptions = {}) {
     super();
+    checkVersions(options.connection?.versions);
     this.options = options;
     this.limits = {
       handshakeTimeoutMs: options.connection?.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,

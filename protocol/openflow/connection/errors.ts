@@ -38,6 +38,14 @@ export const ConnectionErrorCode = {
   SWITCH_ERROR: 'OF_SWITCH_ERROR',
   /** The controller turned a connecting peer away (see SwitchClaimRefusedError's `reason`). */
   REFUSED: 'OF_CONN_REFUSED',
+  /**
+   * A flow monitor id already running on the session. Refused before sending:
+   * Open vSwitch 3.1 answers it with an error that quotes xid 0, which no
+   * request could be matched to.
+   */
+  MONITOR_EXISTS: 'OF_CONN_MONITOR_EXISTS',
+  /** The caller's AbortSignal fired before the reply came (the error's `cause` is the signal's reason). */
+  ABORTED: 'OF_CONN_ABORTED',
 } as const;
 
 export type ConnectionErrorCode = (typeof ConnectionErrorCode)[keyof typeof ConnectionErrorCode];
@@ -53,6 +61,37 @@ export class OpenFlowConnectionError extends OpenFlowBaseError {
   }
 }
 
+/** The OpenFlow versions by wire number, as people name them. */
+const VERSION_NAMES: Readonly<Record<number, string>> = { 1: '1.0', 2: '1.1', 3: '1.2', 4: '1.3', 5: '1.4', 6: '1.5' };
+
+/** "OpenFlow 1.3" for 4; "version 0x07" for a number OpenFlow does not define. */
+export function openFlowVersionName(v: number): string {
+  const name = VERSION_NAMES[v];
+  return name ? `OpenFlow ${name}` : `version 0x${v.toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * The peer speaks no OpenFlow version we offered (an OpenFlow 1.0-only
+ * switch, say), found in the HELLO exchange. Its `code` is `OF_CONN_HANDSHAKE`
+ * like every handshake failure; `ours` and `theirs` list the versions (wire
+ * numbers) each side offered.
+ */
+export class OpenFlowVersionError extends OpenFlowConnectionError {
+  override readonly name = 'OpenFlowVersionError';
+
+  constructor(
+    /** The versions we offered (OFP_VERSION numbers). */
+    readonly ours: readonly number[],
+    /** The versions the peer offered: its HELLO's bitmap, or its header version alone (it and any below). */
+    readonly theirs: readonly number[],
+    peer: string,
+  ) {
+    super(ConnectionErrorCode.HANDSHAKE, `no common OpenFlow version with ${peer}: we support ${ours.join(',')} (${ours.map(openFlowVersionName).join(', ')}), `
+      + `it offers ${theirs.map(openFlowVersionName).join(', ')}; this library speaks OpenFlow 1.3 and 1.4 only`);
+  }
+}
+
+/** A framing rule broken by the peer's byte stream (code `OF_CONN_FRAMING`). */
 export class FramingError extends OpenFlowConnectionError {
   override readonly name = 'FramingError';
   constructor(message: string) {

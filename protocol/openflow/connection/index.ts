@@ -8,10 +8,11 @@
 export { OpenFlowController, type ControllerOptions, type SwitchClaim, type ClaimVerdict } from './controller.js';
 export { OpenFlowSwitch, connectSwitch, formatDatapathId, type ConnectOptions, type ReconnectOptions } from './switch.js';
 export { OpenFlowConnection, type ConnectionOptions, type ConnectionStats } from './connection.js';
-export { OpenFlowChannel, type FlowModSpec, type FlowFilter, type Aggregate } from './channel.js';
+export { OpenFlowChannel, type FlowModSpec, type FlowFilter, type Aggregate, type MessageHandler, type RequestOptions } from './channel.js';
+export { FlowMonitor, flowMonitorFlags, type FlowMonitorOptions, type FlowMonitorSession, type FlowUpdateEvent, type FlowUpdateHandler } from './flow-monitor.js';
 export { BundleTransaction, type BundleOptions } from './bundle.js';
 export type { OpenFlowSession } from './session.js';
-export { OpenFlowConnectionError, ConnectionErrorCode, SwitchClaimRefusedError, type ClaimRefusal } from './errors.js';
+export { OpenFlowConnectionError, ConnectionErrorCode, SwitchClaimRefusedError, OpenFlowVersionError, openFlowVersionName, type ClaimRefusal } from './errors.js';
 export { OpenFlowSwitchError } from './switch-error.js';
 export { MessageFramer } from './framer.js';
 export { Outbox, type OutboxOptions, type OutboxSink } from './outbox.js';

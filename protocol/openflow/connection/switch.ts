@@ -19,12 +19,14 @@
  * (Error), and those of the session, re-emitted: 'message', 'ofpError'.
  */
 import { watch, type FSWatcher } from 'node:fs';
+import type { Socket } from 'node:net';
 import { basename, dirname } from 'node:path';
 import type { MultipartReplyBody, MultipartRequestBody, OpenFlowMessage } from '../types.js';
 import { formatAddress, openSocket, parseConnectAddress, type ConnectAddress } from './address.js';
-import { OpenFlowChannel } from './channel.js';
-import { OpenFlowConnection, type ConnectionOptions } from './connection.js';
+import { OpenFlowChannel, type RequestOptions } from './channel.js';
+import { checkVersions, OpenFlowConnection, type ConnectionOptions } from './connection.js';
 import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
+import type { FlowMonitor, FlowMonitorOptions } from './flow-monitor.js';
 
 /** How `connectSwitch` redials a lost switch: jittered exponential backoff between these delays. */
 export interface ReconnectOptions {
@@ -47,6 +49,12 @@ export interface ConnectOptions extends ConnectionOptions {
   reconnect?: ReconnectOptions | false;
   /** Over `unix:`, redial as soon as the socket file is created again (the switch is back). Default true. */
   watchSocket?: boolean;
+  /**
+   * Gives up the first connection attempt (dial and handshake): `connectSwitch`
+   * rejects with `OF_CONN_ABORTED` and leaves nothing open. It has no effect
+   * once the switch is returned (close it instead).
+   */
+  signal?: AbortSignal;
 }
 
 /** Formats a datapath id as ovs-ofctl does (16 hex digits). */
@@ -86,6 +94,7 @@ export class OpenFlowSwitch extends OpenFlowChannel {
   /** Connects to a bridge's OpenFlow listener (`tcp:HOST:PORT`) or management socket (`unix:PATH`). */
   static async connect(address: string, options: ConnectOptions = {}): Promise<OpenFlowSwitch> {
     const target = parseConnectAddress(address);
+    checkVersions(options.versions);
     const dial = (): Promise<OpenFlowConnection> => dialOnce(target, options);
     const reconnect = options.reconnect === false ? undefined : {
       initialDelayMs: options.reconnect?.initialDelayMs ?? 100,
@@ -94,7 +103,7 @@ export class OpenFlowSwitch extends OpenFlowChannel {
     };
     const watched = target.kind === 'unix' && options.watchSocket !== false ? target.path : undefined;
     const sw = new OpenFlowSwitch(dial, reconnect, watched);
-    sw.attach(await dial());
+    sw.attach(await dialOnce(target, options, options.signal));
     return sw;
   }
 
@@ -143,7 +152,7 @@ export class OpenFlowSwitch extends OpenFlowChannel {
     this.sessions++;
     this.stopWatching();
     if (old) old.destroy(new OpenFlowConnectionError(ConnectionErrorCode.DISCONNECTED, `switch ${this.name} reconnected: older session replaced`));
-    conn.on('message', (m: OpenFlowMessage) => this.emit('message', m));
+    conn.on('message', (m: OpenFlowMessage) => this.dispatch(m));
     conn.on('ofpError', (e: Error) => this.emit('ofpError', e));
     conn.on('close', (err: Error) => this.onSessionClose(conn, err));
     this.emit('connect', conn);
@@ -263,29 +272,51 @@ export class OpenFlowSwitch extends OpenFlowChannel {
   }
 
   /** Sends a request on the current session and resolves with its reply. */
-  async request<R extends OpenFlowMessage = OpenFlowMessage>(msg: OpenFlowMessage): Promise<R> {
-    return this.session().request<R>(msg);
+  async request<R extends OpenFlowMessage = OpenFlowMessage>(msg: OpenFlowMessage, options?: RequestOptions): Promise<R> {
+    return this.session().request<R>(msg, options);
   }
 
   /** Sends a multipart request and resolves with the bodies of every part. */
-  async multipart(body: MultipartRequestBody): Promise<MultipartReplyBody[]> {
-    return this.session().multipart(body);
+  async multipart(body: MultipartRequestBody, options?: RequestOptions): Promise<MultipartReplyBody[]> {
+    return this.session().multipart(body, options);
+  }
+
+  /** Starts a flow monitor on the current session (it ends with that session: watch its 'close'). */
+  async monitorFlows(options: FlowMonitorOptions = {}): Promise<FlowMonitor> {
+    return this.session().monitorFlows(options);
   }
 
   /** Resolves once the switch has processed everything sent before. */
-  async barrier(): Promise<void> {
-    return this.session().barrier();
+  async barrier(options?: RequestOptions): Promise<void> {
+    return this.session().barrier(options);
   }
 }
 
-async function dialOnce(target: ConnectAddress, options: ConnectOptions): Promise<OpenFlowConnection> {
-  const socket = await openSocket(target, options.connectTimeoutMs ?? 5000);
+async function dialOnce(target: ConnectAddress, options: ConnectOptions, signal?: AbortSignal): Promise<OpenFlowConnection> {
+  const aborted = (): OpenFlowConnectionError => new OpenFlowConnectionError(ConnectionErrorCode.ABORTED,
+    `connecting to ${formatAddress(target)} aborted by the caller`, { cause: signal?.reason });
+  if (signal?.aborted) throw aborted();
+  let socket: Socket | undefined;
+  // Aborting destroys the socket: the dial or the handshake then fails, and the abort is what we report.
+  const onAbort = (): void => void socket?.destroy();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    const opening = openSocket(target, options.connectTimeoutMs ?? 5000);
+    socket = await (signal ? Promise.race([opening, new Promise<never>((_, reject) => {
+      signal.addEventListener('abort', () => {
+        // A connection that completes after the abort is closed at once.
+        opening.then((late) => late.destroy(), () => undefined);
+        reject(aborted());
+      }, { once: true });
+    })]) : opening);
     return await OpenFlowConnection.establish(socket, { label: formatAddress(target), ...options });
   } catch (err) {
-    socket.destroy();
+    socket?.destroy();
+    if (signal?.aborted) throw aborted();
     throw err instanceof OpenFlowConnectionError ? err : new OpenFlowConnectionError(ConnectionErrorCode.HANDSHAKE,
       `OpenFlow handshake with ${formatAddress(target)} failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
 }
 

@@ -1,10 +1,12 @@
 /** MULTIPART_REQUEST / MULTIPART_REPLY bodies (ofp_multipart_*), OF1.3 section 7.3.5. */
-import { DESC_STR_LEN, OFP_VERSION, OFPMP, SERIAL_NUM_LEN } from '../constants.js';
+import { DESC_STR_LEN, EXPERIMENTER_ID, OFP_VERSION, OFPMP, ONFMP, SERIAL_NUM_LEN } from '../constants.js';
 import { OpenFlowEncodeError } from '../errors.js';
 import { decodeInstructions, encodeInstructions } from '../instructions.js';
 import { decodeMatch, encodeMatch } from '../match.js';
 import { decodeBands, decodeBuckets, decodeGroupType, encodeBands, encodeBuckets, encodeGroupType } from './group-meter.js';
+import { decodeFlowMonitorRequests, decodeFlowUpdates, encodeFlowMonitorRequests, encodeFlowUpdates } from './flow-monitor.js';
 import { decodePort, encodePort, OFP_PORT_LEN } from './port.js';
+import { decodeTableFeatures, encodeTableFeatures } from './table-features.js';
 import type { OfReader } from '../reader.js';
 import type { OfWriter } from '../writer.js';
 import type {
@@ -33,7 +35,22 @@ const KIND_CODE = {
   group_desc: OFPMP.GROUP_DESC,
   meter: OFPMP.METER,
   meter_config: OFPMP.METER_CONFIG,
+  table_features: OFPMP.TABLE_FEATURES,
+  flow_monitor: OFPMP.EXPERIMENTER,
 } as const;
+
+/** The experimenter multipart header of the ONF flow monitor (experimenter id, exp_type). */
+function writeFlowMonitorHeader(w: OfWriter): void {
+  w.u32(EXPERIMENTER_ID.ONF);
+  w.u32(ONFMP.FLOW_MONITOR);
+}
+
+/** True (and the header consumed) when an OFPMP_EXPERIMENTER body is the ONF flow monitor. */
+function isFlowMonitor(r: OfReader): boolean {
+  if (r.remaining < 8 || r.buf.readUInt32BE(r.pos) !== EXPERIMENTER_ID.ONF || r.buf.readUInt32BE(r.pos + 4) !== ONFMP.FLOW_MONITOR) return false;
+  r.skip(8);
+  return true;
+}
 
 function mpType(body: MultipartRequestBody | MultipartReplyBody): number {
   return body.kind === 'other' ? body.mpType : KIND_CODE[body.kind];
@@ -89,6 +106,13 @@ export function encodeMultipartRequest(w: OfWriter, m: MultipartRequest, _versio
       w.u32(b.meterId);
       w.zeros(4);
       return;
+    case 'table_features':
+      encodeTableFeatures(w, b.tables);
+      return;
+    case 'flow_monitor':
+      writeFlowMonitorHeader(w);
+      encodeFlowMonitorRequests(w, b.monitors);
+      return;
     case 'other':
       w.bytes(b.body);
       return;
@@ -135,8 +159,13 @@ export function decodeMultipartRequest(r: OfReader, xid: number, _version: numbe
       body = { kind: 'meter_config', meterId: r.u32('meter_id') };
       r.skip(4);
       break;
+    case OFPMP.TABLE_FEATURES:
+      body = { kind: 'table_features', tables: decodeTableFeatures(r) };
+      break;
     default:
-      body = { kind: 'other', mpType: type, body: r.bytes(r.remaining) };
+      body = type === OFPMP.EXPERIMENTER && isFlowMonitor(r)
+        ? { kind: 'flow_monitor', monitors: decodeFlowMonitorRequests(r) }
+        : { kind: 'other', mpType: type, body: r.bytes(r.remaining) };
   }
   if (r.remaining !== 0) r.fail('OF_DECODE_BAD_LENGTH', `${r.remaining} trailing bytes in multipart request`);
   return { type: 'multipart_request', xid, flags, body };
@@ -330,6 +359,13 @@ export function encodeMultipartReply(w: OfWriter, m: MultipartReply, version: nu
         w.patchU16(start, w.pos - start);
       }
       return;
+    case 'table_features':
+      encodeTableFeatures(w, b.tables);
+      return;
+    case 'flow_monitor':
+      writeFlowMonitorHeader(w);
+      encodeFlowUpdates(w, b.updates);
+      return;
     case 'other':
       w.bytes(b.body);
       return;
@@ -445,8 +481,13 @@ export function decodeMultipartReply(r: OfReader, xid: number, version: number =
         }),
       };
       break;
+    case OFPMP.TABLE_FEATURES:
+      body = { kind: 'table_features', tables: decodeTableFeatures(r) };
+      break;
     default:
-      body = { kind: 'other', mpType: type, body: r.bytes(r.remaining) };
+      body = type === OFPMP.EXPERIMENTER && isFlowMonitor(r)
+        ? { kind: 'flow_monitor', updates: decodeFlowUpdates(r) }
+        : { kind: 'other', mpType: type, body: r.bytes(r.remaining) };
   }
   if (r.remaining !== 0) r.fail('OF_DECODE_BAD_LENGTH', `${r.remaining} trailing bytes in multipart reply`);
   return { type: 'multipart_reply', xid, flags, body };

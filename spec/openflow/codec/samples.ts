@@ -238,7 +238,7 @@ export const SAMPLES: OpenFlowMessage[] = [
   { type: 'port_mod', xid: 29, portNo: 3, hwAddr: 'fa:16:3e:00:00:03', config: 1, mask: 1, advertise: 0 },
   { type: 'table_mod', xid: 30, tableId: 0xff, config: 3 },
   flowStatsRequest({ tableId: 5, match: { reg0: 1 } }, 31),
-  { type: 'multipart_request', xid: 32, flags: 1, body: { kind: 'other', mpType: 12, body: Buffer.alloc(0) } },
+  { type: 'multipart_request', xid: 32, flags: 1, body: { kind: 'table_features', tables: [] } },
   {
     type: 'multipart_reply',
     xid: 33,
