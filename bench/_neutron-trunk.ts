@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, type NeutronEnv } from '../testing/neutron-env.js';
-import { OvsSandbox, pidAlive } from '../testing/sandbox.js';
+import { OvsSandbox } from '../testing/sandbox.js';
 
 export const TRUNK_SUBPORTS = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -33,6 +33,8 @@ export interface TrunkBenchHelpers<K extends string> {
   agentIni(sb: OvsSandbox, host: string, ofPort: number, kind: K): string;
   startAgent(kind: K, ini: string, sb: OvsSandbox, log: string): ChildProcess;
   stopAgent(child: ChildProcess): Promise<void>;
+  /** Until the agent reports alive and br-int exists. */
+  agentUp(sb: OvsSandbox, host: string, kind: K, child: ChildProcess, log: string): Promise<void>;
   /** Seconds during which a call of `method` sent between t0 and t1 (performance.now()) was outstanding (the RabbitMQ firehose). */
   serverBusy(method: string, t0: number, t1: number): number;
 }
@@ -63,15 +65,7 @@ export async function trunkRun<K extends string>(env: NeutronEnv, h: TrunkBenchH
     const ini = join(dir, 'agent.ini');
     writeFileSync(ini, h.agentIni(sb, host, await freePort(), kind));
     child = h.startAgent(kind, ini, sb, log);
-    const alive = Date.now() + 120_000;
-    for (;;) {
-      const { agents } = await env.api.get<{ agents: Array<{ alive: boolean }> }>(`/agents?host=${host}`);
-      if (agents.some((a) => a.alive)) break;
-      if (Date.now() > alive || !pidAlive(child.pid!)) throw new Error(`${kind} agent never reported alive:\n${readFileSync(log, 'utf8').slice(-3000)}`);
-      await sleep(500);
-    }
-    while (!(await sb.vsctl('list-br')).includes('br-int')) await sleep(200);
-    await sleep(2000);
+    await h.agentUp(sb, host, kind, child, log);
 
     for (let i = 0; i <= TRUNK_SUBPORTS; i++) {
       const { network } = await env.api.post<{ network: { id: string } }>('/networks', {

@@ -447,6 +447,19 @@ async function markDown(env: NeutronEnv, network: string, host: string, ids: str
   }
 }
 
+/** Until the agent on `host` reports alive to neutron-server and has created br-int (both agents create it), then 2 s to settle. */
+async function agentUp(env: NeutronEnv, sb: OvsSandbox, host: string, kind: string, child: ChildProcess, log: string): Promise<void> {
+  const alive = Date.now() + 120_000;
+  for (;;) {
+    const { agents } = await env.api.get<{ agents: Array<{ alive: boolean }> }>(`/agents?host=${host}`);
+    if (agents.some((a) => a.alive)) break;
+    if (Date.now() > alive || !pidAlive(child.pid!)) throw new Error(`${kind} agent never reported alive:\n${readFileSync(log, 'utf8').slice(-3000)}`);
+    await sleep(500);
+  }
+  while (!(await sb.vsctl('list-br')).includes('br-int')) await sleep(200);
+  await sleep(2000);
+}
+
 async function oneRun(env: NeutronEnv, trace: RpcTrace, dist: string, kind: Kind, n: number, run: number, cold: boolean): Promise<RunFigures> {
   const sb = await OvsSandbox.start();
   const dir = mkdtempSync(join(tmpdir(), `bench-neutron-${kind}-`));
@@ -462,16 +475,7 @@ async function oneRun(env: NeutronEnv, trace: RpcTrace, dist: string, kind: Kind
     await sb.vsctl('add-br', 'br-eth1', '--', 'set', 'bridge', 'br-eth1', 'datapath_type=netdev');
     writeFileSync(ini, agentIni(env, sb, host, await freePort()));
     child = startAgent(kind, dist, ini, sb, log);
-    const alive = Date.now() + 120_000;
-    for (;;) {
-      const { agents } = await env.api.get<{ agents: Array<{ alive: boolean }> }>(`/agents?host=${host}`);
-      if (agents.some((a) => a.alive)) break;
-      if (Date.now() > alive || !pidAlive(child.pid!)) throw new Error(`${kind} agent never reported alive:\n${readFileSync(log, 'utf8').slice(-3000)}`);
-      await sleep(500);
-    }
-    // Both agents create br-int themselves; wait for it.
-    while (!(await sb.vsctl('list-br')).includes('br-int')) await sleep(200);
-    await sleep(2000);
+    await agentUp(env, sb, host, kind, child, log);
 
     const net = await env.api.post<{ network: { id: string } }>('/networks', { network: { name: host, 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1' } });
     network = net.network.id;
@@ -642,6 +646,7 @@ async function trunkCase(kinds: Kind[], runs: number, built: string): Promise<{ 
     agentIni: (sb: OvsSandbox, host: string, ofPort: number, kind: Kind) => agentIni(env, sb, host, ofPort, kind),
     startAgent: (kind: Kind, ini: string, sb: OvsSandbox, log: string) => startAgent(kind, dist, ini, sb, log),
     stopAgent,
+    agentUp: (sb: OvsSandbox, host: string, kind: Kind, child: ChildProcess, log: string) => agentUp(env, sb, host, kind, child, log),
     serverBusy: (method: string, t0: number, t1: number) => busyTime(trace.between(t0, t1).filter((c) => c.method === method), t1),
   };
   try {

@@ -12,6 +12,7 @@ import type { FirewallPort } from '../../lib/firewall/index.js';
 import { commandRunner, HybridIptablesFirewall, type ApplyResult } from '../../lib/firewall/iptables/index.js';
 import { inNs, plugHybrid, unplugHybrid, type HybridVm } from '../../testing/hybrid-plug.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
+import { openTcpSession } from './tcp-session.js';
 
 const run = promisify(execFile);
 const BR = 'br-int';
@@ -198,24 +199,7 @@ describe('iptables_hybrid with real frames through qbr bridges @integration', fu
   });
 
   it('keeps an established connection across a rule change that still allows it, and cuts it (conntrack -D) when none does', async () => {
-    const client = spawn('ip', ['netns', 'exec', nsOf(3), '/usr/bin/python3', '-u', '-c', [
-      'import socket, sys',
-      's = socket.create_connection(("10.0.0.1", 8022), timeout=2)',
-      'for line in sys.stdin:',
-      '    try:',
-      '        s.sendall(line.encode()); print(s.recv(100).decode().strip() or "CLOSED")',
-      '    except Exception as e:',
-      '        print("FAILED", type(e).__name__)',
-    ].join('\n')], { stdio: ['pipe', 'pipe', 'ignore'] });
-    const lines: string[] = [];
-    client.stdout!.on('data', (d: Buffer) => lines.push(...d.toString().trim().split('\n')));
-    const say = async (word: string): Promise<string> => {
-      const before = lines.length;
-      client.stdin!.write(`${word}\n`);
-      const deadline = Date.now() + 5000;
-      while (lines.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      return lines[before] ?? 'NO ANSWER';
-    };
+    const { say, close } = openTcpSession(nsOf(3), '10.0.0.1', 8022);
     try {
       expect(await say('one')).to.equal('one');
       // The UDP rule goes: conntrack -D of udp only; the TCP connection is untouched.
@@ -228,7 +212,7 @@ describe('iptables_hybrid with real frames through qbr bridges @integration', fu
       await (await apply())?.conntrackDone;
       expect(await say('three'), 'its rule removed').to.match(/^FAILED/);
     } finally {
-      client.kill('SIGKILL');
+      close();
       fw.updateSecurityGroupInfo(sgInfo(WEB_RULES, [1, 2]));
       await apply();
     }

@@ -11,6 +11,7 @@ import { OvsFirewall, type FirewallPort } from '../../lib/firewall/index.js';
 import { OvsSandbox } from '../../testing/sandbox.js';
 import { vmPort, flushOf, initOf } from './helpers.js';
 import { applyChanges } from './trace-helpers.js';
+import { openTcpSession } from './tcp-session.js';
 
 const run = promisify(execFile);
 const BR = 'br-int';
@@ -172,24 +173,7 @@ describe('firewall with real traffic between network namespaces @integration', f
   });
 
   it('keeps an established connection across an unrelated rule change and cuts it when its own rule goes', async () => {
-    const client = spawn('ip', ['netns', 'exec', ns(3), '/usr/bin/python3', '-u', '-c', [
-      'import socket, sys',
-      's = socket.create_connection(("10.0.0.1", 8022), timeout=2)',
-      'for line in sys.stdin:',
-      '    try:',
-      '        s.sendall(line.encode()); print(s.recv(100).decode().strip() or "CLOSED")',
-      '    except Exception as e:',
-      '        print("FAILED", type(e).__name__)',
-    ].join('\n')], { stdio: ['pipe', 'pipe', 'ignore'] });
-    const lines: string[] = [];
-    client.stdout!.on('data', (d: Buffer) => lines.push(...d.toString().trim().split('\n')));
-    const say = async (word: string): Promise<string> => {
-      const before = lines.length;
-      client.stdin!.write(`${word}\n`);
-      const deadline = Date.now() + 5000;
-      while (lines.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      return lines[before] ?? 'NO ANSWER';
-    };
+    const { say, close } = openTcpSession(ns(3), '10.0.0.1', 8022);
     try {
       expect(await say('one')).to.equal('one');
       fw.updateSecurityGroupInfo(sgInfo([...WEB_RULES, rule('web', { direction: 'ingress', ethertype: 'IPv4', protocol: 'udp', portRangeMin: 53, portRangeMax: 53 })], [vms[0], vms[1]]));
@@ -199,7 +183,7 @@ describe('firewall with real traffic between network namespaces @integration', f
       await apply();
       expect(await say('three'), 'its rule removed').to.match(/^FAILED/);
     } finally {
-      client.kill('SIGKILL');
+      close();
     }
     fw.updateSecurityGroupInfo(sgInfo(WEB_RULES, [vms[0], vms[1]]));
     await apply();
