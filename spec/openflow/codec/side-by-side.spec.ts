@@ -1,5 +1,5 @@
 /**
- * The claim docs/side-by-side-openflow.md makes about os-ken's flow monitor
+ * The claim docs/openflow-side-by-side.md makes about os-ken's flow monitor
  * request, checked: os-ken (python3-os-ken, the system's Python) serialises
  * it with bare OXM fields where Open vSwitch reads an ofp_match, and
  * `ovs-ofctl ofp-print` refuses it; the same monitor from our codec prints.
