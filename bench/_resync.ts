@@ -95,6 +95,8 @@ async function main(): Promise<void> {
   const extra = (process.env.RESYNC_ARGS ?? '').split(' ').filter(Boolean);
   for (const root of roots) {
     if (process.env.RESYNC_NO_BUILD) break;
+    // The compiled agent imports @ovs-agent/ovsdb and /openflow by name: their dist/ first.
+    execFileSync('npm', ['run', '--silent', 'build:packages'], { cwd: root, stdio: 'pipe' });
     try { execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' }); } catch { /* JS emitted anyway */ }
     chmodSync(join(root, 'dist/bin/ovs-agent.js'), 0o755);
   }

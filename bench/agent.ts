@@ -480,6 +480,8 @@ async function resyncPart(quick: boolean, notes: string[]): Promise<Metric[]> {
   const count = quick ? 2000 : 10_000;
   const restarts = 3;
   // The agent under measurement is the compiled code, in its own process.
+  // The compiled agent imports @ovs-agent/ovsdb and /openflow by name: their dist/ first.
+  execFileSync('npm', ['run', '--silent', 'build:packages'], { cwd: ROOT, stdio: 'pipe' });
   try {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
   } catch (err) {
