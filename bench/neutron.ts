@@ -630,10 +630,13 @@ function carryOver(sizes: number[], metrics: Metric[], notes: string[]): void {
   const sizeOf = (text: string) => Number(/(?:_|^|qos )(\d+)(?:_ports| ports)/.exec(text)?.[1]);
   // The plain and the QoS case are kept apart: a run of one keeps every figure of the other.
   const other = (text: string) => /(^|\b)qos[_ ]/.test(text) !== QOS;
-  const kept = old.metrics.filter((m) => Number.isFinite(sizeOf(m.metric)) && (other(m.metric) || !sizes.includes(sizeOf(m.metric))));
+  // The trunk case (its own run, NEUTRON_BENCH_TRUNK=1) has no port count: kept whole.
+  const trunk = (text: string) => /^trunk[_ ]/.test(text);
+  const keep = (text: string) => trunk(text) || (Number.isFinite(sizeOf(text)) && (other(text) || !sizes.includes(sizeOf(text))));
+  const kept = old.metrics.filter((m) => keep(m.metric));
   if (kept.length === 0) return;
   metrics.unshift(...kept.map((m) => (m.note?.includes('measured ') ? m : { ...m, note: `${m.note ? `${m.note}; ` : ''}measured ${old.date}` })));
-  notes.unshift(...(old.notes ?? []).filter((n) => Number.isFinite(sizeOf(n)) && (other(n) || !sizes.includes(sizeOf(n)))));
+  notes.unshift(...(old.notes ?? []).filter(keep));
 }
 
 /** The trunk case: each kind `runs` times, alternating; every figure of the results file not of this case kept. */
