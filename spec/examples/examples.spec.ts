@@ -17,7 +17,7 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 const example = (name: string): string[] => ['--import', 'tsx', join(ROOT, 'examples', name)];
 
 /** A long-running example: its stdout lines as they come, a wait for given lines, its exit. */
-function follow(name: string, ...args: string[]): { lines: string[]; seen(...texts: string[]): Promise<void>; exited: Promise<number | null>; kill(sig: NodeJS.Signals): void } {
+function follow(name: string, ...args: string[]): { lines: string[]; seen(...texts: string[]): Promise<void>; seenAny(...texts: string[]): Promise<void>; exited: Promise<number | null>; kill(sig: NodeJS.Signals): void } {
   const child = spawn(process.execPath, [...example(name), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   const waiters: Array<() => void> = [];
@@ -25,15 +25,20 @@ function follow(name: string, ...args: string[]): { lines: string[]; seen(...tex
     lines.push(l);
     for (const w of waiters.splice(0)) w();
   });
-  const seen = async (...texts: string[]): Promise<void> => {
+  const until = async (done: () => boolean, missing: () => string): Promise<void> => {
     const deadline = Date.now() + 15_000;
-    while (!texts.every((t) => lines.includes(t))) {
-      if (Date.now() > deadline) throw new Error(`no lines ${JSON.stringify(texts.filter((t) => !lines.includes(t)))} within 15 s; got ${JSON.stringify(lines)}`);
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`${missing()} within 15 s; got ${JSON.stringify(lines)}`);
       await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 500); });
     }
   };
+  /** Until every one of `texts` was printed. */
+  const seen = (...texts: string[]): Promise<void> =>
+    until(() => texts.every((t) => lines.includes(t)), () => `no lines ${JSON.stringify(texts.filter((t) => !lines.includes(t)))}`);
+  /** Until one of `texts` was printed. */
+  const seenAny = (...texts: string[]): Promise<void> => until(() => texts.some((t) => lines.includes(t)), () => `no line ${JSON.stringify(texts)}`);
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { lines, seen, exited, kill: (sig) => { if (child.exitCode === null) child.kill(sig); } };
+  return { lines, seen, seenAny, exited, kill: (sig) => { if (child.exitCode === null) child.kill(sig); } };
 }
 
 async function runExample(name: string, ...args: string[]): Promise<string[]> {
@@ -62,35 +67,21 @@ describe('examples/, run against a sandbox @integration', function () {
   });
 
   it('watch-interfaces reports interfaces added, given an ofport and deleted, and stops on SIGINT', async () => {
-    const child = spawn(process.execPath, [...example('watch-interfaces.ts'), sb.dbRemote], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-    const lines: string[] = [];
-    const waiters: Array<() => void> = [];
-    createInterface({ input: child.stdout }).on('line', (l) => {
-      lines.push(l);
-      for (const w of waiters.splice(0)) w();
-    });
-    const seen = async (...texts: string[]): Promise<void> => {
-      const deadline = Date.now() + 15_000;
-      while (!texts.some((t) => lines.includes(t))) {
-        if (Date.now() > deadline) throw new Error(`no line ${JSON.stringify(texts)} within 15 s; got ${JSON.stringify(lines)}`);
-        await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 500); });
-      }
-    };
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const { lines, seen: seenAll, seenAny, exited, kill } = follow('watch-interfaces.ts', sb.dbRemote);
     try {
       // br0, br1 (internal), p1, p2, q1.
-      await seen('watching 5 interfaces');
+      await seenAll('watching 5 interfaces');
       await sb.vsctl('add-port', 'br1', 'q2', '--', 'set', 'interface', 'q2', 'type=dummy', 'ofport_request=7');
       // Either in two steps or at once, as ovsdb-server sends them (it merges what a busy client has not read).
-      await seen('q2: ofport null -> 7', 'added q2 (type dummy, ofport 7)');
+      await seenAny('q2: ofport null -> 7', 'added q2 (type dummy, ofport 7)');
       expect(lines.filter((l) => l.startsWith('added q2 ('))).to.have.length(1);
       await sb.vsctl('del-port', 'br1', 'q2');
-      await seen('deleted q2');
-      child.kill('SIGINT');
+      await seenAll('deleted q2');
+      kill('SIGINT');
       expect(await exited).to.equal(0);
       expect(lines.at(-1)).to.equal('stopped');
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      kill('SIGKILL');
     }
   });
 
