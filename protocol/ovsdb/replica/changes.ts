@@ -48,7 +48,7 @@ export function eventIterator<E>(
     if (waiter) {
       const w = waiter;
       waiter = undefined;
-        w({ value: e, done: false });
+      w({ value: e, done: false });
       return;
     }
     if (queue.length - head >= max) {
@@ -73,7 +73,9 @@ export function eventIterator<E>(
         return Promise.resolve({ value, done: false });
       }
       if (failure) {
+        // Thrown once: like a generator that threw, the iterator is done afterwards.
         const err = failure;
+        failure = undefined;
         finish();
         return Promise.reject(err);
       }

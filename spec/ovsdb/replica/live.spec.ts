@@ -85,6 +85,27 @@ describe('ovsdb replica: live conditions and async iteration @integration', func
     }
   });
 
+  it('a consumer that falls behind by more than maxBuffered events gets ERR_OVSDB_OVERFLOW after the ones queued, and the subscription ends', async () => {
+    const r = await Replica.start<OpenVSwitchTables>({ remote: sb.dbRemote, tables: { Port: { columns: ['name'] } } });
+    try {
+      const it = r.changes('Port', { maxBuffered: 2 });
+      await sb.vsctl('--no-wait', 'add-port', 'br0', 'o1', '--', 'add-port', 'br0', 'o2', '--', 'add-port', 'br0', 'o3');
+      await r.waitFor(() => ['o1', 'o2', 'o3'].every((n) => names(r).includes(n)) || undefined, { what: 'ports o1-o3' });
+      const first = await it.next();
+      const second = await it.next();
+      const two = [first.value?.row.name, second.value?.row.name];
+      expect(two.every((n) => ['o1', 'o2', 'o3'].includes(n ?? '')) && two[0] !== two[1], `two of o1-o3: ${two.join()}`).to.equal(true);
+      const err = await it.next().then(() => undefined, (e: { code?: string; message?: string }) => e);
+      expect(err?.code).to.equal('ERR_OVSDB_OVERFLOW');
+      expect(err?.message).to.match(/more than 2 events/);
+      expect((await it.next()).done).to.equal(true);
+      expect(r.listenerCount('close')).to.equal(0);
+      await sb.vsctl('--no-wait', 'del-port', 'br0', 'o1', '--', 'del-port', 'br0', 'o2', '--', 'del-port', 'br0', 'o3');
+    } finally {
+      await r.close();
+    }
+  });
+
   it('for await over every table ends when the replica closes, and a break stops the subscription', async () => {
     const r = await Replica.start<OpenVSwitchTables>({ remote: sb.dbRemote, tables: { Port: { columns: ['name'] }, Bridge: { columns: ['name'] } } });
     const got: RowEvent[] = [];
@@ -112,3 +133,4 @@ describe('ovsdb replica: live conditions and async iteration @integration', func
     }
   });
 });
+
