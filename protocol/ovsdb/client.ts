@@ -59,6 +59,13 @@ export interface ClientOptions extends ConnectOptions, SessionOptions {
   database?: string;
   /** Use only the leader of a clustered `database` (the OVS IDL's `leader_only`); needs `database`. */
   leaderOnly?: boolean;
+  /**
+   * Skip a member of a clustered `database` whose log ends below this index (its `_Server` `index`):
+   * pass the highest {@link ServerDatabaseState.index} seen on earlier connections so that a
+   * reconnection never lands on a follower older than what was already read (the OVS IDL's
+   * `min_index`; a `Replica` does this itself). Needs `database`.
+   */
+  minIndex?: number;
 }
 
 /** Options of a call: an AbortSignal (the call rejects with its reason) and a timeout. */
@@ -164,10 +171,11 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
    */
   static async connect(remote: string, options: ClientOptions = {}): Promise<OvsdbClient> {
     const members = splitRemotes(remote);
-    if (options.leaderOnly && options.database === undefined) {
-      throw new OvsdbConnectionError(OvsdbErrorCode.BAD_REMOTE, `leaderOnly needs the database whose leader to find (options.database) for ${remote}`, remote);
+    if ((options.leaderOnly || options.minIndex !== undefined) && options.database === undefined) {
+      const what = options.leaderOnly ? 'leaderOnly needs the database whose leader to find' : 'minIndex needs the database whose log index to check';
+      throw new OvsdbConnectionError(OvsdbErrorCode.BAD_REMOTE, `${what} (options.database) for ${remote}`, remote);
     }
-    const watch = options.database !== undefined && (options.leaderOnly === true || members.length > 1);
+    const watch = options.database !== undefined && (options.leaderOnly === true || options.minIndex !== undefined || members.length > 1);
     const failures: OvsdbError[] = [];
     for (const member of members) {
       options.signal?.throwIfAborted();
@@ -181,7 +189,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
       }
       if (!watch) return client;
       try {
-        const problem = await client.watchCluster(options.database!, options.leaderOnly === true, options.signal);
+        const problem = await client.watchCluster(options.database!, options.leaderOnly === true, options.minIndex ?? 0, options.signal);
         if (problem === undefined) return client;
         failures.push(new OvsdbConnectionError(OvsdbErrorCode.CLUSTER_MEMBER, `${member} ${problem}`, member));
       } catch (err) {
@@ -251,7 +259,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
    * Reads `_Server`'s row for `db` and monitors it; returns why this member must not be used, or
    * undefined. Updates that arrive before the initial state is applied are held, then applied in order.
    */
-  private async watchCluster(db: string, leaderOnly: boolean, signal: AbortSignal | undefined): Promise<string | undefined> {
+  private async watchCluster(db: string, leaderOnly: boolean, minIndex: number, signal: AbortSignal | undefined): Promise<string | undefined> {
     const schema = await this.getSchema(SERVER_DATABASE, { signal });
     const table = schema.tables.get('Database');
     const columns = SERVER_DATABASE_COLUMNS.filter((c) => table?.columns.has(c));
@@ -262,7 +270,8 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     const held = watch.held ?? [];
     watch.held = undefined;
     for (const u of held) this.onServerUpdate(u);
-    return memberProblem(watch.state, db, leaderOnly);
+    // minIndex is for choosing a member: once chosen, its index only grows.
+    return memberProblem(watch.state, db, leaderOnly, minIndex);
   }
 
   private onServerUpdate(updates: TableUpdates): void {

@@ -70,14 +70,19 @@ export function serverDatabaseState(row: Row): ServerDatabaseState {
 /**
  * Why a member must not be used for `db`, or undefined when it may: the
  * database is not served, a clustered member is cut off from its cluster,
- * or (with `leaderOnly`) it is not the leader. A standalone or relay
- * database has no leader to prefer, so `leaderOnly` accepts it.
+ * (with `leaderOnly`) it is not the leader, or its log is behind `minIndex`,
+ * the highest index the caller has already seen: a follower that has not yet
+ * caught up would show the caller an older database than it had (rows that
+ * came back, changes undone), which the OVS IDL also refuses (its
+ * `min_index`). A standalone or relay database has no leader to prefer and
+ * no index, so `leaderOnly` and `minIndex` accept it.
  */
-export function memberProblem(state: ServerDatabaseState | undefined, db: string, leaderOnly: boolean): string | undefined {
+export function memberProblem(state: ServerDatabaseState | undefined, db: string, leaderOnly: boolean, minIndex = 0): string | undefined {
   if (!state) return `does not serve database ${db}`;
   if (state.model !== 'clustered') return undefined;
   if (!state.connected) return `is not connected to the ${db} cluster`;
   if (leaderOnly && !state.leader) return `is not the leader of the ${db} cluster`;
+  if (state.index !== null && state.index < minIndex) return `is behind: its ${db} log ends at index ${state.index}, below the ${minIndex} already seen`;
   return undefined;
 }
 

@@ -19,6 +19,7 @@
 import { EventEmitter } from 'node:events';
 import { OvsdbClient, connectWithBackoff } from '../client.js';
 import type { ClientOptions, MonitorId } from '../client.js';
+import type { ServerDatabaseState } from '../cluster.js';
 import type { Uuid } from '../datum.js';
 import { OvsdbConnectionError, OvsdbError, OvsdbErrorCode, OvsdbRpcError, OvsdbTransactionError } from '../errors.js';
 import type { Condition } from '../operations.js';
@@ -152,6 +153,8 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
   private connectedFlag = false;
   /** The remote list, the member last lost moved to its end, so that a reconnect tries the others first. */
   private remoteOrder: string[];
+  /** The highest `_Server` log index any member showed us: a reconnection must not go back before it. */
+  private seenIndex = 0;
 
   private constructor(options: ReplicaOptions<T>) {
     super();
@@ -450,6 +453,10 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
 
   // ------------------------------------------------------------ session loop
 
+  private noteIndex(state: ServerDatabaseState | undefined): void {
+    if (state?.index != null && state.index > this.seenIndex) this.seenIndex = state.index;
+  }
+
   private async run(): Promise<void> {
     const initialDelay = this.options.backoffMs ?? 100;
     let retryDelay = initialDelay;
@@ -459,6 +466,7 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
         client = await connectWithBackoff(this.remoteOrder.join(','), {
           ...this.options,
           database: this.database,
+          ...(this.seenIndex > 0 ? { minIndex: this.seenIndex } : {}),
           initialDelayMs: this.options.backoffMs ?? 100,
           maxDelayMs: this.options.maxBackoffMs ?? 8000,
           signal: this.abort.signal,
@@ -483,6 +491,8 @@ export class Replica<T extends { [K in keyof T]: { readonly _uuid: Uuid } } = Re
         return;
       }
       this.client = client;
+      this.noteIndex(client.serverState);
+      client.on('serverState', (state) => this.noteIndex(state));
       try {
         await this.synchronize(client);
       } catch (err) {

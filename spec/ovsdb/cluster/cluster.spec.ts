@@ -70,6 +70,27 @@ describe('ovsdb clustered remotes (3-member Raft cluster) @integration', functio
     }
   });
 
+  it('minIndex: a member whose log ends below the index already seen is skipped as behind; one at or past it is used', async () => {
+    const leader = await cluster.leader();
+    const first = await OvsdbClient.connect(cluster.remote(leader), { leaderOnly: true, database: DB });
+    const seen = first.serverState?.index;
+    await first.close();
+    expect(seen, "the leader's log index").to.be.a('number');
+    let err: OvsdbError | undefined;
+    await OvsdbClient.connect(cluster.remotes, { database: DB, minIndex: seen! + 1_000_000 }).catch((e: OvsdbError) => (err = e));
+    expect(err?.code).to.equal('ERR_OVSDB_CLUSTER_MEMBER');
+    expect(err?.message).to.match(/is behind: its Open_vSwitch log ends at index \d+, below the \d+ already seen/);
+    const c = await OvsdbClient.connect(cluster.remotes, { database: DB, minIndex: seen! });
+    try {
+      expect(c.serverState?.index).to.be.at.least(seen!);
+    } finally {
+      await c.close();
+    }
+    let bad: OvsdbError | undefined;
+    await OvsdbClient.connect(cluster.remotes, { minIndex: 1 }).catch((e: OvsdbError) => (bad = e));
+    expect(bad?.code).to.equal('ERR_OVSDB_BAD_REMOTE');
+  });
+
   it('refuses leaderOnly without a database to check, before connecting', async () => {
     let err: OvsdbError | undefined;
     await OvsdbClient.connect(cluster.remotes, { leaderOnly: true }).catch((e: OvsdbError) => (err = e));
