@@ -23,7 +23,8 @@ export interface FlowUpdatesOptions {
   signal?: AbortSignal;
   /**
    * Updates queued for a consumer that does not keep up before the iteration fails with
-   * `OF_CONN_MONITOR_OVERFLOW` (default 100,000).
+   * `OF_CONN_MONITOR_OVERFLOW` (default 100,000). A positive integer: anything else is refused
+   * with a RangeError when the iteration is made.
    */
   maxBuffered?: number;
 }
