@@ -30,11 +30,13 @@ for (let first = 0; first < n; first += batch) {
     if (sw.connection!.needsDrain) await sw.connection!.drained();
   }
   await sw.barrier();
+  // The ack is the barrier reply's arrival, taken before any pacing pause.
+  const ack = now();
+  process.stdout.write(`${JSON.stringify({ phase: 'add', first, count, sent, ack })}\n`);
   if (rate > 0) {
     const due = sent + ((count / rate) * 1000);
     if (due > now()) await new Promise((r) => setTimeout(r, due - now()));
   }
-  process.stdout.write(`${JSON.stringify({ phase: 'add', first, count, sent, ack: now() })}\n`);
 }
 process.stdout.write('adds done\n');
 const input = createInterface({ input: process.stdin });

@@ -1,8 +1,9 @@
 /**
  * Watch a bridge's flow table: the flows it holds now, then one line per
  * flow added, modified or deleted by anyone (other controllers, ovs-ofctl,
- * learn actions, timeouts), from Open vSwitch's flow monitor. Ctrl-C
- * (SIGINT) or SIGTERM cancels the monitor and exits.
+ * learn actions, timeouts), from Open vSwitch's flow monitor, read with
+ * `for await`. Ctrl-C (SIGINT) or SIGTERM cancels the monitor, which ends
+ * the loop, and exits.
  *
  *   node --import tsx examples/watch-flows.ts unix:/var/run/openvswitch/BRIDGE.mgmt [TABLE]
  */
@@ -24,23 +25,22 @@ const monitor = await sw.monitorFlows({ tableId });
 for (const u of monitor.initial) console.log(`present: ${text(u)}`);
 console.log(`watching ${monitor.initial.length} flows`);
 
-monitor.handle('added', (u) => console.log(`added: ${text(u)}`));
-monitor.handle('modified', (u) => console.log(`modified: ${text(u)}`));
-monitor.handle('deleted', (u) => console.log(`removed (${WHY[u.reason] ?? `reason ${u.reason}`}): ${text(u)}`));
 monitor.on('paused', () => console.log('paused: the switch is waiting for us to catch up'));
 monitor.on('resumed', () => console.log('resumed'));
-monitor.on('close', (err?: Error) => {
-  if (err) {
-    console.error(`monitor ended: ${err.message}`);
-    process.exit(1);
-  }
-});
+// Ctrl-C cancels the monitor: the loop below then ends.
+process.once('SIGINT', () => monitor.cancel());
+process.once('SIGTERM', () => monitor.cancel());
 
-const stop = async (): Promise<void> => {
-  monitor.cancel();
-  await sw.close();
-  console.log('stopped');
-  process.exit(0);
-};
-process.once('SIGINT', () => void stop());
-process.once('SIGTERM', () => void stop());
+try {
+  for await (const u of monitor) {
+    if (u.event === 'added') console.log(`added: ${text(u)}`);
+    else if (u.event === 'modified') console.log(`modified: ${text(u)}`);
+    else if (u.event === 'deleted') console.log(`removed (${WHY[u.reason] ?? `reason ${u.reason}`}): ${text(u)}`);
+  }
+} catch (err) {
+  // The session was lost (the switch went away), or we fell too far behind (OF_CONN_MONITOR_OVERFLOW).
+  console.error(`monitor ended: ${(err as Error).message}`);
+  process.exit(1);
+}
+await sw.close();
+console.log('stopped');

@@ -44,6 +44,11 @@ export const ConnectionErrorCode = {
    * request could be matched to.
    */
   MONITOR_EXISTS: 'OF_CONN_MONITOR_EXISTS',
+  /**
+   * A flow monitor's iteration (`FlowMonitor.updates()`) fell more than its `maxBuffered` updates
+   * behind; the updates after them were not kept.
+   */
+  MONITOR_OVERFLOW: 'OF_CONN_MONITOR_OVERFLOW',
   /** The caller's AbortSignal fired before the reply came (the error's `cause` is the signal's reason). */
   ABORTED: 'OF_CONN_ABORTED',
 } as const;

@@ -15,6 +15,7 @@ import { NXFMF, OFPP, OFPTT } from '../constants.js';
 import type { FlowMonitorRequest, FlowUpdate, FlowUpdateAbbrev, FlowUpdateFull, Match, MessageOf, MessageType, MultipartReplyBody, MultipartRequestBody, OpenFlowMessage } from '../types.js';
 import { ConnectionErrorCode, OpenFlowConnectionError } from './errors.js';
 import type { RequestOptions } from './session.js';
+import { updateIterator, type FlowUpdatesOptions } from './update-iterator.js';
 
 /** What a flow monitor watches and reports. Everything optional: all flows, all changes, with their instructions. */
 export interface FlowMonitorOptions extends RequestOptions {
@@ -81,6 +82,10 @@ export function flowMonitorFlags(options: FlowMonitorOptions): number {
  * 'resumed' (the switch's buffer for this session filled up: changes in
  * between are summarised after 'resumed'), and 'close' (Error | undefined)
  * when the monitor ends: cancelled, or its session gone.
+ *
+ * Or iterate: `for await (const u of monitor)` (or `monitor.updates({signal})`)
+ * yields every update from then on, with a bounded queue in between (see
+ * `updates`).
  */
 export class FlowMonitor extends EventEmitter {
   /** The flows that matched when the monitor started (empty unless `initial`). */
@@ -91,7 +96,11 @@ export class FlowMonitor extends EventEmitter {
   received = 0;
   private readonly handlers = new Map<FlowUpdateEvent, Set<(u: FlowUpdate) => void>>();
   private readonly unsubscribe: (() => void)[] = [];
+  /** The queues of running iterations (`updates()`). */
+  private readonly feeds = new Set<(u: FlowUpdate) => void>();
   private closed = false;
+  /** Why the monitor ended, once it has: undefined for a cancel. */
+  private endError: Error | undefined;
 
   private constructor(
     private readonly session: FlowMonitorSession,
@@ -155,6 +164,40 @@ export class FlowMonitor extends EventEmitter {
     };
   }
 
+  /**
+   * The updates from now on as an async iterator: `for await (const u of monitor.updates({ signal }))`.
+   * The loop ends (`done`) when the monitor is cancelled, its session is closed by its owner, or
+   * `signal` aborts; it throws the session's error when the session is lost (`OF_CONN_DISCONNECTED`,
+   * `OF_CONN_DEAD_PEER`...), after the updates that came before. Leaving the loop (or aborting)
+   * ends this iteration only: `cancel()` stops the monitor. Updates wait in a queue while the
+   * consumer is busy; more than `maxBuffered` (default 100,000) fail the iteration with
+   * `OF_CONN_MONITOR_OVERFLOW` rather than drop changes silently or grow without bound.
+   * Pauses of the switch are not in the sequence: see `paused` and the 'paused'/'resumed' events.
+   */
+  updates(options?: FlowUpdatesOptions): AsyncIterableIterator<FlowUpdate> {
+    return updateIterator({
+      subscribe: (push) => {
+        this.feeds.add(push);
+        return () => this.feeds.delete(push);
+      },
+      onEnd: (end) => {
+        if (this.closed) {
+          const err = this.endError;
+          queueMicrotask(() => end(err));
+          return () => {};
+        }
+        const listener = (): void => end(this.endError);
+        this.once('close', listener);
+        return () => this.off('close', listener);
+      },
+    }, options);
+  }
+
+  /** `for await (const update of monitor)`: {@link FlowMonitor.updates} with its defaults. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<FlowUpdate> {
+    return this.updates();
+  }
+
   /** Asks the switch to stop the monitor (ONF flow monitor cancel) and ends it here; 'close' follows. */
   cancel(): void {
     if (this.closed) return;
@@ -188,12 +231,15 @@ export class FlowMonitor extends EventEmitter {
       this.emit('update', u);
       const set = this.handlers.get(u.event);
       if (set) for (const h of set) h(u);
+      for (const push of this.feeds) push(u);
     }
   }
 
   private stop(err: Error | undefined): void {
     if (this.closed) return;
     this.closed = true;
+    // Closed by its owner is a deliberate end, like a cancel; any other error is a lost session.
+    this.endError = (err as OpenFlowConnectionError | undefined)?.code === ConnectionErrorCode.CLOSED ? undefined : err;
     idsInUse.get(this.session)?.delete(this.id);
     for (const u of this.unsubscribe.splice(0)) u();
     this.emit('close', err);

@@ -10,6 +10,7 @@ export { OpenFlowSwitch, connectSwitch, formatDatapathId, type ConnectOptions, t
 export { OpenFlowConnection, type ConnectionOptions, type ConnectionStats } from './connection.js';
 export { OpenFlowChannel, type FlowModSpec, type FlowFilter, type Aggregate, type MessageHandler, type RequestOptions } from './channel.js';
 export { FlowMonitor, flowMonitorFlags, type FlowMonitorOptions, type FlowMonitorSession, type FlowUpdateEvent, type FlowUpdateHandler } from './flow-monitor.js';
+export { DEFAULT_MAX_BUFFERED_UPDATES, type FlowUpdatesOptions } from './update-iterator.js';
 export { BundleTransaction, type BundleOptions } from './bundle.js';
 export type { OpenFlowSession } from './session.js';
 export { OpenFlowConnectionError, ConnectionErrorCode, SwitchClaimRefusedError, OpenFlowVersionError, openFlowVersionName, type ClaimRefusal } from './errors.js';

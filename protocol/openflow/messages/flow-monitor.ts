@@ -93,31 +93,36 @@ export function encodeFlowUpdates(w: OfWriter, updates: readonly FlowUpdate[]): 
 /** Reads the flow updates of a flow monitor reply. */
 export function decodeFlowUpdates(r: OfReader): FlowUpdate[] {
   const out: FlowUpdate[] = [];
+  const end = r.end;
   while (r.remaining > 0) {
     const at = r.pos;
     const length = r.u16('flow update length');
     const event = r.u16('flow update event');
     if (length % 8 !== 0 || length < UPDATE_ABBREV_LEN) r.fail('OF_DECODE_BAD_LENGTH', `flow update length ${length}`, at);
     r.pos = at;
-    const e = r.sub(length, 'flow update');
-    e.skip(4);
+    r.need(length, 'flow update');
+    // Decode in place with the reader bounded to this update: a reply holds hundreds, no sub-reader for each.
+    r.end = at + length;
+    r.pos = at + 4;
     if (event === NXFME.ABBREV) {
       if (length !== UPDATE_ABBREV_LEN) r.fail('OF_DECODE_BAD_LENGTH', `abbreviated flow update of ${length} bytes`, at);
-      out.push({ event: 'abbrev', xid: e.u32('abbrev xid') });
-      continue;
+      out.push({ event: 'abbrev', xid: r.u32('abbrev xid') });
+    } else {
+      if (event > NXFME.MODIFIED) r.fail('OF_DECODE_BAD_VALUE', `flow update event ${event}`, at + 2);
+      if (length < UPDATE_FULL_LEN) r.fail('OF_DECODE_BAD_LENGTH', `full flow update of ${length} bytes`, at);
+      const reason = r.u16('reason');
+      const priority = r.u16('priority');
+      const idleTimeout = r.u16('idle_timeout');
+      const hardTimeout = r.u16('hard_timeout');
+      r.skip(2); // match_len: the ofp_match carries its own
+      const tableId = r.u8('table_id');
+      r.skip(1);
+      const cookie = r.u64('cookie');
+      const match = decodeMatch(r);
+      out.push({ event: EVENT_NAME[event], reason, priority, idleTimeout, hardTimeout, tableId, cookie, match, instructions: decodeInstructions(r) });
     }
-    if (event > NXFME.MODIFIED) r.fail('OF_DECODE_BAD_VALUE', `flow update event ${event}`, at + 2);
-    if (length < UPDATE_FULL_LEN) r.fail('OF_DECODE_BAD_LENGTH', `full flow update of ${length} bytes`, at);
-    const reason = e.u16('reason');
-    const priority = e.u16('priority');
-    const idleTimeout = e.u16('idle_timeout');
-    const hardTimeout = e.u16('hard_timeout');
-    e.skip(2); // match_len: the ofp_match carries its own
-    const tableId = e.u8('table_id');
-    e.skip(1);
-    const cookie = e.u64('cookie');
-    const match = decodeMatch(e);
-    out.push({ event: EVENT_NAME[event], reason, priority, idleTimeout, hardTimeout, tableId, cookie, match, instructions: decodeInstructions(e) });
+    r.end = end;
+    r.pos = at + length;
   }
   return out;
 }
