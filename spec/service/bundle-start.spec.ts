@@ -84,7 +84,7 @@ ovs_rundir = ${dir}
 
   it('renders no help for `ovs-agent run` (the unit\'s command line) while it waits for OVSDB', async () => {
     const ran = await runBundle(dir, ['run', '--config-file', join(dir, 'agent.ini')], /waiting for OVSDB at unix:/);
-    expect(ran.stdout + ran.stderr).to.match(/waiting for OVSDB at unix:/);
+    expect(ran.stdout + ran.stderr, ran.stdout + ran.stderr).to.match(/waiting for OVSDB at unix:/);
     expect(ran.segmenters, 'Intl.Segmenter built: the help text was measured').to.equal(0);
     // node:http (1.2 MiB resident) serves only metrics_address, not set here.
     expect(ran.builtins).to.include('net').and.not.include('http');
