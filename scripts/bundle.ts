@@ -48,7 +48,7 @@ export const lazySegmenter: Plugin = {
 /**
  * yargs renders the whole help text of a named command (`ovs-agent run`, as the
  * systemd unit starts it) before running its handler, and keeps it in case the
- * handler fails later: ~90 lines measured with string-width on every start.
+ * handler fails later: its text (46 lines) measured with string-width on every start.
  * That is work enough for V8 to optimise string-width's functions at once, so
  * the agent maps the optimising compiler's code and ICU's segmenter data
  * before its first port: 6.4 MiB resident of the idle agent (61.0 → 54.6,

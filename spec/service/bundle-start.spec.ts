@@ -2,7 +2,7 @@
  * What the bundled command (scripts/bundle.ts) does at start besides starting:
  * `ovs-agent run`, as the systemd unit starts it, must not render its help text
  * (yargs keeps a named command's help before running it: the measurement of
- * ~90 lines made V8 optimise string-width and load ICU's segmenter, 6.4 MiB
+ * its 46 lines made V8 optimise string-width and load ICU's segmenter, 6.4 MiB
  * resident of the idle agent). Seen from outside through `Intl.Segmenter`,
  * which string-width builds at its first measurement of a text. Nor load
  * Node's built-in modules only an option it was not given uses.
