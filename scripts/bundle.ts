@@ -45,6 +45,31 @@ export const lazySegmenter: Plugin = {
   },
 };
 
+/**
+ * yargs renders the whole help text of a named command (`ovs-agent run`, as the
+ * systemd unit starts it) before running its handler, and keeps it in case the
+ * handler fails later: its text (46 lines) measured with string-width on every start.
+ * That is work enough for V8 to optimise string-width's functions at once, so
+ * the agent maps the optimising compiler's code and ICU's segmenter data
+ * before its first port: 6.4 MiB resident of the idle agent (61.0 → 54.6,
+ * docs/benchmarks.md, "Memory and start-up of the bundled command"). The bundle
+ * drops that cache: `--help` and a refused command line render their help as
+ * before; only an error thrown out of a command's handler (yargs then prints
+ * help above it) is printed with the help rendered at that moment instead of
+ * the one kept. A yargs whose source no longer has that line fails the build.
+ */
+const HELP_CACHED_AT_RUN = /^(\s*self\.cacheHelpMessage = function \(\) \{\n)\s*cachedHelpMessage = this\.help\(\);\n/m;
+export const noHelpAtRun: Plugin = {
+  name: 'no-help-at-run',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]yargs[\\/]build[\\/]lib[\\/]usage\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!HELP_CACHED_AT_RUN.test(text)) throw new Error(`${args.path}: no cacheHelpMessage rendering the help to drop (yargs changed: see scripts/bundle.ts)`);
+      return { contents: text.replace(HELP_CACHED_AT_RUN, '$1'), loader: 'js' };
+    });
+  },
+};
+
 export async function bundleCli(opts: BundleOptions): Promise<void> {
   const deps = opts.externalDependencies ? ['amqplib', 'yargs', 'yargs/*'] : [];
   const options: BuildOptions = {
@@ -67,7 +92,7 @@ export async function bundleCli(opts: BundleOptions): Promise<void> {
     // Module labels stay relative to the sources (node_modules/...), even when node_modules is a link elsewhere.
     preserveSymlinks: true,
     absWorkingDir: opts.root,
-    plugins: [lazySegmenter],
+    plugins: [lazySegmenter, noHelpAtRun],
   };
   const pkg = JSON.parse(readFileSync(join(opts.root, 'package.json'), 'utf8')) as { version: string };
   // lib/version.ts: the bundle has no package.json of its own to read.
