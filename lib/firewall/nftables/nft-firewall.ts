@@ -1,0 +1,144 @@
+/**
+ * `[ovs_agent] hybrid_backend = nftables`: the iptables_hybrid driver with
+ * its rules in nftables' own structures (ruleset.ts) instead of iptables
+ * chains, for hosts with many ports (docs/firewall.md, "nftables backend").
+ * Everything but apply() is the iptables driver's (what changed, conntrack
+ * zones, the `conntrack -R` clean-up); apply() sends ONE `nft -f -` per
+ * pass: set elements when only remote groups' members changed, otherwise
+ * both tables replaced in one transaction. When nft fails the kernel keeps
+ * the previous ruleset whole and the next apply retries.
+ *
+ * The first apply reads the agent's tables (`nft -j list`) and iptables'
+ * (a restart, or a switch from the iptables backend or Neutron's agent):
+ * ports keep their zones; a port filtered there that no pass has named yet
+ * keeps its established connections only until the first full sync ends;
+ * iptables chains of ours are removed only after the nft tables are in.
+ */
+import { HybridIptablesFirewall, type ApplyResult } from '../iptables/hybrid-firewall.js';
+import { adoptedKeys } from '../iptables/adopted.js';
+import { parseSave } from '../iptables/restore.js';
+import type { Tables } from '../iptables/ruleset.js';
+import { wrapped } from '../iptables/names.js';
+import type { Ethertype } from '../rules.js';
+import { hasOurChains, renderRemoval } from './iptables-removal.js';
+import { buildNftRuleset, NFT_TABLE, type HeldPort, type NftRuleset, type NftSet } from './ruleset.js';
+import { coverAddresses, remoteSetName } from './sg-rules.js';
+import { renderTransaction } from './transaction.js';
+
+/** What one apply() of the nftables backend sent. */
+export interface NftApplyResult extends ApplyResult {
+  /** The `nft -f` input ('' when nothing changed). `restore` holds the iptables-restore inputs that removed iptables chains of ours (a switch from the iptables backend); `ipsets` is always ''. */
+  nft: string;
+}
+
+type Elem = [unknown, unknown];
+interface NftJsonItem { map?: { name: string; elem?: Elem[] } }
+
+/** The zones and filtered ports (by device key) of the agent's own table, from `nft -j list table inet ...`. */
+export function parseOwnTable(json: string): { zones: Map<string, number>; ports: Set<string> } {
+  const zones = new Map<string, number>();
+  const ports = new Set<string>();
+  if (!json.trim()) return { zones, ports };
+  for (const item of (JSON.parse(json) as { nftables: NftJsonItem[] }).nftables) {
+    const m = item.map;
+    if (!m?.elem) continue;
+    for (const [k, v] of m.elem) {
+      if (typeof k !== 'string' || !k.startsWith('qbr')) continue;
+      if (m.name === 'ct_zones' && typeof v === 'number') zones.set(k.slice(3), v);
+      if (m.name === 'port_eg') ports.add(k.slice(3));
+    }
+  }
+  return { zones, ports };
+}
+
+export class NftHybridFirewall extends HybridIptablesFirewall {
+  readonly backend = 'nftables';
+  private nftCurrent: NftRuleset | undefined;
+  private started = false;
+  /** Ports filtered before the restart that no pass has named yet (their device keys and zones). */
+  private held = new Map<string, HeldPort>();
+  /** iptables' tables of ours still in the kernel, to remove once the nft rules are in. */
+  private iptablesLeft: { 4: Tables; 6: Tables } | undefined;
+
+  override ipset(sgId: string, ethertype: Ethertype): string | undefined {
+    return this.membersBySg.has(sgId) ? remoteSetName(sgId, ethertype) : undefined;
+  }
+
+  override firstSyncDone(): void {
+    if (!this.held.size) return;
+    this.held.clear();
+    this.dirty = true;
+  }
+
+  override async apply(): Promise<NftApplyResult | undefined> {
+    if (!this.dirty && !this.pendingConntrack.length && !this.removed.length && !this.iptablesLeft) return undefined;
+    let processes = 0;
+    if (!this.started) processes += await this.readKernel();
+    this.pruneGroups();
+    const live = (): Iterable<string> => this.ports.keys();
+    for (const id of this.ports.keys()) this.held.delete(id.slice(0, 11));
+    const desired = buildNftRuleset(this.ports.values(), this, (id) => this.zones.zoneOf(id, live), this.wantedSets(), [...this.held.values()]);
+    const nft = renderTransaction(this.nftCurrent, desired);
+    if (nft) {
+      await this.run(['nft', '-f', '-'], nft);
+      processes++;
+    }
+    this.nftCurrent = desired;
+    const restore = { 4: '', 6: '' };
+    if (this.iptablesLeft) {
+      // Only now: until the nft rules are in, iptables' keep filtering.
+      const left = this.iptablesLeft;
+      await Promise.all(([[4, 'iptables-restore'], [6, 'ip6tables-restore']] as const).map(async ([f, cmd]) => {
+        const text = renderRemoval(left[f]);
+        if (!text) return;
+        await this.run([cmd, '--noflush'], text);
+        restore[f] = text;
+        processes++;
+      }));
+      this.iptablesLeft = undefined;
+      const sets = (await this.run(['ipset', 'list', '-n'], undefined, [0, 1]).catch(() => '')).split('\n').filter((n) => /^NIPv[46]/.test(n));
+      for (const name of sets) await this.run(['ipset', 'destroy', name], undefined, [0, 1]);
+      processes += 1 + sets.length;
+    }
+    const conntrack = this.startConntrack();
+    if (conntrack.length) processes++;
+    this.dirty = false;
+    return { processes, nft, restore, ipsets: '', conntrack, conntrackDone: this.conntrackQueue };
+  }
+
+  /** The kernel's rules at start: our nft table and iptables chains of ours; returns the processes run. */
+  private async readKernel(): Promise<number> {
+    const [json, v4, v6] = await Promise.all([
+      this.run(['nft', '-j', 'list', 'table', 'inet', NFT_TABLE], undefined, [0, 1]).catch(() => ''),
+      this.run(['iptables-save']).catch(() => ''),
+      this.run(['ip6tables-save']).catch(() => ''),
+    ]);
+    const own = parseOwnTable(json);
+    for (const [key, zone] of own.zones) this.zones.adoptZone(key, zone);
+    const ipt = { 4: parseSave(v4), 6: parseSave(v6) };
+    this.zones.adopt(ipt[4].raw.get(wrapped('PREROUTING')) ?? []);
+    for (const key of [...own.ports, ...adoptedKeys(ipt)]) this.held.set(key, { key, zone: own.zones.get(key) });
+    for (const h of this.held.values()) h.zone ??= this.zones.get(h.key);
+    if (hasOurChains(ipt[4]) || hasOurChains(ipt[6])) this.iptablesLeft = ipt;
+    this.started = true;
+    return 3;
+  }
+
+  /** The remote groups' member sets the ports' rules name. */
+  private wantedSets(): Map<string, NftSet> {
+    const out = new Map<string, NftSet>();
+    for (const p of this.ports.values()) {
+      if (!p.portSecurityEnabled) continue;
+      for (const sg of p.securityGroups) {
+        for (const r of this.rules(sg)) {
+          if (!r.remoteGroupId) continue;
+          const m = this.membersBySg.get(r.remoteGroupId);
+          const name = remoteSetName(r.remoteGroupId, r.ethertype);
+          if (!m || out.has(name)) continue;
+          out.set(name, { family: r.ethertype === 'IPv4' ? 4 : 6, members: coverAddresses((m[r.ethertype] ?? []).map(([ip]) => ip)) });
+        }
+      }
+    }
+    return out;
+  }
+}
