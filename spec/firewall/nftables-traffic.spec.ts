@@ -138,6 +138,28 @@ describe('iptables_hybrid, nftables backend, with real frames through qbr bridge
     }
   });
 
+  it('when nft fails, the previous ruleset stays whole and the next apply sends the change again', async () => {
+    const real = commandRunner(['ip', 'netns', 'exec', scene!.netns]);
+    let fail = true;
+    // The kernel refuses the transaction's last line (an element that exists, with `create`), after the tables were deleted and defined again.
+    const flaky = new NftHybridFirewall({
+      run: (argv, input, ok) => real(argv, fail && argv[0] === 'nft' && argv[1] === '-f' ? `${input}create element inet ovs_agent_hybrid rg4-web { 10.0.0.1 }\n` : input, ok),
+    });
+    flaky.updateSecurityGroupInfo(sgInfo(WEB_RULES, [1, 2]));
+    flaky.setupPortFilters(PORTS);
+    const before = await table();
+    let err: Error | undefined;
+    await flaky.apply().catch((e: Error) => (err = e));
+    expect(err?.message).to.match(/nft -f - failed \(exit 1\): .*File exists/s);
+    expect(await table(), 'the kernel keeps the previous ruleset').to.equal(before);
+    expect(await echo(3, '10.0.0.1', 8080), 'still filtered').to.equal(false);
+    fail = false;
+    const r = await flaky.apply();
+    expect(r?.nft).to.match(/^table inet ovs_agent_hybrid\ndelete table inet ovs_agent_hybrid\n/);
+    expect(await echo(3, '10.0.0.1', 8022)).to.equal(true);
+    fw = flaky;
+  });
+
   it('a restarted backend replaces its tables in one transaction, ports keep their zones, traffic flows without a loss', async () => {
     const zonesBefore = /map ct_zones \{[^}]*\}/s.exec(await table())?.[0];
     const flow = pingFlow(40);

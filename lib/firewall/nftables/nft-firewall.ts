@@ -18,7 +18,7 @@ import { HybridIptablesFirewall, type ApplyResult } from '../iptables/hybrid-fir
 import { adoptedKeys } from '../iptables/adopted.js';
 import { parseSave } from '../iptables/restore.js';
 import type { Tables } from '../iptables/ruleset.js';
-import { wrapped } from '../iptables/names.js';
+import { deviceName, wrapped } from '../iptables/names.js';
 import type { Ethertype } from '../rules.js';
 import { hasOurChains, renderRemoval } from './iptables-removal.js';
 import { buildNftRuleset, NFT_TABLE, type HeldPort, type NftRuleset, type NftSet } from './ruleset.js';
@@ -51,6 +51,9 @@ export function parseOwnTable(json: string): { zones: Map<string, number>; ports
   return { zones, ports };
 }
 
+/** The part of a port id its device names carry (what the kernel's rules are keyed by). */
+const deviceKey = (portId: string): string => deviceName('tap', portId).slice(3);
+
 export class NftHybridFirewall extends HybridIptablesFirewall {
   readonly backend = 'nftables';
   private nftCurrent: NftRuleset | undefined;
@@ -62,6 +65,11 @@ export class NftHybridFirewall extends HybridIptablesFirewall {
 
   override ipset(sgId: string, ethertype: Ethertype): string | undefined {
     return this.membersBySg.has(sgId) ? remoteSetName(sgId, ethertype) : undefined;
+  }
+
+  override removePortFilters(portIds: readonly string[]): void {
+    super.removePortFilters(portIds);
+    for (const id of portIds) this.held.delete(deviceKey(id));
   }
 
   override firstSyncDone(): void {
@@ -76,7 +84,7 @@ export class NftHybridFirewall extends HybridIptablesFirewall {
     if (!this.started) processes += await this.readKernel();
     this.pruneGroups();
     const live = (): Iterable<string> => this.ports.keys();
-    for (const id of this.ports.keys()) this.held.delete(id.slice(0, 11));
+    for (const id of this.ports.keys()) this.held.delete(deviceKey(id));
     const desired = buildNftRuleset(this.ports.values(), this, (id) => this.zones.zoneOf(id, live), this.wantedSets(), [...this.held.values()]);
     const nft = renderTransaction(this.nftCurrent, desired);
     if (nft) {
