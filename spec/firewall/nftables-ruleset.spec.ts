@@ -18,6 +18,9 @@ describe('iptables_hybrid nftables backend: the ruleset text', () => {
     expect(nftRule(r({ direction: 'ingress', ethertype: 'IPv6', protocol: 'icmp', portRangeMin: 128, portRangeMax: 0 }), sets))
       .to.equal('meta nfproto ipv6 meta l4proto ipv6-icmp icmpv6 type 128 icmpv6 code 0 accept');
     expect(nftRule(r({ direction: 'egress', ethertype: 'IPv4', remoteGroupId: 'known' }), sets)).to.equal('meta nfproto ipv4 ip daddr @rg4-known accept');
+    const groups: GroupsView = { rules: () => [r({ direction: 'ingress', ethertype: 'IPv4', remoteGroupId: 'sg-web', protocol: 'udp' })], stateful: () => true, ipset: (sg, e) => remoteSetName(sg, e) };
+    expect(buildNftRuleset([hybridVm(1)], groups, () => 4097, new Map()).structure, 'hosts and networks of a remote group: two sets, one rule each')
+      .to.include('    meta nfproto ipv4 ip saddr @rg4-sg-web meta l4proto udp accept\n    meta nfproto ipv4 ip saddr @rg4n-sg-web meta l4proto udp accept\n');
     expect(nftRule(r({ direction: 'ingress', ethertype: 'IPv4', remoteGroupId: 'unknown' }), sets), 'no members known: left out, as Neutron').to.equal(undefined);
     expect(nftRule(r({ direction: 'ingress', ethertype: 'IPv4', protocol: '112' }), sets)).to.equal('meta nfproto ipv4 meta l4proto vrrp accept');
   });
@@ -33,7 +36,7 @@ describe('iptables_hybrid nftables backend: the ruleset text', () => {
       stateful: () => true,
       ipset: (sg, e) => remoteSetName(sg, e),
     };
-    const build = (members: string[], ports = [port]) => buildNftRuleset(ports, groups, () => 4097, new Map([['rg4-sg-web', { family: 4 as const, members }]]));
+    const build = (members: string[], ports = [port]) => buildNftRuleset(ports, groups, () => 4097, new Map([['rg4-sg-web', { family: 4 as const, interval: false, members }]]));
     const a = build(['10.0.0.1', '10.0.0.2']);
     expect(renderTransaction(a, build(['10.0.0.1', '10.0.0.3']))).to.equal(
       'delete element inet ovs_agent_hybrid rg4-sg-web { 10.0.0.2 }\nadd element inet ovs_agent_hybrid rg4-sg-web { 10.0.0.3 }\n');
@@ -47,9 +50,11 @@ describe('iptables_hybrid nftables backend: the ruleset text', () => {
     const groups: GroupsView = { rules: () => [], stateful: () => true, ipset: () => undefined };
     const p = hybridVm(3, { fixedIps: ['10.0.0.3'], allowedAddressPairs: [{ macAddress: 'fa:16:3e:aa:bb:cc', ipAddress: '10.9.0.0/16' }] });
     const text = buildNftRuleset([p, hybridVm(4, { fixedIps: [] })], groups, () => 4097, new Map()).structure;
-    expect(text).to.include('"qbr03030303-aa" . fa:16:3e:aa:bb:cc . 10.9.0.0/16, "qbr03030303-aa" . fa:16:3e:00:00:03 . 10.0.0.3');
-    expect(text).to.include('"qbr03030303-aa" . 00:00:00:00:00:00-ff:ff:ff:ff:ff:ff . ::/0');
-    expect(text).to.include('"qbr04040404-aa" . fa:16:3e:00:00:04 . 0.0.0.0/0').and.include('"qbr04040404-aa" . fa:16:3e:00:00:04 . ::/0');
+    expect(text).to.include('set spoof4 { typeof iifname . ether saddr . ip saddr; elements = { "qbr03030303-aa" . fa:16:3e:00:00:03 . 10.0.0.3 }; }');
+    expect(text).to.include('set spoof4n { typeof iifname . ether saddr . ip saddr; flags interval; elements = { "qbr03030303-aa" . fa:16:3e:aa:bb:cc . 10.9.0.0/16, '
+      + '"qbr04040404-aa" . fa:16:3e:00:00:04 . 0.0.0.0/0 }; }');
+    expect(text).to.include('set nospoof6 { typeof iifname; elements = { "qbr03030303-aa" }; }');
+    expect(text).to.include('"qbr04040404-aa" . fa:16:3e:00:00:04 . ::/0');
   });
 
   it('reads back the zones and ports of its own table (nft -j)', () => {

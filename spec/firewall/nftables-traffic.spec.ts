@@ -119,6 +119,18 @@ describe('iptables_hybrid, nftables backend, with real frames through qbr bridge
     expect(await echo(3, '10.0.0.1', 8080)).to.equal(false);
   });
 
+  it('a network among a group\'s members (an address pair\'s CIDR) goes to the group\'s interval set and lets its hosts in', async () => {
+    const withNet = sgInfo(WEB_RULES, [1, 2]);
+    withNet.members.web.IPv4.push(['10.0.0.0/30', 'fa:16:3e:00:00:02']);
+    fw.updateSecurityGroupInfo(withNet);
+    expect((await fw.apply())?.nft).to.equal('delete element inet ovs_agent_hybrid rg4-web { 10.0.0.1, 10.0.0.2 }\nadd element inet ovs_agent_hybrid rg4n-web { 10.0.0.0/30 }\n');
+    expect(await echo(3, '10.0.0.1', 8080), 'vm3, 10.0.0.3, inside 10.0.0.0/30').to.equal(true);
+    fw.updateSecurityGroupInfo(sgInfo(WEB_RULES, [1, 2]));
+    await fw.apply();
+    expect(await echo(3, '10.0.0.1', 8080)).to.equal(false);
+    expect(await echo(2, '10.0.0.1', 8080)).to.equal(true);
+  });
+
   it('keeps an established connection across a rule change that still allows it, and cuts it (conntrack -R) when none does', async () => {
     const { say, close } = openTcpSession(scene!.nsOf(3), '10.0.0.1', 8022);
     try {

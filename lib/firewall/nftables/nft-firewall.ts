@@ -18,10 +18,11 @@ import { HybridIptablesFirewall, type ApplyResult } from '../iptables/hybrid-fir
 import { adoptedKeys } from '../iptables/adopted.js';
 import { parseSave } from '../iptables/restore.js';
 import type { Tables } from '../iptables/ruleset.js';
+import { portIsStateful, type HybridPort } from '../iptables/port-chains.js';
 import { deviceName, wrapped } from '../iptables/names.js';
 import type { Ethertype } from '../rules.js';
 import { hasOurChains, renderRemoval } from './iptables-removal.js';
-import { buildNftRuleset, NFT_TABLE, type HeldPort, type NftRuleset, type NftSet } from './ruleset.js';
+import { buildNftRuleset, NFT_TABLE, portElements, type HeldPort, type NftRuleset, type NftSet, type PortElements } from './ruleset.js';
 import { coverAddresses, remoteSetName } from './sg-rules.js';
 import { renderTransaction } from './transaction.js';
 
@@ -62,6 +63,8 @@ export class NftHybridFirewall extends HybridIptablesFirewall {
   private held = new Map<string, HeldPort>();
   /** iptables' tables of ours still in the kernel, to remove once the nft rules are in. */
   private iptablesLeft: { 4: Tables; 6: Tables } | undefined;
+  /** Each filtered port's elements and what they were built from. */
+  private readonly elementCache = new Map<string, { sig: string; elements: PortElements }>();
 
   override ipset(sgId: string, ethertype: Ethertype): string | undefined {
     return this.membersBySg.has(sgId) ? remoteSetName(sgId, ethertype) : undefined;
@@ -85,7 +88,9 @@ export class NftHybridFirewall extends HybridIptablesFirewall {
     this.pruneGroups();
     const live = (): Iterable<string> => this.ports.keys();
     for (const id of this.ports.keys()) this.held.delete(deviceKey(id));
-    const desired = buildNftRuleset(this.ports.values(), this, (id) => this.zones.zoneOf(id, live), this.wantedSets(), [...this.held.values()]);
+    for (const id of this.elementCache.keys()) if (!this.ports.has(id)) this.elementCache.delete(id);
+    const desired = buildNftRuleset(this.ports.values(), this, (id) => this.zones.zoneOf(id, live), this.wantedSets(), [...this.held.values()],
+      (p) => this.cachedElements(p));
     const nft = renderTransaction(this.nftCurrent, desired);
     if (nft) {
       await this.run(['nft', '-f', '-'], nft);
@@ -132,7 +137,7 @@ export class NftHybridFirewall extends HybridIptablesFirewall {
     return 3;
   }
 
-  /** The remote groups' member sets the ports' rules name. */
+  /** The remote groups' member sets the ports' rules name: hosts (`rg4-<sg>`, a hash set) and networks (`rg4n-<sg>`, an interval set). */
   private wantedSets(): Map<string, NftSet> {
     const out = new Map<string, NftSet>();
     for (const p of this.ports.values()) {
@@ -143,10 +148,25 @@ export class NftHybridFirewall extends HybridIptablesFirewall {
           const m = this.membersBySg.get(r.remoteGroupId);
           const name = remoteSetName(r.remoteGroupId, r.ethertype);
           if (!m || out.has(name)) continue;
-          out.set(name, { family: r.ethertype === 'IPv4' ? 4 : 6, members: coverAddresses((m[r.ethertype] ?? []).map(([ip]) => ip)) });
+          const family = r.ethertype === 'IPv4' ? 4 : 6;
+          const all = coverAddresses((m[r.ethertype] ?? []).map(([ip]) => ip));
+          out.set(name, { family, interval: false, members: all.filter((a) => !a.includes('/')) });
+          out.set(name.replace(/^rg([46])-/, 'rg$1n-'), { family, interval: true, members: all.filter((a) => a.includes('/')) });
         }
       }
     }
     return out;
+  }
+
+  /** A port's elements, rebuilt only when the port, its zone or its statefulness changed. */
+  private cachedElements(p: HybridPort): PortElements {
+    const stateful = portIsStateful(p, this);
+    const zone = this.zones.zoneOf(p.portId, () => this.ports.keys());
+    const sig = `${JSON.stringify(p)}|${stateful}|${zone}`;
+    const hit = this.elementCache.get(p.portId);
+    if (hit?.sig === sig) return hit.elements;
+    const elements = portElements(p, stateful, zone);
+    this.elementCache.set(p.portId, { sig, elements });
+    return elements;
   }
 }
