@@ -239,6 +239,33 @@ describe('iptables_hybrid, nftables backend, with real frames through qbr bridge
     }
   });
 
+  it('when removing the iptables chains fails, the nft rules stay in and the next apply removes them', async () => {
+    const ipt = new HybridIptablesFirewall({ run: commandRunner(['ip', 'netns', 'exec', scene!.netns]) });
+    ipt.updateSecurityGroupInfo(sgInfo(WEB_RULES, [1, 2]));
+    ipt.setupPortFilters(PORTS);
+    await ipt.apply();
+    const real = commandRunner(['ip', 'netns', 'exec', scene!.netns]);
+    let fail = true;
+    const again = new NftHybridFirewall({
+      run: (argv, input, ok) => (fail && argv[0] === 'iptables-restore' ? Promise.reject(new Error('iptables-restore failed (injected)')) : real(argv, input, ok)),
+    });
+    again.updateSecurityGroupInfo(sgInfo(WEB_RULES, [1, 2]));
+    again.setupPortFilters(PORTS);
+    let err: Error | undefined;
+    await again.apply().catch((e: Error) => (err = e));
+    expect(err?.message).to.equal('iptables-restore failed (injected)');
+    expect(await table()).to.include(`"qbr${PORTS[0].portId.slice(0, 11)}" : goto eg-web`);
+    expect((await inNs(scene!.netns, 'iptables-save')).stdout).to.include('neutron-openvswi-FORWARD');
+    expect(await echo(3, '10.0.0.1', 8080), 'filtered by both meanwhile').to.equal(false);
+    fail = false;
+    const r = await again.apply();
+    expect(r?.nft, 'the nft rules were already in').to.equal('');
+    expect(r?.restore[4]).to.include('-X neutron-openvswi-FORWARD');
+    expect((await inNs(scene!.netns, 'iptables-save')).stdout).to.not.include('neutron-openvswi');
+    expect(await echo(3, '10.0.0.1', 8022)).to.equal(true);
+    fw = again;
+  });
+
   it('removes a port\'s elements and the sets no rule uses', async () => {
     fw.removePortFilters([PORTS[0].portId, PORTS[1].portId]);
     await fw.apply();

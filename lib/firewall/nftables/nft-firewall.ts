@@ -97,26 +97,43 @@ export class NftHybridFirewall extends HybridIptablesFirewall {
       processes++;
     }
     this.nftCurrent = desired;
-    const restore = { 4: '', 6: '' };
+    let restore = { 4: '', 6: '' };
     if (this.iptablesLeft) {
       // Only now: until the nft rules are in, iptables' keep filtering.
-      const left = this.iptablesLeft;
-      await Promise.all(([[4, 'iptables-restore'], [6, 'ip6tables-restore']] as const).map(async ([f, cmd]) => {
-        const text = renderRemoval(left[f]);
-        if (!text) return;
-        await this.run([cmd, '--noflush'], text);
-        restore[f] = text;
-        processes++;
-      }));
-      this.iptablesLeft = undefined;
-      const sets = (await this.run(['ipset', 'list', '-n'], undefined, [0, 1]).catch(() => '')).split('\n').filter((n) => /^NIPv[46]/.test(n));
-      for (const name of sets) await this.run(['ipset', 'destroy', name], undefined, [0, 1]);
-      processes += 1 + sets.length;
+      const removed = await this.removeIptables(this.iptablesLeft);
+      restore = removed.restore;
+      processes += removed.processes;
     }
     const conntrack = this.startConntrack();
     if (conntrack.length) processes++;
     this.dirty = false;
     return { processes, nft, restore, ipsets: '', conntrack, conntrackDone: this.conntrackQueue };
+  }
+
+  /**
+   * Our iptables chains and the jumps to them (as read), then the ipsets they
+   * used. When iptables-restore fails (the chains changed since they were
+   * read) they are read again for the next apply's try.
+   */
+  private async removeIptables(left: { 4: Tables; 6: Tables }): Promise<{ restore: Record<4 | 6, string>; processes: number }> {
+    const restore = { 4: renderRemoval(left[4]), 6: renderRemoval(left[6]) };
+    let processes = 0;
+    try {
+      await Promise.all(([[4, 'iptables-restore'], [6, 'ip6tables-restore']] as const).map(async ([f, cmd]) => {
+        if (!restore[f]) return;
+        await this.run([cmd, '--noflush'], restore[f]);
+        processes++;
+      }));
+    } catch (err) {
+      const [v4, v6] = await Promise.all([this.run(['iptables-save']).catch(() => ''), this.run(['ip6tables-save']).catch(() => '')]);
+      const ipt = { 4: parseSave(v4), 6: parseSave(v6) };
+      this.iptablesLeft = hasOurChains(ipt[4]) || hasOurChains(ipt[6]) ? ipt : undefined;
+      throw err;
+    }
+    this.iptablesLeft = undefined;
+    const sets = (await this.run(['ipset', 'list', '-n'], undefined, [0, 1]).catch(() => '')).split('\n').filter((n) => /^NIPv[46]/.test(n));
+    for (const name of sets) await this.run(['ipset', 'destroy', name], undefined, [0, 1]);
+    return { restore, processes: processes + 1 + sets.length };
   }
 
   /** The kernel's rules at start: our nft table and iptables chains of ours; returns the processes run. */
