@@ -25,6 +25,7 @@ NEEDS=(
   "iptables /usr/sbin/iptables-restore"
   "ipset /usr/sbin/ipset"
   "conntrack /usr/sbin/conntrack"
+  "nftables /usr/sbin/nft"
   "rabbitmq-server /usr/lib/rabbitmq/bin/rabbitmq-server"
   "postgresql-15 /usr/lib/postgresql/15/bin/postgres"
   "postgresql-client-15 /usr/lib/postgresql/15/bin/psql"

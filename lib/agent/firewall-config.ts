@@ -10,7 +10,7 @@
 import { optionSource } from '../config/load.js';
 import type { AgentConfig } from '../config/index.js';
 import { createFirewall, NoopFirewall, resolveFirewallDriver, supportedFirewallDriver, type Firewall } from '../firewall/index.js';
-import { hybridPreflight } from '../firewall/iptables/preflight.js';
+import { hybridPreflight, NFT_TOOLS } from '../firewall/iptables/preflight.js';
 import type { Logger } from '../log.js';
 
 /** Throws a FirewallConfigError / FirewallDriverError naming the option and where it was set. */
@@ -24,10 +24,14 @@ export function createFirewallFromConfig(config: AgentConfig, log: Logger, netfi
   const fw = createFirewall(sg.firewall_driver, {
     permittedEthertypes: sg.permitted_ethertypes,
     netfilterPrefix,
+    hybridBackend: config.ovs_agent.hybrid_backend,
     onError: (err, ctx) => log.warn(`firewall: ${err.message}`, ctx),
   }, where);
   // The tools it runs must be there (else a start error naming them); br_netfilter off is warned, as Neutron does.
-  if (fw.driver === 'iptables_hybrid') for (const w of hybridPreflight()) log.warn(`firewall: ${w}`);
+  if (fw.driver === 'iptables_hybrid') {
+    const tools = config.ovs_agent.hybrid_backend === 'nftables' ? NFT_TOOLS : undefined;
+    for (const w of hybridPreflight(undefined, undefined, undefined, tools)) log.warn(`firewall: ${w}`);
+  }
   return fw;
 }
 

@@ -59,6 +59,7 @@ export interface AgentConfig {
   ovs_agent: {
     control_plane: 'local' | 'neutron'; state_file: string; status_socket: string; ovs_rundir: string;
     openflow_channel: 'mgmt' | 'controller'; metrics_address: string | undefined;
+    hybrid_backend: 'iptables' | 'nftables';
   };
 }
 

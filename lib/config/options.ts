@@ -151,6 +151,9 @@ export const OPTIONS = {
       + 'with control_plane = neutron and mgmt with the local plane.', ['mgmt', 'controller']),
     metrics_address: str(undefined, 'Where the health (/healthz, /readyz) and Prometheus metrics (/metrics) HTTP endpoint listens: '
       + 'PORT (on loopback), HOST:PORT or [IPV6]:PORT; unset: no endpoint (docs/operations.md).'),
+    hybrid_backend: str('iptables', 'How firewall_driver = iptables_hybrid writes its rules: iptables (Neutron\'s chains, taken over from '
+      + 'and by Neutron\'s agent) or nftables (the agent\'s own nft tables, faster with many ports; docs/firewall.md, "nftables backend").',
+    ['iptables', 'nftables']),
   },
 } as const satisfies Record<string, Record<string, OptionSpec>>;
 

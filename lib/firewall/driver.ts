@@ -19,6 +19,8 @@ export interface FirewallOptions {
   permittedEthertypes?: string[];
   /** The highest conj_id already on the bridge (agent restart), so new ids never collide with live ones. */
   highestConjId?: number;
+  /** iptables_hybrid: how it writes its rules (`[ovs_agent] hybrid_backend`; default iptables). */
+  hybridBackend?: 'iptables' | 'nftables';
   /** iptables_hybrid: a prefix for the commands it runs (tests: `ip netns exec NS`, where the qbr bridges are). */
   netfilterPrefix?: readonly string[];
   /** Told about rules and ports that could not be turned into flows (they are skipped / the port is blocked). */

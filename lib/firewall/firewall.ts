@@ -6,6 +6,7 @@
 import { FirewallConfigError, NoopFirewall, type Firewall, type FirewallOptions } from './driver.js';
 import { supportedFirewallDriver, type FirewallDriverName } from './drivers.js';
 import { HybridIptablesFirewall } from './iptables/hybrid-firewall.js';
+import { NftHybridFirewall } from './nftables/nft-firewall.js';
 import { OvsFirewall } from './ovs-firewall.js';
 
 /**
@@ -21,6 +22,6 @@ export function createFirewall(driver: string | undefined, options: FirewallOpti
   } catch (err) {
     throw new FirewallConfigError((err as Error).message);
   }
-  if (name === 'iptables_hybrid') return new HybridIptablesFirewall(options);
+  if (name === 'iptables_hybrid') return options.hybridBackend === 'nftables' ? new NftHybridFirewall(options) : new HybridIptablesFirewall(options);
   return name === 'openvswitch' ? new OvsFirewall(options) : new NoopFirewall();
 }

@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { createFirewallFromConfig } from '../../lib/agent/firewall-config.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { createFirewall, FirewallConfigError, resolveFirewallDriver } from '../../lib/firewall/index.js';
+import { HybridIptablesFirewall } from '../../lib/firewall/iptables/index.js';
+import { NftHybridFirewall } from '../../lib/firewall/nftables/index.js';
 import { silentLogger } from '../../lib/log.js';
 
 /**
@@ -65,6 +67,20 @@ describe('firewall driver names', () => {
       expect(f.driver).to.equal('iptables_hybrid');
       expect(f.providesArpSpoofingProtection).to.equal(false);
       expect(f.ovsHybridPlug).to.equal(true);
+    });
+
+    it('[ovs_agent] hybrid_backend: iptables by default, nftables when asked, anything else refused naming the option', () => {
+      const f = fw(['firewall_driver = iptables_hybrid']);
+      expect(f).to.be.instanceOf(HybridIptablesFirewall).and.not.be.instanceOf(NftHybridFirewall);
+      const withBackend = (v: string) => {
+        const { config } = loadConfig({ files: [{ file: '/etc/neutron/ovs.ini', text: `[securitygroup]\nfirewall_driver = iptables_hybrid\n[ovs_agent]\nhybrid_backend = ${v}\n` }], env: {} });
+        return createFirewallFromConfig(config, silentLogger);
+      };
+      const n = withBackend('nftables');
+      expect(n).to.be.instanceOf(NftHybridFirewall);
+      expect(n.driver).to.equal('iptables_hybrid');
+      expect(n.ovsHybridPlug).to.equal(true);
+      expect(() => withBackend('ebtables')).to.throw(/hybrid_backend.*"ebtables" is not one of iptables, nftables/);
     });
 
     it('the openvswitch driver by its class path filters and protects ports itself', () => {

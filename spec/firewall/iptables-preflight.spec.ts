@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HYBRID_TOOLS, hybridPreflight } from '../../lib/firewall/iptables/preflight.js';
+import { HYBRID_TOOLS, hybridPreflight, NFT_TOOLS } from '../../lib/firewall/iptables/preflight.js';
 
 describe('iptables_hybrid start-up checks', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hybrid-preflight-'));
@@ -27,5 +27,14 @@ describe('iptables_hybrid start-up checks', () => {
     writeFileSync(join(sys, 'net/bridge/bridge-nf-call-iptables'), '1\n');
     writeFileSync(join(sys, 'net/bridge/bridge-nf-call-ip6tables'), '1\n');
     expect(hybridPreflight({ PATH: bin }, sys, [])).to.deep.equal([]);
+  });
+
+  it('the nftables backend needs nft and conntrack, not the iptables tools', () => {
+    const only = join(dir, 'nft-bin');
+    mkdirSync(only);
+    symlinkSync('/usr/sbin/conntrack', join(only, 'conntrack'));
+    expect(() => hybridPreflight({ PATH: only }, sys, [], NFT_TOOLS)).to.throw(/needs nft on the PATH/);
+    symlinkSync('/usr/sbin/nft', join(only, 'nft'));
+    expect(hybridPreflight({ PATH: only }, sys, [], NFT_TOOLS)).to.deep.equal([]);
   });
 });

@@ -55,15 +55,19 @@ describe('iptables_hybrid with neutron-server 21 @integration', function () {
     await sb?.stop();
   });
 
-  it('reports ovs_hybrid_plug, gets hybrid vif_details, wires qvo ports ACTIVE and filters on their qbr bridges', async () => {
-    const host = `hybrid-e2e-${suffix}`;
+  for (const backend of ['iptables', 'nftables'] as const) it(`reports ovs_hybrid_plug, gets hybrid vif_details, wires qvo ports ACTIVE and filters on their qbr bridges (hybrid_backend = ${backend})`, async () => {
+    // The other backend's agent and VMs go (its iptables rules stay: the nftables backend removes them); the same subnet is reused.
+    await agent?.stop();
+    agent = undefined;
+    for (const v of vms.splice(0)) await unplugHybrid(sb!, 'br-int', v);
+    const host = `hybrid-e2e-${suffix}-${backend}`;
     const config = loadConfig({
       env: {},
       overrides: {
         'DEFAULT.host': host, 'DEFAULT.transport_url': env!.transportUrl, 'DEFAULT.rpc_response_timeout': 30,
         'ovs_agent.control_plane': 'neutron', 'ovs_agent.ovs_rundir': sb!.rundir, 'ovs.ovsdb_connection': sb!.dbRemote,
         'ovs.datapath_type': 'netdev', 'ovs.local_ip': '127.0.0.33', 'agent.tunnel_types': 'vxlan', 'agent.report_interval': 5,
-        'securitygroup.firewall_driver': 'iptables_hybrid', 'ovs_agent.openflow_channel': 'mgmt',
+        'securitygroup.firewall_driver': 'iptables_hybrid', 'ovs_agent.openflow_channel': 'mgmt', 'ovs_agent.hybrid_backend': backend,
       },
     }).config;
     agent = await runAgent({ config, logger: process.env.HYBRID_E2E_LOG ? createLogger({}) : silentLogger, statusSocket: false, netfilterPrefix: ['ip', 'netns', 'exec', sb!.netns!] });
@@ -85,15 +89,21 @@ describe('iptables_hybrid with neutron-server 21 @integration', function () {
         network_id: network.id, 'binding:host_id': host, device_owner: 'compute:nova', device_id: `vm-hybrid-${n}`, security_groups: [sg.id] } });
       ports.push(port);
       expect(port['binding:vif_details']?.ovs_hybrid_plug, 'bound with hybrid plug').to.equal(true);
-      const vm: HybridVm = { portId: port.id, mac: port.mac_address, addresses: [`${port.fixed_ips[0].ip_address}/24`], ns: `hye2e${n}-${suffix}` };
+      const vm: HybridVm = { portId: port.id, mac: port.mac_address, addresses: [`${port.fixed_ips[0].ip_address}/24`], ns: `hye2e${backend[0]}${n}-${suffix}` };
       vms.push(vm);
       await plugHybrid(sb!, 'br-int', vm);
     }
     for (const p of ports) {
       await until(async () => (await api.get<{ port: ApiPort }>(`/ports/${p.id}`)).port.status === 'ACTIVE', `port ${p.id} ACTIVE`);
     }
-    const save = (await inNs(sb!.netns!, 'iptables-save', '-t', 'filter')).stdout;
-    expect(save).to.include(`-A neutron-openvswi-i${ports[0].id.slice(0, 10)} -p tcp -m tcp --dport 8022 -j RETURN`);
+    if (backend === 'iptables') {
+      const save = (await inNs(sb!.netns!, 'iptables-save', '-t', 'filter')).stdout;
+      expect(save).to.include(`-A neutron-openvswi-i${ports[0].id.slice(0, 10)} -p tcp -m tcp --dport 8022 -j RETURN`);
+    } else {
+      const table = (await inNs(sb!.netns!, 'nft', 'list', 'table', 'inet', 'ovs_agent_hybrid')).stdout;
+      expect(table).to.include(`"qbr${ports[0].id.slice(0, 11)}" : goto in-${sg.id}`).and.include('meta nfproto ipv4 tcp dport 8022 accept');
+      expect((await inNs(sb!.netns!, 'iptables-save', '-t', 'filter')).stdout, 'the iptables backend\'s chains, gone').to.not.include('neutron-openvswi');
+    }
 
     const [ip1] = ports[0].fixed_ips.map((f) => f.ip_address);
     const server = execFile('ip', ['netns', 'exec', vms[0].ns, 'socat', '-T10', 'TCP-LISTEN:8022,reuseaddr,fork', 'EXEC:cat']);

@@ -55,18 +55,18 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
   readonly providesArpSpoofingProtection = false;
   /** Nova plugs VMs through a qbr bridge and a qvb/qvo veth pair (the state report's `ovs_hybrid_plug`). */
   readonly ovsHybridPlug = true;
-  private readonly run: Runner;
-  private readonly ports = new Map<string, HybridPort>();
+  protected readonly run: Runner;
+  protected readonly ports = new Map<string, HybridPort>();
   private readonly rulesBySg = new Map<string, SecurityGroupRule[]>();
   private readonly statefulBySg = new Map<string, boolean>();
-  private readonly membersBySg = new Map<string, Members>();
-  private readonly zones = new Zones();
+  protected readonly membersBySg = new Map<string, Members>();
+  protected readonly zones = new Zones();
   private current: Ruleset | undefined;
   private currentSets: IpsetState = new Map();
-  private dirty = true;
-  private pendingConntrack: string[][] = [];
+  protected dirty = true;
+  protected pendingConntrack: string[][] = [];
   /** Zones of ports removed since the last apply, for their conntrack entries. */
-  private readonly removed: ConntrackTarget[] = [];
+  protected readonly removed: ConntrackTarget[] = [];
   /** Ports whose rules were in the kernel at start and that no pass has named yet (adopted.ts); none after the first full sync. */
   private adopted = new Set<string>();
   /** Each filtered port's chains and what they were built from, so an apply rebuilds only the ports that changed. */
@@ -77,9 +77,9 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
   private setsEpoch = 0;
   private versionSeq = 0;
   /** The conntrack deletions in flight, one batch at a time. */
-  private conntrackQueue: Promise<void> = Promise.resolve();
+  protected conntrackQueue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly opts: HybridFirewallOptions = {}) {
+  constructor(protected readonly opts: HybridFirewallOptions = {}) {
     this.run = opts.run ?? commandRunner(opts.netfilterPrefix);
   }
 
@@ -177,8 +177,6 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
       this.zones.adopt(this.current[4].raw.get(wrapped('PREROUTING')) ?? []);
       this.adopted = adoptedKeys(this.current);
     }
-    for (const t of this.removed) this.pendingConntrack.push(...remotesRemoved('IPv4', [], [t]), ...remotesRemoved('IPv6', [], [t]));
-    this.removed.length = 0;
     this.pruneGroups();
     const live = (): Iterable<string> => this.ports.keys();
     const desired = buildRuleset(this.ports.values(), this, (id) => this.zones.zoneOf(id, live), (p) => this.cachedChains(p));
@@ -202,21 +200,29 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
       await this.run(['ipset', 'destroy', name], undefined, [0, 1]);
       processes++;
     }
-    const conntrack = this.pendingConntrack;
-    this.pendingConntrack = [];
-    // All of them through one process: conntrack -R reads one command per line (Neutron runs one process each).
-    // In the background, one batch after the other: thousands of lines take seconds, and the rules are already in.
-    if (conntrack.length) {
-      processes++;
-      this.conntrackQueue = this.conntrackQueue.then(() => deleteConntrack(this.run, conntrack)).catch((err: Error) => {
-        this.opts.onError?.(new Error(`conntrack entries of removed rules not deleted: ${err.message}`), {});
-      });
-    }
+    const conntrack = this.startConntrack();
+    if (conntrack.length) processes++;
     this.dirty = false;
     return { processes, restore, ipsets: sets.restore, conntrack, conntrackDone: this.conntrackQueue };
   }
 
   // ------------------------------------------------------------ internals
+
+  /** The removed ports' connections queued, then every queued deletion started (the rules are in); returns them. */
+  protected startConntrack(): string[][] {
+    for (const t of this.removed) this.pendingConntrack.push(...remotesRemoved('IPv4', [], [t]), ...remotesRemoved('IPv6', [], [t]));
+    this.removed.length = 0;
+    const conntrack = this.pendingConntrack;
+    this.pendingConntrack = [];
+    // All of them through one process: conntrack -R reads one command per line (Neutron runs one process each).
+    // In the background, one batch after the other: thousands of lines take seconds, and the rules are already in.
+    if (conntrack.length) {
+      this.conntrackQueue = this.conntrackQueue.then(() => deleteConntrack(this.run, conntrack)).catch((err: Error) => {
+        this.opts.onError?.(new Error(`conntrack entries of removed rules not deleted: ${err.message}`), {});
+      });
+    }
+    return conntrack;
+  }
 
   private cachedChains(p: HybridPort): PortChains {
     const sig = `${JSON.stringify(p)}|${p.securityGroups.map((sg) => this.groupVersion.get(sg) ?? 0).join(',')}|${this.setsEpoch}`;
@@ -245,7 +251,7 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
   }
 
   /** Groups no port uses (as its own or as a remote group) are forgotten: the maps stay as big as the host's ports need. */
-  private pruneGroups(): void {
+  protected pruneGroups(): void {
     const used = new Set<string>();
     for (const p of this.ports.values()) {
       for (const sg of p.securityGroups) {

@@ -8,6 +8,8 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 export const HYBRID_TOOLS = ['iptables-save', 'iptables-restore', 'ip6tables-save', 'ip6tables-restore', 'ipset', 'conntrack'] as const;
+/** The nftables backend's (`[ovs_agent] hybrid_backend = nftables`); iptables-save is only read if present, to take over its rules. */
+export const NFT_TOOLS = ['nft', 'conntrack'] as const;
 
 export class HybridPreflightError extends Error {
   override readonly name = 'HybridPreflightError';
@@ -27,13 +29,14 @@ function onPath(tool: string, path: string): boolean {
 }
 
 /** Throws naming every missing tool; returns the warnings (br_netfilter settings) to log. */
-export function hybridPreflight(env: NodeJS.ProcessEnv = process.env, procSys = '/proc/sys', sbin: readonly string[] = ['/usr/sbin', '/sbin']): string[] {
+export function hybridPreflight(env: NodeJS.ProcessEnv = process.env, procSys = '/proc/sys', sbin: readonly string[] = ['/usr/sbin', '/sbin'],
+  tools: readonly string[] = HYBRID_TOOLS): string[] {
   // Root's tools live in sbin, which a service's PATH may lack; the agent looks there too.
   const path = [env.PATH ?? '', ...sbin].join(delimiter);
-  const missing = HYBRID_TOOLS.filter((t) => !onPath(t, path));
+  const missing = tools.filter((t) => !onPath(t, path));
   if (missing.length) {
     throw new HybridPreflightError(`[securitygroup] firewall_driver = iptables_hybrid needs ${missing.join(', ')} on the PATH `
-      + '(Debian: apt-get install iptables ipset conntrack)');
+      + `(Debian: apt-get install ${tools.includes('nft') ? 'nftables conntrack' : 'iptables ipset conntrack'})`);
   }
   const warnings: string[] = [];
   for (const key of ['bridge-nf-call-iptables', 'bridge-nf-call-ip6tables']) {

@@ -27,11 +27,15 @@ export class Zones {
   adopt(rawRules: Iterable<string>): void {
     for (const r of rawRules) {
       const m = /--physdev-in (?:tap|qvb)(\S+) .*-j CT --zone (\d+)/.exec(r);
-      if (m && !this.byKey.has(m[1])) {
-        this.byKey.set(m[1], Number(m[2]));
-        this.highest = Math.max(this.highest, Number(m[2]));
-      }
+      if (m) this.adoptZone(m[1], Number(m[2]));
     }
+  }
+
+  /** A zone found in the kernel for the port whose device names carry `key` (the first one found wins). */
+  adoptZone(key: string, zone: number): void {
+    if (this.byKey.has(key)) return;
+    this.byKey.set(key, zone);
+    this.highest = Math.max(this.highest, zone);
   }
 
   get(portId: string): number | undefined {
