@@ -12,17 +12,21 @@ const sets = (sg: string): string | undefined => (sg === 'known' ? 'rg4-known' :
 describe('iptables_hybrid nftables backend: the ruleset text', () => {
   it('writes each rule with nft\'s matches, as Neutron\'s driver matches', () => {
     expect(nftRule(r({ direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: '10.1.2.3/24' }), sets))
-      .to.equal('meta nfproto ipv4 ip saddr 10.1.2.0/24 meta l4proto tcp th dport 22 accept');
+      .to.equal('meta nfproto ipv4 ip saddr 10.1.2.0/24 meta l4proto 6 th dport 22 accept');
     expect(nftRule(r({ direction: 'egress', ethertype: 'IPv6', protocol: 'udp', portRangeMin: 100, portRangeMax: 200, remoteIpPrefix: '::/0' }), sets))
-      .to.equal('meta nfproto ipv6 meta l4proto udp th dport 100-200 accept');
+      .to.equal('meta nfproto ipv6 meta l4proto 17 th dport 100-200 accept');
     expect(nftRule(r({ direction: 'ingress', ethertype: 'IPv6', protocol: 'icmp', portRangeMin: 128, portRangeMax: 0 }), sets))
-      .to.equal('meta nfproto ipv6 meta l4proto ipv6-icmp icmpv6 type 128 icmpv6 code 0 accept');
+      .to.equal('meta nfproto ipv6 meta l4proto 58 icmpv6 type 128 icmpv6 code 0 accept');
     expect(nftRule(r({ direction: 'egress', ethertype: 'IPv4', remoteGroupId: 'known' }), sets)).to.equal('meta nfproto ipv4 ip daddr @rg4-known accept');
     const groups: GroupsView = { rules: () => [r({ direction: 'ingress', ethertype: 'IPv4', remoteGroupId: 'sg-web', protocol: 'udp' })], stateful: () => true, ipset: (sg, e) => remoteSetName(sg, e) };
     expect(buildNftRuleset([hybridVm(1)], groups, () => 4097, new Map()).structure, 'hosts and networks of a remote group: two sets, one rule each')
-      .to.include('    meta nfproto ipv4 ip saddr @rg4-sg-web meta l4proto udp accept\n    meta nfproto ipv4 ip saddr @rg4n-sg-web meta l4proto udp accept\n');
+      .to.include('    meta nfproto ipv4 ip saddr @rg4-sg-web meta l4proto 17 accept\n    meta nfproto ipv4 ip saddr @rg4n-sg-web meta l4proto 17 accept\n');
     expect(nftRule(r({ direction: 'ingress', ethertype: 'IPv4', remoteGroupId: 'unknown' }), sets), 'no members known: left out, as Neutron').to.equal(undefined);
-    expect(nftRule(r({ direction: 'ingress', ethertype: 'IPv4', protocol: '112' }), sets)).to.equal('meta nfproto ipv4 meta l4proto vrrp accept');
+    expect(nftRule(r({ direction: 'ingress', ethertype: 'IPv4', protocol: '112' }), sets)).to.equal('meta nfproto ipv4 meta l4proto 112 accept');
+    expect(nftRule(r({ direction: 'ingress', ethertype: 'IPv4', protocol: 'vrrp' }), sets)).to.equal('meta nfproto ipv4 meta l4proto 112 accept');
+    expect(nftRule(r({ direction: 'ingress', ethertype: 'IPv4', protocol: '0' }), sets), 'protocol 0: any').to.equal('meta nfproto ipv4 accept');
+    expect(nftRule(r({ direction: 'ingress', ethertype: 'IPv4', protocol: 'no-such' }), sets), 'a name the API refuses: left out').to.equal(undefined);
+    expect(nftRule(r({ direction: 'ingress', ethertype: 'IPv6', protocol: '1', portRangeMin: 8 }), sets), 'ICMPv4 in an IPv6 rule: matches nothing').to.equal(undefined);
   });
 
   it('leaves out members inside another member (an interval set refuses overlaps)', () => {
@@ -54,6 +58,9 @@ describe('iptables_hybrid nftables backend: the ruleset text', () => {
     expect(text).to.include('set spoof4n { typeof iifname . ether saddr . ip saddr; flags interval; elements = { "qbr03030303-aa" . fa:16:3e:aa:bb:cc . 10.9.0.0/16, '
       + '"qbr04040404-aa" . fa:16:3e:00:00:04 . 0.0.0.0/0 }; }');
     expect(text).to.include('set nospoof6 { typeof iifname; elements = { "qbr03030303-aa" }; }');
+    const marking = text.slice(text.indexOf('chain mark_tap'));
+    expect(marking.indexOf('iifname "qvb*" meta mark & 0x10000000 == 0x10000000 meta mark set meta mark & 0xefffffff'), 'the bit cleared on frames from br-int, before a tap sets it')
+      .to.be.within(0, marking.indexOf('iifname @taps meta mark set'));
     expect(text).to.include('"qbr04040404-aa" . fa:16:3e:00:00:04 . ::/0');
   });
 

@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { commandRunner, HybridIptablesFirewall } from '../../lib/firewall/iptables/index.js';
 import { NftHybridFirewall } from '../../lib/firewall/nftables/index.js';
@@ -118,6 +119,32 @@ describe('iptables_hybrid, nftables backend, with real frames through qbr bridge
     expect((await fw.apply())?.nft).to.equal('delete element inet ovs_agent_hybrid rg4-web { 10.0.0.3 }\n');
     expect(await echo(3, '10.0.0.1', 8080)).to.equal(false);
   });
+
+  it('every protocol the Neutron API takes, by name or number, goes into the kernel, whatever the host\'s /etc/protocols names', async () => {
+    // ip netns exec bind-mounts /etc/netns/NAME/protocols over /etc/protocols: nft in the namespace sees a host without netbase's names.
+    const etc = `/etc/netns/${scene!.netns}`;
+    mkdirSync(etc, { recursive: true });
+    writeFileSync(`${etc}/protocols`, '# a host without /etc/protocols names\n');
+    try {
+      await protocolsRoundTrip();
+    } finally {
+      rmSync(etc, { recursive: true, force: true });
+    }
+  });
+
+  async function protocolsRoundTrip(): Promise<void> {
+    // Not hopopt, ip or 0 (any protocol) nor tcp: such a rule would let the TCP probe below in.
+    const names = ['ah', 'dccp', 'egp', 'esp', 'gre', 'icmp', 'igmp', 'ipip', 'ipv6-encap', 'ipv6-frag', 'ipv6-icmp', 'icmpv6',
+      'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', 'ospf', 'pgm', 'rsvp', 'sctp', 'udp', 'udplite', 'vrrp', '5', '93', '132'];
+    const extra = names.flatMap((protocol) => (['IPv4', 'IPv6'] as const).map((ethertype) => ({ ...SSH, ethertype, protocol, portRangeMin: undefined, portRangeMax: undefined })));
+    fw.updateSecurityGroupInfo(sgInfo([...WEB_RULES, ...extra], [1, 2]));
+    await fw.apply();
+    expect(await table()).to.match(/meta l4proto (vrrp|112) accept/);
+    expect(await echo(3, '10.0.0.1', 8080), 'the other rules still filter').to.equal(false);
+    fw.updateSecurityGroupInfo(sgInfo(WEB_RULES, [1, 2]));
+    await fw.apply();
+    expect(await table()).to.not.match(/vrrp|l4proto 112/);
+  }
 
   it('a network among a group\'s members (an address pair\'s CIDR) goes to the group\'s interval set and lets its hosts in', async () => {
     const withNet = sgInfo(WEB_RULES, [1, 2]);

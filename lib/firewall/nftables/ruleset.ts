@@ -189,7 +189,7 @@ export function buildNftRuleset(ports: Iterable<HybridPort>, groups: GroupsView,
     '    meta nfproto ipv4 udp sport 68 udp dport 67 accept',
     '    meta nfproto ipv4 udp sport 67 udp dport 68 drop',
     '    icmpv6 type 134 drop',
-    '    meta l4proto ipv6-icmp accept',
+    '    meta l4proto 58 accept',
     '    meta nfproto ipv6 udp sport 546 udp dport 547 accept',
     '    meta nfproto ipv6 udp sport 547 udp dport 546 drop',
     '  }');
@@ -211,6 +211,9 @@ export function buildNftRuleset(ports: Iterable<HybridPort>, groups: GroupsView,
   L.push('}');
   L.push(`table bridge ${NFT_TABLE} {`, `  set taps { typeof iifname;${elements([...new Set(taps)])} }`,
     '  chain mark_tap { type filter hook prerouting priority filter; policy accept;',
+    // A frame coming in from br-int (through qvb) may carry the bit already, set by whatever marked it in the
+    // same namespace (a veth keeps the mark): it would pass as the port's egress, past its ingress rules.
+    `    iifname "qvb*" meta mark & 0x${MARK} == 0x${MARK} meta mark set meta mark & 0x${NOT_MARK}`,
     `    ether type { ip, ip6 } iifname @taps meta mark set meta mark | 0x${MARK}`, '  }', '}');
   return { structure: L.join('\n') + '\n', sets };
 }
