@@ -5,6 +5,7 @@
  * OvsSandbox's network namespace, their ports and groups, and the probes
  * (ping, one line over TCP/UDP) that say whether a frame got through.
  */
+import { expect } from 'chai';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { SecurityGroupInfo, SecurityGroupRule } from '../../lib/control-plane/types.js';
 import type { FirewallPort } from '../../lib/firewall/index.js';
@@ -87,6 +88,24 @@ export async function echo(from: number, to: string, port: number, proto: 'TCP' 
 }
 
 /** The sandbox with br-int, the three VMs plugged and vm1's servers; stop() undoes it all (by pid). */
+/** The scene's ICMP rule, both ways and both families: allowed into web (vm1), nothing allowed into other (vm3). */
+export async function expectIcmpByRule(): Promise<void> {
+  expect(await pings(3, '10.0.0.1'), 'vm3 → vm1 (icmp allowed into web)').to.equal(true);
+  expect(await pings(1, '10.0.0.3'), 'vm1 → vm3 (nothing allowed into other)').to.equal(false);
+  expect(await pings(3, '2001:db8::1'), 'vm3 → vm1 over IPv6').to.equal(true);
+  expect(await pings(1, '2001:db8::3'), 'vm1 → vm3 over IPv6').to.equal(false);
+}
+
+/** The scene's TCP and UDP port rules: the rule's port allowed, another dropped, IPv4 and IPv6. */
+export async function expectPortsByRule(): Promise<void> {
+  expect(await echo(3, '10.0.0.1', 8022)).to.equal(true);
+  expect(await echo(3, '10.0.0.1', 8080)).to.equal(false);
+  expect(await echo(3, '10.0.0.1', 5353, 'UDP')).to.equal(true);
+  expect(await echo(3, '10.0.0.1', 5354, 'UDP')).to.equal(false);
+  expect(await echo(3, '2001:db8::1', 8022)).to.equal(true);
+  expect(await echo(3, '2001:db8::1', 8080)).to.equal(false);
+}
+
 export class HybridScene {
   private readonly servers: ChildProcess[] = [];
   private constructor(readonly sb: OvsSandbox) {}

@@ -235,19 +235,26 @@ export class HybridIptablesFirewall implements Firewall, GroupsView {
 
   private wantedIpsets(): Map<string, IpsetWant> {
     const out = new Map<string, IpsetWant>();
+    for (const { rule: r, remoteGroupId, addresses } of this.remoteGroupRules()) {
+      const name = ipsetName(remoteGroupId, r.ethertype);
+      if (!out.has(name)) out.set(name, { family: r.ethertype === 'IPv4' ? 'inet' : 'inet6', members: setMembers(addresses()) });
+    }
+    return out;
+  }
+
+  /** Every rule of a filtered port's groups that names a remote group whose members are known, with their addresses of its ethertype. */
+  protected *remoteGroupRules(): Generator<{ rule: SecurityGroupRule; remoteGroupId: string; addresses: () => string[] }> {
     for (const p of this.ports.values()) {
       if (!p.portSecurityEnabled) continue;
       for (const sg of p.securityGroups) {
-        for (const r of this.rules(sg)) {
-          if (!r.remoteGroupId) continue;
-          const m = this.membersBySg.get(r.remoteGroupId);
-          const name = ipsetName(r.remoteGroupId, r.ethertype);
-          if (!m || out.has(name)) continue;
-          out.set(name, { family: r.ethertype === 'IPv4' ? 'inet' : 'inet6', members: setMembers((m[r.ethertype] ?? []).map(([ip]) => ip)) });
+        for (const rule of this.rules(sg)) {
+          const remoteGroupId = rule.remoteGroupId;
+          const m = remoteGroupId ? this.membersBySg.get(remoteGroupId) : undefined;
+          if (!remoteGroupId || !m) continue;
+          yield { rule, remoteGroupId, addresses: () => (m[rule.ethertype] ?? []).map(([ip]) => ip) };
         }
       }
     }
-    return out;
   }
 
   /** Groups no port uses (as its own or as a remote group) are forgotten: the maps stay as big as the host's ports need. */

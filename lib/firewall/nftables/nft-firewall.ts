@@ -157,20 +157,13 @@ export class NftHybridFirewall extends HybridIptablesFirewall {
   /** The remote groups' member sets the ports' rules name: hosts (`rg4-<sg>`, a hash set) and networks (`rg4n-<sg>`, an interval set). */
   private wantedSets(): Map<string, NftSet> {
     const out = new Map<string, NftSet>();
-    for (const p of this.ports.values()) {
-      if (!p.portSecurityEnabled) continue;
-      for (const sg of p.securityGroups) {
-        for (const r of this.rules(sg)) {
-          if (!r.remoteGroupId) continue;
-          const m = this.membersBySg.get(r.remoteGroupId);
-          const name = remoteSetName(r.remoteGroupId, r.ethertype);
-          if (!m || out.has(name)) continue;
-          const family = r.ethertype === 'IPv4' ? 4 : 6;
-          const all = coverAddresses((m[r.ethertype] ?? []).map(([ip]) => ip));
-          out.set(name, { family, interval: false, members: all.filter((a) => !a.includes('/')) });
-          out.set(name.replace(/^rg([46])-/, 'rg$1n-'), { family, interval: true, members: all.filter((a) => a.includes('/')) });
-        }
-      }
+    for (const { rule: r, remoteGroupId, addresses } of this.remoteGroupRules()) {
+      const name = remoteSetName(remoteGroupId, r.ethertype);
+      if (out.has(name)) continue;
+      const family = r.ethertype === 'IPv4' ? 4 : 6;
+      const all = coverAddresses(addresses());
+      out.set(name, { family, interval: false, members: all.filter((a) => !a.includes('/')) });
+      out.set(name.replace(/^rg([46])-/, 'rg$1n-'), { family, interval: true, members: all.filter((a) => a.includes('/')) });
     }
     return out;
   }
